@@ -1,0 +1,15 @@
+"""hasivu-monitoring: load the stack config, build the monitoring, export its outputs."""
+
+import pulumi
+
+from components.facade import build_monitoring, export_outputs
+from stackconfig import ConfigError, load_settings
+from stackconfig.discovery import discover_functions
+
+try:
+    settings = load_settings(discover=discover_functions)
+except ConfigError as error:
+    # RunError makes Pulumi print the one-line message without a Python traceback.
+    raise pulumi.RunError(str(error)) from None
+
+export_outputs(build_monitoring(settings))

@@ -1,0 +1,68 @@
+"""IAM / KMS / SNS policy documents as plain dicts, built in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# The AWS services that publish alerts to a tier topic and so must use its key.
+ALERT_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalert.amazonaws.com")
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def tier_key_policy(account_id: str) -> str:
+    """Key policy: the account administers the key; the alert publishers may encrypt with it.
+
+    CloudWatch cannot publish to a topic under `alias/aws/sns`, whose policy it cannot change,
+    which is why every tier has a customer-managed key with this grant.
+    """
+    return document(
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AlertPublishersUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": list(ALERT_PUBLISHERS)},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+        },
+    )
+
+
+def tier_topic_policy(topic_arn: str, account_id: str) -> str:
+    """Topic policy: the account owns the topic; the alert publishers may publish for this account only."""
+    return document(
+        {
+            "Sid": "AccountOwnsTopic",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": [
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+                "sns:Publish",
+            ],
+            "Resource": topic_arn,
+        },
+        {
+            "Sid": "AlertPublishersPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": list(ALERT_PUBLISHERS)},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    )
+
+
+def assume_role_policy(service: str) -> str:
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})

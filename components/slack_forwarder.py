@@ -1,0 +1,80 @@
+"""Delivers a tier topic to a Slack incoming webhook that is held as a SecureString parameter.
+
+The webhook URL never appears in Lambda configuration: the function reads it from SSM with
+decryption at run time, and the parameter is encrypted with the tier's own key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+from pulumi_aws import lambda_, sns, ssm
+
+from components.packaged_function import PackagedFunction, PackagedFunctionArgs
+
+HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
+
+
+@dataclasses.dataclass
+class SlackForwarderArgs:
+    environment: str
+    tier: str
+    webhook_url: pulumi.Output[str]
+    topic_arn: pulumi.Input[str]
+    key_arn: pulumi.Input[str]
+    tags: Mapping[str, str]
+
+
+class SlackForwarder(pulumi.ComponentResource):
+    function: lambda_.Function
+
+    def __init__(self, name: str, args: SlackForwarderArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__("hasivu:monitoring:SlackForwarder", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        parameter = ssm.Parameter(
+            f"{name}-webhook",
+            name=f"/{args.environment}/hasivu-monitoring/{args.tier}/slack-webhook-url",
+            type="SecureString",
+            key_id=args.key_arn,
+            value=args.webhook_url,
+            description=f"Slack incoming webhook for the {args.tier} alert tier",
+            tags=dict(args.tags),
+            opts=child,
+        )
+        packaged = PackagedFunction(
+            f"{name}-lambda",
+            PackagedFunctionArgs(
+                function_name=f"{args.environment}-hasivu-{args.tier}-slack-forwarder",
+                description=f"Forwards {args.tier} alerts from SNS to Slack",
+                code=pulumi.AssetArchive({"slack_forwarder.py": pulumi.FileAsset(str(HANDLER_SOURCE))}),
+                handler="slack_forwarder.handler",
+                statements=[
+                    {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter.arn},
+                    {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.key_arn},
+                ],
+                environment={"SLACK_WEBHOOK_PARAMETER": parameter.name},
+                tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
+            ),
+            opts=child,
+        )
+        self.function = packaged.function
+        permission = lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="sns.amazonaws.com",
+            source_arn=args.topic_arn,
+            opts=child,
+        )
+        sns.TopicSubscription(
+            f"{name}-subscription",
+            topic=args.topic_arn,
+            protocol="lambda",
+            endpoint=self.function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        self.register_outputs({"functionName": self.function.name})

@@ -1,0 +1,1 @@
+"""Offline preview of a Pulumi program: mocks in preview fidelity, the policy pack, cost, render."""

@@ -1,0 +1,51 @@
+"""`python -m preflight --stack production [--program DIR] [--json]`: offline `pulumi preview`.
+
+Exit status: 0 clean, 1 a mandatory policy violation, 2 a usage, config or program error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pulumi
+
+from preflight.engine import run_program
+from preflight.report import document, write_json, write_summary
+from preflight.stack_files import ProgramError, load_stack_files
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
+    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--program", type=Path, default=REPO, help="Pulumi program directory (default: this repo)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of the summary")
+    parser.add_argument("--update", action="store_true", help="update fidelity: computed outputs filled with fakes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        files = load_stack_files(args.program, args.stack)
+        run = run_program(files, preview=not args.update)
+    except (ProgramError, pulumi.RunError) as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - a crashing program is reported, not re-raised
+        print(f"preflight: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    violations: list[dict] = []
+    cost: dict = {"monthly_usd": 0, "lines": []}
+    if args.json:
+        write_json(document(run, violations, cost), sys.stdout)
+    else:
+        write_summary(run, [], sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,177 @@
+"""Runs a Pulumi program under Pulumi's own mock runtime and records what the engine would see.
+
+In preview fidelity the monitor answers every registration with the resource's inputs only, as
+`pulumi preview` does: ids, ARNs and other computed outputs stay unknown for every dependent.
+The recorded `RegisterResourceRequest`s (object with unknowns and secrets, dependencies,
+property dependencies, parent) are exactly what the engine hands a policy analyzer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import runpy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from preflight.stack_files import StackFiles
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+
+
+@dataclasses.dataclass
+class Registration:
+    """One resource as registered: the engine's view of it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    object: struct_pb2.Struct
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    additional_secret_outputs: list[str]
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+# An invoke answered offline: token -> function(args) -> result.
+InvokeHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+OFFLINE_INVOKES: dict[str, InvokeHandler] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
+        "accountId": PLACEHOLDER_ACCOUNT,
+        "arn": f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:user/preflight",
+        "id": PLACEHOLDER_ACCOUNT,
+        "userId": "PREFLIGHT",
+    },
+    "aws:index/getRegion:getRegion": lambda args: {"name": args.get("name") or "ap-south-1", "id": "ap-south-1"},
+    "aws:index/getPartition:getPartition": lambda _: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+    # Discovery cannot ask AWS offline: no extra functions are found.
+    "aws:lambda/getFunctions:getFunctions": lambda _: {"functionNames": [], "functionArns": [], "id": "none"},
+}
+
+
+class ComputedOutputs(mocks.Mocks):
+    """Update fidelity: fills what AWS computes at create time (id, arn, name) with stable fakes."""
+
+    def __init__(self, invokes: Optional[dict[str, InvokeHandler]] = None) -> None:
+        self.invokes = {**OFFLINE_INVOKES, **(invokes or {})}
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[Optional[str], dict]:
+        module = args.typ.split(":")[1].split("/")[0]
+        name = args.inputs.get("name") or f"{args.name}-0000000"
+        outputs = {
+            **args.inputs,
+            "name": name,
+            "arn": f"arn:aws:{module}:ap-south-1:{PLACEHOLDER_ACCOUNT}:{name}",
+        }
+        if args.typ == "aws:kms/key:Key":
+            outputs["keyId"] = f"{args.name}-key-id"
+        return f"{args.name}-id", outputs
+
+    def call(self, args: mocks.MockCallArgs) -> dict:
+        handler = self.invokes.get(args.token)
+        if handler is None:
+            raise pulumi.RunError(f"the preflight cannot answer the invoke {args.token} offline")
+        return handler(args.args)
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """Records every registration; in preview, answers with the inputs only."""
+
+    def __init__(self, mocks_: mocks.Mocks, preview: bool) -> None:
+        super().__init__(mocks_)
+        self.preview = preview
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.registrations.append(Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            parent=request.parent,
+            object=request.object,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+        ))
+        if not self.preview or not request.custom:
+            return super().RegisterResource(request)
+        # What a provider's preview returns: the inputs; the id and computed outputs unknown.
+        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, "", {})
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=request.object)
+
+
+@dataclasses.dataclass
+class ProgramRun:
+    files: StackFiles
+    preview: bool
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<computed>"
+
+
+UNKNOWN_OUTPUT = _Unknown()
+
+
+async def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    if not await output.is_known():
+        return UNKNOWN_OUTPUT
+    if await output.is_secret():
+        return "[secret]"
+    return await output.future()
+
+
+def _drop_program_modules(directory: Path, before: set[str]) -> None:
+    """Forget modules the program imported, so another program with the same names can run next."""
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if origin.startswith(str(directory)):
+            del sys.modules[name]
+
+
+def run_program(
+    files: StackFiles, preview: bool = True, invokes: Optional[dict[str, InvokeHandler]] = None
+) -> ProgramRun:
+    """Runs `files.main` as `pulumi preview` (or `up`, with preview=False) would, offline."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    monitor = RecordingMonitor(ComputedOutputs(invokes), preview)
+    settings.reset_options()
+    mocks.set_mocks(monitor.mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
+    set_all_config(files.config, list(files.secret_keys))
+    before = set(sys.modules)
+    cwd = os.getcwd()
+    sys.path.insert(0, str(files.directory))
+    os.chdir(files.directory)
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(files.main), run_name="__main__")))
+        root = settings.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        outputs = {name: _sync_await(_resolve(value)) for name, value in exported.items()}
+    finally:
+        os.chdir(cwd)
+        sys.path.remove(str(files.directory))
+        _drop_program_modules(files.directory, before)
+        asyncio.get_event_loop().close()
+    return ProgramRun(files, preview, monitor.registrations, outputs)

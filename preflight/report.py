@@ -1,0 +1,65 @@
+"""The preflight's two outputs: a readable summary and the `--json` document."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from typing import Any, TextIO
+
+from preflight.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
+from preflight.props import struct_to_props
+
+
+def component_of(registration: Registration, by_urn: dict[str, Registration]) -> str:
+    """The nearest component ancestor's `type name`, or `(stack)` for top-level resources."""
+    parent = by_urn.get(registration.parent)
+    while parent is not None and parent.custom:
+        parent = by_urn.get(parent.parent)
+    return f"{parent.type} {parent.name}" if parent else "(stack)"
+
+
+def document(run: ProgramRun, violations: list[dict[str, Any]], cost: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project": run.files.project,
+        "stack": run.files.stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent or None,
+                "props": struct_to_props(r.object),
+            }
+            for r in run.registrations
+        ],
+        "outputs": {k: ("<computed>" if v is UNKNOWN_OUTPUT else v) for k, v in run.outputs.items()},
+        "violations": violations,
+        "cost": cost,
+    }
+
+
+def write_json(doc: dict[str, Any], out: TextIO) -> None:
+    json.dump(doc, out, indent=2, sort_keys=False, default=str)
+    out.write("\n")
+
+
+def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO) -> None:
+    by_urn = {r.urn: r for r in run.registrations}
+    custom = [r for r in run.registrations if r.custom]
+    mode = "preview" if run.preview else "update"
+    out.write(f"Preflight of {run.files.project} / {run.files.stack} ({mode} fidelity, offline)\n")
+    out.write(f"{len(custom)} resources in {len(run.registrations) - len(custom)} components\n\n")
+    grouped: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in custom:
+        grouped[component_of(r, by_urn)][r.type] += 1
+    for component in sorted(grouped):
+        counts = grouped[component]
+        out.write(f"{component}  ({sum(counts.values())})\n")
+        for type_, count in sorted(counts.items()):
+            out.write(f"    {count:4d}  {type_}\n")
+    for section in extra_sections:
+        out.write("\n" + section.rstrip() + "\n")
+    out.write("\nOutputs\n")
+    for name, value in sorted(run.outputs.items()):
+        shown = "<computed>" if value is UNKNOWN_OUTPUT else json.dumps(value, default=str)
+        out.write(f"    {name}: {shown}\n")

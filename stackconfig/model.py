@@ -1,0 +1,124 @@
+"""The typed stack settings that every component is built from."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Optional
+
+import pulumi
+
+from stackconfig.thresholds import LambdaThresholds, Thresholds
+
+
+class Tier(enum.StrEnum):
+    """The seed's three alert tiers, most urgent first."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    BUSINESS = "business"
+
+
+@dataclasses.dataclass(frozen=True)
+class SlackChannel:
+    """An AWS Chatbot Slack channel (ids, not secrets)."""
+
+    workspace_id: str
+    channel_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TierContacts:
+    tier: Tier
+    emails: tuple[str, ...] = ()
+    sms_numbers: tuple[str, ...] = ()
+    pagerduty_endpoint: Optional[pulumi.Output[str]] = None
+    slack_channel: Optional[SlackChannel] = None
+    slack_webhook_url: Optional[pulumi.Output[str]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaFunction:
+    name: str
+    group: str
+    tier: Tier
+    timeout_seconds: int
+    thresholds: LambdaThresholds = dataclasses.field(default_factory=LambdaThresholds)
+    discovered: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CriticalEndpoint:
+    path: str
+    method: str
+    latency_p99_ms: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiConfig:
+    name: str
+    stage: str
+    critical_endpoints: tuple[CriticalEndpoint, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class RdsInstance:
+    instance_id: str
+    max_connections: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RedisConfig:
+    replication_group_id: str
+    node_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    """What the platform runs: the single source for alarms, dashboards and policy checks."""
+
+    functions: tuple[LambdaFunction, ...]
+    api: Optional[ApiConfig]
+    rds: tuple[RdsInstance, ...]
+    redis: Optional[RedisConfig]
+    business_namespace: str
+    health_namespace: str
+    security_log_group: Optional[str]
+
+    def groups(self) -> dict[str, tuple[LambdaFunction, ...]]:
+        grouped: dict[str, list[LambdaFunction]] = {}
+        for fn in self.functions:
+            grouped.setdefault(fn.group, []).append(fn)
+        return {name: tuple(fns) for name, fns in grouped.items()}
+
+    def with_functions(self, extra: tuple[LambdaFunction, ...]) -> Inventory:
+        return dataclasses.replace(self, functions=self.functions + extra)
+
+
+@dataclasses.dataclass(frozen=True)
+class Discovery:
+    """Lambdas found by name prefix at deploy time and merged into the inventory."""
+
+    function_prefix: str
+    group: str
+    tier: Tier
+    timeout_seconds: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StackSettings:
+    project: str
+    stack: str
+    environment: str
+    region: str
+    runbook_base_url: str
+    alerting: dict[Tier, TierContacts]
+    thresholds: Thresholds
+    inventory: Inventory
+    discovery: Optional[Discovery] = None
+
+    def tags(self, **extra: str) -> dict[str, str]:
+        return {"Environment": self.environment, "ManagedBy": "pulumi", "Project": self.project, **extra}
+
+    def runbook(self, anchor: str) -> str:
+        return f"{self.runbook_base_url.rstrip('/')}/{anchor}"

@@ -1,0 +1,73 @@
+"""Secret config values: required to be Pulumi secrets, checked by form when readable."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Optional
+from urllib.parse import urlparse
+
+import pulumi
+from pulumi.runtime.config import is_config_secret
+
+from stackconfig.errors import PROJECT, ConfigError
+
+# What a secret config value reads as where it cannot be decrypted (the offline preflight
+# has no access to the stack's secrets provider). It stands for "set, encrypted, unreadable here".
+OPAQUE_SECRET = "[secret]"  # noqa: S105 - a placeholder, not a credential
+
+WEBHOOK_PATTERN = re.compile(
+    r"https://(hooks\.slack\.com/|events\.pagerduty\.com/|[a-z0-9.-]*webhook[a-z0-9.-]*\.)", re.I
+)
+
+
+def _https_on(host_suffix: str, example: str) -> Callable[[str], Optional[str]]:
+    def check(url: str) -> Optional[str]:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        if parsed.scheme != "https" or not (host == host_suffix or host.endswith("." + host_suffix)):
+            return f"an HTTPS URL on {host_suffix}, like {example}"
+        return None
+
+    return check
+
+
+SECRET_FORMS: dict[str, Callable[[str], Optional[str]]] = {
+    "pagerdutyEndpoint": _https_on("pagerduty.com", "https://events.pagerduty.com/integration/<key>/enqueue"),
+    "slackWebhookUrl": _https_on("slack.com", "https://hooks.slack.com/services/<...>"),
+}
+
+
+def read_secret(config: pulumi.Config, key: str) -> Optional[pulumi.Output[str]]:
+    """The secret `key` as a secret Output, or None when unset; refuses plaintext."""
+    value = config.get(key)
+    if value is None:
+        return None
+    if not is_config_secret(f"{PROJECT}:{key}"):
+        raise ConfigError(
+            key,
+            "<plaintext value, not shown>",
+            f"a secret: set it with `pulumi config set --secret {key} ...`",
+        )
+    if value != OPAQUE_SECRET:
+        problem = SECRET_FORMS[key](value)
+        if problem:
+            raise ConfigError(key, "<secret value, not shown>", problem)
+    return pulumi.Output.secret(value)
+
+
+def reject_plaintext_webhooks(value: Any, key: str) -> None:
+    """A webhook URL anywhere in structured plaintext config is a leak: name where it is."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            reject_plaintext_webhooks(v, f"{key}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            reject_plaintext_webhooks(v, f"{key}[{i}]")
+    elif isinstance(value, str) and WEBHOOK_PATTERN.match(value):
+        raise ConfigError(
+            key,
+            "<webhook URL in plaintext, not shown>",
+            "no webhook URL in plaintext config: store it with "
+            "`pulumi config set --secret slackWebhookUrl|pagerdutyEndpoint ...`",
+        )
