@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pulumi
 
-from preflight.engine import run_program
+from preflight.engine import ProgramFailed, run_program
 from preflight.report import document, write_json, write_summary
 from preflight.stack_files import ProgramError, load_stack_files
 
@@ -32,11 +32,14 @@ def main(argv: list[str]) -> int:
     try:
         files = load_stack_files(args.program, args.stack)
         run = run_program(files, preview=not args.update)
-    except (ProgramError, pulumi.RunError) as error:
+    except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 - a crashing program is reported, not re-raised
-        print(f"preflight: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
+    except ProgramFailed as failed:
+        if isinstance(failed.cause, pulumi.RunError):
+            print(f"preflight: {failed.cause}", file=sys.stderr)
+        else:
+            print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
     violations: list[dict] = []
     cost: dict = {"monthly_usd": 0, "lines": []}

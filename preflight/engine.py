@@ -22,6 +22,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -96,6 +97,13 @@ class RecordingMonitor(mocks.MockMonitor):
         self.preview = preview
         self.registrations: list[Registration] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: the parent's whole type chain, and none for children of the stack."""
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != "pulumi:pulumi:Stack":
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
@@ -116,6 +124,15 @@ class RecordingMonitor(mocks.MockMonitor):
         # What a provider's preview returns: the inputs; the id and computed outputs unknown.
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, "", {})
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=request.object)
+
+
+class ProgramFailed(Exception):
+    """The program raised; `registrations` is what it had registered by then."""
+
+    def __init__(self, cause: BaseException, registrations: list[Registration]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.registrations = registrations
 
 
 @dataclasses.dataclass
@@ -147,7 +164,8 @@ def _drop_program_modules(directory: Path, before: set[str]) -> None:
     """Forget modules the program imported, so another program with the same names can run next."""
     for name in set(sys.modules) - before:
         origin = getattr(sys.modules[name], "__file__", None) or ""
-        if origin.startswith(str(directory)):
+        # The program's virtualenv may sit inside its directory: installed packages stay loaded.
+        if origin.startswith(str(directory)) and "site-packages" not in origin:
             del sys.modules[name]
 
 
@@ -165,7 +183,10 @@ def run_program(
     sys.path.insert(0, str(files.directory))
     os.chdir(files.directory)
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(files.main), run_name="__main__")))
+        try:
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(files.main), run_name="__main__")))
+        except Exception as error:
+            raise ProgramFailed(error, monitor.registrations) from error
         root = settings.get_root_resource()
         exported = dict(getattr(root, "outputs", {}) or {})
         outputs = {name: _sync_await(_resolve(value)) for name, value in exported.items()}
@@ -174,4 +195,5 @@ def run_program(
         sys.path.remove(str(files.directory))
         _drop_program_modules(files.directory, before)
         asyncio.get_event_loop().close()
+        asyncio.set_event_loop(None)
     return ProgramRun(files, preview, monitor.registrations, outputs)

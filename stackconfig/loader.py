@@ -282,7 +282,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     config = pulumi.Config()
     for key in ("alerting", "thresholds"):
         reject_plaintext_webhooks(_object(config, key), key)
-    environment = _string(config.get("environment"), "environment", ENVIRONMENT,
+    environment = _string(config.get("environment", MISSING), "environment", ENVIRONMENT,
                           "a lower-case environment name like production")
     runbook = config.get("runbookBaseUrl") or ""
     if not runbook.startswith("https://"):

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets up this checkout (Python deps and the servers the tests use), then runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec venv/bin/python -m pytest "$@"

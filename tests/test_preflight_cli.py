@@ -1,0 +1,80 @@
+"""`python -m preflight`: the documented command line, in preview fidelity."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.stack import REPO
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+def preflight(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_production_json_lists_tier_resources_with_computed_values_and_hidden_secrets():
+    result = preflight("--stack", "production", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["project"] == "hasivu-monitoring"
+    assert doc["stack"] == "production"
+    assert set(doc) >= {"resources", "violations", "cost"}
+    by_name = {r["name"]: r for r in doc["resources"]}
+    for tier in ("critical", "warning", "business"):
+        topic = by_name[f"{tier}-alerts-topic"]
+        assert topic["type"] == "aws:sns/topic:Topic"
+        # The key's ARN is computed by AWS at create time: unknown in preview, as in `pulumi preview`.
+        assert topic["props"]["kmsMasterKeyId"] == "<computed>"
+        assert topic["parent"] == by_name[f"{tier}-alerts"]["urn"]
+        assert set(topic) == {"urn", "type", "name", "parent", "props"}
+    assert by_name["critical-alerts-pagerduty"]["props"]["endpoint"] == "[secret]"
+    assert by_name["warning-alerts-slack-webhook"]["props"]["value"] == "[secret]"
+    assert "hooks.slack.com" not in result.stdout
+
+
+def test_production_summary_groups_resources_by_component_then_outputs():
+    result = preflight("--stack", "production")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Preflight of hasivu-monitoring / production (preview fidelity, offline)" in out
+    assert "hasivu:monitoring:AlarmTier critical-alerts" in out
+    assert out.index("hasivu:monitoring:AlarmTier") < out.index("\nOutputs\n")
+    assert "criticalTopicArn: <computed>" in out
+
+
+def test_another_program_directory_runs_the_same_way():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["project"] == "two-topics"
+    topic = next(r for r in doc["resources"] if r["type"] == "aws:sns/topic:Topic")
+    assert topic["props"]["name"] == "demo-alerts"
+    assert topic["props"]["kmsMasterKeyId"] == "<computed>"
+    assert topic["props"]["tags"] == {"Token": "[secret]"}
+    assert topic["urn"] == "urn:pulumi:dev::two-topics::aws:sns/topic:Topic::topic"
+    assert doc["outputs"] == {"topicArn": "<computed>", "prefix": "demo"}
+
+
+def test_update_fidelity_fills_computed_outputs():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"), "--json", "--update")
+    assert result.returncode == 0, result.stderr
+    topic = next(r for r in json.loads(result.stdout)["resources"] if r["type"] == "aws:sns/topic:Topic")
+    assert topic["props"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+
+
+def test_usage_errors_exit_2_with_a_message():
+    missing_stack = preflight("--stack", "qa")
+    assert missing_stack.returncode == 2
+    assert "no stack file Pulumi.qa.yaml" in missing_stack.stderr
+    not_a_program = preflight("--stack", "dev", "--program", str(PROGRAMS))
+    assert not_a_program.returncode == 2
+    assert "no Pulumi.yaml" in not_a_program.stderr
+    assert "Traceback" not in missing_stack.stderr + not_a_program.stderr
