@@ -11,13 +11,18 @@ import pulumi
 import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
-from stackconfig.model import StackSettings, Tier
+from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
+from stackconfig.model import LambdaFunction, StackSettings, Tier
+
+# The project's own Lambdas form one inventory group, alarmed like the platform's.
+OWN_GROUP = "monitoring"
 
 
 @dataclasses.dataclass
 class Monitoring:
     settings: StackSettings
     tiers: dict[Tier, AlarmTier]
+    alarms: AlarmCatalogue
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -34,9 +39,19 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         )
         for tier in Tier
     }
-    return Monitoring(settings=settings, tiers=tiers)
+    own = [
+        OwnFunction(
+            LambdaFunction(f"{settings.environment}-hasivu-{tier.value}-slack-forwarder", OWN_GROUP, Tier.WARNING, 10),
+            component.slack_forwarder.name,
+        )
+        for tier, component in tiers.items()
+        if component.slack_forwarder is not None
+    ]
+    alarms = build_alarm_catalogue(settings, {tier: c.topic for tier, c in tiers.items()}, own)
+    return Monitoring(settings=settings, tiers=tiers, alarms=alarms)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
     for tier, component in monitoring.tiers.items():
         pulumi.export(f"{tier.value}TopicArn", component.topic.arn)
+    pulumi.export("alarmCountByTier", monitoring.alarms.count_by_tier())

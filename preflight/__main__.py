@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pulumi
 
+from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.report import document, write_json, write_summary
 from preflight.stack_files import ProgramError, load_stack_files
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
     if args.json:
         write_json(document(run, violations, cost), sys.stdout)
     else:
-        write_summary(run, [], sys.stdout)
+        write_summary(run, [coverage_section(run.registrations)], sys.stdout)
     return 0
 
 

@@ -1,0 +1,1 @@
+"""The alarm catalogue: per-service spec builders, one shared factory, composites."""

@@ -1,0 +1,104 @@
+"""Builds the whole alarm catalogue from the inventory: the only place that knows every service."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import pulumi
+from pulumi_aws import cloudwatch, sns
+
+from components.alarms import apigateway, business, datastores
+from components.alarms import lambda_ as lambda_specs
+from components.alarms.composites import MAINTENANCE, CompositeAlarms, CompositeAlarmsArgs
+from components.alarms.factory import AlarmFactory
+from components.alarms.groups import (
+    AlarmGroupArgs,
+    ApiGatewayAlarms,
+    BusinessAlarms,
+    CacheAlarms,
+    DatabaseAlarms,
+    LambdaAlarms,
+)
+from components.alarms.spec import AlarmSpec
+from stackconfig.model import LambdaFunction, StackSettings, Tier
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnFunction:
+    """A Lambda this program deploys itself: monitored like the platform's, named by its output."""
+
+    function: LambdaFunction
+    name_output: pulumi.Input[str]
+
+
+@dataclasses.dataclass
+class AlarmCatalogue:
+    specs: list[AlarmSpec]
+    alarms: dict[str, cloudwatch.MetricAlarm]
+    composites: dict[str, cloudwatch.CompositeAlarm]
+
+    def count_by_tier(self) -> dict[str, int]:
+        counts = Counter(spec.tier.value for spec in self.specs)
+        counts[Tier.CRITICAL.value] += len(self.composites)
+        return {tier.value: counts.get(tier.value, 0) for tier in Tier}
+
+
+def _function_specs(settings: StackSettings, own: Sequence[OwnFunction]) -> dict[str, list[AlarmSpec]]:
+    env = settings.environment
+    by_group: dict[str, list[AlarmSpec]] = {}
+    for fn in settings.inventory.functions:
+        by_group.setdefault(fn.group, []).extend(lambda_specs.function_alarms(fn, env))
+    for o in own:
+        by_group.setdefault(o.function.group, []).extend(lambda_specs.function_alarms(o.function, env, o.name_output))
+    return by_group
+
+
+def build_alarm_catalogue(
+    settings: StackSettings, topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
+) -> AlarmCatalogue:
+    factory = AlarmFactory(settings, topics)
+    inventory, t, env = settings.inventory, settings.thresholds, settings.environment
+    groups: list[tuple[type, str, list[AlarmSpec], dict]] = [
+        (LambdaAlarms, f"lambda-{group}", specs, {})
+        for group, specs in _function_specs(settings, own).items()
+    ]
+    groups.append((LambdaAlarms, "lambda-account", lambda_specs.account_alarms(t.account), {}))
+    if inventory.api:
+        groups.append((ApiGatewayAlarms, "api-gateway", apigateway.api_alarms(inventory.api, t.api), {}))
+    if inventory.rds:
+        specs = [s for i in inventory.rds for s in datastores.rds_alarms(i, t.rds, env)]
+        specs.append(datastores.connectivity_alarm(
+            "database", "database", inventory.health_namespace, env, Tier.CRITICAL,
+            "no orders, payments or logins can be processed while the database is unreachable."))
+        groups.append((DatabaseAlarms, "rds", specs, {}))
+    if inventory.redis:
+        specs = datastores.redis_alarms(inventory.redis, t.redis, env)
+        specs.append(datastores.connectivity_alarm(
+            "cache", "redis", inventory.health_namespace, env, Tier.WARNING,
+            "sessions and cached menus are unavailable; the database takes the whole load."))
+        groups.append((CacheAlarms, "redis", specs, {}))
+    groups.append((BusinessAlarms, "business", business.business_alarms(inventory, t.business, env),
+                   {"security_log_group": inventory.security_log_group}))
+
+    all_specs: list[AlarmSpec] = []
+    alarms: dict[str, cloudwatch.MetricAlarm] = {}
+    for cls, name, specs, extra in groups:
+        component = cls(name, AlarmGroupArgs(specs=specs, factory=factory, **extra))
+        all_specs.extend(specs)
+        alarms.update(component.alarms)
+
+    def named(service: str, key: str) -> str:
+        return f"{env}-{service}-{key}"
+
+    payment_members = [named("payments", k) for k in ("payment-errors", "verification-failures", "webhook-failures")]
+    platform_members = [named("platform", "health-score")]
+    if inventory.rds:
+        platform_members.append(named("database", "connectivity"))
+    if inventory.api:
+        platform_members.append(named("api", "5xx-rate"))
+    composites = CompositeAlarms("composites", CompositeAlarmsArgs(factory, alarms, payment_members, platform_members))
+    all_specs.append(MAINTENANCE)
+    alarms[MAINTENANCE.name(env)] = composites.maintenance
+    return AlarmCatalogue(all_specs, alarms, composites.composites)

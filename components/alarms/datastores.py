@@ -1,0 +1,132 @@
+"""RDS PostgreSQL and ElastiCache Redis: resource alarms per instance/node, connectivity from health checks."""
+
+from __future__ import annotations
+
+from components.alarms.spec import (
+    GREATER,
+    LESS,
+    NO_DATA_IS_BAD,
+    NO_DATA_KEEPS_STATE,
+    AlarmSpec,
+    Metric,
+)
+from stackconfig.model import RdsInstance, RedisConfig, Tier
+from stackconfig.thresholds import RdsThresholds, RedisThresholds
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+def short_id(identifier: str, environment: str) -> str:
+    for prefix in (f"hasivu-{environment}-", f"{environment}-"):
+        if identifier.startswith(prefix):
+            return identifier[len(prefix):]
+    return identifier
+
+
+def connectivity_alarm(
+    service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str
+) -> AlarmSpec:
+    """From the health monitor's per-dependency result: 1 healthy, 0 not; silence is also a failure."""
+    return AlarmSpec(
+        service=service, metric_key="connectivity", resource=dependency, tier=tier,
+        runbook=f"{dependency}#connectivity",
+        summary=f"The health monitor cannot reach the {dependency} (2 of 3 minutes failed or unreported).",
+        impact=impact,
+        comparison=LESS, threshold=1, evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_BAD,
+        metric=Metric(health_namespace, "DependencyHealthy",
+                      {"Environment": environment, "Dependency": dependency}, "Minimum", 60),
+    )
+
+
+def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> list[AlarmSpec]:
+    dims = {"DBInstanceIdentifier": instance.instance_id}
+    what = f"RDS {instance.instance_id}"
+    common = {"service": short_id(instance.instance_id, environment), "resource": instance.instance_id,
+              "runbook": "rds", "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE}
+    connections = instance.max_connections * t.connections_percent / 100
+    return [
+        AlarmSpec(
+            **common, metric_key="cpu",
+            summary=f"{what} CPU is above {t.cpu_percent:g}% for 15 minutes.",
+            impact="queries slow down; API latency and Lambda duration rise.",
+            comparison=GREATER, threshold=t.cpu_percent, evaluation_periods=3, datapoints_to_alarm=3,
+            metric=Metric("AWS/RDS", "CPUUtilization", dims, "Average", 300),
+        ),
+        AlarmSpec(
+            **common, metric_key="connections",
+            summary=f"{what} connection pool is above {t.connections_percent:g}% "
+                    f"({connections:g} of {instance.max_connections}).",
+            impact="new Lambda containers cannot connect; requests fail once the pool is full.",
+            comparison=GREATER, threshold=connections, evaluation_periods=3, datapoints_to_alarm=2,
+            metric=Metric("AWS/RDS", "DatabaseConnections", dims, "Maximum", 300),
+        ),
+        AlarmSpec(
+            **common, metric_key="freeable-memory",
+            summary=f"{what} freeable memory is below {t.freeable_memory_mb:g} MiB.",
+            impact="the database starts swapping; every query slows down.",
+            comparison=LESS, threshold=t.freeable_memory_mb * MIB, evaluation_periods=3, datapoints_to_alarm=3,
+            metric=Metric("AWS/RDS", "FreeableMemory", dims, "Average", 300),
+        ),
+        AlarmSpec(
+            **common, metric_key="free-storage",
+            summary=f"{what} free storage is below {t.free_storage_gb:g} GiB.",
+            impact="when storage runs out the database stops accepting writes: no orders, no payments.",
+            comparison=LESS, threshold=t.free_storage_gb * GIB, evaluation_periods=1, datapoints_to_alarm=1,
+            metric=Metric("AWS/RDS", "FreeStorageSpace", dims, "Minimum", 300),
+        ),
+        AlarmSpec(
+            **common, metric_key="read-latency",
+            summary=f"{what} read latency is above {t.read_latency_ms:g} ms.",
+            impact="slow reads: menus, orders and health checks slow down.",
+            comparison=GREATER, threshold=t.read_latency_ms / 1000, evaluation_periods=3, datapoints_to_alarm=2,
+            metric=Metric("AWS/RDS", "ReadLatency", dims, "Average", 300),
+        ),
+        AlarmSpec(
+            **common, metric_key="write-latency",
+            summary=f"{what} write latency is above {t.write_latency_ms:g} ms.",
+            impact="slow writes: order and payment updates slow down.",
+            comparison=GREATER, threshold=t.write_latency_ms / 1000, evaluation_periods=3, datapoints_to_alarm=2,
+            metric=Metric("AWS/RDS", "WriteLatency", dims, "Average", 300),
+        ),
+    ]
+
+
+def redis_alarms(redis: RedisConfig, t: RedisThresholds, environment: str) -> list[AlarmSpec]:
+    specs: list[AlarmSpec] = []
+    for node in redis.node_ids:
+        dims = {"CacheClusterId": node}
+        what = f"Redis node {node}"
+        common = {"service": short_id(node, environment), "resource": node, "runbook": "redis",
+                  "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE}
+        specs += [
+            AlarmSpec(
+                **common, metric_key="engine-cpu",
+                summary=f"{what} engine CPU is above {t.engine_cpu_percent:g}%.",
+                impact="cache calls slow down; sessions and menus are served late.",
+                comparison=GREATER, threshold=t.engine_cpu_percent, evaluation_periods=3, datapoints_to_alarm=3,
+                metric=Metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", 300),
+            ),
+            AlarmSpec(
+                **common, metric_key="memory",
+                summary=f"{what} memory use is above {t.memory_percent:g}% of maxmemory.",
+                impact="keys get evicted; the database takes the load the cache was absorbing.",
+                comparison=GREATER, threshold=t.memory_percent, evaluation_periods=3, datapoints_to_alarm=3,
+                metric=Metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", 300),
+            ),
+            AlarmSpec(
+                **common, metric_key="evictions",
+                summary=f"{what} evicted more than {t.evictions_per_5min:g} keys in 5 minutes.",
+                impact="cache hit rate drops; sessions may be lost and users logged out.",
+                comparison=GREATER, threshold=t.evictions_per_5min, evaluation_periods=2, datapoints_to_alarm=2,
+                metric=Metric("AWS/ElastiCache", "Evictions", dims, "Sum", 300),
+            ),
+            AlarmSpec(
+                **common, metric_key="connections",
+                summary=f"{what} has more than {t.connections:g} client connections.",
+                impact="connection leaks in Lambdas; new connections will be refused.",
+                comparison=GREATER, threshold=t.connections, evaluation_periods=3, datapoints_to_alarm=2,
+                metric=Metric("AWS/ElastiCache", "CurrConnections", dims, "Maximum", 300),
+            ),
+        ]
+    return specs

@@ -1,0 +1,1 @@
+"""HASIVU monitoring policies: importable by the pack, the preflight and the tests."""

@@ -1,0 +1,199 @@
+"""What CloudWatch rejects at `pulumi up` and `pulumi preview` does not catch, as pure functions.
+
+Each takes a resource's props in Pulumi's camelCase (as a policy sees them) and returns a list
+of human-readable problems; an empty list means CloudWatch would accept it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+DAY = 86_400
+WEEK = 7 * DAY
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+MAX_ALARM_METRICS = 10
+MAX_RULE_LENGTH = 10_240
+MAX_NAME_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 1024
+COMPARISONS = {
+    "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold",
+}
+BAND_COMPARISONS = {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
+MISSING_DATA = {"breaching", "notBreaching", "ignore", "missing"}
+
+
+def period_problem(period: Any, where: str) -> str | None:
+    if isinstance(period, bool) or not isinstance(period, (int, float)) or period <= 0:
+        return f"{where}: period {period!r} is not a positive number of seconds"
+    if period in HIGH_RESOLUTION_PERIODS or period % 60 == 0:
+        return None
+    return f"{where}: period {period:g} s is not 10, 20, 30 or a multiple of 60"
+
+
+def window_problem(period: float, evaluation_periods: int) -> str | None:
+    window = period * evaluation_periods
+    limit = WEEK if period >= 3600 else DAY
+    if window > limit:
+        return (f"evaluation window {period:g} s x {evaluation_periods} = {window:g} s is over "
+                f"{'7 days' if limit == WEEK else '1 day'} for a {period:g} s period")
+    return None
+
+
+def alarm_periods(props: Mapping[str, Any]) -> list[float]:
+    if props.get("metricQueries"):
+        return [q["metric"]["period"] for q in props["metricQueries"] if q.get("metric")]
+    return [props["period"]] if "period" in props else []
+
+
+def alarm_problems(props: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    name = props.get("name") or ""
+    if len(name) > MAX_NAME_LENGTH:
+        problems.append(f"name is {len(name)} characters (at most {MAX_NAME_LENGTH})")
+    if len(props.get("alarmDescription") or "") > MAX_DESCRIPTION_LENGTH:
+        problems.append(f"alarmDescription is over {MAX_DESCRIPTION_LENGTH} characters")
+    queries: Sequence[Mapping[str, Any]] = props.get("metricQueries") or []
+    single = props.get("metricName") is not None
+    if single and queries:
+        problems.append("sets both metricName and metricQueries")
+    if not single and not queries:
+        problems.append("has neither metricName nor metricQueries")
+    if single:
+        if props.get("statistic") and props.get("extendedStatistic"):
+            problems.append("sets both statistic and extendedStatistic")
+        if not props.get("statistic") and not props.get("extendedStatistic"):
+            problems.append("sets neither statistic nor extendedStatistic")
+        if not props.get("namespace"):
+            problems.append("metricName without namespace")
+    evaluation = props.get("evaluationPeriods")
+    if not isinstance(evaluation, (int, float)) or evaluation < 1:
+        problems.append(f"evaluationPeriods {evaluation!r} is not at least 1")
+        evaluation = None
+    datapoints = props.get("datapointsToAlarm")
+    if evaluation is not None and datapoints is not None and not 1 <= datapoints <= evaluation:
+        problems.append(f"datapointsToAlarm {datapoints:g} is not between 1 and evaluationPeriods {evaluation:g}")
+    for i, period in enumerate(alarm_periods(props)):
+        where = f"metricQueries[{i}]" if queries else "period"
+        problem = period_problem(period, where)
+        if problem:
+            problems.append(problem)
+        elif evaluation is not None:
+            problem = window_problem(period, int(evaluation))
+            if problem:
+                problems.append(problem)
+    if queries:
+        problems += _query_problems(props, queries)
+    band = props.get("thresholdMetricId")
+    comparison = props.get("comparisonOperator")
+    if band:
+        if comparison not in BAND_COMPARISONS:
+            problems.append(f"comparisonOperator {comparison!r} cannot be used with an anomaly detection band")
+    else:
+        if comparison not in COMPARISONS:
+            problems.append(f"comparisonOperator {comparison!r} is not one of {', '.join(sorted(COMPARISONS))}")
+        if props.get("threshold") is None:
+            problems.append("has no threshold (and no thresholdMetricId)")
+    missing = props.get("treatMissingData")
+    if missing is not None and missing not in MISSING_DATA:
+        problems.append(f"treatMissingData {missing!r} is not one of {', '.join(sorted(MISSING_DATA))}")
+    return problems
+
+
+def _query_problems(props: Mapping[str, Any], queries: Sequence[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    metrics = [q for q in queries if q.get("metric")]
+    if len(metrics) > MAX_ALARM_METRICS:
+        problems.append(f"uses {len(metrics)} metrics (at most {MAX_ALARM_METRICS})")
+    ids = [q.get("id") for q in queries]
+    if len(set(ids)) != len(ids):
+        problems.append("metricQueries ids are not unique")
+    for q in queries:
+        if bool(q.get("metric")) == bool(q.get("expression")):
+            problems.append(f"query {q.get('id')!r} must have exactly one of metric or expression")
+        if not re.match(r"^[a-z][A-Za-z0-9_]*$", str(q.get("id"))):
+            problems.append(f"query id {q.get('id')!r} must start with a lower-case letter")
+    returning = [q.get("id") for q in queries if q.get("returnData")]
+    band = props.get("thresholdMetricId")
+    if band:
+        band_query = next((q for q in queries if q.get("id") == band), None)
+        if band_query is None or "ANOMALY_DETECTION_BAND" not in str(band_query.get("expression", "")):
+            problems.append(f"thresholdMetricId {band!r} is not an ANOMALY_DETECTION_BAND query")
+        others = [i for i in returning if i != band]
+        if band not in returning or len(others) != 1:
+            problems.append("an anomaly detection alarm must return exactly its band and one metric")
+    elif len(returning) != 1:
+        problems.append(f"{len(returning)} metric queries return data (exactly one must)")
+    return problems
+
+
+_RULE_TOKEN = re.compile(
+    r'\s*(?:(?P<paren>[()])|(?P<op>AND|OR|NOT)\b|(?P<const>TRUE|FALSE)\b'
+    r'|(?P<fn>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"(?P<q>[^"]+)"|(?P<bare>[^()"\s][^()"]*?))\s*\))'
+)
+
+
+class RuleError(ValueError):
+    pass
+
+
+def parse_alarm_rule(rule: str) -> list[str]:
+    """The alarm names a composite alarm rule refers to; raises RuleError where CloudWatch would."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(rule):
+        if rule[pos:].strip() == "":
+            break
+        match = _RULE_TOKEN.match(rule, pos)
+        if not match:
+            raise RuleError(f"cannot parse the rule at character {pos}: {rule[pos:pos + 30]!r}")
+        kind = match.lastgroup if match.lastgroup not in ("q", "bare") else "fn"
+        value = match.group("q") or match.group("bare") or match.group(kind)
+        tokens.append((kind, value))
+        pos = match.end()
+    names: list[str] = []
+    index = _parse_expression(tokens, 0, names)
+    if index != len(tokens):
+        raise RuleError(f"unexpected {tokens[index][1]!r} after a complete expression")
+    return names
+
+
+def _parse_expression(tokens: list[tuple[str, str]], i: int, names: list[str]) -> int:
+    i = _parse_term(tokens, i, names)
+    while i < len(tokens) and tokens[i] in (("op", "AND"), ("op", "OR")):
+        i = _parse_term(tokens, i + 1, names)
+    return i
+
+
+def _parse_term(tokens: list[tuple[str, str]], i: int, names: list[str]) -> int:
+    if i >= len(tokens):
+        raise RuleError("the rule ends where a condition is expected")
+    kind, value = tokens[i]
+    if (kind, value) == ("op", "NOT"):
+        return _parse_term(tokens, i + 1, names)
+    if (kind, value) == ("paren", "("):
+        i = _parse_expression(tokens, i + 1, names)
+        if i >= len(tokens) or tokens[i] != ("paren", ")"):
+            raise RuleError("a parenthesis is not closed")
+        return i + 1
+    if kind == "fn":
+        names.append(value)
+        return i + 1
+    if kind == "const":
+        return i + 1
+    raise RuleError(f"unexpected {value!r} where a condition is expected")
+
+
+def composite_problems(props: Mapping[str, Any]) -> list[str]:
+    rule = props.get("alarmRule") or ""
+    problems = []
+    if not rule:
+        problems.append("has no alarmRule")
+    if len(rule) > MAX_RULE_LENGTH:
+        problems.append(f"alarmRule is {len(rule)} characters (at most {MAX_RULE_LENGTH})")
+    try:
+        parse_alarm_rule(rule)
+    except RuleError as error:
+        problems.append(f"alarmRule does not parse: {error}")
+    return problems

@@ -1,0 +1,213 @@
+"""The production alarm catalogue, generated from the inventory."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from hasivu_policy.cloudwatch_limits import alarm_problems, composite_problems, parse_alarm_rule
+
+from tests.stack import by_name, inventory_section, of_type, props, run
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+CRITICAL_GROUPS = {"payments", "auth"}
+
+
+def _alarms(result) -> dict[str, dict]:
+    return {props(r)["name"]: props(r) for r in of_type(result, ALARM)}
+
+
+def _topic_arn(tier: str) -> str:
+    return f"arn:aws:sns:ap-south-1:123456789012:production-hasivu-{tier}-alerts"
+
+
+def _inventory_functions() -> dict[str, str]:
+    return {
+        (f if isinstance(f, str) else f["name"]): group
+        for group, body in inventory_section()["lambdaGroups"].items()
+        for f in body["functions"]
+    }
+
+
+def test_production_has_well_over_the_seeds_25_alarms():
+    result = run()
+    assert len(of_type(result, ALARM)) >= 25
+    assert len(of_type(result, COMPOSITE)) == 2
+
+
+def test_every_inventory_lambda_has_an_errors_alarm_routed_to_its_tier():
+    alarms = _alarms(run())
+    functions = _inventory_functions()
+    assert len(functions) >= 20
+    for function, group in functions.items():
+        matching = [
+            a for a in alarms.values()
+            if a.get("metricName") == "Errors" and a.get("namespace") == "AWS/Lambda"
+            and a["dimensions"] == {"FunctionName": function}
+        ]
+        assert len(matching) == 1, function
+        tier = "critical" if group in CRITICAL_GROUPS else "warning"
+        assert matching[0]["alarmActions"] == [_topic_arn(tier)], function
+        assert matching[0]["tags"]["Tier"] == tier
+
+
+def test_alarm_names_descriptions_tags_and_ok_actions():
+    alarms = _alarms(run())
+    errors = alarms["production-payments-create-order-errors"]
+    assert "Impact:" in errors["alarmDescription"]
+    assert "Runbook: https://runbooks.hasivu.com/monitoring/lambda#payments" in errors["alarmDescription"]
+    for alarm in alarms.values():
+        assert alarm["name"].startswith("production-")
+        assert {"Environment", "Service", "Tier"} <= set(alarm["tags"])
+        assert alarm["actionsEnabled"] is True
+        if alarm["tags"]["Tier"] == "critical":
+            assert alarm["okActions"] == alarm["alarmActions"], alarm["name"]
+        assert alarm["datapointsToAlarm"] <= alarm["evaluationPeriods"]
+
+
+def test_seed_thresholds_and_routing():
+    alarms = _alarms(run())
+    payment_errors = alarms["production-payments-payment-errors"]
+    assert (payment_errors["threshold"], payment_errors["period"], payment_errors["statistic"]) == (10, 300, "Sum")
+    assert payment_errors["alarmActions"] == [_topic_arn("critical")]
+    api_5xx = alarms["production-api-5xx-rate"]
+    assert api_5xx["threshold"] == 0.05 and api_5xx["alarmActions"] == [_topic_arn("critical")]
+    assert alarms["production-api-latency-p99"]["threshold"] == 5000
+    assert alarms["production-db-cpu"]["threshold"] == 80
+    assert alarms["production-db-cpu"]["alarmActions"] == [_topic_arn("warning")]
+    assert alarms["production-platform-health-score"]["threshold"] == 85
+    assert alarms["production-platform-health-score"]["treatMissingData"] == "breaching"
+    assert alarms["production-database-connectivity"]["alarmActions"] == [_topic_arn("critical")]
+    assert alarms["production-payments-failure-rate"]["alarmActions"] == [_topic_arn("business")]
+    assert alarms["production-orders-completion-rate"]["threshold"] == 95
+    assert alarms["production-rfid-verification-rate"]["threshold"] == 99
+    # p99 duration: the seed's 10 s cap, or 80% of a shorter timeout.
+    assert alarms["production-payments-create-order-duration-p99"]["threshold"] == 10_000
+    assert alarms["production-auth-login-duration-p99"]["threshold"] == 8_000
+    assert alarms["production-auth-login-duration-p99"]["extendedStatistic"] == "p99"
+    for path in ("auth-login", "payments-orders", "orders", "rfid-verify"):
+        assert alarms[f"production-api-{path}-latency-p99"]["dimensions"]["Resource"].startswith("/")
+
+
+def test_metric_math_and_anomaly_detection_alarms():
+    alarms = _alarms(run())
+    failure_rate = alarms["production-payments-failure-rate"]
+    [returned] = [q for q in failure_rate["metricQueries"] if q.get("returnData")]
+    assert returned["expression"] == "IF(m2 > 0, 100 * m1 / m2, 0)"
+    error_rate = alarms["production-payments-verify-error-rate"]
+    assert "m2 >= 20" in next(q["expression"] for q in error_rate["metricQueries"] if q.get("expression"))
+    anomaly = alarms["production-orders-volume-anomaly"]
+    assert anomaly["thresholdMetricId"] == "ad1"
+    assert anomaly["comparisonOperator"] == "LessThanLowerThreshold"
+    assert "threshold" not in anomaly
+
+
+def test_security_events_come_from_log_metric_filters():
+    result = run()
+    filters = {props(r)["metricTransformation"]["name"]: props(r) for r in of_type(
+        result, "aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    assert set(filters) == {"FailedLogins", "FraudAttempts"}
+    assert filters["FailedLogins"]["logGroupName"] == "/hasivu/production/security-events"
+    alarms = _alarms(result)
+    for key, metric in (("failed-logins", "FailedLogins"), ("fraud-attempts", "FraudAttempts")):
+        alarm = alarms[f"production-security-{key}"]
+        assert alarm["metricName"] == metric and alarm["namespace"] == "HASIVU/Security"
+        assert alarm["alarmActions"] == [_topic_arn("critical")]
+
+
+def test_composites_reference_alarms_that_exist_and_are_suppressed_in_maintenance():
+    result = run()
+    names = set(_alarms(result))
+    composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
+    assert set(composites) == {"production-payment-system-health", "production-system-health"}
+    known = names | set(composites)
+    for composite in composites.values():
+        referenced = parse_alarm_rule(composite["alarmRule"])
+        assert referenced and set(referenced) <= known
+        assert composite["alarmActions"] == [_topic_arn("critical")]
+        assert composite["actionsSuppressor"]["alarm"] == "production-operations-maintenance-mode"
+        assert composite_problems(composite) == []
+    payment = parse_alarm_rule(composites["production-payment-system-health"]["alarmRule"])
+    assert payment == ["production-payments-payment-errors", "production-payments-verification-failures",
+                       "production-payments-webhook-failures"]
+    assert "production-payment-system-health" in parse_alarm_rule(
+        composites["production-system-health"]["alarmRule"])
+
+
+def test_every_alarm_satisfies_cloudwatchs_own_rules():
+    for stack in ("production", "staging"):
+        for name, alarm in _alarms(run(stack)).items():
+            assert alarm_problems(alarm) == [], name
+
+
+def test_overrides_change_exactly_the_overridden_alarm():
+    base = _alarms(run())
+    inventory = copy.deepcopy(inventory_section())
+    rfid = inventory["lambdaGroups"]["rfid"]["functions"]
+    rfid[0] = {"name": rfid[0], "thresholds": {"errorsPerMinute": 2}}
+    changed = _alarms(run(set_={"inventory": inventory}))
+    differing = sorted(n for n in base if base[n] != changed[n])
+    assert differing == ["production-rfid-verify-card-errors"]
+    assert changed["production-rfid-verify-card-errors"]["threshold"] == 2
+
+    stack_wide = _alarms(run(set_={"thresholds": {"rds": {"cpuPercent": 70}, "account": {"concurrencyLimit": 1000}}}))
+    differing = sorted(n for n in base if base[n] != stack_wide[n])
+    assert differing == ["production-db-cpu", "production-db-replica-cpu"]
+
+
+def test_adding_one_function_adds_its_alarms_and_nothing_else():
+    base = _alarms(run())
+    inventory = copy.deepcopy(inventory_section())
+    inventory["lambdaGroups"]["menu"]["functions"].append("hasivu-production-menu-allergens")
+    grown = _alarms(run(set_={"inventory": inventory}))
+    added = sorted(set(grown) - set(base))
+    assert added == [f"production-menu-allergens-{k}" for k in ("duration-p99", "error-rate", "errors", "throttles")]
+    assert all(grown[n] == base[n] for n in base if "system-health" not in n)
+
+
+def test_discovered_functions_are_merged_and_alarmed():
+    discovered = ["hasivu-staging-payments-verify", "hasivu-staging-reports-export", "other-team-fn"]
+    result = run("staging", invokes={
+        "aws:lambda/getFunctions:getFunctions": lambda _: {"functionNames": discovered, "functionArns": [], "id": "x"}
+    })
+    alarms = _alarms(result)
+    assert "staging-reports-export-errors" in alarms
+    assert alarms["staging-reports-export-errors"]["alarmActions"] == [
+        "arn:aws:sns:ap-south-1:123456789012:staging-hasivu-warning-alerts"]
+    assert not any("other-team" in n for n in alarms)
+    # Already configured: not duplicated.
+    assert sum(1 for n in alarms if n == "staging-payments-verify-errors") == 1
+
+
+def test_the_projects_own_lambdas_are_alarmed_by_the_same_catalogue():
+    result = run()
+    forwarder = by_name(result, "warning-alerts-slack-lambda-function")
+    errors = by_name(result, "production-warning-slack-forwarder-errors")
+    assert props(errors)["dimensions"] == {"FunctionName": props(forwarder)["name"]}
+    assert errors.property_dependencies["dimensions"] == [forwarder.urn]
+
+
+def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
+    from preflight.coverage import coverage, coverage_section
+
+    result = run(preview=True)
+    table = coverage(result.registrations)
+    for function in _inventory_functions():
+        assert {"Errors", "Errors%", "Throttles", "Duration"} <= table[f"lambda {function}"], function
+    assert {"CPUUtilization", "FreeStorageSpace"} <= table["rds hasivu-production-db"]
+    assert "5XXError" in table["api hasivu-production-api prod"]
+    assert "Latency" in table["api hasivu-production-api prod /rfid/verify POST"]
+    # The forwarder's name is known in preview because it is set explicitly; its alarm covers it.
+    assert "Errors" in table["lambda production-hasivu-warning-slack-forwarder"]
+    assert coverage_section(result.registrations).endswith("Lambda functions without an Errors alarm: none")
+
+
+def test_coverage_table_shows_a_lambda_without_alarms_as_a_gap():
+    from preflight.coverage import coverage_section
+    from preflight.engine import run_program
+    from tests.stack import stack_files
+
+    files = stack_files("dev", directory=Path(__file__).parent / "programs" / "unalarmed")
+    section = coverage_section(run_program(files).registrations)
+    assert "Lambda functions without an Errors alarm: lambda orphan-fn" in section
