@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pulumi
 
+from preflight.analyzer import PolicyError, Violation, analyze
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
-from preflight.report import document, write_json, write_summary
+from preflight.report import document, violations_section, write_json, write_summary
 from preflight.stack_files import ProgramError, load_stack_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +26,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--program", type=Path, default=REPO, help="Pulumi program directory (default: this repo)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the summary")
     parser.add_argument("--update", action="store_true", help="update fidelity: computed outputs filled with fakes")
+    parser.add_argument("--policy-pack", type=Path, default=REPO / "policy", help="policy pack directory")
+    parser.add_argument("--policy-config", type=Path, default=None,
+                        help="policy config JSON (default: policy/config/<stack>.json when it exists)")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     return parser.parse_args(argv)
+
+
+def policy_config_path(args: argparse.Namespace) -> Path | None:
+    if args.policy_config is not None:
+        return args.policy_config
+    default = args.policy_pack / "config" / f"{args.stack}.json"
+    return default if default.is_file() else None
 
 
 def main(argv: list[str]) -> int:
@@ -42,13 +54,22 @@ def main(argv: list[str]) -> int:
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
-    violations: list[dict] = []
+    violations: list[Violation] = []
+    if not args.no_policy:
+        try:
+            violations = analyze(run, args.policy_pack.resolve(), policy_config_path(args))
+        except PolicyError as error:
+            print(f"preflight: {error}", file=sys.stderr)
+            return 2
     cost: dict = {"monthly_usd": 0, "lines": []}
     if args.json:
-        write_json(document(run, violations, cost), sys.stdout)
+        write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
     else:
-        write_summary(run, [coverage_section(run.registrations)], sys.stdout)
-    return 0
+        sections = [coverage_section(run.registrations)]
+        if not args.no_policy:
+            sections.append(violations_section(violations))
+        write_summary(run, sections, sys.stdout)
+    return 1 if any(v.level == "mandatory" for v in violations) else 0
 
 
 if __name__ == "__main__":

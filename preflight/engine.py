@@ -44,7 +44,8 @@ class Registration:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     additional_secret_outputs: list[str]
-    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The resource's state after the step: the inputs in preview, inputs plus outputs in an update.
+    state: struct_pb2.Struct = dataclasses.field(default_factory=struct_pb2.Struct)
 
 
 # An invoke answered offline: token -> function(args) -> result.
@@ -80,6 +81,8 @@ class ComputedOutputs(mocks.Mocks):
         }
         if args.typ == "aws:kms/key:Key":
             outputs["keyId"] = f"{args.name}-key-id"
+        if args.typ == "aws:rds/instance:Instance":
+            outputs.setdefault("identifier", f"{args.name}-0000000")
         return f"{args.name}-id", outputs
 
     def call(self, args: mocks.MockCallArgs) -> dict:
@@ -108,7 +111,7 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
         urn = self.make_urn(request.parent, request.type, request.name)
-        self.registrations.append(Registration(
+        registration = Registration(
             urn=urn,
             type=request.type,
             name=request.name,
@@ -118,9 +121,14 @@ class RecordingMonitor(mocks.MockMonitor):
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             additional_secret_outputs=list(request.additionalSecretOutputs),
-        ))
+            state=request.object,
+        )
+        self.registrations.append(registration)
         if not self.preview or not request.custom:
-            return super().RegisterResource(request)
+            response = super().RegisterResource(request)
+            if request.custom:
+                registration.state = response.object
+            return response
         # What a provider's preview returns: the inputs; the id and computed outputs unknown.
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, "", {})
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=request.object)

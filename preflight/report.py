@@ -63,3 +63,18 @@ def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO) -> No
     for name, value in sorted(run.outputs.items()):
         shown = "<computed>" if value is UNKNOWN_OUTPUT else json.dumps(value, default=str)
         out.write(f"    {name}: {shown}\n")
+
+
+def violations_section(violations: list) -> str:
+    """Mandatory first; each with its rule, resource and the fix the rule names."""
+    if not violations:
+        return "Policy pack: no violations"
+    order = {"mandatory": 0, "remediate": 0, "advisory": 1}
+    lines = [f"Policy pack: {sum(v.level == 'mandatory' for v in violations)} mandatory, "
+             f"{sum(v.level == 'advisory' for v in violations)} advisory"]
+    for v in sorted(violations, key=lambda v: (order.get(v.level, 2), v.policy, v.urn)):
+        resource = v.urn.split("::")[-1] if v.urn else "(stack)"
+        detail = v.message.split("\n", 1)[-1]
+        lines.append(f"  [{v.level.upper()}] {v.policy}: {resource}")
+        lines.append(f"      {detail}")
+    return "\n".join(lines)

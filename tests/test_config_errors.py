@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from preflight.engine import ProgramFailed
-from tests.stack import REPO, inventory_section, run
+from tests.stack import REPO, SLACK, inventory_section, run
 
 ALERTING = {
     "critical": {"emails": ["oncall@hasivu.com"], "sms": ["+919800000001"], "pagerduty": True},
@@ -55,11 +55,11 @@ CASES = {
         ["hasivu-monitoring:inventory", "the key is missing"],
     ),
     "plaintext webhook secret": (
-        {"set_": {"slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"}},
+        {"set_": {"slackWebhookUrl": SLACK}},
         ["hasivu-monitoring:slackWebhookUrl", "plaintext value, not shown", "pulumi config set --secret"],
     ),
     "webhook pasted into plaintext alerting": (
-        {"set_": {"alerting": {**ALERTING, "warning": {"slack": "https://hooks.slack.com/services/T0/B0/abc"}}}},
+        {"set_": {"alerting": {**ALERTING, "warning": {"slack": SLACK}}}},
         ["hasivu-monitoring:alerting.warning.slack", "not shown", "no webhook URL in plaintext config"],
     ),
     "secret of the wrong form": (

@@ -1,0 +1,110 @@
+"""The policies of the pack, their default levels and config schemas."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+
+from hasivu_policy.cost import validate_monitoring_cost
+from hasivu_policy.coverage import validate_alarm_coverage
+from hasivu_policy.encryption import validate_alert_encryption
+from hasivu_policy.hygiene import (
+    DEFAULT_REQUIRED_TAGS,
+    DEFAULT_TAGGED_TYPES,
+    validate_required_tags,
+    validate_runbook_links,
+)
+from hasivu_policy.routing import validate_alarm_routing
+from hasivu_policy.secrets import validate_no_plaintext_secrets
+from hasivu_policy.validity import validate_deploy_time_validity
+
+PACK_NAME = "hasivu-monitoring-policies"
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+EXEMPT = {"exemptResources": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "resource names or URNs this rule skips"}}
+CRITICAL_TAG = {
+    "criticalTagKey": {"type": "string", "default": "Tier"},
+    "criticalTagValue": {"type": "string", "default": "critical"},
+}
+
+POLICIES = [
+    StackValidationPolicy(
+        name="alarm-coverage",
+        description="Every Lambda has an Errors alarm, every API stage a 5XX alarm, every RDS instance CPU and "
+                    "storage alarms.",
+        enforcement_level=MANDATORY,
+        validate=validate_alarm_coverage,
+        config_schema=PolicyConfigSchema(properties=EXEMPT),
+        remediation_steps="Add the resource to the monitoring inventory, or create the named alarm.",
+    ),
+    StackValidationPolicy(
+        name="alert-encryption",
+        description="SNS topics are KMS-encrypted; alert topics use a customer-managed key the publishing "
+                    "services may use; KMS keys rotate.",
+        enforcement_level=MANDATORY,
+        validate=validate_alert_encryption,
+        remediation_steps="Use an AlarmTier (own CMK with rotation, key policy for the publishers).",
+    ),
+    StackValidationPolicy(
+        name="alarm-routing",
+        description="Every alarm notifies an SNS topic, actions are enabled, critical alarms have OK actions.",
+        enforcement_level=MANDATORY,
+        validate=validate_alarm_routing,
+        config_schema=PolicyConfigSchema(properties={
+            **CRITICAL_TAG,
+            "allowDisabledActions": {"type": "boolean", "default": False},
+        }),
+        remediation_steps="Create alarms through AlarmFactory, which routes them to their tier topic.",
+    ),
+    ResourceValidationPolicy(
+        name="deploy-time-validity",
+        description="Alarms, composite alarms, dashboards, sampling rules and budgets that AWS would reject "
+                    "at deploy time (which preview does not catch).",
+        enforcement_level=MANDATORY,
+        validate=validate_deploy_time_validity,
+        remediation_steps="Correct the values the message names.",
+    ),
+    ResourceValidationPolicy(
+        name="no-plaintext-secrets",
+        description="No webhook URL or credential in plaintext resource configuration.",
+        enforcement_level=MANDATORY,
+        validate=validate_no_plaintext_secrets,
+        remediation_steps="Keep secrets in Pulumi secrets, SSM SecureString or Secrets Manager.",
+    ),
+    ResourceValidationPolicy(
+        name="required-tags",
+        description="Monitoring resources carry the Environment, Service and Tier tags.",
+        enforcement_level=ADVISORY,
+        validate=validate_required_tags,
+        config_schema=PolicyConfigSchema(properties={
+            "requiredTags": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_REQUIRED_TAGS},
+            "resourceTypes": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_TAGGED_TYPES},
+        }),
+    ),
+    ResourceValidationPolicy(
+        name="runbook-links",
+        description="Critical alarms link a runbook in their description.",
+        enforcement_level=ADVISORY,
+        validate=validate_runbook_links,
+        config_schema=PolicyConfigSchema(properties={
+            **CRITICAL_TAG,
+            "runbookPattern": {"type": "string", "default": r"https://\S+"},
+        }),
+    ),
+    StackValidationPolicy(
+        name="monitoring-cost",
+        description="High-resolution alarms, noisy health-check sampling, paid dashboards, unbounded "
+                    "custom-metric dimensions.",
+        enforcement_level=ADVISORY,
+        validate=validate_monitoring_cost,
+        config_schema=PolicyConfigSchema(properties={
+            "maxHealthCheckSamplingRate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.05},
+        }),
+    ),
+]

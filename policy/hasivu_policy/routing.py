@@ -1,0 +1,53 @@
+"""alarm-routing: every alarm notifies someone through SNS; nothing is switched off in
+production; critical alarms also say when they recover."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation, StackValidationArgs
+
+from hasivu_policy.stack import ALARM, COMPOSITE, Resource, StackIndex
+from hasivu_policy.values import is_unknown
+
+
+def _reaches_sns(index: StackIndex, alarm: Resource, prop: str) -> bool:
+    values = alarm.props.get(prop)
+    if index.alarm_topics(alarm, prop):
+        return True
+    return isinstance(values, list) and any(isinstance(v, str) and v.startswith("arn:aws:sns:") for v in values)
+
+
+def is_critical(index: StackIndex, alarm: Resource, tag_key: str, tag_value: str) -> bool:
+    tags = alarm.props.get("tags")
+    if isinstance(tags, dict) and tags.get(tag_key) == tag_value:
+        return True
+    for topic in index.alarm_topics(alarm):
+        topic_tags = topic.props.get("tags")
+        name = topic.props.get("name")
+        if (isinstance(topic_tags, dict) and topic_tags.get(tag_key) == tag_value) or (
+            isinstance(name, str) and tag_value in name
+        ):
+            return True
+    return False
+
+
+def validate_alarm_routing(args: StackValidationArgs, report: ReportViolation) -> None:
+    config = dict(args.get_config())
+    tag_key = config.get("criticalTagKey", "Tier")
+    tag_value = config.get("criticalTagValue", "critical")
+    index = StackIndex(args.resources)
+    for alarm in index.of_type(ALARM, COMPOSITE):
+        actions = alarm.props.get("alarmActions")
+        if not is_unknown(actions) and not actions:
+            report(f"{alarm.label()} has no alarm actions: it would change state and tell no one. "
+                   "Fix: route it to a tier topic (AlarmFactory does).", alarm.urn)
+        elif not _reaches_sns(index, alarm, "alarmActions"):
+            report(f"{alarm.label()} has alarm actions that reach no SNS topic. Fix: use a tier topic ARN.",
+                   alarm.urn)
+        if alarm.props.get("actionsEnabled") is False and not config.get("allowDisabledActions", False):
+            report(f"{alarm.label()} has actionsEnabled=false. Fix: enable actions; use the maintenance-mode "
+                   "alarm to silence composites during maintenance instead.", alarm.urn)
+        if is_critical(index, alarm, tag_key, tag_value):
+            ok = alarm.props.get("okActions")
+            if not is_unknown(ok) and not ok:
+                report(f"{alarm.label()} is critical but has no OK actions: whoever was paged never hears it "
+                       "recovered. Fix: set okActions to the same tier topic.", alarm.urn)

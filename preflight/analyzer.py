@@ -1,0 +1,195 @@
+"""Drives the policy pack through its real analyzer interface, as the Pulumi CLI does.
+
+The pack is started the way the CLI starts a Python pack (`python -m pulumi.policy <engine> .`
+in the pack directory), its port read from stdout, then the engine's own gRPC calls are made
+with Pulumi's protobuf types: GetAnalyzerInfo, Configure, ConfigureStack, Analyze per resource,
+AnalyzeStack once. Deserialization, unknowns, secrets, config and enforcement levels are
+therefore the pack's own, exactly as under `pulumi preview --policy-pack`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from preflight.engine import ProgramRun, Registration
+
+LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
+          "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+START_TIMEOUT = 30.0
+
+
+class PolicyError(Exception):
+    """The pack or its config cannot be used (exit status 2)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return struct
+
+
+def read_policy_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        config = json.loads(path.read_text())
+    except OSError as error:
+        raise PolicyError(f"policy config {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise PolicyError(f"policy config {path}: not valid JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise PolicyError(f"policy config {path}: expected a JSON object of policy name -> level or settings")
+    return config
+
+
+def effective_config(
+    info: analyzer_pb2.AnalyzerInfo, file_config: dict[str, Any]
+) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """Each policy's level and settings: its default, then the file's `all`, then the file's own entry;
+    settings get their schema defaults and are checked against the schema, as the CLI does."""
+    known = {p.name: p for p in info.policies}
+    for name in file_config:
+        if name != "all" and name not in known:
+            raise PolicyError(f"policy config: unknown policy {name!r}; the pack has {', '.join(sorted(known))}")
+    result = {}
+    for name, policy in known.items():
+        level = policy.enforcementLevel
+        settings: dict[str, Any] = {}
+        schema = json_format.MessageToDict(policy.configSchema)
+        for prop, prop_schema in (schema.get("properties") or {}).items():
+            if "default" in prop_schema:
+                settings[prop] = prop_schema["default"]
+        for entry in (file_config.get("all"), file_config.get(name)):
+            if isinstance(entry, str):
+                entry = {"enforcementLevel": entry}
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                raise PolicyError(f"policy config {name}: got {entry!r}; expected a level or an object")
+            entry = dict(entry)
+            if "enforcementLevel" in entry:
+                if entry["enforcementLevel"] not in LEVELS:
+                    raise PolicyError(f"policy config {name}.enforcementLevel: got {entry['enforcementLevel']!r}; "
+                                      f"expected one of {', '.join(LEVELS)}")
+                level = LEVELS[entry.pop("enforcementLevel")]
+            settings.update(entry)
+        if settings and schema:
+            try:
+                jsonschema.validate(settings, {"type": "object", **schema})
+            except jsonschema.ValidationError as error:
+                where = ".".join(str(p) for p in error.absolute_path)
+                raise PolicyError(f"policy config {name}.{where}: {error.message}") from None
+        result[name] = analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(settings))
+    return result
+
+
+def _options(r: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(parent=r.parent, additionalSecretOutputs=r.additional_secret_outputs)
+
+
+class PolicyPackProcess:
+    """The pack as a child process serving the Analyzer gRPC service on 127.0.0.1."""
+
+    def __init__(self, pack_dir: Path, run: ProgramRun) -> None:
+        env = {
+            **os.environ,
+            "PULUMI_PROJECT": run.files.project,
+            "PULUMI_STACK": run.files.stack,
+            "PULUMI_DRY_RUN": "true" if run.preview else "false",
+            "PULUMI_CONFIG": json.dumps(run.files.config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(run.files.secret_keys)),
+            "PYTHONUNBUFFERED": "1",
+        }
+        if not (pack_dir / "PulumiPolicy.yaml").is_file():
+            raise PolicyError(f"{pack_dir}: no PulumiPolicy.yaml (expected a policy pack directory)")
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
+            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        port = self._read_port()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def _read_port(self) -> int:
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT)
+        text = line[0].strip() if line else ""
+        if not text.isdigit():
+            self.process.kill()
+            stderr = self.process.communicate(timeout=5)[1]
+            raise PolicyError(f"the policy pack did not start: {stderr.strip().splitlines()[-1:] or text!r}")
+        return int(text)
+
+    def close(self) -> None:
+        self.channel.close()
+        self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+
+
+def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
+    file_config = read_policy_config(config_path)
+    pack = PolicyPackProcess(pack_dir, run)
+    try:
+        stub = pack.stub
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
+        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=run.files.stack, project=run.files.project, organization="organization", dry_run=run.preview,
+            config=run.files.config, config_secret_keys=list(run.files.secret_keys),
+        ))
+        violations: list[Violation] = []
+        for r in run.registrations:
+            response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r)))
+            violations += _violations(response, r.urn)
+        response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                      for k, v in r.property_dependencies.items() if v},
+            )
+            for r in run.registrations
+        ]))
+        violations += _violations(response, "")
+    except grpc.RpcError as error:
+        raise PolicyError(f"the policy pack failed: {error.details()}") from None
+    finally:
+        pack.close()
+    return violations
+
+
+def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:
+    return [
+        Violation(d.policyName, LEVEL_NAMES.get(d.enforcementLevel, "advisory"), d.urn or urn, d.message)
+        for d in response.diagnostics
+    ]
