@@ -1,8 +1,16 @@
 """The HASIVU monitoring policy pack. Only builds the PolicyPack: its constructor serves the
 analyzer over gRPC and never returns; the rules live in `hasivu_policy`."""
 
-from hasivu_policy.pack import PACK_NAME, POLICIES
+import gc
+
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+from hasivu_policy.pack import PACK_NAME, POLICIES
+
+# Analysis allocates many short-lived, acyclic objects per resource; with the default thresholds
+# the cyclic collector rescans the whole heap so often that a large stack costs more than linear
+# time (bench/policy_scale.py). Fewer, larger collections keep it linear.
+gc.set_threshold(200_000, 100, 1000)
 
 PolicyPack(
     name=PACK_NAME,

@@ -6,7 +6,6 @@ import copy
 from pathlib import Path
 
 from hasivu_policy.cloudwatch_limits import alarm_problems, composite_problems, parse_alarm_rule
-
 from tests.stack import by_name, inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

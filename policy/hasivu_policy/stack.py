@@ -22,7 +22,7 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class Resource:
     """A stack resource with its props as plain data (UNKNOWN where preview cannot know)."""
 
@@ -53,9 +53,13 @@ class StackIndex:
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
         self.resources = [Resource(r, plain(r.props)) for r in resources]
         self.by_urn = {r.urn: r for r in self.resources}
+        self._publishers: dict[str, set[str]] | None = None
+        self._by_type: dict[str, list[Resource]] = {}
+        for r in self.resources:
+            self._by_type.setdefault(r.type, []).append(r)
 
     def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources if r.type in types]
+        return [r for t in types for r in self._by_type.get(t, [])]
 
     def topics_reached(self, resource: Resource, prop: str, values: Sequence[Any]) -> list[Resource]:
         """Topics that `prop` (a list of ARNs) reaches: by ARN when known, by dependency when not."""
@@ -76,21 +80,28 @@ class StackIndex:
 
     def publishers_of(self, topic: Resource) -> set[str]:
         """The AWS services that publish to `topic` from this stack: cloudwatch, budgets, costalert."""
-        services: set[str] = set()
+        if self._publishers is None:
+            self._publishers = self._find_publishers()
+        return self._publishers.get(topic.urn, set())
+
+    def _find_publishers(self) -> dict[str, set[str]]:
+        publishers: dict[str, set[str]] = {}
+
+        def add(topics: list[Resource], service: str) -> None:
+            for t in topics:
+                publishers.setdefault(t.urn, set()).add(service)
+
         for alarm in self.of_type(ALARM, COMPOSITE):
             for prop in ("alarmActions", "okActions", "insufficientDataActions"):
-                if topic in self.alarm_topics(alarm, prop):
-                    services.add("cloudwatch.amazonaws.com")
+                add(self.alarm_topics(alarm, prop), "cloudwatch.amazonaws.com")
         for budget in self.of_type(BUDGET):
             arns = [a for n in budget.props.get("notifications") or [] if isinstance(n, dict)
                     for a in n.get("subscriberSnsTopicArns") or []]
-            if topic in self.topics_reached(budget, "notifications", arns):
-                services.add("budgets.amazonaws.com")
+            add(self.topics_reached(budget, "notifications", arns), "budgets.amazonaws.com")
         for subscription in self.of_type(ANOMALY_SUBSCRIPTION):
             arns = [s.get("address") for s in subscription.props.get("subscribers") or [] if isinstance(s, dict)]
-            if topic in self.topics_reached(subscription, "subscribers", arns):
-                services.add("costalert.amazonaws.com")
-        return services
+            add(self.topics_reached(subscription, "subscribers", arns), "costalert.amazonaws.com")
+        return publishers
 
     def key_of(self, topic: Resource) -> Resource | None:
         keys = [self.by_urn[d.urn] for d in topic.deps("kmsMasterKeyId") if d.urn in self.by_urn]
