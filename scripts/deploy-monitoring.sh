@@ -35,6 +35,8 @@ if [ -n "${PAGERDUTY_ENDPOINT:-}" ]; then
   printf '%s' "$PAGERDUTY_ENDPOINT" | pulumi config set --secret pagerdutyEndpoint
 fi
 
+policy=(--policy-pack policy)
+[ -f "policy/config/${ENVIRONMENT}.json" ] && policy+=(--policy-pack-config "policy/config/${ENVIRONMENT}.json")
 venv/bin/python -m preflight --stack "$ENVIRONMENT"
-pulumi preview --stack "$ENVIRONMENT"
-pulumi up --stack "$ENVIRONMENT" --yes
+pulumi preview --stack "$ENVIRONMENT" "${policy[@]}"
+pulumi up --stack "$ENVIRONMENT" --yes "${policy[@]}"
