@@ -12,6 +12,8 @@ import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
+from components.cost_controls import CostControls, CostControlsArgs
+from components.tracing import Tracing, TracingArgs
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
@@ -47,7 +49,10 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         for tier, component in tiers.items()
         if component.slack_forwarder is not None
     ]
-    alarms = build_alarm_catalogue(settings, {tier: c.topic for tier, c in tiers.items()}, own)
+    topics = {tier: c.topic for tier, c in tiers.items()}
+    alarms = build_alarm_catalogue(settings, topics, own)
+    CostControls("cost", CostControlsArgs(settings, topics))
+    Tracing("tracing", TracingArgs(settings))
     return Monitoring(settings=settings, tiers=tiers, alarms=alarms)
 
 
@@ -55,3 +60,18 @@ def export_outputs(monitoring: Monitoring) -> None:
     for tier, component in monitoring.tiers.items():
         pulumi.export(f"{tier.value}TopicArn", component.topic.arn)
     pulumi.export("alarmCountByTier", monitoring.alarms.count_by_tier())
+    pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
+
+
+def cost_assumptions(settings: StackSettings) -> dict:
+    """What the preflight's cost estimate cannot count from resources: traffic and run-time calls."""
+    costs = settings.costs
+    return {
+        "xrayMonthlyRequests": {
+            f"{settings.environment}-{s.name}-{i}"[:32]: s.monthly_requests // len(s.url_paths)
+            for s in costs.sampling for i in range(len(s.url_paths))
+        },
+        "costExplorerRequestsPerMonth": costs.cost_explorer_queries_per_hour * 730,
+        "alertsPerTopicPerMonth": 300,
+        "monitoringBudgetUsd": costs.monitoring_budget_usd,
+    }

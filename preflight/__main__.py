@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 
 from preflight.analyzer import PolicyError, Violation, analyze
+from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.report import document, violations_section, write_json, write_summary
@@ -61,11 +62,11 @@ def main(argv: list[str]) -> int:
         except PolicyError as error:
             print(f"preflight: {error}", file=sys.stderr)
             return 2
-    cost: dict = {"monthly_usd": 0, "lines": []}
+    cost = estimate(run)
     if args.json:
         write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
     else:
-        sections = [coverage_section(run.registrations)]
+        sections = [coverage_section(run.registrations), cost_section(cost)]
         if not args.no_policy:
             sections.append(violations_section(violations))
         write_summary(run, sections, sys.stdout)

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import pulumi
 
+from stackconfig.costs import load_cost_settings
 from stackconfig.errors import MISSING, ConfigError
 from stackconfig.model import (
     ApiConfig,
@@ -301,5 +302,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         alerting=alerting,
         thresholds=thresholds,
         inventory=inventory,
+        costs=load_cost_settings(_object(config, "budgets"), _object(config, "costAnomaly"),
+                                 _object(config, "tracing"), _object(config, "monitoringBudgetUsd")),
         discovery=discovery,
     )

@@ -8,6 +8,7 @@ from typing import Optional
 
 import pulumi
 
+from stackconfig.costs import CostSettings
 from stackconfig.thresholds import LambdaThresholds, Thresholds
 
 
@@ -115,6 +116,7 @@ class StackSettings:
     alerting: dict[Tier, TierContacts]
     thresholds: Thresholds
     inventory: Inventory
+    costs: CostSettings
     discovery: Optional[Discovery] = None
 
     def tags(self, **extra: str) -> dict[str, str]:

@@ -60,6 +60,7 @@ EXPECTED = [
     ("deploy-time-validity", "validity-overlap-dashboard", "mandatory", False),
     ("deploy-time-validity", "validity-bad-rate", "mandatory", False),
     ("deploy-time-validity", "validity-silent-budget", "mandatory", False),
+    ("deploy-time-validity", "validity-daily-forecast", "mandatory", False),
     ("no-plaintext-secrets", "secrets-leaky-fn", "mandatory", False),
     ("no-plaintext-secrets", "secrets-pagerduty-plain", "mandatory", False),
     ("no-plaintext-secrets", "secrets-plain-parameter", "mandatory", False),

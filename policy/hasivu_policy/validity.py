@@ -28,11 +28,33 @@ def sampling_problems(props: dict[str, Any]) -> list[str]:
     return problems
 
 
+MAX_BUDGET_NOTIFICATIONS = 10
+MAX_EMAIL_SUBSCRIBERS = 10
+
+
 def budget_problems(props: dict[str, Any]) -> list[str]:
     notifications = props.get("notifications")
-    if is_unknown(notifications) or notifications:
+    if is_unknown(notifications):
         return []
-    return ["has no notification: it would be exceeded silently"]
+    if not notifications:
+        return ["has no notification: it would be exceeded silently"]
+    problems = []
+    if len(notifications) > MAX_BUDGET_NOTIFICATIONS:
+        problems.append(f"{len(notifications)} notifications (at most {MAX_BUDGET_NOTIFICATIONS})")
+    for i, n in enumerate(notifications):
+        if not isinstance(n, dict):
+            continue
+        topics = n.get("subscriberSnsTopicArns") or []
+        emails = n.get("subscriberEmailAddresses") or []
+        if is_unknown(topics) or is_unknown(emails):
+            continue
+        if not topics and not emails:
+            problems.append(f"notification {i} has no subscriber")
+        if len(topics) > 1 or len(emails) > MAX_EMAIL_SUBSCRIBERS:
+            problems.append(f"notification {i} has more than one SNS or {MAX_EMAIL_SUBSCRIBERS} email subscribers")
+        if n.get("notificationType") == "FORECASTED" and props.get("timeUnit") == "DAILY":
+            problems.append(f"notification {i} is FORECASTED on a DAILY budget, which AWS Budgets does not forecast")
+    return problems
 
 
 CHECKS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {

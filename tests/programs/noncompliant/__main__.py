@@ -101,3 +101,7 @@ external_key = apigateway.RestApi("encryption-elsewhere").id.apply(
     lambda _: "arn:aws:kms:ap-south-1:123456789012:key/external")
 unknown_key_topic = sns.Topic("encryption-unknown-key-topic", kms_master_key_id=external_key, tags=TAGS)
 alarm("encryption-alarm-to-unknown-key", alarm_actions=[unknown_key_topic.arn])
+budgets.Budget("validity-daily-forecast", budget_type="COST", limit_amount="20", limit_unit="USD", time_unit="DAILY",
+               notifications=[budgets.BudgetNotificationArgs(
+                   comparison_operator="GREATER_THAN", threshold=100, threshold_type="PERCENTAGE",
+                   notification_type="FORECASTED", subscriber_sns_topic_arns=[topic.arn])])
