@@ -13,6 +13,7 @@ import pulumi_aws
 from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
 from components.cost_controls import CostControls, CostControlsArgs
+from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
 from components.tracing import Tracing, TracingArgs
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 
@@ -25,6 +26,7 @@ class Monitoring:
     settings: StackSettings
     tiers: dict[Tier, AlarmTier]
     alarms: AlarmCatalogue
+    dashboards: dict[str, Dashboard]
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -51,15 +53,19 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     ]
     topics = {tier: c.topic for tier, c in tiers.items()}
     alarms = build_alarm_catalogue(settings, topics, own)
+    dashboards = build_dashboards(settings, alarms, account_id)
     CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))
-    return Monitoring(settings=settings, tiers=tiers, alarms=alarms)
+    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
     for tier, component in monitoring.tiers.items():
         pulumi.export(f"{tier.value}TopicArn", component.topic.arn)
     pulumi.export("alarmCountByTier", monitoring.alarms.count_by_tier())
+    region, env = monitoring.settings.region, monitoring.settings.environment
+    pulumi.export("dashboardUrls", {
+        suffix: console_url(region, f"{env}-HASIVU-{suffix}") for suffix in monitoring.dashboards})
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
 
 

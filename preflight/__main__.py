@@ -15,6 +15,7 @@ from preflight.analyzer import PolicyError, Violation, analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
+from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.stack_files import ProgramError, load_stack_files
 
@@ -31,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--policy-config", type=Path, default=None,
                         help="policy config JSON (default: policy/config/<stack>.json when it exists)")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.add_argument("--render", type=Path, metavar="DIR",
+                        help="write one HTML page per dashboard (and index.html) to DIR")
     return parser.parse_args(argv)
 
 
@@ -63,6 +66,9 @@ def main(argv: list[str]) -> int:
             print(f"preflight: {error}", file=sys.stderr)
             return 2
     cost = estimate(run)
+    if args.render is not None:
+        pages = render(run.registrations, args.render, run.files.stack)
+        print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
     if args.json:
         write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
     else:

@@ -86,6 +86,12 @@ def test_each_rule_flags_its_noncompliant_resource(policy, resource, level, prev
     assert all("Fix:" in v.message for v in found)
 
 
+def test_dashboards_beyond_the_accepted_count_are_advised_once_for_the_stack():
+    [advice] = [v for v in violations("noncompliant", True) if "dashboards:" in v.message]
+    assert advice.policy == "monitoring-cost" and advice.level == "advisory"
+    assert "6 dashboards: 3 beyond the 3 free ones cost $9 a month" in advice.message
+
+
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 def test_compliant_program_with_unknown_ids_has_no_violation(preview):
     assert violations("compliant", preview) == ()

@@ -47,7 +47,8 @@ def validate_monitoring_cost(args: StackValidationArgs, report: ReportViolation)
             report(f"{rule.label()} samples health checks at {rate:.0%} (advised at most {max_health_rate:.0%}): "
                    "X-Ray costs $5 per million traces. Fix: lower fixedRate.", rule.urn)
     dashboards = index.of_type(DASHBOARD)
-    if len(dashboards) > FREE_DASHBOARDS:
+    accepted = int(config.get("acceptedDashboards", FREE_DASHBOARDS))
+    if len(dashboards) > accepted:
         extra = len(dashboards) - FREE_DASHBOARDS
         report(f"{len(dashboards)} dashboards: {extra} beyond the {FREE_DASHBOARDS} free ones cost ${3 * extra} "
-               "a month. Fix: merge dashboards if that is not worth it.")
+               f"a month. Fix: merge dashboards, or accept the cost with acceptedDashboards: {len(dashboards)}.")

@@ -105,6 +105,8 @@ POLICIES = [
         validate=validate_monitoring_cost,
         config_schema=PolicyConfigSchema(properties={
             "maxHealthCheckSamplingRate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.05},
+            "acceptedDashboards": {"type": "integer", "minimum": 0, "default": 3,
+                                   "description": "dashboards a stack may have before the advice"},
         }),
     ),
 ]

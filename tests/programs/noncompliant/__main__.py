@@ -87,7 +87,7 @@ alarm("cost-unbounded-dimension", dimensions={"UserId": "u-1"})
 xray.SamplingRule("cost-health-sampling", rule_name="health-checks", priority=20, fixed_rate=0.5,
                   reservoir_size=1, service_name="*", service_type="*", host="*", http_method="*",
                   url_path="/health", resource_arn="*", version=1)
-for i in range(4):
+for i in range(5):
     cloudwatch.Dashboard(f"cost-dashboard-{i}", dashboard_name=f"d{i}", dashboard_body=json.dumps({"widgets": []}))
 
 # Decided from dependencies in preview: auto-named functions (names unknown until created).

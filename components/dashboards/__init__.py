@@ -1,0 +1,1 @@
+"""The seed's five CloudWatch dashboards, built from the same inventory and alarm specs as the alarms."""
