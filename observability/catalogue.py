@@ -22,6 +22,7 @@ BUSINESS_METRICS = (
     "OrdersCancelled",
     "RFIDVerificationAttempts",
     "RFIDVerificationSuccess",
+    "RFIDReaderHeartbeat",
     "ActiveUsers",
     "UserLogins",
 )
@@ -29,5 +30,6 @@ HEALTH_METRICS = ("SystemHealthScore", "DependencyHealthy", "DependencyLatency",
 SECURITY_METRICS = ("FailedLogins", "FraudAttempts")
 OPERATIONS_METRICS = ("MaintenanceMode",)
 
+# ReaderId is bounded: the RFID readers are a fixed fleet of installed hardware.
 BOUNDED_DIMENSIONS = ("Environment", "Service", "PaymentMethod", "Status", "MealType", "Operation", "Dependency",
-                      "ReaderZone")
+                      "ReaderId")

@@ -75,3 +75,91 @@ def http_endpoint() -> Iterator[tuple[str, Recorder]]:
     yield f"http://127.0.0.1:{server.server_address[1]}", recorder
     server.shutdown()
     server.server_close()
+
+
+def _postgres_bin() -> str:
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    assert found, "PostgreSQL missing: scripts/test.sh installs it (scripts/system-packages.sh)"
+    return found[-1].rsplit("/", 1)[0]
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    """postgres refuses to run as root; CI runs as root, developers may not."""
+    import os
+
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL cluster on 127.0.0.1 with password auth, a non-superuser `app` role and a small
+    max_connections (so the pool can be filled in a test)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    bindir = _postgres_bin()
+    # Not under pytest's tmp dir: the postgres user must be able to reach it.
+    root = Path(tempfile.mkdtemp(prefix="hasivu-pg-"))
+    data, sockets = root / "data", root / "sock"
+    sockets.mkdir()
+    pwfile = root / "pw"
+    pwfile.write_text("superpass\n")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+        shutil.chown(pwfile, "postgres")
+    port = free_port()
+    subprocess.run(_as_postgres_user([f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
+                                      f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"]),
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=12 " \
+              "-c superuser_reserved_connections=2 -c fsync=off"
+    subprocess.run(_as_postgres_user([f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-w", "-l",
+                                      str(root / "log"), "start"]), check=True, capture_output=True)
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password="superpass", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute("CREATE ROLE app LOGIN PASSWORD 'apppass'")
+    yield {"host": "127.0.0.1", "port": port, "user": "app", "password": "apppass", "dbname": "postgres"}
+    subprocess.run(_as_postgres_user([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"]),
+                   capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def start_redis(password: str = "redispass"):
+    """A Redis server on a free loopback port; returns (port, process)."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    assert binary, "Redis missing: scripts/test.sh installs it (scripts/system-packages.sh)"
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no", "--requirepass", password, "--maxmemory", "64mb"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=0.5).ping()
+            return port, process
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    port, process = start_redis()
+    yield {"host": "127.0.0.1", "port": port, "password": "redispass"}
+    process.kill()
+    process.wait()

@@ -1,0 +1,199 @@
+"""One health check per dependency. A check never raises: every failure becomes a result.
+
+Status thresholds are the seed's: PostgreSQL connect < 100 ms and a test query < 50 ms, pool
+below 80%; Redis PING < 50 ms; memory below 85% of maxmemory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from datetime import UTC
+from typing import Any, Optional
+
+HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
+
+
+@dataclasses.dataclass
+class CheckResult:
+    name: str
+    status: str
+    latency_ms: float
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    error: Optional[str] = None
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class HealthCheck:
+    """A named probe with its own timeout; `probe` returns (status, details) or raises."""
+
+    name: str
+    timeout: float
+    probe: Callable[[], tuple[str, dict[str, Any]]]
+
+    def run(self) -> CheckResult:
+        start = time.perf_counter()
+        try:
+            status, details = self.probe()
+            error = None
+        except Exception as failure:  # noqa: BLE001 - a failed dependency is a result, not a crash
+            status, details, error = UNHEALTHY, {}, describe(failure)
+        return CheckResult(self.name, status, round((time.perf_counter() - start) * 1000, 2), details, error)
+
+
+def describe(error: BaseException) -> str:
+    """A one-line reason without secrets: exception type and its first line, DSNs not included."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}"[:300]
+
+
+def worst(*statuses: str) -> str:
+    order = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
+    return max(statuses, key=order.__getitem__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PostgresTarget:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = dataclasses.field(repr=False)
+    sslmode: str = "prefer"
+
+
+def postgres_check(target: PostgresTarget, timeout: float = 2.0, name: str = "database") -> HealthCheck:
+    def probe() -> tuple[str, dict[str, Any]]:
+        import psycopg
+
+        start = time.perf_counter()
+        try:
+            connection = psycopg.connect(
+                host=target.host, port=target.port, dbname=target.dbname, user=target.user,
+                password=target.password, sslmode=target.sslmode, connect_timeout=max(2, int(timeout)),
+                application_name="hasivu-health",
+            )
+        except psycopg.OperationalError as error:
+            if "too many clients" in str(error) or "remaining connection slots" in str(error):
+                return UNHEALTHY, {"pool": "exhausted", "error": describe(error)}
+            raise
+        with connection:
+            connect_ms = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            connection.execute("SELECT 1").fetchone()
+            query_ms = (time.perf_counter() - start) * 1000
+            active = connection.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                        "'client backend'").fetchone()[0]
+            maximum = int(connection.execute("SHOW max_connections").fetchone()[0])
+        utilisation = 100 * active / maximum
+        details = {"connect_ms": round(connect_ms, 2), "query_ms": round(query_ms, 2), "connections": active,
+                   "max_connections": maximum, "pool_utilisation_percent": round(utilisation, 1)}
+        slow = connect_ms > 100 or query_ms > 50 or utilisation > 80
+        return (DEGRADED if slow else HEALTHY), details
+
+    return HealthCheck(name, timeout, probe)
+
+
+@dataclasses.dataclass(frozen=True)
+class RedisTarget:
+    host: str
+    port: int
+    password: Optional[str] = dataclasses.field(default=None, repr=False)
+    ssl: bool = False
+
+
+def redis_check(target: RedisTarget, timeout: float = 1.0, name: str = "redis") -> HealthCheck:
+    def probe() -> tuple[str, dict[str, Any]]:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # One probe, no retries: redis-py's default backoff would turn a refused connection into seconds.
+        client = redis.Redis(host=target.host, port=target.port, password=target.password, ssl=target.ssl,
+                             socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
+        try:
+            start = time.perf_counter()
+            client.ping()
+            ping_ms = (time.perf_counter() - start) * 1000
+            memory = client.info("memory")
+            stats = client.info("stats")
+        finally:
+            client.close()
+        used, limit = memory.get("used_memory", 0), memory.get("maxmemory", 0)
+        hits, misses = stats.get("keyspace_hits", 0), stats.get("keyspace_misses", 0)
+        details: dict[str, Any] = {"ping_ms": round(ping_ms, 2), "used_memory": used, "maxmemory": limit}
+        status = DEGRADED if ping_ms > 50 else HEALTHY
+        if limit:
+            details["memory_percent"] = round(100 * used / limit, 1)
+            if details["memory_percent"] > 85:
+                status = DEGRADED
+        if hits + misses:
+            details["hit_rate_percent"] = round(100 * hits / (hits + misses), 1)
+        return status, details
+
+    return HealthCheck(name, timeout, probe)
+
+
+def http_check(url: str, timeout: float = 3.0, name: str = "payment_gateway", slow_ms: float = 1000) -> HealthCheck:
+    """Reachability: any answer below 500 (Razorpay answers 401 without credentials) is up."""
+    def probe() -> tuple[str, dict[str, Any]]:
+        start = time.perf_counter()
+        request = urllib.request.Request(  # noqa: S310 - the configured gateway URL
+            url, method="GET", headers={"User-Agent": "hasivu-health"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured https URL
+                code = response.status
+        except urllib.error.HTTPError as error:
+            code = error.code
+        except (urllib.error.URLError, TimeoutError) as error:
+            raise ConnectionError(f"{url.split('?')[0]} unreachable: {getattr(error, 'reason', error)}") from None
+        latency = (time.perf_counter() - start) * 1000
+        details = {"http_status": code, "latency_ms": round(latency, 2)}
+        if code >= 500:
+            return UNHEALTHY, details
+        return (DEGRADED if latency > slow_ms else HEALTHY), details
+
+    return HealthCheck(name, timeout, probe)
+
+
+def rfid_check(cloudwatch: Any, namespace: str, environment: str, reader_ids: Sequence[str],
+               timeout: float = 3.0, name: str = "rfid", window_minutes: int = 15) -> HealthCheck:
+    """Readers without a heartbeat in the window are offline; verification rate over the same window."""
+    def probe() -> tuple[str, dict[str, Any]]:
+        from datetime import datetime, timedelta
+
+        # A datapoint stamped this very second must fall inside the window.
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        period = window_minutes * 60
+        queries = [
+            {"Id": f"r{i}", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": "RFIDReaderHeartbeat",
+             "Dimensions": [{"Name": "Environment", "Value": environment}, {"Name": "ReaderId", "Value": reader}]},
+             "Period": period, "Stat": "Sum"}}
+            for i, reader in enumerate(reader_ids)
+        ]
+        for metric_id, metric in (("ok", "RFIDVerificationSuccess"), ("all", "RFIDVerificationAttempts")):
+            queries.append({"Id": metric_id, "MetricStat": {"Metric": {
+                "Namespace": namespace, "MetricName": metric,
+                "Dimensions": [{"Name": "Environment", "Value": environment}]}, "Period": period, "Stat": "Sum"}})
+        response = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=end - timedelta(seconds=period),
+                                              EndTime=end)
+        values = {r["Id"]: sum(r["Values"]) for r in response["MetricDataResults"]}
+        offline = [reader for i, reader in enumerate(reader_ids) if values.get(f"r{i}", 0) <= 0]
+        attempts = values.get("all", 0)
+        rate = 100 * values.get("ok", 0) / attempts if attempts else None
+        details: dict[str, Any] = {"readers": len(reader_ids), "offline_readers": offline,
+                                   "verification_rate_percent": None if rate is None else round(rate, 2)}
+        status = HEALTHY
+        if offline or (rate is not None and rate < 99):
+            status = DEGRADED
+        if (reader_ids and len(offline) * 2 > len(reader_ids)) or (rate is not None and rate < 95):
+            status = UNHEALTHY
+        return status, details
+
+    return HealthCheck(name, timeout, probe)

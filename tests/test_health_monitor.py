@@ -1,0 +1,191 @@
+"""The health monitor against real PostgreSQL and Redis servers on loopback and a local HTTP
+gateway, with the fault cases: each gives the right status and impact in bounded time."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import psycopg
+import pytest
+
+from observability.health import BusinessProfile, EnhancedHealthMonitor, SlaHistory
+from observability.health_checks import (
+    PostgresTarget,
+    RedisTarget,
+    http_check,
+    postgres_check,
+    redis_check,
+    rfid_check,
+)
+from observability.health_handler import handler
+from observability.settings import RuntimeSettings
+from tests.conftest import free_port, start_redis
+
+PROFILE = BusinessProfile(daily_revenue_inr=500_000, active_users=12_000)
+
+
+def _pg(server, **changes) -> PostgresTarget:
+    return PostgresTarget(**{"host": server["host"], "port": server["port"], "dbname": server["dbname"],
+                             "user": server["user"], "password": server["password"], "sslmode": "disable", **changes})
+
+
+def _redis(server, **changes) -> RedisTarget:
+    return RedisTarget(**{"host": server["host"], "port": server["port"], "password": server["password"],
+                          **changes})
+
+
+def test_all_dependencies_healthy(postgres_server, redis_server, http_endpoint):
+    url, _ = http_endpoint
+    monitor = EnhancedHealthMonitor([
+        postgres_check(_pg(postgres_server)), redis_check(_redis(redis_server)), http_check(url + "/v1/")],
+        PROFILE)
+    report = monitor.get_enhanced_system_health()
+    assert report["status"] == "healthy" and report["score"] == 100
+    database = report["checks"]["database"]
+    assert database["details"]["max_connections"] == 12
+    assert 0 < database["details"]["pool_utilisation_percent"] <= 100
+    assert report["checks"]["redis"]["details"]["maxmemory"] == 64 * 1024 * 1024
+    assert report["checks"]["payment_gateway"]["details"]["http_status"] == 200
+    assert report["business_impact"] == {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0}
+
+
+def test_database_stopped_is_unhealthy_with_its_impact_and_fast():
+    start = time.perf_counter()
+    monitor = EnhancedHealthMonitor([postgres_check(PostgresTarget("127.0.0.1", free_port(), "postgres", "app",
+                                                                   "x", "disable"))], PROFILE)
+    report = monitor.get_enhanced_system_health()
+    assert time.perf_counter() - start < 2.5
+    check = report["checks"]["database"]
+    assert check["status"] == "unhealthy" and "OperationalError" in check["error"]
+    assert check["impact"]["revenue_at_risk_inr_per_day"] == 500_000
+    assert check["impact"]["users_affected"] == 12_000
+    assert "payments" in check["impact"]["blocked_flows"]
+    assert check["recommendations"] and report["score"] == 0
+
+
+def test_wrong_password_is_unhealthy_and_the_password_is_not_reported(postgres_server):
+    report = EnhancedHealthMonitor([postgres_check(_pg(postgres_server, password="wrong-secret"))],
+                                   PROFILE).get_enhanced_system_health()
+    check = report["checks"]["database"]
+    assert check["status"] == "unhealthy"
+    assert "authentication failed" in check["error"]
+    assert "wrong-secret" not in json.dumps(report)
+
+
+def test_full_connection_pool_is_reported_as_exhausted(postgres_server):
+    held = []
+    try:
+        while True:
+            held.append(psycopg.connect(host=postgres_server["host"], port=postgres_server["port"],
+                                        user="app", password="apppass", dbname="postgres"))
+    except psycopg.OperationalError:
+        pass
+    try:
+        assert len(held) >= 5
+        report = EnhancedHealthMonitor([postgres_check(_pg(postgres_server))], PROFILE).get_enhanced_system_health()
+        check = report["checks"]["database"]
+        assert check["status"] == "unhealthy"
+        assert check["details"]["pool"] == "exhausted"
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def test_redis_stopped_mid_run(http_endpoint):
+    port, process = start_redis()
+    target = RedisTarget("127.0.0.1", port, "redispass")
+    monitor = EnhancedHealthMonitor([redis_check(target)], PROFILE)
+    assert monitor.get_enhanced_system_health()["checks"]["redis"]["status"] == "healthy"
+    process.kill()
+    process.wait()
+    start = time.perf_counter()
+    report = monitor.get_enhanced_system_health()
+    assert time.perf_counter() - start < 1.5
+    check = report["checks"]["redis"]
+    assert check["status"] == "unhealthy" and "ConnectionError" in check["error"]
+    assert check["impact"]["users_affected"] == int(12_000 * 0.3)
+    assert report["status"] == "unhealthy"
+
+
+def test_hung_gateway_costs_its_timeout_not_the_sum(postgres_server, redis_server, http_endpoint):
+    url, recorder = http_endpoint
+    recorder.delay = 3.0
+    monitor = EnhancedHealthMonitor([
+        postgres_check(_pg(postgres_server)), redis_check(_redis(redis_server)),
+        http_check(url + "/v1/", timeout=0.5)], PROFILE)
+    start = time.perf_counter()
+    report = monitor.get_enhanced_system_health()
+    elapsed = time.perf_counter() - start
+    assert elapsed < 0.5 * 1.1 + 0.25, elapsed
+    gateway = report["checks"]["payment_gateway"]
+    assert gateway["status"] == "unhealthy"
+    assert report["checks"]["database"]["status"] == "healthy"
+    assert gateway["impact"]["revenue_at_risk_inr_per_day"] == 500_000
+    # Weighted by what each dependency carries: database 0.35, redis 0.15, gateway 0.30.
+    assert report["status"] == "unhealthy"
+    assert report["score"] == pytest.approx((100 * 0.35 + 100 * 0.15 + 0 * 0.30) / 0.80, abs=0.1)
+
+
+def test_gateway_5xx_and_slow_answers(http_endpoint):
+    url, recorder = http_endpoint
+    recorder.status = 502
+    assert http_check(url).run().status == "unhealthy"
+    recorder.status, recorder.delay = 401, 0.3
+    result = http_check(url, slow_ms=100).run()
+    assert (result.status, result.details["http_status"]) == ("degraded", 401)
+
+
+def test_a_check_that_raises_anything_is_a_result():
+    from observability.health_checks import HealthCheck
+
+    def broken():
+        raise KeyError("host")
+
+    report = EnhancedHealthMonitor([HealthCheck("database", 1.0, broken)], PROFILE).get_enhanced_system_health()
+    assert report["checks"]["database"]["status"] == "unhealthy"
+    assert report["checks"]["database"]["error"] == "KeyError: 'host'"
+
+
+def test_rfid_readers_and_verification_rate_from_cloudwatch(aws):
+    cloudwatch = boto3.client("cloudwatch")
+    ns, env = "HASIVU/Business", "rfid-test"
+    dims = [{"Name": "Environment", "Value": env}]
+    cloudwatch.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "RFIDReaderHeartbeat", "Dimensions": [*dims, {"Name": "ReaderId", "Value": "r-1"}], "Value": 5},
+        {"MetricName": "RFIDVerificationAttempts", "Dimensions": dims, "Value": 200},
+        {"MetricName": "RFIDVerificationSuccess", "Dimensions": dims, "Value": 196},
+    ])
+    result = rfid_check(cloudwatch, ns, env, ["r-1", "r-2"]).run()
+    assert result.status == "degraded"
+    assert result.details["offline_readers"] == ["r-2"]
+    assert result.details["verification_rate_percent"] == 98.0
+
+
+def test_sla_compliance_from_recorded_history(aws):
+    cloudwatch = boto3.client("cloudwatch")
+    env = "sla-test"
+    cloudwatch.put_metric_data(Namespace="HASIVU/Health", MetricData=[{
+        "MetricName": "DependencyHealthy", "Values": [1, 0], "Counts": [999, 1],
+        "Dimensions": [{"Name": "Environment", "Value": env}, {"Name": "Dependency", "Value": "database"}]}, {
+        "MetricName": "DependencyHealthy", "Values": [1], "Counts": [10],
+        "Dimensions": [{"Name": "Environment", "Value": env}, {"Name": "Dependency", "Value": "redis"}]}])
+    history = SlaHistory(cloudwatch, "HASIVU/Health", env)
+    assert history.availability(["database", "redis", "rfid"]) == {"database": 99.9, "redis": 100.0, "rfid": None}
+
+
+def test_handler_publishes_the_score_and_answers_http(postgres_server, capsys, monkeypatch):
+    monkeypatch.setenv("HASIVU_ENVIRONMENT", "production")
+    monitor = EnhancedHealthMonitor([postgres_check(_pg(postgres_server)),
+                                     postgres_check(_pg(postgres_server, port=free_port()), name="redis")], PROFILE)
+    response = handler({"rawPath": "/health", "requestContext": {}}, None, monitor=monitor)
+    assert response["statusCode"] == 503
+    report = json.loads(response["body"])
+    assert report["checks"]["redis"]["status"] == "unhealthy"
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    score = next(r for r in records if "SystemHealthScore" in r)
+    assert score["SystemHealthScore"] == [report["score"]]
+    assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == RuntimeSettings.from_env().health_namespace
+    healthy = {r["Dependency"]: r["DependencyHealthy"] for r in records if "DependencyHealthy" in r}
+    assert healthy == {"database": [1.0], "redis": [0.0]}
