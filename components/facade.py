@@ -14,6 +14,7 @@ from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
+from components.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.tracing import Tracing, TracingArgs
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 
@@ -27,6 +28,7 @@ class Monitoring:
     tiers: dict[Tier, AlarmTier]
     alarms: AlarmCatalogue
     dashboards: dict[str, Dashboard]
+    health: HealthMonitor | None
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -51,12 +53,20 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         for tier, component in tiers.items()
         if component.slack_forwarder is not None
     ]
+    health = None
+    if settings.health_monitor is not None:
+        health = HealthMonitor("health-monitor", HealthMonitorArgs(settings, settings.health_monitor))
+        own.append(OwnFunction(
+            LambdaFunction(f"{settings.environment}-hasivu-health-monitor", OWN_GROUP, Tier.WARNING,
+                           settings.health_monitor.timeout_seconds),
+            health.function.name,
+        ))
     topics = {tier: c.topic for tier, c in tiers.items()}
     alarms = build_alarm_catalogue(settings, topics, own)
     dashboards = build_dashboards(settings, alarms, account_id)
     CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))
-    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards)
+    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
@@ -66,6 +76,10 @@ def export_outputs(monitoring: Monitoring) -> None:
     region, env = monitoring.settings.region, monitoring.settings.environment
     pulumi.export("dashboardUrls", {
         suffix: console_url(region, f"{env}-HASIVU-{suffix}") for suffix in monitoring.dashboards})
+    pulumi.export("xrayServiceMapUrl",
+                  f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:service-map/map")
+    health = monitoring.health
+    pulumi.export("healthEndpointUrl", health.url.function_url if health and health.url else "not exposed")
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
 
 

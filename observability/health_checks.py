@@ -48,8 +48,11 @@ class HealthCheck:
 
 
 def describe(error: BaseException) -> str:
-    """A one-line reason without secrets: exception type and its first line, DSNs not included."""
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """A one-line reason without secrets: the exception type and the server's message, if any."""
+    detail = error.args[0] if error.args else ""
+    if isinstance(detail, dict):  # pg8000 carries the server's fields: M is the message
+        detail = detail.get("M", "")
+    first = str(detail).strip().splitlines()[0] if str(detail).strip() else ""
     return f"{type(error).__name__}: {first}"[:300]
 
 
@@ -68,29 +71,37 @@ class PostgresTarget:
     sslmode: str = "prefer"
 
 
-def postgres_check(target: PostgresTarget, timeout: float = 2.0, name: str = "database") -> HealthCheck:
-    def probe() -> tuple[str, dict[str, Any]]:
-        import psycopg
+# SQLSTATEs of a full pool: too_many_connections, and slots reserved for superusers.
+POOL_EXHAUSTED = {"53300", "53400"}
 
+
+def postgres_check(target: PostgresTarget, timeout: float = 2.0, name: str = "database") -> HealthCheck:
+    """pg8000 is pure Python, so the packaged Lambda needs no libpq or platform wheels."""
+    def probe() -> tuple[str, dict[str, Any]]:
+        import ssl
+
+        import pg8000.native
+
+        context = ssl.create_default_context() if target.sslmode in ("require", "verify-full") else None
         start = time.perf_counter()
         try:
-            connection = psycopg.connect(
-                host=target.host, port=target.port, dbname=target.dbname, user=target.user,
-                password=target.password, sslmode=target.sslmode, connect_timeout=max(2, int(timeout)),
-                application_name="hasivu-health",
-            )
-        except psycopg.OperationalError as error:
-            if "too many clients" in str(error) or "remaining connection slots" in str(error):
-                return UNHEALTHY, {"pool": "exhausted", "error": describe(error)}
+            connection = pg8000.native.Connection(
+                user=target.user, password=target.password, host=target.host, port=target.port,
+                database=target.dbname, timeout=timeout, ssl_context=context, application_name="hasivu-health")
+        except pg8000.DatabaseError as error:
+            code = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
+            if code in POOL_EXHAUSTED:
+                return UNHEALTHY, {"pool": "exhausted", "error": error.args[0].get("M", "")}
             raise
-        with connection:
+        try:
             connect_ms = (time.perf_counter() - start) * 1000
             start = time.perf_counter()
-            connection.execute("SELECT 1").fetchone()
+            connection.run("SELECT 1")
             query_ms = (time.perf_counter() - start) * 1000
-            active = connection.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
-                                        "'client backend'").fetchone()[0]
-            maximum = int(connection.execute("SHOW max_connections").fetchone()[0])
+            active = connection.run("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")[0][0]
+            maximum = int(connection.run("SHOW max_connections")[0][0])
+        finally:
+            connection.close()
         utilisation = 100 * active / maximum
         details = {"connect_ms": round(connect_ms, 2), "query_ms": round(query_ms, 2), "connections": active,
                    "max_connections": maximum, "pool_utilisation_percent": round(utilisation, 1)}

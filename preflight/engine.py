@@ -65,6 +65,19 @@ OFFLINE_INVOKES: dict[str, InvokeHandler] = {
 }
 
 
+# ARN shapes of the types whose ARNs programs commonly pass on: "{name}" is the resource name.
+ARN_FORMATS = {
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{name}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:ssm/parameter:Parameter": "arn:aws:ssm:{region}:{account}:parameter/{name}",
+}
+
+
 class ComputedOutputs(mocks.Mocks):
     """Update fidelity: fills what AWS computes at create time (id, arn, name) with stable fakes."""
 
@@ -74,10 +87,11 @@ class ComputedOutputs(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[Optional[str], dict]:
         module = args.typ.split(":")[1].split("/")[0]
         name = args.inputs.get("name") or f"{args.name}-0000000"
+        arn = ARN_FORMATS.get(args.typ, "arn:aws:" + module + ":{region}:{account}:{name}")
         outputs = {
             **args.inputs,
             "name": name,
-            "arn": f"arn:aws:{module}:ap-south-1:{PLACEHOLDER_ACCOUNT}:{name}",
+            "arn": arn.format(region="ap-south-1", account=PLACEHOLDER_ACCOUNT, name=str(name).lstrip("/")),
         }
         if args.typ == "aws:kms/key:Key":
             outputs["keyId"] = f"{args.name}-key-id"

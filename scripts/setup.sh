@@ -10,6 +10,8 @@ fi
 stamp=venv/.requirements.sha256
 want=$(cat requirements.txt requirements-dev.txt policy/requirements.txt observability/requirements.txt | sha256sum)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  # This machine's pip config names local mirrors that may be absent; their warnings are noise.
+  venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt \
+    2> >(grep -v '^WARNING: Location' >&2)
   echo "$want" > "$stamp"
 fi

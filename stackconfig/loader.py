@@ -14,6 +14,7 @@ import pulumi
 
 from stackconfig.costs import load_cost_settings
 from stackconfig.errors import MISSING, ConfigError
+from stackconfig.health_monitor import load_health_monitor
 from stackconfig.model import (
     ApiConfig,
     CriticalEndpoint,
@@ -281,7 +282,7 @@ def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str
 def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     """The validated settings of the current stack; `discover` answers discovery lookups."""
     config = pulumi.Config()
-    for key in ("alerting", "thresholds"):
+    for key in ("alerting", "thresholds", "healthMonitor"):
         reject_plaintext_webhooks(_object(config, key), key)
     environment = _string(config.get("environment", MISSING), "environment", ENVIRONMENT,
                           "a lower-case environment name like production")
@@ -305,4 +306,5 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         costs=load_cost_settings(_object(config, "budgets"), _object(config, "costAnomaly"),
                                  _object(config, "tracing"), _object(config, "monitoringBudgetUsd")),
         discovery=discovery,
+        health_monitor=load_health_monitor(_object(config, "healthMonitor")),
     )

@@ -9,6 +9,7 @@ from typing import Optional
 import pulumi
 
 from stackconfig.costs import CostSettings
+from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.thresholds import LambdaThresholds, Thresholds
 
 
@@ -118,6 +119,7 @@ class StackSettings:
     inventory: Inventory
     costs: CostSettings
     discovery: Optional[Discovery] = None
+    health_monitor: Optional[HealthMonitorSettings] = None
 
     def tags(self, **extra: str) -> dict[str, str]:
         return {"Environment": self.environment, "ManagedBy": "pulumi", "Project": self.project, **extra}

@@ -121,11 +121,11 @@ def postgres_server():
               "-c superuser_reserved_connections=2 -c fsync=off"
     subprocess.run(_as_postgres_user([f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-w", "-l",
                                       str(root / "log"), "start"]), check=True, capture_output=True)
-    import psycopg
+    import pg8000.native
 
-    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password="superpass", dbname="postgres",
-                         autocommit=True) as admin:
-        admin.execute("CREATE ROLE app LOGIN PASSWORD 'apppass'")
+    admin = pg8000.native.Connection(user="postgres", password="superpass", host="127.0.0.1", port=port)
+    admin.run("CREATE ROLE app LOGIN PASSWORD 'apppass'")
+    admin.close()
     yield {"host": "127.0.0.1", "port": port, "user": "app", "password": "apppass", "dbname": "postgres"}
     subprocess.run(_as_postgres_user([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"]),
                    capture_output=True)

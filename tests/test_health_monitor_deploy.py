@@ -1,0 +1,167 @@
+"""The deployed health monitor: its resources, least-privilege role, schedule, secrets by ARN,
+and the packaged handler run locally on the event EventBridge sends."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from preflight.engine import ProgramFailed
+from tests.stack import REPO, by_name, of_type, props, raw, run
+
+EVENTBRIDGE_EVENT = {
+    "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+    "source": "aws.events", "account": "123456789012", "time": "2026-11-29T03:00:00Z", "region": "ap-south-1",
+    "resources": ["arn:aws:events:ap-south-1:123456789012:rule/production-hasivu-health-monitor"], "detail": {},
+}
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six.py")
+
+
+def test_component_resources_schedule_and_endpoint():
+    result = run()
+    component = by_name(result, "health-monitor")
+    children = {r.name: r for r in result.registrations if r.parent == component.urn}
+    assert set(children) == {"health-monitor-lambda", "health-monitor-schedule", "health-monitor-invoke-from-schedule",
+                             "health-monitor-target", "health-monitor-url"}
+    assert props(children["health-monitor-schedule"])["scheduleExpression"] == "rate(1 minute)"
+    permission = props(children["health-monitor-invoke-from-schedule"])
+    assert permission["principal"] == "events.amazonaws.com"
+    assert children["health-monitor-invoke-from-schedule"].property_dependencies["sourceArn"] == [
+        children["health-monitor-schedule"].urn]
+    assert props(children["health-monitor-url"])["authorizationType"] == "AWS_IAM"
+    function = props(by_name(result, "health-monitor-lambda-function"))
+    assert function["handler"] == "observability.health_handler.handler"
+    assert function["tracingConfig"] == {"mode": "Active"}
+    assert function["vpcConfig"]["subnetIds"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
+    assert props(by_name(result, "health-monitor-lambda-logs"))["retentionInDays"] == 30
+
+
+def test_role_policy_is_least_privilege():
+    policy = json.loads(props(by_name(run(), "health-monitor-lambda-policy"))["policy"])
+    statements = policy["Statement"]
+    for statement in statements:
+        assert all("*" not in action for action in statement["Action"]), statement
+    by_action = {a: s for s in statements for a in s["Action"]}
+    assert by_action["cloudwatch:PutMetricData"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "HASIVU/Health"}}
+    assert by_action["secretsmanager:GetSecretValue"]["Resource"] == [
+        "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-db-Ab12Cd",
+        "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-redis-Ef34Gh"]
+    assert by_action["logs:PutLogEvents"]["Resource"].startswith("arn:aws:logs:")
+    # Only actions AWS cannot scope to a resource use "*": metric reads/writes, X-Ray, VPC ENIs.
+    unscoped = {a for s in statements if s["Resource"] == "*" for a in s["Action"]}
+    assert unscoped <= {"cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+
+def test_credentials_only_by_secret_arn():
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    assert variables["HASIVU_DB_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert not any("PASSWORD" in k or "password" in v.lower() for k, v in variables.items())
+
+
+@pytest.mark.parametrize(("section", "fragment"), [
+    ({"databasePassword": "hunter2"}, "healthMonitor.databasePassword: got '<not shown>'"),
+    ({"databaseSecretArn": "hasivu/db"},
+     "healthMonitor.databaseSecretArn: got 'hasivu/db'; expected a Secrets Manager"),
+    ({"subnetIds": ["subnet-0a1b2c3d4e5f60718"]}, "healthMonitor.securityGroupIds"),
+    ({"schedule": "every minute"}, "healthMonitor.schedule: got 'every minute'"),
+])
+def test_bad_health_monitor_config(section, fragment):
+    with pytest.raises(ProgramFailed) as failed:
+        run(set_={"healthMonitor": section})
+    assert fragment in str(failed.value.cause)
+    assert "hunter2" not in str(failed.value.cause)
+
+
+def test_the_projects_own_lambdas_are_alarmed_and_pass_the_policy_pack():
+    from tests.test_policy_pack import violations
+
+    result = run()
+    alarms = {props(a)["name"] for a in of_type(result, "aws:cloudwatch/metricAlarm:MetricAlarm")}
+    for own in ("warning-slack-forwarder", "health-monitor"):
+        assert {f"production-{own}-{k}" for k in ("errors", "throttles", "duration-p99", "error-rate")} <= alarms
+    assert violations("production", True) == ()
+
+
+def _extract_package(tmp_path: Path) -> Path:
+    code = raw(by_name(run(), "health-monitor-lambda-function"))["code"]
+    package = tmp_path / "package"
+    for name, asset in code["assets"].items():
+        target = package / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(asset["path"], target)
+    return package
+
+
+def _lambda_runtime(tmp_path: Path) -> Path:
+    """What the python3.12 Lambda runtime provides besides the package: boto3 and its dependencies."""
+    import boto3 as installed
+
+    site = Path(installed.__file__).parent.parent
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PACKAGES:
+        (runtime / name).symlink_to(site / name)
+    return runtime
+
+
+def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_server, redis_server):
+    package = _extract_package(tmp_path)
+    assert (package / "observability" / "health_handler.py").is_file()
+    assert not list(package.rglob("*.so"))
+    secrets = boto3.client("secretsmanager")
+    db = secrets.create_secret(Name="health-db", SecretString=json.dumps({
+        "host": postgres_server["host"], "port": postgres_server["port"], "dbname": "postgres",
+        "username": postgres_server["user"], "password": postgres_server["password"], "sslmode": "disable"}))["ARN"]
+    cache = secrets.create_secret(Name="health-redis", SecretString=json.dumps({
+        "host": redis_server["host"], "port": redis_server["port"], "password": redis_server["password"],
+        "ssl": False}))["ARN"]
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    env = {
+        "PATH": "/usr/bin:/bin", "PYTHONPATH": f"{package}:{_lambda_runtime(tmp_path)}",
+        **{k: v for k, v in variables.items() if k not in ("HASIVU_PAYMENT_GATEWAY_URL", "HASIVU_RFID_READER_IDS")},
+        "HASIVU_DB_SECRET_ARN": db, "HASIVU_REDIS_SECRET_ARN": cache,
+        **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                      "AWS_DEFAULT_REGION")},
+    }
+    script = ("import json, sys; from observability.health_handler import handler; "
+              "print('REPORT ' + json.dumps(handler(json.load(sys.stdin), None)))")
+    # -S: no site-packages, so only the package and the runtime's boto3 are importable.
+    result = subprocess.run([sys.executable, "-S", "-c", script], input=json.dumps(EVENTBRIDGE_EVENT),
+                            capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    report = json.loads(next(line for line in lines if line.startswith("REPORT "))[7:])
+    # Both servers answered (a cold process may be slower than the seed's 100 ms connect: degraded).
+    assert set(report["checks"]) == {"database", "redis"}
+    for check in report["checks"].values():
+        assert check["error"] is None and check["status"] in ("healthy", "degraded"), check
+    emf = [json.loads(line) for line in lines if line.startswith('{"_aws"')]
+    score = next(r for r in emf if "SystemHealthScore" in r)
+    assert score["SystemHealthScore"] == [report["score"]] and report["score"] >= 50
+    assert score["Environment"] == "production"
+    assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HASIVU/Health"
+    assert {r["Dependency"] for r in emf if "DependencyHealthy" in r} == {"database", "redis"}
+
+
+def test_preflight_prints_the_operator_links():
+    result = subprocess.run([sys.executable, "-m", "preflight", "--stack", "production", "--no-policy"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    out = result.stdout
+    for name in ("Executive-Overview", "Lambda-Performance", "API-Gateway", "Database-Performance",
+                 "Business-Metrics"):
+        assert f"#dashboards:name=production-HASIVU-{name}" in out
+    assert 'xrayServiceMapUrl: "https://ap-south-1.console.aws.amazon.com/cloudwatch/home?region=ap-south-1#xray' in out
+    for tier in ("critical", "warning", "business"):
+        assert f"{tier}TopicArn: <computed>" in out
+    assert "healthEndpointUrl: <computed>" in out
+    assert 'alarmCountByTier: {"critical": ' in out
