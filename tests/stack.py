@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -54,7 +55,15 @@ def run(
     invokes: Optional[dict[str, InvokeHandler]] = None,
     **changes: Any,
 ) -> ProgramRun:
+    """The program run on a stack's config; runs of the unchanged config are shared (tests only read them)."""
+    if not changes and invokes is None:
+        return _unchanged(stack, preview)
     return run_program(stack_files(stack, **changes), preview=preview, invokes=invokes)
+
+
+@functools.cache
+def _unchanged(stack: str, preview: bool) -> ProgramRun:
+    return run_program(stack_files(stack), preview=preview)
 
 
 def props(registration: Registration) -> dict[str, Any]:
