@@ -10,16 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Optional
 
 import boto3
-from botocore.config import Config
 
+from observability.aws import RETRIES, metric_window_end
 from observability.settings import RuntimeSettings
-
-RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=2, read_timeout=10)
-
-
-def _now() -> datetime:
-    """The end of a metric window: a minute ahead, so datapoints stamped this second are inside."""
-    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +98,7 @@ class CostMonitor:
         return status
 
     def _metric_sum(self, namespace: str, name: str, dimensions: list[dict[str, str]], days: int) -> float:
-        end = _now()
+        end = metric_window_end()
         response = self.cloudwatch.get_metric_statistics(
             Namespace=namespace, MetricName=name, Dimensions=dimensions, StartTime=end - timedelta(days=days),
             EndTime=end, Period=days * 86_400, Statistics=["Sum"])
@@ -137,7 +130,7 @@ class CostMonitor:
     def _off_hours_recommendations(self, api: tuple[str, str], days: int) -> list[Recommendation]:
         """School meals follow the school day: when nights (20:00-06:00 IST) carry under a tenth of
         the busiest hour's traffic, provisioned capacity can follow a schedule."""
-        end = _now()
+        end = metric_window_end()
         points = self.cloudwatch.get_metric_statistics(
             Namespace="AWS/ApiGateway", MetricName="Count",
             Dimensions=[{"Name": "ApiName", "Value": api[0]}, {"Name": "Stage", "Value": api[1]}],
@@ -160,7 +153,7 @@ class CostMonitor:
 
     def _lambda_recommendations(self, functions: Sequence[str], days: int) -> list[Recommendation]:
         found = []
-        end = _now()
+        end = metric_window_end()
         for name in functions:
             config = self.lambda_client.get_function_configuration(FunctionName=name)
             memory = config["MemorySize"]

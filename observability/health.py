@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Optional
 
 import boto3
-from botocore.config import Config
 
+from observability.aws import RETRIES, metric_window_end
 from observability.health_checks import (
     DEGRADED,
     HEALTHY,
@@ -36,7 +36,6 @@ from observability.health_checks import (
 )
 from observability.settings import RuntimeSettings
 
-RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=2, read_timeout=5)
 STATUS_SCORE = {HEALTHY: 100.0, DEGRADED: 50.0, UNHEALTHY: 0.0}
 
 
@@ -91,7 +90,7 @@ class SlaHistory:
         self.cloudwatch, self.namespace, self.environment, self.days = cloudwatch, namespace, environment, days
 
     def availability(self, dependencies: Sequence[str]) -> dict[str, Optional[float]]:
-        end = datetime.now(UTC) + timedelta(minutes=1)
+        end = metric_window_end()
         start = end - timedelta(days=self.days)
         queries = [{
             "Id": f"d{i}",

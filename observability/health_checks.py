@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from datetime import UTC
 from typing import Any, Optional
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
@@ -177,10 +176,11 @@ def rfid_check(cloudwatch: Any, namespace: str, environment: str, reader_ids: Se
                timeout: float = 3.0, name: str = "rfid", window_minutes: int = 15) -> HealthCheck:
     """Readers without a heartbeat in the window are offline; verification rate over the same window."""
     def probe() -> tuple[str, dict[str, Any]]:
-        from datetime import datetime, timedelta
+        from datetime import timedelta
 
-        # A datapoint stamped this very second must fall inside the window.
-        end = datetime.now(UTC) + timedelta(minutes=1)
+        from observability.aws import metric_window_end
+
+        end = metric_window_end()
         period = window_minutes * 60
         queries = [
             {"Id": f"r{i}", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": "RFIDReaderHeartbeat",

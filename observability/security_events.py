@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 import boto3
-from botocore.config import Config
 
-RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+from observability.aws import RETRIES
+
 EVENTS = ("LOGIN_FAILED", "FRAUD_ATTEMPT")
 
 
