@@ -16,6 +16,7 @@ from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
 from components.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.tracing import Tracing, TracingArgs
+from observability.catalogue import published_metrics
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
@@ -93,5 +94,7 @@ def cost_assumptions(settings: StackSettings) -> dict:
         },
         "costExplorerRequestsPerMonth": costs.cost_explorer_queries_per_hour * 730,
         "alertsPerTopicPerMonth": 300,
+        "customMetrics": [list(metric) for metric in published_metrics(
+            settings.environment, settings.health_monitor.rfid_reader_ids if settings.health_monitor else ())],
         "monitoringBudgetUsd": costs.monitoring_budget_usd,
     }

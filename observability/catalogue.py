@@ -31,5 +31,25 @@ SECURITY_METRICS = ("FailedLogins", "FraudAttempts")
 OPERATIONS_METRICS = ("MaintenanceMode",)
 
 # ReaderId is bounded: the RFID readers are a fixed fleet of installed hardware.
-BOUNDED_DIMENSIONS = ("Environment", "Service", "PaymentMethod", "Status", "MealType", "Operation", "Dependency",
-                      "ReaderId")
+BOUNDED_DIMENSIONS = ("Environment", "PaymentMethod", "Dependency", "ReaderId")
+
+# Values a dimension may take; anything else is published as "other".
+PAYMENT_METHODS = ("upi", "card", "netbanking", "wallet", "emi", "cash", "other")
+# Payment metrics are also published per payment method: a bounded, useful breakdown. Status and
+# meal type stay EMF properties; as dimensions they would multiply the metric count (and the bill).
+PAYMENT_METHOD_BREAKDOWN = ("PaymentAttempts", "PaymentSuccesses", "PaymentFailures", "PaymentErrors", "Revenue")
+HEALTH_DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
+
+
+def published_metrics(environment: str, reader_ids: tuple[str, ...] = ()) -> list[tuple[str, str, dict[str, str]]]:
+    """Every custom metric (namespace, name, dimensions) the runtime library can publish: what the
+    preflight's cost estimate counts, since each distinct dimension set is billed."""
+    env = {"Environment": environment}
+    metrics = [(BUSINESS_NAMESPACE, name, env) for name in BUSINESS_METRICS]
+    metrics += [(BUSINESS_NAMESPACE, name, {**env, "PaymentMethod": method})
+                for name in PAYMENT_METHOD_BREAKDOWN for method in PAYMENT_METHODS]
+    metrics += [(BUSINESS_NAMESPACE, "RFIDReaderHeartbeat", {**env, "ReaderId": r}) for r in reader_ids]
+    metrics += [(HEALTH_NAMESPACE, name, env) for name in ("SystemHealthScore", "RevenueAtRisk", "UsersAffected")]
+    metrics += [(HEALTH_NAMESPACE, name, {**env, "Dependency": d})
+                for name in ("DependencyHealthy", "DependencyLatency") for d in HEALTH_DEPENDENCIES]
+    return metrics

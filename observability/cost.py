@@ -4,6 +4,7 @@ unit economics from business metrics, and recommendations computed from real met
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -119,8 +120,15 @@ class CostMonitor:
             "revenue_to_cost_ratio": round(revenue / cost, 2) if cost else None,
         }
 
-    def get_optimization_recommendations(self, functions: Sequence[str] = (), api: Optional[tuple[str, str]] = None,
+    def get_optimization_recommendations(self, functions: Optional[Sequence[str]] = None,
+                                         api: Optional[tuple[str, str]] = None,
                                          days: int = 14) -> list[dict[str, Any]]:
+        """What to look at, by default from the environment: HASIVU_MONITORED_FUNCTIONS (comma-separated)
+        and HASIVU_API_NAME / HASIVU_API_STAGE."""
+        if functions is None:
+            functions = [f for f in os.getenv("HASIVU_MONITORED_FUNCTIONS", "").split(",") if f]
+        if api is None and os.getenv("HASIVU_API_NAME"):
+            api = (os.environ["HASIVU_API_NAME"], os.getenv("HASIVU_API_STAGE", "prod"))
         recommendations = [*self._lambda_recommendations(functions, days)]
         if api:
             recommendations += self._api_cache_recommendations(api, days)

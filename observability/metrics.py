@@ -1,10 +1,9 @@
 """Business metrics as CloudWatch Embedded Metric Format (Powertools), never an API call.
 
-Every event is one EMF record with two dimension sets: `Environment` alone (what the alarms and
-dashboards read) and `Environment` plus the event's bounded breakdown (PaymentMethod, Status,
-MealType...). Values outside a dimension's known set become "other", so a typo or an attacker
-cannot mint metrics; ids (order, user, school, student) go into EMF properties, searchable in
-Logs Insights and free of metric charges.
+Every event is one EMF record with the dimension set `Environment` (what the alarms and dashboards
+read) and, for payments, a second set `Environment, PaymentMethod`. A method outside the known list
+becomes "other", so a typo or an attacker cannot mint metrics; status, meal type and ids (order,
+user, school, student) go into EMF properties, searchable in Logs Insights and free of metric charges.
 """
 
 from __future__ import annotations
@@ -14,12 +13,12 @@ from typing import Any, Optional
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from observability import catalogue
 from observability.settings import RuntimeSettings
 
-PAYMENT_METHODS = frozenset({"upi", "card", "netbanking", "wallet", "emi", "cash", "other"})
+PAYMENT_METHODS = frozenset(catalogue.PAYMENT_METHODS)
 PAYMENT_STATUSES = frozenset({"success", "failed", "error", "pending", "refunded"})
 ORDER_STATUSES = frozenset({"created", "completed", "cancelled", "failed"})
-MEAL_TYPES = frozenset({"breakfast", "lunch", "snack", "dinner"})
 
 
 def bounded(value: Any, allowed: frozenset[str]) -> str:
@@ -63,11 +62,8 @@ class BusinessMetrics:
             values["PaymentFailures"] = (1, MetricUnit.Count)
         elif state == "error":
             values["PaymentErrors"] = (1, MetricUnit.Count)
-        breakdown = {"PaymentMethod": bounded(method, PAYMENT_METHODS), "Status": state}
-        if "mealType" in context:
-            breakdown["MealType"] = bounded(context.pop("mealType"), MEAL_TYPES)
-        self._emit(self.settings.business_namespace, values, breakdown, {"orderId": order_id, "amount": amount,
-                                                                         **context})
+        self._emit(self.settings.business_namespace, values, {"PaymentMethod": bounded(method, PAYMENT_METHODS)},
+                   {"orderId": order_id, "amount": amount, "status": state, **context})
 
     def track_payment_verification_failure(self, order_id: str, reason: str) -> None:
         self._emit(self.settings.business_namespace, {"PaymentVerificationFailures": (1, MetricUnit.Count)}, {},
@@ -82,10 +78,8 @@ class BusinessMetrics:
         name = {"created": "OrdersCreated", "completed": "OrdersCompleted", "cancelled": "OrdersCancelled"}.get(state)
         if name is None:
             return
-        context = dict(context or {})
-        breakdown = {"MealType": bounded(context.pop("mealType"), MEAL_TYPES)} if "mealType" in context else {}
-        self._emit(self.settings.business_namespace, {name: (1, MetricUnit.Count)}, breakdown,
-                   {"orderId": order_id, **context})
+        self._emit(self.settings.business_namespace, {name: (1, MetricUnit.Count)}, {},
+                   {"orderId": order_id, **(context or {})})
 
     def track_rfid_verification(
         self, reader_id: str, success: bool, context: Optional[Mapping[str, Any]] = None

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Tracer
 from aws_xray_sdk.core import xray_recorder
 
 from observability import metrics, tracing
+from observability.catalogue import BOUNDED_DIMENSIONS, published_metrics
 from observability.cost import CostMonitor, TtlCache
 from observability.metrics import BusinessMetrics
 from observability.security_events import SecurityEventLog
@@ -150,12 +151,13 @@ def test_payment_metrics_are_emf_with_bounded_dimensions_and_ids_as_properties(c
     [record] = _records(capsys)
     cw = record["_aws"]["CloudWatchMetrics"][0]
     assert cw["Namespace"] == "HASIVU/Business"
-    assert cw["Dimensions"] == [["Environment"], ["Environment", "PaymentMethod", "Status", "MealType"]]
+    assert cw["Dimensions"] == [["Environment"], ["Environment", "PaymentMethod"]]
     assert {m["Name"] for m in cw["Metrics"]} == {"PaymentAttempts", "PaymentSuccesses", "Revenue"}
     assert record["Revenue"] == [250.0] and record["PaymentMethod"] == "upi"
     assert record["orderId"] == "ord-1" and record["schoolId"] == "sch-9" and record["studentGrade"] == "5th"
+    assert record["mealType"] == "lunch" and record["status"] == "success"
     dimension_names = {d for ds in cw["Dimensions"] for d in ds}
-    assert not dimension_names & {"orderId", "schoolId", "studentGrade"}
+    assert dimension_names <= set(BOUNDED_DIMENSIONS)
 
 
 def test_unknown_dimension_values_cannot_mint_metrics(capsys):
@@ -163,7 +165,7 @@ def test_unknown_dimension_values_cannot_mint_metrics(capsys):
     m.track_payment_metrics("o", 10, "failed", "crypto-coin-of-the-day", {"mealType": "midnight-feast"})
     m.track_payment_metrics("o", 10, "error", "card")
     failed, error = _records(capsys)
-    assert (failed["PaymentMethod"], failed["MealType"], failed["PaymentFailures"]) == ("other", "other", [1.0])
+    assert (failed["PaymentMethod"], failed["PaymentFailures"]) == ("other", [1.0])
     assert error["PaymentErrors"] == [1.0] and "Revenue" not in error
 
 
@@ -245,7 +247,7 @@ def test_budget_status_from_the_budgets_api(aws):
     assert status["limit_usd"] == 5000 and status["period"] == "MONTHLY" and status["used_percent"] == 0
 
 
-def test_recommendations_from_real_metrics(aws):
+def test_recommendations_from_real_metrics(aws, monkeypatch):
     iam, lam, cloudwatch = boto3.client("iam"), boto3.client("lambda"), boto3.client("cloudwatch")
     role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -268,9 +270,46 @@ def test_recommendations_from_real_metrics(aws):
         {"MetricName": "CacheHitCount", "Dimensions": api_dims, "Value": 100_000},
         {"MetricName": "CacheMissCount", "Dimensions": api_dims, "Value": 900_000}])
     monitor = CostMonitor(ce=object(), budgets=object(), cloudwatch=cloudwatch, lambda_client=lam, settings=SETTINGS)
-    found = {(r["kind"], r["resource"]): r for r in monitor.get_optimization_recommendations(
-        ["menu-list", "old-report"], api=("shop", "prod"))}
+    monkeypatch.setenv("HASIVU_MONITORED_FUNCTIONS", "menu-list,old-report")
+    monkeypatch.setenv("HASIVU_API_NAME", "shop")
+    found = {(r["kind"], r["resource"]): r for r in monitor.get_optimization_recommendations()}
     memory = found[("lambda-memory", "menu-list")]
     assert "set 256 MB" in memory["detail"] and memory["estimated_monthly_savings_usd"] > 0
     assert ("idle-resource", "old-report") in found
     assert "10% cache hit rate" in found[("api-caching", "shop/prod")]["detail"]
+
+
+def test_off_hours_scaling_from_the_hourly_request_profile(aws):
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch = boto3.client("cloudwatch")
+    dims = [{"Name": "ApiName", "Value": "school-api"}, {"Name": "Stage", "Value": "prod"}]
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    data = []
+    for hours_ago in range(1, 25):
+        stamp = now - timedelta(hours=hours_ago)
+        ist_hour = (stamp + timedelta(hours=5, minutes=30)).hour
+        busy = 7 <= ist_hour <= 15
+        data.append({"MetricName": "Count", "Dimensions": dims, "Timestamp": stamp, "Value": 6000 if busy else 120})
+    cloudwatch.put_metric_data(Namespace="AWS/ApiGateway", MetricData=data)
+    monitor = CostMonitor(ce=object(), budgets=object(), cloudwatch=cloudwatch, lambda_client=object(),
+                          settings=SETTINGS)
+    found = [r for r in monitor.get_optimization_recommendations([], api=("school-api", "prod"))
+             if r["kind"] == "off-hours-scaling"]
+    assert len(found) == 1 and "20:00 to 06:00 IST" in found[0]["detail"]
+
+
+def test_every_dimension_set_the_library_emits_is_in_the_published_catalogue(capsys):
+    m = BusinessMetrics(SETTINGS)
+    m.track_payment_metrics("o", 10, "success", "wallet")
+    m.track_order_metrics("o", "created", {"mealType": "lunch"})
+    m.track_rfid_verification("r-1", True)
+    m.track_reader_heartbeat("r-1")
+    published = {(ns, name, tuple(sorted(dims.items()))) for ns, name, dims in published_metrics("production",
+                                                                                                   ("r-1",))}
+    for record in _records(capsys):
+        cw = record["_aws"]["CloudWatchMetrics"][0]
+        for dimension_set in cw["Dimensions"]:
+            for metric in cw["Metrics"]:
+                key = (cw["Namespace"], metric["Name"], tuple(sorted((d, record[d]) for d in dimension_set)))
+                assert key in published, key
