@@ -14,7 +14,9 @@ from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
-from components.health_monitor import HealthMonitor, HealthMonitorArgs
+from components.health_monitor import HealthMonitor, HealthMonitorArgs, health_monitor_name
+from components.slack_forwarder import TIMEOUT_SECONDS as FORWARDER_TIMEOUT
+from components.slack_forwarder import forwarder_name
 from components.tracing import Tracing, TracingArgs
 from observability.catalogue import published_metrics
 from stackconfig.model import LambdaFunction, StackSettings, Tier
@@ -48,7 +50,8 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     }
     own = [
         OwnFunction(
-            LambdaFunction(f"{settings.environment}-hasivu-{tier.value}-slack-forwarder", OWN_GROUP, Tier.WARNING, 10),
+            LambdaFunction(forwarder_name(settings.environment, tier.value), OWN_GROUP, Tier.WARNING,
+                           FORWARDER_TIMEOUT),
             component.slack_forwarder.name,
         )
         for tier, component in tiers.items()
@@ -58,7 +61,7 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     if settings.health_monitor is not None:
         health = HealthMonitor("health-monitor", HealthMonitorArgs(settings, settings.health_monitor))
         own.append(OwnFunction(
-            LambdaFunction(f"{settings.environment}-hasivu-health-monitor", OWN_GROUP, Tier.WARNING,
+            LambdaFunction(health_monitor_name(settings.environment), OWN_GROUP, Tier.WARNING,
                            settings.health_monitor.timeout_seconds),
             health.function.name,
         ))

@@ -19,6 +19,10 @@ DEPENDENCIES = ("aws-lambda-powertools", "jmespath", "typing-extensions", "redis
                 "python-dateutil", "six")
 
 
+def health_monitor_name(environment: str) -> str:
+    return f"{environment}-hasivu-health-monitor"
+
+
 @dataclasses.dataclass
 class HealthMonitorArgs:
     settings: StackSettings
@@ -68,7 +72,7 @@ class HealthMonitor(pulumi.ComponentResource):
         packaged = PackagedFunction(
             f"{name}-lambda",
             PackagedFunctionArgs(
-                function_name=f"{settings.environment}-hasivu-health-monitor",
+                function_name=health_monitor_name(settings.environment),
                 description="HASIVU enhanced health monitor: checks, score, SLA, business impact",
                 code=lambda_package(["observability"], DEPENDENCIES),
                 handler="observability.health_handler.handler",
@@ -85,7 +89,7 @@ class HealthMonitor(pulumi.ComponentResource):
         self.function = packaged.function
         rule = cloudwatch.EventRule(
             f"{name}-schedule",
-            name=f"{settings.environment}-hasivu-health-monitor",
+            name=health_monitor_name(settings.environment),
             description="Runs the HASIVU health monitor",
             schedule_expression=monitor.schedule,
             tags=tags,

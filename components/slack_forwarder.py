@@ -17,6 +17,11 @@ from pulumi_aws import lambda_, sns, ssm
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
 
 HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
+TIMEOUT_SECONDS = 10
+
+
+def forwarder_name(environment: str, tier: str) -> str:
+    return f"{environment}-hasivu-{tier}-slack-forwarder"
 
 
 @dataclasses.dataclass
@@ -48,7 +53,7 @@ class SlackForwarder(pulumi.ComponentResource):
         packaged = PackagedFunction(
             f"{name}-lambda",
             PackagedFunctionArgs(
-                function_name=f"{args.environment}-hasivu-{args.tier}-slack-forwarder",
+                function_name=forwarder_name(args.environment, args.tier),
                 description=f"Forwards {args.tier} alerts from SNS to Slack",
                 code=pulumi.AssetArchive({"slack_forwarder.py": pulumi.FileAsset(str(HANDLER_SOURCE))}),
                 handler="slack_forwarder.handler",
@@ -58,6 +63,7 @@ class SlackForwarder(pulumi.ComponentResource):
                 ],
                 environment={"SLACK_WEBHOOK_PARAMETER": parameter.name},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
+                timeout_seconds=TIMEOUT_SECONDS,
             ),
             opts=child,
         )
