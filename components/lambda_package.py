@@ -16,8 +16,8 @@ import pulumi
 REPO = Path(__file__).resolve().parent.parent
 
 
-class PackagingError(Exception):
-    pass
+class PackagingError(pulumi.RunError):
+    """Reported by Pulumi as one line, without a traceback."""
 
 
 def _distribution_files(name: str) -> dict[str, pulumi.Asset]:

@@ -165,3 +165,12 @@ def test_preflight_prints_the_operator_links():
         assert f"{tier}TopicArn: <computed>" in out
     assert "healthEndpointUrl: <computed>" in out
     assert 'alarmCountByTier: {"critical": ' in out
+
+
+def test_packaging_refuses_compiled_or_missing_distributions():
+    from components.lambda_package import PackagingError, _distribution_files
+
+    with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
+        _distribution_files("grpcio")
+    with pytest.raises(PackagingError, match="'no-such-dist', which is not installed"):
+        _distribution_files("no-such-dist")
