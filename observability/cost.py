@@ -4,6 +4,7 @@ unit economics from business metrics, and recommendations computed from real met
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -204,11 +205,7 @@ class CostMonitor:
             "for GET /menu and other read paths", round(per_month * (1 - rate / 100) * 0.5 * 3.5e-6, 2))]
 
 
-_default: Optional[CostMonitor] = None
-
-
+@functools.cache
 def cost_monitor() -> CostMonitor:
-    global _default
-    if _default is None:
-        _default = CostMonitor()
-    return _default
+    """One per Lambda container, so its Cost Explorer cache lives as long as the container."""
+    return CostMonitor()

@@ -8,6 +8,7 @@ user, school, student) go into EMF properties, searchable in Logs Insights and f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -104,24 +105,20 @@ class BusinessMetrics:
             self._emit(self.settings.business_namespace, {"UserLogins": (1, MetricUnit.Count)}, {}, dict(context or {}))
 
 
-_default: Optional[BusinessMetrics] = None
-
-
-def _metrics() -> BusinessMetrics:
-    global _default
-    if _default is None:
-        _default = BusinessMetrics()
-    return _default
+@functools.cache
+def default_metrics() -> BusinessMetrics:
+    """One per Lambda container, configured from its environment."""
+    return BusinessMetrics()
 
 
 def track_payment_metrics(order_id: str, amount: float, status: str, method: str,
                           context: Optional[Mapping[str, Any]] = None) -> None:
-    _metrics().track_payment_metrics(order_id, amount, status, method, context)
+    default_metrics().track_payment_metrics(order_id, amount, status, method, context)
 
 
 def track_order_metrics(order_id: str, status: str, context: Optional[Mapping[str, Any]] = None) -> None:
-    _metrics().track_order_metrics(order_id, status, context)
+    default_metrics().track_order_metrics(order_id, status, context)
 
 
 def track_rfid_verification(reader_id: str, success: bool, context: Optional[Mapping[str, Any]] = None) -> None:
-    _metrics().track_rfid_verification(reader_id, success, context)
+    default_metrics().track_rfid_verification(reader_id, success, context)

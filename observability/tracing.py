@@ -115,14 +115,10 @@ class BusinessTracer:
         return decorate
 
 
-_default: Optional[BusinessTracer] = None
-
-
+@functools.cache
 def business_tracer() -> BusinessTracer:
-    global _default
-    if _default is None:
-        _default = BusinessTracer()
-    return _default
+    """One per Lambda container, configured from its environment."""
+    return BusinessTracer()
 
 
 def trace_payment_operation(payment_id: str, operation: str, user_id: Any, amount: float, method: str,

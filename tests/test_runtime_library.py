@@ -183,7 +183,7 @@ def test_order_and_rfid_metrics_feed_the_alarmed_names(capsys):
 
 
 def test_module_level_api_as_documented(capsys, monkeypatch):
-    monkeypatch.setattr(metrics, "_default", BusinessMetrics(SETTINGS))
+    monkeypatch.setattr(metrics, "default_metrics", lambda: BusinessMetrics(SETTINGS))
     metrics.track_payment_metrics("ord-2", 99, "success", "card", {"schoolId": "s", "mealType": "snack"})
     assert _records(capsys)[0]["Revenue"] == [99.0]
 
