@@ -57,6 +57,12 @@ def role_statements(settings: StackSettings, monitor: HealthMonitorSettings) -> 
     secrets = [arn for arn in (monitor.database_secret_arn, monitor.redis_secret_arn) if arn]
     if secrets:
         statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets})
+    if secrets and monitor.secrets_kms_key_arn:
+        # Only for reading those secrets: the key may not be used through any other service.
+        statements.append({
+            "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": monitor.secrets_kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{settings.region}.amazonaws.com"}},
+        })
     return statements
 
 

@@ -9,12 +9,14 @@ from typing import Any, Optional
 from stackconfig.errors import ConfigError
 
 SECRET_ARN = re.compile(r"^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
+KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
 SCHEDULE = re.compile(r"^(rate\(1 minute\)|rate\([1-9]\d* (minutes|hours|days)\)|rate\(1 (hour|day)\)|cron\(.+\))$")
 READER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-FIELDS = {"schedule", "databaseSecretArn", "redisSecretArn", "paymentGatewayUrl", "rfidReaderIds", "subnetIds",
-          "securityGroupIds", "endpoint", "endpointAuth", "dailyRevenueInr", "activeUsers", "timeoutSeconds"}
+FIELDS = {"schedule", "databaseSecretArn", "redisSecretArn", "secretsKmsKeyArn", "paymentGatewayUrl", "rfidReaderIds",
+          "subnetIds", "securityGroupIds", "endpoint", "endpointAuth", "dailyRevenueInr", "activeUsers",
+          "timeoutSeconds"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +24,8 @@ class HealthMonitorSettings:
     schedule: str = "rate(1 minute)"
     database_secret_arn: Optional[str] = None
     redis_secret_arn: Optional[str] = None
+    # The customer-managed key the secrets are encrypted with (none: the AWS-managed secretsmanager key).
+    secrets_kms_key_arn: Optional[str] = None
     payment_gateway_url: Optional[str] = "https://api.razorpay.com/v1/"
     rfid_reader_ids: tuple[str, ...] = ()
     subnet_ids: tuple[str, ...] = ()
@@ -60,6 +64,10 @@ def load_health_monitor(raw: Any) -> Optional[HealthMonitorSettings]:
         if value is not None and (not isinstance(value, str) or not SECRET_ARN.match(value)):
             raise ConfigError(f"healthMonitor.{field}", value, "a Secrets Manager secret ARN "
                               "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
+    key = raw.get("secretsKmsKeyArn")
+    if key is not None and (not isinstance(key, str) or not KEY_ARN.match(key)):
+        raise ConfigError("healthMonitor.secretsKmsKeyArn", key,
+                          "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
     schedule = raw.get("schedule", defaults.schedule)
     if not isinstance(schedule, str) or not SCHEDULE.match(schedule):
         raise ConfigError("healthMonitor.schedule", schedule, "an EventBridge schedule like rate(1 minute)")
@@ -87,7 +95,7 @@ def load_health_monitor(raw: Any) -> Optional[HealthMonitorSettings]:
         raise ConfigError("healthMonitor.timeoutSeconds", timeout, "a whole number from 5 to 60")
     return HealthMonitorSettings(
         schedule=schedule, database_secret_arn=raw.get("databaseSecretArn"),
-        redis_secret_arn=raw.get("redisSecretArn"), payment_gateway_url=url,
+        redis_secret_arn=raw.get("redisSecretArn"), secrets_kms_key_arn=key, payment_gateway_url=url,
         rfid_reader_ids=_list(raw, "rfidReaderIds", READER, "a reader id like reader-001"),
         subnet_ids=subnets, security_group_ids=groups, endpoint=endpoint, endpoint_auth=auth,
         daily_revenue_inr=float(revenue), active_users=users, timeout_seconds=timeout,

@@ -55,6 +55,10 @@ def test_role_policy_is_least_privilege():
         "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-db-Ab12Cd",
         "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-redis-Ef34Gh"]
     assert by_action["logs:PutLogEvents"]["Resource"].startswith("arn:aws:logs:")
+    assert by_action["kms:Decrypt"]["Resource"] == (
+        "arn:aws:kms:ap-south-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+    assert by_action["kms:Decrypt"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.ap-south-1.amazonaws.com"}}
     # Only actions AWS cannot scope to a resource use "*": metric reads/writes, X-Ray, VPC ENIs.
     unscoped = {a for s in statements if s["Resource"] == "*" for a in s["Action"]}
     assert unscoped <= {"cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "xray:PutTraceSegments",
@@ -74,6 +78,7 @@ def test_credentials_only_by_secret_arn():
      "healthMonitor.databaseSecretArn: got 'hasivu/db'; expected a Secrets Manager"),
     ({"subnetIds": ["subnet-0a1b2c3d4e5f60718"]}, "healthMonitor.securityGroupIds"),
     ({"schedule": "every minute"}, "healthMonitor.schedule: got 'every minute'"),
+    ({"secretsKmsKeyArn": "alias/db"}, "healthMonitor.secretsKmsKeyArn: got 'alias/db'; expected a KMS key ARN"),
 ])
 def test_bad_health_monitor_config(section, fragment):
     with pytest.raises(ProgramFailed) as failed:
