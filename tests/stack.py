@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -86,3 +89,9 @@ def by_name(run_: ProgramRun, name: str) -> Registration:
 
 def inventory_section(stack: str = "production") -> dict[str, Any]:
     return json.loads(load_stack_files(REPO, stack).config[f"{PROJECT}:inventory"])
+
+
+def preflight_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m preflight ARGS` as a user runs it: a separate process from the repo root."""
+    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})

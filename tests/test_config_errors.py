@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 
 import pulumi
 import pytest
 
 from preflight.engine import ProgramFailed
-from tests.stack import REPO, SLACK, inventory_section, run
+from tests.stack import REPO, SLACK, inventory_section, preflight_cli, run
 
 ALERTING = {
     "critical": {"emails": ["oncall@hasivu.com"], "sms": ["+919800000001"], "pagerduty": True},
@@ -103,11 +101,7 @@ def test_preflight_reports_a_config_error_in_one_line_without_traceback(tmp_path
     (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
     broken = (REPO / "Pulumi.production.yaml").read_text().replace("[oncall@hasivu.com]", "[oncall-at-hasivu]")
     (tmp_path / "Pulumi.production.yaml").write_text(broken)
-    result = subprocess.run(
-        [sys.executable, "-m", "preflight", "--stack", "production", "--program", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+    result = preflight_cli("--stack", "production", "--program", str(tmp_path))
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()

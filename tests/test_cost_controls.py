@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from preflight.cost import estimate, load_prices, traces_per_month
 from preflight.engine import ProgramFailed, run_program
 from preflight.stack_files import load_stack_files
-from tests.stack import REPO, of_type, props, run
+from tests.stack import of_type, preflight_cli, props, run
 
 TOPIC = "arn:aws:sns:ap-south-1:123456789012:production-hasivu-{}-alerts"
 SEED_DAILY = {"total": 200, "lambda": 50, "rds": 80, "apiGateway": 30, "s3": 20}
@@ -143,24 +140,19 @@ def test_prices_file_names_its_source_and_date():
     assert prices["prices"]["composite_alarm"]["usd"] == 0.50
 
 
-def _preflight(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
-
-
 def test_production_estimate_is_printed_with_its_lines_and_in_json():
-    summary = _preflight("--stack", "production", "--no-policy")
+    summary = preflight_cli("--stack", "production", "--no-policy")
     assert summary.returncode == 0
     assert "Monthly cost of this monitoring: $" in summary.stdout
     assert "composite alarms: 2 x $0.5" in summary.stdout
     assert "Within the monitoring budget of $100.00 a month" in summary.stdout
-    cost = json.loads(_preflight("--stack", "production", "--no-policy", "--json").stdout)["cost"]
+    cost = json.loads(preflight_cli("--stack", "production", "--no-policy", "--json").stdout)["cost"]
     assert cost["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in cost["lines"]), abs=0.01)
     assert 20 < cost["monthly_usd"] < 100
 
 
 def test_exceeding_the_monitoring_budget_is_a_preflight_warning():
-    result = _preflight("--stack", "dev", "--program", str(Path(__file__).parent / "programs" / "cost_small"),
+    result = preflight_cli("--stack", "dev", "--program", str(Path(__file__).parent / "programs" / "cost_small"),
                         "--no-policy")
     assert result.returncode == 0
     assert "WARNING: over the monitoring budget of $20.00 a month" in result.stdout

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.stack import REPO
+from tests.stack import preflight_cli
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,9 +22,7 @@ HEADER_RGB = (0x23, 0x2F, 0x3E)
 def rendered(tmp_path_factory) -> Path:
     assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
     out = tmp_path_factory.mktemp("render")
-    result = subprocess.run(
-        [sys.executable, "-m", "preflight", "--stack", "production", "--no-policy", "--json", "--render", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = preflight_cli("--stack", "production", "--no-policy", "--json", "--render", str(out))
     assert result.returncode == 0, result.stderr
     (out / "bodies.json").write_text(json.dumps({
         r["props"]["dashboardName"]: json.loads(r["props"]["dashboardBody"])

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from preflight.engine import ProgramFailed
-from tests.stack import REPO, by_name, of_type, props, raw, run
+from tests.stack import by_name, of_type, preflight_cli, props, raw, run
 
 EVENTBRIDGE_EVENT = {
     "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
@@ -159,8 +159,7 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
 
 
 def test_preflight_prints_the_operator_links():
-    result = subprocess.run([sys.executable, "-m", "preflight", "--stack", "production", "--no-policy"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = preflight_cli("--stack", "production", "--no-policy")
     out = result.stdout
     for name in ("Executive-Overview", "Lambda-Performance", "API-Gateway", "Database-Performance",
                  "Business-Metrics"):

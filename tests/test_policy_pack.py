@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from google.protobuf import empty_pb2
 from preflight.analyzer import PolicyError, PolicyPackProcess, Violation, analyze
 from preflight.engine import run_program
 from preflight.stack_files import load_stack_files
-from tests.stack import REPO, stack_files
+from tests.stack import REPO, preflight_cli, stack_files
 
 PROGRAMS = Path(__file__).parent / "programs"
 PACK = REPO / "policy"
@@ -149,22 +146,17 @@ def test_bad_policy_config_is_refused(tmp_path, config, message):
         analyze(run_program(load_stack_files(PROGRAMS / "compliant", "dev")), PACK, path)
 
 
-def _preflight(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
-
-
 def test_preflight_of_a_noncompliant_program_exits_1_and_names_rule_resource_and_fix():
-    result = _preflight("--stack", "dev", "--program", str(PROGRAMS / "noncompliant"))
+    result = preflight_cli("--stack", "dev", "--program", str(PROGRAMS / "noncompliant"))
     assert result.returncode == 1
     assert "[MANDATORY] alarm-coverage: coverage-orphan-fn" in result.stdout
     assert "Fix: add it to the inventory" in result.stdout
-    doc = json.loads(_preflight("--stack", "dev", "--program", str(PROGRAMS / "noncompliant"), "--json").stdout)
+    doc = json.loads(preflight_cli("--stack", "dev", "--program", str(PROGRAMS / "noncompliant"), "--json").stdout)
     assert {"policy", "level", "urn", "message"} == set(doc["violations"][0])
     assert any(v["policy"] == "alert-encryption" and v["level"] == "mandatory" for v in doc["violations"])
 
 
 def test_preflight_of_a_compliant_program_with_unknowns_exits_0():
-    result = _preflight("--stack", "dev", "--program", str(PROGRAMS / "compliant"))
+    result = preflight_cli("--stack", "dev", "--program", str(PROGRAMS / "compliant"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Policy pack: no violations" in result.stdout

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.stack import REPO
+from tests.stack import preflight_cli as preflight
 
 PROGRAMS = Path(__file__).parent / "programs"
-
-
-def preflight(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env
-    )
 
 
 def test_production_json_lists_tier_resources_with_computed_values_and_hidden_secrets():
