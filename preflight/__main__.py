@@ -1,6 +1,7 @@
-"""`python -m preflight --stack production [--program DIR] [--json]`: offline `pulumi preview`.
+"""`python -m preflight --stack production [--program DIR] [--json] [--aws]`: offline `pulumi preview`.
 
-Exit status: 0 clean, 1 a mandatory policy violation, 2 a usage, config or program error.
+Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding),
+2 a usage, config or program error.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pulumi
 
+from preflight import account as account_check
 from preflight.analyzer import PolicyError, Violation, analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
@@ -34,6 +36,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
+    parser.add_argument("--aws", action="store_true",
+                        help="answer invokes from the caller's AWS account (read-only) and add the account report")
     return parser.parse_args(argv)
 
 
@@ -48,8 +52,9 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         files = load_stack_files(args.program, args.stack)
-        run = run_program(files, preview=not args.update)
-    except ProgramError as error:
+        account = account_check.connect(files) if args.aws else None
+        run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
+    except (ProgramError, account_check.AccountError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
@@ -69,14 +74,17 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
+    report = account_check.check_account(run, account) if account else None
     if args.json:
-        write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
+        doc = document(run, [v.as_json() for v in violations], cost)
+        write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
         if not args.no_policy:
             sections.append(violations_section(violations))
-        write_summary(run, sections, sys.stdout)
-    return 1 if any(v.level == "mandatory" for v in violations) else 0
+        write_summary(run, sections + ([report.section()] if report else []), sys.stdout)
+    blocking = any(v.level == "mandatory" for v in violations) or (report is not None and report.blocking > 0)
+    return 1 if blocking else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,192 @@
+"""`python -m preflight --aws`: the account report against moto in server mode, seeded as the
+production platform's account would be (tests/account_seed.py says what moto lacks and how those
+few calls are answered)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from preflight.account import AccountReport, Finding, Level, check_account, connect
+from preflight.account.policy import ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
+from preflight.engine import run_program
+from tests import account_seed
+from tests.stack import REPO, run, stack_files
+
+
+def preflight_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m preflight ARGS` in its own process, with only the AWS settings given in `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run([sys.executable, "-m", "preflight", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**clean, **env, "PYTHONPATH": str(REPO)})
+
+
+@pytest.fixture(scope="module")
+def seeded(moto_endpoint: str) -> Iterator[dict]:
+    """One seeded account and its report for the module (seeding and the program run are the slow
+    parts); the environment is the `aws` fixture's, held for the module."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+        env.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+        program = run("production", preview=True)
+        session = account_seed.fresh_account(moto_endpoint)
+        # CloudWatch keeps the real clock: the report is taken a day and two hours after the seed.
+        as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
+        ids = account_seed.seed_production(session, moto_endpoint, program, as_of)
+        calls = account_seed.record_operations(session)
+        report = check_account(program, connect(program.files, session), as_of=as_of)
+        yield {"report": report, "calls": calls, "ids": ids, "session": session}
+
+
+def findings(report: AccountReport, check: str) -> list[Finding]:
+    return [f for f in report.findings if f.check == check]
+
+
+def one(report: AccountReport, check: str, subject_part: str) -> Finding:
+    matches = [f for f in findings(report, check) if subject_part in f.subject]
+    assert len(matches) == 1, (check, subject_part, report.section())
+    return matches[0]
+
+
+def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
+    report: AccountReport = seeded["report"]
+    rows = {row["alarm"]: row["metrics"] for row in report.alarm_metrics}
+    assert len(rows) == 141
+    assert rows["production-db-cpu"] == [{
+        "namespace": "AWS/RDS", "metricName": "CPUUtilization",
+        "dimensions": {"DBInstanceIdentifier": "hasivu-production-db"}, "exists": True, "nearest": None}]
+    # Published by Powertools with `service` added: the alarm on {Environment} never sees it.
+    emf = one(report, "metric", "production-payments-payment-errors")
+    assert emf.level is Level.BLOCKING
+    assert "published as {Environment=production, service=payments}" in emf.message
+    # A metric-math alarm reads two metrics; both are checked, with the nearest published set.
+    rate = rows["production-payments-verify-error-rate"]
+    assert [(m["metricName"], m["exists"]) for m in rate] == [("Errors", False), ("Invocations", False)]
+    assert rate[0]["nearest"] == {"FunctionName": account_seed.PUBLISHED_AS}
+    typo = [f for f in findings(report, "metric") if "payments-verify-error-rate" in f.subject]
+    assert {f.level for f in typo} == {Level.BLOCKING} and len(typo) == 2
+    # Never published at all: the alarm stays green forever, a warning, not a typo.
+    unpublished = one(report, "metric", "maintenance-mode")
+    assert unpublished.level is Level.WARNING and "nearest" not in unpublished.message
+    # Functions this stack creates have no metrics before the deploy: one info line, no alarm about them.
+    own = one(report, "metric", "metrics of resources this stack creates")
+    assert own.level is Level.INFO and own.subject.startswith("8 ")
+
+
+def test_list_metrics_is_called_once_per_namespace(seeded):
+    listed = [c for c in seeded["calls"] if c[1] == "ListMetrics"]
+    rows = seeded["report"].alarm_metrics
+    namespaces = {m["namespace"] for row in rows for m in row["metrics"]}
+    assert len(listed) == len(namespaces) == 8
+
+
+def test_after_a_deploy_stuck_alarms_orphaned_actions_pending_subscriptions_and_failures(seeded):
+    report: AccountReport = seeded["report"]
+    stuck = one(report, "alarm state", account_seed.STUCK_ALARM)
+    assert stuck.level is Level.WARNING and "INSUFFICIENT_DATA for 1 day" in stuck.message
+    assert not [f for f in findings(report, "alarm state") if "db-cpu" in f.subject]  # OK, recently updated
+    orphaned = one(report, "alarm actions", account_seed.ORPHANED_ALARM)
+    assert orphaned.level is Level.BLOCKING and seeded["ids"]["deleted_topic"] in orphaned.message
+    pending = one(report, "subscriptions", "tier business")
+    assert pending.level is Level.WARNING
+    assert "1 of 2 subscriptions pending confirmation (email:finance@hasivu.com)" in pending.message
+    assert len(findings(report, "subscriptions")) == 1  # moto confirmed the critical tier's email and SMS
+    failed = one(report, "delivery", "tier critical")
+    assert "2 notifications failed to deliver in the last day" in failed.message
+    sandbox, spend = (f for f in findings(report, "sms") if f.level is not Level.INFO)
+    assert sandbox.level is Level.BLOCKING and "sandbox" in sandbox.message
+    assert spend.level is Level.WARNING and "1 USD" in spend.message
+
+
+def test_preconditions_stage_metrics_anomaly_monitor_xray_log_group_and_unlisted_functions(seeded):
+    report: AccountReport = seeded["report"]
+    ids = seeded["ids"]
+    stage = one(report, "api stage", "hasivu-production-api stage prod")
+    assert stage.level is Level.BLOCKING
+    assert stage.fix == (f"aws apigateway update-stage --rest-api-id {ids['api_id']} --stage-name prod "
+                         "--patch-operations op=replace,path=/*/*/metrics/enabled,value=true")
+    monitor = one(report, "anomaly monitors", "production-hasivu-services")
+    assert monitor.level is Level.BLOCKING
+    assert monitor.fix.startswith(f"reuse it: costAnomaly.existingMonitorArn: {ids['monitor_arn']}")
+    xray = one(report, "x-ray encryption", "account")
+    assert xray.level is Level.WARNING and ids["key_arn"] in xray.message
+    log_group = one(report, "log group", "/hasivu/production/security-events")
+    assert log_group.level is Level.BLOCKING and "ResourceNotFoundException" in log_group.message
+    hand_made = one(report, "log group", account_seed.HAND_MADE_LOG_GROUP)
+    assert hand_made.level is Level.BLOCKING and "ResourceAlreadyExistsException" in hand_made.message
+    assert (f"pulumi import aws:cloudwatch/logGroup:LogGroup health-monitor-lambda-logs "
+            f"{account_seed.HAND_MADE_LOG_GROUP} --parent 'parent=urn:pulumi:production::hasivu-monitoring::"
+            in hand_made.fix)
+    unlisted = one(report, "unlisted function", account_seed.UNLISTED_FUNCTION)
+    assert unlisted.fix.startswith(f"add the line `          - {account_seed.UNLISTED_FUNCTION}` before "
+                                   "Pulumi.production.yaml line ")
+    line = int(re.search(r"Pulumi.production.yaml line (\d+)", unlisted.fix).group(1))
+    stack_file = (stack_files().directory / "Pulumi.production.yaml").read_text().splitlines()
+    assert stack_file[line - 1].strip() == "- hasivu-production-payments-create-order"
+    typo = one(report, "unlisted function", account_seed.PUBLISHED_AS)
+    assert "replace `hasivu-production-payments-verify`" in typo.fix
+    assert not [f for f in report.findings if account_seed.OTHER_STACK_FUNCTION in f.subject]
+
+
+def test_every_call_is_a_read_only_action_of_the_documented_policy(seeded):
+    used = {iam_action(service, operation, method) for service, operation, method in seeded["calls"]}
+    assert used - NEEDS_NO_PERMISSION == set(ACTIONS)  # nothing outside the policy, nothing unused in it
+    read_only = ("Get", "List", "Describe")
+    assert all(a == "apigateway:GET" or a.split(":")[1].startswith(read_only) for a in ACTIONS)
+    statements = policy_document()["Statement"]
+    assert sorted(a for s in statements for a in s["Action"]) == sorted(ACTIONS)
+
+
+def test_exit_status_and_json_follow_the_blocking_findings(aws, moto_endpoint):
+    """The command line end to end against moto (without the recorded answers: the three calls moto
+    lacks become 'not checked' warnings, never a crash)."""
+    session = account_seed.fresh_account(moto_endpoint)
+    credentials = session.get_credentials()
+    env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+           "AWS_SESSION_TOKEN": credentials.token, "AWS_ENDPOINT_URL": aws}
+    result = preflight_cli("--stack", "production", "--json", "--aws", env=env)
+    assert result.returncode == 1, result.stderr
+    account = json.loads(result.stdout)["account"]
+    assert account["accountId"] == session.client("sts").get_caller_identity()["Account"]
+    assert account["blocking"] >= 1
+    not_checked = {f["check"] for f in account["findings"] if f["subject"] == "not checked"}
+    assert not_checked == {"anomaly monitors", "x-ray encryption", "sms"}
+
+
+def test_discovery_is_answered_from_the_account(aws, moto_endpoint):
+    session = account_seed.fresh_account(moto_endpoint)
+    role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    account_seed._function(session, moto_endpoint, "hasivu-staging-reports-export", role)
+    files = stack_files("staging")
+    account = connect(files, session)
+    offline = run("staging", preview=True)
+    online = run_program(files, preview=True, invokes=account.invokes())
+    names = {r.name for r in online.registrations} - {r.name for r in offline.registrations}
+    assert any("reports-export" in n for n in names), sorted(names)
+
+
+def test_without_credentials_one_line_and_exit_2(tmp_path):
+    env = {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    result = preflight_cli("--stack", "production", "--aws", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "preflight: --aws: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"]
+    assert result.stdout == ""
+
+
+def test_without_aws_flag_no_request_leaves_the_machine(http_endpoint):
+    url, recorder = http_endpoint
+    env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    result = preflight_cli("--stack", "staging", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "account" not in json.loads(result.stdout)
+    assert recorder.requests == []
