@@ -82,7 +82,8 @@ def main(argv: list[str]) -> int:
         sections = [coverage_section(run.registrations), cost_section(cost)]
         if not args.no_policy:
             sections.append(violations_section(violations))
-        write_summary(run, sections + ([report.section()] if report else []), sys.stdout)
+        source = f"invokes answered by account {account.account_id}" if account else "offline"
+        write_summary(run, sections + ([report.section()] if report else []), sys.stdout, source)
     blocking = any(v.level == "mandatory" for v in violations) or (report is not None and report.blocking > 0)
     return 1 if blocking else 0
 

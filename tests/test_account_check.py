@@ -190,3 +190,18 @@ def test_without_aws_flag_no_request_leaves_the_machine(http_endpoint):
     assert result.returncode == 0, result.stderr
     assert "account" not in json.loads(result.stdout)
     assert recorder.requests == []
+
+
+def test_every_finding_that_needs_action_has_a_one_line_fix(seeded):
+    report: AccountReport = seeded["report"]
+    doc = report.as_json()
+    assert doc["blocking"] == report.count(Level.BLOCKING) > 0
+    assert [f["level"] for f in doc["findings"]] == sorted(
+        (f["level"] for f in doc["findings"]), key=["blocking", "warning", "info"].index)
+    for finding in report.findings:
+        if finding.level is not Level.INFO:
+            assert finding.fix and "\n" not in finding.fix, finding
+    summary = report.section().splitlines()
+    assert summary[0] == (f"Account report (account {seeded['ids']['account_id']}, ap-south-1): "
+                          f"{report.count(Level.BLOCKING)} blocking, {report.count(Level.WARNING)} warning, "
+                          f"{report.count(Level.INFO)} info")
