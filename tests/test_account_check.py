@@ -205,3 +205,10 @@ def test_every_finding_that_needs_action_has_a_one_line_fix(seeded):
     assert summary[0] == (f"Account report (account {seeded['ids']['account_id']}, ap-south-1): "
                           f"{report.count(Level.BLOCKING)} blocking, {report.count(Level.WARNING)} warning, "
                           f"{report.count(Level.INFO)} info")
+
+
+def test_readme_shows_the_policy_the_check_is_held_to():
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Account check"):]
+    block = section[section.index("```json\n") + len("```json\n"):]
+    assert json.loads(block[:block.index("```")]) == policy_document()
