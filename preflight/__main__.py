@@ -9,17 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 
-from preflight import account as account_check
 from preflight.analyzer import PolicyError, Violation, analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.stack_files import ProgramError, StackFiles, load_stack_files
+
+if TYPE_CHECKING:
+    from preflight.account import Account
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,13 +51,23 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
     return default if default.is_file() else None
 
 
+def connect_account(files: StackFiles) -> Account:
+    """The caller's account for --aws (boto3 is loaded only then); no credentials is a usage error."""
+    from preflight.account import AccountError, connect
+
+    try:
+        return connect(files)
+    except AccountError as error:
+        raise ProgramError(str(error)) from None
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         files = load_stack_files(args.program, args.stack)
-        account = account_check.connect(files) if args.aws else None
+        account = connect_account(files) if args.aws else None
         run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
-    except (ProgramError, account_check.AccountError) as error:
+    except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
@@ -74,7 +87,11 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
-    report = account_check.check_account(run, account) if account else None
+    report = None
+    if account is not None:
+        from preflight.account import check_account
+
+        report = check_account(run, account)
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
