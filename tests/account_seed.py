@@ -73,6 +73,19 @@ def answer_from_recording(session: boto3.Session, service: str, operation: str, 
     session.events.register("before-call", handler)
 
 
+def deny(session: boto3.Session, service: str, operation: str) -> None:
+    """Answers one operation as AWS answers a caller without the permission (HTTP 400, AccessDenied)."""
+    error = {"Error": {"Code": "AccessDeniedException", "Message": f"not authorized to perform {operation}"},
+             "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    def handler(model: Any, **_: Any) -> Any:
+        if model.service_model.service_name == service and model.name == operation:
+            return AWSResponse(None, 400, {}, None), error
+        return None
+
+    session.events.register("before-call", handler)
+
+
 def record_operations(session: boto3.Session) -> list[tuple[str, str, str]]:
     """Every operation clients of the session call: (service, operation, HTTP method)."""
     calls: list[tuple[str, str, str]] = []

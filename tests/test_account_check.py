@@ -212,3 +212,22 @@ def test_readme_shows_the_policy_the_check_is_held_to():
     section = readme[readme.index("## Account check"):]
     block = section[section.index("```json\n") + len("```json\n"):]
     assert json.loads(block[:block.index("```")]) == policy_document()
+
+
+def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_endpoint):
+    session = account_seed.fresh_account(moto_endpoint)
+    account_seed.deny(session, "ce", "GetAnomalyMonitors")
+    account_seed.answer_from_recording(session, "xray", "GetEncryptionConfig", {"EncryptionConfig": {"Type": "NONE"}})
+    account_seed.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
+    program = run("staging", preview=True)
+    report = check_account(program, connect(program.files, session))
+    denied = one(report, "anomaly monitors", "not checked")
+    assert denied.level is Level.WARNING
+    assert denied.message == "GetAnomalyMonitors failed: AccessDeniedException"
+    assert "policy" in denied.fix
+    # Nothing deployed in this empty account: said once.
+    assert one(report, "deploy", "staging").level is Level.INFO
+    manages = any(r.type == "aws:xray/encryptionConfig:EncryptionConfig" for r in program.registrations)
+    assert one(report, "x-ray encryption", "account").message == "X-Ray encryption is NONE; " + (
+        "this stack sets its own key" if manages else "this stack leaves it alone")
+    assert all(m["exists"] is False for row in report.alarm_metrics for m in row["metrics"] if m["dimensions"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from preflight.account.findings import Finding, Level
+from preflight.account.findings import Finding, Level, guarded
 from preflight.account.session import Account
 from preflight.account.stack_view import StackView
 
@@ -132,3 +132,16 @@ def check_delivery_failures(account: Account, view: StackView, existing: set[str
                 f"{failed[f't{i}']:g} notifications failed to deliver in the last day",
                 "enable SNS delivery status logging for the failing protocol and read its CloudWatch Logs"))
     return findings
+
+
+def check_after_deploy(account: Account, view: StackView, now: datetime) -> list[Finding]:
+    """Runs when the stack's alarms exist in the account: otherwise there is nothing deployed to check."""
+    alarms = deployed_alarms(account, view)
+    if not alarms:
+        return [Finding(Level.INFO, "deploy", view.stack,
+                        "none of the stack's alarms exist in the account yet: after-deploy checks skipped")]
+    existing = topic_arns(account)
+    return (guarded("alarm state", lambda: check_alarm_states(alarms, now))
+            + guarded("alarm actions", lambda: check_alarm_actions(account, alarms, existing))
+            + guarded("subscriptions", lambda: check_subscriptions(account, view, existing))
+            + guarded("delivery", lambda: check_delivery_failures(account, view, existing, now)))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 
 class Level(enum.StrEnum):
@@ -66,3 +70,17 @@ class AccountReport:
             if f.fix:
                 lines.append(f"      fix: {f.fix}")
         return "\n".join(lines)
+
+
+def guarded(name: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    """A check the account cannot answer (denied, unsupported, unreachable) is reported, never raised."""
+    try:
+        return check()
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        operation = error.operation_name
+        return [Finding(Level.WARNING, name, "not checked", f"{operation} failed: {code}",
+                        "grant the actions of the account check's policy (README) to the caller"
+                        if "AccessDenied" in code or "Unauthorized" in code else "")]
+    except (BotoCoreError, ResponseParserError) as error:
+        return [Finding(Level.WARNING, name, "not checked", str(error))]
