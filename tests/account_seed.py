@@ -2,10 +2,10 @@
 recorded responses for the three calls moto does not implement.
 
 moto 5.2 (checked in its source) has no `GetAnomalyMonitors` (moto/ce/responses.py), no
-`GetEncryptionConfig` (moto/xray/responses.py) and no `GetSMSSandboxAccountStatus`
-(moto/sns/responses.py); it confirms every subscription on Subscribe (moto/sns/models.py:
+`GetEncryptionConfig` (moto/xray/responses.py) and neither `GetSMSSandboxAccountStatus` nor
+`ListSMSSandboxPhoneNumbers` (moto/sns/responses.py); it confirms every subscription on Subscribe (moto/sns/models.py:
 `"PendingConfirmation": False`, `confirm_subscription` is a no-op), so a pending email subscription
-cannot exist in it. Those four calls are answered with recorded responses, each validated against
+cannot exist in it. Those five calls are answered with recorded responses, each validated against
 the botocore service model's output shape (as botocore's Stubber validates), for that operation
 only: every other call of the check goes to moto over HTTP.
 
@@ -182,6 +182,8 @@ def _record_missing_apis(session: boto3.Session, business_topic: str, monitor_ar
     answer_from_recording(session, "xray", "GetEncryptionConfig", {
         "EncryptionConfig": {"KeyId": key_arn, "Status": "ACTIVE", "Type": "KMS"}})
     answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": True})
+    answer_from_recording(session, "sns", "ListSMSSandboxPhoneNumbers", {"PhoneNumbers": [
+        {"PhoneNumber": "+919800000001", "Status": "Verified"}, {"PhoneNumber": "+919800000002", "Status": "Pending"}]})
     # ListSubscriptionsByTopic shows an unconfirmed subscription with "PendingConfirmation" for its ARN.
     answer_from_recording(session, "sns", "ListSubscriptionsByTopic", {"Subscriptions": [
         {"SubscriptionArn": f"{business_topic}:8a21d249-4329-4871-acc6-7be709c6ea7f", "Owner": "",

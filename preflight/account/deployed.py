@@ -94,9 +94,14 @@ def check_sms(account: Account, view: StackView) -> list[Finding]:
     subject = f"{len(numbers)} SMS subscription{'s' if len(numbers) != 1 else ''} in the stack"
     findings = []
     if in_sandbox and numbers:
+        pages = sns.get_paginator("list_sms_sandbox_phone_numbers").paginate()
+        verified = {n["PhoneNumber"] for page in pages for n in page["PhoneNumbers"] if n["Status"] == "Verified"}
+        unverified = sorted(set(numbers) - verified)
+        reach = (f"texts to {', '.join(unverified)} go nowhere (not verified sandbox numbers)" if unverified
+                 else "texts reach the stack's numbers (all verified) and no others")
         findings.append(Finding(
-            Level.BLOCKING, "sms", subject,
-            "the account is in the SNS SMS sandbox: texts reach only verified sandbox numbers",
+            Level.BLOCKING if unverified else Level.WARNING, "sms", subject,
+            f"the account is in the SNS SMS sandbox: {reach}",
             "SNS console > Text messaging (SMS) > Exit SMS sandbox (a support case), and register an "
             "origination identity (sender ID / DLT entity) for India"))
     if numbers and limit <= DEFAULT_SMS_SPEND_LIMIT_USD:

@@ -21,6 +21,7 @@ ACTIONS: tuple[str, ...] = (
     "logs:ListTagsForResource",
     "sns:GetSMSAttributes",
     "sns:GetSMSSandboxAccountStatus",
+    "sns:ListSMSSandboxPhoneNumbers",
     "sns:ListSubscriptionsByTopic",
     "sns:ListTopics",
     "xray:GetEncryptionConfig",
