@@ -79,8 +79,8 @@ def check_subscriptions(account: Account, view: StackView, existing: set[str]) -
             Level.BLOCKING if confirmed == 0 else Level.WARNING, "subscriptions", f"tier {topic.tier}",
             f"{len(pending)} of {len(subscriptions)} subscriptions pending confirmation ({who})"
             + ("; nobody receives this tier's pages" if confirmed == 0 else ""),
-            "each recipient clicks the link in the 'AWS Notification - Subscription Confirmation' message "
-            "(resend: `pulumi up` after removing and re-adding the address)"))
+            "each recipient confirms from the 'AWS Notification - Subscription Confirmation' message; if it "
+            f"expired: `aws sns subscribe --topic-arn {arn} --protocol PROTOCOL --notification-endpoint ADDRESS`"))
     return findings
 
 
