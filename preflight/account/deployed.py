@@ -37,7 +37,8 @@ def topic_arns(account: Account) -> set[str]:
 def check_alarm_states(alarms: list[dict[str, Any]], now: datetime) -> list[Finding]:
     findings = []
     for alarm in alarms:
-        since = alarm.get("StateUpdatedTimestamp")
+        # When StateValue last changed (StateUpdatedTimestamp also moves with the evaluation state).
+        since = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
         if alarm["StateValue"] == "INSUFFICIENT_DATA" and since and now - since > STUCK_AFTER:
             days = (now - since).days
             findings.append(Finding(
@@ -48,7 +49,7 @@ def check_alarm_states(alarms: list[dict[str, Any]], now: datetime) -> list[Find
 
 
 def check_alarm_actions(account: Account, alarms: list[dict[str, Any]], existing: set[str]) -> list[Finding]:
-    own_prefix = f"arn:{account.partition}:sns:{account.region}:{account.account_id}:"
+    own_prefix = account.topic_arn("")
     findings = []
     for alarm in alarms:
         actions = {*alarm.get("AlarmActions", []), *alarm.get("OKActions", []),
@@ -65,7 +66,7 @@ def check_subscriptions(account: Account, view: StackView, existing: set[str]) -
     sns = account.client("sns")
     findings = []
     for topic in view.topics:
-        arn = f"arn:{account.partition}:sns:{account.region}:{account.account_id}:{topic.name}"
+        arn = account.topic_arn(topic.name)
         if arn not in existing:
             continue
         subscriptions = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
@@ -116,8 +117,7 @@ def check_sms(account: Account, view: StackView) -> list[Finding]:
 
 def check_delivery_failures(account: Account, view: StackView, existing: set[str], now: datetime) -> list[Finding]:
     """NumberOfNotificationsFailed (AWS/SNS, per TopicName) summed over the last day."""
-    topics = [t for t in view.topics
-              if f"arn:{account.partition}:sns:{account.region}:{account.account_id}:{t.name}" in existing]
+    topics = [t for t in view.topics if account.topic_arn(t.name) in existing]
     if not topics:
         return []
     queries = [{

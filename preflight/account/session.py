@@ -38,6 +38,10 @@ class Account:
     def partition(self) -> str:
         return self.caller_arn.split(":")[1]
 
+    def topic_arn(self, name: str) -> str:
+        """The ARN of this account's SNS topic `name` in the stack's region."""
+        return f"arn:{self.partition}:sns:{self.region}:{self.account_id}:{name}"
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             region = GLOBAL_SERVICES.get(service, self.region)
