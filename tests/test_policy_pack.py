@@ -120,8 +120,7 @@ def test_staging_stack_passes_its_own_config():
 
 
 def test_pack_describes_its_policies_and_levels_over_grpc():
-    run = run_program(stack_files("production"))
-    pack = PolicyPackProcess(PACK, run)
+    pack = PolicyPackProcess(PACK)
     try:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
     finally:
