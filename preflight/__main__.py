@@ -16,8 +16,8 @@ from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
-from preflight.sms import sms_advisory, sms_section
 from preflight.report import document, violations_section, write_json, write_summary
+from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, load_stack_files
 
 REPO = Path(__file__).resolve().parent.parent

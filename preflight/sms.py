@@ -41,7 +41,8 @@ def sms_advisory(registrations: list[Registration], region: str) -> dict[str, An
         topics[label] = topics.get(label, 0) + 1
     if not topics:
         return None
-    return {"subscriptions": sum(topics.values()), "topics": dict(sorted(topics.items())), "steps": [s.format(region=region) for s in STEPS]}
+    return {"subscriptions": sum(topics.values()), "topics": dict(sorted(topics.items())),
+            "steps": [step.format(region=region) for step in STEPS]}
 
 
 def sms_section(advisory: dict[str, Any] | None) -> str | None:
