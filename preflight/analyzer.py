@@ -158,7 +158,8 @@ class PolicyPackProcess:
         if not text.isdigit():
             self.process.kill()
             stderr = self.process.communicate(timeout=5)[1]
-            raise PolicyError(f"the policy pack did not start: {stderr.strip().splitlines()[-1:] or text!r}")
+            last = stderr.strip().splitlines()[-1] if stderr.strip() else f"no port on stdout (got {text!r})"
+            raise PolicyError(f"the policy pack did not start: {last}")
         return int(text)
 
     def close(self) -> None:
