@@ -10,6 +10,13 @@ ambient interpreter runs it) and `sdk/python/toolchain/pip.go` / `toolchain.go` 
 option is joined to the pack directory unless absolute; the command is `<venv>/bin/python` with
 the venv activated: its bin first on PATH, PYTHONHOME dropped, VIRTUAL_ENV set; without a
 virtualenv, PULUMI_PYTHON_CMD or the first of python3, python on PATH).
+
+The environment: RunPlugin appends the engine's whole environment (RunPluginRequest.Env, built
+from os.Environ() in plugin.go ExecPlugin) after the activated one, and Go's os/exec keeps the last
+value of a duplicated key, so the engine's PATH and PYTHONHOME win and the activation adds only
+VIRTUAL_ENV where the environment has none. (The language host's PolicyProxy also adds the stack's
+PULUMI_PROJECT/STACK/CONFIG; the preflight hands those over in ConfigureStack instead, see
+preflight/analyzer.py.)
 """
 
 from __future__ import annotations
@@ -64,6 +71,11 @@ def _activated(environ: Mapping[str, str], virtualenv: Path) -> dict[str, str]:
     return env
 
 
+def _run_plugin_env(environ: Mapping[str, str], virtualenv: Path) -> dict[str, str]:
+    """The activated environment with the engine's environment appended: the engine's values win."""
+    return {**_activated(environ, virtualenv), **environ}
+
+
 def pack_launch(pack_dir: Path, engine_address: str, environ: Mapping[str, str]) -> PackLaunch:
     """The command, working directory and environment the Python language host uses for this pack."""
     pack_dir = pack_dir.resolve()
@@ -89,4 +101,4 @@ def pack_launch(pack_dir: Path, engine_address: str, environ: Mapping[str, str])
                           "expected a string")
     venv = pack_dir / virtualenv
     venv = Path(os.path.normpath(venv))
-    return PackLaunch((str(venv / "bin" / "python"), *args), pack_dir, _activated(environ, venv), venv)
+    return PackLaunch((str(venv / "bin" / "python"), *args), pack_dir, _run_plugin_env(environ, venv), venv)

@@ -19,11 +19,12 @@ import subprocess
 from pathlib import Path
 
 import grpc
+import pytest
 import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from preflight.analyzer import analyze
+from preflight.analyzer import PolicyError, PolicyPackProcess, analyze
 from preflight.engine import run_program
 from preflight.stack_files import load_stack_files
 from tests.stack import REPO, preflight_cli
@@ -38,8 +39,8 @@ def test_setup_leaves_the_pack_interpreter_the_language_host_runs():
     interpreter = PACK / options["virtualenv"] / "bin" / "python"
     tracked = subprocess.run(["git", "ls-files", "policy/venv"], cwd=REPO, capture_output=True, text=True)
     assert tracked.stdout == ""
-    env = {**os.environ, "PATH": f"{interpreter.parent}:{os.environ['PATH']}",
-           "VIRTUAL_ENV": str(interpreter.parent.parent)}
+    # The engine's environment plus VIRTUAL_ENV (the activation's PATH loses to the engine's own).
+    env = {"VIRTUAL_ENV": str(interpreter.parent.parent), **os.environ}
     env.pop("PYTHONPATH", None)  # the CLI adds nothing: the pack must import from its own venv
     process = subprocess.Popen([str(interpreter), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(PACK)],
                                cwd=PACK, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -75,3 +76,11 @@ def test_stack_config_reaches_the_pack_over_grpc_whatever_its_size():
     files = dataclasses.replace(run.files, config={**run.files.config, "compliant:padding": "x" * 200_000})
     big = dataclasses.replace(run, files=files)
     assert analyze(big, PACK, None) == analyze(run, PACK, None)
+
+
+def test_a_pack_the_preflight_cannot_start_as_the_cli_would_is_refused_in_one_line(tmp_path):
+    pack = tmp_path / "policy"
+    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    (pack / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    toolchain: poetry\n")
+    with pytest.raises(PolicyError, match=r"runtime\.options\.toolchain: got 'poetry'; the preflight starts pip"):
+        PolicyPackProcess(pack)
