@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.stack import PAGERDUTY, REPO, SLACK
@@ -140,16 +141,24 @@ def test_staging_keeps_its_chatbot_mapping_when_a_webhook_is_given(tmp_path):
     assert calls[-1] == f"up --stack staging --yes {POLICY.format('staging')}"
 
 
-def test_passphrase_backend_without_passphrase_fails_before_changing_anything(tmp_path):
+@pytest.mark.parametrize("where", ["diy-backend", "committed-salt"])
+def test_passphrase_stack_without_passphrase_fails_before_changing_anything(tmp_path, where):
     d = Deployer(tmp_path)
-    backend = f"file://{tmp_path / 'state'}"
-    result, calls = d.deploy(**PRODUCTION, PULUMI_BACKEND_URL=backend)
+    env = dict(PRODUCTION)
+    backend = "https://api.pulumi.com"
+    if where == "diy-backend":  # a file:// backend's default provider is the passphrase
+        backend = env["PULUMI_BACKEND_URL"] = f"file://{tmp_path / 'state'}"
+    else:  # a stack file that carries its passphrase salt, on Pulumi Cloud
+        stack = d.checkout / "Pulumi.production.yaml"
+        stack.write_text("encryptionsalt: v1:c2FsdHNhbHQ=:v1:bm9uY2Vub25jZQ==:Y2lwaGVy\n" + stack.read_text())
+    before = d.stack_text("production")
+    result, calls = d.deploy(**env)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
+    assert result.stderr == (
         f"deploy-monitoring: stack production uses the passphrase secrets provider (backend {backend}); "
-        "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE")
+        "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE\n")
     assert calls == ["whoami --json"]
-    assert d.stack_text("production") == (REPO / "Pulumi.production.yaml").read_text()
+    assert d.stack_text("production") == before
 
 
 def test_passphrase_backend_with_passphrase_encrypts_with_the_stack_salt(tmp_path):
