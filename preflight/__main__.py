@@ -19,6 +19,7 @@ from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
+from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, StackFiles, load_stack_files
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
+    sms = sms_advisory(run.registrations, run.files.config.get("aws:region", "<region>"))
     report = None
     if account is not None:
         from preflight.account import check_account
@@ -94,9 +96,12 @@ def main(argv: list[str]) -> int:
         report = check_account(run, account)
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
+        doc["smsSandbox"] = sms
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
+        if sms is not None:
+            sections.append(sms_section(sms))
         if not args.no_policy:
             sections.append(violations_section(violations))
         source = f"invokes answered by account {account.account_id}" if account else "offline"

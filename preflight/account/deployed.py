@@ -103,8 +103,8 @@ def check_sms(account: Account, view: StackView) -> list[Finding]:
         findings.append(Finding(
             Level.BLOCKING if unverified else Level.WARNING, "sms", subject,
             f"the account is in the SNS SMS sandbox: {reach}",
-            "SNS console > Text messaging (SMS) > Exit SMS sandbox (a support case), and register an "
-            "origination identity (sender ID / DLT entity) for India"))
+            "verify the numbers in the sandbox, or leave it: SNS console > Text messaging (SMS) > Exit SMS "
+            "sandbox (a support case), then a TRAI DLT entity and sender ID for Indian numbers"))
     if numbers and limit <= DEFAULT_SMS_SPEND_LIMIT_USD:
         findings.append(Finding(
             Level.WARNING, "sms", subject,
