@@ -6,7 +6,7 @@ import json
 import pulumi
 from pulumi_aws import apigateway, budgets, cloudwatch, kms, lambda_, rds, sns, xray
 
-PUBLISHERS = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalert.amazonaws.com"]
+PUBLISHERS = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com"]
 TAGS = {"Environment": "dev", "Service": "shop", "Tier": "critical"}
 config = pulumi.Config()
 
