@@ -28,8 +28,8 @@ PBKDF2_ITERATIONS = 1_000_000
 KEY_BYTES = 32
 NONCE_BYTES = 12
 # The CLI's own words (pkg/secrets/passphrase/manager.go, errorCrypter.DecryptValue).
-INCORRECT_PASSPHRASE = (  # noqa: S105 - an error message, not a credential
-    "failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the "
+INCORRECT_PASSPHRASE = (
+    "failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the "  # noqa: S105 - a message
     "correct passphrase or set PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase")
 
 
@@ -125,7 +125,8 @@ class StackSecrets:
             if _b64(value) is None:
                 why = ("passphrase-style ciphertext (v1:<nonce>:<ciphertext>) but the stack file has no "
                        "encryptionsalt, so the CLI would make a new salt and fail to decrypt it"
-                       if value.startswith("v1:") else "not base64 ciphertext of the Pulumi Cloud secrets service")
+                       if split_symmetric(value) is not None
+                       else "not base64 ciphertext of the Pulumi Cloud secrets service")
                 raise SecureValueError(f"config {key}: {why}; {fix}")
             return None
         if split_symmetric(value) is None:
