@@ -8,6 +8,8 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
+from stackconfig.types import CHECK, UNKNOWN_KEY
+
 PROJECT = "hasivu-monitoring"
 SECRET_LOOKING = re.compile("pass|secret|token|key", re.I)
 
@@ -28,14 +30,14 @@ class ConfigError(Exception):
     @classmethod
     def unknown_key(cls, key: str, known: list[str]) -> ConfigError:
         """A key the mapping does not have: name the nearest known one, and all of them."""
-        error = cls(key, MISSING, "a known key")
+        full = key if ":" in key.split(".")[0] else f"{PROJECT}:{key}"
         name = key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
         nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean `{nearest[0]}`? " if nearest else ""
         secret = " (credentials come only through Pulumi secrets or Secrets Manager ARNs)" if SECRET_LOOKING.search(
             name) else ""
         return cls(key, MISSING, "a known key",
-                   f"config {error.key}: unknown key; {hint}known keys here: {', '.join(known)}{secret}")
+                   f"config {full}: unknown key; {hint}known keys here: {', '.join(known)}{secret}")
 
 
 def _show(value: Any) -> str:
@@ -87,12 +89,10 @@ def _key_path(root: str, raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
 def _expected(error: dict[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "hasivu":
+    if kind == CHECK:
         return str(ctx["expected"])
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
-    if kind in ("model_type", "model_attributes_type") and ctx.get("class_name"):
-        return "a mapping"
     return EXPECTED.get(kind, error["msg"][:1].lower() + error["msg"][1:])
 
 
@@ -116,7 +116,7 @@ def from_validation(error: ValidationError, raw: Any, root: str = "") -> ConfigE
     specific = [entry for entry in candidates if entry[2]["type"] not in FORM_MISMATCH]
     path, value, first = (specific or candidates)[0]
     ctx = first.get("ctx") or {}
-    if first["type"] == "unknown_key":
+    if first["type"] == UNKNOWN_KEY:
         return ConfigError.unknown_key(f"{path}.{ctx['key']}" if path else ctx["key"], list(ctx["known"]))
     if ctx.get("at"):
         path, value = f"{path}.{ctx['at']}", value.get(ctx["at"], MISSING) if isinstance(value, dict) else MISSING

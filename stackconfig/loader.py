@@ -5,6 +5,7 @@ Nothing here creates a resource, so a bad value stops the program before anythin
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
@@ -130,8 +131,8 @@ def _alerting(section: AlertingSection, config: pulumi.Config) -> dict[Tier, Tie
 
 
 def _overrides(base: Any, section: Any) -> Any:
-    changes = {k: float(v) for k, v in dict(section or {}).items() if v is not None}
-    return type(base)(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **changes})
+    """`base` (a thresholds dataclass) with the values the config section sets."""
+    return dataclasses.replace(base, **{k: float(v) for k, v in dict(section or {}).items() if v is not None})
 
 
 def _thresholds(section: Any) -> Thresholds:

@@ -12,11 +12,16 @@ import pulumi_aws
 from components.iam_documents import ALERT_PUBLISHERS
 from preflight.analyzer import analyze
 from preflight.engine import run_program
+from preflight.props import struct_to_props
 from tests.stack import REPO, by_name, inventory_section, of_type, props, run, stack_files
 
 MONITOR_ARN = "arn:aws:ce::123456789012:anomalymonitor/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
 SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
+
+
+def props_of_state(registration) -> dict:
+    return struct_to_props(registration.state)
 
 
 def test_cost_anomaly_detection_publishes_as_costalerts():
@@ -42,7 +47,7 @@ def test_the_service_monitor_is_created_by_default_and_exported_for_other_stacks
     assert props(monitor)["monitorDimension"] == "SERVICE"
     [subscription] = of_type(result, SUBSCRIPTION)
     assert subscription.property_dependencies["monitorArnLists"] == [monitor.urn]
-    assert result.outputs["costAnomalyMonitorArn"].startswith("arn:aws:costexplorer:")
+    assert result.outputs["costAnomalyMonitorArn"] == props_of_state(monitor)["arn"]
 
 
 def test_an_existing_monitor_is_reused_and_passes_the_policy_pack():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import json
 
@@ -10,8 +11,9 @@ import pytest
 import yaml
 
 from preflight.project_config import ProjectConfigError, apply_project_config, config_value_is
+from stackconfig.errors import ConfigError
 from stackconfig.health_monitor import HealthMonitorSection, HealthMonitorSettings
-from stackconfig.loader import known_regions
+from stackconfig.loader import known_regions, read_namespace, validate
 from stackconfig.publish import project_config_block
 from stackconfig.schema import THRESHOLD_SECTIONS, ThresholdsSection
 from stackconfig.thresholds import SECTIONS, Thresholds
@@ -82,3 +84,20 @@ def test_the_health_monitor_schema_and_settings_have_the_same_fields_and_default
 def test_regions_come_from_botocores_endpoint_data():
     assert {"ap-south-1", "ap-south-2", "us-east-1"} <= known_regions()
     assert "ap-south-9" not in known_regions()
+
+
+def test_the_program_reads_the_namespace_the_language_host_passes_in_pulumi_config(monkeypatch):
+    # pulumi-language-python hands the program its config as the PULUMI_CONFIG environment variable
+    # (sdk/python/cmd/pulumi-language-python/main.go); a misspelt key there is caught too.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"hasivu-monitoring:environment": "qa",
+                                                    "hasivu-monitoring:healthMonitr": "{}", "aws:region": "x"}))
+
+    def read() -> dict:
+        import pulumi
+
+        return read_namespace(pulumi.Config("hasivu-monitoring"), "hasivu-monitoring")
+
+    raw = contextvars.Context().run(read)
+    assert raw == {"environment": "qa", "healthMonitr": {}}
+    with pytest.raises(ConfigError, match="healthMonitr: unknown key; did you mean `healthMonitor`"):
+        validate(raw)
