@@ -6,9 +6,9 @@ import difflib
 import re
 from typing import Any, Optional
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from stackconfig.types import CHECK, UNKNOWN_KEY
+from stackconfig.types import CHECK, UNKNOWN_KEY, expected_at
 
 PROJECT = "hasivu-monitoring"
 SECRET_LOOKING = re.compile("pass|secret|token|key", re.I)
@@ -103,14 +103,14 @@ def _depth(path: str) -> int:
     return len(path.replace("[", ".").split("."))
 
 
-def from_validation(error: ValidationError, raw: Any, root: str = "") -> ConfigError:
+def from_validation(error: ValidationError, raw: Any, model: type[BaseModel]) -> ConfigError:
     """The first problem of a failed validation as one ConfigError.
 
     For a value that may take several forms (a union) pydantic reports one error per form: a
     specific problem found inside one form explains the mistake best; when the value fits no form
     at all, the forms are listed together ("'webhook' or a mapping").
     """
-    located = [(*_key_path(root, raw, item["loc"]), item) for item in error.errors(include_url=False)]
+    located = [(*_key_path("", raw, item["loc"]), item) for item in error.errors(include_url=False)]
     deepest = max(_depth(path) for path, _, _ in located)
     candidates = [entry for entry in located if _depth(entry[0]) == deepest]
     specific = [entry for entry in candidates if entry[2]["type"] not in FORM_MISMATCH]
@@ -120,6 +120,9 @@ def from_validation(error: ValidationError, raw: Any, root: str = "") -> ConfigE
         return ConfigError.unknown_key(f"{path}.{ctx['key']}" if path else ctx["key"], list(ctx["known"]))
     if ctx.get("at"):
         path, value = f"{path}.{ctx['at']}", value.get(ctx["at"], MISSING) if isinstance(value, dict) else MISSING
+    if first["type"] == "missing":
+        form = expected_at(model, first["loc"])
+        return ConfigError(path, value, f"{_expected(first)}: {form}" if form else _expected(first))
     if specific:
         return ConfigError(path, value, _expected(first))
     alternatives: list[str] = []

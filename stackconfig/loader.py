@@ -208,7 +208,7 @@ def validate(raw: dict[str, Any]) -> StackConfig:
     try:
         return StackConfig.model_validate(raw)
     except ValidationError as error:
-        raise from_validation(error, raw) from None
+        raise from_validation(error, raw, StackConfig) from None
 
 
 def load_settings(discover: Optional[Discover] = None) -> StackSettings:

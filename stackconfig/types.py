@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Optional
 
@@ -41,6 +42,7 @@ def _checked(test: Callable[[Any], bool], expected: str) -> AfterValidator:
             raise fail(expected)
         return value
 
+    check.expected = expected  # type: ignore[attr-defined] - read back when the key is missing
     return AfterValidator(check)
 
 
@@ -100,6 +102,37 @@ def snake(key: str) -> str:
     """The Python field of a config key (the inverse of `camel`); keywords get a trailing `_`."""
     name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
     return name + "_" if keyword.iskeyword(name) else name
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def expected_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[str]:
+    """What the key at `loc` expects, for a required key that is absent: its checked form, or the
+    keys of the mapping it is, or its description."""
+    field = None
+    for part in loc:
+        fields = {f.alias or name: f for name, f in model.model_fields.items()}
+        if part not in fields:
+            continue  # a list index, a free-form mapping key or a union member's tag
+        field = fields[part]
+        inner = _models_in(field.annotation)
+        if inner:
+            model = inner[0]
+    if field is None:
+        return None
+    for meta in field.metadata:
+        expected = getattr(getattr(meta, "func", None), "expected", None)
+        if expected:
+            return str(expected)
+    inner = _models_in(field.annotation)
+    if inner:
+        keys = [f.alias or name for name, f in inner[0].model_fields.items()]
+        return f"a mapping with {', '.join(keys)}"
+    return field.description
 
 
 class Section(BaseModel):

@@ -52,11 +52,12 @@ CASES = {
     ),
     "missing required key": (
         {"remove": ("environment",)},
-        ["hasivu-monitoring:environment", "the key is missing", "the key is required"],
+        ["hasivu-monitoring:environment", "the key is missing",
+         "expected a value (the key is required): a lower-case environment name like production"],
     ),
     "missing inventory": (
         {"remove": ("inventory",)},
-        ["hasivu-monitoring:inventory", "the key is missing"],
+        ["hasivu-monitoring:inventory", "the key is missing", "a mapping with lambdaGroups, api, rds"],
     ),
     "plaintext webhook secret": (
         {"set_": {"slackWebhookUrl": SLACK}},
@@ -74,6 +75,31 @@ CASES = {
         {"remove": ("pagerdutyEndpoint",)},
         ["hasivu-monitoring:pagerdutyEndpoint", "alerting.critical.pagerduty is true",
          "pulumi config set --secret pagerdutyEndpoint"],
+    ),
+    "required key of a nested mapping": (
+        {"set_": {"inventory": {**inventory_section(), "redis": {"nodeIds": ["hasivu-production-cache-001"]}}}},
+        ["hasivu-monitoring:inventory.redis.replicationGroupId: got nothing (the key is missing); expected a value "
+         "(the key is required): a resource name"],
+    ),
+    "slack channel key": (
+        {"set_": {"alerting": {**ALERTING, "warning": {"slack": {"workspaceID": "T0HASIVU01", "channelId": "C01"}}}}},
+        ["alerting.warning.slack.workspaceID: unknown key; did you mean `workspaceId`?"],
+    ),
+    "discovery key": (
+        {"set_": {"inventory": {**inventory_section(), "discovery": {"functionPrefx": "hasivu-production-"}}}},
+        ["inventory.discovery.functionPrefx: unknown key; did you mean `functionPrefix`?"],
+    ),
+    "budget service key": (
+        {"set_": {"budgets": {"daily": {"lamda": 10}}}},
+        ["budgets.daily.lamda: unknown key; did you mean `lambda`?"],
+    ),
+    "sampling class key": (
+        {"set_": {"tracing": {"sampling": {"critcal": {"rate": 0.5}}}}},
+        ["tracing.sampling.critcal: unknown key; did you mean `critical`?"],
+    ),
+    "sampling field key": (
+        {"set_": {"tracing": {"sampling": {"critical": {"rat": 0.5}}}}},
+        ["tracing.sampling.critical.rat: unknown key; did you mean `rate`?"],
     ),
     "function listed twice": (
         {"set_": {"inventory": _duplicate_function()}},

@@ -50,6 +50,7 @@ def crypter() -> CliPassphraseCrypter:
 
 
 def _program(tmp_path: Path, edit) -> Path:
+    tmp_path.mkdir(exist_ok=True)
     doc = yaml.safe_load((REPO / "Pulumi.production.yaml").read_text())
     edit(doc)
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
@@ -156,3 +157,22 @@ def test_the_committed_stack_runs_offline_and_lists_the_unset_secrets_as_blockin
     blocking = json.loads(result.stdout)["secretsBlockingPreview"]
     assert [b["key"] for b in blocking] == ["hasivu-monitoring:pagerdutyEndpoint", "hasivu-monitoring:slackWebhookUrl"]
     assert blocking[0]["command"].startswith("pulumi config set --secret pagerdutyEndpoint")
+
+
+def test_a_cloud_kms_provider_needs_its_encrypted_key_and_symmetric_values(tmp_path, crypter):
+    # pkg/secrets/cloud/manager.go: the stack file keeps the KMS-encrypted data key (`encryptedkey`);
+    # values are symmetric `v1:<nonce>:<ciphertext>` under that data key, undecryptable offline.
+    def provider(encrypted_key: bool, value: str):
+        def edit(doc: dict) -> None:
+            doc["secretsprovider"] = "awskms://alias/hasivu-pulumi?region=ap-south-1"
+            if encrypted_key:
+                doc["encryptedkey"] = _b64(os.urandom(64))
+            doc["config"]["hasivu-monitoring:pagerdutyEndpoint"] = {"secure": value}
+        return edit
+
+    files = load_stack_files(_program(tmp_path / "ok", provider(True, crypter.encrypt(PAGERDUTY))), "production", {})
+    assert files.config["hasivu-monitoring:pagerdutyEndpoint"] == OPAQUE_SECRET
+    with pytest.raises(ProgramError, match="no encryptedkey"):
+        load_stack_files(_program(tmp_path / "nokey", provider(False, crypter.encrypt(PAGERDUTY))), "production", {})
+    with pytest.raises(ProgramError, match="malformed ciphertext"):
+        load_stack_files(_program(tmp_path / "bad", provider(True, _b64(b"service-style"))), "production", {})
