@@ -28,11 +28,11 @@ class ConfigError(Exception):
         super().__init__(message or f"config {self.key}: got {_show(value)}; expected {expected}")
 
     @classmethod
-    def unknown_key(cls, key: str, known: list[str]) -> ConfigError:
+    def unknown_key(cls, key: str, known: list[str], nearest: Optional[list[str]] = None) -> ConfigError:
         """A key the mapping does not have: name the nearest known one, and all of them."""
         full = key if ":" in key.split(".")[0] else f"{PROJECT}:{key}"
         name = key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
-        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        nearest = nearest if nearest is not None else difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean `{nearest[0]}`? " if nearest else ""
         secret = " (credentials come only through Pulumi secrets or Secrets Manager ARNs)" if SECRET_LOOKING.search(
             name) else ""

@@ -68,7 +68,14 @@ def read_namespace(config: pulumi.Config, project: str) -> dict[str, Any]:
     say which type it expected.
     """
     prefix = f"{project}:"
-    names = sorted({k[len(prefix):] for k in {*CONFIG.get(), *(get_config_env() or {})} if k.startswith(prefix)})
+    keys = {*CONFIG.get(), *(get_config_env() or {})}
+    for key in sorted(keys):
+        namespace = key.split(":", 1)[0]
+        # Other namespaces belong to providers; one a letter or two off the project's is a typo.
+        if namespace != project and difflib.get_close_matches(namespace, [project], cutoff=0.85):
+            meant = f"{project}:{key.split(':', 1)[-1]}"
+            raise ConfigError.unknown_key(key, [meant], nearest=[meant])
+    names = sorted({k[len(prefix):] for k in keys if k.startswith(prefix)})
     raw: dict[str, Any] = {}
     for name in names:
         value = config.get(name)

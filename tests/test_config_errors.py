@@ -101,6 +101,11 @@ CASES = {
         {"set_": {"tracing": {"sampling": {"critical": {"rat": 0.5}}}}},
         ["tracing.sampling.critical.rat: unknown key; did you mean `rate`?"],
     ),
+    "misspelt namespace": (
+        {"set_": {"hasivu-monitorng:monitoringBudgetUsd": "100"}},
+        ["config hasivu-monitorng:monitoringBudgetUsd: unknown key; did you mean "
+         "`hasivu-monitoring:monitoringBudgetUsd`?"],
+    ),
     "function listed twice": (
         {"set_": {"inventory": _duplicate_function()}},
         ["inventory.lambdaGroups.orders.functions[4].name", "'hasivu-production-payments-verify'",

@@ -45,6 +45,7 @@ EXPECTED = [
     ("alert-encryption", "encryption-norotate-key", "mandatory", False),
     ("alert-encryption", "encryption-narrow-key", "mandatory", False),
     ("alert-encryption", "encryption-unknown-key-topic", "mandatory", True),
+    ("alert-encryption", "encryption-logs-key", "mandatory", False),
     ("alarm-routing", "routing-silent-alarm", "mandatory", False),
     ("alarm-routing", "routing-disabled-alarm", "mandatory", False),
     ("alarm-routing", "routing-critical-no-ok", "mandatory", False),

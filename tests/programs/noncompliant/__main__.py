@@ -42,6 +42,9 @@ narrow = kms.Key("encryption-narrow-key", enable_key_rotation=True, tags=TAGS, p
 narrow_topic = sns.Topic("encryption-narrow-topic", kms_master_key_id=narrow.arn, tags=TAGS)
 alarm("encryption-alarm-to-narrow", alarm_actions=[narrow_topic.arn])
 
+logs_key = kms.Key("encryption-logs-key", enable_key_rotation=True, tags=TAGS)
+cloudwatch.LogGroup("encryption-logs-group", name="/shop/security", kms_key_id=logs_key.arn, tags=TAGS)
+
 # alarm-routing
 alarm("routing-silent-alarm", alarm_actions=[])
 alarm("routing-disabled-alarm", actions_enabled=False)
