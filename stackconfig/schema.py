@@ -14,10 +14,11 @@ from pydantic import Field, create_model
 
 from stackconfig.costs import BUDGET_SERVICES, SEED_SAMPLING
 from stackconfig.health_monitor import HealthMonitorSection
+from stackconfig.model import Tier
 from stackconfig.thresholds import SECTIONS, Thresholds
 from stackconfig.types import Section, camel, non_empty, number, one_of, or_mapping, snake, text, whole
 
-TIERS = ("critical", "warning", "business")
+TIERS = tuple(tier.value for tier in Tier)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
 
 Email = text(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$",
@@ -34,7 +35,7 @@ HttpsUrl = text(r"^https://\S+$", "an HTTPS URL like https://runbooks.hasivu.com
 Environment = text(r"^[a-z][a-z0-9-]{1,30}$", "a lower-case environment name like production")
 AnomalyMonitorArn = text(r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-f-]{36}$",
                          "a Cost Explorer anomaly monitor ARN (arn:aws:ce::<account>:anomalymonitor/<id>)")
-TierName = one_of(TIERS, "one of the tiers critical, warning, business")
+TierName = one_of(TIERS, f"one of the tiers {', '.join(TIERS)}")
 Method = one_of(HTTP_METHODS, f"one of {', '.join(HTTP_METHODS)}")
 Amount = number("a positive amount in USD", low=0, low_exclusive=True)
 Timeout = whole(1, 900, "seconds, from 1 to 900 (Lambda's limit)")
