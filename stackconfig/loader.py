@@ -9,10 +9,13 @@ import dataclasses
 import difflib
 import functools
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
+import pulumi_aws
 from botocore.loaders import create_loader
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import ValidationError
@@ -94,6 +97,20 @@ def known_regions() -> frozenset[str]:
     """The regions in botocore's endpoint data (shipped with botocore: no network)."""
     endpoints = create_loader().load_data("endpoints")
     return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+
+
+@functools.cache
+def aws_provider_keys() -> frozenset[str]:
+    """The `aws:` keys the AWS provider reads, from the installed pulumi_aws (its config/vars.py)."""
+    source = Path(pulumi_aws.__file__).parent.joinpath("config", "vars.py").read_text()
+    return frozenset(re.findall(r"__config__\.get\w*\('(\w+)'\)", source))
+
+
+def _check_aws_keys() -> None:
+    known = aws_provider_keys()
+    for key in sorted({*CONFIG.get(), *(get_config_env() or {})}):
+        if key.startswith("aws:") and key[4:] not in known:
+            raise ConfigError.unknown_key(key, sorted(known))
 
 
 def _region() -> str:
@@ -224,6 +241,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     raw = read_namespace(config, PROJECT)
     # Secret values never reach the schema (or an error message): only whether they are set.
     parsed = validate({k: ("<secret>" if k in SECRET_KEYS else v) for k, v in raw.items()})
+    _check_aws_keys()
     region = _region()
     thresholds = _thresholds(parsed.thresholds)
     alerting = _alerting(parsed.alerting, config)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackconfig.errors import PROJECT
-from stackconfig.loader import known_regions
+from stackconfig.loader import aws_provider_keys, known_regions
 from stackconfig.schema import SECRET_KEYS, StackConfig
 
 # Keys not declared in Pulumi.yaml: the CLI demands a value or default for every declared key of the
@@ -41,6 +41,8 @@ def stack_file_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for key, prop in schema["properties"].items():
         properties[f"{PROJECT}:{key}"] = secure if key in SECRET_KEYS else prop
+    for key in sorted(aws_provider_keys()):
+        properties[f"aws:{key}"] = {"description": "an AWS provider setting"}
     properties["aws:region"] = {"type": "string", "enum": sorted(known_regions()),
                                 "description": "AWS region (botocore's endpoint data)"}
     return {
@@ -52,8 +54,8 @@ def stack_file_schema() -> dict[str, Any]:
                 "type": "object",
                 "properties": properties,
                 "required": [f"{PROJECT}:{k}" for k in schema.get("required", [])],
-                # Other providers' namespaces (aws:*, pulumi:*) are theirs to check.
-                "patternProperties": {r"^(?!hasivu-monitoring:)[A-Za-z0-9_.-]+:.+$": {}},
+                # Other providers' namespaces (pulumi:*, ...) are theirs to check.
+                "patternProperties": {rf"^(?!{PROJECT}:|aws:)[A-Za-z0-9_.-]+:.+$": {}},
                 "additionalProperties": False,
             },
             "encryptionsalt": {"type": "string", "pattern": "^v1:", "description": "passphrase secrets provider"},

@@ -106,6 +106,10 @@ CASES = {
         ["config hasivu-monitorng:monitoringBudgetUsd: unknown key; did you mean "
          "`hasivu-monitoring:monitoringBudgetUsd`?"],
     ),
+    "aws provider key": (
+        {"set_": {"aws:regoin": "ap-south-1"}},
+        ["config aws:regoin: unknown key; did you mean `region`?"],
+    ),
     "function listed twice": (
         {"set_": {"inventory": _duplicate_function()}},
         ["inventory.lambdaGroups.orders.functions[4].name", "'hasivu-production-payments-verify'",

@@ -34,6 +34,8 @@ def test_config_schema_flag_prints_a_schema_the_committed_stack_files_satisfy():
     typo = yaml.safe_load((REPO / "Pulumi.production.yaml").read_text())
     typo["config"]["hasivu-monitoring:inventory"]["rdss"] = typo["config"]["hasivu-monitoring:inventory"].pop("rds")
     assert any("rdss" in error.message for error in validator.iter_errors(typo))
+    typo["config"]["aws:regoin"] = typo["config"].pop("aws:region")
+    assert any("aws:regoin" in error.message for error in validator.iter_errors(typo))
 
 
 def test_pulumi_yaml_declares_the_schema_keys_with_types_and_descriptions():
