@@ -95,6 +95,10 @@ costexplorer.AnomalySubscription(
         dimension=costexplorer.AnomalySubscriptionThresholdExpressionDimensionArgs(
             key="ANOMALY_TOTAL_IMPACT_ABSOLUTE", match_options=["GREATER_THAN_OR_EQUAL"], values=["50"])))
 
+# sms-not-alone (and the stack's sms-sandbox advice)
+sms_only = sns.Topic("sms-only-topic", kms_master_key_id=good_key.arn, tags=TAGS)
+sns.TopicSubscription("sms-only-pager", topic=sms_only.arn, protocol="sms", endpoint="+919800000009")
+
 # advisory: required-tags, runbook-links, monitoring-cost
 alarm("tags-untagged-alarm", tags={"Environment": "dev"})
 alarm("runbook-missing", tags={**TAGS, "Tier": "critical"}, ok_actions=[topic.arn], alarm_description="no link")
