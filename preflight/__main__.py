@@ -21,6 +21,7 @@ from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, StackFiles, load_stack_files
+from stackconfig.publish import stack_file_schema
 
 if TYPE_CHECKING:
     from preflight.account import Account
@@ -30,7 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
-    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-schema", action="store_true",
+                        help="print the JSON Schema of this project's Pulumi.<stack>.yaml and exit")
     parser.add_argument("--program", type=Path, default=REPO, help="Pulumi program directory (default: this repo)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the summary")
     parser.add_argument("--update", action="store_true", help="update fidelity: computed outputs filled with fakes")
@@ -42,7 +45,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="write one HTML page per dashboard (and index.html) to DIR")
     parser.add_argument("--aws", action="store_true",
                         help="answer invokes from the caller's AWS account (read-only) and add the account report")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.config_schema and not args.stack:
+        parser.error("the following arguments are required: --stack")
+    return args
 
 
 def policy_config_path(args: argparse.Namespace) -> Path | None:
@@ -64,6 +70,9 @@ def connect_account(files: StackFiles) -> Account:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.config_schema:
+        write_json(stack_file_schema(), sys.stdout)
+        return 0
     try:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None

@@ -41,6 +41,7 @@ STUCK_ALARM = "production-orders-create-errors"
 ORPHANED_ALARM = "production-menu-list-errors"
 DELETED_TOPIC = "production-hasivu-old-alerts"
 HAND_MADE_LOG_GROUP = "/aws/lambda/production-hasivu-health-monitor"
+SECURITY_LOG_GROUP = "/hasivu/production/security-events"
 EXISTING_MONITOR_ARN = "arn:aws:ce::{account}:anomalymonitor/0b7c6f0e-3f0d-4c1e-9b5e-8c1d2a3b4c5d"
 _accounts = itertools.count(210000000001)
 
@@ -163,8 +164,10 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
     apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
     apigateway.create_deployment(restApiId=api_id, stageName="prod")
-    # The health monitor's log group, made by hand before this stack existed (without the stack's tags).
-    client("logs").create_log_group(logGroupName=HAND_MADE_LOG_GROUP, tags={"Owner": "platform-team"})
+    # The health monitor's log group, made by hand before this stack existed (without the stack's tags),
+    # and the security events group the platform already writes to (the stack file says to create it).
+    for name in (HAND_MADE_LOG_GROUP, SECURITY_LOG_GROUP):
+        client("logs").create_log_group(logGroupName=name, tags={"Owner": "platform-team"})
     # Another stack's X-Ray key (its tags are not this stack's).
     other_key = client("kms").create_key(Description="Encrypts shared X-Ray traces",
                                          Tags=[{"TagKey": "Project", "TagValue": "platform-tracing"}])

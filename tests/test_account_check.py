@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from preflight.account import AccountReport, Finding, Level, check_account, connect
+from preflight.account import AccountReport, Finding, Level, check_account, connect, preconditions
 from preflight.account.policy import ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
+from preflight.account.stack_view import stack_view
 from preflight.engine import run_program
 from tests import account_seed
-from tests.stack import REPO, run, stack_files
+from tests.stack import REPO, inventory_section, run, stack_files
 
 
 def preflight_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -118,8 +119,10 @@ def test_preconditions_stage_metrics_anomaly_monitor_xray_log_group_and_unlisted
     assert monitor.fix.startswith(f"reuse it: costAnomaly.existingMonitorArn: {ids['monitor_arn']}")
     xray = one(report, "x-ray encryption", "account")
     assert xray.level is Level.WARNING and ids["key_arn"] in xray.message
-    log_group = one(report, "log group", "/hasivu/production/security-events")
-    assert log_group.level is Level.BLOCKING and "ResourceNotFoundException" in log_group.message
+    security = one(report, "log group", account_seed.SECURITY_LOG_GROUP)
+    assert security.level is Level.BLOCKING and "ResourceAlreadyExistsException" in security.message
+    assert security.fix == ("the platform made it: inventory.securityLogGroup: {name: /hasivu/production/"
+                            "security-events, create: false} in Pulumi.production.yaml")
     hand_made = one(report, "log group", account_seed.HAND_MADE_LOG_GROUP)
     assert hand_made.level is Level.BLOCKING and "ResourceAlreadyExistsException" in hand_made.message
     assert (f"pulumi import aws:cloudwatch/logGroup:LogGroup health-monitor-lambda-logs "
@@ -149,6 +152,8 @@ def test_exit_status_and_json_follow_the_blocking_findings(aws, moto_endpoint):
     """The command line end to end against moto (without the recorded answers: the three calls moto
     lacks become 'not checked' warnings, never a crash)."""
     session = account_seed.fresh_account(moto_endpoint)
+    # Blocking: the platform made the security log group the production stack file says to create.
+    session.client("logs").create_log_group(logGroupName=account_seed.SECURITY_LOG_GROUP)
     credentials = session.get_credentials()
     env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
            "AWS_SESSION_TOKEN": credentials.token, "AWS_ENDPOINT_URL": aws}
@@ -232,3 +237,30 @@ def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_
     assert one(report, "x-ray encryption", "account").message == "X-Ray encryption is NONE; " + (
         "this stack sets its own key" if manages else "this stack leaves it alone")
     assert all(m["exists"] is False for row in report.alarm_metrics for m in row["metrics"] if m["dimensions"])
+
+
+def test_an_existing_security_log_group_that_is_missing_blocks(aws, moto_endpoint):
+    inventory = inventory_section()
+    inventory["securityLogGroup"] = {"name": account_seed.SECURITY_LOG_GROUP, "create": False}
+    program = run("production", preview=True, set_={"inventory": inventory})
+    account = connect(program.files, account_seed.fresh_account(moto_endpoint))
+    missing, = preconditions.check_log_groups(account, stack_view(program))
+    assert (missing.level, missing.subject) == (Level.BLOCKING, account_seed.SECURITY_LOG_GROUP)
+    assert "ResourceNotFoundException" in missing.message
+    assert missing.fix == "let this stack create it: inventory.securityLogGroup.create: true in Pulumi.production.yaml"
+
+
+def test_a_reused_anomaly_monitor_must_exist_in_the_account(aws, moto_endpoint):
+    session = account_seed.fresh_account(moto_endpoint)
+    account = connect(stack_files("production"), session)
+    configured = account_seed.EXISTING_MONITOR_ARN.format(account=account.account_id)
+    other = configured.rsplit("/", 1)[0] + "/11111111-2222-4333-8444-555555555555"
+    account_seed.answer_from_recording(session, "ce", "GetAnomalyMonitors", {"AnomalyMonitors": [{
+        "MonitorArn": other, "MonitorName": "Default-Services-Monitor", "MonitorType": "DIMENSIONAL",
+        "MonitorDimension": "SERVICE"}]})
+    program = run("production", preview=True, set_={"costAnomaly": {"thresholdUsd": 50,
+                                                                     "existingMonitorArn": configured}})
+    found = preconditions.check_anomaly_monitors(account, stack_view(program))
+    blocking = [f for f in found if f.level is Level.BLOCKING]
+    assert [(f.subject, f.message) for f in blocking] == [
+        (configured, "the anomaly subscription names a monitor the account does not have")]

@@ -104,6 +104,8 @@ def _log_group(account: Account, name: str) -> dict[str, Any] | None:
 
 def check_log_groups(account: Account, view: StackView) -> list[Finding]:
     """Metric filters need their log group; a group the stack creates must not exist under another owner."""
+    security = view.inventory.security_log_group
+    stack_file = f"Pulumi.{view.stack}.yaml"
     findings = []
     for name in sorted(view.log_groups_used - set(view.log_groups_created)):
         if _log_group(account, name) is None:
@@ -111,7 +113,8 @@ def check_log_groups(account: Account, view: StackView) -> list[Finding]:
                 Level.BLOCKING, "log group", name,
                 "the stack's metric filters read it and it does not exist: `pulumi up` fails "
                 "(ResourceNotFoundException)",
-                "let this stack create it, or create it where the platform writes security events"))
+                f"let this stack create it: inventory.securityLogGroup.create: true in {stack_file}"
+                if name == security else "create it before `pulumi up`"))
         else:
             findings.append(Finding(Level.INFO, "log group", name, "exists; the stack's metric filters read it"))
     for name, resource in sorted(view.log_groups_created.items()):
@@ -120,13 +123,17 @@ def check_log_groups(account: Account, view: StackView) -> list[Finding]:
             continue
         arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
         tags = account.client("logs").list_tags_for_resource(resourceArn=arn).get("tags", {})
-        if not _owned(tags, resource):
-            findings.append(Finding(
-                Level.BLOCKING, "log group", name,
-                "exists and was not created by this stack: creating it fails (ResourceAlreadyExistsException)",
-                "delete it if it holds nothing to keep, or adopt it: `pulumi import aws:cloudwatch/logGroup:LogGroup "
-                f"{resource.resource_name} {name}" + (f" --parent 'parent={resource.parent_urn}'`"
-                                                      if resource.parent_urn else "`")))
+        if _owned(tags, resource):
+            continue
+        if name == security:
+            fix = f"the platform made it: inventory.securityLogGroup: {{name: {name}, create: false}} in {stack_file}"
+        else:
+            fix = ("delete it if it holds nothing to keep, or adopt it: `pulumi import "
+                   f"aws:cloudwatch/logGroup:LogGroup {resource.resource_name} {name}"
+                   + (f" --parent 'parent={resource.parent_urn}'`" if resource.parent_urn else "`"))
+        findings.append(Finding(
+            Level.BLOCKING, "log group", name,
+            "exists and was not created by this stack: creating it fails (ResourceAlreadyExistsException)", fix))
     return findings
 
 

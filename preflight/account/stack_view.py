@@ -68,6 +68,7 @@ class OwnedResource:
 class Inventory:
     groups: dict[str, tuple[str, ...]]
     discovery_prefix: Optional[str]
+    security_log_group: Optional[str]
 
 
 @dataclasses.dataclass
@@ -122,7 +123,9 @@ def _inventory(run: ProgramRun) -> Inventory:
         group: tuple(f if isinstance(f, str) else f.get("name", "") for f in spec.get("functions") or [])
         for group, spec in (raw.get("lambdaGroups") or {}).items()
     }
-    return Inventory(groups, (raw.get("discovery") or {}).get("functionPrefix"))
+    security = raw.get("securityLogGroup")  # a name, or {name, create, retentionDays}
+    return Inventory(groups, (raw.get("discovery") or {}).get("functionPrefix"),
+                     security.get("name") if isinstance(security, dict) else security)
 
 
 def stack_view(run: ProgramRun) -> StackView:
