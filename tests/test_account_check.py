@@ -56,6 +56,14 @@ def one(report: AccountReport, check: str, subject_part: str) -> Finding:
     return matches[0]
 
 
+def metric_finding(report: AccountReport, metric_name: str) -> Finding:
+    """The finding on the dimension set whose missing metrics (listed first in the message) include this one."""
+    names = {f: re.match(r"(.+?) (?:never|not) published", f.message) for f in findings(report, "metric")}
+    matches = [f for f, named in names.items() if named and metric_name in named.group(1).split(", ")]
+    assert len(matches) == 1, (metric_name, report.section())
+    return matches[0]
+
+
 def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     report: AccountReport = seeded["report"]
     rows = {row["alarm"]: row["metrics"] for row in report.alarm_metrics}
@@ -64,17 +72,23 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
         "namespace": "AWS/RDS", "metricName": "CPUUtilization",
         "dimensions": {"DBInstanceIdentifier": "hasivu-production-db"}, "exists": True, "nearest": None}]
     # Published by Powertools with `service` added: the alarm on {Environment} never sees it.
-    emf = one(report, "metric", "production-payments-payment-errors")
-    assert emf.level is Level.BLOCKING
-    assert "published as {Environment=production, service=payments}" in emf.message
+    emf = metric_finding(report, "PaymentErrors")
+    assert (emf.level, emf.subject) == (Level.BLOCKING, "HASIVU/Business {Environment=production}")
+    assert emf.message == ("PaymentErrors never published with these dimensions in two weeks, but as "
+                           "{Environment=production, service=payments} (read by 1 alarm: "
+                           "production-payments-payment-errors)")
     # A metric-math alarm reads two metrics; both are checked, with the nearest published set.
     rate = rows["production-payments-verify-error-rate"]
     assert [(m["metricName"], m["exists"]) for m in rate] == [("Errors", False), ("Invocations", False)]
     assert rate[0]["nearest"] == {"FunctionName": account_seed.PUBLISHED_AS}
-    typo = [f for f in findings(report, "metric") if "payments-verify-error-rate" in f.subject]
-    assert {f.level for f in typo} == {Level.BLOCKING} and len(typo) == 2
+    # The function's metrics exist under its real name: one blocking finding for all alarms on it.
+    typo = metric_finding(report, "Invocations")
+    assert (typo.level, typo.subject) == (Level.BLOCKING, f"AWS/Lambda {{FunctionName={account_seed.TYPO_FUNCTION}}}")
+    assert typo.message.startswith("Duration, Errors, Invocations, Throttles never published with these "
+                                   f"dimensions in two weeks, but as {{FunctionName={account_seed.PUBLISHED_AS}}} "
+                                   "(read by 4 alarms: ")
     # Never published at all: the alarm stays green forever, a warning, not a typo.
-    unpublished = one(report, "metric", "maintenance-mode")
+    unpublished = metric_finding(report, "MaintenanceMode")
     assert unpublished.level is Level.WARNING and "nearest" not in unpublished.message
     # Functions this stack creates have no metrics before the deploy: one info line, no alarm about them.
     own = one(report, "metric", "metrics of resources this stack creates")

@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from preflight.account.findings import Finding, Level
-from preflight.account.stack_view import AlarmView, MetricRef
+from preflight.account.stack_view import AlarmView
 
 Dimensions = frozenset[tuple[str, str]]
 # A value this few characters away from the alarm's (and not another alarm's target) is a typo.
@@ -77,7 +77,8 @@ def nearest(wanted: Dimensions, candidates: set[Dimensions]) -> Optional[Dimensi
 
 def check_alarm_metrics(alarms: list[AlarmView], catalogue: MetricCatalogue,
                         ) -> tuple[list[dict[str, Any]], list[Finding]]:
-    """Per alarm, each metric it reads and whether it exists; a finding for each that does not."""
+    """Per alarm, each metric it reads and whether it exists; one finding per dimension set that is missing
+    (a function that never ran is one finding, not one per alarm on it)."""
     metric_alarms = [a for a in alarms if not a.composite]
     # Dimension sets some alarm of the stack reads: never offered as another alarm's typo.
     targets: dict[tuple[str, str], set[Dimensions]] = defaultdict(set)
@@ -85,7 +86,8 @@ def check_alarm_metrics(alarms: list[AlarmView], catalogue: MetricCatalogue,
         for m in alarm.metrics:
             if m.dimensions is not None:
                 targets[(m.namespace, m.name)].add(frozenset(m.dimensions))
-    rows, findings = [], []
+    rows: list[dict[str, Any]] = []
+    missing: dict[tuple[str, Dimensions, Optional[Dimensions]], list[tuple[str, str]]] = defaultdict(list)
     not_yet: set[str] = set()
     for alarm in metric_alarms:
         row = []
@@ -106,23 +108,29 @@ def check_alarm_metrics(alarms: list[AlarmView], catalogue: MetricCatalogue,
             if metric.of_stack_resource:
                 not_yet.add(metric.label())
             else:
-                findings.append(_missing(alarm, metric, close))
+                missing[(metric.namespace, wanted, close)].append((alarm.name, metric.name))
         rows.append({"alarm": alarm.name, "metrics": row})
+    findings = [_missing(namespace, wanted, close, reads) for (namespace, wanted, close), reads in missing.items()]
     if not_yet:
         findings.append(Finding(Level.INFO, "metric", f"{len(not_yet)} metrics of resources this stack creates",
                                 "not published yet (they appear once the stack is deployed and runs)"))
     return rows, findings
 
 
-def _missing(alarm: AlarmView, metric: MetricRef, close: Optional[Dimensions]) -> Finding:
-    wanted = frozenset(metric.dimensions or ())
-    subject = f"{alarm.name} reads {metric.label()}"
+def _missing(namespace: str, wanted: Dimensions, close: Optional[Dimensions],
+             reads: list[tuple[str, str]]) -> Finding:
+    names = ", ".join(sorted({name for _, name in reads}))
+    alarms = sorted({alarm for alarm, _ in reads})
+    read_by = (f"read by {len(alarms)} alarm{'s' if len(alarms) != 1 else ''}: "
+               + ", ".join(alarms[:3]) + (", ..." if len(alarms) > 3 else ""))
+    subject = f"{namespace} {{{_text(wanted)}}}"
     if close is not None and _is_near_miss(wanted, close):
         return Finding(Level.BLOCKING, "metric", subject,
-                       f"never published with these dimensions in two weeks; published as {{{_text(close)}}}",
-                       f"make the alarm's dimensions and the publisher's agree ({{{_text(close)}}} is what "
+                       f"{names} never published with these dimensions in two weeks, but as {{{_text(close)}}} "
+                       f"({read_by})",
+                       f"make the alarms' dimensions and the publisher's agree ({{{_text(close)}}} is what "
                        "the account receives)")
     hint = f"; nearest published: {{{_text(close)}}}" if close is not None else ""
     return Finding(Level.WARNING, "metric", subject,
-                   f"not published in the last two weeks: the alarm sees no data{hint}",
+                   f"{names} not published in the last two weeks: the alarms see no data{hint} ({read_by})",
                    "check the name and dimensions against what the service or the runtime library publishes")
