@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +44,8 @@ STATUS_SCORE = {HEALTHY: 100.0, DEGRADED: 50.0, UNHEALTHY: 0.0}
 UNCONFIGURED = "unconfigured"
 # Whole-run deadline when no Lambda context says how much time is left (local runs, tests).
 DEFAULT_DEADLINE_SECONDS = 10.0
+# Reading a dependency's secret (a cold container's first Secrets Manager call) gets this long.
+PREPARE_TIMEOUT_SECONDS = 3.0
 # The SLA history is context, not a live result: a slow CloudWatch gets this long at most.
 SLA_HISTORY_TIMEOUT_SECONDS = 3.0
 # Kept back from the Lambda's remaining time for publishing the results and answering.
@@ -127,19 +130,39 @@ class EnhancedHealthMonitor:
 
     def run_checks(self, deadline: float, history: Optional[Callable[[], Any]] = None
                    ) -> tuple[list[CheckResult], Optional[Future]]:
-        """Every check (and the SLA history query) at once; each waited for until its own timeout or
-        the run's deadline (a `time.monotonic()` instant), whichever comes first."""
+        """Every check (and the SLA history query) at once. A check's preparation (its secret) gets
+        PREPARE_TIMEOUT_SECONDS, then its probe its own timeout; the run's deadline (a
+        `time.monotonic()` instant) cuts both."""
         pool = ThreadPoolExecutor(max_workers=len(self.checks) + 1, thread_name_prefix="health")
         started = time.monotonic()
-        futures = [(check, pool.submit(check.run)) for check in self.checks]
+        prepared_at: dict[str, float] = {}
+        ready = {check.name: threading.Event() for check in self.checks}
+
+        def prepare_then_probe(check: HealthCheck) -> CheckResult:
+            try:
+                if check.prepare is not None:
+                    check.prepare()
+            except Exception as error:  # noqa: BLE001 - an unreadable secret is a result
+                return CheckResult(check.name, UNHEALTHY, 0.0, error=describe(error))
+            finally:
+                prepared_at[check.name] = time.monotonic()
+                ready[check.name].set()
+            return check.run()
+
+        futures = [(check, pool.submit(prepare_then_probe, check)) for check in self.checks]
         pending_history = pool.submit(history) if history is not None else None
         results = []
         for check, future in futures:
-            limit = min(started + check.timeout, deadline)
+            prepare_limit = min(started + PREPARE_TIMEOUT_SECONDS, deadline)
+            if not ready[check.name].wait(max(0.0, prepare_limit - time.monotonic())):
+                results.append(CheckResult(check.name, UNHEALTHY, round((prepare_limit - started) * 1000, 2),
+                                           error=f"timed out after {prepare_limit - started:.3g} s reading its secret"))
+                continue
+            limit = min(prepared_at[check.name] + check.timeout, deadline)
             try:
                 results.append(future.result(timeout=max(0.0, limit - time.monotonic())))
             except FutureTimeout:
-                waited = limit - started
+                waited = limit - prepared_at[check.name]
                 results.append(CheckResult(check.name, UNHEALTHY, round(waited * 1000, 2),
                                            error=f"timed out after {waited:.3g} s"))
         pool.shutdown(wait=False, cancel_futures=True)
@@ -266,7 +289,8 @@ def _flag(secret: Mapping[str, Any], arn: str, key: str, default: bool) -> bool:
 
 
 def database_check(arn: str, timeout: float) -> HealthCheck:
-    """The secret is read inside the check, so a hung Secrets Manager costs this check's timeout."""
+    """The secret is read as the check's preparation: a hung Secrets Manager makes this check
+    unhealthy after PREPARE_TIMEOUT_SECONDS, and a bad secret is this check's error."""
     def probe() -> tuple[str, dict[str, Any]]:
         db = read_secret(arn)
         sslmode = str(db.get("sslmode", "require"))
@@ -278,7 +302,7 @@ def database_check(arn: str, timeout: float) -> HealthCheck:
                                 password=str(_field(db, arn, "password")), sslmode=sslmode)
         return postgres_check(target, timeout).probe()
 
-    return HealthCheck("database", timeout, probe)
+    return HealthCheck("database", timeout, probe, prepare=lambda: read_secret(arn))
 
 
 def cache_check(arn: str, timeout: float) -> HealthCheck:
@@ -288,7 +312,7 @@ def cache_check(arn: str, timeout: float) -> HealthCheck:
                              password=cache.get("password"), ssl=_flag(cache, arn, "ssl", True))
         return redis_check(target, timeout).probe()
 
-    return HealthCheck("redis", timeout, probe)
+    return HealthCheck("redis", timeout, probe, prepare=lambda: read_secret(arn))
 
 
 def _gateway_url(env: Mapping[str, str]) -> str:

@@ -2,9 +2,10 @@
 
 One key per deployment makes a pseudonym stable across containers and functions, so a trace of
 one student can be followed without recording who the student is. In Lambda the key is required:
-the stack creates it as a Secrets Manager secret and passes its ARN in
-HASIVU_PSEUDONYM_KEY_SECRET_ARN (read once per container); HASIVU_PSEUDONYM_KEY holds the key
-itself for local runs. Outside Lambda, without either, a random key per process is used.
+the stack generates it into an SSM SecureString parameter (stack output pseudonymKeyParameter) and
+passes the parameter's name in HASIVU_PSEUDONYM_KEY_PARAMETER; the key is read with decryption once
+per container, never placed in the environment. HASIVU_PSEUDONYM_KEY holds the key itself for
+local runs. Outside Lambda, without either, a random key per process is used.
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import json
 import os
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from observability.settings import ConfigurationError, in_lambda
 
-SECRET_ARN_VARIABLE = "HASIVU_PSEUDONYM_KEY_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+PARAMETER_VARIABLE = "HASIVU_PSEUDONYM_KEY_PARAMETER"
 KEY_VARIABLE = "HASIVU_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
 
 
 def require_configured(env: Mapping[str, str] = os.environ) -> None:
     """At cold start in Lambda: without a key, pseudonyms would silently change per container."""
-    if in_lambda() and not env.get(SECRET_ARN_VARIABLE) and not env.get(KEY_VARIABLE):
+    if in_lambda() and not env.get(PARAMETER_VARIABLE) and not env.get(KEY_VARIABLE):
         raise ConfigurationError(
-            f"{SECRET_ARN_VARIABLE}: not set; expected the ARN of the stack's pseudonym key secret "
-            "(stack output pseudonymKeySecretArn), so pseudonyms are stable across containers")
+            f"{PARAMETER_VARIABLE}: not set; expected the name of the stack's pseudonym key parameter "
+            "(stack output pseudonymKeyParameter), so pseudonyms are stable across containers")
 
 
 def _checked(name: str, key: str) -> bytes:
@@ -38,24 +38,18 @@ def _checked(name: str, key: str) -> bytes:
     return key.encode()
 
 
-def _from_secret(arn: str) -> bytes:
+def _from_parameter(name: str) -> bytes:
     from observability.aws import deadline_client
 
-    value = deadline_client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
-    try:
-        # The stack stores {"key": "..."}; a plain string secret is accepted too.
-        parsed = json.loads(value)
-        value = parsed["key"] if isinstance(parsed, dict) else value
-    except (ValueError, KeyError):
-        pass
-    return _checked(f"{SECRET_ARN_VARIABLE} ({arn.rsplit(':', 1)[-1]})", str(value))
+    value = deadline_client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    return _checked(f"{PARAMETER_VARIABLE} ({name})", value)
 
 
 @functools.cache
 def deployment_key() -> bytes:
     require_configured()
-    if os.getenv(SECRET_ARN_VARIABLE):
-        return _from_secret(os.environ[SECRET_ARN_VARIABLE])
+    if os.getenv(PARAMETER_VARIABLE):
+        return _from_parameter(os.environ[PARAMETER_VARIABLE])
     if os.getenv(KEY_VARIABLE):
         return _checked(KEY_VARIABLE, os.environ[KEY_VARIABLE])
     return os.urandom(32)

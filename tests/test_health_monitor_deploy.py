@@ -3,11 +3,13 @@ and the packaged handler run locally on the event EventBridge sends."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -98,12 +100,14 @@ def test_the_projects_own_lambdas_are_alarmed_and_pass_the_policy_pack():
 
 
 def _extract_package(tmp_path: Path) -> Path:
-    code = raw(by_name(run(), "health-monitor-lambda-function"))["code"]
+    """The zip the program hands to Lambda, unpacked as Lambda does into its task directory."""
+    function = raw(by_name(run(), "health-monitor-lambda-function"))
+    archive = Path(function["code"]["path"])
+    digest = base64.b64encode(hashlib.sha256(archive.read_bytes()).digest()).decode()
+    assert function["sourceCodeHash"] == digest
     package = tmp_path / "package"
-    for name, asset in code["assets"].items():
-        target = package / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(asset["path"], target)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(package)
     return package
 
 
@@ -172,9 +176,9 @@ def test_preflight_prints_the_operator_links():
 
 
 def test_packaging_refuses_compiled_or_missing_distributions():
-    from components.lambda_package import PackagingError, _distribution_files
+    from components.lambda_package import PackagingError, distribution_files
 
     with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
-        _distribution_files("grpcio")
+        distribution_files("grpcio")
     with pytest.raises(PackagingError, match="'no-such-dist', which is not installed"):
-        _distribution_files("no-such-dist")
+        distribution_files("no-such-dist")

@@ -93,13 +93,14 @@ def test_in_lambda_a_missing_pseudonym_key_fails_the_cold_start_with_one_line():
     result = _pseudonym_in_a_new_container({"AWS_LAMBDA_FUNCTION_NAME": "payments-verify"})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith(
-        "observability.settings.ConfigurationError: HASIVU_PSEUDONYM_KEY_SECRET_ARN: not set; expected the ARN")
+        "observability.settings.ConfigurationError: HASIVU_PSEUDONYM_KEY_PARAMETER: not set; expected the name")
 
 
-def test_pseudonyms_are_stable_across_containers_with_the_stacks_secret(aws):
-    arn = boto3.client("secretsmanager").create_secret(
-        Name="hasivu/test/pseudonym-key", SecretString=json.dumps({"key": "k" * 43}))["ARN"]
-    lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "payments-verify", "HASIVU_PSEUDONYM_KEY_SECRET_ARN": arn}
+def test_pseudonyms_are_stable_across_containers_with_the_stacks_parameter(aws):
+    boto3.client("ssm").put_parameter(Name="/test/hasivu-monitoring/pseudonym-key", Type="SecureString",
+                                      Value="k" * 43, Overwrite=True)
+    lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "payments-verify",
+                  "HASIVU_PSEUDONYM_KEY_PARAMETER": "/test/hasivu-monitoring/pseudonym-key"}
     first, second = (_pseudonym_in_a_new_container(lambda_env) for _ in range(2))
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout and len(first.stdout.strip()) == 16
