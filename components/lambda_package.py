@@ -91,9 +91,14 @@ def distribution_files(name: str, search_path: Optional[Sequence[str]] = None) -
 
 
 def source_files(packages: Sequence[str], repo: Path = REPO) -> dict[str, Path]:
-    return {str(source.relative_to(repo)).replace(os.sep, "/"): source
-            for package in packages for source in sorted((repo / package).rglob("*.py"))
-            if "__pycache__" not in source.parts}
+    """The packages' modules, without what `pip install ./observability` leaves behind (build/, *.egg-info)."""
+    found = {}
+    for package in packages:
+        for source in sorted((repo / package).rglob("*.py")):
+            inner = source.relative_to(repo / package).parts
+            if not any(part in ("__pycache__", "build") or part.endswith(".egg-info") for part in inner):
+                found[str(source.relative_to(repo)).replace(os.sep, "/")] = source
+    return found
 
 
 def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None) -> BuiltArchive:

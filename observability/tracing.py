@@ -210,3 +210,9 @@ def trace_business_operation(name: str, criticality: str = "general",
         return wrapper
 
     return decorate
+
+
+def lambda_handler(fn: Callable[..., T]) -> Callable[..., T]:
+    """Powertools' handler subsegment (cold start and service annotations) with neither the response
+    nor the error stored as metadata: `@tracing.lambda_handler` on a platform function's handler."""
+    return business_tracer().tracer.capture_lambda_handler(fn, capture_response=False, capture_error=False)

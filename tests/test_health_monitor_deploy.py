@@ -176,11 +176,3 @@ def test_preflight_prints_the_operator_links():
     assert "healthEndpointUrl: <computed>" in out
     assert 'alarmCountByTier: {"critical": ' in out
 
-
-def test_packaging_refuses_compiled_or_missing_distributions():
-    from components.lambda_package import PackagingError, distribution_files
-
-    with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
-        distribution_files("grpcio")
-    with pytest.raises(PackagingError, match="'no-such-dist', which is not installed"):
-        distribution_files("no-such-dist")
