@@ -38,6 +38,8 @@ PERSONAL_VALUE = re.compile(r"(@|^\+?[\d\s()-]{10,}$)")
 
 
 def amount(value: Any, argument: str = "amount") -> float:
+    if type(value) in (int, float) and 0 <= value < math.inf:  # the common case, without the ABC check
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{argument}: got {value!r} ({type(value).__name__}); expected a number of rupees >= 0")
     number = float(value)

@@ -11,7 +11,6 @@ local runs. Outside Lambda, without either, a random key per process is used.
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import os
 from collections.abc import Mapping
@@ -57,5 +56,4 @@ def deployment_key() -> bytes:
 
 def pseudonym(identifier: Any, key: Optional[bytes] = None) -> str:
     """16 hex digits of HMAC-SHA256: stable for one key, not reversible without it."""
-    digest = hmac.new(key or deployment_key(), str(identifier).encode(), hashlib.sha256).hexdigest()
-    return digest[:16]
+    return hmac.digest(key or deployment_key(), str(identifier).encode(), "sha256").hex()[:16]

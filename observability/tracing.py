@@ -14,8 +14,13 @@ calls the function directly.
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import re
+import sys
+import types
 from collections.abc import Callable, Mapping
 from typing import Any, Optional, TypeVar
 
@@ -34,16 +39,11 @@ OPERATION_TYPES = ("payment", "rfid", "order", "general")
 CRITICALITIES = ("critical", "business", "general")
 
 
-def _keep_messages_out_of_traces() -> None:
-    """Powertools reads these when a handler or method is decorated: the error object (message
-    included) and the handler's response (which can hold personal data) are not stored as metadata.
-    The X-Ray SDK itself records `str(exception)` in a subsegment's `cause` whenever an exception
-    leaves it (aws_xray_sdk/core/models/throwable.py); the message is dropped there, type and stack stay."""
-    os.environ["POWERTOOLS_TRACER_CAPTURE_ERROR"] = "false"
-    os.environ["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] = "false"
-    from aws_xray_sdk.core.models import throwable
+THROWABLE_MODULE = "aws_xray_sdk.core.models.throwable"
 
-    original = throwable.Throwable.__init__
+
+def _drop_messages(throwable_class: type) -> None:
+    original = throwable_class.__init__
     if getattr(original, "_hasivu_redacted", False):
         return
 
@@ -52,7 +52,41 @@ def _keep_messages_out_of_traces() -> None:
         self.__dict__.pop("message", None)
 
     without_message._hasivu_redacted = True  # type: ignore[attr-defined]
-    throwable.Throwable.__init__ = without_message  # type: ignore[method-assign]
+    throwable_class.__init__ = without_message  # type: ignore[method-assign]
+
+
+class _RedactWhenImported(importlib.abc.MetaPathFinder):
+    """Patches the X-Ray SDK's Throwable as it is imported. Importing the SDK here instead would cost
+    a cold start ~30 ms (its recorder, wrapt, botocore's session) before any trace is made."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname != THROWABLE_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            execute(module)
+            _drop_messages(module.Throwable)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _keep_messages_out_of_traces() -> None:
+    """Powertools reads these when a handler or method is decorated: the error object (message
+    included) and the handler's response (which can hold personal data) are not stored as metadata.
+    The X-Ray SDK itself records `str(exception)` in a subsegment's `cause` whenever an exception
+    leaves it (aws_xray_sdk/core/models/throwable.py); the message is dropped there, type and stack stay."""
+    os.environ["POWERTOOLS_TRACER_CAPTURE_ERROR"] = "false"
+    os.environ["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] = "false"
+    if THROWABLE_MODULE in sys.modules:
+        _drop_messages(sys.modules[THROWABLE_MODULE].Throwable)
+    elif not any(isinstance(finder, _RedactWhenImported) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _RedactWhenImported())
 
 
 _keep_messages_out_of_traces()
@@ -70,6 +104,7 @@ def amount_bucket(amount: float) -> str:
     return f"{lower}+"
 
 
+@functools.lru_cache(maxsize=256)
 def _operation(name: str, argument: str = "operation") -> str:
     if not OPERATION_NAME.match(str(name)):
         raise ValueError(f"{argument}: got {name!r}; expected a short lowercase name (letters, digits, . _ -)")

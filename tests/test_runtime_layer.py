@@ -113,7 +113,9 @@ def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path):
 
 def test_every_module_imports_from_the_layer_with_only_boto3_beside_it(layer, tmp_path):
     modules = sorted(p.stem for p in (layer / "observability").glob("*.py") if p.stem != "__init__")
+    # The X-Ray SDK loads when a tracer is made, not at import: import it too, as Powertools' Tracer will.
     code = "import importlib, sys\n" + "".join(f"importlib.import_module('observability.{m}')\n" for m in modules) + (
+        "import aws_xray_sdk.core, wrapt\n"
         "print(sorted(m.split('.')[0] for m in sys.modules if not m.startswith('_')))")
     result = _clean_interpreter(layer, tmp_path, code, {"HASIVU_ENVIRONMENT": "production"})
     assert result.returncode == 0, result.stderr
