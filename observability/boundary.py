@@ -37,14 +37,15 @@ PERSONAL_KEY = re.compile(r"(e-?mail|phone|mobile|name|card|address|vpa|aadha?ar
 PERSONAL_VALUE = re.compile(r"(@|^\+?[\d\s()-]{10,}$)")
 
 
-def amount(value: Any, argument: str = "amount") -> float:
+def amount(value: Any, argument: str = "amount", unit: str = "rupees") -> float:
+    """A finite number >= 0 (an amount in INR, or a count with `unit`), else ValueError naming `argument`."""
     if type(value) in (int, float) and 0 <= value < math.inf:  # the common case, without the ABC check
         return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{argument}: got {value!r} ({type(value).__name__}); expected a number of rupees >= 0")
+        raise ValueError(f"{argument}: got {value!r} ({type(value).__name__}); expected a number of {unit} >= 0")
     number = float(value)
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{argument}: got {value!r}; expected a finite number of rupees >= 0")
+        raise ValueError(f"{argument}: got {value!r}; expected a finite number of {unit} >= 0")
     return number
 
 

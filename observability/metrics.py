@@ -108,7 +108,7 @@ class BusinessMetrics:
         self._emit({"RFIDReaderHeartbeat": (1, MetricUnit.Count)}, {"ReaderId": reader}, None, {})
 
     def track_active_users(self, count: int) -> None:
-        self._emit({"ActiveUsers": (boundary.amount(count, "count"), MetricUnit.Count)}, None, None, {})
+        self._emit({"ActiveUsers": (boundary.amount(count, "count", "users"), MetricUnit.Count)}, None, None, {})
 
     def track_login(self, success: bool, context: Optional[Mapping[str, Any]] = None) -> None:
         """Successful logins are an engagement metric; failed ones are security events

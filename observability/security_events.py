@@ -31,9 +31,10 @@ def safe_context(context: Optional[Mapping[str, Any]], key: Optional[bytes] = No
     safe: dict[str, Any] = {}
     for name, value in list((context or {}).items())[:MAX_CONTEXT_KEYS]:
         name = str(name)[:40]
-        if name == "event" or value is None:
+        # Scalars only: a nested object could carry personal data under keys nobody checks.
+        if name == "event" or not isinstance(value, (bool, int, float, str)):
             continue
-        text = value if isinstance(value, (bool, int, float)) else str(value)
+        text = value
         if boundary.PERSONAL_KEY.search(name) or (isinstance(text, str) and boundary.PERSONAL_VALUE.search(text)):
             safe[f"{name}Pseudonym"] = pseudonym(str(text).strip().lower(), key)
         else:

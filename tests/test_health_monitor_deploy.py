@@ -165,6 +165,19 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     assert {r["Dependency"] for r in emf if "DependencyHealthy" in r} == {"database", "redis"}
 
 
+def test_the_packaged_library_traces_in_lambda_mode(tmp_path):
+    """Powertools' Tracer needs the X-Ray SDK (and wrapt) once it runs in Lambda: both are packaged."""
+    package = _extract_package(tmp_path)
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{package}:{_lambda_runtime(tmp_path)}",
+           "AWS_LAMBDA_FUNCTION_NAME": "production-hasivu-health-monitor", "LAMBDA_TASK_ROOT": str(package),
+           "AWS_REGION": "ap-south-1", **variables}
+    script = "from observability import tracing; print(tracing.business_tracer().enabled)"
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, env=env,
+                            timeout=60, cwd=tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+
+
 def test_preflight_prints_the_operator_links():
     result = preflight_cli("--stack", "production", "--no-policy")
     out = result.stdout
