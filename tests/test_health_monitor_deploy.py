@@ -15,7 +15,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from observability.catalogue import published_metrics
 from preflight.engine import ProgramFailed
+from tests.emf import ingest
 from tests.stack import by_name, of_type, preflight_cli, props, raw, run
 
 EVENTBRIDGE_EVENT = {
@@ -163,6 +165,10 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     assert score["Environment"] == "production"
     assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HASIVU/Health"
     assert {r["Dependency"] for r in emf if "DependencyHealthy" in r} == {"database", "redis"}
+    # As CloudWatch ingests it, with the function's POWERTOOLS_SERVICE_NAME set: only catalogue metrics.
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "health-monitor"
+    published = {(ns, name, frozenset(dims.items())) for ns, name, dims in published_metrics("production")}
+    assert {metric for metric, _ in ingest(result.stdout)} <= published
 
 
 def test_the_packaged_library_traces_in_lambda_mode(tmp_path):
