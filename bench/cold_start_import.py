@@ -59,7 +59,8 @@ def main(runs: int) -> None:
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{opt / 'python'}:{runtime}", "PYTHONDONTWRITEBYTECODE": "1",
                "AWS_LAMBDA_FUNCTION_NAME": "bench", "LAMBDA_TASK_ROOT": scratch, "AWS_REGION": "ap-south-1",
                "_X_AMZN_TRACE_ID": "Root=1-6b0c09c4-fa0344bc1467b0c9590e03a8;Sampled=1",
-               "HASIVU_ENVIRONMENT": "production", "HASIVU_PSEUDONYM_KEY": "k" * 43}
+               "HASIVU_ENVIRONMENT": "production",
+               "HASIVU_PSEUDONYM_KEY_PARAMETER": "/production/hasivu-monitoring/pseudonym-key"}
         from_source = timed(IMPORT, env, runs)
         compileall.compile_dir(opt, quiet=1)
         with_bytecode = timed(IMPORT, env, runs)

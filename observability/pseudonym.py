@@ -5,7 +5,8 @@ one student can be followed without recording who the student is. In Lambda the 
 the stack generates it into an SSM SecureString parameter (stack output pseudonymKeyParameter) and
 passes the parameter's name in HASIVU_PSEUDONYM_KEY_PARAMETER; the key is read with decryption once
 per container, never placed in the environment. HASIVU_PSEUDONYM_KEY holds the key itself for
-local runs. Outside Lambda, without either, a random key per process is used.
+local runs only: in Lambda it is refused, since a function's variables are readable by anyone allowed
+lambda:GetFunctionConfiguration. Outside Lambda, without either, a random key per process is used.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ MIN_KEY_LENGTH = 16
 
 def require_configured(env: Mapping[str, str] = os.environ) -> None:
     """At cold start in Lambda: without a key, pseudonyms would silently change per container."""
-    if in_lambda() and not env.get(PARAMETER_VARIABLE) and not env.get(KEY_VARIABLE):
+    if not in_lambda():
+        return
+    if env.get(KEY_VARIABLE):
+        raise ConfigurationError(
+            f"{KEY_VARIABLE}: set in a Lambda's environment, where the key is readable in plain text; expected "
+            f"{PARAMETER_VARIABLE} naming the SSM SecureString that holds it (stack output pseudonymKeyParameter)")
+    if not env.get(PARAMETER_VARIABLE):
         raise ConfigurationError(
             f"{PARAMETER_VARIABLE}: not set; expected the name of the stack's pseudonym key parameter "
             "(stack output pseudonymKeyParameter), so pseudonyms are stable across containers")

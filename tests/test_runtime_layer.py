@@ -6,6 +6,7 @@ interpreter with tracing on, sending its segments to a loopback X-Ray daemon."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.stack import REPO, by_name, props, raw, run
@@ -149,15 +151,19 @@ class XrayDaemon:
         return found
 
 
-def test_a_sample_handler_from_the_layer_traces_to_a_loopback_daemon_without_personal_data(layer, tmp_path):
+def test_a_sample_handler_from_the_layer_traces_to_a_loopback_daemon_without_personal_data(layer, tmp_path, aws):
+    boto3.client("ssm").put_parameter(Name="/production/hasivu-monitoring/pseudonym-key", Type="SecureString",
+                                      Value="k" * 43, Overwrite=True)
     daemon = XrayDaemon()
     try:
         env = {
             "AWS_LAMBDA_FUNCTION_NAME": "production-payments-verify", "LAMBDA_TASK_ROOT": str(tmp_path / "task"),
             "_X_AMZN_TRACE_ID": "Root=1-6b0c09c4-fa0344bc1467b0c9590e03a8;Parent=53995c3f42cd8ad8;Sampled=1",
             "AWS_XRAY_DAEMON_ADDRESS": daemon.address, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_REGION": "ap-south-1", "HASIVU_ENVIRONMENT": "production",
-            "HASIVU_PSEUDONYM_KEY": "k" * 43, "POWERTOOLS_SERVICE_NAME": "payments",
+            "AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "ap-south-1", "HASIVU_ENVIRONMENT": "production",
+            "HASIVU_PSEUDONYM_KEY_PARAMETER": "/production/hasivu-monitoring/pseudonym-key",
+            "POWERTOOLS_SERVICE_NAME": "payments",
+            **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
         }
         result = _clean_interpreter(layer, tmp_path, INVOKE, env)
         assert result.returncode == 0, result.stderr
@@ -179,7 +185,7 @@ def test_a_sample_handler_from_the_layer_traces_to_a_loopback_daemon_without_per
                       for e in (s.get("cause") or {}).get("exceptions", [])]
     assert "LookupError" in handler_errors
     sent = b"".join(daemon.datagrams).decode()
-    for personal in ("Asha", "Kumar", "9876543210", "CARD-QZ", "XKWV", "parent-7781", "student-7"):
+    for personal in ("Asha", "Kumar", "9876543210", "CARD-QZ", "XKWV", "parent-7781", "student-7", "k" * 43):
         assert personal not in sent, personal
     emf = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"_aws"')]
     assert emf[0]["Revenue"] == [125.0] and emf[0]["PaymentMethod"] == "upi"

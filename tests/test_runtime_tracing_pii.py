@@ -96,6 +96,15 @@ def test_in_lambda_a_missing_pseudonym_key_fails_the_cold_start_with_one_line():
         "observability.settings.ConfigurationError: HASIVU_PSEUDONYM_KEY_PARAMETER: not set; expected the name")
 
 
+def test_in_lambda_the_key_itself_in_the_environment_is_refused():
+    result = _pseudonym_in_a_new_container({"AWS_LAMBDA_FUNCTION_NAME": "payments-verify",
+                                            "HASIVU_PSEUDONYM_KEY": "k" * 43})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "observability.settings.ConfigurationError: HASIVU_PSEUDONYM_KEY: set in a Lambda's environment")
+    assert "kkkk" not in result.stderr
+
+
 def test_pseudonyms_are_stable_across_containers_with_the_stacks_parameter(aws):
     boto3.client("ssm").put_parameter(Name="/test/hasivu-monitoring/pseudonym-key", Type="SecureString",
                                       Value="k" * 43, Overwrite=True)
