@@ -34,6 +34,7 @@ class Monitoring:
     dashboards: dict[str, Dashboard]
     health: HealthMonitor | None
     runtime: RuntimeLayer
+    cost: CostControls | None = None
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -72,10 +73,10 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     topics = {tier: c.topic for tier, c in tiers.items()}
     alarms = build_alarm_catalogue(settings, topics, own)
     dashboards = build_dashboards(settings, alarms, account_id)
-    CostControls("cost", CostControlsArgs(settings, topics))
+    cost = CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))
     return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health,
-                      runtime=runtime)
+                      runtime=runtime, cost=cost)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
@@ -92,6 +93,9 @@ def export_outputs(monitoring: Monitoring) -> None:
     pulumi.export("observabilityLayerArn", monitoring.runtime.layer.arn)
     pulumi.export("pseudonymKeyParameter", monitoring.runtime.pseudonym_key.name)
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
+    if monitoring.cost is not None:
+        # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.
+        pulumi.export("costAnomalyMonitorArn", monitoring.cost.anomaly_monitor_arn)
 
 
 def cost_assumptions(settings: StackSettings) -> dict:
