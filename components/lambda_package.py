@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -129,4 +130,10 @@ def package_files(packages: Sequence[str], distributions: Sequence[str], prefix:
 
 
 def lambda_package(packages: Sequence[str], distributions: Sequence[str], prefix: str = "") -> BuiltArchive:
+    return _built(tuple(packages), tuple(distributions), prefix)
+
+
+@functools.cache
+def _built(packages: tuple[str, ...], distributions: tuple[str, ...], prefix: str) -> BuiltArchive:
+    """Once per program run (a `pulumi up` is one process): the tests run the program many times."""
     return write_zip(package_files(packages, distributions, prefix))
