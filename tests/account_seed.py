@@ -37,6 +37,7 @@ EMF_EXTRA_DIMENSION = "PaymentErrors"  # published by Powertools with its `servi
 UNPUBLISHED = "MaintenanceMode"  # nothing has published it in two weeks
 UNLISTED_FUNCTION = "hasivu-production-payments-refund-v2"
 OTHER_STACK_FUNCTION = "hasivu-staging-orders-export"
+OTHER_STACK_METRICS = 450
 STUCK_ALARM = "production-orders-create-errors"
 ORPHANED_ALARM = "production-menu-list-errors"
 DELETED_TOPIC = "production-hasivu-old-alerts"
@@ -133,7 +134,12 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     client = lambda service: session.client(service, endpoint_url=endpoint)  # noqa: E731
     cloudwatch, sns = client("cloudwatch"), client("sns")
     # Metrics: published in the last two weeks, some with other dimensions than the alarms read.
-    for namespace, data in _metric_data(view).items():
+    metric_data = _metric_data(view)
+    # Another stack's functions, published first: AWS/Lambda lists over two pages (500 a page) and most
+    # of this stack's metrics are on the second.
+    metric_data["AWS/Lambda"][:0] = [{"MetricName": "Errors", "Value": 0.0, "Dimensions": [
+        {"Name": "FunctionName", "Value": f"hasivu-staging-batch-{i:03d}"}]} for i in range(OTHER_STACK_METRICS)]
+    for namespace, data in metric_data.items():
         for start in range(0, len(data), 500):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 500])
     # Lambda: two inventory functions, one named like the stack but in no group, one of another stack.
