@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from preflight.analyzer import PolicyError, Violation, analyze
+from preflight.analyzer import PolicyError, run_and_analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
@@ -76,8 +76,13 @@ def main(argv: list[str]) -> int:
     try:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None
-        run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
-    except ProgramError as error:
+        invokes = account.invokes() if account else None
+        if args.no_policy:
+            run, violations = run_program(files, preview=not args.update, invokes=invokes), []
+        else:
+            run, violations = run_and_analyze(files, not args.update, args.policy_pack.resolve(),
+                                              policy_config_path(args), invokes)
+    except (ProgramError, PolicyError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
@@ -86,13 +91,6 @@ def main(argv: list[str]) -> int:
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
-    violations: list[Violation] = []
-    if not args.no_policy:
-        try:
-            violations = analyze(run, args.policy_pack.resolve(), policy_config_path(args))
-        except PolicyError as error:
-            print(f"preflight: {error}", file=sys.stderr)
-            return 2
     cost = estimate(run)
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)

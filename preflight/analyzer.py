@@ -8,11 +8,10 @@ ConfigureStack, Analyze per resource, AnalyzeStack once. Deserialization, unknow
 config and enforcement levels are therefore the pack's own, exactly as under
 `pulumi preview --policy-pack`.
 
-The stack (project, stack, dry run, config, secret keys) reaches the pack only through
-ConfigureStack, as the engine sends it (pkg/resource/plugin/analyzer_plugin.go), never through the
-child's environment or arguments. (The Python language host's PolicyProxy, sdk/policy_proxy.go in
-pulumi/pulumi, also copies it into PULUMI_CONFIG for packs that read `pulumi.Config`; this pack's
-rules read only their policy config, so nothing of that is needed here.)
+The stack (project, stack, dry run, config, secret keys) reaches the pack through ConfigureStack,
+as the engine sends it (pkg/resource/plugin/analyzer_plugin.go), and, like the engine's
+constructEnv, also as PULUMI_CONFIG in its environment. Resources are analyzed while the program
+registers them (StreamingAnalysis), as the engine analyzes each step as it happens.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import dataclasses
 import errno
 import json
 import os
+import queue
 import subprocess
 import threading
 from collections.abc import Mapping
@@ -32,8 +32,9 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from preflight.engine import ProgramRun, Registration
+from preflight.engine import InvokeHandler, ProgramRun, Registration, run_program
 from preflight.pack_launch import LaunchError, pack_launch
+from preflight.stack_files import StackFiles
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
@@ -180,37 +181,99 @@ class PolicyPackProcess:
                 stream.close()
 
 
+class StreamingAnalysis:
+    """The pack analyzing resources while the program registers them, as the engine does.
+
+    The pack is started and configured before the program runs; each registration is queued and a
+    worker thread makes its Analyze call, so the pack (its own process, on the second core) works
+    while the program goes on registering. Analyze calls keep registration order, so the verdicts
+    are those of the sequential `analyze`; AnalyzeStack follows once the program has finished.
+    """
+
+    def __init__(self, files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> None:
+        file_config = read_policy_config(config_path)
+        self.pack = PolicyPackProcess(pack_dir, files.config)
+        self.violations: list[Violation] = []
+        self.error: PolicyError | None = None
+        self.queue: queue.SimpleQueue[Registration | None] = queue.SimpleQueue()
+        try:
+            stub = self.pack.stub
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
+            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=files.stack, project=files.project, organization="organization", dry_run=preview,
+                config=files.config, config_secret_keys=list(files.secret_keys),
+            ))
+        except grpc.RpcError as error:
+            self.pack.close()
+            raise PolicyError(f"the policy pack failed: {error.details()}") from None
+        except PolicyError:
+            self.pack.close()
+            raise
+        self.worker = threading.Thread(target=self._analyze_each, daemon=True)
+        self.worker.start()
+
+    def submit(self, r: Registration) -> None:
+        self.queue.put(r)
+
+    def _analyze_each(self) -> None:
+        while (r := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                response = self.pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                    type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r)))
+            except grpc.RpcError as error:
+                self.error = PolicyError(f"the policy pack failed: {error.details()}")
+                continue
+            self.violations += _violations(response, r.urn)
+
+    def finish(self, registrations: list[Registration]) -> list[Violation]:
+        """Waits for the queued Analyze calls, then analyzes the whole stack once."""
+        try:
+            self.queue.put(None)
+            self.worker.join()
+            if self.error is not None:
+                raise self.error
+            response = self.pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
+                    dependencies=r.dependencies,
+                    propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                          for k, v in r.property_dependencies.items() if v},
+                )
+                for r in registrations
+            ]))
+            return self.violations + _violations(response, "")
+        except grpc.RpcError as error:
+            raise PolicyError(f"the policy pack failed: {error.details()}") from None
+        finally:
+            self.pack.close()
+
+    def abort(self) -> None:
+        self.queue.put(None)
+        self.worker.join()
+        self.pack.close()
+
+
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
-    file_config = read_policy_config(config_path)
-    pack = PolicyPackProcess(pack_dir, run.files.config)
+    """The sequential analysis: every Analyze call after the program has finished."""
+    analysis = StreamingAnalysis(run.files, run.preview, pack_dir, config_path)
+    for r in run.registrations:
+        analysis.submit(r)
+    return analysis.finish(run.registrations)
+
+
+def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
+                    invokes: dict[str, InvokeHandler] | None = None) -> tuple[ProgramRun, list[Violation]]:
+    """The program and the pack in a pipeline: each resource analyzed as it is registered."""
+    analysis = StreamingAnalysis(files, preview, pack_dir, config_path)
     try:
-        stub = pack.stub
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=run.files.stack, project=run.files.project, organization="organization", dry_run=run.preview,
-            config=run.files.config, config_secret_keys=list(run.files.secret_keys),
-        ))
-        violations: list[Violation] = []
-        for r in run.registrations:
-            response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
-                type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r)))
-            violations += _violations(response, r.urn)
-        response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
-                dependencies=r.dependencies,
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                      for k, v in r.property_dependencies.items() if v},
-            )
-            for r in run.registrations
-        ]))
-        violations += _violations(response, "")
-    except grpc.RpcError as error:
-        raise PolicyError(f"the policy pack failed: {error.details()}") from None
-    finally:
-        pack.close()
-    return violations
+        run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
+    except BaseException:
+        analysis.abort()
+        raise
+    return run, analysis.finish(run.registrations)
 
 
 def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:

@@ -108,8 +108,13 @@ class FunctionEntry(Section):
 class LambdaGroupSection(Section):
     tier: TierName = Field(description="alert tier of the group's alarms")
     timeout_seconds: Timeout = Field(30, description="timeout of the group's functions")
-    functions: non_empty(or_mapping(FunctionEntry, "name"), "a non-empty list of functions") = Field(
-        description="function names, or mappings with name, timeoutSeconds, tier, thresholds")
+    fleet: bool = Field(
+        False, strict=True,
+        description="one Metrics Insights alarm per metric for the whole group instead of alarms per function; "
+                    "a fleet group without functions covers every function of the account no other group lists")
+    functions: tuple[or_mapping(FunctionEntry, "name"), ...] = Field(
+        (), description="function names, or mappings with name, timeoutSeconds, tier, thresholds "
+                        "(required unless fleet: true)")
 
 
 class EndpointEntry(Section):
