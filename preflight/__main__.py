@@ -16,7 +16,7 @@ import pulumi
 from preflight.analyzer import PolicyError, run_and_analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
-from preflight.engine import ProgramFailed, run_program
+from preflight.engine import PLACEHOLDER_ACCOUNT, InvokeHandler, ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
@@ -43,6 +43,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
+    parser.add_argument("--functions", type=Path, metavar="FILE",
+                        help="offline discovery: the account's Lambda function names, one a line "
+                             "(default: discovery finds none)")
     parser.add_argument("--aws", action="store_true",
                         help="answer invokes from the caller's AWS account (read-only) and add the account report")
     args = parser.parse_args(argv)
@@ -68,6 +71,17 @@ def connect_account(files: StackFiles) -> Account:
         raise ProgramError(str(error)) from None
 
 
+def listed_functions(path: Path, region: str) -> dict[str, InvokeHandler]:
+    """`aws:lambda/getFunctions` answered from a file of function names."""
+    try:
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    except OSError as error:
+        raise ProgramError(f"--functions {path}: {error.strerror}") from None
+    arns = [f"arn:aws:lambda:{region}:{PLACEHOLDER_ACCOUNT}:function:{name}" for name in names]
+    return {"aws:lambda/getFunctions:getFunctions": lambda _: {
+        "functionNames": names, "functionArns": arns, "id": "functions"}}
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.config_schema:
@@ -77,6 +91,9 @@ def main(argv: list[str]) -> int:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None
         invokes = account.invokes() if account else None
+        if args.functions is not None:
+            region = files.config.get("aws:region", "ap-south-1")
+            invokes = {**(invokes or {}), **listed_functions(args.functions, region)}
         if args.no_policy:
             run, violations = run_program(files, preview=not args.update, invokes=invokes), []
         else:

@@ -20,8 +20,8 @@ import dataclasses
 import errno
 import json
 import os
-import queue
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +32,7 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from preflight.analyze_feeder import FAILED, read_frame, write_frame
 from preflight.engine import InvokeHandler, ProgramRun, Registration, run_program
 from preflight.pack_launch import LaunchError, pack_launch
 from preflight.stack_files import StackFiles
@@ -40,6 +41,7 @@ LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT = 30.0
+REPO = Path(__file__).resolve().parent.parent
 
 
 class PolicyError(Exception):
@@ -156,7 +158,8 @@ class PolicyPackProcess:
             raise PolicyError(f"policy pack {launch.cwd.name} failed to start: fork/exec {launch.argv[0]}: "
                               f"{(error.strerror or str(error)).lower()}{hint}") from None
         port = self._read_port()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.address = f"127.0.0.1:{port}"
+        self.channel = grpc.insecure_channel(self.address)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
     def _read_port(self) -> int:
@@ -181,87 +184,113 @@ class PolicyPackProcess:
                 stream.close()
 
 
-class StreamingAnalysis:
-    """The pack analyzing resources while the program registers them, as the engine does.
+def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> PolicyPackProcess:
+    """The pack started and configured as the engine does before it analyzes anything."""
+    file_config = read_policy_config(config_path)
+    pack = PolicyPackProcess(pack_dir, files.config)
+    try:
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
+        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=files.stack, project=files.project, organization="organization", dry_run=preview,
+            config=files.config, config_secret_keys=list(files.secret_keys),
+        ))
+    except grpc.RpcError as error:
+        pack.close()
+        raise PolicyError(f"the policy pack failed: {error.details()}") from None
+    except PolicyError:
+        pack.close()
+        raise
+    return pack
 
-    The pack is started and configured before the program runs; each registration is queued and a
-    worker thread makes its Analyze call, so the pack (its own process, on the second core) works
-    while the program goes on registering. Analyze calls keep registration order, so the verdicts
-    are those of the sequential `analyze`; AnalyzeStack follows once the program has finished.
-    """
 
-    def __init__(self, files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> None:
-        file_config = read_policy_config(config_path)
-        self.pack = PolicyPackProcess(pack_dir, files.config)
-        self.violations: list[Violation] = []
-        self.error: PolicyError | None = None
-        self.queue: queue.SimpleQueue[Registration | None] = queue.SimpleQueue()
-        try:
-            stub = self.pack.stub
-            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
-            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-                stack=files.stack, project=files.project, organization="organization", dry_run=preview,
-                config=files.config, config_secret_keys=list(files.secret_keys),
-            ))
-        except grpc.RpcError as error:
-            self.pack.close()
-            raise PolicyError(f"the policy pack failed: {error.details()}") from None
-        except PolicyError:
-            self.pack.close()
-            raise
-        self.worker = threading.Thread(target=self._analyze_each, daemon=True)
-        self.worker.start()
+def _analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r))
 
-    def submit(self, r: Registration) -> None:
-        self.queue.put(r)
 
-    def _analyze_each(self) -> None:
-        while (r := self.queue.get()) is not None:
-            if self.error is not None:
-                continue
-            try:
-                response = self.pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(
-                    type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r)))
-            except grpc.RpcError as error:
-                self.error = PolicyError(f"the policy pack failed: {error.details()}")
-                continue
-            self.violations += _violations(response, r.urn)
-
-    def finish(self, registrations: list[Registration]) -> list[Violation]:
-        """Waits for the queued Analyze calls, then analyzes the whole stack once."""
-        try:
-            self.queue.put(None)
-            self.worker.join()
-            if self.error is not None:
-                raise self.error
-            response = self.pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
-                    dependencies=r.dependencies,
-                    propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                          for k, v in r.property_dependencies.items() if v},
-                )
-                for r in registrations
-            ]))
-            return self.violations + _violations(response, "")
-        except grpc.RpcError as error:
-            raise PolicyError(f"the policy pack failed: {error.details()}") from None
-        finally:
-            self.pack.close()
-
-    def abort(self) -> None:
-        self.queue.put(None)
-        self.worker.join()
-        self.pack.close()
+def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
+    response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(
+            type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
+            dependencies=r.dependencies,
+            propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                  for k, v in r.property_dependencies.items() if v},
+        )
+        for r in registrations
+    ]))
+    return _violations(response, "")
 
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
-    """The sequential analysis: every Analyze call after the program has finished."""
-    analysis = StreamingAnalysis(run.files, run.preview, pack_dir, config_path)
-    for r in run.registrations:
-        analysis.submit(r)
-    return analysis.finish(run.registrations)
+    """The sequential analysis: one Analyze call after another once the program has finished."""
+    pack = _configured_pack(run.files, run.preview, pack_dir, config_path)
+    try:
+        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(_analyze_request(r)), r.urn)]
+        return violations + _analyze_stack(pack, run.registrations)
+    except grpc.RpcError as error:
+        raise PolicyError(f"the policy pack failed: {error.details()}") from None
+    finally:
+        pack.close()
+
+
+class StreamingAnalysis:
+    """The pack analyzing resources while the program registers them, as the engine does.
+
+    The pack is started and configured before the program runs; each registration is handed, as
+    it arrives, to a feeder process (preflight/analyze_feeder.py) that makes the Analyze calls one
+    at a time, in order, as the engine's step generator does. The program only writes bytes to a
+    pipe, so it goes on registering while the feeder and the pack work on the second core. The
+    verdicts are those of the sequential `analyze`; AnalyzeStack follows once the program has
+    finished.
+    """
+
+    def __init__(self, files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> None:
+        self.pack = _configured_pack(files, preview, pack_dir, config_path)
+        self.urns: list[str] = []
+        # The SDK registers from several threads: a URN and its frame go out together.
+        self.lock = threading.Lock()
+        self.feeder = subprocess.Popen(
+            [sys.executable, "-m", "preflight.analyze_feeder", self.pack.address],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    def submit(self, r: Registration) -> None:
+        frame = _analyze_request(r).SerializeToString()
+        with self.lock:
+            self.urns.append(r.urn)
+            if self.feeder.stdin is not None:
+                write_frame(self.feeder.stdin, frame)
+
+    def finish(self, registrations: list[Registration]) -> list[Violation]:
+        """The per-resource verdicts in registration order, then the whole stack's."""
+        try:
+            stdin, stdout = self.feeder.stdin, self.feeder.stdout
+            assert stdin is not None and stdout is not None
+            write_frame(stdin, b"")
+            stdin.close()
+            violations: list[Violation] = []
+            for urn in self.urns:
+                length, answer = read_frame(stdout)
+                if length == FAILED:
+                    raise PolicyError(f"the policy pack failed: {answer.decode().strip()}")
+                violations += _violations(analyzer_pb2.AnalyzeResponse.FromString(answer), urn)
+            return violations + _analyze_stack(self.pack, registrations)
+        except grpc.RpcError as error:
+            raise PolicyError(f"the policy pack failed: {error.details()}") from None
+        except (EOFError, OSError):
+            raise PolicyError("the policy pack failed: the process feeding it resources stopped") from None
+        finally:
+            self.close()
+
+    def abort(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.feeder.kill()
+        self.feeder.wait(timeout=10)
+        for stream in (self.feeder.stdin, self.feeder.stdout):
+            if stream:
+                stream.close()
+        self.pack.close()
 
 
 def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
