@@ -1,0 +1,172 @@
+"""Runs the real health handler with the drill answering at the dependency-probe boundary.
+
+The handler, the monitor and every check are the runtime library's own code, configured from the
+environment of the registered Function. Only what sits beyond the network is answered by the drill:
+Secrets Manager (connection details), the PostgreSQL connection (pg8000), the Redis client, the
+payment gateway's HTTP answer and CloudWatch GetMetricData (from the simulated metric store).
+A slow dependency advances the probe thread's clock by its latency instead of sleeping, so the
+checks' own thresholds decide healthy or degraded; a down dependency refuses the connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any, Optional
+
+from preflight.simulation.store import MetricStore, metric_key, statistic
+
+PROBE_TARGETS = {"database": "database.drill.invalid", "redis": "redis.drill.invalid"}
+
+
+class DependencyAnswers:
+    """The drill's state of each dependency this minute: healthy, down, or slow by N ms."""
+
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+        self.slow_ms: dict[str, float] = {}
+
+    def check(self, dependency: str) -> None:
+        if dependency in self.down:
+            raise ConnectionRefusedError(f"{dependency} refused the connection (drill: dependency-down)")
+        VirtualClock.advance(self.slow_ms.get(dependency, 0.0))
+
+
+class VirtualClock:
+    """`time` for observability.health_checks: perf_counter plus the latency probes were given."""
+
+    _local = threading.local()
+
+    @classmethod
+    def advance(cls, milliseconds: float) -> None:
+        cls._local.offset = getattr(cls._local, "offset", 0.0) + milliseconds / 1000
+
+    @classmethod
+    def perf_counter(cls) -> float:
+        return time.perf_counter() + getattr(cls._local, "offset", 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class FakeSecrets:
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:
+        dependency = "redis" if "redis" in SecretId else "database"
+        details = {"host": PROBE_TARGETS[dependency], "port": 6379 if dependency == "redis" else 5432,
+                   "username": "health", "password": "drill", "dbname": "hasivu", "ssl": True}
+        return {"SecretString": json.dumps(details)}
+
+
+class StoreCloudWatch:
+    """GetMetricData answered from the simulated store at the simulated time."""
+
+    def __init__(self, store: MetricStore, now_minute: Callable[[], int]) -> None:
+        self.store, self.now_minute = store, now_minute
+
+    def get_metric_data(self, MetricDataQueries: list[dict], StartTime: Any, EndTime: Any) -> dict:
+        results = []
+        for query in MetricDataQueries:
+            stat = query["MetricStat"]
+            metric = stat["Metric"]
+            key = metric_key(metric["Namespace"], metric["MetricName"],
+                             {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
+            minutes = int(stat["Period"]) // 60
+            value = statistic(self.store.samples(key, self.now_minute() - minutes, minutes), stat["Stat"])
+            results.append({"Id": query["Id"], "Values": [] if value is None else [value]})
+        return {"MetricDataResults": results}
+
+
+class FakeBoto3:
+    def __init__(self, cloudwatch: StoreCloudWatch) -> None:
+        self.cloudwatch = cloudwatch
+
+    def client(self, service: str, config: Any = None) -> Any:
+        return FakeSecrets() if service == "secretsmanager" else self.cloudwatch
+
+
+def _fake_pg_connection(answers: DependencyAnswers) -> type:
+    import pg8000
+
+    class Connection:
+        def __init__(self, **_: Any) -> None:
+            try:
+                answers.check("database")
+            except ConnectionRefusedError as error:
+                raise pg8000.InterfaceError(f"Can't create a connection to host database: {error}") from None
+
+        def run(self, sql: str) -> list[list[Any]]:
+            if sql.startswith("SHOW max_connections"):
+                return [["400"]]
+            if "pg_stat_activity" in sql:
+                return [[40]]
+            return [[1]]
+
+        def close(self) -> None:
+            pass
+
+    return Connection
+
+
+def _fake_redis(answers: DependencyAnswers) -> type:
+    import redis
+
+    class Redis:
+        def __init__(self, **_: Any) -> None:
+            pass
+
+        def ping(self) -> bool:
+            try:
+                answers.check("redis")
+            except ConnectionRefusedError as error:
+                raise redis.ConnectionError(str(error)) from None
+            return True
+
+        def info(self, section: str) -> dict[str, int]:
+            if section == "memory":
+                return {"used_memory": 400 * 2**20, "maxmemory": 1024 * 2**20}
+            return {"keyspace_hits": 9500, "keyspace_misses": 500}
+
+        def close(self) -> None:
+            pass
+
+    return Redis
+
+
+def _fake_urlopen(answers: DependencyAnswers) -> Callable[..., Any]:
+    def urlopen(request: Any, timeout: Optional[float] = None) -> Any:
+        url = request.full_url if hasattr(request, "full_url") else str(request)
+        try:
+            answers.check("payment_gateway")
+        except ConnectionRefusedError as error:
+            raise urllib.error.URLError(str(error)) from None
+        # Razorpay's API root answers 401 without credentials: reachable.
+        raise urllib.error.HTTPError(url, 401, "Unauthorized", {}, io.BytesIO(b"{}"))  # type: ignore[arg-type]
+
+    return urlopen
+
+
+@contextlib.contextmanager
+def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> Iterator[None]:
+    """Swaps the network clients the health library reaches for; restores them afterwards."""
+    import pg8000.native
+    import redis
+
+    import observability.health as health
+    import observability.health_checks as checks
+
+    saved = (health.boto3, checks.time, pg8000.native.Connection, redis.Redis, urllib.request.urlopen)
+    health.boto3 = FakeBoto3(cloudwatch)  # type: ignore[assignment]
+    checks.time = VirtualClock()  # type: ignore[assignment]
+    pg8000.native.Connection = _fake_pg_connection(answers)  # type: ignore[misc]
+    redis.Redis = _fake_redis(answers)  # type: ignore[misc]
+    urllib.request.urlopen = _fake_urlopen(answers)
+    try:
+        yield
+    finally:
+        health.boto3, checks.time, pg8000.native.Connection, redis.Redis, urllib.request.urlopen = saved

@@ -1,0 +1,193 @@
+"""Metric math over aligned time series, as "Using metric math" describes it.
+
+Arithmetic and comparison between series work on matching timestamps: a timestamp missing from any
+operand is missing from the result (that is why ratios need FILL). Scalars combine with every
+datapoint. Comparisons and logical operators give 1 or 0. IF(cond, a, b) takes a or b per
+datapoint; FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
+ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Optional, Union
+
+Series = list[Optional[Any]]
+Value = Union[float, Series]
+BandModel = Callable[[Any, float, int], tuple[float, float]]
+
+TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|&&|\|\||[-+*/^(),<>!]))")
+
+BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+    "/": lambda a, b: None if b == 0 else a / b,
+    "^": lambda a, b: a ** b,
+    "<": lambda a, b: float(a < b), "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b), ">=": lambda a, b: float(a >= b),
+    "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
+    "AND": lambda a, b: float(bool(a) and bool(b)), "OR": lambda a, b: float(bool(a) or bool(b)),
+}
+ALIASES = {"&&": "AND", "||": "OR"}
+PRECEDENCE = {"OR": 1, "AND": 2, "<": 3, "<=": 3, ">": 3, ">=": 3, "==": 3, "!=": 3,
+              "+": 4, "-": 4, "*": 5, "/": 5, "^": 6}
+
+
+class MathError(ValueError):
+    pass
+
+
+def tokenize(expression: str) -> list[str]:
+    tokens, position = [], 0
+    while position < len(expression):
+        match = TOKEN.match(expression, position)
+        if not match or match.end() == position:
+            if expression[position:].strip() == "":
+                break
+            raise MathError(f"cannot read {expression[position:]!r} in {expression!r}")
+        symbol = match.group(1) or match.group(2) or match.group(3)
+        tokens.append(ALIASES.get(symbol, symbol.upper() if symbol.upper() in ("AND", "OR", "NOT") else symbol))
+        position = match.end()
+    return tokens
+
+
+def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> Value:
+    if not isinstance(a, list) and not isinstance(b, list):
+        return fn(a, b)
+    left = a if isinstance(a, list) else [a] * length
+    right = b if isinstance(b, list) else [b] * length
+    return [None if x is None or y is None else fn(x, y) for x, y in zip(left, right, strict=True)]
+
+
+class Evaluator:
+    """Evaluates one expression against the already computed series of the other queries."""
+
+    def __init__(self, series: dict[str, Series], length: int, band_model: Optional[BandModel] = None,
+                 source_of: Optional[dict[str, Any]] = None, end_minute: int = 0, period: int = 60) -> None:
+        self.series, self.length, self.band_model = series, length, band_model
+        self.source_of, self.end_minute, self.period = source_of or {}, end_minute, period
+
+    def evaluate(self, expression: str) -> Value:
+        self.tokens, self.position, self.text = tokenize(expression), 0, expression
+        value = self._expression(0)
+        if self.position != len(self.tokens):
+            raise MathError(f"unexpected {self.tokens[self.position]!r} in {expression!r}")
+        return value
+
+    def _peek(self) -> Optional[str]:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def _take(self, expected: Optional[str] = None) -> str:
+        symbol = self._peek()
+        if symbol is None or (expected is not None and symbol != expected):
+            raise MathError(f"expected {expected or 'more'} in {self.text!r}")
+        self.position += 1
+        return symbol
+
+    def _expression(self, min_precedence: int) -> Value:
+        left = self._unary()
+        while (symbol := self._peek()) in PRECEDENCE and PRECEDENCE[symbol] > min_precedence:
+            self._take()
+            # ^ is right-associative; everything else left-associative.
+            right = self._expression(PRECEDENCE[symbol] - (1 if symbol == "^" else 0))
+            left = _combine(BINARY[symbol], left, right, self.length)
+        return left
+
+    def _unary(self) -> Value:
+        symbol = self._peek()
+        if symbol == "-":
+            self._take()
+            return _combine(operator.mul, -1.0, self._unary(), self.length)
+        if symbol in ("!", "NOT"):
+            self._take()
+            return _combine(lambda a, _: float(not a), self._unary(), 0.0, self.length)
+        return self._primary()
+
+    def _primary(self) -> Value:
+        symbol = self._take()
+        if symbol == "(":
+            value = self._expression(0)
+            self._take(")")
+            return value
+        if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", symbol):
+            return float(symbol)
+        if self._peek() == "(":
+            self._take("(")
+            args = [] if self._peek() == ")" else self._arguments()
+            self._take(")")
+            return self._function(symbol.upper(), args)
+        if symbol in self.series:
+            return list(self.series[symbol])
+        raise MathError(f"unknown id {symbol!r} in {self.text!r}")
+
+    def _arguments(self) -> list[Any]:
+        args = []
+        while True:
+            if self._peek() in ("REPEAT", "LINEAR"):
+                args.append(self._take())
+            else:
+                start = self.position
+                args.append((self._expression(0), self.tokens[start:self.position]))
+            if self._peek() != ",":
+                return args
+            self._take(",")
+
+    def _function(self, name: str, args: Sequence[Any]) -> Value:
+        values = [a[0] if isinstance(a, tuple) else a for a in args]
+        if name == "IF" and len(values) in (2, 3):
+            condition = values[0]
+            other = values[2] if len(values) == 3 else None
+            if not isinstance(condition, list):
+                return values[1] if condition else other
+            pick = []
+            for i, c in enumerate(condition):
+                branch = values[1] if c else other
+                pick.append(None if c is None else (branch[i] if isinstance(branch, list) else branch))
+            return pick
+        if name == "FILL" and len(values) == 2:
+            return self._fill(values[0], values[1])
+        if name == "ANOMALY_DETECTION_BAND" and len(values) in (1, 2):
+            metric_tokens = args[0][1]
+            return self._band(metric_tokens, values[0], float(values[1]) if len(values) == 2 else 2.0)
+        if name in ("MAX", "MIN", "SUM", "AVG", "ABS"):
+            return self._reduce(name, values)
+        raise MathError(f"unsupported function {name}({len(values)} arguments) in {self.text!r}")
+
+    def _fill(self, series: Value, how: Any) -> Value:
+        if not isinstance(series, list):
+            return series
+        if how == "REPEAT":
+            filled, last = [], None
+            for v in series:
+                last = v if v is not None else last
+                filled.append(last)
+            return filled
+        if how == "LINEAR":
+            known = [(i, v) for i, v in enumerate(series) if v is not None]
+            filled = list(series)
+            for (i, a), (j, b) in itertools.pairwise(known):
+                for k in range(i + 1, j):
+                    filled[k] = a + (b - a) * (k - i) / (j - i)
+            return filled
+        return [how if v is None else v for v in series] if not isinstance(how, list) else [
+            h if v is None else v for v, h in zip(series, how, strict=True)]
+
+    def _band(self, metric_tokens: Sequence[str], series: Value, deviations: float) -> Value:
+        if self.band_model is None or len(metric_tokens) != 1 or metric_tokens[0] not in self.source_of:
+            raise MathError(f"ANOMALY_DETECTION_BAND needs a metric id and a band model in {self.text!r}")
+        source = self.source_of[metric_tokens[0]]
+        minutes = self.period // 60
+        first_end = self.end_minute - (self.length - 1) * minutes
+        return [self.band_model(source, deviations, first_end + i * minutes) for i in range(self.length)]
+
+    def _reduce(self, name: str, values: Sequence[Value]) -> Value:
+        if name == "ABS" and len(values) == 1:
+            return _combine(lambda a, _: abs(a), values[0], 0.0, self.length)
+        if len(values) == 1 and isinstance(values[0], list):
+            real = [v for v in values[0] if v is not None]
+            if not real:
+                return None  # type: ignore[return-value]
+            return {"MAX": max, "MIN": min, "SUM": sum, "AVG": lambda r: sum(r) / len(r)}[name](real)
+        raise MathError(f"unsupported use of {name} in {self.text!r}")

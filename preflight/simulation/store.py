@@ -1,0 +1,86 @@
+"""The metric store: a metric is namespace + name + the exact dimension set, fed per minute.
+
+Samples are kept per minute as (value, count) pairs, so a batch of identical events costs one entry.
+Statistics follow the CloudWatch concepts page ("Statistics"): Sum, Average, Minimum, Maximum,
+SampleCount and percentiles pNN over the samples of a period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Optional
+
+MetricKey = tuple[str, str, frozenset[tuple[str, str]]]
+Samples = list[tuple[float, float]]
+
+
+def metric_key(namespace: str, name: str, dimensions: Optional[Mapping[str, str]]) -> MetricKey:
+    return namespace, name, frozenset((str(k), str(v)) for k, v in (dimensions or {}).items())
+
+
+def percentile(samples: Samples, p: float) -> float:
+    """The smallest value with at least p% of the samples at or below it (nearest rank, weighted)."""
+    ordered = sorted(samples)
+    total = sum(c for _, c in ordered)
+    rank = max(math.ceil(total * p / 100 - 1e-9), 1)
+    seen = 0.0
+    for value, count in ordered:
+        seen += count
+        if seen >= rank:
+            return value
+    return ordered[-1][0]
+
+
+def statistic(samples: Samples, stat: str) -> Optional[float]:
+    if not samples:
+        return None
+    count = sum(c for _, c in samples)
+    if stat == "SampleCount":
+        return count
+    if stat == "Sum":
+        return sum(v * c for v, c in samples)
+    if stat == "Average":
+        return sum(v * c for v, c in samples) / count
+    if stat == "Minimum":
+        return min(v for v, _ in samples)
+    if stat == "Maximum":
+        return max(v for v, _ in samples)
+    if stat.startswith("p"):
+        return percentile(samples, float(stat[1:]))
+    raise ValueError(f"unsupported statistic {stat!r}")
+
+
+def low_sample_count(samples: Samples, stat: str) -> bool:
+    """"Percentile-based alarms and low data samples": fewer than 10/(1-p) samples (p >= 0.5),
+    or 10/p below the median, is too few for a statistically significant percentile."""
+    p = float(stat[1:]) / 100
+    needed = 10 / (1 - p) if p >= 0.5 else 10 / p
+    return sum(c for _, c in samples) < needed
+
+
+class MetricStore:
+    def __init__(self) -> None:
+        self.series: dict[MetricKey, dict[int, Samples]] = defaultdict(lambda: defaultdict(list))
+
+    def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
+        """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
+        if count > 0:
+            self.series[key][minute].append((float(value), float(count)))
+
+    def samples(self, key: MetricKey, start_minute: int, minutes: int) -> Samples:
+        by_minute = self.series.get(key)
+        if not by_minute:
+            return []
+        found: Samples = []
+        for minute in range(start_minute, start_minute + minutes):
+            found.extend(by_minute.get(minute, ()))
+        return found
+
+    def datapoint(self, key: MetricKey, stat: str, period_end_minute: int, period_seconds: int) -> Optional[float]:
+        minutes = max(period_seconds // 60, 1)
+        return statistic(self.samples(key, period_end_minute - minutes, minutes), stat)
+
+    def keys(self) -> list[MetricKey]:
+        return list(self.series)
