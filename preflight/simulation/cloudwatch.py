@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -33,12 +34,21 @@ class MetricAlarmDefinition:
     alarm_topics: list[str]  # tier of each alarmActions topic
     ok_topics: list[str]
 
-    @property
+    @functools.cached_property
     def period(self) -> int:
         if self.props.get("period"):
             return int(self.props["period"])
         periods = [int(q["metric"]["period"]) for q in self.props.get("metricQueries") or [] if q.get("metric")]
         return min(periods) if periods else 60
+
+    @functools.cached_property
+    def metrics(self) -> dict[str, tuple[MetricKey, str, int]]:
+        """Query id (`""` for a single-metric alarm) -> (metric, statistic, period)."""
+        if self.props.get("metricName"):
+            return {"": single_metric(self.props)}
+        return {q["id"]: (metric_key(q["metric"]["namespace"], q["metric"]["metricName"],
+                                     q["metric"].get("dimensions")), _stat(q["metric"]), int(q["metric"]["period"]))
+                for q in self.props.get("metricQueries") or [] if q.get("metric")}
 
 
 @dataclasses.dataclass
@@ -117,23 +127,14 @@ class CloudWatchModel:
         """(values, band or None) per period of the evaluation range, oldest first."""
         props = alarm.props
         length = int(props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
-        if props.get("metricName"):
-            key, stat, period = single_metric(props)
-            minutes = period // 60
-            ends = [end_minute - (length - 1 - i) * minutes for i in range(length)]
-            return [self.store.datapoint(key, stat, e, period) for e in ends], None
-        queries = props["metricQueries"]
-        computed: dict[str, list] = {}
-        sources: dict[str, Any] = {}
         period = alarm.period
-        minutes = period // 60
-        for q in queries:
-            if q.get("metric"):
-                m = q["metric"]
-                key = metric_key(m["namespace"], m["metricName"], m.get("dimensions"))
-                sources[q["id"]] = (key, _stat(m), int(m["period"]))
-                ends = [end_minute - (length - 1 - i) * minutes for i in range(length)]
-                computed[q["id"]] = [self.store.datapoint(key, _stat(m), e, int(m["period"])) for e in ends]
+        ends = [end_minute - (length - 1 - i) * (period // 60) for i in range(length)]
+        computed = {query_id: [self.store.datapoint(key, stat, e, metric_period) for e in ends]
+                    for query_id, (key, stat, metric_period) in alarm.metrics.items()}
+        if "" in computed:
+            return computed[""], None
+        queries = props["metricQueries"]
+        sources = dict(alarm.metrics)
         evaluator = Evaluator(computed, length, self.band_model, sources, end_minute, period)
         pending = [q for q in queries if q.get("expression")]
         while pending:

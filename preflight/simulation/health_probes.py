@@ -4,13 +4,15 @@ The handler, the monitor and every check are the runtime library's own code, con
 environment of the registered Function. Only what sits beyond the network is answered by the drill:
 Secrets Manager (connection details), the PostgreSQL connection (pg8000), the Redis client, the
 payment gateway's HTTP answer and CloudWatch GetMetricData (from the simulated metric store).
-A slow dependency advances the probe thread's clock by its latency instead of sleeping, so the
+The monitor's pool runs its checks inline. A slow dependency advances the probe's clock by its
+latency instead of sleeping, so the
 checks' own thresholds decide healthy or degraded; a down dependency refuses the connection.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import threading
@@ -18,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any, Optional
 
 from preflight.simulation.store import MetricStore, metric_key, statistic
@@ -53,6 +56,26 @@ class VirtualClock:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
+
+
+class InlineExecutor:
+    """The monitor's thread pool, run inline: no real time passes in a probe, so the concurrency
+    changes nothing but costs thread starts; each check gets a fresh virtual clock."""
+
+    def __init__(self, max_workers: Optional[int] = None, thread_name_prefix: str = "") -> None:
+        pass
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        VirtualClock._local.offset = 0.0
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
 
 
 class FakeSecrets:
@@ -151,17 +174,29 @@ def _fake_urlopen(answers: DependencyAnswers) -> Callable[..., Any]:
     return urlopen
 
 
+@functools.cache
+def _shared_tls_context(create: Callable[[], Any]) -> Callable[..., Any]:
+    context = create()
+    return lambda *args, **kwargs: context
+
+
 @contextlib.contextmanager
 def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> Iterator[None]:
     """Swaps the network clients the health library reaches for; restores them afterwards."""
+    import ssl
+
     import pg8000.native
     import redis
 
     import observability.health as health
     import observability.health_checks as checks
 
-    saved = (health.boto3, checks.time, pg8000.native.Connection, redis.Redis, urllib.request.urlopen)
+    saved = (health.boto3, health.ThreadPoolExecutor, checks.time, pg8000.native.Connection, redis.Redis,
+             urllib.request.urlopen, ssl.create_default_context)
+    # Loading the CA bundle costs ~25 ms a call; the fake connection never reads the context.
+    ssl.create_default_context = _shared_tls_context(saved[-1])  # type: ignore[assignment]
     health.boto3 = FakeBoto3(cloudwatch)  # type: ignore[assignment]
+    health.ThreadPoolExecutor = InlineExecutor  # type: ignore[assignment,misc]
     checks.time = VirtualClock()  # type: ignore[assignment]
     pg8000.native.Connection = _fake_pg_connection(answers)  # type: ignore[misc]
     redis.Redis = _fake_redis(answers)  # type: ignore[misc]
@@ -169,4 +204,5 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
     try:
         yield
     finally:
-        health.boto3, checks.time, pg8000.native.Connection, redis.Redis, urllib.request.urlopen = saved
+        (health.boto3, health.ThreadPoolExecutor, checks.time, pg8000.native.Connection, redis.Redis,
+         urllib.request.urlopen, ssl.create_default_context) = saved

@@ -9,6 +9,7 @@ ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 import re
@@ -39,7 +40,8 @@ class MathError(ValueError):
     pass
 
 
-def tokenize(expression: str) -> list[str]:
+@functools.cache
+def tokenize(expression: str) -> tuple[str, ...]:
     tokens, position = [], 0
     while position < len(expression):
         match = TOKEN.match(expression, position)
@@ -50,7 +52,7 @@ def tokenize(expression: str) -> list[str]:
         symbol = match.group(1) or match.group(2) or match.group(3)
         tokens.append(ALIASES.get(symbol, symbol.upper() if symbol.upper() in ("AND", "OR", "NOT") else symbol))
         position = match.end()
-    return tokens
+    return tuple(tokens)
 
 
 def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> Value:

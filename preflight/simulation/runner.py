@@ -95,11 +95,14 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform))
     sources = Sources(platform, prof, store, drill.seed)
     start_minute = int(drill.start.timestamp()) // 60
-    for offset in range(-WARMUP_MINUTES, drill.minutes):
-        minute = start_minute + offset
-        active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
-        sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
-        model.tick(minute + 1, offset + 1)
+    try:
+        for offset in range(-WARMUP_MINUTES, drill.minutes):
+            minute = start_minute + offset
+            active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
+            sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
+            model.tick(minute + 1, offset + 1)
+    finally:
+        sources.environments.restore()
     return _verdict(drill, store, model, start_minute)
 
 

@@ -26,7 +26,7 @@ from preflight.simulation.emf import ingest_log_lines
 from preflight.simulation.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.simulation.log_filters import matches, metric_value
 from preflight.simulation.platform import Platform
-from preflight.simulation.store import MetricStore, metric_key
+from preflight.simulation.store import MetricKey, MetricStore, metric_key
 from preflight.simulation.traffic import (
     API_4XX_SHARE,
     AVERAGE_ORDER_INR,
@@ -48,24 +48,39 @@ LIBRARY_VARIABLES = ("HASIVU_ENVIRONMENT", "HASIVU_BUSINESS_NAMESPACE", "HASIVU_
                      "HASIVU_SECURITY_LOG_GROUP", "AWS_LAMBDA_FUNCTION_NAME")
 
 
-@contextlib.contextmanager
-def lambda_environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """The library's variables exactly as `variables` has them (others of the list unset)."""
-    keys = set(LIBRARY_VARIABLES) | set(variables)
-    saved = {k: os.environ.get(k) for k in keys}
-    for k in keys:
-        if k in variables:
-            os.environ[k] = variables[k]
-        else:
-            os.environ.pop(k, None)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
+class LambdaEnvironments:
+    """Switches the process environment between simulated Lambdas, touching only what differs;
+    `restore()` puts the original values back."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, Optional[str]] = {}
+        self.current: Optional[dict[str, str]] = None
+
+    def switch(self, variables: Mapping[str, str]) -> None:
+        if self.current == variables:
+            return
+        for k in set(LIBRARY_VARIABLES) | set(variables) | set(self.current or {}):
+            self.saved.setdefault(k, os.environ.get(k))
+            if k in variables:
+                if os.environ.get(k) != variables[k]:
+                    os.environ[k] = variables[k]
+            elif k in os.environ:
+                del os.environ[k]
+        self.current = dict(variables)
+
+    def restore(self) -> None:
+        for k, v in self.saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        self.saved, self.current = {}, None
+
+
+@contextlib.contextmanager
+def lambda_environment(environments: LambdaEnvironments, variables: Mapping[str, str]) -> Iterator[None]:
+    environments.switch(variables)
+    yield
 
 
 class LogsDelivery:
@@ -105,6 +120,8 @@ class Sources:
         self.cloudwatch = StoreCloudWatch(store, lambda: self.now_minute)
         self.logs = LogsDelivery(platform, store)
         self._by_fragment = {name: role_of(name) for name in platform.functions}
+        self.environments = LambdaEnvironments()
+        self._keys: dict[tuple, MetricKey] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -117,7 +134,11 @@ class Sources:
 
     def _put(self, namespace: str, name: str, dims: Mapping[str, str], minute: int, value: float,
              count: float = 1) -> None:
-        self.store.put(metric_key(namespace, name, dims), minute, value, count)
+        lookup = (namespace, name, tuple(dims.items()))
+        key = self._keys.get(lookup)
+        if key is None:
+            key = self._keys[lookup] = metric_key(namespace, name, dims)
+        self.store.put(key, minute, value, count)
 
     def _function_env(self, function: str, faults: list[Fault]) -> dict[str, str]:
         env = {"HASIVU_ENVIRONMENT": self.platform.environment,
@@ -145,7 +166,8 @@ class Sources:
         from observability.settings import RuntimeSettings
 
         output = io.StringIO()
-        with lambda_environment(self._function_env(function, faults)), contextlib.redirect_stdout(output):
+        with lambda_environment(self.environments, self._function_env(function, faults)), \
+                contextlib.redirect_stdout(output):
             getattr(BusinessMetrics(RuntimeSettings.from_env()), call)(*args)
         ingest_log_lines(self.store, output.getvalue(), minute, count)
 
@@ -235,7 +257,7 @@ class Sources:
 
         self.logs.minute, self.logs.repeat = minute, failed_logins
         function = self._function_for("auth-login")
-        with lambda_environment(self._function_env(function, faults)):
+        with lambda_environment(self.environments, self._function_env(function, faults)):
             log = SecurityEventLog(self.platform.security_log_group, client=self.logs)
             log.record("LOGIN_FAILED", {"reason": "bad_password"})
             log.flush()
@@ -385,7 +407,8 @@ class Sources:
 
         self.answers.down, self.answers.slow_ms = down, slow
         output = io.StringIO()
-        with lambda_environment({**p.health_environment, "AWS_LAMBDA_FUNCTION_NAME": p.health_function}), \
+        variables = {**p.health_environment, "AWS_LAMBDA_FUNCTION_NAME": p.health_function}
+        with lambda_environment(self.environments, variables), \
                 probe_boundary(self.answers, self.cloudwatch), contextlib.redirect_stdout(output):
             handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
         ingest_log_lines(self.store, output.getvalue(), minute)

@@ -63,11 +63,15 @@ def low_sample_count(samples: Samples, stat: str) -> bool:
 class MetricStore:
     def __init__(self) -> None:
         self.series: dict[MetricKey, dict[int, Samples]] = defaultdict(lambda: defaultdict(list))
+        # Aggregates of closed periods: minutes are fed in order, so a past period never changes.
+        self._closed: dict[tuple[MetricKey, str, int, int], Optional[float]] = {}
+        self.latest_minute = -(2**62)
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
         if count > 0:
             self.series[key][minute].append((float(value), float(count)))
+            self.latest_minute = max(self.latest_minute, minute)
 
     def samples(self, key: MetricKey, start_minute: int, minutes: int) -> Samples:
         by_minute = self.series.get(key)
@@ -79,8 +83,14 @@ class MetricStore:
         return found
 
     def datapoint(self, key: MetricKey, stat: str, period_end_minute: int, period_seconds: int) -> Optional[float]:
+        cache_key = (key, stat, period_end_minute, period_seconds)
+        if cache_key in self._closed:
+            return self._closed[cache_key]
         minutes = max(period_seconds // 60, 1)
-        return statistic(self.samples(key, period_end_minute - minutes, minutes), stat)
+        value = statistic(self.samples(key, period_end_minute - minutes, minutes), stat)
+        if period_end_minute - 1 <= self.latest_minute:
+            self._closed[cache_key] = value
+        return value
 
     def keys(self) -> list[MetricKey]:
         return list(self.series)
