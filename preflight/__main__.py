@@ -1,6 +1,8 @@
 """`python -m preflight --stack production [--program DIR] [--json]`: offline `pulumi preview`.
+`--drill PATH|all` runs incident drills against the stack's alarms instead (see preflight/simulation).
 
-Exit status: 0 clean, 1 a mandatory policy violation, 2 a usage, config or program error.
+Exit status: 0 clean, 1 a mandatory policy violation (or a failed drill), 2 a usage, config, drill
+file or program error.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
+    parser.add_argument("--drill", metavar="PATH|all",
+                        help="run incident drills (a drill file, a folder of them, or all = drills/) "
+                             "against the stack's alarms instead of the preview report")
     return parser.parse_args(argv)
 
 
@@ -46,6 +51,10 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.drill is not None:
+        from preflight.simulation.cli import drill_main
+
+        return drill_main(args.stack, args.program, args.drill, args.json, args.render)
     try:
         files = load_stack_files(args.program, args.stack)
         run = run_program(files, preview=not args.update)
