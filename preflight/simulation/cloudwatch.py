@@ -103,6 +103,7 @@ class CloudWatchModel:
         self.ok_notifications: list[Notification] = []
         self.suppressed_minutes: dict[str, int] = {}
         self._held: dict[str, dict[str, Optional[int]]] = {}
+        self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
 
     @staticmethod
     def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
@@ -128,9 +129,7 @@ class CloudWatchModel:
         props = alarm.props
         length = int(props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
         period = alarm.period
-        ends = [end_minute - (length - 1 - i) * (period // 60) for i in range(length)]
-        computed = {query_id: [self.store.datapoint(key, stat, e, metric_period) for e in ends]
-                    for query_id, (key, stat, metric_period) in alarm.metrics.items()}
+        computed = self._datapoints(alarm, end_minute, length)
         if "" in computed:
             return computed[""], None
         queries = props["metricQueries"]
@@ -156,6 +155,22 @@ class CloudWatchModel:
         if len(returned) != 1:
             raise ValueError(f"alarm {alarm.name}: {len(returned)} queries return data, expected exactly one")
         return computed[returned[0]], (computed[band_id] if band_id else None)
+
+    def _datapoints(self, alarm: MetricAlarmDefinition, end_minute: int, length: int) -> dict[str, list]:
+        """Each metric query's datapoints over the range; the previous range shifted by one period
+        when the alarm was evaluated one period ago (closed periods never change)."""
+        step = alarm.period // 60
+        previous = self._ranges.get(alarm.name)
+        if previous is not None and previous[0] == end_minute - step:
+            ranges = {query_id: [*values[1:], self.store.datapoint(key, stat, end_minute, metric_period)]
+                      for (query_id, (key, stat, metric_period)), values
+                      in zip(alarm.metrics.items(), previous[1].values(), strict=True)}
+        else:
+            ends = [end_minute - (length - 1 - i) * step for i in range(length)]
+            ranges = {query_id: [self.store.datapoint(key, stat, e, metric_period) for e in ends]
+                      for query_id, (key, stat, metric_period) in alarm.metrics.items()}
+        self._ranges[alarm.name] = (end_minute, ranges)
+        return {query_id: list(values) for query_id, values in ranges.items()}
 
     def _evaluate_metric_alarm(self, alarm: MetricAlarmDefinition, end_minute: int) -> str:
         values, band = self.series(alarm, end_minute)

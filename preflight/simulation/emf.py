@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preflight.simulation.store import MetricStore, metric_key
+from preflight.simulation.store import MetricKey, MetricStore, metric_key
 
 
 def _directives(document: Any) -> list[dict[str, Any]]:
@@ -24,9 +24,9 @@ def _directives(document: Any) -> list[dict[str, Any]]:
     return [d for d in directives if isinstance(d, dict)]
 
 
-def ingest_document(store: MetricStore, document: dict[str, Any], minute: int, repeat: float = 1) -> int:
-    """Adds every metric of one EMF document (as `repeat` identical records); returns metrics written."""
-    written = 0
+def extract(document: dict[str, Any]) -> list[tuple[MetricKey, list[float]]]:
+    """Every metric one EMF document creates, with its samples."""
+    metrics = []
     for directive in _directives(document):
         namespace = directive.get("Namespace")
         dimension_sets = directive.get("Dimensions")
@@ -41,16 +41,13 @@ def ingest_document(store: MetricStore, document: dict[str, Any], minute: int, r
                 samples = target if isinstance(target, list) else [target]
                 if not samples or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in samples):
                     continue
-                key = metric_key(namespace, definition["Name"], values)
-                for sample in samples:
-                    store.put(key, minute, sample, repeat)
-                written += 1
-    return written
+                metrics.append((metric_key(namespace, definition["Name"], values), [float(s) for s in samples]))
+    return metrics
 
 
-def ingest_log_lines(store: MetricStore, text: str, minute: int, repeat: float = 1) -> int:
-    """Log output of a Lambda: lines that are JSON objects with `_aws` are EMF documents."""
-    written = 0
+def documents(text: str) -> list[dict[str, Any]]:
+    """Log output of a Lambda: the lines that are JSON objects with `_aws` are EMF documents."""
+    found = []
     for line in text.splitlines():
         line = line.strip()
         if not line.startswith("{") or '"_aws"' not in line:
@@ -59,5 +56,20 @@ def ingest_log_lines(store: MetricStore, text: str, minute: int, repeat: float =
             document = json.loads(line)
         except json.JSONDecodeError:
             continue
-        written += ingest_document(store, document, minute, repeat)
-    return written
+        if isinstance(document, dict):
+            found.append(document)
+    return found
+
+
+def ingest(store: MetricStore, metrics: list[tuple[MetricKey, list[float]]], minute: int, repeat: float = 1) -> None:
+    for key, samples in metrics:
+        for sample in samples:
+            store.put(key, minute, sample, repeat)
+
+
+def ingest_log_lines(store: MetricStore, text: str, minute: int, repeat: float = 1) -> int:
+    """Ingests every EMF document in a Lambda's log output (as `repeat` identical records each);
+    returns how many metrics they created."""
+    metrics = [m for document in documents(text) for m in extract(document)]
+    ingest(store, metrics, minute, repeat)
+    return len(metrics)

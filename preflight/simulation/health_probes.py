@@ -12,6 +12,7 @@ checks' own thresholds decide healthy or degraded; a down dependency refuses the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import json
@@ -20,7 +21,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from typing import Any, Optional
 
 from preflight.simulation.store import MetricStore, metric_key, statistic
@@ -58,6 +58,19 @@ class VirtualClock:
         return getattr(time, name)
 
 
+@dataclasses.dataclass
+class Finished:
+    """A future that is already done (what `Future.result` returns or raises)."""
+
+    value: Any
+    error: Optional[Exception]
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class InlineExecutor:
     """The monitor's thread pool, run inline: no real time passes in a probe, so the concurrency
     changes nothing but costs thread starts; each check gets a fresh virtual clock."""
@@ -65,14 +78,12 @@ class InlineExecutor:
     def __init__(self, max_workers: Optional[int] = None, thread_name_prefix: str = "") -> None:
         pass
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Finished:
         VirtualClock._local.offset = 0.0
         try:
-            future.set_result(fn(*args))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(error)
-        return future
+            return Finished(fn(*args), None)
+        except Exception as error:  # noqa: BLE001 - handed to the caller through the future
+            return Finished(None, error)
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass

@@ -96,11 +96,12 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     sources = Sources(platform, prof, store, drill.seed)
     start_minute = int(drill.start.timestamp()) // 60
     try:
-        for offset in range(-WARMUP_MINUTES, drill.minutes):
-            minute = start_minute + offset
-            active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
-            sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
-            model.tick(minute + 1, offset + 1)
+        with sources.boundary():
+            for offset in range(-WARMUP_MINUTES, drill.minutes):
+                minute = start_minute + offset
+                active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
+                sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
+                model.tick(minute + 1, offset + 1)
     finally:
         sources.environments.restore()
     return _verdict(drill, store, model, start_minute)

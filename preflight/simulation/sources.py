@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 from preflight.simulation.drill_file import Fault
-from preflight.simulation.emf import ingest_log_lines
+from preflight.simulation.emf import documents, extract, ingest, ingest_log_lines
 from preflight.simulation.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.simulation.log_filters import matches, metric_value
 from preflight.simulation.platform import Platform
@@ -122,6 +122,11 @@ class Sources:
         self._by_fragment = {name: role_of(name) for name in platform.functions}
         self.environments = LambdaEnvironments()
         self._keys: dict[tuple, MetricKey] = {}
+        self._emitted: dict[tuple, list[tuple[MetricKey, list[float]]]] = {}
+
+    def boundary(self) -> contextlib.AbstractContextManager[None]:
+        """The health handler's network clients answered by the drill, for the whole run."""
+        return probe_boundary(self.answers, self.cloudwatch)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -159,17 +164,23 @@ class Sources:
         return f"hasivu-{self.platform.environment}-{fragment}"
 
     def _emit(self, function: str, faults: list[Fault], minute: int, count: int, call: str, *args: Any) -> None:
-        """One call of the real library in `function`'s environment, ingested as `count` records."""
+        """A batch of `count` identical events in `function`: the real library emits one of them in
+        that Lambda's environment and its EMF is ingested `count` times. The library's output for the
+        same environment and event differs only in its timestamp, so it is produced once per drill."""
         if count <= 0:
             return
-        from observability.metrics import BusinessMetrics
-        from observability.settings import RuntimeSettings
+        env = self._function_env(function, faults)
+        cache_key = (tuple(sorted(env.items())), call, args)
+        metrics = self._emitted.get(cache_key)
+        if metrics is None:
+            from observability.metrics import BusinessMetrics
+            from observability.settings import RuntimeSettings
 
-        output = io.StringIO()
-        with lambda_environment(self.environments, self._function_env(function, faults)), \
-                contextlib.redirect_stdout(output):
-            getattr(BusinessMetrics(RuntimeSettings.from_env()), call)(*args)
-        ingest_log_lines(self.store, output.getvalue(), minute, count)
+            output = io.StringIO()
+            with lambda_environment(self.environments, env), contextlib.redirect_stdout(output):
+                getattr(BusinessMetrics(RuntimeSettings.from_env()), call)(*args)
+            metrics = self._emitted[cache_key] = [m for d in documents(output.getvalue()) for m in extract(d)]
+        ingest(self.store, metrics, minute, count)
 
     # -- the minute ------------------------------------------------------------------------------
 
@@ -408,7 +419,6 @@ class Sources:
         self.answers.down, self.answers.slow_ms = down, slow
         output = io.StringIO()
         variables = {**p.health_environment, "AWS_LAMBDA_FUNCTION_NAME": p.health_function}
-        with lambda_environment(self.environments, variables), \
-                probe_boundary(self.answers, self.cloudwatch), contextlib.redirect_stdout(output):
+        with lambda_environment(self.environments, variables), contextlib.redirect_stdout(output):
             handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
         ingest_log_lines(self.store, output.getvalue(), minute)

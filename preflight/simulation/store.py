@@ -70,8 +70,9 @@ class MetricStore:
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
         if count > 0:
-            self.series[key][minute].append((float(value), float(count)))
-            self.latest_minute = max(self.latest_minute, minute)
+            self.series[key][minute].append((value, count))
+            if minute > self.latest_minute:
+                self.latest_minute = minute
 
     def samples(self, key: MetricKey, start_minute: int, minutes: int) -> Samples:
         by_minute = self.series.get(key)
