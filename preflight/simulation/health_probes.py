@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import io
 import json
+import random
 import threading
 import time
 import urllib.error
@@ -28,17 +29,27 @@ from preflight.simulation.store import MetricStore, metric_key, statistic
 PROBE_TARGETS = {"database": "database.drill.invalid", "redis": "redis.drill.invalid"}
 
 
-class DependencyAnswers:
-    """The drill's state of each dependency this minute: healthy, down, or slow by N ms."""
+# What a probe costs on a healthy day from a Lambda in the VPC (ms): a floor plus an exponential tail.
+# A fresh PostgreSQL connection includes TCP, TLS and SCRAM authentication; Redis's first PING
+# includes connect, TLS and AUTH; Razorpay is an HTTPS round trip from ap-south-1.
+BASELINE_MS = {"database": (40.0, 20.0), "redis": (12.0, 10.0), "payment_gateway": (120.0, 60.0)}
 
-    def __init__(self) -> None:
+
+class DependencyAnswers:
+    """The drill's state of each dependency this minute: healthy, down, or slow by N ms on top of
+    the baseline cost of a probe (seeded, so drills are deterministic)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
         self.down: set[str] = set()
         self.slow_ms: dict[str, float] = {}
 
     def check(self, dependency: str) -> None:
         if dependency in self.down:
             raise ConnectionRefusedError(f"{dependency} refused the connection (drill: dependency-down)")
-        VirtualClock.advance(self.slow_ms.get(dependency, 0.0))
+        floor, tail = BASELINE_MS.get(dependency, (0.0, 0.0))
+        baseline = floor + (self.rng.expovariate(1 / tail) if tail else 0.0)
+        VirtualClock.advance(baseline + self.slow_ms.get(dependency, 0.0))
 
 
 class VirtualClock:

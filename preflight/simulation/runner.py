@@ -1,8 +1,10 @@
 """Runs drills: the program's alarms over a simulated incident, minute by minute, then the verdicts.
 
-The simulation starts WARMUP_MINUTES before the drill's start with the same traffic and no faults,
-as a freshly deployed stack would, and everything in the warm-up counts: an alarm that sits in ALARM
-from the first deploy pages there (shown at negative minutes).
+The simulation starts before the drill's start with the same traffic and no faults: HISTORY_MINUTES
+of metrics only (the stack has been running; the user guide: when data is missing soon after an
+alarm is created, "CloudWatch retrieves the most recent data points from before the alarm was
+created"), then WARMUP_MINUTES in which the alarms are evaluated and everything counts: an alarm that
+can never see its metric goes to ALARM and pages there (shown at negative minutes).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from preflight.simulation.sources import Sources
 from preflight.simulation.store import MetricKey, MetricStore
 from preflight.simulation.traffic import Profile, profile
 
-WARMUP_MINUTES = 60
+HISTORY_MINUTES = 30
+WARMUP_MINUTES = 30
 # Business metrics whose anomaly model follows a traffic flow.
 FLOW_OF_METRIC = {"OrdersCreated": "orders", "PaymentAttempts": "payments", "RFIDVerificationAttempts": "rfid",
                   "OrdersCompleted": "completions", "UserLogins": "logins"}
@@ -97,11 +100,12 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     start_minute = int(drill.start.timestamp()) // 60
     try:
         with sources.boundary():
-            for offset in range(-WARMUP_MINUTES, drill.minutes):
+            for offset in range(-WARMUP_MINUTES - HISTORY_MINUTES, drill.minutes):
                 minute = start_minute + offset
                 active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
                 sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
-                model.tick(minute + 1, offset + 1)
+                if offset >= -WARMUP_MINUTES:
+                    model.tick(minute + 1, offset + 1)
     finally:
         sources.environments.restore()
     return _verdict(drill, store, model, start_minute)

@@ -115,7 +115,7 @@ class Sources:
     def __init__(self, platform: Platform, profile: Profile, store: MetricStore, seed: int) -> None:
         self.platform, self.profile, self.store = platform, profile, store
         self.rng = random.Random(seed)  # noqa: S311 - a seeded simulation, not a secret
-        self.answers = DependencyAnswers()
+        self.answers = DependencyAnswers(random.Random(seed + 1))  # noqa: S311 - a seeded simulation
         self.now_minute = 0
         self.cloudwatch = StoreCloudWatch(store, lambda: self.now_minute)
         self.logs = LogsDelivery(platform, store)
