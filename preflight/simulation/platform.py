@@ -18,6 +18,7 @@ TOPIC = "aws:sns/topic:Topic"
 FUNCTION = "aws:lambda/function:Function"
 LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 HEALTH_MONITOR = "hasivu:monitoring:HealthMonitor"
+SLACK_FORWARDER = "hasivu:monitoring:SlackForwarder"
 ALARM_TIER = "hasivu:monitoring:AlarmTier"
 
 
@@ -58,6 +59,8 @@ class Platform:
     redis_nodes: list[str]
     active_users: int
     daily_revenue_inr: float
+    topic_names: dict[str, str] = dataclasses.field(default_factory=dict)  # tier -> SNS topic name
+    forwarders: dict[str, str] = dataclasses.field(default_factory=dict)  # function name -> tier it delivers
 
     @property
     def reader_ids(self) -> list[str]:
@@ -96,11 +99,16 @@ def _config(run: ProgramRun, key: str) -> Any:
 def platform_from_run(run: ProgramRun) -> Platform:
     by_urn = {r.urn: r for r in run.registrations}
     topic_tiers: dict[str, str] = {}
+    topic_names: dict[str, str] = {}
+    forwarders: dict[str, str] = {}
     for r in run.registrations:
         if r.type == TOPIC:
             parent = by_urn.get(r.parent)
             if parent is not None and parent.type == ALARM_TIER:
-                topic_tiers[r.urn] = parent.name.removesuffix("-alerts")
+                tier = topic_tiers[r.urn] = parent.name.removesuffix("-alerts")
+                name = struct_to_props(r.object).get("name")
+                if isinstance(name, str) and name != COMPUTED:
+                    topic_names[tier] = name
     alarms, composites, log_filters = [], [], []
     health_function, health_env, schedule = None, {}, 1
     for r in run.registrations:
@@ -127,6 +135,9 @@ def platform_from_run(run: ProgramRun) -> Platform:
             # A child's URN carries its parents' type chain: this is the health monitor's Lambda.
             health_function = str(props.get("name") or r.name)
             health_env = dict((props.get("environment") or {}).get("variables") or {})
+        elif r.type == FUNCTION and SLACK_FORWARDER in r.urn:
+            # `<tier>-alerts-slack-lambda-function`: the forwarder of that tier's topic.
+            forwarders[str(props.get("name") or r.name)] = r.name.split("-alerts-")[0]
         elif r.type == "aws:cloudwatch/eventRule:EventRule" and HEALTH_MONITOR in r.urn:
             schedule = _rate_minutes(str(props.get("scheduleExpression") or "rate(1 minute)"))
     inventory = _config(run, "inventory") or {}
@@ -137,6 +148,8 @@ def platform_from_run(run: ProgramRun) -> Platform:
             functions[fn if isinstance(fn, str) else fn["name"]] = group
     if health_function:
         functions[health_function] = "health-monitor"
+    for forwarder in forwarders:
+        functions[forwarder] = "slack-forwarder"
     api = inventory.get("api") or {}
     redis = inventory.get("redis") or {}
     return Platform(
@@ -152,4 +165,5 @@ def platform_from_run(run: ProgramRun) -> Platform:
         redis_nodes=list(redis.get("nodeIds") or []),
         active_users=int(monitor.get("activeUsers") or 1000),
         daily_revenue_inr=float(monitor.get("dailyRevenueInr") or 60_000),
+        topic_names=topic_names, forwarders=forwarders,
     )

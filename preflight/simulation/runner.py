@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import math
+from collections import Counter
 from typing import Any, Optional
 
 from preflight.simulation.cloudwatch import CloudWatchModel
@@ -105,7 +106,10 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
                 active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
                 sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
                 if offset >= -WARMUP_MINUTES:
+                    pages, oks = len(model.pages), len(model.ok_notifications)
                     model.tick(minute + 1, offset + 1)
+                    sent = model.pages[pages:] + model.ok_notifications[oks:]
+                    sources.notified(minute + 1, Counter(n.tier for n in sent))
     finally:
         sources.environments.restore()
     return _verdict(drill, store, model, start_minute)

@@ -123,6 +123,7 @@ class Sources:
         self.environments = LambdaEnvironments()
         self._keys: dict[tuple, MetricKey] = {}
         self._emitted: dict[tuple, list[tuple[MetricKey, list[float]]]] = {}
+        self.notifications: dict[str, int] = {}  # per tier, delivered at the end of the last minute
 
     def boundary(self) -> contextlib.AbstractContextManager[None]:
         """The health handler's network clients answered by the drill, for the whole run."""
@@ -199,6 +200,19 @@ class Sources:
             self._put("HASIVU/Operations", "MaintenanceMode", {}, minute, 1.0)
         if not any(f.kind == "health-monitor-down" for f in faults):
             self._health(minute, down, slow)
+
+    def notified(self, minute: int, per_tier: Mapping[str, int]) -> None:
+        """Alarm notifications published at the start of `minute`: SNS's own metrics per topic; each
+        becomes one invocation of the tier's Slack forwarder in that minute."""
+        self.notifications = dict(per_tier)
+        for tier, count in per_tier.items():
+            topic = self.platform.topic_names.get(tier)
+            if not topic or not count:
+                continue
+            dims = {"TopicName": topic}
+            self._put("AWS/SNS", "NumberOfMessagesPublished", dims, minute, count)
+            self._put("AWS/SNS", "NumberOfNotificationsDelivered", dims, minute, count)
+            self._put("AWS/SNS", "NumberOfNotificationsFailed", dims, minute, 0)
 
     def _flows(self, when: dt.datetime, faults: list[Fault], down: set[str]) -> dict[str, float]:
         rates = self.profile.rates(when)
@@ -280,7 +294,9 @@ class Sources:
         concurrency = 0.0
         for name, group in self.platform.functions.items():
             role = self._by_fragment[name]
-            if role.schedule_minutes:
+            if name in self.platform.forwarders:
+                expected = float(self.notifications.get(self.platform.forwarders[name], 0))
+            elif role.schedule_minutes:
                 expected = 1.0 if minute % role.schedule_minutes == 0 else 0.0
                 if name == self.platform.health_function and any(f.kind == "health-monitor-down" for f in faults):
                     expected = 0.0
