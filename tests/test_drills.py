@@ -117,3 +117,32 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     single = preflight_cli("--stack", "production", "--drill", str(folder / "a-passes.yaml"))
     assert single.returncode == 0, single.stdout + single.stderr
     assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
+
+
+def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform):
+    """Each metric widget is an SVG with a plotted path, or says in red which metric never came."""
+    import re
+    import subprocess
+
+    from preflight.render import render_drills
+
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    result = run_drill(drill, platform)
+    pages = render_drills(run("production", preview=True).registrations, [result], tmp_path / "out", "production")
+    assert len(pages) == 5
+    plotted = 0
+    for page in pages:
+        dom = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                             capture_output=True, text=True, timeout=90).stdout
+        widgets = re.findall(r'<div class="widget" data-widget="\d+" data-kind="metric".*?</div></div>', dom, re.S)
+        assert widgets, page.name
+        for widget in widgets:
+            has_path = re.search(r'<path class="series" d="M[\d.]+,[\d.]+ ', widget) is not None
+            said_empty = "never published" in widget
+            assert has_path != said_empty, widget[:300]
+            plotted += has_path
+        if page.name == "production-HASIVU-Lambda-Performance.html":
+            # The throttling shows as an ALARM band on the payments-verify graphs.
+            assert 'class="alarm-band"' in dom
+    assert plotted >= 20
