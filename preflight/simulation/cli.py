@@ -13,6 +13,7 @@ from typing import TextIO
 import pulumi
 
 from preflight.engine import ProgramFailed, run_program
+from preflight.simulation.cloudwatch import ModelError
 from preflight.simulation.drill_file import DrillError, drill_paths, load_drill
 from preflight.simulation.platform import platform_from_run
 from preflight.simulation.runner import DrillResult, run_drill
@@ -60,6 +61,9 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         for drill in drills:
             results.append(run_drill(drill, platform))
     except DrillError as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 2
+    except ModelError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     if render_dir is not None:

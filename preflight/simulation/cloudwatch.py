@@ -21,10 +21,14 @@ from typing import Any, Optional
 
 from preflight.simulation.composite import Rule, composite_state, members, parse_rule
 from preflight.simulation.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
-from preflight.simulation.metric_math import BandModel, Evaluator
+from preflight.simulation.metric_math import BandModel, Evaluator, tokenize
 from preflight.simulation.store import MetricKey, MetricStore, low_sample_count, metric_key
 
 EXTRA_RANGE_PERIODS = 2
+
+
+class ModelError(ValueError):
+    """An alarm uses something the model does not implement: reported, never guessed."""
 
 
 @dataclasses.dataclass
@@ -134,6 +138,11 @@ class CloudWatchModel:
             return computed[""], None
         queries = props["metricQueries"]
         sources = dict(alarm.metrics)
+        for q in queries:
+            # An expression over exactly one metric (e.g. FILL(m1, 0)) is modelled by that metric's band.
+            used = {t for t in tokenize(q.get("expression") or "") if t in sources}
+            if q.get("expression") and len({sources[t] for t in used}) == 1:
+                sources[q["id"]] = sources[used.pop()]
         evaluator = Evaluator(computed, length, self.band_model, sources, end_minute, period)
         pending = [q for q in queries if q.get("expression")]
         while pending:
@@ -173,7 +182,10 @@ class CloudWatchModel:
         return {query_id: list(values) for query_id, values in ranges.items()}
 
     def _evaluate_metric_alarm(self, alarm: MetricAlarmDefinition, end_minute: int) -> str:
-        values, band = self.series(alarm, end_minute)
+        try:
+            values, band = self.series(alarm, end_minute)
+        except ValueError as error:
+            raise ModelError(f"alarm {alarm.name}: the drill model cannot evaluate it: {error}") from None
         props = alarm.props
         previous = self.states[alarm.name]
         stat = props.get("extendedStatistic")

@@ -12,16 +12,17 @@ checks' own thresholds decide healthy or degraded; a down dependency refuses the
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import io
 import json
 import random
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any, Optional
 
 from preflight.simulation.store import MetricStore, metric_key, statistic
@@ -69,32 +70,21 @@ class VirtualClock:
         return getattr(time, name)
 
 
-@dataclasses.dataclass
-class Finished:
-    """A future that is already done (what `Future.result` returns or raises)."""
-
-    value: Any
-    error: Optional[Exception]
-
-    def result(self, timeout: Optional[float] = None) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
 class InlineExecutor:
     """The monitor's thread pool, run inline: no real time passes in a probe, so the concurrency
-    changes nothing but costs thread starts; each check gets a fresh virtual clock."""
+    changes nothing but costs thread starts; each task gets a fresh virtual clock."""
 
     def __init__(self, max_workers: Optional[int] = None, thread_name_prefix: str = "") -> None:
         pass
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Finished:
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
         VirtualClock._local.offset = 0.0
         try:
-            return Finished(fn(*args), None)
+            future.set_result(fn(*args, **kwargs))
         except Exception as error:  # noqa: BLE001 - handed to the caller through the future
-            return Finished(None, error)
+            future.set_exception(error)
+        return future
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass
@@ -204,27 +194,41 @@ def _shared_tls_context(create: Callable[[], Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> Iterator[None]:
-    """Swaps the network clients the health library reaches for; restores them afterwards."""
+    """Swaps the network clients the health library reaches for; restores them afterwards.
+
+    AWS clients are answered wherever the library makes them: a module's `boto3` (`boto3.client`) or
+    its `deadline_client(service)` factory. Database, Redis and HTTP clients are the libraries'
+    own entry points (pg8000.native.Connection, redis.Redis, urllib.request.urlopen)."""
     import ssl
 
     import pg8000.native
     import redis
 
-    import observability.health as health
-    import observability.health_checks as checks
+    import observability.health
+    import observability.health_checks
+    import observability.health_handler
 
-    saved = (health.boto3, health.ThreadPoolExecutor, checks.time, pg8000.native.Connection, redis.Redis,
-             urllib.request.urlopen, ssl.create_default_context)
+    fake = FakeBoto3(cloudwatch)
+    saved: list[tuple[Any, str, Any]] = []
+
+    def swap(owner: Any, attribute: str, value: Any) -> None:
+        if hasattr(owner, attribute):
+            saved.append((owner, attribute, getattr(owner, attribute)))
+            setattr(owner, attribute, value)
+
+    for name, module in list(sys.modules.items()):
+        if name == "observability" or name.startswith("observability."):
+            swap(module, "boto3", fake)
+            swap(module, "deadline_client", fake.client)
+    swap(observability.health, "ThreadPoolExecutor", InlineExecutor)
+    swap(observability.health_checks, "time", VirtualClock())
+    swap(pg8000.native, "Connection", _fake_pg_connection(answers))
+    swap(redis, "Redis", _fake_redis(answers))
+    swap(urllib.request, "urlopen", _fake_urlopen(answers))
     # Loading the CA bundle costs ~25 ms a call; the fake connection never reads the context.
-    ssl.create_default_context = _shared_tls_context(saved[-1])  # type: ignore[assignment]
-    health.boto3 = FakeBoto3(cloudwatch)  # type: ignore[assignment]
-    health.ThreadPoolExecutor = InlineExecutor  # type: ignore[assignment,misc]
-    checks.time = VirtualClock()  # type: ignore[assignment]
-    pg8000.native.Connection = _fake_pg_connection(answers)  # type: ignore[misc]
-    redis.Redis = _fake_redis(answers)  # type: ignore[misc]
-    urllib.request.urlopen = _fake_urlopen(answers)
+    swap(ssl, "create_default_context", _shared_tls_context(ssl.create_default_context))
     try:
         yield
     finally:
-        (health.boto3, health.ThreadPoolExecutor, checks.time, pg8000.native.Connection, redis.Redis,
-         urllib.request.urlopen, ssl.create_default_context) = saved
+        for owner, attribute, value in reversed(saved):
+            setattr(owner, attribute, value)

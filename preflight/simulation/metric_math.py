@@ -4,11 +4,13 @@ Arithmetic and comparison between series work on matching timestamps: a timestam
 operand is missing from the result (that is why ratios need FILL). Scalars combine with every
 datapoint. Comparisons and logical operators give 1 or 0. IF(cond, a, b) takes a or b per
 datapoint; FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
-ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint.
+ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint. MINUTE, HOUR, DAY,
+DATE, MONTH, YEAR and EPOCH give each datapoint's timestamp (every period of the range, UTC).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import operator
@@ -34,6 +36,15 @@ BINARY = {
 ALIASES = {"&&": "AND", "||": "OR"}
 PRECEDENCE = {"OR": 1, "AND": 2, "<": 3, "<=": 3, ">": 3, ">=": 3, "==": 3, "!=": 3,
               "+": 4, "-": 4, "*": 5, "/": 5, "^": 6}
+
+
+# "These functions take the period and range of the time series and return a new non-sparse time
+# series where each value is based on its timestamp" (UTC); DAY is 1 (Monday) to 7 (Sunday).
+TIME_FUNCTIONS: dict[str, Callable[[dt.datetime], float]] = {
+    "MINUTE": lambda t: float(t.minute), "HOUR": lambda t: float(t.hour), "DAY": lambda t: float(t.isoweekday()),
+    "DATE": lambda t: float(t.day), "MONTH": lambda t: float(t.month), "YEAR": lambda t: float(t.year),
+    "EPOCH": lambda t: t.timestamp(),
+}
 
 
 class MathError(ValueError):
@@ -153,6 +164,8 @@ class Evaluator:
         if name == "ANOMALY_DETECTION_BAND" and len(values) in (1, 2):
             metric_tokens = args[0][1]
             return self._band(metric_tokens, values[0], float(values[1]) if len(values) == 2 else 2.0)
+        if name in TIME_FUNCTIONS and len(values) == 1:
+            return [TIME_FUNCTIONS[name](stamp) for stamp in self._timestamps()]
         if name in ("MAX", "MIN", "SUM", "AVG", "ABS"):
             return self._reduce(name, values)
         raise MathError(f"unsupported function {name}({len(values)} arguments) in {self.text!r}")
@@ -175,6 +188,12 @@ class Evaluator:
             return filled
         return [how if v is None else v for v in series] if not isinstance(how, list) else [
             h if v is None else v for v, h in zip(series, how, strict=True)]
+
+    def _timestamps(self) -> list[dt.datetime]:
+        """Each datapoint's timestamp: the start of its period, UTC."""
+        minutes = self.period // 60
+        first_start = self.end_minute - self.length * minutes
+        return [dt.datetime.fromtimestamp((first_start + i * minutes) * 60, dt.UTC) for i in range(self.length)]
 
     def _band(self, metric_tokens: Sequence[str], series: Value, deviations: float) -> Value:
         if self.band_model is None or len(metric_tokens) != 1 or metric_tokens[0] not in self.source_of:

@@ -45,7 +45,7 @@ DEPENDENCY_TIMEOUT_MS = 3000.0
 # Variables the runtime library reads; set or cleared per simulated Lambda.
 LIBRARY_VARIABLES = ("HASIVU_ENVIRONMENT", "HASIVU_BUSINESS_NAMESPACE", "HASIVU_HEALTH_NAMESPACE",
                      "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_METRICS_DISABLED",
-                     "HASIVU_SECURITY_LOG_GROUP", "AWS_LAMBDA_FUNCTION_NAME")
+                     "HASIVU_SECURITY_LOG_GROUP", "HASIVU_RFID_READER_IDS", "AWS_LAMBDA_FUNCTION_NAME")
 
 
 class LambdaEnvironments:
@@ -147,12 +147,16 @@ class Sources:
         self.store.put(key, minute, value, count)
 
     def _function_env(self, function: str, faults: list[Fault]) -> dict[str, str]:
+        """A platform Lambda's environment as the runtime library's README asks for: the stack's
+        environment, namespaces, security log group and reader fleet; `env` faults on top."""
         env = {"HASIVU_ENVIRONMENT": self.platform.environment,
                "HASIVU_BUSINESS_NAMESPACE": self.platform.business_namespace,
                "HASIVU_HEALTH_NAMESPACE": self.platform.health_namespace,
                "AWS_LAMBDA_FUNCTION_NAME": function}
         if self.platform.security_log_group:
             env["HASIVU_SECURITY_LOG_GROUP"] = self.platform.security_log_group
+        if self.platform.reader_ids:
+            env["HASIVU_RFID_READER_IDS"] = ",".join(self.platform.reader_ids)
         for f in faults:
             if f.kind == "env" and f.target == function and f.env:
                 env.update(f.env)
@@ -195,9 +199,9 @@ class Sources:
         self._api(minute, faults, invocations)
         self._datastores(minute, flows, down, slow)
         if any(f.kind == "maintenance" for f in faults):
-            # The runbook's step: `aws cloudwatch put-metric-data --namespace HASIVU/Operations
-            # --metric-name MaintenanceMode --value 1` every minute of the window.
-            self._put("HASIVU/Operations", "MaintenanceMode", {}, minute, 1.0)
+            # The README's runbook: `aws cloudwatch put-metric-data --namespace HASIVU/Operations
+            # --metric-name MaintenanceMode --dimensions Environment=<env> --value 1` every minute.
+            self._put("HASIVU/Operations", "MaintenanceMode", {"Environment": self.platform.environment}, minute, 1.0)
         if not any(f.kind == "health-monitor-down" for f in faults):
             self._health(minute, down, slow)
 
@@ -244,27 +248,30 @@ class Sources:
         pay = self._function_for("payments-create-order")
         attempts = self._round(flows["payments"])
         if "payment_gateway" in down or db_down:
-            self._emit(pay, faults, minute, attempts, "track_payment_metrics", "drill", AVERAGE_ORDER_INR,
+            self._emit(pay, faults, minute, attempts, "track_payment_metrics", "order_drill", AVERAGE_ORDER_INR,
                        "error", "upi")
         else:
             failed = self._round(attempts * PAYMENT_FAILED_SHARE)
             errors = min(self._round(attempts * PAYMENT_ERROR_SHARE), attempts - failed)
-            self._emit(pay, faults, minute, failed, "track_payment_metrics", "drill", AVERAGE_ORDER_INR,
+            self._emit(pay, faults, minute, failed, "track_payment_metrics", "order_drill", AVERAGE_ORDER_INR,
                        "failed", "upi")
-            self._emit(pay, faults, minute, errors, "track_payment_metrics", "drill", AVERAGE_ORDER_INR,
+            self._emit(pay, faults, minute, errors, "track_payment_metrics", "order_drill", AVERAGE_ORDER_INR,
                        "error", "upi")
-            self._emit(pay, faults, minute, attempts - failed - errors, "track_payment_metrics", "drill",
+            self._emit(pay, faults, minute, attempts - failed - errors, "track_payment_metrics", "order_drill",
                        AVERAGE_ORDER_INR, "success", "upi")
         if not db_down:
             self._emit(self._function_for("orders-create"), faults, minute, self._round(flows["orders"]),
-                       "track_order_metrics", "drill", "created")
+                       "track_order_metrics", "order_drill", "created")
             self._emit(self._function_for("orders-update-status"), faults, minute,
-                       self._round(flows["completions"]), "track_order_metrics", "drill", "completed")
+                       self._round(flows["completions"]), "track_order_metrics", "order_drill", "completed")
         verify = self._function_for("rfid-verify-card")
         rfid = self._round(flows["rfid"])
         rfid_failed = rfid if db_down else self._round(rfid * RFID_FAILED_SHARE)
-        self._emit(verify, faults, minute, rfid - rfid_failed, "track_rfid_verification", "reader", True)
-        self._emit(verify, faults, minute, rfid_failed, "track_rfid_verification", "reader", False)
+        if rfid and self.online_readers:
+            # The reader id is an EMF property, not a dimension: one representative reader per minute.
+            reader = self.online_readers[minute % len(self.online_readers)]
+            self._emit(verify, faults, minute, rfid - rfid_failed, "track_rfid_verification", reader, True)
+            self._emit(verify, faults, minute, rfid_failed, "track_rfid_verification", reader, False)
         heartbeat = self._function_for("rfid-reader-heartbeat")
         for reader in self.online_readers:
             self._emit(heartbeat, faults, minute, 1, "track_reader_heartbeat", reader)

@@ -79,6 +79,11 @@ class MetricStore:
         if not by_minute:
             return []
         found: Samples = []
+        if minutes > len(by_minute):  # a long window (e.g. 30 days of SLA history): walk what exists
+            for minute, samples in by_minute.items():
+                if start_minute <= minute < start_minute + minutes:
+                    found.extend(samples)
+            return found
         for minute in range(start_minute, start_minute + minutes):
             found.extend(by_minute.get(minute, ()))
         return found
