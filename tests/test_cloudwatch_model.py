@@ -170,3 +170,26 @@ def test_a_member_with_its_own_actions_pages_besides_the_composite():
     store.put(metric_key("Demo", "Errors", {}), 0, 1)
     model.tick(1, 1)
     assert sorted(p.alarm for p in model.pages) == ["composite", "member"]
+
+
+def test_time_functions_give_every_period_its_timestamp_in_utc():
+    """"MINUTE HOUR DAY ... return a new non-sparse time series where each value is based on its
+    timestamp"; IF(DAY(m1)<6, m1) keeps weekdays (DAY 1 = Monday). 2026-07-05 is a Sunday."""
+    import datetime as dt
+
+    end = int(dt.datetime(2026, 7, 5, 0, 10, tzinfo=dt.UTC).timestamp()) // 60
+    math = Evaluator({"m1": [None, 4.0]}, 2, end_minute=end, period=300)
+    assert math.evaluate("HOUR(m1) * 60 + MINUTE(m1)") == [0.0, 5.0]
+    assert math.evaluate("DAY(m1)") == [7.0, 7.0]
+    assert math.evaluate("IF(DAY(m1) < 6, m1)") == [None, None]
+    assert math.evaluate("IF(HOUR(m1) < 1 AND FILL(m1, 0) < 1, 1, 0)") == [1.0, 0.0]
+
+
+def test_a_window_holding_all_samples_matches_the_samples_statistic():
+    store = MetricStore()
+    key = metric_key("Demo", "Healthy", {})
+    for minute in range(200):
+        store.put(key, minute, float(minute % 3 == 0))
+        for stat in ("Average", "Sum", "SampleCount", "Minimum", "Maximum"):
+            whole = statistic(store.samples(key, -43_200, 43_400), stat)
+            assert store.window_statistic(key, stat, -43_200, 43_400) == pytest.approx(whole)

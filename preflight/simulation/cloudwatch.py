@@ -65,9 +65,11 @@ class CompositeDefinition:
     wait_seconds: int = 0
     extension_seconds: int = 0
     rule: Rule = dataclasses.field(init=False)
+    members: set[str] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.rule = parse_rule(self.rule_text)
+        self.members = members(self.rule)
 
 
 @dataclasses.dataclass
@@ -108,6 +110,8 @@ class CloudWatchModel:
         self.suppressed_minutes: dict[str, int] = {}
         self._held: dict[str, dict[str, Optional[int]]] = {}
         self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
+        self._changed: set[str] = set()
+        self._evaluated: set[str] = set()
 
     @staticmethod
     def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
@@ -205,13 +209,19 @@ class CloudWatchModel:
 
     def tick(self, now_minute: int, offset: int) -> None:
         """Evaluates everything whose period closed at `now_minute`; `offset` is the drill minute."""
+        self._changed = set()
         for alarm in self.alarms:
             if now_minute % max(alarm.period // 60, 1) == 0:
                 self._set(alarm.name, self._evaluate_metric_alarm(alarm, now_minute), offset,
                           alarm.alarm_topics, alarm.ok_topics)
         for composite in self.composites:
-            new = composite_state(composite.rule, self.states)
             before = self.states[composite.name]
+            # A rule only changes its value when a member changed state (members are evaluated first).
+            if composite.name in self._evaluated and not (composite.members & self._changed):
+                new = before
+            else:
+                new = composite_state(composite.rule, self.states)
+                self._evaluated.add(composite.name)
             self._set(composite.name, new, offset, [] if composite.suppressor else composite.alarm_topics,
                       composite.ok_topics)
             if composite.suppressor:
@@ -222,6 +232,7 @@ class CloudWatchModel:
         if new == old:
             return
         self.states[name] = new
+        self._changed.add(name)
         self.transitions.append(Transition(offset, name, old, new))
         if new == ALARM:
             self.pages.extend(Notification(offset, name, tier, ALARM) for tier in alarm_topics)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, Optional
 
-from preflight.simulation.store import MetricStore, metric_key, statistic
+from preflight.simulation.store import MetricStore, metric_key
 
 PROBE_TARGETS = {"database": "database.drill.invalid", "redis": "redis.drill.invalid"}
 
@@ -112,7 +112,7 @@ class StoreCloudWatch:
             key = metric_key(metric["Namespace"], metric["MetricName"],
                              {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
             minutes = int(stat["Period"]) // 60
-            value = statistic(self.store.samples(key, self.now_minute() - minutes, minutes), stat["Stat"])
+            value = self.store.window_statistic(key, stat["Stat"], self.now_minute() - minutes, minutes)
             results.append({"Id": query["Id"], "Values": [] if value is None else [value]})
         return {"MetricDataResults": results}
 

@@ -74,20 +74,21 @@ def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> 
     return [None if x is None or y is None else fn(x, y) for x, y in zip(left, right, strict=True)]
 
 
-class Evaluator:
-    """Evaluates one expression against the already computed series of the other queries."""
+Node = tuple
 
-    def __init__(self, series: dict[str, Series], length: int, band_model: Optional[BandModel] = None,
-                 source_of: Optional[dict[str, Any]] = None, end_minute: int = 0, period: int = 60) -> None:
-        self.series, self.length, self.band_model = series, length, band_model
-        self.source_of, self.end_minute, self.period = source_of or {}, end_minute, period
 
-    def evaluate(self, expression: str) -> Value:
+class _Parser:
+    """Expression text -> a small tree of tuples: (num, v), (id, name), (word, w), (bin, op, a, b),
+    (neg, a), (not, a), (call, NAME, [args])."""
+
+    def __init__(self, expression: str) -> None:
         self.tokens, self.position, self.text = tokenize(expression), 0, expression
-        value = self._expression(0)
+
+    def parse(self) -> Node:
+        node = self._expression(0)
         if self.position != len(self.tokens):
-            raise MathError(f"unexpected {self.tokens[self.position]!r} in {expression!r}")
-        return value
+            raise MathError(f"unexpected {self.tokens[self.position]!r} in {self.text!r}")
+        return node
 
     def _peek(self) -> Optional[str]:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -99,56 +100,91 @@ class Evaluator:
         self.position += 1
         return symbol
 
-    def _expression(self, min_precedence: int) -> Value:
+    def _expression(self, min_precedence: int) -> Node:
         left = self._unary()
         while (symbol := self._peek()) in PRECEDENCE and PRECEDENCE[symbol] > min_precedence:
             self._take()
             # ^ is right-associative; everything else left-associative.
             right = self._expression(PRECEDENCE[symbol] - (1 if symbol == "^" else 0))
-            left = _combine(BINARY[symbol], left, right, self.length)
+            left = ("bin", symbol, left, right)
         return left
 
-    def _unary(self) -> Value:
+    def _unary(self) -> Node:
         symbol = self._peek()
         if symbol == "-":
             self._take()
-            return _combine(operator.mul, -1.0, self._unary(), self.length)
+            return ("neg", self._unary())
         if symbol in ("!", "NOT"):
             self._take()
-            return _combine(lambda a, _: float(not a), self._unary(), 0.0, self.length)
+            return ("not", self._unary())
         return self._primary()
 
-    def _primary(self) -> Value:
+    def _primary(self) -> Node:
         symbol = self._take()
         if symbol == "(":
-            value = self._expression(0)
+            node = self._expression(0)
             self._take(")")
-            return value
+            return node
         if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", symbol):
-            return float(symbol)
+            return ("num", float(symbol))
         if self._peek() == "(":
             self._take("(")
             args = [] if self._peek() == ")" else self._arguments()
             self._take(")")
-            return self._function(symbol.upper(), args)
-        if symbol in self.series:
-            return list(self.series[symbol])
-        raise MathError(f"unknown id {symbol!r} in {self.text!r}")
+            return ("call", symbol.upper(), args)
+        if symbol in ("REPEAT", "LINEAR"):
+            return ("word", symbol)
+        return ("id", symbol)
 
-    def _arguments(self) -> list[Any]:
-        args = []
-        while True:
-            if self._peek() in ("REPEAT", "LINEAR"):
-                args.append(self._take())
-            else:
-                start = self.position
-                args.append((self._expression(0), self.tokens[start:self.position]))
-            if self._peek() != ",":
-                return args
+    def _arguments(self) -> list[Node]:
+        args = [self._expression(0)]
+        while self._peek() == ",":
             self._take(",")
+            args.append(self._expression(0))
+        return args
 
-    def _function(self, name: str, args: Sequence[Any]) -> Value:
-        values = [a[0] if isinstance(a, tuple) else a for a in args]
+
+@functools.cache
+def parse(expression: str) -> Node:
+    return _Parser(expression).parse()
+
+
+class Evaluator:
+    """Evaluates expressions against the already computed series of the other queries."""
+
+    def __init__(self, series: dict[str, Series], length: int, band_model: Optional[BandModel] = None,
+                 source_of: Optional[dict[str, Any]] = None, end_minute: int = 0, period: int = 60) -> None:
+        self.series, self.length, self.band_model = series, length, band_model
+        self.source_of, self.end_minute, self.period = source_of or {}, end_minute, period
+        self.text = ""
+
+    def evaluate(self, expression: str) -> Value:
+        self.text = expression
+        return self._value(parse(expression))
+
+    def _value(self, node: Node) -> Any:
+        kind = node[0]
+        if kind == "num":
+            return node[1]
+        if kind == "id":
+            if node[1] not in self.series:
+                raise MathError(f"unknown id {node[1]!r} in {self.text!r}")
+            return list(self.series[node[1]])
+        if kind == "word":
+            return node[1]
+        if kind == "bin":
+            return _combine(BINARY[node[1]], self._value(node[2]), self._value(node[3]), self.length)
+        if kind == "neg":
+            return _combine(operator.mul, -1.0, self._value(node[1]), self.length)
+        if kind == "not":
+            return _combine(lambda a, _: float(not a), self._value(node[1]), 0.0, self.length)
+        return self._function(node[1], node[2])
+
+    def _function(self, name: str, args: Sequence[Node]) -> Value:
+        if name == "ANOMALY_DETECTION_BAND" and len(args) in (1, 2):
+            deviations = float(self._value(args[1])) if len(args) == 2 else 2.0
+            return self._band(args[0], deviations)
+        values = [self._value(a) for a in args]
         if name == "IF" and len(values) in (2, 3):
             condition = values[0]
             other = values[2] if len(values) == 3 else None
@@ -161,9 +197,6 @@ class Evaluator:
             return pick
         if name == "FILL" and len(values) == 2:
             return self._fill(values[0], values[1])
-        if name == "ANOMALY_DETECTION_BAND" and len(values) in (1, 2):
-            metric_tokens = args[0][1]
-            return self._band(metric_tokens, values[0], float(values[1]) if len(values) == 2 else 2.0)
         if name in TIME_FUNCTIONS and len(values) == 1:
             return [TIME_FUNCTIONS[name](stamp) for stamp in self._timestamps()]
         if name in ("MAX", "MIN", "SUM", "AVG", "ABS"):
@@ -195,10 +228,10 @@ class Evaluator:
         first_start = self.end_minute - self.length * minutes
         return [dt.datetime.fromtimestamp((first_start + i * minutes) * 60, dt.UTC) for i in range(self.length)]
 
-    def _band(self, metric_tokens: Sequence[str], series: Value, deviations: float) -> Value:
-        if self.band_model is None or len(metric_tokens) != 1 or metric_tokens[0] not in self.source_of:
+    def _band(self, metric: Node, deviations: float) -> Value:
+        if self.band_model is None or metric[0] != "id" or metric[1] not in self.source_of:
             raise MathError(f"ANOMALY_DETECTION_BAND needs a metric id and a band model in {self.text!r}")
-        source = self.source_of[metric_tokens[0]]
+        source = self.source_of[metric[1]]
         minutes = self.period // 60
         first_end = self.end_minute - (self.length - 1) * minutes
         return [self.band_model(source, deviations, first_end + i * minutes) for i in range(self.length)]

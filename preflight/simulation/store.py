@@ -66,6 +66,9 @@ class MetricStore:
         # Aggregates of closed periods: minutes are fed in order, so a past period never changes.
         self._closed: dict[tuple[MetricKey, str, int, int], Optional[float]] = {}
         self.latest_minute = -(2**62)
+        # Metrics read over windows that hold all their samples: minutes folded in so far, and
+        # first minute, SampleCount, Sum, Minimum, Maximum of those.
+        self.totals: dict[MetricKey, tuple[set[int], list[float]]] = {}
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
@@ -87,6 +90,33 @@ class MetricStore:
         for minute in range(start_minute, start_minute + minutes):
             found.extend(by_minute.get(minute, ()))
         return found
+
+    def window_statistic(self, key: MetricKey, stat: str, start_minute: int, minutes: int) -> Optional[float]:
+        """`stat` over a window; one that holds every sample of the metric (e.g. 30 days of SLA history)
+        is answered from running totals instead of walking the samples."""
+        by_minute = self.series.get(key)
+        if not by_minute:
+            return None
+        if minutes <= len(by_minute) or stat.startswith("p") or start_minute > min(by_minute) or \
+                start_minute + minutes <= self.latest_minute:
+            return statistic(self.samples(key, start_minute, minutes), stat)
+        folded, total = self.totals.setdefault(key, (set(), [0.0, 0.0, math.inf, -math.inf]))
+        # Minutes before the newest are complete and folded in once; the newest may still grow.
+        for minute in by_minute.keys() - folded:
+            if minute < self.latest_minute:
+                for value, count in by_minute[minute]:
+                    total[0] += count
+                    total[1] += value * count
+                    total[2], total[3] = min(total[2], value), max(total[3], value)
+                folded.add(minute)
+        count, amount, low, high = total
+        for value, weight in by_minute.get(self.latest_minute, ()):
+            count, amount = count + weight, amount + value * weight
+            low, high = min(low, value), max(high, value)
+        if not count:
+            return None
+        return {"SampleCount": count, "Sum": amount, "Average": amount / count, "Minimum": low,
+                "Maximum": high}[stat]
 
     def datapoint(self, key: MetricKey, stat: str, period_end_minute: int, period_seconds: int) -> Optional[float]:
         cache_key = (key, stat, period_end_minute, period_seconds)
