@@ -138,13 +138,20 @@ class Sources:
         whole = math.floor(expected)
         return whole + (1 if self.rng.random() < expected - whole else 0)
 
-    def _put(self, namespace: str, name: str, dims: Mapping[str, str], minute: int, value: float,
-             count: float = 1) -> None:
+    def _key(self, namespace: str, name: str, dims: Mapping[str, str]) -> MetricKey:
         lookup = (namespace, name, tuple(dims.items()))
         key = self._keys.get(lookup)
         if key is None:
             key = self._keys[lookup] = metric_key(namespace, name, dims)
-        self.store.put(key, minute, value, count)
+        return key
+
+    def _put_samples(self, namespace: str, name: str, dims: Mapping[str, str], minute: int,
+                     samples: list[tuple[float, float]]) -> None:
+        self.store.put_samples(self._key(namespace, name, dims), minute, [s for s in samples if s[1] > 0])
+
+    def _put(self, namespace: str, name: str, dims: Mapping[str, str], minute: int, value: float,
+             count: float = 1) -> None:
+        self.store.put(self._key(namespace, name, dims), minute, value, count)
 
     def _function_env(self, function: str, faults: list[Fault]) -> dict[str, str]:
         """A platform Lambda's environment as the runtime library's README asks for: the stack's
@@ -331,8 +338,7 @@ class Sources:
                 self._put("AWS/Lambda", "Invocations", dims, minute, n)
                 self._put("AWS/Lambda", "Errors", dims, minute, errors)
                 self._put("AWS/Lambda", "Throttles", dims, minute, throttled)
-                for value, count in samples:
-                    self._put("AWS/Lambda", "Duration", dims, minute, value, count)
+                self._put_samples("AWS/Lambda", "Duration", dims, minute, samples)
                 if not role.api:
                     self._put("AWS/Lambda", "AsyncEventsReceived", dims, minute, n + throttled)
                     self._put("AWS/Lambda", "AsyncEventsDropped", dims, minute, 0)
@@ -386,13 +392,11 @@ class Sources:
             errors = min(errors, requests)
             client_errors = min(self._round(requests * API_4XX_SHARE), requests - errors)
             self._put("AWS/ApiGateway", "Count", dims, minute, 1, requests)
-            self._put("AWS/ApiGateway", "5XXError", dims, minute, 1, errors)
-            self._put("AWS/ApiGateway", "5XXError", dims, minute, 0, requests - errors)
-            self._put("AWS/ApiGateway", "4XXError", dims, minute, 1, client_errors)
-            self._put("AWS/ApiGateway", "4XXError", dims, minute, 0, requests - client_errors)
-            for value, count in latencies:
-                self._put("AWS/ApiGateway", "IntegrationLatency", dims, minute, value, count)
-                self._put("AWS/ApiGateway", "Latency", dims, minute, value + 15, count)
+            self._put_samples("AWS/ApiGateway", "5XXError", dims, minute, [(1, errors), (0, requests - errors)])
+            self._put_samples("AWS/ApiGateway", "4XXError", dims, minute,
+                              [(1, client_errors), (0, requests - client_errors)])
+            self._put_samples("AWS/ApiGateway", "IntegrationLatency", dims, minute, latencies)
+            self._put_samples("AWS/ApiGateway", "Latency", dims, minute, [(v + 15, c) for v, c in latencies])
 
     def _endpoint_function(self, path: str, method: str) -> Optional[str]:
         parts = [p for p in path.strip("/").split("/") if p and not p.startswith("{")]

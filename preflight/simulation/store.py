@@ -66,14 +66,21 @@ class MetricStore:
         # Aggregates of closed periods: minutes are fed in order, so a past period never changes.
         self._closed: dict[tuple[MetricKey, str, int, int], Optional[float]] = {}
         self.latest_minute = -(2**62)
-        # Metrics read over windows that hold all their samples: minutes folded in so far, and
-        # first minute, SampleCount, Sum, Minimum, Maximum of those.
-        self.totals: dict[MetricKey, tuple[set[int], list[float]]] = {}
+        # Metrics read over windows that hold all their samples: the last minute folded in, and
+        # SampleCount, Sum, Minimum, Maximum up to it.
+        self.totals: dict[MetricKey, tuple[int, list[float]]] = {}
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
         if count > 0:
             self.series[key][minute].append((value, count))
+            if minute > self.latest_minute:
+                self.latest_minute = minute
+
+    def put_samples(self, key: MetricKey, minute: int, samples: Samples) -> None:
+        """Several (value, count) samples of one metric in one minute."""
+        if samples:
+            self.series[key][minute].extend(samples)
             if minute > self.latest_minute:
                 self.latest_minute = minute
 
@@ -100,15 +107,14 @@ class MetricStore:
         if minutes <= len(by_minute) or stat.startswith("p") or start_minute > min(by_minute) or \
                 start_minute + minutes <= self.latest_minute:
             return statistic(self.samples(key, start_minute, minutes), stat)
-        folded, total = self.totals.setdefault(key, (set(), [0.0, 0.0, math.inf, -math.inf]))
+        folded_to, total = self.totals.get(key, (min(by_minute) - 1, [0.0, 0.0, math.inf, -math.inf]))
         # Minutes before the newest are complete and folded in once; the newest may still grow.
-        for minute in by_minute.keys() - folded:
-            if minute < self.latest_minute:
-                for value, count in by_minute[minute]:
-                    total[0] += count
-                    total[1] += value * count
-                    total[2], total[3] = min(total[2], value), max(total[3], value)
-                folded.add(minute)
+        for minute in range(folded_to + 1, self.latest_minute):
+            for value, count in by_minute.get(minute, ()):
+                total[0] += count
+                total[1] += value * count
+                total[2], total[3] = min(total[2], value), max(total[3], value)
+        self.totals[key] = (max(folded_to, self.latest_minute - 1), total)
         count, amount, low, high = total
         for value, weight in by_minute.get(self.latest_minute, ()):
             count, amount = count + weight, amount + value * weight
