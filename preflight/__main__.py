@@ -19,14 +19,18 @@ from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
+from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, load_stack_files
+from stackconfig.publish import stack_file_schema
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
-    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-schema", action="store_true",
+                        help="print the JSON Schema of this project's Pulumi.<stack>.yaml and exit")
     parser.add_argument("--program", type=Path, default=REPO, help="Pulumi program directory (default: this repo)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the summary")
     parser.add_argument("--update", action="store_true", help="update fidelity: computed outputs filled with fakes")
@@ -39,7 +43,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--drill", metavar="PATH|all",
                         help="run incident drills (a drill file, a folder of them, or all = drills/) "
                              "against the stack's alarms instead of the preview report")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.config_schema and not args.stack:
+        parser.error("the following arguments are required: --stack")
+    return args
 
 
 def policy_config_path(args: argparse.Namespace) -> Path | None:
@@ -51,6 +58,9 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.config_schema:
+        write_json(stack_file_schema(), sys.stdout)
+        return 0
     if args.drill is not None:
         from preflight.simulation.cli import drill_main
 
@@ -78,10 +88,15 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
+    sms = sms_advisory(run.registrations, run.files.config.get("aws:region", "<region>"))
     if args.json:
-        write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
+        doc = document(run, [v.as_json() for v in violations], cost)
+        doc["smsSandbox"] = sms
+        write_json(doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
+        if sms is not None:
+            sections.append(sms_section(sms))
         if not args.no_policy:
             sections.append(violations_section(violations))
         write_summary(run, sections, sys.stdout)

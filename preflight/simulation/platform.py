@@ -150,13 +150,18 @@ def platform_from_run(run: ProgramRun) -> Platform:
         functions[health_function] = "health-monitor"
     for forwarder in forwarders:
         functions[forwarder] = "slack-forwarder"
+    # The security log group the program's metric filters read (as registered); the config's
+    # `securityLogGroup` (a name, or {name, ...} when the stack creates it) otherwise.
+    configured = inventory.get("securityLogGroup")
+    security_log_group = next((f.log_group for f in log_filters if f.log_group not in ("None", COMPUTED)),
+                              configured.get("name") if isinstance(configured, dict) else configured)
     api = inventory.get("api") or {}
     redis = inventory.get("redis") or {}
     return Platform(
         environment=str(_config(run, "environment") or run.files.stack),
         alarms=alarms, composites=composites, functions=functions,
         health_function=health_function, health_environment=health_env, health_schedule_minutes=schedule,
-        log_filters=log_filters, security_log_group=inventory.get("securityLogGroup"),
+        log_filters=log_filters, security_log_group=security_log_group,
         business_namespace=inventory.get("businessNamespace", "HASIVU/Business"),
         health_namespace=inventory.get("healthNamespace", "HASIVU/Health"),
         api_name=api.get("name"), api_stage=api.get("stage"),
