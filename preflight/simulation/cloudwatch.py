@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from preflight.simulation.composite import Rule, composite_state, members, parse_rule
 from preflight.simulation.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
-from preflight.simulation.metric_math import BandModel, Evaluator, tokenize
+from preflight.simulation.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
 from preflight.simulation.store import MetricKey, MetricStore, low_sample_count, metric_key
 
 EXTRA_RANGE_PERIODS = 2
@@ -44,6 +44,13 @@ class MetricAlarmDefinition:
             return int(self.props["period"])
         periods = [int(q["metric"]["period"]) for q in self.props.get("metricQueries") or [] if q.get("metric")]
         return min(periods) if periods else 60
+
+    @functools.cached_property
+    def clock_dependent(self) -> bool:
+        """Metric math that reads the datapoints' timestamps (time functions, anomaly bands)."""
+        expressions = " ".join(q.get("expression") or "" for q in self.props.get("metricQueries") or [])
+        return bool(self.props.get("thresholdMetricId")) or any(
+            f"{name}(" in expressions.upper() for name in (*TIME_FUNCTIONS, "ANOMALY_DETECTION_BAND"))
 
     @functools.cached_property
     def metrics(self) -> dict[str, tuple[MetricKey, str, int]]:
@@ -111,6 +118,7 @@ class CloudWatchModel:
         self._held: dict[str, dict[str, Optional[int]]] = {}
         self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
         self._changed: set[str] = set()
+        self._math_memo: dict[str, tuple[Any, tuple[list, Optional[list]]]] = {}
         self._evaluated: set[str] = set()
 
     @staticmethod
@@ -140,6 +148,19 @@ class CloudWatchModel:
         computed = self._datapoints(alarm, end_minute, length)
         if "" in computed:
             return computed[""], None
+        # Metric math is a pure function of its inputs unless it reads the clock (time functions,
+        # anomaly bands): the same inputs as last time give the same result.
+        memo_key = None if alarm.clock_dependent else tuple(tuple(v) for v in computed.values())
+        if memo_key is not None and self._math_memo.get(alarm.name, (None,))[0] == memo_key:
+            return self._math_memo[alarm.name][1]
+        result = self._math(alarm, computed, end_minute, length, period)
+        if memo_key is not None:
+            self._math_memo[alarm.name] = (memo_key, result)
+        return result
+
+    def _math(self, alarm: MetricAlarmDefinition, computed: dict[str, list], end_minute: int, length: int,
+              period: int) -> tuple[list, Optional[list]]:
+        props = alarm.props
         queries = props["metricQueries"]
         sources = dict(alarm.metrics)
         for q in queries:
@@ -183,7 +204,7 @@ class CloudWatchModel:
             ranges = {query_id: [self.store.datapoint(key, stat, e, metric_period) for e in ends]
                       for query_id, (key, stat, metric_period) in alarm.metrics.items()}
         self._ranges[alarm.name] = (end_minute, ranges)
-        return {query_id: list(values) for query_id, values in ranges.items()}
+        return dict(ranges)
 
     def _evaluate_metric_alarm(self, alarm: MetricAlarmDefinition, end_minute: int) -> str:
         try:

@@ -104,10 +104,11 @@ class MetricStore:
         by_minute = self.series.get(key)
         if not by_minute:
             return None
-        if minutes <= len(by_minute) or stat.startswith("p") or start_minute > min(by_minute) or \
+        first = next(iter(by_minute))  # minutes are fed in order
+        if minutes <= len(by_minute) or stat.startswith("p") or start_minute > first or \
                 start_minute + minutes <= self.latest_minute:
             return statistic(self.samples(key, start_minute, minutes), stat)
-        folded_to, total = self.totals.get(key, (min(by_minute) - 1, [0.0, 0.0, math.inf, -math.inf]))
+        folded_to, total = self.totals.get(key) or (first - 1, [0.0, 0.0, math.inf, -math.inf])
         # Minutes before the newest are complete and folded in once; the newest may still grow.
         for minute in range(folded_to + 1, self.latest_minute):
             for value, count in by_minute.get(minute, ()):
