@@ -186,6 +186,14 @@ def _fake_urlopen(answers: DependencyAnswers) -> Callable[..., Any]:
     return urlopen
 
 
+def fresh_container(modules: list[Any]) -> None:
+    """Empties the `functools.cache`s of the library's module-level functions."""
+    for module in modules:
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == module.__name__:
+                value.cache_clear()
+
+
 @functools.cache
 def _shared_tls_context(create: Callable[[], Any]) -> Callable[..., Any]:
     context = create()
@@ -210,16 +218,20 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
 
     fake = FakeBoto3(cloudwatch)
     saved: list[tuple[Any, str, Any]] = []
+    library = [m for name, m in list(sys.modules.items())
+               if name == "observability" or name.startswith("observability.")]
+    # A drill is a fresh Lambda container: per-container caches (the monitor, its clients, secrets)
+    # start empty, and nothing made with the drill's clients outlives it.
+    fresh_container(library)
 
     def swap(owner: Any, attribute: str, value: Any) -> None:
         if hasattr(owner, attribute):
             saved.append((owner, attribute, getattr(owner, attribute)))
             setattr(owner, attribute, value)
 
-    for name, module in list(sys.modules.items()):
-        if name == "observability" or name.startswith("observability."):
-            swap(module, "boto3", fake)
-            swap(module, "deadline_client", fake.client)
+    for module in library:
+        swap(module, "boto3", fake)
+        swap(module, "deadline_client", fake.client)
     swap(observability.health, "ThreadPoolExecutor", InlineExecutor)
     swap(observability.health_checks, "time", VirtualClock())
     swap(pg8000.native, "Connection", _fake_pg_connection(answers))
@@ -232,3 +244,4 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
     finally:
         for owner, attribute, value in reversed(saved):
             setattr(owner, attribute, value)
+        fresh_container(library)
