@@ -146,3 +146,22 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
             # The throttling shows as an ALARM band on the payments-verify graphs.
             assert 'class="alarm-band"' in dom
     assert plotted >= 20
+
+
+def test_each_drill_is_a_fresh_lambda_container_for_the_health_monitor(tmp_path, platform):
+    """The library keeps its monitor and clients per container; a second drill in the same process
+    must read its own metrics, not the first drill's."""
+    from preflight.simulation.store import metric_key
+
+    silent = "\n".join(f"  - {{kind: reader-silent, target: {r}, at: 0, for: 40}}" for r in platform.reader_ids)
+    first = THROTTLED.replace("faults:\n  - {kind: function-throttles, target: hasivu-production-payments-verify, "
+                              "rate: 0.6, at: 10, for: 20}", "faults:\n" + silent).replace(
+        'fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    second = THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    rfid = metric_key("HASIVU/Health", "DependencyHealthy", {"Environment": "production", "Dependency": "rfid"})
+    healthy = []
+    for text, name in ((first, "first.yaml"), (second, "second.yaml")):
+        result = run_drill(load_drill(write(tmp_path, text, name)), platform)
+        end = result.start_minute + 40
+        healthy.append(result.store.window_statistic(rfid, "Minimum", end - 5, 5))
+    assert healthy == [0.0, 1.0]
