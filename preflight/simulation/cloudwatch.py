@@ -118,6 +118,7 @@ class CloudWatchModel:
         self._held: dict[str, dict[str, Optional[int]]] = {}
         self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
         self._changed: set[str] = set()
+        self._last_range: dict[str, tuple] = {}
         self._math_memo: dict[str, tuple[Any, tuple[list, Optional[list]]]] = {}
         self._evaluated: set[str] = set()
 
@@ -218,6 +219,11 @@ class CloudWatchModel:
             key, _, period = single_metric(props)
             if low_sample_count(self.store.samples(key, end_minute - period // 60, period // 60), stat):
                 return previous
+        # The same range as last time gives the same state (the previous state is that result).
+        seen = (tuple(values), None if band is None else tuple(band))
+        if self._last_range.get(alarm.name) == seen:
+            return previous
+        self._last_range[alarm.name] = seen
         flags = []
         for i, value in enumerate(values):
             if value is None or (band is not None and band[i] is None):

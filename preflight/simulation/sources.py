@@ -121,6 +121,7 @@ class Sources:
         self.logs = LogsDelivery(platform, store)
         self._by_fragment = {name: role_of(name) for name in platform.functions}
         self.environments = LambdaEnvironments()
+        self._api_scopes: Optional[list[tuple[dict[str, str], list[str], Optional[str]]]] = None
         self._keys: dict[tuple, MetricKey] = {}
         self._emitted: dict[tuple, list[tuple[MetricKey, list[float]]]] = {}
         self.notifications: dict[str, int] = {}  # per tier, delivered at the end of the last minute
@@ -368,13 +369,15 @@ class Sources:
         if not p.api_name:
             return
         stage = {"ApiName": p.api_name, "Stage": p.api_stage or ""}
-        scopes: list[tuple[dict[str, str], list[str], Optional[str]]] = [
-            (stage, [n for n in p.functions if self._by_fragment[n].api and n != p.health_function], None)]
-        for endpoint in p.endpoints:
-            function = self._endpoint_function(endpoint.path, endpoint.method)
-            scopes.append(({**stage, "Resource": endpoint.path, "Method": endpoint.method},
-                           [function] if function else [], endpoint.path))
-        for dims, functions, path in scopes:
+        if self._api_scopes is None:
+            scopes: list[tuple[dict[str, str], list[str], Optional[str]]] = [
+                (stage, [n for n in p.functions if self._by_fragment[n].api and n != p.health_function], None)]
+            for endpoint in p.endpoints:
+                function = self._endpoint_function(endpoint.path, endpoint.method)
+                scopes.append(({**stage, "Resource": endpoint.path, "Method": endpoint.method},
+                               [function] if function else [], endpoint.path))
+            self._api_scopes = scopes
+        for dims, functions, path in self._api_scopes:
             requests = errors = 0
             latencies: list[tuple[float, float]] = []
             for name in functions:
