@@ -1,8 +1,8 @@
-"""`python -m preflight --stack production [--program DIR] [--json]`: offline `pulumi preview`.
+"""`python -m preflight --stack production [--program DIR] [--json] [--aws]`: offline `pulumi preview`.
 `--drill PATH|all` runs incident drills against the stack's alarms instead (see preflight/simulation).
 
-Exit status: 0 clean, 1 a mandatory policy violation (or a failed drill), 2 a usage, config, drill
-file or program error.
+Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding; or a
+failed drill), 2 a usage, config, drill file or program error.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -20,8 +21,11 @@ from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.stack_files import ProgramError, StackFiles, load_stack_files
 from stackconfig.publish import stack_file_schema
+
+if TYPE_CHECKING:
+    from preflight.account import Account
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,6 +47,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--drill", metavar="PATH|all",
                         help="run incident drills (a drill file, a folder of them, or all = drills/) "
                              "against the stack's alarms instead of the preview report")
+    parser.add_argument("--aws", action="store_true",
+                        help="answer invokes from the caller's AWS account (read-only) and add the account report")
     args = parser.parse_args(argv)
     if not args.config_schema and not args.stack:
         parser.error("the following arguments are required: --stack")
@@ -56,6 +62,16 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
     return default if default.is_file() else None
 
 
+def connect_account(files: StackFiles) -> Account:
+    """The caller's account for --aws (boto3 is loaded only then); no credentials is a usage error."""
+    from preflight.account import AccountError, connect
+
+    try:
+        return connect(files)
+    except AccountError as error:
+        raise ProgramError(str(error)) from None
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.config_schema:
@@ -67,7 +83,8 @@ def main(argv: list[str]) -> int:
         return drill_main(args.stack, args.program, args.drill, args.json, args.render)
     try:
         files = load_stack_files(args.program, args.stack)
-        run = run_program(files, preview=not args.update)
+        account = connect_account(files) if args.aws else None
+        run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
     except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -89,18 +106,25 @@ def main(argv: list[str]) -> int:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
     sms = sms_advisory(run.registrations, run.files.config.get("aws:region", "<region>"))
+    report = None
+    if account is not None:
+        from preflight.account import check_account
+
+        report = check_account(run, account)
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
-        write_json(doc, sys.stdout)
+        write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
         if sms is not None:
             sections.append(sms_section(sms))
         if not args.no_policy:
             sections.append(violations_section(violations))
-        write_summary(run, sections, sys.stdout)
-    return 1 if any(v.level == "mandatory" for v in violations) else 0
+        source = f"invokes answered by account {account.account_id}" if account else "offline"
+        write_summary(run, sections + ([report.section()] if report else []), sys.stdout, source)
+    blocking = any(v.level == "mandatory" for v in violations) or (report is not None and report.blocking > 0)
+    return 1 if blocking else 0
 
 
 if __name__ == "__main__":
