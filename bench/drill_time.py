@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,22 +37,27 @@ def main() -> None:
 
     drill = load_drill(args.drill)
     command = [sys.executable, "-m", "preflight", "--stack", "production", "--drill", str(args.drill)]
-    process_times, simulation_times = [], []
+    process_times, simulation_times, process_cpu, simulation_cpu = [], [], [], []
     platform_ = platform_from_run(run_program(load_stack_files(REPO, "production"), preview=True))
     for _ in range(args.runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
         process_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        process_cpu.append(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime)
+        start, cpu_start = time.perf_counter(), time.process_time()
         run_drill(drill, platform_)
         simulation_times.append(time.perf_counter() - start)
+        simulation_cpu.append(time.process_time() - cpu_start)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"drill: {drill.name}, {drill.minutes} minutes, {len(platform_.alarms)} metric alarms, "
           f"{len(platform_.composites)} composites")
-    for what, times in (("whole process", process_times), ("simulation only", simulation_times)):
-        print(f"{what}: runs {args.runs}  min {min(times):.2f} s  median {statistics.median(times):.2f} s  "
-              f"max {max(times):.2f} s")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    for what, times, cpu in (("whole process", process_times, process_cpu),
+                             ("simulation only", simulation_times, simulation_cpu)):
+        print(f"{what}: runs {args.runs}  wall min {min(times):.2f} s  median {statistics.median(times):.2f} s  "
+              f"max {max(times):.2f} s; CPU median {statistics.median(cpu):.2f} s")
 
 
 if __name__ == "__main__":
