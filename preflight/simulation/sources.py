@@ -123,6 +123,7 @@ class Sources:
         self.environments = LambdaEnvironments()
         self._api_scopes: Optional[list[tuple[dict[str, str], list[str], Optional[str]]]] = None
         self._keys: dict[tuple, MetricKey] = {}
+        self._lambda_keys: dict[str, dict[str, MetricKey]] = {}
         self._emitted: dict[tuple, list[tuple[MetricKey, list[float]]]] = {}
         self.notifications: dict[str, int] = {}  # per tier, delivered at the end of the last minute
 
@@ -145,6 +146,15 @@ class Sources:
         if key is None:
             key = self._keys[lookup] = metric_key(namespace, name, dims)
         return key
+
+    def _function_keys(self, function: str) -> dict[str, MetricKey]:
+        keys = self._lambda_keys.get(function)
+        if keys is None:
+            dims = {"FunctionName": function}
+            keys = self._lambda_keys[function] = {name: metric_key("AWS/Lambda", name, dims) for name in (
+                "Invocations", "Errors", "Throttles", "Duration", "AsyncEventsReceived", "AsyncEventsDropped",
+                "DeadLetterErrors")}
+        return keys
 
     def _put_samples(self, namespace: str, name: str, dims: Mapping[str, str], minute: int,
                      samples: list[tuple[float, float]]) -> None:
@@ -334,16 +344,17 @@ class Sources:
             if failing:
                 base += DEPENDENCY_TIMEOUT_MS
             samples = self._durations(n, base, faults, name, group)
-            dims = {"FunctionName": name}
             if n or throttled:
-                self._put("AWS/Lambda", "Invocations", dims, minute, n)
-                self._put("AWS/Lambda", "Errors", dims, minute, errors)
-                self._put("AWS/Lambda", "Throttles", dims, minute, throttled)
-                self._put_samples("AWS/Lambda", "Duration", dims, minute, samples)
+                keys = self._function_keys(name)
+                put = self.store.put
+                put(keys["Invocations"], minute, n)
+                put(keys["Errors"], minute, errors)
+                put(keys["Throttles"], minute, throttled)
+                self.store.put_samples(keys["Duration"], minute, samples)
                 if not role.api:
-                    self._put("AWS/Lambda", "AsyncEventsReceived", dims, minute, n + throttled)
-                    self._put("AWS/Lambda", "AsyncEventsDropped", dims, minute, 0)
-                    self._put("AWS/Lambda", "DeadLetterErrors", dims, minute, 0)
+                    put(keys["AsyncEventsReceived"], minute, n + throttled)
+                    put(keys["AsyncEventsDropped"], minute, 0)
+                    put(keys["DeadLetterErrors"], minute, 0)
             concurrency += n * sum(v * c for v, c in samples) / max(n, 1) / 60_000
             result[name] = (n, errors, handled, samples)
         # Peak concurrency in a minute is a few times the average of a bursty minute.
@@ -362,7 +373,7 @@ class Sources:
         for f in faults:
             if f.kind == "function-slow" and f.target in (name, group) and f.p99_ms:
                 samples = [(v, c * 0.97) for v, c in samples] + [(f.p99_ms, n * 0.03)]
-        return [(round(v, 1), c) for v, c in samples if c > 0]
+        return [s for s in samples if s[1] > 0]
 
     def _api(self, minute: int, faults: list[Fault], invocations: dict[str, tuple]) -> None:
         p = self.platform
