@@ -38,6 +38,7 @@ RESOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,139}$")
 NAMESPACE = re.compile(r"^[A-Za-z0-9/_.#:-]{1,255}$")
 SLACK_ID = re.compile(r"^[A-Z0-9]{6,20}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
+INVOCATIONS = ("sync", "async")
 TIERS = ", ".join(t.value for t in Tier)
 
 # Discovery answers with the names of functions matching a prefix (the real one asks AWS).
@@ -80,6 +81,12 @@ def _tier(value: Any, key: str) -> Tier:
 def _int(value: Any, key: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(key, value, f"a whole number from {low} to {high}")
+    return value
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, value, "true or false")
     return value
 
 
@@ -153,6 +160,9 @@ def _load_functions(raw: Any, key: str) -> tuple[LambdaFunction, ...]:
         body = _mapping(body, gkey, "a mapping with tier, timeoutSeconds and functions")
         tier = _tier(_need(body, "tier", gkey), f"{gkey}.tier")
         default_timeout = body.get("timeoutSeconds", 30)
+        invocation = body.get("invocation", "sync")
+        if invocation not in INVOCATIONS:
+            raise ConfigError(f"{gkey}.invocation", invocation, f"one of {', '.join(INVOCATIONS)}")
         entries = _need(body, "functions", gkey)
         if not isinstance(entries, list) or not entries:
             raise ConfigError(f"{gkey}.functions", entries, "a non-empty list of functions")
@@ -172,6 +182,7 @@ def _load_functions(raw: Any, key: str) -> tuple[LambdaFunction, ...]:
                 tier=_tier(entry["tier"], f"{fkey}.tier") if "tier" in entry else tier,
                 timeout_seconds=_int(entry.get("timeoutSeconds", default_timeout), f"{fkey}.timeoutSeconds", 1, 900),
                 thresholds=apply_overrides(LambdaThresholds(), entry.get("thresholds"), f"{fkey}.thresholds"),
+                invocation=invocation,
             ))
     return tuple(functions)
 
@@ -186,8 +197,10 @@ def _load_api(raw: Any, key: str, default_latency: float) -> Optional[ApiConfig]
         if isinstance(entry, str):
             entry = {"path": entry}
         entry = _mapping(entry, ekey, "a path like /orders or a mapping with path, method, latencyP99Ms")
-        path = _string(_need(entry, "path", ekey), f"{ekey}.path", re.compile(r"^/[A-Za-z0-9/_{}.-]*$"),
-                       "a resource path starting with / like /payments/orders")
+        # The Resource dimension is the API Gateway resource path (`/{proxy+}` on a proxy API),
+        # never the request path.
+        path = _string(_need(entry, "path", ekey), f"{ekey}.path", re.compile(r"^/[A-Za-z0-9/_{}.+-]*$"),
+                       "a resource path as defined in API Gateway, like /payments/orders or /{proxy+}")
         method = str(entry.get("method", "POST")).upper()
         if method not in HTTP_METHODS:
             raise ConfigError(f"{ekey}.method", entry.get("method"), f"one of {', '.join(HTTP_METHODS)}")
@@ -195,10 +208,19 @@ def _load_api(raw: Any, key: str, default_latency: float) -> Optional[ApiConfig]
         if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
             raise ConfigError(f"{ekey}.latencyP99Ms", latency, "a positive number of milliseconds")
         endpoints.append(CriticalEndpoint(path, method, float(latency)))
+    detailed = raw.get("detailedMetrics", False)
+    if not isinstance(detailed, bool):
+        raise ConfigError(f"{key}.detailedMetrics", detailed, "true or false")
+    if endpoints and not detailed:
+        raise ConfigError(f"{key}.detailedMetrics", raw.get("detailedMetrics", MISSING),
+                          "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
+                          "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
+                          "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this")
     return ApiConfig(
         name=_string(_need(raw, "name", key), f"{key}.name", RESOURCE_ID, "a REST API name"),
         stage=_string(_need(raw, "stage", key), f"{key}.stage", RESOURCE_ID, "a stage name like prod"),
         critical_endpoints=tuple(endpoints),
+        detailed_metrics=detailed,
     )
 
 
@@ -217,6 +239,7 @@ def _load_rds(raw: Any, key: str) -> tuple[RdsInstance, ...]:
             instance_id=_string(_need(entry, "instanceId", ikey), f"{ikey}.instanceId", RESOURCE_ID,
                                 "an RDS instance identifier"),
             max_connections=_int(entry.get("maxConnections", 100), f"{ikey}.maxConnections", 1, 100_000),
+            replica=_flag(entry.get("replica", False), f"{ikey}.replica"),
         ))
     return tuple(instances)
 

@@ -21,6 +21,11 @@ class LambdaThresholds:
     throttles_per_5min: float = 0
     duration_timeout_share: float = 0.8
     duration_max_ms: float = 10_000
+    # Low-volume and scheduled functions (a nightly job, refunds at night): when > 0, the error-rate
+    # alarm looks at windows this long with no invocation minimum, and fires once a window holds at
+    # least `low_volume_min_errors` errors above the rate threshold (0 = the 5-minute, guarded rate).
+    low_volume_window_minutes: float = 0
+    low_volume_min_errors: float = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +40,15 @@ class ApiThresholds:
     error_4xx_rate_percent: float = 10
     latency_p99_ms: float = 5_000
     endpoint_latency_p99_ms: float = 3_000
+    # A 5XX rate is only judged in minutes with at least this many requests.
+    error_5xx_min_requests: float = 20
+    # An endpoint's p99 is only judged in 5-minute windows with at least this many requests: below
+    # that, p99 is one or two requests, i.e. a cold start.
+    endpoint_min_requests: float = 200
+    integration_latency_p99_ms: float = 4_000
+    # During school hours, fewer requests than this in 5 minutes (15 minutes running) means the
+    # API is unreachable for users.
+    min_requests_per_5min: float = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +59,8 @@ class RdsThresholds:
     free_storage_gb: float = 10
     read_latency_ms: float = 20
     write_latency_ms: float = 20
+    replica_lag_seconds: float = 60
+    disk_queue_depth: float = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +69,7 @@ class RedisThresholds:
     memory_percent: float = 85
     evictions_per_5min: float = 100
     connections: float = 1000
+    replication_lag_seconds: float = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +82,20 @@ class BusinessThresholds:
     failed_logins_per_5min: float = 50
     fraud_attempts_per_5min: float = 0
     order_volume_anomaly_band: float = 2
+    # Volume guards: a rate is judged only in 5-minute windows with at least this many events.
+    payment_failure_min_attempts: float = 20
+    rfid_min_attempts: float = 20
+    order_completion_min_orders: float = 20
+    # Windows in IST (hours, 7.5 = 07:30) on the first `school_days_per_week` days (1 = Monday).
+    school_day_start_ist: float = 7.5
+    school_day_end_ist: float = 15
+    lunch_start_ist: float = 12
+    lunch_end_ist: float = 14
+    school_days_per_week: float = 6
+    # Fewer orders than this per 5 minutes at lunch, 15 minutes running: ordering has stopped.
+    orders_min_per_5min: float = 1
+    # A reader with fewer heartbeats than this per 5 minutes in school hours, 15 minutes running, is offline.
+    reader_heartbeats_min_per_5min: float = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +119,8 @@ SECTIONS = {
 }
 
 T = TypeVar("T")
+# Windows start at or after 05:30 IST, so they stay on one UTC day (metric math's HOUR is in UTC).
+IST_SAME_UTC_DAY = 5.5
 
 
 def camel(name: str) -> str:
@@ -124,6 +157,12 @@ def apply_overrides(base: T, overrides: Any, key: str) -> T:
             raise ConfigError(f"{key}.{name}", value, "a percentage between 0 and 100")
         if field == "duration_timeout_share" and not 0 < value <= 1:
             raise ConfigError(f"{key}.{name}", value, "a share of the timeout in (0, 1]")
+        if field.endswith("_ist") and not IST_SAME_UTC_DAY <= value <= 24:
+            raise ConfigError(f"{key}.{name}", value, "an IST time in hours from 5.5 (05:30) to 24")
+        if field == "school_days_per_week" and value not in range(1, 8):
+            raise ConfigError(f"{key}.{name}", value, "a whole number of days from 1 to 7")
+        if field == "low_volume_window_minutes" and value and (value % 1 or not 5 <= value <= 1440):
+            raise ConfigError(f"{key}.{name}", value, "0, or whole minutes from 5 to 1440")
         changes[field] = float(value)
     return dataclasses.replace(base, **changes)  # type: ignore[type-var]
 

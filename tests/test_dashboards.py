@@ -58,7 +58,8 @@ def test_thresholds_are_drawn_from_the_alarm_specs():
     assert health["properties"]["annotations"]["horizontal"][0]["value"] == 85
     alarm_widget = next(w for w in executive if w["type"] == "alarm")
     assert [a.split(":alarm:")[1] for a in alarm_widget["properties"]["alarms"]] == [
-        "production-payment-system-health", "production-system-health"]
+        f"production-{k}" for k in ("payment-system-health", "system-health", "critical-pager", "pages-held",
+                                    "warning-pager", "business-pager")]
     database = bodies["production-HASIVU-Database-Performance"]["widgets"]
     cpu = next(w for w in database if w["properties"].get("title") == "CPU %")
     assert cpu["properties"]["annotations"]["horizontal"][0]["value"] == 80
