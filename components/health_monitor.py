@@ -36,7 +36,9 @@ def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings)
         "HASIVU_BUSINESS_NAMESPACE": settings.inventory.business_namespace,
         "HASIVU_DAILY_REVENUE_INR": f"{monitor.daily_revenue_inr:g}",
         "HASIVU_ACTIVE_USERS": str(monitor.active_users),
-        "POWERTOOLS_SERVICE_NAME": "health-monitor",
+        # No POWERTOOLS_SERVICE_NAME: Powertools would add a `service` dimension to every EMF record,
+        # and the health alarms, which read {Environment} and {Environment, Dependency}, would never
+        # see a datapoint (issue 11, finding 1).
     }
     optional = {
         "HASIVU_DB_SECRET_ARN": monitor.database_secret_arn,

@@ -5,6 +5,8 @@ through tests/cloudwatch_oracle.py (which cites the user-guide pages it follows)
 from __future__ import annotations
 
 import copy
+import json
+import os
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Optional
 
@@ -77,6 +79,42 @@ def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dime
     assert len(read) > 20
     for ref in read:
         assert ref in published, ref
+
+
+def _emf_metrics(lines: list[str]) -> set[tuple[str, str, tuple]]:
+    """CloudWatch's reading of EMF records: each dimension array of each directive is one metric,
+    keyed by exactly those dimensions with the record's values (EMF specification,
+    doc_source/CloudWatch_Embedded_Metric_Format_Specification.md)."""
+    found = set()
+    for record in (json.loads(line) for line in lines if line.startswith('{"_aws"')):
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dims = tuple(sorted((d, record[d]) for d in dimension_set))
+                found |= {(directive["Namespace"], m["Name"], dims) for m in directive["Metrics"]}
+    return found
+
+
+def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monkeypatch, capsys):
+    from observability.health_handler import publish
+    from observability.settings import RuntimeSettings
+
+    function = next(r for r in of_type(run(), "aws:lambda/function:Function")
+                    if props(r)["name"] == "production-hasivu-health-monitor")
+    for key in [k for k in os.environ if k.startswith(("POWERTOOLS_", "HASIVU_"))]:
+        monkeypatch.delenv(key)
+    for key, value in props(function)["environment"]["variables"].items():
+        monkeypatch.setenv(key, value)
+    checks = {name: {"status": "healthy", "latency_ms": 3.0} for name in ("database", "redis")}
+    report = {"score": 100.0, "business_impact": {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0},
+              "checks": checks}
+    publish(report, RuntimeSettings.from_env())
+    emitted = _emf_metrics(capsys.readouterr().out.splitlines())
+    health = [a for a in _alarms().values() if any(ref[0] == "HASIVU/Health" for ref in _metric_refs(a))]
+    assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
+                                           "production-cache-connectivity"}
+    for alarm in health:
+        for namespace, metric, dims in _metric_refs(alarm):
+            assert (namespace, metric, tuple(sorted(dims.items()))) in emitted, alarm["name"]
 
 
 def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
