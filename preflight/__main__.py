@@ -17,6 +17,7 @@ from preflight.coverage import coverage_section
 from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
+from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, load_stack_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,10 +70,15 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
+    sms = sms_advisory(run.registrations, run.files.config.get("aws:region", "<region>"))
     if args.json:
-        write_json(document(run, [v.as_json() for v in violations], cost), sys.stdout)
+        doc = document(run, [v.as_json() for v in violations], cost)
+        doc["smsSandbox"] = sms
+        write_json(doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
+        if sms is not None:
+            sections.append(sms_section(sms))
         if not args.no_policy:
             sections.append(violations_section(violations))
         write_summary(run, sections, sys.stdout)

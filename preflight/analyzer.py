@@ -1,10 +1,18 @@
 """Drives the policy pack through its real analyzer interface, as the Pulumi CLI does.
 
-The pack is started the way the CLI starts a Python pack (`python -m pulumi.policy <engine> .`
-in the pack directory), its port read from stdout, then the engine's own gRPC calls are made
-with Pulumi's protobuf types: GetAnalyzerInfo, Configure, ConfigureStack, Analyze per resource,
-AnalyzeStack once. Deserialization, unknowns, secrets, config and enforcement levels are
-therefore the pack's own, exactly as under `pulumi preview --policy-pack`.
+The pack is started the way the CLI's Python language host starts it (preflight/pack_launch.py:
+the interpreter PulumiPolicy.yaml names, resolved from the pack directory, running
+`-u -m pulumi.policy <engine> <pack dir>` in that directory), its port read from stdout, then the
+engine's own gRPC calls are made with Pulumi's protobuf types: GetAnalyzerInfo, Configure,
+ConfigureStack, Analyze per resource, AnalyzeStack once. Deserialization, unknowns, secrets,
+config and enforcement levels are therefore the pack's own, exactly as under
+`pulumi preview --policy-pack`.
+
+The stack (project, stack, dry run, config, secret keys) reaches the pack only through
+ConfigureStack, as the engine sends it (pkg/resource/plugin/analyzer_plugin.go), never through the
+child's environment or arguments. (The Python language host's PolicyProxy, sdk/policy_proxy.go in
+pulumi/pulumi, also copies it into PULUMI_CONFIG for packs that read `pulumi.Config`; this pack's
+rules read only their policy config, so nothing of that is needed here.)
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +31,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from preflight.engine import ProgramRun, Registration
+from preflight.pack_launch import LaunchError, pack_launch
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
@@ -114,22 +122,29 @@ def _options(r: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
 class PolicyPackProcess:
     """The pack as a child process serving the Analyzer gRPC service on 127.0.0.1."""
 
-    def __init__(self, pack_dir: Path, run: ProgramRun) -> None:
-        env = {
-            **os.environ,
-            "PULUMI_PROJECT": run.files.project,
-            "PULUMI_STACK": run.files.stack,
-            "PULUMI_DRY_RUN": "true" if run.preview else "false",
-            "PULUMI_CONFIG": json.dumps(run.files.config),
-            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(run.files.secret_keys)),
-            "PYTHONUNBUFFERED": "1",
-        }
-        if not (pack_dir / "PulumiPolicy.yaml").is_file():
-            raise PolicyError(f"{pack_dir}: no PulumiPolicy.yaml (expected a policy pack directory)")
-        self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
-            cwd=pack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+    # The preflight has no engine to offer; pulumi.policy only dials it when PULUMI_PROJECT,
+    # PULUMI_STACK and PULUMI_DRY_RUN are set, which they are not.
+    ENGINE_ADDRESS = "127.0.0.1:0"
+
+    def __init__(self, pack_dir: Path) -> None:
+        try:
+            launch = pack_launch(pack_dir, self.ENGINE_ADDRESS, os.environ)
+        except LaunchError as error:
+            raise PolicyError(str(error)) from None
+        try:
+            self.process = subprocess.Popen(
+                launch.argv, cwd=launch.cwd, env=launch.env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+        except OSError as error:
+            # What `pulumi preview --policy-pack` reports as "fork/exec <python>: no such file or directory".
+            hint = ""
+            if launch.virtualenv is not None:
+                hint = (f" (PulumiPolicy.yaml names virtualenv {launch.virtualenv}; create it: python3 -m venv "
+                        f"{launch.virtualenv} && {launch.virtualenv}/bin/pip install -r "
+                        f"{launch.cwd}/requirements.txt, or run bash scripts/setup.sh)")
+            raise PolicyError(f"policy pack {launch.cwd.name} failed to start: fork/exec {launch.argv[0]}: "
+                              f"{(error.strerror or str(error)).lower()}{hint}") from None
         port = self._read_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
@@ -143,7 +158,8 @@ class PolicyPackProcess:
         if not text.isdigit():
             self.process.kill()
             stderr = self.process.communicate(timeout=5)[1]
-            raise PolicyError(f"the policy pack did not start: {stderr.strip().splitlines()[-1:] or text!r}")
+            last = stderr.strip().splitlines()[-1] if stderr.strip() else f"no port on stdout (got {text!r})"
+            raise PolicyError(f"the policy pack did not start: {last}")
         return int(text)
 
     def close(self) -> None:
@@ -157,7 +173,7 @@ class PolicyPackProcess:
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
     file_config = read_policy_config(config_path)
-    pack = PolicyPackProcess(pack_dir, run)
+    pack = PolicyPackProcess(pack_dir)
     try:
         stub = pack.stub
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Sets up this checkout: a virtualenv in ./venv (the one Pulumi.yaml names) with every Python
-# dependency. Re-running is cheap: pip runs again only when a requirements file changed.
+# Sets up this checkout: two virtualenvs, each re-installed only when its requirements changed.
+#  - ./venv, the one Pulumi.yaml names: the program, the preflight, the tests (every Python dependency);
+#  - policy/venv, the one policy/PulumiPolicy.yaml names: the Python language host resolves
+#    `virtualenv: venv` from the pack directory and runs `policy/venv/bin/python -u -m pulumi.policy`
+#    there (pulumi/pulumi sdk/python/cmd/pulumi-language-python/main.go, RunPlugin), so
+#    `pulumi preview --policy-pack policy` needs it; it holds only policy/requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x venv/bin/python ]; then
-  python3 -m venv venv
-fi
-stamp=venv/.requirements.sha256
-want=$(cat requirements.txt requirements-dev.txt policy/requirements.txt observability/requirements.txt | sha256sum)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  # This machine's pip config names local mirrors that may be absent; their warnings are noise.
-  venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt \
-    2> >(grep -v '^WARNING: Location' >&2)
-  echo "$want" > "$stamp"
-fi
+# venv DIR REQUIREMENTS STAMP_INPUTS...: create DIR if needed, pip install -r REQUIREMENTS when the
+# inputs' hash differs from the last successful install.
+venv() {
+  local dir=$1 requirements=$2
+  shift 2
+  if [ ! -x "$dir/bin/python" ]; then
+    python3 -m venv "$dir"
+  fi
+  local stamp="$dir/.requirements.sha256" want
+  want=$(cat "$@" | sha256sum)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    # This machine's pip config names local mirrors that may be absent; their warnings are noise.
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" \
+      2> >(grep -v '^WARNING: Location' >&2)
+    echo "$want" > "$stamp"
+  fi
+}
+
+venv venv requirements-dev.txt \
+  requirements.txt requirements-dev.txt policy/requirements.txt observability/requirements.txt
+venv policy/venv policy/requirements.txt policy/requirements.txt

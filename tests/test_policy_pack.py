@@ -61,6 +61,7 @@ EXPECTED = [
     ("no-plaintext-secrets", "secrets-leaky-fn", "mandatory", False),
     ("no-plaintext-secrets", "secrets-pagerduty-plain", "mandatory", False),
     ("no-plaintext-secrets", "secrets-plain-parameter", "mandatory", False),
+    ("sms-not-alone", "sms-only-topic", "mandatory", False),
     ("required-tags", "tags-untagged-alarm", "advisory", False),
     ("runbook-links", "runbook-missing", "advisory", False),
     ("monitoring-cost", "cost-high-resolution", "advisory", False),
@@ -100,8 +101,10 @@ def test_the_decoy_function_is_covered_by_its_alarm_through_dependencies(preview
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-def test_production_stack_has_zero_violations(preview):
-    assert violations("production", preview) == ()
+def test_production_stack_has_no_violation_but_the_sms_sandbox_advice(preview):
+    # Its critical tier pages by SMS (tests/test_sms_paging.py) as well as by email and PagerDuty.
+    assert [(v.policy, v.level, v.urn) for v in violations("production", preview)] == [
+        ("sms-sandbox", "advisory", "")]
 
 
 def test_staging_config_makes_mandatory_rules_advisory():
@@ -120,8 +123,7 @@ def test_staging_stack_passes_its_own_config():
 
 
 def test_pack_describes_its_policies_and_levels_over_grpc():
-    run = run_program(stack_files("production"))
-    pack = PolicyPackProcess(PACK, run)
+    pack = PolicyPackProcess(PACK)
     try:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
     finally:
@@ -129,9 +131,10 @@ def test_pack_describes_its_policies_and_levels_over_grpc():
     levels = {p.name: p.enforcementLevel for p in info.policies}
     assert info.name == "hasivu-monitoring-policies"
     mandatory = {"alarm-coverage", "alert-encryption", "alarm-routing", "deploy-time-validity",
-                 "no-plaintext-secrets"}
+                 "no-plaintext-secrets", "sms-not-alone"}
     assert {n for n, level in levels.items() if level == 1} == mandatory
-    assert {n for n, level in levels.items() if level == 0} == {"required-tags", "runbook-links", "monitoring-cost"}
+    assert {n for n, level in levels.items() if level == 0} == {"required-tags", "runbook-links", "monitoring-cost",
+                                                                  "sms-sandbox"}
 
 
 @pytest.mark.parametrize(("config", "message"), [

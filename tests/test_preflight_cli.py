@@ -28,6 +28,10 @@ def test_production_json_lists_tier_resources_with_computed_values_and_hidden_se
     assert by_name["critical-alerts-pagerduty"]["props"]["endpoint"] == "[secret]"
     assert by_name["warning-alerts-slack-webhook"]["props"]["value"] == "[secret]"
     assert "hooks.slack.com" not in result.stdout
+    # The critical tier's SMS numbers, with the way out of the SNS SMS sandbox (tests/test_sms_paging.py).
+    assert doc["smsSandbox"]["subscriptions"] == 2
+    assert doc["smsSandbox"]["topics"] == {"production-hasivu-critical-alerts": 2}
+    assert "get-sms-sandbox-account-status --region ap-south-1" in doc["smsSandbox"]["steps"][0]
 
 
 def test_production_summary_groups_resources_by_component_then_outputs():
@@ -38,6 +42,9 @@ def test_production_summary_groups_resources_by_component_then_outputs():
     assert "hasivu:monitoring:AlarmTier critical-alerts" in out
     assert out.index("hasivu:monitoring:AlarmTier") < out.index("\nOutputs\n")
     assert "criticalTopicArn: <computed>" in out
+    assert ("SMS paging: 2 SMS subscriptions on production-hasivu-critical-alerts (2); a new AWS account is in "
+            "the SNS SMS sandbox") in out
+    assert "TRAI DLT portal" in out
 
 
 def test_another_program_directory_runs_the_same_way():

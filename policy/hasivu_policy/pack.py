@@ -20,6 +20,7 @@ from hasivu_policy.hygiene import (
 )
 from hasivu_policy.routing import validate_alarm_routing
 from hasivu_policy.secrets import validate_no_plaintext_secrets
+from hasivu_policy.sms import validate_sms_not_alone, validate_sms_sandbox
 from hasivu_policy.validity import validate_deploy_time_validity
 
 PACK_NAME = "hasivu-monitoring-policies"
@@ -108,5 +109,20 @@ POLICIES = [
             "acceptedDashboards": {"type": "integer", "minimum": 0, "default": 3,
                                    "description": "dashboards a stack may have before the advice"},
         }),
+    ),
+    StackValidationPolicy(
+        name="sms-not-alone",
+        description="A topic that pages by SMS also pages by email or PagerDuty.",
+        enforcement_level=MANDATORY,
+        validate=validate_sms_not_alone,
+        remediation_steps="Add an email or PagerDuty contact to every tier that has SMS numbers.",
+    ),
+    StackValidationPolicy(
+        name="sms-sandbox",
+        description="SMS subscriptions need the account out of the SNS SMS sandbox and, for India, a "
+                    "DLT-registered sender ID.",
+        enforcement_level=ADVISORY,
+        validate=validate_sms_sandbox,
+        remediation_steps="Exit the SNS SMS sandbox, raise the SMS spend quota, register the sender ID (DLT).",
     ),
 ]

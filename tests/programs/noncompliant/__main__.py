@@ -79,6 +79,10 @@ sns.TopicSubscription("secrets-pagerduty-plain", topic=topic.arn, protocol="http
                           lambda _: "https://events.pagerduty.com/integration/0123456789abcdef/enqueue"))
 ssm.Parameter("secrets-plain-parameter", type="String", value=WEBHOOK)
 
+# sms-not-alone (and the stack's sms-sandbox advice)
+sms_only = sns.Topic("sms-only-topic", kms_master_key_id=good_key.arn, tags=TAGS)
+sns.TopicSubscription("sms-only-pager", topic=sms_only.arn, protocol="sms", endpoint="+919800000009")
+
 # advisory: required-tags, runbook-links, monitoring-cost
 alarm("tags-untagged-alarm", tags={"Environment": "dev"})
 alarm("runbook-missing", tags={**TAGS, "Tier": "critical"}, ok_actions=[topic.arn], alarm_description="no link")
