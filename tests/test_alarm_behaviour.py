@@ -265,6 +265,30 @@ def test_a_silent_health_monitor_is_one_warning_alarm_and_no_connectivity_alarm(
     assert _evaluate("production-database-connectivity", {"DependencyHealthy": [0.0, 0.0, 1.0]}) == "ALARM"
 
 
+def _score(**statuses: str) -> float:
+    """The health score the deployed monitor computes for these check results."""
+    from observability.health import BusinessProfile, EnhancedHealthMonitor
+    from observability.health_checks import CheckResult
+
+    monitor = EnhancedHealthMonitor([], BusinessProfile(0, 0))
+    return monitor.score([CheckResult(name, status, 1.0) for name, status in statuses.items()])
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "degraded", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "unhealthy"}, "OK"),
+    ({"database": "healthy", "redis": "unhealthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "unhealthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "ALARM"),
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "unhealthy", "rfid": "healthy"}, "ALARM"),
+    ({"database": "degraded", "redis": "degraded", "payment_gateway": "degraded", "rfid": "healthy"}, "ALARM"),
+], ids=["all-healthy", "slow-database", "readers-off-at-night", "redis-down", "database-down", "razorpay-down",
+        "three-slow"])
+def test_the_health_score_alarm_fires_on_outages_not_on_one_slow_dependency(statuses, expected):
+    """Scores from the runtime library's own weights; Redis down is the Redis connectivity alarm's page."""
+    assert _evaluate("production-platform-health-score", {"SystemHealthScore": [_score(**statuses)] * 3}) == expected
+
+
 # ---- finding 2: one page per incident per tier ---------------------------------------------------
 
 def _tier_of(arn: str) -> str:

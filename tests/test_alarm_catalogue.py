@@ -96,7 +96,7 @@ def test_seed_thresholds_and_routing():
     assert alarms["production-api-latency-p99"]["threshold"] == 5000
     assert alarms["production-db-cpu"]["threshold"] == 80
     assert "production-db-cpu" in warning
-    assert alarms["production-platform-health-score"]["threshold"] == 85
+    assert alarms["production-platform-health-score"]["threshold"] == 80
     assert "production-database-connectivity" in critical
     assert "production-payments-failure-rate" in business
     assert alarms["production-orders-completion-rate"]["threshold"] == 95

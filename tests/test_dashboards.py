@@ -55,7 +55,7 @@ def test_thresholds_are_drawn_from_the_alarm_specs():
     bodies = _bodies(run())
     executive = bodies["production-HASIVU-Executive-Overview"]["widgets"]
     health = next(w for w in executive if w["properties"].get("title") == "System health score")
-    assert health["properties"]["annotations"]["horizontal"][0]["value"] == 85
+    assert health["properties"]["annotations"]["horizontal"][0]["value"] == 80
     alarm_widget = next(w for w in executive if w["type"] == "alarm")
     assert [a.split(":alarm:")[1] for a in alarm_widget["properties"]["alarms"]] == [
         f"production-{k}" for k in ("payment-system-health", "system-health", "critical-pager", "pages-held",
