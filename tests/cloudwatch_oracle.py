@@ -302,8 +302,8 @@ def pages(composites: Sequence[Mapping], member_states: Sequence[Mapping[str, st
         states = dict(members)
         for composite in composites:
             states[composite["alarmName"]] = "ALARM" if rule_holds(composite["alarmRule"], states) else "OK"
-        for name, value in states.items():
-            if previous.get(name) == "ALARM" and value != "ALARM":
+        for name, value in previous.items():
+            if value == "ALARM" and states.get(name) != "ALARM":
                 left_alarm_at[name] = minute
         for name, actions in dict(direct).items():
             if states.get(name) == "ALARM" and previous.get(name) != "ALARM":
