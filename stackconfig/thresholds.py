@@ -86,9 +86,10 @@ class BusinessThresholds:
     failed_logins_per_5min: float = 50
     fraud_attempts_per_5min: float = 0
     order_volume_anomaly_band: float = 2
-    # Volume guards: a rate is judged only in 5-minute windows with at least this many events.
-    payment_failure_min_attempts: float = 20
-    rfid_min_attempts: float = 20
+    # Volume guards: a rate is judged only in windows (payments 15 minutes, RFID 5) with at least
+    # this many events. Banks decline ~2 % of payments: at 20 attempts, two declines are already 10 %.
+    payment_failure_min_attempts: float = 100
+    rfid_min_attempts: float = 50
     order_completion_min_orders: float = 20
     # Windows in IST (hours, 7.5 = 07:30) on the first `school_days_per_week` days (1 = Monday).
     school_day_start_ist: float = 7.5

@@ -142,6 +142,8 @@ def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_d
 def test_zero_successes_is_a_zero_rate_that_alarms(strict):
     assert _evaluate("production-rfid-verification-rate", {
         "RFIDVerificationSuccess": [None] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "ALARM"
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [150.0] * 3, "PaymentAttempts": [150.0] * 3}, strict=strict) == "ALARM"
     assert _evaluate("production-orders-completion-rate", {
         "OrdersCompleted": [None] * 4, "OrdersCancelled": [40.0] * 4}, strict=strict) == "ALARM"
     assert _evaluate("production-rfid-verification-rate", {
@@ -208,8 +210,11 @@ def test_a_sporadic_refund_failure_at_night_does_not_alarm():
 def test_rates_are_judged_only_at_volume():
     assert _evaluate("production-payments-failure-rate", {
         "PaymentFailures": [1.0] * 3, "PaymentAttempts": [3.0] * 3}) == "OK"
+    # Two declines in 40 attempts (5 %) between breakfast and lunch is the banks' noise, not an incident.
     assert _evaluate("production-payments-failure-rate", {
-        "PaymentFailures": [10.0] * 3, "PaymentAttempts": [100.0] * 3}) == "ALARM"
+        "PaymentFailures": [3.0] * 3, "PaymentAttempts": [40.0] * 3}) == "OK"
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [15.0] * 3, "PaymentAttempts": [150.0] * 3}) == "ALARM"
     assert _evaluate("production-rfid-verification-rate", {
         "RFIDVerificationSuccess": [2.0] * 3, "RFIDVerificationAttempts": [3.0] * 3}) == "OK"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [2.0] * 5, "Count": [3.0] * 5}) == "OK"

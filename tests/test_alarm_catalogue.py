@@ -114,7 +114,7 @@ def test_metric_math_and_anomaly_detection_alarms():
     alarms = _alarms(run())
     failure_rate = alarms["production-payments-failure-rate"]
     [returned] = [q for q in failure_rate["metricQueries"] if q.get("returnData")]
-    assert returned["expression"] == "IF(FILL(m2, 0) >= 20, 100 * FILL(m1, 0) / FILL(m2, 0), 0)"
+    assert returned["expression"] == "IF(FILL(m2, 0) >= 100, 100 * FILL(m1, 0) / FILL(m2, 0), 0)"
     error_rate = alarms["production-payments-verify-error-rate"]
     assert "FILL(m2, 0) >= 20" in next(q["expression"] for q in error_rate["metricQueries"] if q.get("expression"))
     anomaly = alarms["production-orders-volume-anomaly"]

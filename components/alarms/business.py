@@ -135,11 +135,11 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
         AlarmSpec(
             **common, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,
             summary=f"Payment failure rate is above {t.payment_failure_rate_percent:g}% "
-                    f"(5-minute windows with {t.payment_failure_min_attempts:g}+ attempts, 2 of 3).",
+                    f"(15-minute windows with {t.payment_failure_min_attempts:g}+ attempts, 2 of 3).",
             impact="a payment method or Razorpay itself is failing for a share of parents.",
             comparison=GREATER, threshold=t.payment_failure_rate_percent, evaluation_periods=3,
             datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_FINE,
-            queries=rate(metric("PaymentFailures", 300), metric("PaymentAttempts", 300), "Payment failure rate (%)",
+            queries=rate(metric("PaymentFailures", 900), metric("PaymentAttempts", 900), "Payment failure rate (%)",
                          min_denominator=t.payment_failure_min_attempts),
         ),
         AlarmSpec(
