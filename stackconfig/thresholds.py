@@ -148,9 +148,11 @@ def apply_overrides(base: T, overrides: Any, key: str) -> T:
     if not isinstance(overrides, dict):
         raise ConfigError(key, overrides, "a mapping of threshold names to numbers")
     fields = {f.name for f in dataclasses.fields(base)}  # type: ignore[arg-type]
+    # Looked up by the documented camelCase name, so digits survive (`paymentErrorsPer5min`).
+    by_name = {camel(f): f for f in fields}
     changes: dict[str, float] = {}
     for name, value in overrides.items():
-        field = _snake(str(name))
+        field = by_name.get(str(name), _snake(str(name)))
         if field not in fields:
             known = ", ".join(sorted(camel(f) for f in fields))
             raise ConfigError(f"{key}.{name}", value, f"one of the threshold names: {known}")

@@ -175,6 +175,11 @@ def test_overrides_change_exactly_the_overridden_alarm():
     assert differing == ["production-rfid-verify-card-errors"]
     assert changed["production-rfid-verify-card-errors"]["threshold"] == 2
 
+    per_5min = _alarms(run(set_={"thresholds": {"business": {"paymentErrorsPer5min": 20, "ordersMinPer5min": 3}}}))
+    assert per_5min["production-payments-payment-errors"]["threshold"] == 20
+    assert "< 3, 1, 0)" in next(q["expression"] for q in per_5min["production-orders-ordering-stopped"]["metricQueries"]
+                               if q.get("expression"))
+
     stack_wide = _alarms(run(set_={"thresholds": {"rds": {"cpuPercent": 70}, "account": {"concurrencyLimit": 1000}}}))
     differing = sorted(n for n in base if base[n] != stack_wide[n])
     assert differing == ["production-db-cpu", "production-db-replica-cpu"]
