@@ -187,4 +187,9 @@ def load_thresholds(raw: Any, key: str = "thresholds") -> Thresholds:
         result = dataclasses.replace(
             result, **{attr: apply_overrides(getattr(result, attr), value, f"{key}.{section}")}
         )
+    business = result.business
+    for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist")):
+        if getattr(business, end) <= getattr(business, start):
+            raise ConfigError(f"{key}.business.{camel(end)}", getattr(business, end),
+                              f"a time after {camel(start)} ({getattr(business, start):g})")
     return result

@@ -93,6 +93,10 @@ CASES = {
         {"set_": {"thresholds": {"business": {"schoolDayStartIst": 4}}}},
         ["thresholds.business.schoolDayStartIst", "4", "an IST time in hours from 5.5 (05:30) to 24"],
     ),
+    "school day ending before it starts": (
+        {"set_": {"thresholds": {"business": {"schoolDayStartIst": 9, "schoolDayEndIst": 8}}}},
+        ["thresholds.business.schoolDayEndIst", "8", "a time after schoolDayStartIst (9)"],
+    ),
     "low-volume window longer than a day": (
         {"set_": {"thresholds": {"lambda": {"lowVolumeWindowMinutes": 2880}}}},
         ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "whole minutes from 5 to 1440"],
