@@ -41,6 +41,8 @@ class CostControlsArgs:
 
 class CostControls(pulumi.ComponentResource):
     budgets: dict[str, budgets.Budget]
+    # The SERVICE anomaly monitor's ARN: created here, or the account's existing one (config).
+    anomaly_monitor_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: CostControlsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("hasivu:monitoring:CostControls", name, None, opts)
@@ -49,20 +51,25 @@ class CostControls(pulumi.ComponentResource):
         for period, amounts in (("daily", settings.costs.daily_budgets), ("monthly", settings.costs.monthly_budgets)):
             for service, amount in amounts.items():
                 self.budgets[f"{period}-{service}"] = self._budget(args, period, service, amount)
-        monitor = costexplorer.AnomalyMonitor(
-            f"{name}-anomaly-monitor",
-            name=f"{env}-hasivu-services",
-            monitor_type="DIMENSIONAL",
-            monitor_dimension="SERVICE",
-            tags=settings.tags(Service="cost", Tier=Tier.BUSINESS.value),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        existing = settings.costs.existing_anomaly_monitor_arn
+        if existing is not None:
+            # AWS allows one SERVICE (dimensional) monitor per account: reuse the one the account has.
+            self.anomaly_monitor_arn = pulumi.Output.from_input(existing)
+        else:
+            self.anomaly_monitor_arn = costexplorer.AnomalyMonitor(
+                f"{name}-anomaly-monitor",
+                name=f"{env}-hasivu-services",
+                monitor_type="DIMENSIONAL",
+                monitor_dimension="SERVICE",
+                tags=settings.tags(Service="cost", Tier=Tier.BUSINESS.value),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).arn
         costexplorer.AnomalySubscription(
             f"{name}-anomaly-subscription",
             name=f"{env}-hasivu-cost-anomalies",
             # SNS subscribers must be notified immediately; daily/weekly digests go to email only.
             frequency="IMMEDIATE",
-            monitor_arn_lists=[monitor.arn],
+            monitor_arn_lists=[self.anomaly_monitor_arn],
             subscribers=[costexplorer.AnomalySubscriptionSubscriberArgs(
                 type="SNS", address=args.topics[Tier.BUSINESS].arn)],
             threshold_expression=costexplorer.AnomalySubscriptionThresholdExpressionArgs(
@@ -75,7 +82,7 @@ class CostControls(pulumi.ComponentResource):
             tags=settings.tags(Service="cost", Tier=Tier.BUSINESS.value),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"budgetNames": sorted(self.budgets)})
+        self.register_outputs({"budgetNames": sorted(self.budgets), "anomalyMonitorArn": self.anomaly_monitor_arn})
 
     def _budget(self, args: CostControlsArgs, period: str, service: str, amount: float) -> budgets.Budget:
         env = args.settings.environment

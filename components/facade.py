@@ -33,6 +33,7 @@ class Monitoring:
     alarms: AlarmCatalogue
     dashboards: dict[str, Dashboard]
     health: HealthMonitor | None
+    cost: CostControls | None = None
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -70,9 +71,9 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     topics = {tier: c.topic for tier, c in tiers.items()}
     alarms = build_alarm_catalogue(settings, topics, own)
     dashboards = build_dashboards(settings, alarms, account_id)
-    CostControls("cost", CostControlsArgs(settings, topics))
+    cost = CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))
-    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health)
+    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health, cost=cost)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
@@ -87,6 +88,9 @@ def export_outputs(monitoring: Monitoring) -> None:
     health = monitoring.health
     pulumi.export("healthEndpointUrl", health.url.function_url if health and health.url else "not exposed")
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
+    if monitoring.cost is not None:
+        # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.
+        pulumi.export("costAnomalyMonitorArn", monitoring.cost.anomaly_monitor_arn)
 
 
 def cost_assumptions(settings: StackSettings) -> dict:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 # The AWS services that publish alerts to a tier topic and so must use its key.
-ALERT_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalert.amazonaws.com")
+ALERT_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com")
 
 
 def document(*statements: dict[str, Any]) -> str:
@@ -66,3 +66,29 @@ def tier_topic_policy(topic_arn: str, account_id: str) -> str:
 
 def assume_role_policy(service: str) -> str:
     return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> str:
+    """Key policy of a log group's CMK: CloudWatch Logs in this region may use it for that log group only.
+
+    As the CloudWatch Logs user guide (encrypt-log-data-kms) writes it: the regional service
+    principal, and `kms:EncryptionContext:aws:logs:arn` bound to the log group's ARN.
+    """
+    return document(
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsUseKeyForTheLogGroup",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn":
+                                        f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"}},
+        },
+    )

@@ -1,5 +1,6 @@
 """X-Ray: the seed's sampling classes as centralized sampling rules (API Gateway honours them),
-groups with Insights for payments, RFID and errors, and encryption with a customer-managed key."""
+groups with Insights for payments, RFID and errors, and encryption with a customer-managed key
+(only in the one stack per account that owns X-Ray's account-wide EncryptionConfig)."""
 
 from __future__ import annotations
 
@@ -61,13 +62,15 @@ class Tracing(pulumi.ComponentResource):
                 tags=settings.tags(Service="tracing"),
                 opts=child,
             )
-        key = kms.Key(
-            f"{name}-key",
-            description=f"Encrypts {env} X-Ray traces",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=settings.tags(Service="tracing", Tier="warning"),
-            opts=child,
-        )
-        xray.EncryptionConfig(f"{name}-encryption", type="KMS", key_id=key.arn, opts=child)
+        if settings.costs.manage_xray_encryption:
+            # One EncryptionConfig per account and region: two stacks owning it would flip it on every up.
+            key = kms.Key(
+                f"{name}-key",
+                description=f"Encrypts {env} X-Ray traces",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=settings.tags(Service="tracing", Tier="warning"),
+                opts=child,
+            )
+            xray.EncryptionConfig(f"{name}-encryption", type="KMS", key_id=key.arn, opts=child)
         self.register_outputs({"samplingRules": sorted(self.sampling_rules)})

@@ -19,13 +19,16 @@ from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, load_stack_files
+from stackconfig.publish import stack_file_schema
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
-    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-schema", action="store_true",
+                        help="print the JSON Schema of this project's Pulumi.<stack>.yaml and exit")
     parser.add_argument("--program", type=Path, default=REPO, help="Pulumi program directory (default: this repo)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the summary")
     parser.add_argument("--update", action="store_true", help="update fidelity: computed outputs filled with fakes")
@@ -35,7 +38,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.config_schema and not args.stack:
+        parser.error("the following arguments are required: --stack")
+    return args
 
 
 def policy_config_path(args: argparse.Namespace) -> Path | None:
@@ -47,6 +53,9 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.config_schema:
+        write_json(stack_file_schema(), sys.stdout)
+        return 0
     try:
         files = load_stack_files(args.program, args.stack)
         run = run_program(files, preview=not args.update)

@@ -18,10 +18,12 @@ rules read only their policy config, so nothing of that is needed here.)
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import subprocess
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +128,16 @@ class PolicyPackProcess:
     # PULUMI_STACK and PULUMI_DRY_RUN are set, which they are not.
     ENGINE_ADDRESS = "127.0.0.1:0"
 
-    def __init__(self, pack_dir: Path) -> None:
+    def __init__(self, pack_dir: Path, config: Mapping[str, str] | None = None) -> None:
+        # The engine also puts the stack config into the pack's environment (analyzer_plugin.go
+        # constructEnv: PULUMI_CONFIG, "similar to how config is passed to each language runtime
+        # plugin"), so a config over Linux's 128 KiB limit for one environment string stops
+        # `pulumi preview --policy-pack` from starting the pack; the preflight does the same.
+        environ = dict(os.environ)
+        if config:
+            environ["PULUMI_CONFIG"] = json.dumps(dict(config))
         try:
-            launch = pack_launch(pack_dir, self.ENGINE_ADDRESS, os.environ)
+            launch = pack_launch(pack_dir, self.ENGINE_ADDRESS, environ)
         except LaunchError as error:
             raise PolicyError(str(error)) from None
         try:
@@ -139,7 +148,7 @@ class PolicyPackProcess:
         except OSError as error:
             # What `pulumi preview --policy-pack` reports as "fork/exec <python>: no such file or directory".
             hint = ""
-            if launch.virtualenv is not None:
+            if launch.virtualenv is not None and error.errno == errno.ENOENT:
                 hint = (f" (PulumiPolicy.yaml names virtualenv {launch.virtualenv}; create it: python3 -m venv "
                         f"{launch.virtualenv} && {launch.virtualenv}/bin/pip install -r "
                         f"{launch.cwd}/requirements.txt, or run bash scripts/setup.sh)")
@@ -173,7 +182,7 @@ class PolicyPackProcess:
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
     file_config = read_policy_config(config_path)
-    pack = PolicyPackProcess(pack_dir)
+    pack = PolicyPackProcess(pack_dir, run.files.config)
     try:
         stub = pack.stub
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())

@@ -14,9 +14,9 @@ virtualenv, PULUMI_PYTHON_CMD or the first of python3, python on PATH).
 The environment: RunPlugin appends the engine's whole environment (RunPluginRequest.Env, built
 from os.Environ() in plugin.go ExecPlugin) after the activated one, and Go's os/exec keeps the last
 value of a duplicated key, so the engine's PATH and PYTHONHOME win and the activation adds only
-VIRTUAL_ENV where the environment has none. (The language host's PolicyProxy also adds the stack's
-PULUMI_PROJECT/STACK/CONFIG; the preflight hands those over in ConfigureStack instead, see
-preflight/analyzer.py.)
+VIRTUAL_ENV where the environment has none. The engine's constructEnv (analyzer_plugin.go) and the
+language host's PolicyProxy also put the stack config into that environment as PULUMI_CONFIG, and
+the engine hands it over again in ConfigureStack: preflight/analyzer.py does both.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from preflight.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
 from preflight.props import struct_to_props
+from stackconfig.secrets import set_secret_command
 
 
 def component_of(registration: Registration, by_urn: dict[str, Registration]) -> str:
@@ -35,7 +36,24 @@ def document(run: ProgramRun, violations: list[dict[str, Any]], cost: dict[str, 
         "outputs": {k: ("<computed>" if v is UNKNOWN_OUTPUT else v) for k, v in run.outputs.items()},
         "violations": violations,
         "cost": cost,
+        "secretsBlockingPreview": secrets_blocking_preview(run),
     }
+
+
+def secrets_blocking_preview(run: ProgramRun) -> list[dict[str, str]]:
+    """Required secrets the stack file does not set: this offline run stood in for them; a real
+    `pulumi preview` fails on each until it is set."""
+    return [{"key": key, "command": set_secret_command(key.split(":", 1)[1])} for key in run.files.unset_secrets]
+
+
+def secrets_section(run: ProgramRun) -> str:
+    blocking = secrets_blocking_preview(run)
+    if not blocking:
+        return "Secrets: every required secret is set"
+    lines = [f"Secrets blocking a real `pulumi preview`: {len(blocking)} required and unset "
+             "(this offline run stood in an opaque value)"]
+    lines += [f"  {entry['key']}: {entry['command']}" for entry in blocking]
+    return "\n".join(lines)
 
 
 def write_json(doc: dict[str, Any], out: TextIO) -> None:
@@ -57,7 +75,7 @@ def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO) -> No
         out.write(f"{component}  ({sum(counts.values())})\n")
         for type_, count in sorted(counts.items()):
             out.write(f"    {count:4d}  {type_}\n")
-    for section in extra_sections:
+    for section in [*extra_sections, secrets_section(run)]:
         out.write("\n" + section.rstrip() + "\n")
     out.write("\nOutputs\n")
     for name, value in sorted(run.outputs.items()):

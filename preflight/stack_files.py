@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
-from stackconfig.secrets import OPAQUE_SECRET
+from preflight.project_config import ProjectConfigError, apply_project_config
+from preflight.secure_values import SecureValueError, StackSecrets
+from stackconfig.errors import PROJECT
+from stackconfig.secrets import OPAQUE_SECRET, required_secrets
 
 
 class ProgramError(Exception):
@@ -24,6 +29,9 @@ class StackFiles:
     main: Path
     config: dict[str, str]
     secret_keys: tuple[str, ...]
+    # Secrets the program requires that the stack file does not set: the offline run stands in an
+    # opaque value for them, but a real `pulumi preview` fails until they are set.
+    unset_secrets: tuple[str, ...] = ()
 
 
 def _read_yaml(path: Path) -> Any:
@@ -44,7 +52,9 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
-def load_stack_files(directory: Path, stack: str) -> StackFiles:
+def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str, str]] = None) -> StackFiles:
+    """The config a program receives from the CLI: stack values (secure ones decrypted when the
+    passphrase is at hand), project defaults applied, declared types checked."""
     directory = directory.resolve()
     project_file = directory / "Pulumi.yaml"
     if not project_file.is_file():
@@ -63,15 +73,38 @@ def load_stack_files(directory: Path, stack: str) -> StackFiles:
     stack_file = directory / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise ProgramError(f"{directory}: no stack file Pulumi.{stack}.yaml for stack {stack!r}")
-    raw = _read_yaml(stack_file).get("config") or {}
+    doc = _read_yaml(stack_file)
+    raw = doc.get("config") or {}
+    try:
+        secrets = StackSecrets(doc, os.environ if environ is None else environ)
+    except SecureValueError as error:
+        raise ProgramError(f"{stack_file}: {error}") from None
     config: dict[str, str] = {}
-    secrets: list[str] = []
+    secret_keys: list[str] = []
+    values: dict[str, Any] = {}
     for key, value in raw.items():
         full = key if ":" in key else f"{name}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted with the stack's secrets provider, which the offline preflight cannot reach.
-            config[full] = OPAQUE_SECRET
-            secrets.append(full)
+            try:
+                plain = secrets.plaintext(full, value["secure"])
+            except SecureValueError as error:
+                raise ProgramError(f"{stack_file}: {error}") from None
+            # Undecryptable offline (no passphrase, or a service or cloud KMS backend): an opaque secret.
+            config[full] = OPAQUE_SECRET if plain is None else plain
+            secret_keys.append(full)
         else:
             config[full] = _config_string(value)
-    return StackFiles(directory, name, stack, main, config, tuple(secrets))
+            values[full] = value
+    try:
+        apply_project_config(project, stack, config, values)
+    except ProjectConfigError as error:
+        raise ProgramError(f"{project_file}: {error}") from None
+    unset: list[str] = []
+    if name == PROJECT:
+        for secret in required_secrets(values.get(f"{name}:alerting")):
+            full = f"{name}:{secret}"
+            if full not in config:
+                config[full] = OPAQUE_SECRET
+                secret_keys.append(full)
+                unset.append(full)
+    return StackFiles(directory, name, stack, main, config, tuple(secret_keys), tuple(unset))

@@ -1,22 +1,54 @@
-"""Settings of the deployed health monitor (optional `healthMonitor` section)."""
+"""Settings of the deployed health monitor (optional `healthMonitor` section).
+
+`HealthMonitorSection` is the config schema of the section and `HealthMonitorSettings` what the
+component reads; their fields correspond one to one (a test checks it), so a new setting is one
+field in each, side by side here.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any, Optional
 
-from stackconfig.errors import ConfigError
+from pydantic import Field, model_validator
 
-SECRET_ARN = re.compile(r"^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
-KEY_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
-SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
-SCHEDULE = re.compile(r"^(rate\(1 minute\)|rate\([1-9]\d* (minutes|hours|days)\)|rate\(1 (hour|day)\)|cron\(.+\))$")
-READER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-FIELDS = {"schedule", "databaseSecretArn", "redisSecretArn", "secretsKmsKeyArn", "paymentGatewayUrl", "rfidReaderIds",
-          "subnetIds", "securityGroupIds", "endpoint", "endpointAuth", "dailyRevenueInr", "activeUsers",
-          "timeoutSeconds"}
+from stackconfig.types import Section, fail, number, one_of, text, whole
+
+SecretArn = text(r"^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$",
+                 "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
+KeyArn = text(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$",
+              "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+Subnet = text(r"^subnet-[0-9a-f]{8,17}$", "a subnet id like subnet-0abc12345def67890")
+SecurityGroup = text(r"^sg-[0-9a-f]{8,17}$", "a security group id like sg-0abc12345def67890")
+Schedule = text(r"^(rate\(1 minute\)|rate\([1-9]\d* (minutes|hours|days)\)|rate\(1 (hour|day)\)|cron\(.+\))$",
+                "an EventBridge schedule like rate(1 minute)")
+Reader = text(r"^[A-Za-z0-9_-]{1,64}$", "a reader id like reader-001")
+Https = text(r"^https://\S+$", "an https:// URL to probe")
+
+
+class HealthMonitorSection(Section):
+    schedule: Schedule = Field("rate(1 minute)", description="how often the checks run")
+    database_secret_arn: Optional[SecretArn] = Field(None, description="PostgreSQL credentials (Secrets Manager)")
+    redis_secret_arn: Optional[SecretArn] = Field(None, description="Redis credentials (Secrets Manager)")
+    secrets_kms_key_arn: Optional[KeyArn] = Field(
+        None, description="customer-managed key of those secrets (none: the AWS-managed key)")
+    payment_gateway_url: Optional[Https] = Field("https://api.razorpay.com/v1/", description="payment gateway probe")
+    rfid_reader_ids: tuple[Reader, ...] = Field((), description="RFID readers whose heartbeats are checked")
+    subnet_ids: tuple[Subnet, ...] = Field((), description="VPC subnets (to reach RDS and Redis)")
+    security_group_ids: tuple[SecurityGroup, ...] = Field((), description="security groups in those subnets")
+    endpoint: one_of(("functionUrl", "none"), "functionUrl or none") = Field(  # type: ignore[valid-type]
+        "functionUrl", description="expose GET /health as a function URL")
+    endpoint_auth: one_of(("AWS_IAM", "NONE"), "AWS_IAM or NONE") = Field(  # type: ignore[valid-type]
+        "AWS_IAM", description="auth of the function URL")
+    daily_revenue_inr: number("an amount in INR >= 0", low=0) = Field(0, description="revenue at risk basis")
+    active_users: whole(0) = Field(0, description="users affected basis")
+    timeout_seconds: whole(5, 60) = Field(30, description="the Lambda's timeout")
+
+    @model_validator(mode="after")
+    def _security_groups_with_subnets(self) -> HealthMonitorSection:
+        if self.subnet_ids and not self.security_group_ids:
+            raise fail("at least one security group when subnetIds is set", at="securityGroupIds")
+        return self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,66 +69,8 @@ class HealthMonitorSettings:
     timeout_seconds: int = 30
 
 
-def _list(raw: dict[str, Any], field: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
-    value = raw.get(field) or []
-    key = f"healthMonitor.{field}"
-    if not isinstance(value, list):
-        raise ConfigError(key, value, f"a list of {expected}")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not pattern.match(item):
-            raise ConfigError(f"{key}[{i}]", item, expected)
-    return tuple(value)
-
-
-def load_health_monitor(raw: Any) -> Optional[HealthMonitorSettings]:
-    if raw is None:
+def health_monitor_settings(section: Optional[HealthMonitorSection]) -> Optional[HealthMonitorSettings]:
+    if section is None:
         return None
-    if not isinstance(raw, dict):
-        raise ConfigError("healthMonitor", raw, "a mapping (see README: health monitor)")
-    for field in raw:
-        if field not in FIELDS:
-            hint = " (credentials come only through databaseSecretArn / redisSecretArn)" if re.search(
-                "pass|secret|token|key", field, re.I) else ""
-            raise ConfigError(f"healthMonitor.{field}", "<not shown>", f"one of {', '.join(sorted(FIELDS))}{hint}")
-    defaults = HealthMonitorSettings()
-    for field in ("databaseSecretArn", "redisSecretArn"):
-        value = raw.get(field)
-        if value is not None and (not isinstance(value, str) or not SECRET_ARN.match(value)):
-            raise ConfigError(f"healthMonitor.{field}", value, "a Secrets Manager secret ARN "
-                              "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)")
-    key = raw.get("secretsKmsKeyArn")
-    if key is not None and (not isinstance(key, str) or not KEY_ARN.match(key)):
-        raise ConfigError("healthMonitor.secretsKmsKeyArn", key,
-                          "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
-    schedule = raw.get("schedule", defaults.schedule)
-    if not isinstance(schedule, str) or not SCHEDULE.match(schedule):
-        raise ConfigError("healthMonitor.schedule", schedule, "an EventBridge schedule like rate(1 minute)")
-    url = raw.get("paymentGatewayUrl", defaults.payment_gateway_url)
-    if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
-        raise ConfigError("healthMonitor.paymentGatewayUrl", url, "an https:// URL to probe")
-    endpoint = raw.get("endpoint", defaults.endpoint)
-    if endpoint not in ("functionUrl", "none"):
-        raise ConfigError("healthMonitor.endpoint", endpoint, "functionUrl or none")
-    auth = raw.get("endpointAuth", defaults.endpoint_auth)
-    if auth not in ("AWS_IAM", "NONE"):
-        raise ConfigError("healthMonitor.endpointAuth", auth, "AWS_IAM or NONE")
-    subnets = _list(raw, "subnetIds", SUBNET, "a subnet id like subnet-0abc12345def67890")
-    groups = _list(raw, "securityGroupIds", SECURITY_GROUP, "a security group id like sg-0abc12345def67890")
-    if subnets and not groups:
-        raise ConfigError("healthMonitor.securityGroupIds", [], "at least one security group when subnetIds is set")
-    revenue = raw.get("dailyRevenueInr", 0)
-    if isinstance(revenue, bool) or not isinstance(revenue, (int, float)) or revenue < 0:
-        raise ConfigError("healthMonitor.dailyRevenueInr", revenue, "an amount in INR >= 0")
-    users = raw.get("activeUsers", 0)
-    if isinstance(users, bool) or not isinstance(users, int) or users < 0:
-        raise ConfigError("healthMonitor.activeUsers", users, "a whole number >= 0")
-    timeout = raw.get("timeoutSeconds", defaults.timeout_seconds)
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 5 <= timeout <= 60:
-        raise ConfigError("healthMonitor.timeoutSeconds", timeout, "a whole number from 5 to 60")
-    return HealthMonitorSettings(
-        schedule=schedule, database_secret_arn=raw.get("databaseSecretArn"),
-        redis_secret_arn=raw.get("redisSecretArn"), secrets_kms_key_arn=key, payment_gateway_url=url,
-        rfid_reader_ids=_list(raw, "rfidReaderIds", READER, "a reader id like reader-001"),
-        subnet_ids=subnets, security_group_ids=groups, endpoint=endpoint, endpoint_auth=auth,
-        daily_revenue_inr=float(revenue), active_users=users, timeout_seconds=timeout,
-    )
+    values: dict[str, Any] = dict(section)
+    return HealthMonitorSettings(**{**values, "daily_revenue_inr": float(section.daily_revenue_inr)})

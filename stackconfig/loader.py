@@ -1,20 +1,28 @@
-"""Reads `Pulumi.<stack>.yaml` once, validates every value, returns `StackSettings`.
+"""Reads the stack config once, validates every key against the schema, returns `StackSettings`.
 
 Nothing here creates a resource, so a bad value stops the program before anything exists.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import functools
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
+import pulumi_aws
+from botocore.loaders import create_loader
+from pulumi.runtime.config import CONFIG, get_config_env
+from pydantic import ValidationError
 
-from stackconfig.costs import load_cost_settings
-from stackconfig.errors import MISSING, ConfigError
-from stackconfig.health_monitor import load_health_monitor
+from stackconfig.costs import cost_settings
+from stackconfig.errors import MISSING, PROJECT, ConfigError, from_validation
+from stackconfig.health_monitor import health_monitor_settings
 from stackconfig.model import (
     ApiConfig,
     CriticalEndpoint,
@@ -23,272 +31,200 @@ from stackconfig.model import (
     LambdaFunction,
     RdsInstance,
     RedisConfig,
+    SecurityLogGroupCreation,
     SlackChannel,
     StackSettings,
     Tier,
     TierContacts,
 )
-from stackconfig.secrets import read_secret, reject_plaintext_webhooks
-from stackconfig.thresholds import LambdaThresholds, apply_overrides, load_thresholds
-
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
-RESOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,139}$")
-NAMESPACE = re.compile(r"^[A-Za-z0-9/_.#:-]{1,255}$")
-SLACK_ID = re.compile(r"^[A-Z0-9]{6,20}$")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
-INVOCATIONS = ("sync", "async")
-TIERS = ", ".join(t.value for t in Tier)
+from stackconfig.schema import (
+    SECRET_KEYS,
+    AlertingSection,
+    InventorySection,
+    StackConfig,
+    TierSection,
+)
+from stackconfig.secrets import read_secret, reject_plaintext_webhooks, set_secret_command
+from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
+from stackconfig.types import camel
 
 # Discovery answers with the names of functions matching a prefix (the real one asks AWS).
 Discover = Callable[[str], list[str]]
 
 
-def _need(raw: dict[str, Any], field: str, key: str) -> Any:
-    if field not in raw or raw[field] is None:
-        raise ConfigError(f"{key}.{field}" if key else field, MISSING, "a value (the key is required)")
-    return raw[field]
+def _string_keys() -> frozenset[str]:
+    """Top-level keys whose values are strings: the CLI's text is the value, never parsed as JSON."""
+    properties = StackConfig.model_json_schema()["properties"]
+
+    def is_string(schema: dict[str, Any]) -> bool:
+        return schema.get("type") == "string" or any(s.get("type") == "string" for s in schema.get("anyOf", []))
+
+    return frozenset(key for key, schema in properties.items() if is_string(schema))
 
 
-def _mapping(value: Any, key: str, expected: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(key, value, expected)
-    return value
+STRING_KEYS = _string_keys()
 
 
-def _string(value: Any, key: str, pattern: re.Pattern[str], expected: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ConfigError(key, value, expected)
-    return value
+def read_namespace(config: pulumi.Config, project: str) -> dict[str, Any]:
+    """Every key of the project's namespace as the program receives it: JSON parsed, strings kept.
+
+    A scalar that is not JSON (`monitoringBudgetUsd: lots`) stays a string, so the schema can
+    say which type it expected.
+    """
+    prefix = f"{project}:"
+    keys = {*CONFIG.get(), *(get_config_env() or {})}
+    for key in sorted(keys):
+        namespace = key.split(":", 1)[0]
+        # Other namespaces belong to providers; one a letter or two off the project's is a typo.
+        if namespace != project and difflib.get_close_matches(namespace, [project], cutoff=0.85):
+            meant = f"{project}:{key.split(':', 1)[-1]}"
+            raise ConfigError.unknown_key(key, [meant], nearest=[meant])
+    names = sorted({k[len(prefix):] for k in keys if k.startswith(prefix)})
+    raw: dict[str, Any] = {}
+    for name in names:
+        value = config.get(name)
+        if value is None or name in STRING_KEYS:
+            raw[name] = value
+            continue
+        try:
+            raw[name] = json.loads(value)
+        except json.JSONDecodeError:
+            raw[name] = value
+    return raw
 
 
-def _strings(value: Any, key: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise ConfigError(key, value, f"a list of {expected}")
-    return tuple(_string(v, f"{key}[{i}]", pattern, expected) for i, v in enumerate(value))
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """The regions in botocore's endpoint data (shipped with botocore: no network)."""
+    endpoints = create_loader().load_data("endpoints")
+    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
 
 
-def _tier(value: Any, key: str) -> Tier:
-    try:
-        return Tier(value)
-    except ValueError:
-        raise ConfigError(key, value, f"one of the tiers {TIERS}") from None
+@functools.cache
+def aws_provider_keys() -> frozenset[str]:
+    """The `aws:` keys the AWS provider reads, from the installed pulumi_aws (its config/vars.py)."""
+    source = Path(pulumi_aws.__file__).parent.joinpath("config", "vars.py").read_text()
+    return frozenset(re.findall(r"__config__\.get\w*\('(\w+)'\)", source))
 
 
-def _int(value: Any, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(key, value, f"a whole number from {low} to {high}")
-    return value
+def _check_aws_keys() -> None:
+    known = aws_provider_keys()
+    for key in sorted({*CONFIG.get(), *(get_config_env() or {})}):
+        if key.startswith("aws:") and key[4:] not in known:
+            raise ConfigError.unknown_key(key, sorted(known))
 
 
-def _flag(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(key, value, "true or false")
-    return value
+def _region() -> str:
+    region = pulumi.Config("aws").get("region")
+    if region is None:
+        return "ap-south-1"
+    if region not in known_regions():
+        raise ConfigError("aws:region", region, "an AWS region botocore knows, like ap-south-1"
+                          + _nearest(region, known_regions()))
+    return region
 
 
-def _object(config: pulumi.Config, key: str) -> Any:
-    try:
-        return config.get_object(key)
-    except (json.JSONDecodeError, pulumi.ConfigTypeError):
-        raise ConfigError(key, config.get(key), "a YAML mapping or list") from None
+def _nearest(value: str, choices: frozenset[str]) -> str:
+    match = difflib.get_close_matches(value, sorted(choices), n=1)
+    return f" (did you mean `{match[0]}`?)" if match else ""
 
 
-def _load_contacts(
-    tier: Tier, raw: Any, key: str, pagerduty: Optional[pulumi.Output[str]],
-    slack_webhook: Optional[pulumi.Output[str]],
-) -> TierContacts:
-    raw = _mapping(raw, key, "a mapping with emails, sms, pagerduty, slack")
-    known = {"emails", "sms", "pagerduty", "slack"}
-    for field in raw:
-        if field not in known:
-            raise ConfigError(f"{key}.{field}", raw[field], f"one of the fields {', '.join(sorted(known))}")
-    emails = _strings(raw.get("emails"), f"{key}.emails", EMAIL, "an email address like ops@hasivu.com")
-    sms = _strings(raw.get("sms"), f"{key}.sms", E164, "an E.164 phone number like +919800000001")
-    endpoint = None
-    if raw.get("pagerduty") not in (None, False):
-        if raw["pagerduty"] is not True:
-            raise ConfigError(f"{key}.pagerduty", raw["pagerduty"], "true or false")
+def _contacts(tier: Tier, section: TierSection, secrets: dict[str, Optional[pulumi.Output[str]]]) -> TierContacts:
+    key = f"alerting.{tier.value}"
+    pagerduty = webhook = channel = None
+    if section.pagerduty:
+        pagerduty = secrets["pagerdutyEndpoint"]
         if pagerduty is None:
-            raise ConfigError(
-                "pagerdutyEndpoint", MISSING, f"a secret PagerDuty endpoint, since {key}.pagerduty is true"
-            )
-        endpoint = pagerduty
-    channel, webhook = None, None
-    slack = raw.get("slack")
-    if slack == "webhook":
-        if slack_webhook is None:
-            raise ConfigError("slackWebhookUrl", MISSING, f"a secret Slack webhook URL, since {key}.slack is 'webhook'")
-        webhook = slack_webhook
-    elif slack is not None:
-        slack = _mapping(slack, f"{key}.slack", "'webhook' or a mapping with workspaceId and channelId")
-        channel = SlackChannel(
-            workspace_id=_string(_need(slack, "workspaceId", f"{key}.slack"), f"{key}.slack.workspaceId",
-                                 SLACK_ID, "a Slack workspace id like T01ABCDEF"),
-            channel_id=_string(_need(slack, "channelId", f"{key}.slack"), f"{key}.slack.channelId",
-                               SLACK_ID, "a Slack channel id like C01ABCDEF"),
-        )
-    if not (emails or sms or endpoint or channel or webhook):
-        raise ConfigError(key, raw, "at least one contact (emails, sms, pagerduty or slack)")
-    return TierContacts(tier, emails, sms, endpoint, channel, webhook)
+            raise ConfigError("pagerdutyEndpoint", MISSING, f"a secret PagerDuty endpoint, since {key}.pagerduty is "
+                              f"true; set it with `{set_secret_command('pagerdutyEndpoint')}`")
+    if section.slack == "webhook":
+        webhook = secrets["slackWebhookUrl"]
+        if webhook is None:
+            raise ConfigError("slackWebhookUrl", MISSING, f"a secret Slack webhook URL, since {key}.slack is "
+                              f"'webhook'; set it with `{set_secret_command('slackWebhookUrl')}`")
+    elif section.slack is not None:
+        channel = SlackChannel(section.slack.workspace_id, section.slack.channel_id)
+    if not (section.emails or section.sms or pagerduty or channel or webhook):
+        raise ConfigError(key, section.model_dump(by_alias=True),
+                          "at least one contact (emails, sms, pagerduty or slack)")
+    return TierContacts(tier, section.emails, section.sms, pagerduty, channel, webhook)
 
 
-def _load_alerting(config: pulumi.Config) -> dict[Tier, TierContacts]:
-    raw = _object(config, "alerting")
-    if raw is None:
-        raise ConfigError("alerting", MISSING, f"a mapping with the tiers {TIERS}")
-    raw = _mapping(raw, "alerting", f"a mapping with the tiers {TIERS}")
-    for name in raw:
-        _tier(name, f"alerting.{name}")
-    pagerduty = read_secret(config, "pagerdutyEndpoint")
-    slack = read_secret(config, "slackWebhookUrl")
-    return {
-        tier: _load_contacts(tier, _need(raw, tier.value, "alerting"), f"alerting.{tier.value}", pagerduty, slack)
-        for tier in Tier
-    }
+def _alerting(section: AlertingSection, config: pulumi.Config) -> dict[Tier, TierContacts]:
+    secrets = {key: read_secret(config, key) for key in SECRET_KEYS}
+    return {tier: _contacts(tier, getattr(section, tier.value), secrets) for tier in Tier}
 
 
-def _load_functions(raw: Any, key: str) -> tuple[LambdaFunction, ...]:
-    groups = _mapping(raw, key, "a mapping of group name to {tier, functions}")
+def _overrides(base: Any, section: Any) -> Any:
+    """`base` (a thresholds dataclass) with the values the config section sets."""
+    return dataclasses.replace(base, **{k: float(v) for k, v in dict(section or {}).items() if v is not None})
+
+
+def _thresholds(section: Any) -> Thresholds:
+    defaults = Thresholds()
+    thresholds = Thresholds(**{attr: _overrides(getattr(defaults, attr), getattr(section, attr))
+                               for attr in SECTIONS.values()})
+    business = thresholds.business
+    for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist")):
+        if getattr(business, end) <= getattr(business, start):
+            raise ConfigError(f"thresholds.business.{camel(end)}", getattr(business, end),
+                              f"a time after {camel(start)} ({getattr(business, start):g})")
+    return thresholds
+
+
+def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
     seen: dict[str, str] = {}
     functions: list[LambdaFunction] = []
-    for group, body in groups.items():
-        gkey = f"{key}.{group}"
-        body = _mapping(body, gkey, "a mapping with tier, timeoutSeconds and functions")
-        tier = _tier(_need(body, "tier", gkey), f"{gkey}.tier")
-        default_timeout = body.get("timeoutSeconds", 30)
-        invocation = body.get("invocation", "sync")
-        if invocation not in INVOCATIONS:
-            raise ConfigError(f"{gkey}.invocation", invocation, f"one of {', '.join(INVOCATIONS)}")
-        entries = _need(body, "functions", gkey)
-        if not isinstance(entries, list) or not entries:
-            raise ConfigError(f"{gkey}.functions", entries, "a non-empty list of functions")
-        for i, entry in enumerate(entries):
-            fkey = f"{gkey}.functions[{i}]"
-            if isinstance(entry, str):
-                entry = {"name": entry}
-            entry = _mapping(entry, fkey, "a function name or a mapping with name, timeoutSeconds, tier, thresholds")
-            name = _string(_need(entry, "name", fkey), f"{fkey}.name", RESOURCE_ID,
-                           "a Lambda function name (letters, digits, - and _)")
-            if name in seen:
-                raise ConfigError(f"{fkey}.name", name, f"each function listed once (already at {seen[name]})")
-            seen[name] = fkey
+    for group, body in section.lambda_groups.items():
+        for i, entry in enumerate(body.functions):
+            key = f"inventory.lambdaGroups.{group}.functions[{i}]"
+            if entry.name in seen:
+                raise ConfigError(f"{key}.name", entry.name,
+                                  f"each function listed once (already at {seen[entry.name]})")
+            seen[entry.name] = key
             functions.append(LambdaFunction(
-                name=name,
+                name=entry.name,
                 group=group,
-                tier=_tier(entry["tier"], f"{fkey}.tier") if "tier" in entry else tier,
-                timeout_seconds=_int(entry.get("timeoutSeconds", default_timeout), f"{fkey}.timeoutSeconds", 1, 900),
-                thresholds=apply_overrides(LambdaThresholds(), entry.get("thresholds"), f"{fkey}.thresholds"),
-                invocation=invocation,
+                tier=Tier(entry.tier or body.tier),
+                timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
+                thresholds=_overrides(LambdaThresholds(), entry.thresholds),
+                invocation=body.invocation,
             ))
     return tuple(functions)
 
 
-def _load_api(raw: Any, key: str, default_latency: float) -> Optional[ApiConfig]:
-    if raw is None:
-        return None
-    raw = _mapping(raw, key, "a mapping with name, stage and criticalEndpoints")
-    endpoints = []
-    for i, entry in enumerate(raw.get("criticalEndpoints") or []):
-        ekey = f"{key}.criticalEndpoints[{i}]"
-        if isinstance(entry, str):
-            entry = {"path": entry}
-        entry = _mapping(entry, ekey, "a path like /orders or a mapping with path, method, latencyP99Ms")
-        # The Resource dimension is the API Gateway resource path (`/{proxy+}` on a proxy API),
-        # never the request path.
-        path = _string(_need(entry, "path", ekey), f"{ekey}.path", re.compile(r"^/[A-Za-z0-9/_{}.+-]*$"),
-                       "a resource path as defined in API Gateway, like /payments/orders or /{proxy+}")
-        method = str(entry.get("method", "POST")).upper()
-        if method not in HTTP_METHODS:
-            raise ConfigError(f"{ekey}.method", entry.get("method"), f"one of {', '.join(HTTP_METHODS)}")
-        latency = entry.get("latencyP99Ms", default_latency)
-        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
-            raise ConfigError(f"{ekey}.latencyP99Ms", latency, "a positive number of milliseconds")
-        endpoints.append(CriticalEndpoint(path, method, float(latency)))
-    detailed = raw.get("detailedMetrics", False)
-    if not isinstance(detailed, bool):
-        raise ConfigError(f"{key}.detailedMetrics", detailed, "true or false")
-    if endpoints and not detailed:
-        raise ConfigError(f"{key}.detailedMetrics", raw.get("detailedMetrics", MISSING),
+def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inventory, Optional[Discovery]]:
+    api = section.api
+    log_group = section.security_log_group
+    if api is not None and api.critical_endpoints and not api.detailed_metrics:
+        raise ConfigError("inventory.api.detailedMetrics", api.detailed_metrics,
                           "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
                           "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
                           "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this")
-    return ApiConfig(
-        name=_string(_need(raw, "name", key), f"{key}.name", RESOURCE_ID, "a REST API name"),
-        stage=_string(_need(raw, "stage", key), f"{key}.stage", RESOURCE_ID, "a stage name like prod"),
-        critical_endpoints=tuple(endpoints),
-        detailed_metrics=detailed,
-    )
-
-
-def _load_rds(raw: Any, key: str) -> tuple[RdsInstance, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError(key, raw, "a list of {instanceId, maxConnections}")
-    instances = []
-    for i, entry in enumerate(raw):
-        ikey = f"{key}[{i}]"
-        if isinstance(entry, str):
-            entry = {"instanceId": entry}
-        entry = _mapping(entry, ikey, "an instance id or a mapping with instanceId and maxConnections")
-        instances.append(RdsInstance(
-            instance_id=_string(_need(entry, "instanceId", ikey), f"{ikey}.instanceId", RESOURCE_ID,
-                                "an RDS instance identifier"),
-            max_connections=_int(entry.get("maxConnections", 100), f"{ikey}.maxConnections", 1, 100_000),
-            replica=_flag(entry.get("replica", False), f"{ikey}.replica"),
-        ))
-    return tuple(instances)
-
-
-def _load_redis(raw: Any, key: str) -> Optional[RedisConfig]:
-    if raw is None:
-        return None
-    raw = _mapping(raw, key, "a mapping with replicationGroupId and nodeIds")
-    nodes = _strings(_need(raw, "nodeIds", key), f"{key}.nodeIds", RESOURCE_ID, "a cache node id")
-    if not nodes:
-        raise ConfigError(f"{key}.nodeIds", [], "at least one cache node id")
-    return RedisConfig(
-        replication_group_id=_string(_need(raw, "replicationGroupId", key), f"{key}.replicationGroupId",
-                                     RESOURCE_ID, "an ElastiCache replication group id"),
-        node_ids=nodes,
-    )
-
-
-def _load_discovery(raw: Any, key: str) -> Optional[Discovery]:
-    if raw is None:
-        return None
-    raw = _mapping(raw, key, "a mapping with functionPrefix, group, tier, timeoutSeconds")
-    return Discovery(
-        function_prefix=_string(_need(raw, "functionPrefix", key), f"{key}.functionPrefix", RESOURCE_ID,
-                                "a function name prefix like hasivu-production-"),
-        group=_string(raw.get("group", "discovered"), f"{key}.group", RESOURCE_ID, "a group name"),
-        tier=_tier(raw.get("tier", "warning"), f"{key}.tier"),
-        timeout_seconds=_int(raw.get("timeoutSeconds", 30), f"{key}.timeoutSeconds", 1, 900),
-    )
-
-
-def _load_inventory(config: pulumi.Config, default_endpoint_latency: float) -> tuple[Inventory, Optional[Discovery]]:
-    raw = _object(config, "inventory")
-    if raw is None:
-        raise ConfigError("inventory", MISSING, "a mapping with lambdaGroups, api, rds, redis")
-    raw = _mapping(raw, "inventory", "a mapping with lambdaGroups, api, rds, redis")
-    reject_plaintext_webhooks(raw, "inventory")
     inventory = Inventory(
-        functions=_load_functions(_need(raw, "lambdaGroups", "inventory"), "inventory.lambdaGroups"),
-        api=_load_api(raw.get("api"), "inventory.api", default_endpoint_latency),
-        rds=_load_rds(raw.get("rds"), "inventory.rds"),
-        redis=_load_redis(raw.get("redis"), "inventory.redis"),
-        business_namespace=_string(raw.get("businessNamespace", "HASIVU/Business"), "inventory.businessNamespace",
-                                   NAMESPACE, "a CloudWatch namespace like HASIVU/Business"),
-        health_namespace=_string(raw.get("healthNamespace", "HASIVU/Health"), "inventory.healthNamespace",
-                                 NAMESPACE, "a CloudWatch namespace like HASIVU/Health"),
-        security_log_group=raw.get("securityLogGroup"),
+        functions=_functions(section),
+        api=None if api is None else ApiConfig(
+            name=api.name,
+            stage=api.stage,
+            critical_endpoints=tuple(
+                CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or endpoint_latency))
+                for e in api.critical_endpoints
+            ),
+            detailed_metrics=api.detailed_metrics,
+        ),
+        rds=tuple(RdsInstance(r.instance_id, r.max_connections, r.replica) for r in section.rds),
+        redis=None if section.redis is None else RedisConfig(section.redis.replication_group_id,
+                                                             section.redis.node_ids),
+        business_namespace=section.business_namespace,
+        health_namespace=section.health_namespace,
+        security_log_group=None if log_group is None else log_group.name,
+        security_log_group_creation=(
+            SecurityLogGroupCreation(int(log_group.retention_days)) if log_group and log_group.create else None),
     )
-    return inventory, _load_discovery(raw.get("discovery"), "inventory.discovery")
+    found = section.discovery
+    discovery = None if found is None else Discovery(found.function_prefix, found.group, Tier(found.tier),
+                                                     found.timeout_seconds)
+    return inventory, discovery
 
 
 def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str]) -> Inventory:
@@ -302,32 +238,41 @@ def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str
     return inventory.with_functions(extra)
 
 
+def validate(raw: dict[str, Any]) -> StackConfig:
+    """The namespace checked against the schema; the first problem as a one-line ConfigError."""
+    for key, value in raw.items():
+        if key not in SECRET_KEYS:
+            reject_plaintext_webhooks(value, key)
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as error:
+        raise from_validation(error, raw, StackConfig) from None
+
+
 def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     """The validated settings of the current stack; `discover` answers discovery lookups."""
     config = pulumi.Config()
-    for key in ("alerting", "thresholds", "healthMonitor"):
-        reject_plaintext_webhooks(_object(config, key), key)
-    environment = _string(config.get("environment", MISSING), "environment", ENVIRONMENT,
-                          "a lower-case environment name like production")
-    runbook = config.get("runbookBaseUrl") or ""
-    if not runbook.startswith("https://"):
-        raise ConfigError("runbookBaseUrl", runbook or MISSING, "an HTTPS URL like https://runbooks.hasivu.com")
-    thresholds = load_thresholds(_object(config, "thresholds"))
-    alerting = _load_alerting(config)
-    inventory, discovery = _load_inventory(config, thresholds.api.endpoint_latency_p99_ms)
+    raw = read_namespace(config, PROJECT)
+    # Secret values never reach the schema (or an error message): only whether they are set.
+    parsed = validate({k: ("<secret>" if k in SECRET_KEYS else v) for k, v in raw.items()})
+    _check_aws_keys()
+    region = _region()
+    thresholds = _thresholds(parsed.thresholds)
+    alerting = _alerting(parsed.alerting, config)
+    inventory, discovery = _inventory(parsed.inventory, thresholds.api.endpoint_latency_p99_ms)
     if discovery is not None and discover is not None:
         inventory = merge_discovered(inventory, discovery, discover(discovery.function_prefix))
     return StackSettings(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
-        environment=environment,
-        region=pulumi.Config("aws").get("region") or "ap-south-1",
-        runbook_base_url=runbook,
+        environment=parsed.environment,
+        region=region,
+        runbook_base_url=parsed.runbook_base_url,
         alerting=alerting,
         thresholds=thresholds,
         inventory=inventory,
-        costs=load_cost_settings(_object(config, "budgets"), _object(config, "costAnomaly"),
-                                 _object(config, "tracing"), _object(config, "monitoringBudgetUsd")),
+        costs=cost_settings(parsed.budgets, parsed.cost_anomaly, parsed.tracing,
+                            None if parsed.monitoring_budget_usd is None else float(parsed.monitoring_budget_usd)),
         discovery=discovery,
-        health_monitor=load_health_monitor(_object(config, "healthMonitor")),
+        health_monitor=health_monitor_settings(parsed.health_monitor),
     )

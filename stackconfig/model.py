@@ -82,6 +82,13 @@ class RedisConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class SecurityLogGroupCreation:
+    """The security log group is created by this stack (KMS-encrypted), kept this many days."""
+
+    retention_days: int = 365
+
+
+@dataclasses.dataclass(frozen=True)
 class Inventory:
     """What the platform runs: the single source for alarms, dashboards and policy checks."""
 
@@ -92,6 +99,8 @@ class Inventory:
     business_namespace: str
     health_namespace: str
     security_log_group: Optional[str]
+    # None: the log group exists already (made by the platform); the stack only adds metric filters.
+    security_log_group_creation: Optional[SecurityLogGroupCreation] = None
 
     def groups(self) -> dict[str, tuple[LambdaFunction, ...]]:
         grouped: dict[str, list[LambdaFunction]] = {}

@@ -38,6 +38,30 @@ SECRET_FORMS: dict[str, Callable[[str], Optional[str]]] = {
 }
 
 
+# What each secret is for: shown in the command that sets it.
+SECRET_VALUES = {
+    "pagerdutyEndpoint": "PagerDuty events integration URL",
+    "slackWebhookUrl": "Slack incoming webhook URL",
+}
+
+
+def set_secret_command(key: str) -> str:
+    """The command that sets a secret; it reads the value from stdin, so it stays out of the process list."""
+    return f"pulumi config set --secret {key}  (reads the {SECRET_VALUES.get(key, 'value')} from stdin)"
+
+
+def required_secrets(alerting: Any) -> list[str]:
+    """The secrets a stack's `alerting` section needs: PagerDuty for `pagerduty: true`, the Slack
+    webhook for `slack: webhook` (reads the raw section: it runs before validation, in the preflight too)."""
+    tiers = [t for t in (alerting or {}).values() if isinstance(t, dict)] if isinstance(alerting, dict) else []
+    needed = []
+    if any(t.get("pagerduty") is True for t in tiers):
+        needed.append("pagerdutyEndpoint")
+    if any(t.get("slack") == "webhook" for t in tiers):
+        needed.append("slackWebhookUrl")
+    return needed
+
+
 def read_secret(config: pulumi.Config, key: str) -> Optional[pulumi.Output[str]]:
     """The secret `key` as a secret Output, or None when unset; refuses plaintext."""
     value = config.get(key)
@@ -47,7 +71,7 @@ def read_secret(config: pulumi.Config, key: str) -> Optional[pulumi.Output[str]]
         raise ConfigError(
             key,
             "<plaintext value, not shown>",
-            f"a secret: set it with `pulumi config set --secret {key} ...`",
+            f"a secret: set it with `{set_secret_command(key)}`",
         )
     if value != OPAQUE_SECRET:
         problem = SECRET_FORMS[key](value)

@@ -1,16 +1,13 @@
 """Alarm thresholds as small typed objects, with the seed's values as defaults.
 
 Stack config overrides any field by its camelCase name (`errorsPerMinute`), per service and,
-for Lambda, per function; `apply_overrides` is the one place that maps and validates them.
+for Lambda, per function. The config schema (`stackconfig/schema.py`) is generated from these
+classes, so a new field here is a new config key with no other change.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Any, TypeVar
-
-from stackconfig.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +110,7 @@ class Thresholds:
     business: BusinessThresholds = BusinessThresholds()
 
 
-# Config section name -> field of Thresholds.
+# Config section name -> field of Thresholds (the stack config schema is generated from these classes).
 SECTIONS = {
     "lambda": "lambda_",
     "account": "account",
@@ -122,74 +119,3 @@ SECTIONS = {
     "redis": "redis",
     "business": "business",
 }
-
-T = TypeVar("T")
-# Windows start at or after 05:30 IST, so they stay on one UTC day (metric math's HOUR is in UTC).
-IST_SAME_UTC_DAY = 5.5
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def _is_percent(field: str) -> bool:
-    return field.endswith("percent") or field == "health_score"
-
-
-def apply_overrides(base: T, overrides: Any, key: str) -> T:
-    """A copy of `base` with the fields named in `overrides` replaced, each checked."""
-    if overrides is None:
-        return base
-    if not isinstance(overrides, dict):
-        raise ConfigError(key, overrides, "a mapping of threshold names to numbers")
-    fields = {f.name for f in dataclasses.fields(base)}  # type: ignore[arg-type]
-    # Looked up by the documented camelCase name, so digits survive (`paymentErrorsPer5min`).
-    by_name = {camel(f): f for f in fields}
-    changes: dict[str, float] = {}
-    for name, value in overrides.items():
-        field = by_name.get(str(name), _snake(str(name)))
-        if field not in fields:
-            known = ", ".join(sorted(camel(f) for f in fields))
-            raise ConfigError(f"{key}.{name}", value, f"one of the threshold names: {known}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}.{name}", value, "a number")
-        if value < 0:
-            raise ConfigError(f"{key}.{name}", value, "a number >= 0")
-        if _is_percent(field) and value > 100:
-            raise ConfigError(f"{key}.{name}", value, "a percentage between 0 and 100")
-        if field == "duration_timeout_share" and not 0 < value <= 1:
-            raise ConfigError(f"{key}.{name}", value, "a share of the timeout in (0, 1]")
-        if field.endswith("_ist") and not IST_SAME_UTC_DAY <= value <= 24:
-            raise ConfigError(f"{key}.{name}", value, "an IST time in hours from 5.5 (05:30) to 24")
-        if field == "school_days_per_week" and value not in range(1, 8):
-            raise ConfigError(f"{key}.{name}", value, "a whole number of days from 1 to 7")
-        if field == "low_volume_window_minutes" and value and (value % 1 or not 5 <= value <= 1440):
-            raise ConfigError(f"{key}.{name}", value, "0, or whole minutes from 5 to 1440")
-        changes[field] = float(value)
-    return dataclasses.replace(base, **changes)  # type: ignore[type-var]
-
-
-def load_thresholds(raw: Any, key: str = "thresholds") -> Thresholds:
-    if raw is None:
-        return Thresholds()
-    if not isinstance(raw, dict):
-        raise ConfigError(key, raw, f"a mapping with sections {', '.join(SECTIONS)}")
-    result = Thresholds()
-    for section, value in raw.items():
-        if section not in SECTIONS:
-            raise ConfigError(f"{key}.{section}", value, f"one of the sections {', '.join(SECTIONS)}")
-        attr = SECTIONS[section]
-        result = dataclasses.replace(
-            result, **{attr: apply_overrides(getattr(result, attr), value, f"{key}.{section}")}
-        )
-    business = result.business
-    for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist")):
-        if getattr(business, end) <= getattr(business, start):
-            raise ConfigError(f"{key}.business.{camel(end)}", getattr(business, end),
-                              f"a time after {camel(start)} ({getattr(business, start):g})")
-    return result

@@ -6,7 +6,7 @@ import json
 
 from tests.stack import by_name, of_type, props, run
 
-PUBLISHERS = {"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalert.amazonaws.com"}
+PUBLISHERS = {"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com"}
 TIERS = ("critical", "warning", "business")
 
 

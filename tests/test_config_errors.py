@@ -7,7 +7,9 @@ import copy
 import pulumi
 import pytest
 
-from preflight.engine import ProgramFailed
+from preflight.__main__ import main as preflight_main
+from preflight.engine import ProgramFailed, run_program
+from preflight.stack_files import ProgramError, load_stack_files
 from tests.stack import REPO, SLACK, inventory_section, preflight_cli, run
 
 ALERTING = {
@@ -29,8 +31,12 @@ CASES = {
         ["hasivu-monitoring:alerting.business.emails[0]", "'finance@'", "an email address"],
     ),
     "negative threshold": (
-        {"set_": {"thresholds": {"rds": {"cpuPercent": -5}}}},
-        ["hasivu-monitoring:thresholds.rds.cpuPercent", "-5", "a number >= 0"],
+        {"set_": {"thresholds": {"rds": {"freeableMemoryMb": -5}}}},
+        ["hasivu-monitoring:thresholds.rds.freeableMemoryMb", "-5", "a number >= 0"],
+    ),
+    "percentage above 100": (
+        {"set_": {"thresholds": {"rds": {"cpuPercent": 120}}}},
+        ["hasivu-monitoring:thresholds.rds.cpuPercent", "120", "a percentage between 0 and 100"],
     ),
     "non-numeric threshold": (
         {"set_": {"thresholds": {"lambda": {"errorsPerMinute": "lots"}}}},
@@ -38,19 +44,20 @@ CASES = {
     ),
     "unknown threshold name": (
         {"set_": {"thresholds": {"api": {"latencyP95Ms": 10}}}},
-        ["thresholds.api.latencyP95Ms", "latencyP99Ms"],
+        ["thresholds.api.latencyP95Ms: unknown key; did you mean `latencyP99Ms`?"],
     ),
     "unknown tier name": (
         {"set_": {"alerting": {**ALERTING, "urgent": {"emails": ["a@hasivu.com"]}}}},
-        ["hasivu-monitoring:alerting.urgent", "'urgent'", "one of the tiers critical, warning, business"],
+        ["hasivu-monitoring:alerting.urgent: unknown key", "known keys here: critical, warning, business"],
     ),
     "missing required key": (
         {"remove": ("environment",)},
-        ["hasivu-monitoring:environment", "the key is missing", "lower-case environment name"],
+        ["hasivu-monitoring:environment", "the key is missing",
+         "expected a value (the key is required): a lower-case environment name like production"],
     ),
     "missing inventory": (
         {"remove": ("inventory",)},
-        ["hasivu-monitoring:inventory", "the key is missing"],
+        ["hasivu-monitoring:inventory", "the key is missing", "a mapping with lambdaGroups, api, rds"],
     ),
     "plaintext webhook secret": (
         {"set_": {"slackWebhookUrl": SLACK}},
@@ -64,6 +71,45 @@ CASES = {
         {"secrets": {"pagerdutyEndpoint": "http://example.com/hook"}},
         ["hasivu-monitoring:pagerdutyEndpoint", "secret value, not shown", "an HTTPS URL on pagerduty.com"],
     ),
+    "required secret unset": (
+        {"remove": ("pagerdutyEndpoint",)},
+        ["hasivu-monitoring:pagerdutyEndpoint", "alerting.critical.pagerduty is true",
+         "pulumi config set --secret pagerdutyEndpoint"],
+    ),
+    "required key of a nested mapping": (
+        {"set_": {"inventory": {**inventory_section(), "redis": {"nodeIds": ["hasivu-production-cache-001"]}}}},
+        ["hasivu-monitoring:inventory.redis.replicationGroupId: got nothing (the key is missing); expected a value "
+         "(the key is required): a resource name"],
+    ),
+    "slack channel key": (
+        {"set_": {"alerting": {**ALERTING, "warning": {"slack": {"workspaceID": "T0HASIVU01", "channelId": "C01"}}}}},
+        ["alerting.warning.slack.workspaceID: unknown key; did you mean `workspaceId`?"],
+    ),
+    "discovery key": (
+        {"set_": {"inventory": {**inventory_section(), "discovery": {"functionPrefx": "hasivu-production-"}}}},
+        ["inventory.discovery.functionPrefx: unknown key; did you mean `functionPrefix`?"],
+    ),
+    "budget service key": (
+        {"set_": {"budgets": {"daily": {"lamda": 10}}}},
+        ["budgets.daily.lamda: unknown key; did you mean `lambda`?"],
+    ),
+    "sampling class key": (
+        {"set_": {"tracing": {"sampling": {"critcal": {"rate": 0.5}}}}},
+        ["tracing.sampling.critcal: unknown key; did you mean `critical`?"],
+    ),
+    "sampling field key": (
+        {"set_": {"tracing": {"sampling": {"critical": {"rat": 0.5}}}}},
+        ["tracing.sampling.critical.rat: unknown key; did you mean `rate`?"],
+    ),
+    "misspelt namespace": (
+        {"set_": {"hasivu-monitorng:monitoringBudgetUsd": "100"}},
+        ["config hasivu-monitorng:monitoringBudgetUsd: unknown key; did you mean "
+         "`hasivu-monitoring:monitoringBudgetUsd`?"],
+    ),
+    "aws provider key": (
+        {"set_": {"aws:regoin": "ap-south-1"}},
+        ["config aws:regoin: unknown key; did you mean `region`?"],
+    ),
     "function listed twice": (
         {"set_": {"inventory": _duplicate_function()}},
         ["inventory.lambdaGroups.orders.functions[4].name", "'hasivu-production-payments-verify'",
@@ -72,7 +118,7 @@ CASES = {
     "timeout out of range": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
             "rfid": {"tier": "warning", "timeoutSeconds": 1200, "functions": ["hasivu-production-rfid-x"]}}}}},
-        ["inventory.lambdaGroups.rfid.functions[0].timeoutSeconds", "1200", "a whole number from 1 to 900"],
+        ["inventory.lambdaGroups.rfid.timeoutSeconds", "1200", "a whole number from 1 to 900"],
     ),
     "unknown function tier": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
@@ -99,7 +145,7 @@ CASES = {
     ),
     "low-volume window longer than a day": (
         {"set_": {"thresholds": {"lambda": {"lowVolumeWindowMinutes": 2880}}}},
-        ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "whole minutes from 5 to 1440"],
+        ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "a whole number from 0 to 1440"],
     ),
 }
 
@@ -131,3 +177,94 @@ def test_preflight_reports_a_config_error_in_one_line_without_traceback(tmp_path
         "preflight: config hasivu-monitoring:alerting.critical.emails[0]: got 'oncall-at-hasivu'; "
         "expected an email address like ops@hasivu.com"
     ]
+
+
+# Edits of the committed production stack file, run through `python -m preflight` as a user would:
+# (text replaced, replacement, fragments of the one line on stderr). Typos at every level.
+FILE_CASES = {
+    "top-level key": ("hasivu-monitoring:healthMonitor:", "hasivu-monitoring:healthMonitr:",
+                      ["config hasivu-monitoring:healthMonitr: unknown key; did you mean `healthMonitor`?"]),
+    "inventory key": ("    rds:\n", "    rdss:\n", ["inventory.rdss: unknown key; did you mean `rds`?"]),
+    "lambda group key": ("        tier: critical\n        timeoutSeconds: 30",
+                         "        teir: critical\n        timeoutSeconds: 30",
+                         ["inventory.lambdaGroups.payments.teir: unknown key; did you mean `tier`?"]),
+    "function entry key": ("            timeoutSeconds: 15", "            timeoutSecond: 15",
+                           ["lambdaGroups.payments.functions[2].timeoutSecond: unknown key; "
+                            "did you mean `timeoutSeconds`?"]),
+    "per-function threshold": ("durationMaxMs: 120000", "durationMaxMS: 120000",
+                               ["functions[4].thresholds.durationMaxMS: unknown key; did you mean `durationMaxMs`?"]),
+    "alerting tier": ("    critical:\n      emails: [oncall", "    critcal:\n      emails: [oncall",
+                      ["alerting.critcal: unknown key; did you mean `critical`?"]),
+    "tier contact": ("      pagerduty: true", "      pagerdutty: true",
+                     ["alerting.critical.pagerdutty: unknown key; did you mean `pagerduty`?"]),
+    "thresholds section": ("    account:\n      concurrencyLimit", "    acount:\n      concurrencyLimit",
+                           ["thresholds.acount: unknown key; did you mean `account`?"]),
+    "threshold name": ("concurrencyLimit: 1000", "concurencyLimit: 1000",
+                       ["thresholds.account.concurencyLimit: unknown key; did you mean `concurrencyLimit`?"]),
+    "health monitor key": ("    schedule: rate(1 minute)", "    schedul: rate(1 minute)",
+                           ["healthMonitor.schedul: unknown key; did you mean `schedule`?"]),
+    "api key": ("      stage: prod", "      stag: prod", ["inventory.api.stag: unknown key; did you mean `stage`?"]),
+    "critical endpoint key": ("method: POST, latencyP99Ms: 2000}", "method: POST, latencyP99: 2000}",
+                              ["criticalEndpoints[0].latencyP99: unknown key; did you mean `latencyP99Ms`?"]),
+    "rds entry key": ("{instanceId: hasivu-production-db,", "{instanceID: hasivu-production-db,",
+                      ["inventory.rds[0].instanceID: unknown key; did you mean `instanceId`?"]),
+    "redis key": ("      nodeIds:", "      nodeId:", ["inventory.redis.nodeId: unknown key; did you mean `nodeIds`?"]),
+    "cost anomaly key": ("    thresholdUsd: 50", "    thresholdUSD: 50",
+                         ["costAnomaly.thresholdUSD: unknown key; did you mean `thresholdUsd`?"]),
+    "tracing key": ("    manageEncryption: true", "    manageEncryptions: true",
+                    ["tracing.manageEncryptions: unknown key; did you mean `manageEncryption`?"]),
+    "security log group key": ("      retentionDays: 365", "      retentionDay: 365",
+                               ["securityLogGroup.retentionDay: unknown key; did you mean `retentionDays`?"]),
+    "budget not a number": ("monitoringBudgetUsd: 100", "monitoringBudgetUsd: lots",
+                            ["config hasivu-monitoring:monitoringBudgetUsd: got 'lots'; expected a number"]),
+    "unknown region": ("aws:region: ap-south-1", "aws:region: ap-south-9",
+                       ["config aws:region: got 'ap-south-9'; expected an AWS region botocore knows",
+                        "(did you mean `ap-south-"]),
+    "retention not allowed": ("retentionDays: 365", "retentionDays: 42",
+                              ["securityLogGroup.retentionDays: got 42; expected a CloudWatch Logs retention period"]),
+    "monitor ARN of another kind": (
+        "    thresholdUsd: 50\n", "    thresholdUsd: 50\n    existingMonitorArn: arn:aws:ce::123456789012:"
+        "anomalysubscription/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\n",
+        ["costAnomaly.existingMonitorArn: got 'arn:aws:ce::123456789012:anomalysubscription/",
+         "expected a Cost Explorer anomaly monitor ARN"]),
+    "flag not a boolean": ("manageEncryption: true", "manageEncryption: maybe",
+                           ["tracing.manageEncryption: got 'maybe'; expected true or false"]),
+    "tier value": ("        tier: critical\n        timeoutSeconds: 30",
+                   "        tier: urgent\n        timeoutSeconds: 30",
+                   ["inventory.lambdaGroups.payments.tier: got 'urgent'; expected one of the tiers"]),
+    "slack form": ("      slack: webhook", "      slack: webhok",
+                   ["alerting.warning.slack: got 'webhok'; expected one of 'webhook' or a mapping"]),
+    "sms number": ('"+919800000001"', '"9800000001"',
+                   ["alerting.critical.sms[0]: got '9800000001'; expected an E.164 phone number"]),
+    "required key missing (Pulumi.yaml)": ("  hasivu-monitoring:environment: production\n", "",
+                                           ["Stack 'production' is missing configuration value 'environment'"]),
+    "declared type (Pulumi.yaml)": ("hasivu-monitoring:environment: production",
+                                    "hasivu-monitoring:environment: {name: production}",
+                                    ["Stack 'production' with configuration key 'environment' must be of type "
+                                     "'string'"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_bad_stack_file_exits_2_with_one_line_and_registers_nothing(case, tmp_path, capsys):
+    old, new, fragments = FILE_CASES[case]
+    text = (REPO / "Pulumi.production.yaml").read_text()
+    assert old in text, "the case no longer matches the committed stack file"
+    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
+    (tmp_path / "Pulumi.production.yaml").write_text(text.replace(old, new, 1))
+    status = preflight_main(["--stack", "production", "--program", str(tmp_path), "--no-policy"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in line
+    try:
+        files = load_stack_files(tmp_path, "production")
+    except ProgramError:
+        return  # refused before the program starts, as the CLI refuses it: nothing can be registered
+    with pytest.raises(ProgramFailed) as failed:
+        run_program(files, preview=False)
+    assert failed.value.registrations == []

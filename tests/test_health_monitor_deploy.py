@@ -73,7 +73,7 @@ def test_credentials_only_by_secret_arn():
 
 
 @pytest.mark.parametrize(("section", "fragment"), [
-    ({"databasePassword": "hunter2"}, "healthMonitor.databasePassword: got '<not shown>'"),
+    ({"databasePassword": "hunter2"}, "healthMonitor.databasePassword: unknown key"),
     ({"databaseSecretArn": "hasivu/db"},
      "healthMonitor.databaseSecretArn: got 'hasivu/db'; expected a Secrets Manager"),
     ({"subnetIds": ["subnet-0a1b2c3d4e5f60718"]}, "healthMonitor.securityGroupIds"),

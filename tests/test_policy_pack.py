@@ -45,10 +45,14 @@ EXPECTED = [
     ("alert-encryption", "encryption-norotate-key", "mandatory", False),
     ("alert-encryption", "encryption-narrow-key", "mandatory", False),
     ("alert-encryption", "encryption-unknown-key-topic", "mandatory", True),
+    ("alert-encryption", "encryption-logs-key", "mandatory", False),
     ("alarm-routing", "routing-silent-alarm", "mandatory", False),
     ("alarm-routing", "routing-disabled-alarm", "mandatory", False),
     ("alarm-routing", "routing-critical-no-ok", "mandatory", False),
     ("alarm-routing", "routing-to-lambda", "mandatory", False),
+    ("account-singletons", "singletons-second-monitor", "mandatory", False),
+    ("account-singletons", "singletons-second-encryption", "mandatory", False),
+    ("account-singletons", "singletons-bad-subscription", "mandatory", False),
     ("deploy-time-validity", "validity-bad-period", "mandatory", False),
     ("deploy-time-validity", "validity-long-window", "mandatory", False),
     ("deploy-time-validity", "validity-datapoints", "mandatory", False),
@@ -130,8 +134,8 @@ def test_pack_describes_its_policies_and_levels_over_grpc():
         pack.close()
     levels = {p.name: p.enforcementLevel for p in info.policies}
     assert info.name == "hasivu-monitoring-policies"
-    mandatory = {"alarm-coverage", "alert-encryption", "alarm-routing", "deploy-time-validity",
-                 "no-plaintext-secrets", "sms-not-alone"}
+    mandatory = {"alarm-coverage", "alert-encryption", "alarm-routing", "account-singletons",
+                 "deploy-time-validity", "no-plaintext-secrets", "sms-not-alone"}
     assert {n for n, level in levels.items() if level == 1} == mandatory
     assert {n for n, level in levels.items() if level == 0} == {"required-tags", "runbook-links", "monitoring-cost",
                                                                   "sms-sandbox"}

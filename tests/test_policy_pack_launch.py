@@ -69,13 +69,22 @@ def test_preflight_fails_in_one_line_when_the_pack_interpreter_is_missing(tmp_pa
     assert "bash scripts/setup.sh" in lines[0]
 
 
-def test_stack_config_reaches_the_pack_over_grpc_whatever_its_size():
-    # Linux refuses a single environment string over 128 KiB (MAX_ARG_STRLEN): config in the child's
-    # environment would stop a large inventory from starting the pack at all.
+def test_stack_config_reaches_the_pack_in_its_environment_as_the_engine_passes_it():
+    # github:pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go constructEnv puts the
+    # stack config into the pack's environment as PULUMI_CONFIG (and ConfigureStack sends it again).
+    # Linux refuses one environment string over 128 KiB (MAX_ARG_STRLEN), so a config that large
+    # stops the real CLI from starting the pack: the preflight must fail the same way, in one line.
     run = run_program(load_stack_files(COMPLIANT, "dev"))
+    pack = PolicyPackProcess(PACK, {"compliant:marker": "seen"})
+    try:
+        environ = Path(f"/proc/{pack.process.pid}/environ").read_bytes().split(b"\0")
+        assert b'PULUMI_CONFIG={"compliant:marker": "seen"}' in environ
+    finally:
+        pack.close()
     files = dataclasses.replace(run.files, config={**run.files.config, "compliant:padding": "x" * 200_000})
-    big = dataclasses.replace(run, files=files)
-    assert analyze(big, PACK, None) == analyze(run, PACK, None)
+    with pytest.raises(PolicyError, match=r"^policy pack policy failed to start: fork/exec .*/venv/bin/python: "
+                                          r"argument list too long$"):
+        analyze(dataclasses.replace(run, files=files), PACK, None)
 
 
 def test_a_pack_the_preflight_cannot_start_as_the_cli_would_is_refused_in_one_line(tmp_path):

@@ -12,6 +12,7 @@ from pulumi_aws import cloudwatch
 from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
 from components.alarms.factory import AlarmFactory
 from components.alarms.spec import AlarmSpec
+from components.security_log_group import SecurityLogGroup, SecurityLogGroupArgs
 
 
 @dataclasses.dataclass
@@ -63,11 +64,20 @@ class BusinessAlarms(AlarmGroup):
     def _before_alarms(self, name: str, args: AlarmGroupArgs) -> None:
         if not args.security_log_group:
             return
+        settings = args.factory.settings
+        log_group_name: pulumi.Input[str] = args.security_log_group
+        creation = settings.inventory.security_log_group_creation
+        if creation is not None:
+            # Created here: the filters take its name from the log group, so they wait for it.
+            log_group_name = SecurityLogGroup(
+                f"{name}-security-log", SecurityLogGroupArgs(settings, args.security_log_group, creation),
+                pulumi.ResourceOptions(parent=self),
+            ).log_group.name
         for f in SECURITY_FILTERS:
             cloudwatch.LogMetricFilter(
                 f"{name}-{f.key}-filter",
                 name=f"{args.factory.settings.environment}-security-{f.key}",
-                log_group_name=args.security_log_group,
+                log_group_name=log_group_name,
                 pattern=f.pattern,
                 metric_transformation=cloudwatch.LogMetricFilterMetricTransformationArgs(
                     name=f.metric_name, namespace=SECURITY_NAMESPACE, value="1", default_value="0"

@@ -1,5 +1,6 @@
 """alert-encryption: every SNS topic is encrypted; a topic that CloudWatch, Budgets or Cost
-Anomaly Detection publish to uses a customer-managed key those services may use; keys rotate."""
+Anomaly Detection publish to uses a customer-managed key those services may use; a log group
+encrypted with a key of this stack has a key CloudWatch Logs may use; keys rotate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from hasivu_policy.stack import AWS_MANAGED_SNS_KEY, KEY, TOPIC, StackIndex, all
 from hasivu_policy.values import is_unknown
 
 NEEDED_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+# What CloudWatch Logs needs of a log group's key (CloudWatch Logs user guide, encrypt-log-data-kms).
+LOGS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 def _aws_managed(key_id: object) -> bool:
@@ -51,6 +55,18 @@ def validate_alert_encryption(args: StackValidationArgs, report: ReportViolation
                     report(f"{key.label()} encrypts {topic.label()} but its policy does not let {service} "
                            f"use {', '.join(missing)}. Fix: grant {service} kms:GenerateDataKey* and "
                            "kms:Decrypt in the key policy.", key.urn)
+    for group in index.of_type(LOG_GROUP):
+        keys = [index.by_urn[d.urn] for d in group.deps("kmsKeyId") if d.urn in index.by_urn]
+        key = next((k for k in keys if k.type == KEY), None)
+        if key is None or is_unknown(key.props.get("policy")):
+            continue
+        grants = key_policy_grants(key.props.get("policy"))
+        logs = [s for s in grants if s.startswith("logs.") and s.endswith(".amazonaws.com")]
+        if not any(all(allows(grants[s], a) for a in LOGS_ACTIONS) for s in logs):
+            report(f"{key.label()} encrypts {group.label()} but its policy does not let CloudWatch Logs "
+                   "(logs.<region>.amazonaws.com) use it: creating the log group fails with AccessDenied. Fix: "
+                   "grant it kms:Encrypt*, kms:Decrypt*, kms:GenerateDataKey* conditioned on "
+                   "kms:EncryptionContext:aws:logs:arn.", key.urn)
     for key in index.of_type(KEY):
         spec = key.props.get("customerMasterKeySpec") or key.props.get("keySpec") or "SYMMETRIC_DEFAULT"
         if spec == "SYMMETRIC_DEFAULT" and key.props.get("enableKeyRotation") is not True:

@@ -20,6 +20,7 @@ from hasivu_policy.hygiene import (
 )
 from hasivu_policy.routing import validate_alarm_routing
 from hasivu_policy.secrets import validate_no_plaintext_secrets
+from hasivu_policy.singletons import validate_account_singletons
 from hasivu_policy.sms import validate_sms_not_alone, validate_sms_sandbox
 from hasivu_policy.validity import validate_deploy_time_validity
 
@@ -62,6 +63,15 @@ POLICIES = [
             "allowDisabledActions": {"type": "boolean", "default": False},
         }),
         remediation_steps="Create alarms through AlarmFactory, which routes them to their tier topic.",
+    ),
+    StackValidationPolicy(
+        name="account-singletons",
+        description="At most one SERVICE cost anomaly monitor and one X-Ray EncryptionConfig per stack; an "
+                    "anomaly subscription watches this stack's monitor or an existing monitor's ARN.",
+        enforcement_level=MANDATORY,
+        validate=validate_account_singletons,
+        remediation_steps="Reuse the account's monitor (costAnomaly.existingMonitorArn); let one stack own X-Ray "
+                          "encryption (tracing.manageEncryption).",
     ),
     ResourceValidationPolicy(
         name="deploy-time-validity",

@@ -79,7 +79,7 @@ class StackIndex:
         return self.topics_reached(alarm, prop, values if isinstance(values, list) else [])
 
     def publishers_of(self, topic: Resource) -> set[str]:
-        """The AWS services that publish to `topic` from this stack: cloudwatch, budgets, costalert."""
+        """The AWS services that publish to `topic` from this stack: cloudwatch, budgets, costalerts."""
         if self._publishers is None:
             self._publishers = self._find_publishers()
         return self._publishers.get(topic.urn, set())
@@ -100,7 +100,7 @@ class StackIndex:
             add(self.topics_reached(budget, "notifications", arns), "budgets.amazonaws.com")
         for subscription in self.of_type(ANOMALY_SUBSCRIPTION):
             arns = [s.get("address") for s in subscription.props.get("subscribers") or [] if isinstance(s, dict)]
-            add(self.topics_reached(subscription, "subscribers", arns), "costalert.amazonaws.com")
+            add(self.topics_reached(subscription, "subscribers", arns), "costalerts.amazonaws.com")
         return publishers
 
     def key_of(self, topic: Resource) -> Resource | None:

@@ -4,9 +4,9 @@ are unknown in preview: the policies must decide from dependencies."""
 import json
 
 import pulumi
-from pulumi_aws import apigateway, budgets, cloudwatch, kms, lambda_, rds, sns, xray
+from pulumi_aws import apigateway, budgets, cloudwatch, costexplorer, kms, lambda_, rds, sns, xray
 
-PUBLISHERS = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalert.amazonaws.com"]
+PUBLISHERS = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "costalerts.amazonaws.com"]
 TAGS = {"Environment": "dev", "Service": "shop", "Tier": "critical"}
 config = pulumi.Config()
 
@@ -81,3 +81,12 @@ budgets.Budget("daily", budget_type="COST", limit_amount="200", limit_unit="USD"
                notifications=[budgets.BudgetNotificationArgs(
                    comparison_operator="GREATER_THAN", threshold=80, threshold_type="PERCENTAGE",
                    notification_type="ACTUAL", subscriber_sns_topic_arns=[topic.arn])])
+
+# Cost Anomaly Detection publishing to the tier topic, watching the account's existing SERVICE monitor.
+costexplorer.AnomalySubscription(
+    "anomalies", name="anomalies", frequency="IMMEDIATE", tags=TAGS,
+    monitor_arn_lists=["arn:aws:ce::123456789012:anomalymonitor/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"],
+    subscribers=[costexplorer.AnomalySubscriptionSubscriberArgs(type="SNS", address=topic.arn)],
+    threshold_expression=costexplorer.AnomalySubscriptionThresholdExpressionArgs(
+        dimension=costexplorer.AnomalySubscriptionThresholdExpressionDimensionArgs(
+            key="ANOMALY_TOTAL_IMPACT_ABSOLUTE", match_options=["GREATER_THAN_OR_EQUAL"], values=["50"])))

@@ -3,7 +3,7 @@
 import json
 
 import pulumi
-from pulumi_aws import apigateway, budgets, cloudwatch, kms, lambda_, rds, sns, ssm, xray
+from pulumi_aws import apigateway, budgets, cloudwatch, costexplorer, kms, lambda_, rds, sns, ssm, xray
 
 TAGS = {"Environment": "dev", "Service": "shop", "Tier": "warning"}
 WEBHOOK = "https://hooks.slack" + ".com/services/T0/B0/abcdefgh"
@@ -42,6 +42,9 @@ narrow = kms.Key("encryption-narrow-key", enable_key_rotation=True, tags=TAGS, p
 narrow_topic = sns.Topic("encryption-narrow-topic", kms_master_key_id=narrow.arn, tags=TAGS)
 alarm("encryption-alarm-to-narrow", alarm_actions=[narrow_topic.arn])
 
+logs_key = kms.Key("encryption-logs-key", enable_key_rotation=True, tags=TAGS)
+cloudwatch.LogGroup("encryption-logs-group", name="/shop/security", kms_key_id=logs_key.arn, tags=TAGS)
+
 # alarm-routing
 alarm("routing-silent-alarm", alarm_actions=[])
 alarm("routing-disabled-alarm", actions_enabled=False)
@@ -78,6 +81,19 @@ sns.TopicSubscription("secrets-pagerduty-plain", topic=topic.arn, protocol="http
                       endpoint=config.require_secret("pagerdutyEndpoint").apply(
                           lambda _: "https://events.pagerduty.com/integration/0123456789abcdef/enqueue"))
 ssm.Parameter("secrets-plain-parameter", type="String", value=WEBHOOK)
+
+# account-singletons
+for which in ("first", "second"):
+    costexplorer.AnomalyMonitor(f"singletons-{which}-monitor", name=f"{which}-services", monitor_type="DIMENSIONAL",
+                                monitor_dimension="SERVICE", tags=TAGS)
+    xray.EncryptionConfig(f"singletons-{which}-encryption", type="NONE")
+costexplorer.AnomalySubscription(
+    "singletons-bad-subscription", name="bad", frequency="DAILY", tags=TAGS,
+    monitor_arn_lists=["arn:aws:ce::123456789012:anomalysubscription/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"],
+    subscribers=[costexplorer.AnomalySubscriptionSubscriberArgs(type="EMAIL", address="ops@example.com")],
+    threshold_expression=costexplorer.AnomalySubscriptionThresholdExpressionArgs(
+        dimension=costexplorer.AnomalySubscriptionThresholdExpressionDimensionArgs(
+            key="ANOMALY_TOTAL_IMPACT_ABSOLUTE", match_options=["GREATER_THAN_OR_EQUAL"], values=["50"])))
 
 # sms-not-alone (and the stack's sms-sandbox advice)
 sms_only = sns.Topic("sms-only-topic", kms_master_key_id=good_key.arn, tags=TAGS)
