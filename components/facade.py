@@ -16,6 +16,7 @@ from components.alarms.topics import REPORTED_TO
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
 from components.health_monitor import HealthMonitor, HealthMonitorArgs, health_monitor_name
+from components.runtime_layer import RuntimeLayer, RuntimeLayerArgs
 from components.slack_forwarder import TIMEOUT_SECONDS as FORWARDER_TIMEOUT
 from components.slack_forwarder import forwarder_name
 from components.tracing import Tracing, TracingArgs
@@ -33,6 +34,7 @@ class Monitoring:
     alarms: AlarmCatalogue
     dashboards: dict[str, Dashboard]
     health: HealthMonitor | None
+    runtime: RuntimeLayer
     cost: CostControls | None = None
 
 
@@ -60,9 +62,11 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         for tier, component in tiers.items()
         if component.slack_forwarder is not None
     ]
+    runtime = RuntimeLayer("runtime-library", RuntimeLayerArgs(settings))
     health = None
     if settings.health_monitor is not None:
-        health = HealthMonitor("health-monitor", HealthMonitorArgs(settings, settings.health_monitor))
+        health = HealthMonitor("health-monitor", HealthMonitorArgs(
+            settings, settings.health_monitor, runtime.pseudonym_key.name, runtime.pseudonym_key.arn))
         own.append(OwnFunction(
             LambdaFunction(health_monitor_name(settings.environment), OWN_GROUP, Tier.WARNING,
                            settings.health_monitor.timeout_seconds),
@@ -73,7 +77,8 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     dashboards = build_dashboards(settings, alarms, account_id)
     cost = CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))
-    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health, cost=cost)
+    return Monitoring(settings=settings, tiers=tiers, alarms=alarms, dashboards=dashboards, health=health,
+                      runtime=runtime, cost=cost)
 
 
 def export_outputs(monitoring: Monitoring) -> None:
@@ -87,6 +92,8 @@ def export_outputs(monitoring: Monitoring) -> None:
                   f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:service-map/map")
     health = monitoring.health
     pulumi.export("healthEndpointUrl", health.url.function_url if health and health.url else "not exposed")
+    pulumi.export("observabilityLayerArn", monitoring.runtime.layer.arn)
+    pulumi.export("pseudonymKeyParameter", monitoring.runtime.pseudonym_key.name)
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
     if monitoring.cost is not None:
         # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.

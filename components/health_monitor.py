@@ -14,9 +14,10 @@ from components.packaged_function import PackagedFunction, PackagedFunctionArgs
 from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.model import StackSettings
 
-# Pure-Python distributions the handler imports (boto3 comes with the Lambda runtime).
-DEPENDENCIES = ("aws-lambda-powertools", "jmespath", "typing-extensions", "redis", "pg8000", "scramp", "asn1crypto",
-                "python-dateutil", "six")
+# Pure-Python distributions the handler imports (boto3 comes with the Lambda runtime); the X-Ray
+# SDK and wrapt (pure-Python fallback) because Powertools' tracer needs them in Lambda mode.
+DEPENDENCIES = ("aws-lambda-powertools", "jmespath", "typing-extensions", "aws-xray-sdk", "wrapt", "redis", "pg8000",
+                "scramp", "asn1crypto", "python-dateutil", "six")
 
 
 def health_monitor_name(environment: str) -> str:
@@ -27,18 +28,21 @@ def health_monitor_name(environment: str) -> str:
 class HealthMonitorArgs:
     settings: StackSettings
     monitor: HealthMonitorSettings
+    # The stack's pseudonym key (RuntimeLayer): its SSM parameter's name and ARN.
+    pseudonym_key_parameter: pulumi.Input[str]
+    pseudonym_key_parameter_arn: pulumi.Input[str]
 
 
-def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings) -> dict[str, str]:
-    env = {
+def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings,
+                        pseudonym_key_parameter: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    env: dict[str, pulumi.Input[str]] = {
         "HASIVU_ENVIRONMENT": settings.environment,
         "HASIVU_HEALTH_NAMESPACE": settings.inventory.health_namespace,
         "HASIVU_BUSINESS_NAMESPACE": settings.inventory.business_namespace,
         "HASIVU_DAILY_REVENUE_INR": f"{monitor.daily_revenue_inr:g}",
         "HASIVU_ACTIVE_USERS": str(monitor.active_users),
-        # No POWERTOOLS_SERVICE_NAME: Powertools would add a `service` dimension to every EMF record,
-        # and the health alarms, which read {Environment} and {Environment, Dependency}, would never
-        # see a datapoint (issue 11, finding 1).
+        "POWERTOOLS_SERVICE_NAME": "health-monitor",
+        "HASIVU_PSEUDONYM_KEY_PARAMETER": pseudonym_key_parameter,
     }
     optional = {
         "HASIVU_DB_SECRET_ARN": monitor.database_secret_arn,
@@ -49,12 +53,15 @@ def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings)
     return {**env, **{k: v for k, v in optional.items() if v}}
 
 
-def role_statements(settings: StackSettings, monitor: HealthMonitorSettings) -> list[dict[str, object]]:
+def role_statements(settings: StackSettings, monitor: HealthMonitorSettings,
+                    pseudonym_key_parameter_arn: pulumi.Input[str]) -> list[dict[str, object]]:
     statements: list[dict[str, object]] = [
         # PutMetricData and GetMetricData take no resource ARNs; the namespace condition scopes the write.
         {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
          "Condition": {"StringEquals": {"cloudwatch:namespace": settings.inventory.health_namespace}}},
         {"Effect": "Allow", "Action": ["cloudwatch:GetMetricData"], "Resource": "*"},
+        # The pseudonym key, encrypted with the AWS-managed aws/ssm key (whose key policy allows use via SSM).
+        {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": pseudonym_key_parameter_arn},
     ]
     secrets = [arn for arn in (monitor.database_secret_arn, monitor.redis_secret_arn) if arn]
     if secrets:
@@ -77,15 +84,17 @@ class HealthMonitor(pulumi.ComponentResource):
         settings, monitor = args.settings, args.monitor
         child = pulumi.ResourceOptions(parent=self)
         tags = settings.tags(Service="health-monitor", Tier="critical")
+        package = lambda_package(["observability"], DEPENDENCIES)
         packaged = PackagedFunction(
             f"{name}-lambda",
             PackagedFunctionArgs(
                 function_name=health_monitor_name(settings.environment),
                 description="HASIVU enhanced health monitor: checks, score, SLA, business impact",
-                code=lambda_package(["observability"], DEPENDENCIES),
+                code=package.archive(),
+                source_code_hash=package.sha256,
                 handler="observability.health_handler.handler",
-                statements=role_statements(settings, monitor),
-                environment=handler_environment(settings, monitor),
+                statements=role_statements(settings, monitor, args.pseudonym_key_parameter_arn),
+                environment=handler_environment(settings, monitor, args.pseudonym_key_parameter),
                 tags=tags,
                 timeout_seconds=monitor.timeout_seconds,
                 memory_mb=256,

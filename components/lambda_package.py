@@ -1,49 +1,139 @@
-"""A Lambda deployment package from this repo's own code and its installed dependencies.
+"""Reproducible Lambda archives (function code and layers) from this repo's own code and its
+installed dependencies.
 
 The dependencies are pure-Python distributions (checked here), copied file by file from the
-environment that runs the program, so packaging needs no network, no pip and no build step, and
-the same inputs always give the same archive.
+environment that runs the program, so packaging needs no network, no pip and no build step. The
+same code and dependency versions give the same archive, byte for byte, from any machine: only the
+importable files and their METADATA go in (no RECORD, INSTALLER, REQUESTED, direct_url.json or
+WHEEL, which describe the build venv, installer and platform; no `__pycache__`), entries are
+sorted, every entry has the same timestamp and permissions, and entries are stored uncompressed so
+no zlib version can change the bytes. The archive's SHA-256 is handed to Lambda as
+`sourceCodeHash`, so only a real change redeploys.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import functools
+import hashlib
 import importlib.metadata
-from collections.abc import Sequence
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Optional
 
 import pulumi
 
 REPO = Path(__file__).resolve().parent.parent
+# Zip's epoch; what the archive says about every entry, whatever the files on disk say.
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644  # regular file, rw-r--r--
+# Metadata about the build environment, not the code: written by the installer (RECORD, INSTALLER,
+# REQUESTED, direct_url.json) or naming the wheel's platform tag (WHEEL: wrapt's differs per machine).
+INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "WHEEL"})
+# Distributions whose compiled extension is optional: without it they run their pure-Python code
+# (wrapt falls back when `wrapt._wrappers` cannot be imported).
+OPTIONAL_EXTENSIONS = frozenset({"wrapt"})
+COMPILED = (".so", ".pyd", ".dylib")
 
 
 class PackagingError(pulumi.RunError):
     """Reported by Pulumi as one line, without a traceback."""
 
 
-def _distribution_files(name: str) -> dict[str, pulumi.Asset]:
-    try:
-        distribution = importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        raise PackagingError(f"the Lambda package needs {name!r}, which is not installed "
-                             "(run scripts/setup.sh)") from None
-    assets: dict[str, pulumi.Asset] = {}
+@dataclasses.dataclass(frozen=True)
+class BuiltArchive:
+    path: Path
+    # Base64 SHA-256 of the zip: the form of Lambda's CodeSha256 and of `sourceCodeHash`.
+    sha256: str
+
+    def archive(self) -> pulumi.FileArchive:
+        return pulumi.FileArchive(str(self.path))
+
+
+def _find(name: str, search_path: Optional[Sequence[str]]) -> importlib.metadata.Distribution:
+    found: Optional[importlib.metadata.Distribution] = None
+    if search_path is None:
+        try:
+            found = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    else:
+        found = next(iter(importlib.metadata.distributions(name=name, path=list(search_path))), None)
+    if found is None:
+        raise PackagingError(f"the Lambda package needs {name!r}, which is not installed (run scripts/setup.sh)")
+    return found
+
+
+def _kept(path: str) -> bool:
+    parts = path.split("/")
+    return not (path.startswith("..") or "__pycache__" in parts or path.endswith((".pyc", ".pth", ".c"))
+                or "bin" in parts[:-1] or (parts[-1] in INSTALL_RECORDS and parts[0].endswith(".dist-info")))
+
+
+def distribution_files(name: str, search_path: Optional[Sequence[str]] = None) -> dict[str, Path]:
+    """Archive name -> file for one installed distribution (`search_path`: where to look, default sys.path)."""
+    distribution = _find(name, search_path)
+    files: dict[str, Path] = {}
     for file in distribution.files or []:
-        path = str(file)
-        if path.startswith("..") or "__pycache__" in path or path.endswith((".pyc", ".pth")) or "/bin/" in path:
+        path = str(file).replace(os.sep, "/")
+        if not _kept(path):
             continue
-        if path.endswith((".so", ".pyd", ".dylib")):
+        if path.endswith(COMPILED):
+            if distribution.metadata["Name"].lower() in OPTIONAL_EXTENSIONS:
+                continue
             raise PackagingError(f"{name} ships a compiled extension ({path}); the Lambda package takes "
                                  "pure-Python distributions only")
-        assets[path] = pulumi.FileAsset(str(distribution.locate_file(file)))
-    return assets
+        files[path] = Path(str(distribution.locate_file(file)))
+    return files
 
 
-def lambda_package(packages: Sequence[str], distributions: Sequence[str]) -> pulumi.AssetArchive:
-    """`packages`: this repo's top-level package directories; `distributions`: installed ones."""
-    assets: dict[str, pulumi.Asset] = {}
+def source_files(packages: Sequence[str], repo: Path = REPO) -> dict[str, Path]:
+    """The packages' modules, without what `pip install ./observability` leaves behind (build/, *.egg-info)."""
+    found = {}
     for package in packages:
-        for source in sorted((REPO / package).rglob("*.py")):
-            assets[str(source.relative_to(REPO))] = pulumi.FileAsset(str(source))
+        for source in sorted((repo / package).rglob("*.py")):
+            inner = source.relative_to(repo / package).parts
+            if not any(part in ("__pycache__", "build") or part.endswith(".egg-info") for part in inner):
+                found[str(source.relative_to(repo)).replace(os.sep, "/")] = source
+    return found
+
+
+def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None) -> BuiltArchive:
+    """The archive, content-addressed in `directory` (default: a folder in the system's temp dir)."""
+    directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
+    with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(files):
+            entry = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+            entry.create_system = 3  # Unix, so the permission bits below are honoured
+            entry.external_attr = FILE_MODE << 16
+            archive.writestr(entry, files[name].read_bytes())
+    digest = hashlib.sha256(Path(partial).read_bytes()).digest()
+    final = directory / f"{digest.hex()}.zip"
+    os.replace(partial, final)
+    return BuiltArchive(final, base64.b64encode(digest).decode())
+
+
+def package_files(packages: Sequence[str], distributions: Sequence[str], prefix: str = "", repo: Path = REPO,
+                  search_path: Optional[Sequence[str]] = None) -> dict[str, Path]:
+    """`packages`: this repo's top-level package directories; `distributions`: installed ones;
+    `prefix`: the folder inside the archive (`python/` for a layer)."""
+    files = source_files(packages, repo)
     for name in distributions:
-        assets.update(_distribution_files(name))
-    return pulumi.AssetArchive(dict(sorted(assets.items())))
+        files.update(distribution_files(name, search_path))
+    return {f"{prefix}{name}": path for name, path in files.items()}
+
+
+def lambda_package(packages: Sequence[str], distributions: Sequence[str], prefix: str = "") -> BuiltArchive:
+    return _built(tuple(packages), tuple(distributions), prefix)
+
+
+@functools.cache
+def _built(packages: tuple[str, ...], distributions: tuple[str, ...], prefix: str) -> BuiltArchive:
+    """Once per program run (a `pulumi up` is one process): the tests run the program many times."""
+    return write_zip(package_files(packages, distributions, prefix))

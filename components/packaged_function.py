@@ -31,6 +31,8 @@ class PackagedFunctionArgs:
     log_retention_days: int = 30
     vpc_subnet_ids: Sequence[str] = ()
     vpc_security_group_ids: Sequence[str] = ()
+    # Base64 SHA-256 of a reproducible archive (lambda_package): the code changes only when it does.
+    source_code_hash: Optional[str] = None
 
 
 class PackagedFunction(pulumi.ComponentResource):
@@ -93,6 +95,7 @@ class PackagedFunction(pulumi.ComponentResource):
             architectures=["arm64"],
             handler=args.handler,
             code=args.code,
+            source_code_hash=args.source_code_hash,
             timeout=args.timeout_seconds,
             memory_size=args.memory_mb,
             environment=lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)) if args.environment else None,

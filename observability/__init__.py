@@ -1,1 +1,3 @@
-"""Runtime library imported by HASIVU's Lambda functions."""
+"""Runtime library imported by HASIVU's Lambda functions (distribution `hasivu-observability`)."""
+
+__version__ = "1.0.0"

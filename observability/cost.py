@@ -12,9 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Optional
 
 import boto3
+from botocore.exceptions import ClientError
 
 from observability.aws import RETRIES, metric_window_end
-from observability.settings import RuntimeSettings
+from observability.settings import ConfigurationError, RuntimeSettings, env_number
+
+RATE_VARIABLE = "HASIVU_INR_PER_USD"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +51,8 @@ class TtlCache:
 class CostMonitor:
     def __init__(self, ce: Any = None, budgets: Any = None, cloudwatch: Any = None, lambda_client: Any = None,
                  account_id: Optional[str] = None, settings: Optional[RuntimeSettings] = None,
-                 cache_seconds: float = 3600, clock: Callable[[], float] = time.monotonic) -> None:
+                 cache_seconds: float = 3600, clock: Callable[[], float] = time.monotonic,
+                 inr_per_usd: Optional[float] = None) -> None:
         # Cost Explorer and Budgets are global APIs served from us-east-1.
         self.ce = ce or boto3.client("ce", region_name="us-east-1", config=RETRIES)
         self.budgets = budgets or boto3.client("budgets", region_name="us-east-1", config=RETRIES)
@@ -57,6 +61,8 @@ class CostMonitor:
         self.account_id = account_id
         self.settings = settings or RuntimeSettings.from_env()
         self.cache = TtlCache(cache_seconds, clock)
+        # Revenue is recorded in INR, Cost Explorer answers in USD: one configured rate converts.
+        self.inr_per_usd = inr_per_usd if inr_per_usd is not None else env_number(RATE_VARIABLE, 0.0)
 
     def get_service_cost_breakdown(self, days: int = 30, today: Optional[date] = None) -> dict[str, float]:
         """Unblended cost by service over the last `days` days, largest first."""
@@ -106,19 +112,27 @@ class CostMonitor:
             EndTime=end, Period=days * 86_400, Statistics=["Sum"])
         return sum(p["Sum"] for p in response.get("Datapoints", []))
 
-    def get_unit_economics(self, days: int = 30) -> dict[str, Optional[float]]:
-        """Infrastructure cost per transaction and revenue-to-cost ratio from the business metrics."""
+    def get_unit_economics(self, days: int = 30) -> dict[str, Any]:
+        """Infrastructure cost per transaction and revenue-to-cost ratio, both in USD: the INR revenue
+        is converted at the configured rate (HASIVU_INR_PER_USD), which the answer names."""
+        if not self.inr_per_usd:
+            raise ConfigurationError(f"{RATE_VARIABLE}: not set; expected the INR per USD rate used to compare "
+                                     "INR revenue with USD cost (e.g. 83.5)")
         cost = sum(self.get_service_cost_breakdown(days).values())
         dims = [{"Name": "Environment", "Value": self.settings.environment}]
         ns = self.settings.business_namespace
         transactions = self._metric_sum(ns, "PaymentAttempts", dims, days)
-        revenue = self._metric_sum(ns, "Revenue", dims, days)
+        revenue_inr = self._metric_sum(ns, "Revenue", dims, days)
+        revenue_usd = revenue_inr / self.inr_per_usd
         return {
+            "currency": "USD",
+            "inr_per_usd": self.inr_per_usd,
             "cost_usd": round(cost, 2),
             "transactions": transactions,
             "cost_per_transaction_usd": round(cost / transactions, 4) if transactions else None,
-            "revenue": revenue,
-            "revenue_to_cost_ratio": round(revenue / cost, 2) if cost else None,
+            "revenue_inr": revenue_inr,
+            "revenue_usd": round(revenue_usd, 2),
+            "revenue_to_cost_ratio": round(revenue_usd / cost, 2) if cost else None,
         }
 
     def get_optimization_recommendations(self, functions: Optional[Sequence[str]] = None,
@@ -164,8 +178,15 @@ class CostMonitor:
         found = []
         end = metric_window_end()
         for name in functions:
-            config = self.lambda_client.get_function_configuration(FunctionName=name)
-            memory = config["MemorySize"]
+            try:
+                memory = self.lambda_client.get_function_configuration(FunctionName=name)["MemorySize"]
+            except ClientError as error:
+                # One wrong name in HASIVU_MONITORED_FUNCTIONS is reported; the others are still looked at.
+                code = error.response.get("Error", {}).get("Code", "error")
+                found.append(Recommendation("unreadable-function", name, f"{code}: check the name in "
+                                            "HASIVU_MONITORED_FUNCTIONS and the role's lambda:GetFunctionConfiguration",
+                                            0.0))
+                continue
             invocations = self._metric_sum("AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": name}], days)
             if invocations == 0:
                 found.append(Recommendation("idle-resource", name, f"no invocations in {days} days: remove it or "

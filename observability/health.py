@@ -1,26 +1,29 @@
 """The enhanced health monitor: concurrent checks, a health score, SLA compliance from the
 recorded history, business impact and recovery recommendations.
 
-Each check runs in its own thread with its own timeout, so one hung dependency costs its timeout,
-not the sum of all of them; a check still running at its deadline is reported unhealthy and left
-to finish in the background.
+Each check runs in its own thread with its own timeout, and the whole run (secret reads and the SLA
+history included) under one deadline, so one hung dependency costs its timeout, not the sum of all
+of them, and a hung AWS endpoint cannot outlive the Lambda's timeout. A check still running at its
+deadline is reported unhealthy and left to finish in the background; a failed secret read or SLA
+query is an entry of the report, never an exception. Nothing configured is `unconfigured`, not healthy.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
-import boto3
-
-from observability.aws import RETRIES, metric_window_end
+from observability.aws import deadline_client, metric_window_end
 from observability.health_checks import (
     DEGRADED,
     HEALTHY,
@@ -29,14 +32,24 @@ from observability.health_checks import (
     HealthCheck,
     PostgresTarget,
     RedisTarget,
+    describe,
     http_check,
     postgres_check,
     redis_check,
     rfid_check,
 )
-from observability.settings import RuntimeSettings
+from observability.settings import ConfigurationError, RuntimeSettings, env_number, env_seconds, parse_bool
 
 STATUS_SCORE = {HEALTHY: 100.0, DEGRADED: 50.0, UNHEALTHY: 0.0}
+UNCONFIGURED = "unconfigured"
+# Whole-run deadline when no Lambda context says how much time is left (local runs, tests).
+DEFAULT_DEADLINE_SECONDS = 10.0
+# Reading a dependency's secret (a cold container's first Secrets Manager call) gets this long.
+PREPARE_TIMEOUT_SECONDS = 3.0
+# The SLA history is context, not a live result: a slow CloudWatch gets this long at most.
+SLA_HISTORY_TIMEOUT_SECONDS = 3.0
+# Kept back from the Lambda's remaining time for publishing the results and answering.
+DEADLINE_MARGIN_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +91,12 @@ class BusinessProfile:
     active_users: int
 
     @classmethod
-    def from_env(cls) -> BusinessProfile:
-        return cls(float(os.getenv("HASIVU_DAILY_REVENUE_INR", "0")), int(os.getenv("HASIVU_ACTIVE_USERS", "0")))
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> BusinessProfile:
+        users = env_number("HASIVU_ACTIVE_USERS", 0, env)
+        if users != int(users):
+            raise ConfigurationError(f"HASIVU_ACTIVE_USERS: got {env['HASIVU_ACTIVE_USERS']!r}; "
+                                     "expected a whole number")
+        return cls(env_number("HASIVU_DAILY_REVENUE_INR", 0, env), int(users))
 
 
 class SlaHistory:
@@ -111,22 +128,45 @@ class EnhancedHealthMonitor:
         self.profile = profile
         self.history = history
 
-    def run_checks(self) -> list[CheckResult]:
-        if not self.checks:
-            return []
-        pool = ThreadPoolExecutor(max_workers=len(self.checks), thread_name_prefix="health")
-        started = time.perf_counter()
-        futures = [(check, pool.submit(check.run)) for check in self.checks]
+    def run_checks(self, deadline: float, history: Optional[Callable[[], Any]] = None
+                   ) -> tuple[list[CheckResult], Optional[Future]]:
+        """Every check (and the SLA history query) at once. A check's preparation (its secret) gets
+        PREPARE_TIMEOUT_SECONDS, then its probe its own timeout; the run's deadline (a
+        `time.monotonic()` instant) cuts both."""
+        pool = ThreadPoolExecutor(max_workers=len(self.checks) + 1, thread_name_prefix="health")
+        started = time.monotonic()
+        prepared_at: dict[str, float] = {}
+        ready = {check.name: threading.Event() for check in self.checks}
+
+        def prepare_then_probe(check: HealthCheck) -> CheckResult:
+            try:
+                if check.prepare is not None:
+                    check.prepare()
+            except Exception as error:  # noqa: BLE001 - an unreadable secret is a result
+                return CheckResult(check.name, UNHEALTHY, 0.0, error=describe(error))
+            finally:
+                prepared_at[check.name] = time.monotonic()
+                ready[check.name].set()
+            return check.run()
+
+        futures = [(check, pool.submit(prepare_then_probe, check)) for check in self.checks]
+        pending_history = pool.submit(history) if history is not None else None
         results = []
         for check, future in futures:
-            remaining = max(0.0, started + check.timeout - time.perf_counter())
+            prepare_limit = min(started + PREPARE_TIMEOUT_SECONDS, deadline)
+            if not ready[check.name].wait(max(0.0, prepare_limit - time.monotonic())):
+                results.append(CheckResult(check.name, UNHEALTHY, round((prepare_limit - started) * 1000, 2),
+                                           error=f"timed out after {prepare_limit - started:.3g} s reading its secret"))
+                continue
+            limit = min(prepared_at[check.name] + check.timeout, deadline)
             try:
-                results.append(future.result(timeout=remaining))
+                results.append(future.result(timeout=max(0.0, limit - time.monotonic())))
             except FutureTimeout:
-                results.append(CheckResult(check.name, UNHEALTHY, round(check.timeout * 1000, 2),
-                                           error=f"timed out after {check.timeout:g} s"))
+                waited = limit - prepared_at[check.name]
+                results.append(CheckResult(check.name, UNHEALTHY, round(waited * 1000, 2),
+                                           error=f"timed out after {waited:.3g} s"))
         pool.shutdown(wait=False, cancel_futures=True)
-        return results
+        return results, pending_history
 
     def score(self, results: Sequence[CheckResult]) -> float:
         weights = {r.name: DEPENDENCIES.get(r.name, Dependency(99.0, 0.1, 0, 0, (), ())).weight for r in results}
@@ -146,18 +186,32 @@ class EnhancedHealthMonitor:
             "blocked_flows": list(dependency.blocks) if result.status == UNHEALTHY else [],
         }
 
-    def get_enhanced_system_health(self) -> dict[str, Any]:
-        results = self.run_checks()
+    def get_enhanced_system_health(self, deadline: Optional[float] = None) -> dict[str, Any]:
+        deadline = deadline if deadline is not None else time.monotonic() + DEFAULT_DEADLINE_SECONDS
+        if not self.checks:
+            return {
+                "status": UNCONFIGURED, "score": None, "timestamp": datetime.now(UTC).isoformat(), "checks": {},
+                "error": "no dependency configured: set HASIVU_DB_SECRET_ARN, HASIVU_REDIS_SECRET_ARN, "
+                         "HASIVU_PAYMENT_GATEWAY_URL or HASIVU_RFID_READER_IDS",
+                "business_impact": {"revenue_at_risk_inr_per_day": None, "users_affected": None},
+            }
+        names = [check.name for check in self.checks]
+        history = self.history
+        history_limit = min(deadline, time.monotonic() + SLA_HISTORY_TIMEOUT_SECONDS)
+        results, pending = self.run_checks(deadline, (lambda: history.availability(names)) if history else None)
         availability: dict[str, Optional[float]] = {}
-        if self.history is not None:
+        history_error: Optional[str] = None
+        if pending is not None:
             try:
-                availability = self.history.availability([r.name for r in results])
+                availability = pending.result(timeout=max(0.0, history_limit - time.monotonic()))
+            except FutureTimeout:
+                history_error = "CloudWatch did not answer in time"
             except Exception as error:  # noqa: BLE001 - missing history must not hide the live result
-                availability = {"error": str(type(error).__name__)}  # type: ignore[dict-item]
+                history_error = describe(error)
         checks = {}
         for r in results:
             dependency = DEPENDENCIES.get(r.name)
-            measured = availability.get(r.name) if isinstance(availability.get(r.name), float) else None
+            measured = availability.get(r.name)
             checks[r.name] = {
                 **r.as_json(),
                 "impact": self.impact(r),
@@ -172,7 +226,7 @@ class EnhancedHealthMonitor:
         statuses = [r.status for r in results]
         overall = UNHEALTHY if UNHEALTHY in statuses else DEGRADED if DEGRADED in statuses else HEALTHY
         impacts = [c["impact"] for c in checks.values()]
-        return {
+        report: dict[str, Any] = {
             "status": overall,
             "score": self.score(results),
             "timestamp": datetime.now(UTC).isoformat(),
@@ -184,37 +238,114 @@ class EnhancedHealthMonitor:
                                                                      default=0)),
             },
         }
+        if history_error:
+            report["sla_history_error"] = history_error
+        return report
 
 
-def _secret(client: Any, arn: str) -> Mapping[str, Any]:
-    return json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
+class SecretError(Exception):
+    """A secret that cannot be read or lacks a field: the check it feeds is unhealthy."""
 
 
-def enhanced_health_monitor(settings: Optional[RuntimeSettings] = None) -> EnhancedHealthMonitor:
+def _secret_name(arn: str) -> str:
+    return arn.split(":secret:", 1)[-1]
+
+
+@functools.cache
+def read_secret(arn: str) -> Mapping[str, Any]:
+    """Once per container (a failure is not cached, so the next run tries again)."""
+    try:
+        value = json.loads(deadline_client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    except ValueError:
+        raise SecretError(f"secret {_secret_name(arn)} is not a JSON object") from None
+    if not isinstance(value, dict):
+        raise SecretError(f"secret {_secret_name(arn)} is not a JSON object")
+    return value
+
+
+def _field(secret: Mapping[str, Any], arn: str, key: str, default: Any = None) -> Any:
+    value = secret.get(key, default)
+    if value is None or value == "":
+        raise SecretError(f"secret {_secret_name(arn)} has no {key!r}")
+    return value
+
+
+def _port(secret: Mapping[str, Any], arn: str, default: int) -> int:
+    value = secret.get("port", default)
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = 0
+    if not 0 < port < 65536 or isinstance(value, bool):
+        raise SecretError(f"secret {_secret_name(arn)}: port {value!r} is not a port number")
+    return port
+
+
+def _flag(secret: Mapping[str, Any], arn: str, key: str, default: bool) -> bool:
+    try:
+        return parse_bool(key, secret.get(key, default))
+    except ConfigurationError as error:
+        raise SecretError(f"secret {_secret_name(arn)}: {error}") from None
+
+
+def database_check(arn: str, timeout: float) -> HealthCheck:
+    """The secret is read as the check's preparation: a hung Secrets Manager makes this check
+    unhealthy after PREPARE_TIMEOUT_SECONDS, and a bad secret is this check's error."""
+    def probe() -> tuple[str, dict[str, Any]]:
+        db = read_secret(arn)
+        sslmode = str(db.get("sslmode", "require"))
+        if sslmode not in ("disable", "prefer", "require", "verify-full"):
+            raise SecretError(f"secret {_secret_name(arn)}: sslmode {sslmode!r} is not one of disable, prefer, "
+                              "require, verify-full")
+        target = PostgresTarget(host=str(_field(db, arn, "host")), port=_port(db, arn, 5432),
+                                dbname=str(db.get("dbname") or "postgres"), user=str(_field(db, arn, "username")),
+                                password=str(_field(db, arn, "password")), sslmode=sslmode)
+        return postgres_check(target, timeout).probe()
+
+    return HealthCheck("database", timeout, probe, prepare=lambda: read_secret(arn))
+
+
+def cache_check(arn: str, timeout: float) -> HealthCheck:
+    def probe() -> tuple[str, dict[str, Any]]:
+        cache = read_secret(arn)
+        target = RedisTarget(host=str(_field(cache, arn, "host")), port=_port(cache, arn, 6379),
+                             password=cache.get("password"), ssl=_flag(cache, arn, "ssl", True))
+        return redis_check(target, timeout).probe()
+
+    return HealthCheck("redis", timeout, probe, prepare=lambda: read_secret(arn))
+
+
+def _gateway_url(env: Mapping[str, str]) -> str:
+    url = env["HASIVU_PAYMENT_GATEWAY_URL"]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"HASIVU_PAYMENT_GATEWAY_URL: got {url!r}; expected an https:// URL")
+    return url
+
+
+def enhanced_health_monitor(settings: Optional[RuntimeSettings] = None,
+                            env: Optional[Mapping[str, str]] = None) -> EnhancedHealthMonitor:
     """The monitor as configured by the Lambda environment: credentials come from Secrets Manager
-    ARNs (HASIVU_DB_SECRET_ARN, HASIVU_REDIS_SECRET_ARN), never from plaintext variables."""
-    settings = settings or RuntimeSettings.from_env()
-    env = os.environ
+    ARNs (HASIVU_DB_SECRET_ARN, HASIVU_REDIS_SECRET_ARN), never from plaintext variables. Every
+    variable is checked here, at the first invocation: a bad one raises ConfigurationError (one line)."""
+    env = os.environ if env is None else env
+    settings = settings or RuntimeSettings.from_env(env)
     checks: list[HealthCheck] = []
-    secrets = boto3.client("secretsmanager", config=RETRIES) if (
-        env.get("HASIVU_DB_SECRET_ARN") or env.get("HASIVU_REDIS_SECRET_ARN")) else None
     if env.get("HASIVU_DB_SECRET_ARN"):
-        db = _secret(secrets, env["HASIVU_DB_SECRET_ARN"])
-        checks.append(postgres_check(PostgresTarget(
-            host=db["host"], port=int(db.get("port", 5432)), dbname=db.get("dbname", "postgres"),
-            user=db["username"], password=db["password"], sslmode=db.get("sslmode", "require")),
-            timeout=float(env.get("HASIVU_DB_TIMEOUT", "2"))))
+        checks.append(database_check(env["HASIVU_DB_SECRET_ARN"], env_seconds("HASIVU_DB_TIMEOUT", 2, env)))
     if env.get("HASIVU_REDIS_SECRET_ARN"):
-        cache = _secret(secrets, env["HASIVU_REDIS_SECRET_ARN"])
-        checks.append(redis_check(RedisTarget(
-            host=cache["host"], port=int(cache.get("port", 6379)), password=cache.get("password"),
-            ssl=bool(cache.get("ssl", True))), timeout=float(env.get("HASIVU_REDIS_TIMEOUT", "1"))))
+        checks.append(cache_check(env["HASIVU_REDIS_SECRET_ARN"], env_seconds("HASIVU_REDIS_TIMEOUT", 1, env)))
     if env.get("HASIVU_PAYMENT_GATEWAY_URL"):
-        checks.append(http_check(env["HASIVU_PAYMENT_GATEWAY_URL"],
-                                 timeout=float(env.get("HASIVU_PAYMENT_GATEWAY_TIMEOUT", "3"))))
-    cloudwatch = boto3.client("cloudwatch", config=RETRIES)
-    readers = [r for r in env.get("HASIVU_RFID_READER_IDS", "").split(",") if r]
-    if readers:
-        checks.append(rfid_check(cloudwatch, settings.business_namespace, settings.environment, readers))
-    return EnhancedHealthMonitor(checks, BusinessProfile.from_env(),
-                                 SlaHistory(cloudwatch, settings.health_namespace, settings.environment))
+        checks.append(http_check(_gateway_url(env), timeout=env_seconds("HASIVU_PAYMENT_GATEWAY_TIMEOUT", 3, env)))
+    if settings.reader_ids:
+        checks.append(rfid_check(deadline_client("cloudwatch"), settings.business_namespace, settings.environment,
+                                 settings.reader_ids, timeout=env_seconds("HASIVU_RFID_TIMEOUT", 3, env)))
+    return EnhancedHealthMonitor(checks, BusinessProfile.from_env(env),
+                                 SlaHistory(deadline_client("cloudwatch"), settings.health_namespace,
+                                            settings.environment))
+
+
+@functools.cache
+def container_monitor() -> EnhancedHealthMonitor:
+    """One per Lambda container: configuration checked and clients made once."""
+    return enhanced_health_monitor()

@@ -30,11 +30,14 @@ class CheckResult:
 
 @dataclasses.dataclass
 class HealthCheck:
-    """A named probe with its own timeout; `probe` returns (status, details) or raises."""
+    """A named probe with its own timeout; `probe` returns (status, details) or raises. `prepare`
+    (reading the dependency's secret) runs first, outside the probe's timeout: a cold container's
+    first secret read must not count as the dependency being slow."""
 
     name: str
     timeout: float
     probe: Callable[[], tuple[str, dict[str, Any]]]
+    prepare: Optional[Callable[[], object]] = None
 
     def run(self) -> CheckResult:
         start = time.perf_counter()

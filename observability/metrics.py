@@ -1,9 +1,11 @@
 """Business metrics as CloudWatch Embedded Metric Format (Powertools), never an API call.
 
-Every event is one EMF record with the dimension set `Environment` (what the alarms and dashboards
-read) and, for payments, a second set `Environment, PaymentMethod`. A method outside the known list
-becomes "other", so a typo or an attacker cannot mint metrics; status, meal type and ids (order,
-user, school, student) go into EMF properties, searchable in Logs Insights and free of metric charges.
+Every event is one EMF record whose dimension sets are exactly those `catalogue.published_metrics()`
+lists: `Environment` (what the alarms and dashboards read) and, for payments, `Environment,
+PaymentMethod`; heartbeats also `Environment, ReaderId` for the installed fleet. Methods outside the
+known list become "other", so a typo or an attacker cannot mint metrics. Status, ids and the caller's
+context go into EMF properties: the library's own fields (orderId, amount, status, readerId) are set
+last, and caller context is limited to `boundary.CONTEXT_PROPERTIES` without personal data.
 """
 
 from __future__ import annotations
@@ -12,97 +14,107 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
 
-from observability import catalogue
+from observability import boundary, emf
 from observability.settings import RuntimeSettings
 
-PAYMENT_METHODS = frozenset(catalogue.PAYMENT_METHODS)
-PAYMENT_STATUSES = frozenset({"success", "failed", "error", "pending", "refunded"})
-ORDER_STATUSES = frozenset({"created", "completed", "cancelled", "failed"})
+# Razorpay's payment states (created, authorized, captured, refunded, failed; docs "About Payments")
+# and order states (created, attempted, paid; docs "About Orders"), with the library's own words.
+# `authorized` is money held but not settled: Razorpay refunds it unless captured within 3 days, so
+# revenue is counted at `captured` (or the order's `paid`), once.
+PAYMENT_STATUSES = {
+    "success": "success", "captured": "success", "paid": "success",
+    "failed": "failed",
+    "error": "error",
+    "pending": "pending", "created": "pending", "authorized": "pending", "attempted": "pending",
+    "refunded": "refunded",
+}
+# Orders are counted where they start and where they end; intermediate states are refused (see below).
+ORDER_STATUSES = {
+    "created": "OrdersCreated", "placed": "OrdersCreated",
+    "completed": "OrdersCompleted", "delivered": "OrdersCompleted", "served": "OrdersCompleted",
+    "cancelled": "OrdersCancelled", "canceled": "OrdersCancelled", "failed": "OrdersCancelled",
+    "rejected": "OrdersCancelled", "expired": "OrdersCancelled",
+}
 
 
-def bounded(value: Any, allowed: frozenset[str]) -> str:
+def _status(value: Any, known: Mapping[str, str], argument: str, what: str) -> tuple[str, str]:
     text = str(value or "").strip().lower()
-    return text if text in allowed else "other"
+    if text not in known:
+        raise ValueError(f"{argument}: got {value!r}; expected {what}: {', '.join(sorted(known))}")
+    return text, known[text]
 
 
 class BusinessMetrics:
     def __init__(self, settings: Optional[RuntimeSettings] = None) -> None:
         self.settings = settings or RuntimeSettings.from_env()
 
-    def _emit(
-        self,
-        namespace: str,
-        values: Mapping[str, tuple[float, MetricUnit]],
-        breakdown: Mapping[str, str],
-        properties: Mapping[str, Any],
-    ) -> None:
-        record = EphemeralMetrics(namespace=namespace)
-        record.add_dimension("Environment", self.settings.environment)
-        if breakdown:
-            record.add_dimensions(Environment=self.settings.environment, **breakdown)
-        for name, (value, unit) in values.items():
-            record.add_metric(name=name, unit=unit, value=value)
-        for key, value in properties.items():
-            if value is not None:
-                record.add_metadata(key=key, value=value)
-        record.flush_metrics()
+    def _emit(self, values: Mapping[str, tuple[float, MetricUnit]], breakdown: Optional[Mapping[str, str]],
+              caller: Optional[Mapping[str, Any]], own: Mapping[str, Any]) -> None:
+        env = {"Environment": self.settings.environment}
+        sets = [env, {**env, **breakdown}] if breakdown else [env]
+        emf.emit(self.settings.business_namespace, sets, values, {**boundary.context_properties(caller), **own})
 
     def track_payment_metrics(
         self, order_id: str, amount: float, status: str, method: str, context: Optional[Mapping[str, Any]] = None
     ) -> None:
-        """One payment attempt: counted, classified, and (when it succeeded) its amount as revenue."""
-        context = dict(context or {})
-        state = bounded(status, PAYMENT_STATUSES)
+        """One payment attempt: counted, classified, and (when captured) its amount as revenue in INR."""
+        rupees = boundary.amount(amount)
+        raw, state = _status(status, PAYMENT_STATUSES, "status", "a payment status (Razorpay's or the library's)")
         values: dict[str, tuple[float, MetricUnit]] = {"PaymentAttempts": (1, MetricUnit.Count)}
         if state == "success":
             values["PaymentSuccesses"] = (1, MetricUnit.Count)
-            values["Revenue"] = (float(amount), MetricUnit.NoUnit)
+            values["Revenue"] = (rupees, MetricUnit.NoUnit)
         elif state == "failed":
             values["PaymentFailures"] = (1, MetricUnit.Count)
         elif state == "error":
             values["PaymentErrors"] = (1, MetricUnit.Count)
-        self._emit(self.settings.business_namespace, values, {"PaymentMethod": bounded(method, PAYMENT_METHODS)},
-                   {"orderId": order_id, "amount": amount, "status": state, **context})
+        self._emit(values, {"PaymentMethod": boundary.payment_method(method)}, context,
+                   {"orderId": str(order_id), "amount": rupees, "status": state, "providerStatus": raw})
 
     def track_payment_verification_failure(self, order_id: str, reason: str) -> None:
-        self._emit(self.settings.business_namespace, {"PaymentVerificationFailures": (1, MetricUnit.Count)}, {},
-                   {"orderId": order_id, "reason": reason})
+        self._emit({"PaymentVerificationFailures": (1, MetricUnit.Count)}, None, None,
+                   {"orderId": str(order_id), "reason": str(reason)[:boundary.CONTEXT_VALUE_MAX_CHARS]})
 
     def track_payment_webhook_failure(self, event_type: str, reason: str) -> None:
-        self._emit(self.settings.business_namespace, {"PaymentWebhookFailures": (1, MetricUnit.Count)}, {},
-                   {"webhookEvent": event_type, "reason": reason})
+        self._emit({"PaymentWebhookFailures": (1, MetricUnit.Count)}, None, None,
+                   {"webhookEvent": str(event_type)[:boundary.CONTEXT_VALUE_MAX_CHARS],
+                    "reason": str(reason)[:boundary.CONTEXT_VALUE_MAX_CHARS]})
 
     def track_order_metrics(self, order_id: str, status: str, context: Optional[Mapping[str, Any]] = None) -> None:
-        state = bounded(status, ORDER_STATUSES)
-        name = {"created": "OrdersCreated", "completed": "OrdersCompleted", "cancelled": "OrdersCancelled"}.get(state)
-        if name is None:
-            return
-        self._emit(self.settings.business_namespace, {name: (1, MetricUnit.Count)}, {},
-                   {"orderId": order_id, **(context or {})})
+        """Intermediate states (confirmed, preparing, ready...) are refused with a ValueError: counting
+        them would count one order twice, and dropping them silently hides a wrong call."""
+        raw, name = _status(status, ORDER_STATUSES, "status",
+                            "where an order starts or ends (intermediate states are not counted)")
+        self._emit({name: (1, MetricUnit.Count)}, None, context, {"orderId": str(order_id), "status": raw})
 
     def track_rfid_verification(
         self, reader_id: str, success: bool, context: Optional[Mapping[str, Any]] = None
     ) -> None:
+        reader = boundary.reader_id(reader_id, self.settings.reader_ids)
         values = {"RFIDVerificationAttempts": (1.0, MetricUnit.Count)}
         if success:
             values["RFIDVerificationSuccess"] = (1.0, MetricUnit.Count)
-        self._emit(self.settings.business_namespace, values, {}, {"readerId": reader_id, **(context or {})})
+        self._emit(values, None, context, {"readerId": reader})
 
     def track_reader_heartbeat(self, reader_id: str) -> None:
-        """Per reader: the fleet of readers is fixed hardware, so ReaderId is a bounded dimension."""
-        self._emit(self.settings.business_namespace, {"RFIDReaderHeartbeat": (1, MetricUnit.Count)},
-                   {"ReaderId": reader_id}, {})
+        """Per reader: ReaderId is a dimension only for the installed fleet (HASIVU_RFID_READER_IDS),
+        the same list the stack counts in its cost estimate."""
+        if not self.settings.reader_ids:
+            raise ValueError("reader_id: HASIVU_RFID_READER_IDS is not set; a heartbeat needs the installed fleet "
+                             "(the stack's healthMonitor.rfidReaderIds) to bound the ReaderId dimension")
+        reader = boundary.reader_id(reader_id, self.settings.reader_ids)
+        self._emit({"RFIDReaderHeartbeat": (1, MetricUnit.Count)}, {"ReaderId": reader}, None, {})
 
     def track_active_users(self, count: int) -> None:
-        self._emit(self.settings.business_namespace, {"ActiveUsers": (count, MetricUnit.Count)}, {}, {})
+        self._emit({"ActiveUsers": (boundary.amount(count, "count", "users"), MetricUnit.Count)}, None, None, {})
 
     def track_login(self, success: bool, context: Optional[Mapping[str, Any]] = None) -> None:
         """Successful logins are an engagement metric; failed ones are security events
         (`security_events.SecurityEventLog`), counted by the stack's log metric filters."""
         if success:
-            self._emit(self.settings.business_namespace, {"UserLogins": (1, MetricUnit.Count)}, {}, dict(context or {}))
+            self._emit({"UserLogins": (1, MetricUnit.Count)}, None, context, {})
 
 
 @functools.cache
@@ -122,3 +134,7 @@ def track_order_metrics(order_id: str, status: str, context: Optional[Mapping[st
 
 def track_rfid_verification(reader_id: str, success: bool, context: Optional[Mapping[str, Any]] = None) -> None:
     default_metrics().track_rfid_verification(reader_id, success, context)
+
+
+def track_reader_heartbeat(reader_id: str) -> None:
+    default_metrics().track_reader_heartbeat(reader_id)

@@ -102,7 +102,9 @@ def test_staging_delivers_slack_through_chatbot_ids():
     chatbot = props(by_name(result, "warning-alerts-slack"))
     assert chatbot["slackTeamId"] == "T0HASIVU01"
     assert chatbot["slackChannelId"] == "C0STAGING01"
-    assert not of_type(result, "aws:ssm/parameter:Parameter")
+    # No webhook parameter (the only SSM parameter is the runtime library's pseudonym key).
+    assert [props(p)["name"] for p in of_type(result, "aws:ssm/parameter:Parameter")] == [
+        "/staging/hasivu-monitoring/pseudonym-key"]
 
 
 def test_every_tier_child_is_parented_to_its_component():

@@ -42,13 +42,21 @@ def test_all_dependencies_healthy(postgres_server, redis_server, http_endpoint):
         postgres_check(_pg(postgres_server)), redis_check(_redis(redis_server)), http_check(url + "/v1/")],
         PROFILE)
     report = monitor.get_enhanced_system_health()
-    assert report["status"] == "healthy" and report["score"] == 100
+    # All three answered. On a loaded machine a connect can exceed the seed's 100 ms (or PING its
+    # 50 ms): that is "degraded" with the slow figure in its details, never an error.
+    slow = {"database": lambda d: d["connect_ms"] > 100 or d["query_ms"] > 50, "redis": lambda d: d["ping_ms"] > 50,
+            "payment_gateway": lambda d: d["latency_ms"] > 1000}
+    for name, check in report["checks"].items():
+        assert check["error"] is None
+        assert check["status"] == "healthy" or (check["status"] == "degraded" and slow[name](check["details"]))
     database = report["checks"]["database"]
     assert database["details"]["max_connections"] == 12
     assert 0 < database["details"]["pool_utilisation_percent"] <= 100
     assert report["checks"]["redis"]["details"]["maxmemory"] == 64 * 1024 * 1024
     assert report["checks"]["payment_gateway"]["details"]["http_status"] == 200
-    assert report["business_impact"] == {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0}
+    if report["status"] == "healthy":
+        assert report["score"] == 100
+        assert report["business_impact"] == {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0}
 
 
 def test_database_stopped_is_unhealthy_with_its_impact_and_fast():
@@ -121,11 +129,15 @@ def test_hung_gateway_costs_its_timeout_not_the_sum(postgres_server, redis_serve
     assert elapsed < 0.5 * 1.1 + 0.25, elapsed
     gateway = report["checks"]["payment_gateway"]
     assert gateway["status"] == "unhealthy"
-    assert report["checks"]["database"]["status"] == "healthy"
+    database, redis = report["checks"]["database"], report["checks"]["redis"]
+    # Answered (healthy, or degraded when a loaded machine makes a connect slower than the seed's 100 ms).
+    assert database["error"] is None and redis["error"] is None
     assert gateway["impact"]["revenue_at_risk_inr_per_day"] == 500_000
     # Weighted by what each dependency carries: database 0.35, redis 0.15, gateway 0.30.
     assert report["status"] == "unhealthy"
-    assert report["score"] == pytest.approx((100 * 0.35 + 100 * 0.15 + 0 * 0.30) / 0.80, abs=0.1)
+    points = {"healthy": 100, "degraded": 50}
+    expected = (points[database["status"]] * 0.35 + points[redis["status"]] * 0.15 + 0 * 0.30) / 0.80
+    assert report["score"] == pytest.approx(expected, abs=0.1)
 
 
 def test_gateway_5xx_and_slow_answers(http_endpoint):

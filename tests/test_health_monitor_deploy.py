@@ -3,17 +3,21 @@ and the packaged handler run locally on the event EventBridge sends."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 
+from observability.catalogue import published_metrics
 from preflight.engine import ProgramFailed
+from tests.emf import ingest
 from tests.stack import by_name, of_type, preflight_cli, props, raw, run
 
 EVENTBRIDGE_EVENT = {
@@ -99,12 +103,14 @@ def test_the_projects_own_lambdas_are_alarmed_and_pass_the_policy_pack():
 
 
 def _extract_package(tmp_path: Path) -> Path:
-    code = raw(by_name(run(), "health-monitor-lambda-function"))["code"]
+    """The zip the program hands to Lambda, unpacked as Lambda does into its task directory."""
+    function = raw(by_name(run(), "health-monitor-lambda-function"))
+    archive = Path(function["code"]["path"])
+    digest = base64.b64encode(hashlib.sha256(archive.read_bytes()).digest()).decode()
+    assert function["sourceCodeHash"] == digest
     package = tmp_path / "package"
-    for name, asset in code["assets"].items():
-        target = package / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(asset["path"], target)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(package)
     return package
 
 
@@ -136,6 +142,8 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
         "PATH": "/usr/bin:/bin", "PYTHONPATH": f"{package}:{_lambda_runtime(tmp_path)}",
         **{k: v for k, v in variables.items() if k not in ("HASIVU_PAYMENT_GATEWAY_URL", "HASIVU_RFID_READER_IDS")},
         "HASIVU_DB_SECRET_ARN": db, "HASIVU_REDIS_SECRET_ARN": cache,
+        # A packaging test, not a timing one: a cold process on a loaded machine imports slowly.
+        "HASIVU_DB_TIMEOUT": "10", "HASIVU_REDIS_TIMEOUT": "10",
         **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                       "AWS_DEFAULT_REGION")},
     }
@@ -157,6 +165,23 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     assert score["Environment"] == "production"
     assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HASIVU/Health"
     assert {r["Dependency"] for r in emf if "DependencyHealthy" in r} == {"database", "redis"}
+    # As CloudWatch ingests it, with the function's POWERTOOLS_SERVICE_NAME set: only catalogue metrics.
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "health-monitor"
+    published = {(ns, name, frozenset(dims.items())) for ns, name, dims in published_metrics("production")}
+    assert {metric for metric, _ in ingest(result.stdout)} <= published
+
+
+def test_the_packaged_library_traces_in_lambda_mode(tmp_path):
+    """Powertools' Tracer needs the X-Ray SDK (and wrapt) once it runs in Lambda: both are packaged."""
+    package = _extract_package(tmp_path)
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{package}:{_lambda_runtime(tmp_path)}",
+           "AWS_LAMBDA_FUNCTION_NAME": "production-hasivu-health-monitor", "LAMBDA_TASK_ROOT": str(package),
+           "AWS_REGION": "ap-south-1", **variables}
+    script = "from observability import tracing; print(tracing.business_tracer().enabled)"
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, env=env,
+                            timeout=60, cwd=tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
 
 
 def test_preflight_prints_the_operator_links():
@@ -171,11 +196,3 @@ def test_preflight_prints_the_operator_links():
     assert "healthEndpointUrl: <computed>" in out
     assert 'alarmCountByTier: {"critical": ' in out
 
-
-def test_packaging_refuses_compiled_or_missing_distributions():
-    from components.lambda_package import PackagingError, _distribution_files
-
-    with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
-        _distribution_files("grpcio")
-    with pytest.raises(PackagingError, match="'no-such-dist', which is not installed"):
-        _distribution_files("no-such-dist")

@@ -20,7 +20,7 @@ from observability.security_events import SecurityEventLog
 from observability.settings import RuntimeSettings
 from observability.tracing import ANNOTATION_KEY, BusinessTracer, amount_bucket
 
-SETTINGS = RuntimeSettings("production", "payments", "HASIVU/Business", "HASIVU/Health")
+SETTINGS = RuntimeSettings("production", "payments", "HASIVU/Business", "HASIVU/Health", ("reader-3", "r-1"))
 
 
 class CapturingEmitter:
@@ -113,7 +113,9 @@ def test_business_operation_decorator(xray):
 
     assert create(21) == 42
     sub = _subsegments(emitter)["## payment-creation"]
-    assert sub["annotations"] == {"operation": "payment-creation", "criticality": "critical", "success": True}
+    # The README's own example lands in the payments X-Ray group (annotation.operation_type = "payment").
+    assert sub["annotations"] == {"operation_type": "payment", "operation": "payment-creation",
+                                  "criticality": "critical", "success": True}
 
 
 def test_pseudonyms_are_keyed_and_stable():
@@ -198,7 +200,7 @@ def test_security_events_land_in_the_security_log_group_for_its_metric_filters(a
     assert log.flush() == 2 and log.flush() == 0
     events = logs.filter_log_events(logGroupName="/hasivu/test/security-events")["events"]
     assert [json.loads(e["message"])["event"] for e in events] == ["LOGIN_FAILED", "FRAUD_ATTEMPT"]
-    with pytest.raises(ValueError, match="unknown security event"):
+    with pytest.raises(ValueError, match="event: got 'SOMETHING'; expected one of LOGIN_FAILED, FRAUD_ATTEMPT"):
         log.record("SOMETHING", {})
 
 

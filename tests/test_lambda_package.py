@@ -1,0 +1,87 @@
+"""Reproducible Lambda archives (issue 15, finding 10): the same code and dependency versions give
+the same archive hash from any machine, whatever the venv is called, which installer wrote it, or
+what timestamps, permissions and bytecode caches its files have."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from components.lambda_package import PackagingError, distribution_files, package_files, write_zip
+from components.runtime_layer import LAYER_DISTRIBUTIONS
+
+
+def _clone_environment(root: Path, site_name: str, installer: str, mode: int, mtime: int) -> tuple[Path, Path]:
+    """A copy of this repo's `observability/` and of the layer's installed distributions, as another
+    machine's checkout and venv would hold them: other paths, installer, caches, times and modes."""
+    repo, site = root / "checkout", root / site_name
+    shutil.copytree(Path(__file__).resolve().parent.parent / "observability", repo / "observability",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in LAYER_DISTRIBUTIONS:
+        files = distribution_files(name)
+        for relative, source in files.items():
+            target = site / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        info = site / next(r for r in files if r.endswith(".dist-info/METADATA")).rsplit("/", 1)[0]
+        (info / "INSTALLER").write_text(installer + "\n")
+        (info / "direct_url.json").write_text(f'{{"url": "file://{root}/wheels/{name}.whl"}}')
+        # RECORD as each installer writes it: its own order, script paths and caches.
+        listed = [*sorted(files, reverse=installer == "uv"), f"../../../bin/{name}-{installer}",
+                  f"{info.name}/INSTALLER", f"{info.name}/RECORD"]
+        (info / "RECORD").write_text("".join(f"{line},,\n" for line in listed))
+    for tree in (repo, site):
+        cache = tree / "observability" / "__pycache__" if tree == repo else tree / "jmespath" / "__pycache__"
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "x.cpython-311.pyc").write_bytes(os.urandom(16))
+        for path in tree.rglob("*"):
+            if path.is_file():
+                path.chmod(mode)
+                os.utime(path, (mtime, mtime))
+    return repo, site
+
+
+def _build(repo: Path, site: Path, out: Path):
+    return write_zip(package_files(["observability"], LAYER_DISTRIBUTIONS, "python/", repo=repo,
+                                   search_path=[str(site)]), out)
+
+
+def test_same_code_and_versions_give_the_same_archive_from_differently_built_environments(tmp_path):
+    repo_a, site_a = _clone_environment(tmp_path / "dev-qx7", "venv-a7q/lib/python3.11/site-packages", "pip",
+                                        0o644, 1_600_000_000)
+    repo_b, site_b = _clone_environment(tmp_path / "ci-zz9", ".venv-b3w/lib/site-packages", "uv", 0o755,
+                                        1_800_000_000)
+    a, b = _build(repo_a, site_a, tmp_path / "out-a"), _build(repo_b, site_b, tmp_path / "out-b")
+    assert a.sha256 == b.sha256 and a.path.read_bytes() == b.path.read_bytes()
+    with zipfile.ZipFile(a.path) as archive:
+        names = archive.namelist()
+        assert names == sorted(names)
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.external_attr >> 16 for info in archive.infolist()} == {0o100644}
+        content = b"".join(archive.read(n) for n in names)
+    assert not [n for n in names if n.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "direct_url.json", "WHEEL")
+                or "__pycache__" in n or n.endswith(".pyc")]
+    for machine_specific in (b"dev-qx7", b"ci-zz9", b"venv-a7q", b"venv-b3w"):
+        assert machine_specific not in content
+    assert "python/observability/metrics.py" in names and "python/aws_xray_sdk/__init__.py" in names
+    # wrapt's optional C extension stays out: its pure-Python fallback serves arm64 and x86_64.
+    assert not [n for n in names if n.endswith((".so", ".c"))]
+
+
+def test_a_changed_source_changes_the_hash(tmp_path):
+    repo, site = _clone_environment(tmp_path / "m", "site", "pip", 0o644, 1_700_000_000)
+    before = _build(repo, site, tmp_path / "out")
+    metrics = repo / "observability" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\n# changed\n")
+    assert _build(repo, site, tmp_path / "out").sha256 != before.sha256
+
+
+def test_packaging_refuses_compiled_or_missing_distributions():
+    with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
+        distribution_files("grpcio")
+    with pytest.raises(PackagingError, match="'no-such-dist', which is not installed"):
+        distribution_files("no-such-dist")
