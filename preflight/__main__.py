@@ -1,6 +1,7 @@
-"""`python -m preflight --stack production [--program DIR] [--json]`: offline `pulumi preview`.
+"""`python -m preflight --stack production [--program DIR] [--json] [--aws]`: offline `pulumi preview`.
 
-Exit status: 0 clean, 1 a mandatory policy violation, 2 a usage, config or program error.
+Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding),
+2 a usage, config or program error.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -18,8 +20,11 @@ from preflight.engine import ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.stack_files import ProgramError, StackFiles, load_stack_files
 from stackconfig.publish import stack_file_schema
+
+if TYPE_CHECKING:
+    from preflight.account import Account
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,6 +43,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
+    parser.add_argument("--aws", action="store_true",
+                        help="answer invokes from the caller's AWS account (read-only) and add the account report")
     args = parser.parse_args(argv)
     if not args.config_schema and not args.stack:
         parser.error("the following arguments are required: --stack")
@@ -51,6 +58,16 @@ def policy_config_path(args: argparse.Namespace) -> Path | None:
     return default if default.is_file() else None
 
 
+def connect_account(files: StackFiles) -> Account:
+    """The caller's account for --aws (boto3 is loaded only then); no credentials is a usage error."""
+    from preflight.account import AccountError, connect
+
+    try:
+        return connect(files)
+    except AccountError as error:
+        raise ProgramError(str(error)) from None
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.config_schema:
@@ -58,7 +75,8 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         files = load_stack_files(args.program, args.stack)
-        run = run_program(files, preview=not args.update)
+        account = connect_account(files) if args.aws else None
+        run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
     except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -80,18 +98,25 @@ def main(argv: list[str]) -> int:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
     sms = sms_advisory(run.registrations, run.files.config.get("aws:region", "<region>"))
+    report = None
+    if account is not None:
+        from preflight.account import check_account
+
+        report = check_account(run, account)
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
-        write_json(doc, sys.stdout)
+        write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
         if sms is not None:
             sections.append(sms_section(sms))
         if not args.no_policy:
             sections.append(violations_section(violations))
-        write_summary(run, sections, sys.stdout)
-    return 1 if any(v.level == "mandatory" for v in violations) else 0
+        source = f"invokes answered by account {account.account_id}" if account else "offline"
+        write_summary(run, sections + ([report.section()] if report else []), sys.stdout, source)
+    blocking = any(v.level == "mandatory" for v in violations) or (report is not None and report.blocking > 0)
+    return 1 if blocking else 0
 
 
 if __name__ == "__main__":

@@ -61,11 +61,11 @@ def write_json(doc: dict[str, Any], out: TextIO) -> None:
     out.write("\n")
 
 
-def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO) -> None:
+def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO, source: str = "offline") -> None:
     by_urn = {r.urn: r for r in run.registrations}
     custom = [r for r in run.registrations if r.custom]
     mode = "preview" if run.preview else "update"
-    out.write(f"Preflight of {run.files.project} / {run.files.stack} ({mode} fidelity, offline)\n")
+    out.write(f"Preflight of {run.files.project} / {run.files.stack} ({mode} fidelity, {source})\n")
     out.write(f"{len(custom)} resources in {len(run.registrations) - len(custom)} components\n\n")
     grouped: dict[str, Counter[str]] = defaultdict(Counter)
     for r in custom:
