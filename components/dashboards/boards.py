@@ -40,7 +40,17 @@ def _rate(numerator: str, denominator: str, ns: str, dims: dict[str, str], label
     return [
         Line(ns, numerator, dims, id="n", visible=False),
         Line(ns, denominator, dims, id="d", visible=False),
-        Line(expression="IF(d > 0, 100 * n / d, 100)", label=label, id="rate"),
+        Line(expression="IF(FILL(d, 0) > 0, 100 * FILL(n, 0) / FILL(d, 0), 100)", label=label, id="rate"),
+    ]
+
+
+def _completion(ns: str, dims: dict[str, str]) -> list[Line]:
+    """As the completion alarm computes it: completed out of the orders finished at the counter."""
+    return [
+        Line(ns, "OrdersCompleted", dims, id="c", visible=False),
+        Line(ns, "OrdersCancelled", dims, id="x", visible=False),
+        Line(expression="IF(FILL(c, 0) + FILL(x, 0) > 0, 100 * FILL(c, 0) / (FILL(c, 0) + FILL(x, 0)), 100)",
+             label="Completed of finished %", id="rate"),
     ]
 
 
@@ -54,7 +64,7 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
         single_value("Payment volume (24 h)", [Line(ns, "PaymentAttempts", dims, label="Payments")]),
         single_value("Payment success rate", _rate("PaymentSuccesses", "PaymentAttempts", ns, dims, "Success %"),
                      thresholds=[Threshold("seed KPI 98.5%", 98.5)]),
-        single_value("Order completion rate", _rate("OrdersCompleted", "OrdersCreated", ns, dims, "Completion %"),
+        single_value("Order completion rate", _completion(ns, dims),
                      thresholds=specs.threshold("orders", "completion-rate", "alarm")),
         single_value("System health score", [Line(health, "SystemHealthScore", dims, label="Score %")],
                      period=300, stat="Minimum", thresholds=specs.threshold("platform", "health-score", "alarm")),
@@ -118,8 +128,9 @@ def api_gateway(settings: StackSettings, specs: Specs) -> list:
         MetricGraph(title="4XX / 5XX rate", width=8, stat="Average", lines=[
             Line(ns, "4XXError", dims, stat="Average", label="4XX"), Line(ns, "5XXError", dims, stat="Average",
                                                                           label="5XX")],
-            thresholds=specs.threshold("api", "5xx-rate", "5XX alarm") + specs.threshold("api", "4xx-rate",
-                                                                                          "4XX alarm")),
+            # The 5XX alarm is in percent of requests; this graph plots the share.
+            thresholds=specs.threshold("api", "5xx-rate", "5XX alarm", 1 / 100) + specs.threshold(
+                "api", "4xx-rate", "4XX alarm")),
         MetricGraph(title="Cache hits / misses", width=12, lines=[
             Line(ns, "CacheHitCount", dims, label="Hits"), Line(ns, "CacheMissCount", dims, label="Misses")]),
         MetricGraph(title="Integration latency p99", width=12, stat="p99",
