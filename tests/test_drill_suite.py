@@ -12,8 +12,16 @@ from tests.stack import REPO, run
 
 DRILLS = REPO / "drills"
 REQUIRED = [
+    "razorpay-outage-at-lunch",             # exactly one critical page, within 5 minutes
     "database-unreachable",                 # critical within 3 minutes
+    "redis-down",
+    "reader-silent-in-school-hours",        # one reader silent 30 minutes: notified
+    "reconcile-job-failing",                # hourly job failing for 3 hours: warning page
+    "orders-stop-at-lunch",                 # business alarm within 15 minutes
     "health-monitor-stops",                 # alarm within 10 minutes
+    "maintenance-window-database-down",     # no page
+    "powertools-service-name-set",          # business alarms still see the metrics
+    "cold-starts-on-low-traffic-endpoint",  # no critical page
 ]
 
 
