@@ -83,14 +83,20 @@ def test_statistics_and_percentiles_over_weighted_samples():
     assert statistic([], "Sum") is None
 
 
-def test_metric_math_drops_timestamps_an_operand_lacks_until_fill():
-    series = {"m1": [None, 3.0, 0.0], "m2": [10.0, 10.0, None]}
-    math = Evaluator(series, 3)
-    assert math.evaluate("100 * m1 / m2") == [None, 30.0, None]
-    assert math.evaluate("IF(m2 > 0, 100 * m1 / m2, 100)") == [None, 30.0, None]
-    assert math.evaluate("IF(FILL(m2, 0) > 0, 100 * FILL(m1, 0) / FILL(m2, 0), 100)") == [0.0, 30.0, 100.0]
-    assert math.evaluate("FILL(m2, REPEAT)") == [10.0, 10.0, 10.0]
-    assert math.evaluate("m1 >= 3 OR m2 == 10") == [None, 1.0, None]
+def test_metric_math_missing_values_follow_the_metric_math_page():
+    """"Missing values in a time series are treated as 0. If the value of a data point causes a function
+    to attempt to divide by zero, the data point is dropped"; IF(metric1, metric2, metric3): 0 where
+    metric1 is TRUE and metric2 has no datapoint, dropped where it is FALSE and metric3 has none."""
+    series = {"m1": [None, 3.0, 0.0, None], "m2": [10.0, 10.0, None, None]}
+    math = Evaluator(series, 4)
+    assert math.evaluate("100 * m1 / m2") == [0.0, 30.0, None, None]
+    assert math.evaluate("m1 + m2") == [10.0, 13.0, 0.0, None]
+    # A series compared with a scalar keeps its gaps: no condition, no datapoint.
+    assert math.evaluate("IF(m2 > 0, 100 * m1 / m2, 100)") == [0.0, 30.0, None, None]
+    assert math.evaluate("IF(FILL(m2, 0) > 0, 100 * FILL(m1, 0) / FILL(m2, 0), 100)") == [0.0, 30.0, 100.0, 100.0]
+    assert math.evaluate("IF(m2, m1, m2)") == [0.0, 3.0, None, None]
+    assert math.evaluate("FILL(m2, REPEAT)") == [10.0, 10.0, 10.0, 10.0]
+    assert math.evaluate("m1 >= 3 OR m2 == 10") == [1.0, 1.0, 0.0, None]
 
 
 def alarm(name: str, **props) -> MetricAlarmDefinition:

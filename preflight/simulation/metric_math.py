@@ -1,9 +1,11 @@
 """Metric math over aligned time series, as "Using metric math" describes it.
 
-Arithmetic and comparison between series work on matching timestamps: a timestamp missing from any
-operand is missing from the result (that is why ratios need FILL). Scalars combine with every
-datapoint. Comparisons and logical operators give 1 or 0. IF(cond, a, b) takes a or b per
-datapoint; FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
+Between two series, a value missing from one where the other has a datapoint counts as 0 ("Missing
+values in a time series are treated as 0"; comparisons treat "the missing value in the other time
+series as 0"); a division by zero drops the datapoint; a series with a scalar keeps its gaps.
+Comparisons and logical operators give 1 or 0. IF(cond, a, b) per datapoint of the condition: a (0
+where a has no datapoint) or b (dropped where b has none or is omitted); no condition point, no point.
+FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
 ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint. MINUTE, HOUR, DAY,
 DATE, MONTH, YEAR and EPOCH give each datapoint's timestamp (every period of the range, UTC).
 """
@@ -69,9 +71,15 @@ def tokenize(expression: str) -> tuple[str, ...]:
 def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> Value:
     if not isinstance(a, list) and not isinstance(b, list):
         return fn(a, b)
-    left = a if isinstance(a, list) else [a] * length
-    right = b if isinstance(b, list) else [b] * length
-    return [None if x is None or y is None else fn(x, y) for x, y in zip(left, right, strict=True)]
+    if not isinstance(a, list) or not isinstance(b, list):
+        # A series with a scalar: a timestamp without a datapoint stays without one.
+        left = a if isinstance(a, list) else [a] * length
+        right = b if isinstance(b, list) else [b] * length
+        return [None if x is None or y is None else fn(x, y) for x, y in zip(left, right, strict=True)]
+    # Two series: "Missing values in a time series are treated as 0" (arithmetic), and a comparison
+    # "treats the missing value in the other time series as 0"; a timestamp neither has stays missing.
+    return [None if x is None and y is None else fn(0.0 if x is None else x, 0.0 if y is None else y)
+            for x, y in zip(a, b, strict=True)]
 
 
 Node = tuple
@@ -190,10 +198,13 @@ class Evaluator:
             other = values[2] if len(values) == 3 else None
             if not isinstance(condition, list):
                 return values[1] if condition else other
+            # Per datapoint of the condition: a missing trueValue point is 0, a missing (or omitted)
+            # falseValue point drops the datapoint, and so does a missing condition point.
             pick = []
             for i, c in enumerate(condition):
                 branch = values[1] if c else other
-                pick.append(None if c is None else (branch[i] if isinstance(branch, list) else branch))
+                value = branch[i] if isinstance(branch, list) else branch
+                pick.append(None if c is None else (0.0 if value is None and c else value))
             return pick
         if name == "FILL" and len(values) == 2:
             return self._fill(values[0], values[1])
