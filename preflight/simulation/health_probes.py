@@ -34,6 +34,7 @@ PROBE_TARGETS = {"database": "database.drill.invalid", "redis": "redis.drill.inv
 # A fresh PostgreSQL connection includes TCP, TLS and SCRAM authentication; Redis's first PING
 # includes connect, TLS and AUTH; Razorpay is an HTTPS round trip from ap-south-1.
 BASELINE_MS = {"database": (40.0, 20.0), "redis": (12.0, 10.0), "payment_gateway": (120.0, 60.0)}
+COMMAND_MS = 0.5  # a query or PING on an open connection: floor and mean tail
 
 
 class DependencyAnswers:
@@ -46,11 +47,16 @@ class DependencyAnswers:
         self.slow_ms: dict[str, float] = {}
 
     def check(self, dependency: str) -> None:
+        """A new connection (or an HTTPS request): the baseline cost plus the drill's slowness."""
         if dependency in self.down:
             raise ConnectionRefusedError(f"{dependency} refused the connection (drill: dependency-down)")
         floor, tail = BASELINE_MS.get(dependency, (0.0, 0.0))
         baseline = floor + (self.rng.expovariate(1 / tail) if tail else 0.0)
         VirtualClock.advance(baseline + self.slow_ms.get(dependency, 0.0))
+
+    def command(self, dependency: str) -> None:
+        """A command on an open connection: a round trip in the VPC plus the drill's slowness."""
+        VirtualClock.advance(COMMAND_MS + self.rng.expovariate(1 / COMMAND_MS) + self.slow_ms.get(dependency, 0.0))
 
 
 class VirtualClock:
@@ -136,6 +142,7 @@ def _fake_pg_connection(answers: DependencyAnswers) -> type:
                 raise pg8000.InterfaceError(f"Can't create a connection to host database: {error}") from None
 
         def run(self, sql: str) -> list[list[Any]]:
+            answers.command("database")
             if sql.startswith("SHOW max_connections"):
                 return [["400"]]
             if "pg_stat_activity" in sql:
@@ -153,13 +160,17 @@ def _fake_redis(answers: DependencyAnswers) -> type:
 
     class Redis:
         def __init__(self, **_: Any) -> None:
-            pass
+            self.connected = False
 
         def ping(self) -> bool:
+            if self.connected:
+                answers.command("redis")
+                return True
             try:
                 answers.check("redis")
             except ConnectionRefusedError as error:
                 raise redis.ConnectionError(str(error)) from None
+            self.connected = True
             return True
 
         def info(self, section: str) -> dict[str, int]:
