@@ -15,6 +15,7 @@ import pulumi
 from preflight.engine import ProgramFailed, run_program
 from preflight.simulation.cloudwatch import ModelError
 from preflight.simulation.drill_file import DrillError, drill_paths, load_drill
+from preflight.simulation.log_filters import UnsupportedPattern
 from preflight.simulation.platform import platform_from_run
 from preflight.simulation.runner import DrillResult, run_drill
 from preflight.stack_files import ProgramError, load_stack_files
@@ -63,7 +64,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
     except DrillError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
-    except ModelError as error:
+    except (ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     if render_dir is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 import yaml
 
@@ -52,9 +52,6 @@ class Fault:
 
     def active(self, minute: int) -> bool:
         return self.at <= minute < self.at + self.duration
-
-
-Bound = Union[int, tuple[Optional[int], Optional[int]]]
 
 
 @dataclasses.dataclass(frozen=True)
