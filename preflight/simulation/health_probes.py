@@ -5,8 +5,8 @@ environment of the registered Function. Only what sits beyond the network is ans
 Secrets Manager (connection details), the PostgreSQL connection (pg8000), the Redis client, the
 payment gateway's HTTP answer and CloudWatch GetMetricData (from the simulated metric store).
 The monitor's pool runs its checks inline. A slow dependency advances the probe's clock by its
-latency instead of sleeping, so the
-checks' own thresholds decide healthy or degraded; a down dependency refuses the connection.
+latency instead of sleeping, so the checks' own thresholds decide healthy or degraded; a down
+dependency refuses the connection. Each drill is a fresh Lambda container for the library's caches.
 """
 
 from __future__ import annotations

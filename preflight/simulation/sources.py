@@ -2,9 +2,10 @@
 
 - AWS service metrics (Lambda, API Gateway per stage and per critical endpoint, RDS, ElastiCache)
   from the traffic profile and the faults, through the dependency map in `traffic`.
-- Business metrics from the runtime library itself: each minute, one call of the real
-  `observability.metrics` function per function, event kind and outcome, run with that Lambda's
-  environment; its EMF output is ingested as `count` identical records (the batch approximation).
+- Business metrics from the runtime library itself: the real `observability.metrics` call for each
+  shape of event (Lambda environment, event kind, outcome) runs once per drill in that Lambda's
+  environment, and each minute its EMF is ingested as many times as there were such events (the
+  batch approximation: the output differs only in its timestamp).
 - Health metrics from the real health handler (see `health_probes`), on its schedule.
 - Security events through the real `SecurityEventLog`, delivered to a logs client that applies the
   program's metric filters.
