@@ -165,3 +165,10 @@ def test_each_drill_is_a_fresh_lambda_container_for_the_health_monitor(tmp_path,
         end = result.start_minute + 40
         healthy.append(result.store.window_statistic(rfid, "Minimum", end - 5, 5))
     assert healthy == [0.0, 1.0]
+
+
+def test_a_drill_is_deterministic_for_its_seed(tmp_path, platform):
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    first, second = run_drill(drill, platform), run_drill(drill, platform)
+    assert first.as_json() == second.as_json()
+    assert first.store.series == second.store.series
