@@ -60,7 +60,8 @@ class DependencyAnswers:
 
 
 class VirtualClock:
-    """`time` for observability.health_checks: perf_counter plus the latency probes were given."""
+    """`time` for observability.health_checks: perf_counter is the latency the probes were given
+    (simulated time only, so a drill measures the same latencies on every run)."""
 
     _local = threading.local()
 
@@ -70,7 +71,7 @@ class VirtualClock:
 
     @classmethod
     def perf_counter(cls) -> float:
-        return time.perf_counter() + getattr(cls._local, "offset", 0.0)
+        return getattr(cls._local, "offset", 0.0)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
