@@ -12,6 +12,7 @@ import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
+from components.alarms.topics import REPORTED_TO
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
 from components.health_monitor import HealthMonitor, HealthMonitorArgs, health_monitor_name
@@ -51,9 +52,10 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         )
         for tier in Tier
     }
+    # A forwarder's failures are reported to another tier than the one it delivers.
     own = [
         OwnFunction(
-            LambdaFunction(forwarder_name(settings.environment, tier.value), OWN_GROUP, Tier.WARNING,
+            LambdaFunction(forwarder_name(settings.environment, tier.value), OWN_GROUP, REPORTED_TO[tier],
                            FORWARDER_TIMEOUT),
             component.slack_forwarder.name,
         )

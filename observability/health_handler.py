@@ -22,7 +22,7 @@ from observability.health import (
     EnhancedHealthMonitor,
     container_monitor,
 )
-from observability.health_checks import HEALTHY
+from observability.health_checks import DEGRADED, HEALTHY, UNHEALTHY
 from observability.settings import RuntimeSettings
 
 
@@ -36,7 +36,9 @@ def publish(report: dict[str, Any], settings: RuntimeSettings) -> None:
         }, {})
     for name, check in report["checks"].items():
         emf.emit(settings.health_namespace, [{**env, "Dependency": name}], {
-            "DependencyHealthy": (1 if check["status"] == HEALTHY else 0, MetricUnit.Count),
+            # Reachable, not fast: a slow (degraded) dependency still serves, so the connectivity
+            # alarms and the SLA history count it as up; slowness shows in DependencyLatency.
+            "DependencyHealthy": (0 if check["status"] == UNHEALTHY else 1, MetricUnit.Count),
             "DependencyLatency": (check["latency_ms"], MetricUnit.Milliseconds),
         }, {"status": check["status"]})
 
@@ -55,7 +57,7 @@ def handler(event: dict[str, Any], context: Any, monitor: Optional[EnhancedHealt
     publish(report, settings)
     if isinstance(event, dict) and ("requestContext" in event or "rawPath" in event or "httpMethod" in event):
         return {
-            "statusCode": 200 if report["status"] in (HEALTHY, "degraded") else 503,
+            "statusCode": 200 if report["status"] in (HEALTHY, DEGRADED) else 503,
             "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
             "body": json.dumps(report),
         }

@@ -1,7 +1,8 @@
 """`python -m preflight --stack production [--program DIR] [--json] [--aws]`: offline `pulumi preview`.
+`--drill PATH|all` runs incident drills against the stack's alarms instead (see preflight/simulation).
 
-Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding),
-2 a usage, config or program error.
+Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding; or a
+failed drill), 2 a usage, config, drill file or program error.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--functions", type=Path, metavar="FILE",
                         help="offline discovery: the account's Lambda function names, one a line "
                              "(default: discovery finds none)")
+    parser.add_argument("--drill", metavar="PATH|all",
+                        help="run incident drills (a drill file, a folder of them, or all = drills/) "
+                             "against the stack's alarms instead of the preview report")
     parser.add_argument("--aws", action="store_true",
                         help="answer invokes from the caller's AWS account (read-only) and add the account report")
     args = parser.parse_args(argv)
@@ -87,6 +91,10 @@ def main(argv: list[str]) -> int:
     if args.config_schema:
         write_json(stack_file_schema(), sys.stdout)
         return 0
+    if args.drill is not None:
+        from preflight.simulation.cli import drill_main
+
+        return drill_main(args.stack, args.program, args.drill, args.json, args.render)
     try:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None

@@ -48,6 +48,7 @@ from stackconfig.schema import (
 )
 from stackconfig.secrets import read_secret, reject_plaintext_webhooks, set_secret_command
 from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
+from stackconfig.types import camel
 
 # Discovery answers with the names of functions matching a prefix (the real one asks AWS).
 Discover = Callable[[str], list[str]]
@@ -163,8 +164,14 @@ def _overrides(base: Any, section: Any) -> Any:
 
 def _thresholds(section: Any) -> Thresholds:
     defaults = Thresholds()
-    return Thresholds(**{attr: _overrides(getattr(defaults, attr), getattr(section, attr))
-                         for attr in SECTIONS.values()})
+    thresholds = Thresholds(**{attr: _overrides(getattr(defaults, attr), getattr(section, attr))
+                               for attr in SECTIONS.values()})
+    business = thresholds.business
+    for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist")):
+        if getattr(business, end) <= getattr(business, start):
+            raise ConfigError(f"thresholds.business.{camel(end)}", getattr(business, end),
+                              f"a time after {camel(start)} ({getattr(business, start):g})")
+    return thresholds
 
 
 def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
@@ -187,6 +194,7 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
                 thresholds=_overrides(LambdaThresholds(), entry.thresholds),
                 fleet=body.fleet,
+                invocation=body.invocation,
             ))
     return tuple(functions)
 
@@ -205,6 +213,11 @@ def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
 def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
+    if api is not None and api.critical_endpoints and not api.detailed_metrics:
+        raise ConfigError("inventory.api.detailedMetrics", api.detailed_metrics,
+                          "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
+                          "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
+                          "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this")
     inventory = Inventory(
         functions=_functions(section),
         api=None if api is None else ApiConfig(
@@ -214,8 +227,9 @@ def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inve
                 CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or endpoint_latency))
                 for e in api.critical_endpoints
             ),
+            detailed_metrics=api.detailed_metrics,
         ),
-        rds=tuple(RdsInstance(r.instance_id, r.max_connections) for r in section.rds),
+        rds=tuple(RdsInstance(r.instance_id, r.max_connections, r.replica) for r in section.rds),
         redis=None if section.redis is None else RedisConfig(section.redis.replication_group_id,
                                                              section.redis.node_ids),
         business_namespace=section.business_namespace,

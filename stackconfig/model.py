@@ -49,6 +49,8 @@ class LambdaFunction:
     discovered: bool = False
     # In a fleet group: alarmed by the group's Metrics Insights alarms, not one by one.
     fleet: bool = False
+    # "async" for functions invoked asynchronously (events, schedules): their lost events are alarmed.
+    invocation: str = "sync"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,12 +79,16 @@ class ApiConfig:
     name: str
     stage: str
     critical_endpoints: tuple[CriticalEndpoint, ...] = ()
+    # Per-method metrics (Resource, Method dimensions) exist only with detailed metrics on the stage.
+    detailed_metrics: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class RdsInstance:
     instance_id: str
     max_connections: int
+    # A read replica: only replicas publish ReplicaLag.
+    replica: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,7 +30,9 @@ FunctionName = text(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", "a Lambda function name
 Namespace = text(r"^[A-Za-z0-9/_.#:-]{1,255}$", "a CloudWatch namespace like HASIVU/Business")
 LogGroupName = text(r"^[A-Za-z0-9_/.#-]{1,512}$",
                     "a CloudWatch Logs group name like /hasivu/production/security-events")
-ApiPath = text(r"^/[A-Za-z0-9/_{}.-]*$", "a resource path starting with / like /payments/orders")
+# The Resource dimension is the API Gateway resource path (`/{proxy+}` on a proxy API), never a request path.
+ApiPath = text(r"^/[A-Za-z0-9/_{}.+-]*$",
+               "a resource path as defined in API Gateway, like /payments/orders or /{proxy+}")
 HttpsUrl = text(r"^https://\S+$", "an HTTPS URL like https://runbooks.hasivu.com")
 Environment = text(r"^[a-z][a-z0-9-]{1,30}$", "a lower-case environment name like production")
 AnomalyMonitorArn = text(r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-f-]{36}$",
@@ -69,6 +71,13 @@ class AlertingSection(Section):
 # --- thresholds: generated from the dataclasses in stackconfig/thresholds.py ---------------------
 
 def _threshold_type(field: str) -> Any:
+    if field.endswith("_ist"):
+        # Windows start at or after 05:30 IST, so they stay on one UTC day (metric math's HOUR is UTC).
+        return number("an IST time in hours from 5.5 (05:30) to 24", low=5.5, high=24)
+    if field == "school_days_per_week":
+        return whole(1, 7, "days from Monday: 5 (Mon-Fri), 6 (Mon-Sat) or 7")
+    if field == "low_volume_window_minutes":
+        return whole(0, 1440, "whole minutes from 0 (not low-volume) to 1440")
     if field == "duration_timeout_share":
         return number("a share of the timeout in (0, 1]", low=0, high=1, low_exclusive=True)
     if field.endswith("percent") or field == "health_score":
@@ -108,6 +117,8 @@ class FunctionEntry(Section):
 class LambdaGroupSection(Section):
     tier: TierName = Field(description="alert tier of the group's alarms")
     timeout_seconds: Timeout = Field(30, description="timeout of the group's functions")
+    invocation: one_of(("sync", "async"), "one of sync, async") = Field(  # type: ignore[valid-type]
+        "sync", description="async: invoked by events or schedules; lost events are alarmed")
     fleet: bool = Field(
         False, strict=True,
         description="one Metrics Insights alarm per metric for the whole group instead of alarms per function; "
@@ -129,11 +140,15 @@ class ApiSection(Section):
     stage: ResourceId = Field(description="deployed stage, e.g. prod")
     critical_endpoints: tuple[or_mapping(EndpointEntry, "path"), ...] = Field(
         (), description="paths, or mappings with path, method, latencyP99Ms, alarmed one by one")
+    detailed_metrics: bool = Field(
+        False, strict=True,
+        description="the stage has detailed CloudWatch metrics enabled (required for criticalEndpoints)")
 
 
 class RdsEntry(Section):
     instance_id: ResourceId = Field(description="RDS DB instance identifier")
     max_connections: whole(1, 100_000) = Field(100, description="max_connections of the instance")
+    replica: bool = Field(False, strict=True, description="a read replica (only replicas publish ReplicaLag)")
 
 
 class RedisSection(Section):

@@ -146,6 +146,28 @@ CASES = {
             "functions": [f"hasivu-production-orders-{i:03d}" for i in range(60)]}}}}},
         ["inventory.lambdaGroups.orders.functions", "a fleet query of at most 2048 characters"],
     ),
+    "per-endpoint alarms without detailed metrics on the stage": (
+        {"set_": {"inventory": {**inventory_section(), "api": {
+            **inventory_section()["api"], "detailedMetrics": False}}}},
+        ["inventory.api.detailedMetrics", "False", "detailed metrics enabled on the stage", "update-stage"],
+    ),
+    "unknown invocation type": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
+            "rfid": {"tier": "warning", "invocation": "queue", "functions": ["hasivu-production-rfid-x"]}}}}},
+        ["inventory.lambdaGroups.rfid.invocation", "'queue'", "one of sync, async"],
+    ),
+    "school hours before 05:30 IST": (
+        {"set_": {"thresholds": {"business": {"schoolDayStartIst": 4}}}},
+        ["thresholds.business.schoolDayStartIst", "4", "an IST time in hours from 5.5 (05:30) to 24"],
+    ),
+    "school day ending before it starts": (
+        {"set_": {"thresholds": {"business": {"schoolDayStartIst": 9, "schoolDayEndIst": 8}}}},
+        ["thresholds.business.schoolDayEndIst", "8", "a time after schoolDayStartIst (9)"],
+    ),
+    "low-volume window longer than a day": (
+        {"set_": {"thresholds": {"lambda": {"lowVolumeWindowMinutes": 2880}}}},
+        ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "a whole number from 0 to 1440"],
+    ),
 }
 
 

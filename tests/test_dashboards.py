@@ -56,10 +56,15 @@ def test_thresholds_are_drawn_from_the_alarm_specs():
     bodies = _bodies(run())
     executive = bodies["production-HASIVU-Executive-Overview"]["widgets"]
     health = next(w for w in executive if w["properties"].get("title") == "System health score")
-    assert health["properties"]["annotations"]["horizontal"][0]["value"] == 85
+    assert health["properties"]["annotations"]["horizontal"][0]["value"] == 80
     alarm_widget = next(w for w in executive if w["type"] == "alarm")
     assert [a.split(":alarm:")[1] for a in alarm_widget["properties"]["alarms"]] == [
-        "production-payment-system-health", "production-system-health"]
+        f"production-{k}" for k in ("payment-system-health", "system-health", "critical-pager", "pages-held",
+                                    "warning-pager", "business-pager")]
+    api = bodies["production-HASIVU-API-Gateway"]["widgets"]
+    errors = next(w for w in api if w["properties"].get("title") == "4XX / 5XX rate")
+    # The graph plots the 5XX share (Average); the alarm is 5 % of requests: the line sits at 0.05.
+    assert [a["value"] for a in errors["properties"]["annotations"]["horizontal"]] == [0.05, 0.1]
     database = bodies["production-HASIVU-Database-Performance"]["widgets"]
     cpu = next(w for w in database if w["properties"].get("title") == "CPU %")
     assert cpu["properties"]["annotations"]["horizontal"][0]["value"] == 80

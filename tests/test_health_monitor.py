@@ -12,6 +12,7 @@ import pytest
 
 from observability.health import BusinessProfile, EnhancedHealthMonitor, SlaHistory
 from observability.health_checks import (
+    HealthCheck,
     PostgresTarget,
     RedisTarget,
     http_check,
@@ -201,3 +202,20 @@ def test_handler_publishes_the_score_and_answers_http(postgres_server, capsys, m
     assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == RuntimeSettings.from_env().health_namespace
     healthy = {r["Dependency"]: r["DependencyHealthy"] for r in records if "DependencyHealthy" in r}
     assert healthy == {"database": [1.0], "redis": [0.0]}
+
+
+def test_a_slow_dependency_still_counts_as_reachable(postgres_server, capsys, monkeypatch):
+    # Issue 11 finding 6: the connectivity alarms and the SLA read DependencyHealthy; a degraded
+    # (slow) dependency still serves, only an unhealthy one may publish 0.
+    monkeypatch.setenv("HASIVU_ENVIRONMENT", "production")
+    slow = HealthCheck("redis", 1.0, lambda: ("degraded", {"ping_ms": 400.0}))
+    monitor = EnhancedHealthMonitor([postgres_check(_pg(postgres_server, port=free_port())), slow], PROFILE)
+    handler({}, None, monitor=monitor)
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    healthy = {r["Dependency"]: (r["status"], r["DependencyHealthy"]) for r in records if "DependencyHealthy" in r}
+    assert healthy == {"database": ("unhealthy", [0.0]), "redis": ("degraded", [1.0])}
+
+
+def test_redis_ping_is_timed_on_an_open_connection(redis_server):
+    result = redis_check(_redis(redis_server)).run()
+    assert result.details["connect_ms"] >= result.details["ping_ms"] > 0

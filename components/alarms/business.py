@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Optional
 
 from components.alarms.spec import (
     BELOW_BAND,
     GREATER,
+    GREATER_OR_EQUAL,
     LESS,
     NO_DATA_IS_BAD,
     NO_DATA_IS_FINE,
+    NO_DATA_IS_MISSING,
     AlarmSpec,
     Metric,
     Query,
+    Window,
+    filled,
     rate,
+    silent_in_window,
 )
 from stackconfig.model import Inventory, Tier
 from stackconfig.thresholds import BusinessThresholds
@@ -36,6 +44,77 @@ SECURITY_FILTERS = (
 )
 
 
+def monitor_period_seconds(schedule: str) -> int:
+    """How often the health monitor publishes, from its EventBridge schedule (cron: hourly at most)."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule)
+    if not match:
+        return 3600
+    unit = {"minute": 60, "hour": 3600, "day": 86_400}[match.group(2).rstrip("s")]
+    return min(int(match.group(1)) * unit, 86_400)
+
+
+def health_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
+                  monitor_schedule: Optional[str]) -> list[AlarmSpec]:
+    ns = inventory.health_namespace
+    dims = {"Environment": environment}
+    specs = [
+        AlarmSpec(
+            resource=ns, runbook="health#score",
+            service="platform", metric_key="health-score", tier=Tier.CRITICAL,
+            summary=f"System health score is below {t.health_score:g}% for 3 minutes.",
+            impact="several dependencies are degraded at once; the platform is at risk.",
+            comparison=LESS, threshold=t.health_score, evaluation_periods=3, datapoints_to_alarm=3,
+            # A silent monitor is the health-monitor alarm's page, not this one's.
+            treat_missing_data=NO_DATA_IS_MISSING,
+            metric=Metric(ns, "SystemHealthScore", dims, "Minimum", 60),
+        ),
+    ]
+    if monitor_schedule is not None:
+        period = max(60, monitor_period_seconds(monitor_schedule))
+        periods = 5 if period == 60 else 2
+        specs.append(AlarmSpec(
+            resource=ns, runbook="health#monitor",
+            service="platform", metric_key="health-monitor-silent", tier=Tier.WARNING,
+            summary=f"The health monitor published no health score for {periods} x {period // 60} minutes "
+                    f"(schedule {monitor_schedule}).",
+            impact="dependency checks and the health score are blind; connectivity alarms cannot fire.",
+            comparison=LESS, threshold=1, evaluation_periods=periods, datapoints_to_alarm=periods,
+            treat_missing_data=NO_DATA_IS_BAD,
+            metric=Metric(ns, "SystemHealthScore", dims, "SampleCount", period),
+        ))
+    return specs
+
+
+def reader_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
+                  readers: Sequence[str]) -> list[AlarmSpec]:
+    """One per installed reader: silent in school hours is offline; switched off at night is not."""
+    window = school_day_window(t)
+    return [
+        AlarmSpec(
+            resource=reader, runbook="rfid#reader-offline",
+            service="rfid", metric_key=f"reader-{reader}-silent", tier=Tier.WARNING,
+            summary=f"RFID reader {reader} sent fewer than {t.reader_heartbeats_min_per_5min:g} heartbeats per "
+                    f"5 minutes for 15 minutes during school hours ({window.describe()}).",
+            impact="students at that counter cannot verify pickups; staff fall back to manual roll-call.",
+            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=3, datapoints_to_alarm=3,
+            treat_missing_data=NO_DATA_IS_FINE,
+            queries=silent_in_window(
+                Metric(inventory.business_namespace, "RFIDReaderHeartbeat",
+                       {"Environment": environment, "ReaderId": reader}, "Sum", 300),
+                window, t.reader_heartbeats_min_per_5min, "Reader silent in school hours (1 = yes)"),
+        )
+        for reader in readers
+    ]
+
+
+def school_day_window(t: BusinessThresholds) -> Window:
+    return Window(t.school_day_start_ist, t.school_day_end_ist, int(t.school_days_per_week))
+
+
+def lunch_window(t: BusinessThresholds) -> Window:
+    return Window(t.lunch_start_ist, t.lunch_end_ist, int(t.school_days_per_week))
+
+
 def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: str) -> list[AlarmSpec]:
     ns = inventory.business_namespace
     dims = {"Environment": environment}
@@ -43,6 +122,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
     def metric(name: str, period: int, stat: str = "Sum", namespace: str = ns) -> Metric:
         return Metric(namespace, name, dims, stat, period)
 
+    lunch = lunch_window(t)
     common = {"resource": ns, "runbook": "business"}
     specs = [
         AlarmSpec(
@@ -54,11 +134,13 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
         ),
         AlarmSpec(
             **common, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,
-            summary=f"Payment failure rate is above {t.payment_failure_rate_percent:g}%.",
+            summary=f"Payment failure rate is above {t.payment_failure_rate_percent:g}% "
+                    f"(15-minute windows with {t.payment_failure_min_attempts:g}+ attempts, 2 of 3).",
             impact="a payment method or Razorpay itself is failing for a share of parents.",
             comparison=GREATER, threshold=t.payment_failure_rate_percent, evaluation_periods=3,
             datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_FINE,
-            queries=rate(metric("PaymentFailures", 300), metric("PaymentAttempts", 300), "Payment failure rate (%)"),
+            queries=rate(metric("PaymentFailures", 900), metric("PaymentAttempts", 900), "Payment failure rate (%)",
+                         min_denominator=t.payment_failure_min_attempts),
         ),
         AlarmSpec(
             **common, service="payments", metric_key="verification-failures", tier=Tier.WARNING,
@@ -75,44 +157,59 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             treat_missing_data=NO_DATA_IS_FINE, metric=metric("PaymentWebhookFailures", 300),
         ),
         AlarmSpec(
+            # Orders are placed hours ahead and completed at pickup, so creations and completions of
+            # the same window do not belong together; completions and cancellations both happen at
+            # the counter, so "completed out of finished" compares like with like.
             **common, service="orders", metric_key="completion-rate", tier=Tier.BUSINESS,
-            summary=f"Order completion rate is below {t.order_completion_percent:g}%.",
+            summary=f"Fewer than {t.order_completion_percent:g}% of the orders finished at the counter were "
+                    f"completed (15-minute windows with {t.order_completion_min_orders:g}+ finished orders, 3 of 4).",
             impact="students do not get the meals their parents ordered.",
             comparison=LESS, threshold=t.order_completion_percent, evaluation_periods=4, datapoints_to_alarm=3,
             treat_missing_data=NO_DATA_IS_FINE,
-            queries=rate(metric("OrdersCompleted", 900), metric("OrdersCreated", 900), "Order completion (%)",
-                         when_idle=100),
+            queries=(
+                Query("m1", metric=metric("OrdersCompleted", 900)),
+                Query("m2", metric=metric("OrdersCancelled", 900)),
+                Query("e1", expression=(
+                    f"IF({filled('m1')} + {filled('m2')} >= {t.order_completion_min_orders:g}, "
+                    f"100 * {filled('m1')} / ({filled('m1')} + {filled('m2')}), 100)"),
+                    label="Orders completed of finished (%)", returns=True),
+            ),
         ),
         AlarmSpec(
             **common, service="rfid", metric_key="verification-rate", tier=Tier.BUSINESS,
-            summary=f"RFID card verification success is below {t.rfid_verification_percent:g}%.",
+            summary=f"RFID card verification success is below {t.rfid_verification_percent:g}% "
+                    f"(5-minute windows with {t.rfid_min_attempts:g}+ attempts, 3 of 3).",
             impact="students queue at the counter; meal delivery cannot be confirmed.",
             comparison=LESS, threshold=t.rfid_verification_percent, evaluation_periods=3, datapoints_to_alarm=3,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=rate(metric("RFIDVerificationSuccess", 300), metric("RFIDVerificationAttempts", 300),
-                         "RFID verification (%)", when_idle=100),
+                         "RFID verification (%)", when_idle=100, min_denominator=t.rfid_min_attempts),
         ),
         AlarmSpec(
             **common, service="orders", metric_key="volume-anomaly", tier=Tier.BUSINESS,
-            summary=f"Orders created dropped below the expected band ({t.order_volume_anomaly_band:g} std devs).",
+            summary=f"Orders created dropped below the expected band ({t.order_volume_anomaly_band:g} std devs, "
+                    "15 minutes).",
             impact="ordering may be broken for a school or an app release; daily revenue falls.",
             comparison=BELOW_BAND, threshold=0, evaluation_periods=3, datapoints_to_alarm=3,
-            treat_missing_data=NO_DATA_IS_FINE,
+            # The band is drawn on the filled series: no orders is a 0 below the band, not a gap.
+            treat_missing_data=NO_DATA_IS_MISSING,
             queries=(
-                Query("m1", metric=metric("OrdersCreated", 900), returns=True),
-                Query("ad1", expression=f"ANOMALY_DETECTION_BAND(m1, {t.order_volume_anomaly_band:g})",
+                Query("m1", metric=metric("OrdersCreated", 300)),
+                Query("e1", expression=filled("m1"), label="Orders created", returns=True),
+                Query("ad1", expression=f"ANOMALY_DETECTION_BAND(e1, {t.order_volume_anomaly_band:g})",
                       label="Expected orders", returns=True),
             ),
             band_query_id="ad1",
         ),
         AlarmSpec(
-            resource=inventory.health_namespace, runbook="health#score",
-            service="platform", metric_key="health-score", tier=Tier.CRITICAL,
-            summary=f"System health score is below {t.health_score:g}% (or the health monitor stopped reporting).",
-            impact="several dependencies are degraded at once; the platform is at risk.",
-            comparison=LESS, threshold=t.health_score, evaluation_periods=3, datapoints_to_alarm=3,
-            treat_missing_data=NO_DATA_IS_BAD,
-            metric=metric("SystemHealthScore", 60, "Minimum", inventory.health_namespace),
+            **common, service="orders", metric_key="ordering-stopped", tier=Tier.BUSINESS,
+            summary=f"Fewer than {t.orders_min_per_5min:g} orders per 5 minutes for 15 minutes at lunch "
+                    f"({lunch.describe()}).",
+            impact="ordering is broken (app, API or payments); meals for the next service are not booked.",
+            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=3, datapoints_to_alarm=3,
+            treat_missing_data=NO_DATA_IS_FINE,
+            queries=silent_in_window(metric("OrdersCreated", 300), lunch, t.orders_min_per_5min,
+                                     "Ordering stopped at lunch (1 = yes)"),
         ),
     ]
     if inventory.security_log_group:

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 import pulumi
 from pulumi_aws import cloudwatch, sns
 
-from components.alarms import apigateway, business, datastores, fleet
+from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
-from components.alarms.composites import MAINTENANCE, CompositeAlarms, CompositeAlarmsArgs
+from components.alarms.composites import CompositeAlarms, CompositeAlarmsArgs, maintenance_spec
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
     AlarmGroupArgs,
@@ -20,6 +20,7 @@ from components.alarms.groups import (
     CacheAlarms,
     DatabaseAlarms,
     LambdaAlarms,
+    TopicAlarms,
 )
 from components.alarms.spec import AlarmSpec
 from stackconfig.model import LambdaFunction, StackSettings, Tier
@@ -38,10 +39,11 @@ class AlarmCatalogue:
     specs: list[AlarmSpec]
     alarms: dict[str, cloudwatch.MetricAlarm]
     composites: dict[str, cloudwatch.CompositeAlarm]
+    composite_tiers: dict[str, Tier] = dataclasses.field(default_factory=dict)
 
     def count_by_tier(self) -> dict[str, int]:
         counts = Counter(spec.tier.value for spec in self.specs)
-        counts[Tier.CRITICAL.value] += len(self.composites)
+        counts.update(tier.value for tier in self.composite_tiers.values())
         return {tier.value: counts.get(tier.value, 0) for tier in Tier}
 
 
@@ -60,17 +62,19 @@ def _function_specs(settings: StackSettings, own: Sequence[OwnFunction]) -> dict
 
 
 def build_alarm_catalogue(
-    settings: StackSettings, topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
+    settings: StackSettings, tier_topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
 ) -> AlarmCatalogue:
-    factory = AlarmFactory(settings, topics)
+    factory = AlarmFactory(settings, tier_topics)
     inventory, t, env = settings.inventory, settings.thresholds, settings.environment
+    monitor = settings.health_monitor
     groups: list[tuple[type, str, list[AlarmSpec], dict]] = [
         (LambdaAlarms, f"lambda-{group}", specs, {})
         for group, specs in _function_specs(settings, own).items()
     ]
     groups.append((LambdaAlarms, "lambda-account", lambda_specs.account_alarms(t.account), {}))
     if inventory.api:
-        groups.append((ApiGatewayAlarms, "api-gateway", apigateway.api_alarms(inventory.api, t.api), {}))
+        groups.append((ApiGatewayAlarms, "api-gateway", apigateway.api_alarms(
+            inventory.api, t.api, business.school_day_window(t.business)), {}))
     if inventory.rds:
         specs = [s for i in inventory.rds for s in datastores.rds_alarms(i, t.rds, env)]
         specs.append(datastores.connectivity_alarm(
@@ -83,8 +87,12 @@ def build_alarm_catalogue(
             "cache", "redis", inventory.health_namespace, env, Tier.WARNING,
             "sessions and cached menus are unavailable; the database takes the whole load."))
         groups.append((CacheAlarms, "redis", specs, {}))
-    groups.append((BusinessAlarms, "business", business.business_alarms(inventory, t.business, env),
-                   {"security_log_group": inventory.security_log_group}))
+    business_specs = business.business_alarms(inventory, t.business, env)
+    business_specs += business.health_alarms(inventory, t.business, env, monitor.schedule if monitor else None)
+    business_specs += business.reader_alarms(inventory, t.business, env, monitor.rfid_reader_ids if monitor else ())
+    groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
+    groups.append((TopicAlarms, "sns", topics.topic_alarms({tier: topic.name for tier, topic in tier_topics.items()}),
+                   {}))
 
     all_specs: list[AlarmSpec] = []
     alarms: dict[str, cloudwatch.MetricAlarm] = {}
@@ -96,13 +104,18 @@ def build_alarm_catalogue(
     def named(service: str, key: str) -> str:
         return f"{env}-{service}-{key}"
 
-    payment_members = [named("payments", k) for k in ("payment-errors", "verification-failures", "webhook-failures")]
+    tiers = {spec.name(env): spec.tier for spec in all_specs}
+    # The payment roll-up: every critical payment signal (warning-tier ones page warning, not here).
+    payment_members = [name for name, spec in ((s.name(env), s) for s in all_specs)
+                       if spec.tier is Tier.CRITICAL and spec.service.startswith("payments")]
     platform_members = [named("platform", "health-score")]
     if inventory.rds:
         platform_members.append(named("database", "connectivity"))
     if inventory.api:
         platform_members.append(named("api", "5xx-rate"))
-    composites = CompositeAlarms("composites", CompositeAlarmsArgs(factory, alarms, payment_members, platform_members))
-    all_specs.append(MAINTENANCE)
-    alarms[MAINTENANCE.name(env)] = composites.maintenance
-    return AlarmCatalogue(all_specs, alarms, composites.composites)
+    composites = CompositeAlarms("composites", CompositeAlarmsArgs(
+        factory, alarms, tiers, payment_members, platform_members))
+    maintenance = maintenance_spec(env)
+    all_specs.append(maintenance)
+    alarms[maintenance.name(env)] = composites.maintenance
+    return AlarmCatalogue(all_specs, alarms, composites.composites, composites.composite_tiers)

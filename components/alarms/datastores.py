@@ -5,7 +5,8 @@ from __future__ import annotations
 from components.alarms.spec import (
     GREATER,
     LESS,
-    NO_DATA_IS_BAD,
+    NO_DATA_IS_FINE,
+    NO_DATA_IS_MISSING,
     NO_DATA_KEEPS_STATE,
     AlarmSpec,
     Metric,
@@ -27,13 +28,18 @@ def short_id(identifier: str, environment: str) -> str:
 def connectivity_alarm(
     service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str
 ) -> AlarmSpec:
-    """From the health monitor's per-dependency result: 1 healthy, 0 not; silence is also a failure."""
+    """From the health monitor's per-dependency result: 1 reachable, 0 unreachable.
+
+    Silence is not a failure of the dependency: a stopped health monitor is the health-monitor
+    alarm's one page, not one page per dependency it can no longer see (missing data stays missing).
+    """
     return AlarmSpec(
         service=service, metric_key="connectivity", resource=dependency, tier=tier,
         runbook=f"{dependency}#connectivity",
-        summary=f"The health monitor cannot reach the {dependency} (2 of 3 minutes failed or unreported).",
+        summary=f"The health monitor cannot reach the {dependency} (2 of 3 minutes failed).",
         impact=impact,
-        comparison=LESS, threshold=1, evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_BAD,
+        comparison=LESS, threshold=1, evaluation_periods=3, datapoints_to_alarm=2,
+        treat_missing_data=NO_DATA_IS_MISSING,
         metric=Metric(health_namespace, "DependencyHealthy",
                       {"Environment": environment, "Dependency": dependency}, "Minimum", 60),
     )
@@ -45,7 +51,7 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
     common = {"service": short_id(instance.instance_id, environment), "resource": instance.instance_id,
               "runbook": "rds", "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE}
     connections = instance.max_connections * t.connections_percent / 100
-    return [
+    specs = [
         AlarmSpec(
             **common, metric_key="cpu",
             summary=f"{what} CPU is above {t.cpu_percent:g}% for 15 minutes.",
@@ -69,7 +75,7 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
             metric=Metric("AWS/RDS", "FreeableMemory", dims, "Average", 300),
         ),
         AlarmSpec(
-            **common, metric_key="free-storage",
+            **{**common, "tier": Tier.CRITICAL}, metric_key="free-storage",
             summary=f"{what} free storage is below {t.free_storage_gb:g} GiB.",
             impact="when storage runs out the database stops accepting writes: no orders, no payments.",
             comparison=LESS, threshold=t.free_storage_gb * GIB, evaluation_periods=1, datapoints_to_alarm=1,
@@ -89,7 +95,23 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
             comparison=GREATER, threshold=t.write_latency_ms / 1000, evaluation_periods=3, datapoints_to_alarm=2,
             metric=Metric("AWS/RDS", "WriteLatency", dims, "Average", 300),
         ),
+        AlarmSpec(
+            **common, metric_key="disk-queue-depth",
+            summary=f"{what} disk queue depth is above {t.disk_queue_depth:g} outstanding I/Os.",
+            impact="storage cannot keep up (IOPS or throughput limit); every query waits on disk.",
+            comparison=GREATER, threshold=t.disk_queue_depth, evaluation_periods=3, datapoints_to_alarm=3,
+            metric=Metric("AWS/RDS", "DiskQueueDepth", dims, "Average", 300),
+        ),
     ]
+    if instance.replica:
+        specs.append(AlarmSpec(
+            **common, metric_key="replica-lag",
+            summary=f"{what} (read replica) lags the primary by more than {t.replica_lag_seconds:g} s.",
+            impact="reads from the replica (menus, order history) show stale data.",
+            comparison=GREATER, threshold=t.replica_lag_seconds, evaluation_periods=3, datapoints_to_alarm=3,
+            metric=Metric("AWS/RDS", "ReplicaLag", dims, "Maximum", 60),
+        ))
+    return specs
 
 
 def redis_alarms(redis: RedisConfig, t: RedisThresholds, environment: str) -> list[AlarmSpec]:
@@ -127,6 +149,15 @@ def redis_alarms(redis: RedisConfig, t: RedisThresholds, environment: str) -> li
                 impact="connection leaks in Lambdas; new connections will be refused.",
                 comparison=GREATER, threshold=t.connections, evaluation_periods=3, datapoints_to_alarm=2,
                 metric=Metric("AWS/ElastiCache", "CurrConnections", dims, "Maximum", 300),
+            ),
+            # Only a replica publishes ReplicationLag, and roles swap on failover: every node is
+            # watched, and a node that publishes nothing (the primary) is not breaching.
+            AlarmSpec(
+                **{**common, "treat_missing_data": NO_DATA_IS_FINE}, metric_key="replication-lag",
+                summary=f"{what}, while a replica, lags the primary by more than {t.replication_lag_seconds:g} s.",
+                impact="reads from the replica serve stale sessions and menus; a failover would lose writes.",
+                comparison=GREATER, threshold=t.replication_lag_seconds, evaluation_periods=3, datapoints_to_alarm=3,
+                metric=Metric("AWS/ElastiCache", "ReplicationLag", dims, "Maximum", 60),
             ),
         ]
     return specs

@@ -80,9 +80,9 @@ class AlarmFactory:
             datapoints_to_alarm=spec.datapoints_to_alarm,
             treat_missing_data=spec.treat_missing_data,
             metric_queries=[_query_args(q) for q in spec.queries] or None,
+            # No actions of its own: the alarm pages through its tier's pager (composites.py), which
+            # is what keeps one incident to one page per tier and lets maintenance hold every page.
             actions_enabled=True,
-            alarm_actions=self.actions(spec.tier),
-            ok_actions=self.ok_actions(spec.tier),
             tags=self.tags(spec),
             opts=pulumi.ResourceOptions(parent=parent),
             **single,

@@ -54,6 +54,10 @@ class CacheAlarms(AlarmGroup):
     TYPE = "CacheAlarms"
 
 
+class TopicAlarms(AlarmGroup):
+    TYPE = "TopicAlarms"
+
+
 class BusinessAlarms(AlarmGroup):
     TYPE = "BusinessAlarms"
 

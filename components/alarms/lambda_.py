@@ -10,6 +10,8 @@ from components.alarms.spec import (
     NO_DATA_KEEPS_STATE,
     AlarmSpec,
     Metric,
+    Query,
+    filled,
     rate,
 )
 from stackconfig.model import LambdaFunction, Tier
@@ -31,6 +33,74 @@ def error_tier(function: LambdaFunction) -> Tier:
     return Tier.CRITICAL if function.tier is Tier.CRITICAL else Tier.WARNING
 
 
+def low_volume_error_rate(errors: Metric, invocations: Metric, min_errors: float) -> tuple[Query, ...]:
+    """The error rate over a long window with no invocation minimum: one failed run of a nightly
+    job is a 100 % window. `min_errors` keeps one sporadic failure from counting where the
+    function runs often enough for that to be noise (refunds at night)."""
+    n, d = filled("m1"), filled("m2")
+    return (
+        Query("m1", metric=errors),
+        Query("m2", metric=invocations),
+        Query("e1", expression=f"IF({d} > 0 AND {n} >= {min_errors:g}, 100 * {n} / {d}, 0)",
+              label="Error rate (%)", returns=True),
+    )
+
+
+def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
+    t = function.thresholds
+    what = f"Lambda {function.name} ({function.group})"
+    if t.low_volume_window_minutes:
+        period = int(t.low_volume_window_minutes) * 60
+        return AlarmSpec(
+            **common, metric_key="error-rate", tier=tier,
+            summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations in the last "
+                    f"{t.low_volume_window_minutes:g} minutes (low-volume: any volume counts, "
+                    f"from {t.low_volume_min_errors:g} error(s)).",
+            impact=f"a {function.group} job or low-traffic flow is failing while nobody is watching.",
+            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=1, datapoints_to_alarm=1,
+            treat_missing_data=NO_DATA_IS_FINE,
+            queries=low_volume_error_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
+                                          Metric(NAMESPACE, "Invocations", dims, "Sum", period),
+                                          t.low_volume_min_errors),
+        )
+    return AlarmSpec(
+        **common, metric_key="error-rate", tier=tier,
+        summary=f"{what} fails more than {t.error_rate_percent:g}% of invocations "
+                f"(counted once it has {t.error_rate_min_invocations:g}+ invocations per 5 minutes).",
+        impact=f"a share of {function.group} requests fail even at low traffic.",
+        comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=3, datapoints_to_alarm=2,
+        treat_missing_data=NO_DATA_IS_FINE,
+        queries=rate(
+            Metric(NAMESPACE, "Errors", dims, "Sum", 300),
+            Metric(NAMESPACE, "Invocations", dims, "Sum", 300),
+            "Error rate (%)",
+            min_denominator=t.error_rate_min_invocations,
+        ),
+    )
+
+
+def async_alarms(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> list[AlarmSpec]:
+    """Asynchronous invocations fail out of sight of any caller: events Lambda drops after its
+    retries and events it could not hand to the dead-letter queue are lost for good."""
+    what = f"Lambda {function.name} ({function.group}, asynchronous)"
+    return [
+        AlarmSpec(
+            **common, metric_key=key, tier=tier,
+            summary=f"{what}: {summary} (any in 5 minutes).",
+            impact=impact,
+            comparison=GREATER, threshold=0, evaluation_periods=1, datapoints_to_alarm=1,
+            treat_missing_data=NO_DATA_IS_FINE,
+            metric=Metric(NAMESPACE, metric, dims, "Sum", 300),
+        )
+        for key, metric, summary, impact in (
+            ("async-events-dropped", "AsyncEventsDropped", "events were dropped without running",
+             "notifications or jobs never happen and nobody is told; the events are gone."),
+            ("dead-letter-errors", "DeadLetterErrors", "failed events could not be sent to the dead-letter queue",
+             "failed events are lost instead of kept for replay."),
+        )
+    ]
+
+
 def duration_threshold_ms(function: LambdaFunction) -> float:
     t = function.thresholds
     return min(t.duration_max_ms, t.duration_timeout_share * function.timeout_seconds * 1000)
@@ -47,7 +117,7 @@ def function_alarms(
     what = f"Lambda {function.name} ({function.group})"
     common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}"}
     limit_ms = duration_threshold_ms(function)
-    return [
+    specs = [
         AlarmSpec(
             **common, metric_key="errors", tier=tier,
             summary=f"{what} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
@@ -56,20 +126,7 @@ def function_alarms(
             treat_missing_data=NO_DATA_IS_FINE,
             metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
         ),
-        AlarmSpec(
-            **common, metric_key="error-rate", tier=tier,
-            summary=f"{what} fails more than {t.error_rate_percent:g}% of invocations "
-                    f"(counted once it has {t.error_rate_min_invocations:g}+ invocations per 5 minutes).",
-            impact=f"a share of {function.group} requests fail even at low traffic.",
-            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=3, datapoints_to_alarm=2,
-            treat_missing_data=NO_DATA_IS_FINE,
-            queries=rate(
-                Metric(NAMESPACE, "Errors", dims, "Sum", 300),
-                Metric(NAMESPACE, "Invocations", dims, "Sum", 300),
-                "Error rate (%)",
-                min_denominator=t.error_rate_min_invocations,
-            ),
-        ),
+        error_rate_alarm(function, dims, common, tier),
         AlarmSpec(
             **common, metric_key="throttles", tier=tier,
             summary=f"{what} is being throttled (> {t.throttles_per_5min:g} per 5 minutes).",
@@ -88,6 +145,9 @@ def function_alarms(
             metric=Metric(NAMESPACE, "Duration", dims, "p99", 300),
         ),
     ]
+    if function.invocation == "async":
+        specs += async_alarms(function, dims, common, tier)
+    return specs
 
 
 def account_alarms(thresholds: AccountThresholds) -> list[AlarmSpec]:

@@ -20,6 +20,8 @@ BELOW_BAND = "LessThanLowerThreshold"
 NO_DATA_IS_FINE = "notBreaching"
 NO_DATA_IS_BAD = "breaching"
 NO_DATA_KEEPS_STATE = "missing"
+# Same setting, named for where silence means "no judgement" rather than "unchanged".
+NO_DATA_IS_MISSING = "missing"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,17 +69,68 @@ class AlarmSpec:
         return f"{environment}-{self.service}-{self.metric_key}"
 
 
+def filled(query_id: str) -> str:
+    """A metric with every period present: CloudWatch publishes no datapoint for a period in which a
+    count had no events (no Errors, no OrdersCompleted), and `FILL(m, 0)` makes that period a 0.
+    User guide, "Using metric math" (FILL); without it a ratio has no value exactly when it matters."""
+    return f"FILL({query_id}, 0)"
+
+
 def rate(
     numerator: Metric, denominator: Metric, label: str, when_idle: float = 0, min_denominator: float = 0
 ) -> tuple[Query, ...]:
     """100 * numerator / denominator, as `when_idle` while the denominator is below `min_denominator`.
 
-    Guarding on volume keeps a single failure among three requests at night from paging anyone.
+    Both sides are filled with 0, so a window with attempts but no successes is 0 %, not a gap, and
+    a window without attempts is `when_idle`, not missing data. Guarding on volume keeps a single
+    failure among three requests at night from paging anyone.
     """
-    guard = max(min_denominator, 0)
-    comparison = f"m2 >= {guard:g}" if guard > 0 else "m2 > 0"
+    n, d = filled("m1"), filled("m2")
+    guard = f"{d} >= {min_denominator:g}" if min_denominator > 0 else f"{d} > 0"
     return (
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
-        Query("e1", expression=f"IF({comparison}, 100 * m1 / m2, {when_idle:g})", label=label, returns=True),
+        Query("e1", expression=f"IF({guard}, 100 * {n} / {d}, {when_idle:g})", label=label, returns=True),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """A daily window in IST on school days, as a metric-math condition on a query's timestamps.
+
+    `HOUR`, `MINUTE` and `DAY` return a non-sparse series from the timestamps of their argument, in
+    UTC, with `DAY` 1 = Monday ... 7 = Sunday (user guide, "Using metric math": MINUTE HOUR DAY ...).
+    IST is UTC+05:30 with no daylight saving, and a window from 05:30 IST on stays on the same UTC day.
+    """
+
+    start_ist_hours: float
+    end_ist_hours: float
+    school_days: int = 6
+
+    def condition(self, query_id: str) -> str:
+        minute = f"(HOUR({query_id}) * 60 + MINUTE({query_id}))"
+        start = round(self.start_ist_hours * 60) - IST_OFFSET_MINUTES
+        end = round(self.end_ist_hours * 60) - IST_OFFSET_MINUTES
+        return f"({minute} >= {start} AND {minute} < {end} AND DAY({query_id}) <= {self.school_days})"
+
+    def describe(self) -> str:
+        def clock(hours: float) -> str:
+            return f"{int(hours):02d}:{round(hours % 1 * 60):02d}"
+        days = f"the first {self.school_days} days of the week"
+        return f"{clock(self.start_ist_hours)}-{clock(self.end_ist_hours)} IST on {days}"
+
+
+IST_OFFSET_MINUTES = 330
+
+
+def silent_in_window(metric: Metric, window: Window, minimum: float, label: str) -> tuple[Query, ...]:
+    """1 for a period inside `window` in which `metric` (a count) stayed below `minimum`, else 0.
+
+    Outside the window the value is 0, so readers switched off at night or no orders at midnight
+    never breach; inside it an absent metric counts as 0 (FILL), so silence is what breaches.
+    """
+    return (
+        Query("m1", metric=metric),
+        Query("e1", expression=f"IF({window.condition('m1')} AND {filled('m1')} < {minimum:g}, 1, 0)",
+              label=label, returns=True),
     )

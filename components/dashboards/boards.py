@@ -41,7 +41,17 @@ def _rate(numerator: str, denominator: str, ns: str, dims: dict[str, str], label
     return [
         Line(ns, numerator, dims, id="n", visible=False),
         Line(ns, denominator, dims, id="d", visible=False),
-        Line(expression="IF(d > 0, 100 * n / d, 100)", label=label, id="rate"),
+        Line(expression="IF(FILL(d, 0) > 0, 100 * FILL(n, 0) / FILL(d, 0), 100)", label=label, id="rate"),
+    ]
+
+
+def _completion(ns: str, dims: dict[str, str]) -> list[Line]:
+    """As the completion alarm computes it: completed out of the orders finished at the counter."""
+    return [
+        Line(ns, "OrdersCompleted", dims, id="c", visible=False),
+        Line(ns, "OrdersCancelled", dims, id="x", visible=False),
+        Line(expression="IF(FILL(c, 0) + FILL(x, 0) > 0, 100 * FILL(c, 0) / (FILL(c, 0) + FILL(x, 0)), 100)",
+             label="Completed of finished %", id="rate"),
     ]
 
 
@@ -55,7 +65,7 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
         single_value("Payment volume (24 h)", [Line(ns, "PaymentAttempts", dims, label="Payments")]),
         single_value("Payment success rate", _rate("PaymentSuccesses", "PaymentAttempts", ns, dims, "Success %"),
                      thresholds=[Threshold("seed KPI 98.5%", 98.5)]),
-        single_value("Order completion rate", _rate("OrdersCompleted", "OrdersCreated", ns, dims, "Completion %"),
+        single_value("Order completion rate", _completion(ns, dims),
                      thresholds=specs.threshold("orders", "completion-rate", "alarm")),
         single_value("System health score", [Line(health, "SystemHealthScore", dims, label="Score %")],
                      period=300, stat="Minimum", thresholds=specs.threshold("platform", "health-score", "alarm")),
@@ -106,12 +116,15 @@ def _group_widgets(group: str, functions: Sequence[LambdaFunction], where: str, 
     critical = [f for f in functions if f.tier is Tier.CRITICAL]
     if critical:
         widgets += [
-            MetricGraph(title=f"{group}: critical functions, duration p50 / p99", width=12, stat="p99", lines=[
+            MetricGraph(title=f"{group}: critical functions, duration p50 / p99", width=8, stat="p99", lines=[
                 *_function_lines(critical, "Duration", "p50"), *_function_lines(critical, "Duration", "p99")],
                 thresholds=specs.threshold(first, duration_key, "p99 alarm")),
-            MetricGraph(title=f"{group}: critical functions, errors", width=12, period=60,
+            MetricGraph(title=f"{group}: critical functions, errors", width=8, period=60,
                         lines=_function_lines(critical, "Errors", "Sum"),
                         thresholds=specs.threshold(first, "errors", "alarm")),
+            MetricGraph(title=f"{group}: critical functions, throttles", width=8,
+                        lines=_function_lines(critical, "Throttles", "Sum"),
+                        thresholds=specs.threshold(first, "throttles", "alarm")),
         ]
     log_groups = [f"/aws/lambda/{f.name}" for f in functions][:LOG_GROUPS]
     if log_groups:
@@ -160,8 +173,9 @@ def api_gateway(settings: StackSettings, specs: Specs) -> list:
         MetricGraph(title="4XX / 5XX rate", width=8, stat="Average", lines=[
             Line(ns, "4XXError", dims, stat="Average", label="4XX"), Line(ns, "5XXError", dims, stat="Average",
                                                                           label="5XX")],
-            thresholds=specs.threshold("api", "5xx-rate", "5XX alarm") + specs.threshold("api", "4xx-rate",
-                                                                                          "4XX alarm")),
+            # The 5XX alarm is in percent of requests; this graph plots the share.
+            thresholds=specs.threshold("api", "5xx-rate", "5XX alarm", 1 / 100) + specs.threshold(
+                "api", "4xx-rate", "4XX alarm")),
         MetricGraph(title="Cache hits / misses", width=12, lines=[
             Line(ns, "CacheHitCount", dims, label="Hits"), Line(ns, "CacheMissCount", dims, label="Misses")]),
         MetricGraph(title="Integration latency p99", width=12, stat="p99",

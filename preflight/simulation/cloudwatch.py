@@ -1,0 +1,293 @@
+"""Alarms over the metric store, minute by minute: metric alarms, composite alarms, actions.
+
+- A metric alarm is evaluated each time one of its periods closes, over its evaluation range
+  (Evaluation Periods + 2 periods, the range of the user guide's examples) of completed periods;
+  metrics arrive without delay. Percentile alarms with `evaluateLowSampleCountPercentile: ignore`
+  keep their state while the newest period has too few samples.
+- Composite alarms are evaluated after the metric alarms of the same minute, members first.
+- Actions: each transition into ALARM delivers one notification to each `alarmActions` topic (a page
+  for that topic's tier); transitions into OK with `okActions` are recorded as OK notifications.
+  An actions suppressor in ALARM holds a composite's actions; a composite entering ALARM waits
+  `waitPeriod` seconds for the suppressor, and actions stay held for `extensionPeriod` seconds after
+  the suppressor leaves ALARM ("Composite alarms and actions suppression" in the user guide).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from preflight.simulation.composite import Rule, composite_state, members, parse_rule
+from preflight.simulation.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
+from preflight.simulation.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
+from preflight.simulation.store import MetricKey, MetricStore, low_sample_count, metric_key
+
+EXTRA_RANGE_PERIODS = 2
+
+
+class ModelError(ValueError):
+    """An alarm uses something the model does not implement: reported, never guessed."""
+
+
+@dataclasses.dataclass
+class MetricAlarmDefinition:
+    name: str
+    props: dict[str, Any]
+    alarm_topics: list[str]  # tier of each alarmActions topic
+    ok_topics: list[str]
+
+    @functools.cached_property
+    def period(self) -> int:
+        if self.props.get("period"):
+            return int(self.props["period"])
+        periods = [int(q["metric"]["period"]) for q in self.props.get("metricQueries") or [] if q.get("metric")]
+        return min(periods) if periods else 60
+
+    @functools.cached_property
+    def clock_dependent(self) -> bool:
+        """Metric math that reads the datapoints' timestamps (time functions, anomaly bands)."""
+        expressions = " ".join(q.get("expression") or "" for q in self.props.get("metricQueries") or [])
+        return bool(self.props.get("thresholdMetricId")) or any(
+            f"{name}(" in expressions.upper() for name in (*TIME_FUNCTIONS, "ANOMALY_DETECTION_BAND"))
+
+    @functools.cached_property
+    def metrics(self) -> dict[str, tuple[MetricKey, str, int]]:
+        """Query id (`""` for a single-metric alarm) -> (metric, statistic, period)."""
+        if self.props.get("metricName"):
+            return {"": single_metric(self.props)}
+        return {q["id"]: (metric_key(q["metric"]["namespace"], q["metric"]["metricName"],
+                                     q["metric"].get("dimensions")), _stat(q["metric"]), int(q["metric"]["period"]))
+                for q in self.props.get("metricQueries") or [] if q.get("metric")}
+
+
+@dataclasses.dataclass
+class CompositeDefinition:
+    name: str
+    rule_text: str
+    alarm_topics: list[str]
+    ok_topics: list[str]
+    suppressor: Optional[str] = None
+    wait_seconds: int = 0
+    extension_seconds: int = 0
+    rule: Rule = dataclasses.field(init=False)
+    members: set[str] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rule = parse_rule(self.rule_text)
+        self.members = members(self.rule)
+
+
+@dataclasses.dataclass
+class Notification:
+    minute: int
+    alarm: str
+    tier: str
+    state: str
+
+
+@dataclasses.dataclass
+class Transition:
+    minute: int
+    alarm: str
+    from_state: str
+    to_state: str
+
+
+def _stat(spec: dict[str, Any]) -> str:
+    return spec.get("extendedStatistic") or spec.get("statistic") or spec.get("stat") or "Average"
+
+
+def single_metric(props: dict[str, Any]) -> tuple[MetricKey, str, int]:
+    return (metric_key(props["namespace"], props["metricName"], props.get("dimensions")), _stat(props),
+            int(props["period"]))
+
+
+class CloudWatchModel:
+    def __init__(self, store: MetricStore, alarms: Sequence[MetricAlarmDefinition],
+                 composites: Sequence[CompositeDefinition], band_model: Optional[BandModel] = None) -> None:
+        self.store, self.band_model = store, band_model
+        self.alarms = list(alarms)
+        self.composites = self._members_first(composites)
+        self.states: dict[str, str] = {a.name: INSUFFICIENT_DATA for a in [*self.alarms, *self.composites]}
+        self.transitions: list[Transition] = []
+        self.pages: list[Notification] = []
+        self.ok_notifications: list[Notification] = []
+        self.suppressed_minutes: dict[str, int] = {}
+        self._held: dict[str, dict[str, Optional[int]]] = {}
+        self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
+        self._changed: set[str] = set()
+        self._last_range: dict[str, tuple] = {}
+        self._math_memo: dict[str, tuple[Any, tuple[list, Optional[list]]]] = {}
+        self._evaluated: set[str] = set()
+
+    @staticmethod
+    def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
+        by_name = {c.name: c for c in composites}
+        ordered: list[CompositeDefinition] = []
+
+        def visit(c: CompositeDefinition, path: tuple[str, ...]) -> None:
+            if c in ordered or c.name in path:
+                return
+            for member in members(c.rule):
+                if member in by_name:
+                    visit(by_name[member], (*path, c.name))
+            ordered.append(c)
+
+        for c in composites:
+            visit(c, ())
+        return ordered
+
+    # -- metric alarms ---------------------------------------------------------------------------
+
+    def series(self, alarm: MetricAlarmDefinition, end_minute: int) -> tuple[list, Optional[list]]:
+        """(values, band or None) per period of the evaluation range, oldest first."""
+        props = alarm.props
+        length = int(props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
+        period = alarm.period
+        computed = self._datapoints(alarm, end_minute, length)
+        if "" in computed:
+            return computed[""], None
+        # Metric math is a pure function of its inputs unless it reads the clock (time functions,
+        # anomaly bands): the same inputs as last time give the same result.
+        memo_key = None if alarm.clock_dependent else tuple(tuple(v) for v in computed.values())
+        if memo_key is not None and self._math_memo.get(alarm.name, (None,))[0] == memo_key:
+            return self._math_memo[alarm.name][1]
+        result = self._math(alarm, computed, end_minute, length, period)
+        if memo_key is not None:
+            self._math_memo[alarm.name] = (memo_key, result)
+        return result
+
+    def _math(self, alarm: MetricAlarmDefinition, computed: dict[str, list], end_minute: int, length: int,
+              period: int) -> tuple[list, Optional[list]]:
+        props = alarm.props
+        queries = props["metricQueries"]
+        sources = dict(alarm.metrics)
+        for q in queries:
+            # An expression over exactly one metric (e.g. FILL(m1, 0)) is modelled by that metric's band.
+            used = {t for t in tokenize(q.get("expression") or "") if t in sources}
+            if q.get("expression") and len({sources[t] for t in used}) == 1:
+                sources[q["id"]] = sources[used.pop()]
+        evaluator = Evaluator(computed, length, self.band_model, sources, end_minute, period)
+        pending = [q for q in queries if q.get("expression")]
+        while pending:
+            progressed = False
+            for q in list(pending):
+                try:
+                    value = evaluator.evaluate(q["expression"])
+                except ValueError as error:
+                    if "unknown id" not in str(error):
+                        raise
+                    continue
+                computed[q["id"]] = value if isinstance(value, list) else [value] * length
+                pending.remove(q)
+                progressed = True
+            if not progressed:
+                raise ValueError(f"alarm {alarm.name}: metric queries reference unknown ids")
+        band_id = props.get("thresholdMetricId")
+        returned = [q["id"] for q in queries if q.get("returnData") and q["id"] != band_id]
+        if len(returned) != 1:
+            raise ValueError(f"alarm {alarm.name}: {len(returned)} queries return data, expected exactly one")
+        return computed[returned[0]], (computed[band_id] if band_id else None)
+
+    def _datapoints(self, alarm: MetricAlarmDefinition, end_minute: int, length: int) -> dict[str, list]:
+        """Each metric query's datapoints over the range; the previous range shifted by one period
+        when the alarm was evaluated one period ago (closed periods never change)."""
+        step = alarm.period // 60
+        previous = self._ranges.get(alarm.name)
+        if previous is not None and previous[0] == end_minute - step:
+            ranges = {query_id: [*values[1:], self.store.datapoint(key, stat, end_minute, metric_period)]
+                      for (query_id, (key, stat, metric_period)), values
+                      in zip(alarm.metrics.items(), previous[1].values(), strict=True)}
+        else:
+            ends = [end_minute - (length - 1 - i) * step for i in range(length)]
+            ranges = {query_id: [self.store.datapoint(key, stat, e, metric_period) for e in ends]
+                      for query_id, (key, stat, metric_period) in alarm.metrics.items()}
+        self._ranges[alarm.name] = (end_minute, ranges)
+        return dict(ranges)
+
+    def _evaluate_metric_alarm(self, alarm: MetricAlarmDefinition, end_minute: int) -> str:
+        try:
+            values, band = self.series(alarm, end_minute)
+        except ValueError as error:
+            raise ModelError(f"alarm {alarm.name}: the drill model cannot evaluate it: {error}") from None
+        props = alarm.props
+        previous = self.states[alarm.name]
+        stat = props.get("extendedStatistic")
+        if stat and props.get("evaluateLowSampleCountPercentile") == "ignore":
+            key, _, period = single_metric(props)
+            if low_sample_count(self.store.samples(key, end_minute - period // 60, period // 60), stat):
+                return previous
+        # The same range as last time gives the same state (the previous state is that result).
+        seen = (tuple(values), None if band is None else tuple(band))
+        if self._last_range.get(alarm.name) == seen:
+            return previous
+        self._last_range[alarm.name] = seen
+        flags = []
+        for i, value in enumerate(values):
+            if value is None or (band is not None and band[i] is None):
+                flags.append(None)
+            else:
+                flags.append(breaches(props, value, band[i] if band is not None else None))
+        return evaluate_breaches(props, flags, previous)
+
+    # -- the minute ------------------------------------------------------------------------------
+
+    def tick(self, now_minute: int, offset: int) -> None:
+        """Evaluates everything whose period closed at `now_minute`; `offset` is the drill minute."""
+        self._changed = set()
+        for alarm in self.alarms:
+            if now_minute % max(alarm.period // 60, 1) == 0:
+                self._set(alarm.name, self._evaluate_metric_alarm(alarm, now_minute), offset,
+                          alarm.alarm_topics, alarm.ok_topics)
+        for composite in self.composites:
+            before = self.states[composite.name]
+            # A rule only changes its value when a member changed state (members are evaluated first).
+            if composite.name in self._evaluated and not (composite.members & self._changed):
+                new = before
+            else:
+                new = composite_state(composite.rule, self.states)
+                self._evaluated.add(composite.name)
+            self._set(composite.name, new, offset, [] if composite.suppressor else composite.alarm_topics,
+                      composite.ok_topics)
+            if composite.suppressor:
+                self._suppression(composite, before, new, offset)
+
+    def _set(self, name: str, new: str, offset: int, alarm_topics: list[str], ok_topics: list[str]) -> None:
+        old = self.states[name]
+        if new == old:
+            return
+        self.states[name] = new
+        self._changed.add(name)
+        self.transitions.append(Transition(offset, name, old, new))
+        if new == ALARM:
+            self.pages.extend(Notification(offset, name, tier, ALARM) for tier in alarm_topics)
+        elif new == OK:
+            self.ok_notifications.extend(Notification(offset, name, tier, OK) for tier in ok_topics)
+
+    def _suppression(self, composite: CompositeDefinition, before: str, now: str, offset: int) -> None:
+        name = composite.name
+        suppressor_in_alarm = self.states.get(composite.suppressor or "") == ALARM
+        if now != ALARM:
+            self._held.pop(name, None)
+            return
+        if before != ALARM:
+            self._held[name] = {"fire_at": offset + composite.wait_seconds // 60, "left_at": None,
+                                "suppressed": 1 if suppressor_in_alarm else 0}
+        held = self._held.get(name)
+        if held is None:
+            return
+        if suppressor_in_alarm:
+            held["suppressed"], held["left_at"] = 1, None
+            self.suppressed_minutes[name] = self.suppressed_minutes.get(name, 0) + 1
+            return
+        if held["suppressed"]:
+            if held["left_at"] is None:
+                held["left_at"] = offset
+            if offset < held["left_at"] + composite.extension_seconds // 60:
+                return
+        elif offset < (held["fire_at"] or 0):
+            return
+        self.pages.extend(Notification(offset, name, tier, ALARM) for tier in composite.alarm_topics)
+        self._held.pop(name)

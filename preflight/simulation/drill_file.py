@@ -1,0 +1,233 @@
+"""The drill file (YAML), validated strictly: a bad file is one line naming the file, the key and the
+expected form."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+PROFILES = ("school-day", "school-night", "holiday")
+DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
+FLOWS = ("orders", "payments", "rfid", "all")
+TIERS = ("critical", "warning", "business")
+
+# kind -> {key: (required, expected form)}; every kind also takes `at` and `for`.
+FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
+    "dependency-down": {"target": (True, "one of " + ", ".join(DEPENDENCIES))},
+    "dependency-slow": {"target": (True, "one of " + ", ".join(DEPENDENCIES)), "latencyMs": (True, "a number > 0")},
+    "function-errors": {"target": (True, "a function name or inventory group"), "rate": (True, "a number 0-1")},
+    "function-throttles": {"target": (True, "a function name or inventory group"), "rate": (True, "a number 0-1")},
+    "function-slow": {"target": (True, "a function name or inventory group"), "p99Ms": (True, "a number > 0")},
+    "api-5xx": {"rate": (True, "a number 0-1"), "endpoint": (False, "a critical endpoint path")},
+    "api-latency": {"p99Ms": (True, "a number > 0"), "endpoint": (False, "a critical endpoint path")},
+    "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
+    "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
+    "reader-silent": {"target": (True, "a reader id")},
+    "health-monitor-down": {},
+    "maintenance": {},
+    "env": {"target": (True, "a function name"), "set": (True, "a mapping of VARIABLE: value")},
+}
+
+
+class DrillError(ValueError):
+    """One line: file, key, expected form."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    kind: str
+    at: int
+    duration: int
+    target: Optional[str] = None
+    latency_ms: Optional[float] = None
+    rate: Optional[float] = None
+    p99_ms: Optional[float] = None
+    endpoint: Optional[str] = None
+    factor: Optional[float] = None
+    env: Optional[dict[str, str]] = None
+
+    def active(self, minute: int) -> bool:
+        return self.at <= minute < self.at + self.duration
+
+
+@dataclasses.dataclass(frozen=True)
+class Expectations:
+    pages: dict[str, tuple[Optional[int], Optional[int]]]
+    fires: list[tuple[str, int]]
+    silent: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Drill:
+    path: Path
+    name: str
+    start: dt.datetime
+    minutes: int
+    traffic: str
+    seed: int
+    faults: list[Fault]
+    expect: Expectations
+
+
+def _fail(path: Path, key: str, expected: str, value: Any = None) -> DrillError:
+    shown = "" if value is None else f" (got {value!r})"
+    return DrillError(f"{path}: {key}: expected {expected}{shown}")
+
+
+def _keys(path: Path, where: str, data: Any, allowed: dict[str, bool]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _fail(path, where or "(file)", "a mapping", data)
+    for key in data:
+        if key not in allowed:
+            raise _fail(path, f"{where}.{key}" if where else str(key), "one of the keys " + ", ".join(allowed))
+    for key, required in allowed.items():
+        if required and key not in data:
+            raise _fail(path, f"{where}.{key}" if where else key, "a value (the key is required)")
+    return data
+
+
+def _int(path: Path, key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(path, key, f"an integer {low}-{high}", value)
+    return value
+
+
+def _number(path: Path, key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise _fail(path, key, f"a number {low:g}-{high:g}", value)
+    return float(value)
+
+
+def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
+    where = f"faults[{index}]"
+    if not isinstance(data, dict):
+        raise _fail(path, where, "a mapping with kind, at, for", data)
+    kind = data.get("kind")
+    if kind not in FAULT_KEYS:
+        raise _fail(path, f"{where}.kind", "one of " + ", ".join(FAULT_KEYS), kind)
+    spec = FAULT_KEYS[kind]
+    _keys(path, where, data, {"kind": True, "at": True, "for": True, **{k: r for k, (r, _) in spec.items()}})
+    at = _int(path, f"{where}.at", data["at"], 0, minutes - 1)
+    duration = _int(path, f"{where}.for", data["for"], 1, minutes)
+    values: dict[str, Any] = {}
+    for key, (_, expected) in spec.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if key == "target":
+            if not isinstance(value, str) or not value:
+                raise _fail(path, f"{where}.target", expected, value)
+            allowed = {"dependency-down": DEPENDENCIES, "dependency-slow": DEPENDENCIES,
+                       "traffic-stop": FLOWS, "traffic-spike": FLOWS}.get(kind)
+            if allowed and value not in allowed:
+                raise _fail(path, f"{where}.target", expected, value)
+            values["target"] = value
+        elif key == "rate":
+            values["rate"] = _number(path, f"{where}.rate", value, 0, 1)
+        elif key in ("latencyMs", "p99Ms", "factor"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise _fail(path, f"{where}.{key}", expected, value)
+            values[{"latencyMs": "latency_ms", "p99Ms": "p99_ms", "factor": "factor"}[key]] = float(value)
+        elif key == "endpoint":
+            if not isinstance(value, str) or not value.startswith("/"):
+                raise _fail(path, f"{where}.endpoint", expected, value)
+            values["endpoint"] = value
+        elif key == "set":
+            if not isinstance(value, dict) or not value or not all(
+                    isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                    for k, v in value.items()):
+                raise _fail(path, f"{where}.set", expected, value)
+            values["env"] = {k: str(v) for k, v in value.items()}
+    return Fault(kind=kind, at=at, duration=duration, **values)
+
+
+def _bound(path: Path, key: str, value: Any) -> tuple[Optional[int], Optional[int]]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value, value
+    if isinstance(value, dict) and value and set(value) <= {"min", "max"}:
+        low, high = value.get("min"), value.get("max")
+        for k, v in (("min", low), ("max", high)):
+            if v is not None:
+                _int(path, f"{key}.{k}", v, 0, 100000)
+        if low is not None and high is not None and low > high:
+            raise _fail(path, key, "min <= max", value)
+        return low, high
+    raise _fail(path, key, "a count n >= 0 or {min: n, max: n}", value)
+
+
+def _globs(path: Path, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(path, key, "a list of alarm-name globs", value)
+    return value
+
+
+def _expect(path: Path, data: Any, minutes: int) -> Expectations:
+    _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False})
+    pages = {}
+    if "pages" in data:
+        _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
+        pages = {tier: _bound(path, f"expect.pages.{tier}", v) for tier, v in data["pages"].items()}
+    fires = []
+    if "fires" in data:
+        if not isinstance(data["fires"], list):
+            raise _fail(path, "expect.fires", "a list of {alarm: glob, within: minutes}", data["fires"])
+        for i, item in enumerate(data["fires"]):
+            _keys(path, f"expect.fires[{i}]", item, {"alarm": True, "within": True})
+            if not isinstance(item["alarm"], str) or not item["alarm"]:
+                raise _fail(path, f"expect.fires[{i}].alarm", "an alarm-name glob", item["alarm"])
+            fires.append((item["alarm"], _int(path, f"expect.fires[{i}].within", item["within"], 0, minutes)))
+    silent = _globs(path, "expect.silent", data["silent"]) if "silent" in data else []
+    return Expectations(pages, fires, silent)
+
+
+def load_drill(path: Path) -> Drill:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise DrillError(f"{path}: cannot read the drill file ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise DrillError(f"{path}: {where}: expected valid YAML ({getattr(error, 'problem', error)})") from None
+    _keys(path, "", data, {"name": True, "description": False, "start": True, "minutes": True, "traffic": True,
+                           "seed": False, "faults": False, "expect": True})
+    if not isinstance(data["name"], str) or not data["name"]:
+        raise _fail(path, "name", "a non-empty string", data["name"])
+    if "description" in data and not isinstance(data["description"], str):
+        raise _fail(path, "description", "a string", data["description"])
+    start = data["start"]
+    try:
+        parsed = start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise _fail(path, "start", 'an ISO 8601 time with offset, like "2026-07-01T11:30:00+05:30"', start)
+    if parsed.second or parsed.microsecond:
+        raise _fail(path, "start", "a whole minute", start)
+    minutes = _int(path, "minutes", data["minutes"], 1, 7 * 24 * 60)
+    if data["traffic"] not in PROFILES:
+        raise _fail(path, "traffic", "one of " + ", ".join(PROFILES), data["traffic"])
+    seed = _int(path, "seed", data.get("seed", 0), 0, 2**31)
+    faults_data = data.get("faults") or []
+    if not isinstance(faults_data, list):
+        raise _fail(path, "faults", "a list of faults", faults_data)
+    faults = [_fault(path, i, f, minutes) for i, f in enumerate(faults_data)]
+    return Drill(path, data["name"], parsed, minutes, data["traffic"], seed, faults,
+                 _expect(path, data["expect"], minutes))
+
+
+def drill_paths(target: str, default_folder: Path) -> list[Path]:
+    """`all` (the repository's drills), a folder of drills, or one drill file."""
+    path = default_folder if target == "all" else Path(target)
+    if path.is_dir():
+        found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not found:
+            raise DrillError(f"{path}: expected a folder with *.yaml drill files")
+        return found
+    if not path.is_file():
+        raise DrillError(f"{path}: expected a drill file, a folder of drill files, or all")
+    return [path]

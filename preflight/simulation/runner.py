@@ -1,0 +1,145 @@
+"""Runs drills: the program's alarms over a simulated incident, minute by minute, then the verdicts.
+
+The simulation starts before the drill's start with the same traffic and no faults: HISTORY_MINUTES
+of metrics only (the stack has been running; the user guide: when data is missing soon after an
+alarm is created, "CloudWatch retrieves the most recent data points from before the alarm was
+created"), then WARMUP_MINUTES in which the alarms are evaluated and everything counts: an alarm that
+can never see its metric goes to ALARM and pages there (shown at negative minutes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fnmatch
+import math
+from collections import Counter
+from typing import Any, Optional
+
+from preflight.simulation.cloudwatch import CloudWatchModel
+from preflight.simulation.drill_file import TIERS, Drill, DrillError
+from preflight.simulation.platform import Platform
+from preflight.simulation.sources import Sources
+from preflight.simulation.store import MetricKey, MetricStore
+from preflight.simulation.traffic import Profile, profile
+
+HISTORY_MINUTES = 30
+WARMUP_MINUTES = 30
+CONDITIONS = ("env", "maintenance")
+# Business metrics whose anomaly model follows a traffic flow.
+FLOW_OF_METRIC = {"OrdersCreated": "orders", "PaymentAttempts": "payments", "RFIDVerificationAttempts": "rfid",
+                  "OrdersCompleted": "completions", "UserLogins": "logins"}
+
+
+@dataclasses.dataclass
+class DrillResult:
+    drill: Drill
+    transitions: list[dict[str, Any]]
+    pages: dict[str, int]
+    ok_notifications: int
+    failures: list[str]
+    store: MetricStore
+    model: CloudWatchModel
+    start_minute: int
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
+                "transitions": self.transitions, "failures": self.failures}
+
+
+def band_model(prof: Profile, platform: Platform):
+    """ANOMALY_DETECTION_BAND, approximated deterministically: the model CloudWatch trains on two
+    weeks of history is taken as the fault-free expectation of the drill's traffic profile at that
+    time of day (the centre), with a standard deviation of sqrt(centre) + 10% of the centre (Poisson
+    noise plus day-to-day variation). Metrics without a modelled flow get an unbounded band."""
+
+    def band(source: tuple[MetricKey, str, int], deviations: float, end_minute: int) -> tuple[float, float]:
+        (namespace, name, _), stat, period = source
+        flow = FLOW_OF_METRIC.get(name)
+        if namespace != platform.business_namespace or flow is None or stat != "Sum":
+            return -math.inf, math.inf
+        minutes = period // 60
+        centre = sum(prof.rates(dt.datetime.fromtimestamp(m * 60, dt.UTC))[flow]
+                     for m in range(end_minute - minutes, end_minute))
+        spread = deviations * (math.sqrt(centre) + 0.1 * centre)
+        return centre - spread, centre + spread
+
+    return band
+
+
+def check_targets(drill: Drill, platform: Platform) -> None:
+    """Targets that name things of the stack must exist in it."""
+    for i, f in enumerate(drill.faults):
+        where = f"{drill.path}: faults[{i}]"
+        if f.kind.startswith("function-") or f.kind == "env":
+            known = set(platform.functions) | (platform.groups() if f.kind != "env" else set())
+            if f.target not in known:
+                what = "a function name" if f.kind == "env" else "a function name or inventory group"
+                raise DrillError(f"{where}.target: expected {what} of the stack (got {f.target!r})")
+        if f.kind == "reader-silent" and f.target not in platform.reader_ids:
+            raise DrillError(f"{where}.target: expected a reader id of the stack, one of "
+                             f"{', '.join(platform.reader_ids)} (got {f.target!r})")
+        if f.endpoint and f.endpoint not in {e.path for e in platform.endpoints}:
+            raise DrillError(f"{where}.endpoint: expected a critical endpoint of the stack, one of "
+                             f"{', '.join(e.path for e in platform.endpoints)} (got {f.endpoint!r})")
+    names = [a.name for a in platform.alarms] + [c.name for c in platform.composites]
+    for glob in [g for g, _ in drill.expect.fires] + drill.expect.silent:
+        if not fnmatch.filter(names, glob):
+            raise DrillError(f"{drill.path}: expect: expected alarm-name globs that match an alarm of the stack "
+                             f"(got {glob!r})")
+
+
+def run_drill(drill: Drill, platform: Platform) -> DrillResult:
+    check_targets(drill, platform)
+    prof = profile(drill.traffic, platform.active_users, platform.daily_revenue_inr)
+    store = MetricStore()
+    model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform))
+    sources = Sources(platform, prof, store, drill.seed)
+    start_minute = int(drill.start.timestamp()) // 60
+    try:
+        with sources.boundary():
+            for offset in range(-WARMUP_MINUTES - HISTORY_MINUTES, drill.minutes):
+                minute = start_minute + offset
+                active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
+                sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
+                if offset >= -WARMUP_MINUTES:
+                    pages, oks = len(model.pages), len(model.ok_notifications)
+                    model.tick(minute + 1, offset + 1)
+                    sent = model.pages[pages:] + model.ok_notifications[oks:]
+                    sources.notified(minute + 1, Counter(n.tier for n in sent))
+    finally:
+        sources.environments.restore()
+    return _verdict(drill, store, model, start_minute)
+
+
+def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_minute: int) -> DrillResult:
+    pages = {tier: sum(1 for p in model.pages if p.tier == tier) for tier in TIERS}
+    failures = []
+    for tier, (low, high) in drill.expect.pages.items():
+        if (low is not None and pages[tier] < low) or (high is not None and pages[tier] > high):
+            most = "any number" if high is None else high
+            wanted = f"exactly {low}" if low == high else f"between {low or 0} and {most}"
+            who = ", ".join(f"{p.alarm} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
+            failures.append(f"{tier} pages: expected {wanted}, got {pages[tier]} ({who})")
+    # `env` and `maintenance` are conditions the drill runs under, not the incident being measured.
+    first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS), default=None)
+    into_alarm = [t for t in model.transitions if t.to_state == "ALARM"]
+    for glob, within in drill.expect.fires:
+        if first_fault is None:
+            failures.append(f"fires {glob}: the drill has no fault to measure from")
+            continue
+        hits = [t for t in into_alarm if fnmatch.fnmatch(t.alarm, glob) and first_fault <= t.minute]
+        if not hits or hits[0].minute - first_fault > within:
+            seen = f"first at minute {hits[0].minute} ({hits[0].alarm})" if hits else "never"
+            failures.append(f"fires {glob}: expected ALARM within {within} minutes of minute {first_fault}, {seen}")
+    for glob in drill.expect.silent:
+        loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
+        if loud:
+            failures.append(f"silent {glob}: in ALARM: {', '.join(loud)}")
+    transitions = [{"minute": t.minute, "alarm": t.alarm, "from": t.from_state, "to": t.to_state}
+                   for t in model.transitions]
+    return DrillResult(drill, transitions, pages, len(model.ok_notifications), failures, store, model, start_minute)

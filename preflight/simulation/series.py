@@ -1,0 +1,67 @@
+"""A dashboard widget's lines as a drill saw them: the simulated metric store read the way a
+CloudWatch graph reads it (statistic and period per line, metric math over the lines' ids)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+from preflight.simulation.metric_math import Evaluator
+from preflight.simulation.store import MetricKey, MetricStore, metric_key
+
+MIN_POINTS = 12
+
+
+@dataclasses.dataclass
+class Series:
+    label: str
+    points: list[tuple[int, Optional[float]]]  # (drill minute at the period's end, value)
+    key: Optional[MetricKey]
+
+
+def graph_period(period: int, minutes: int) -> int:
+    """The widget's period, or a shorter whole-minute one so the drill shows at least MIN_POINTS."""
+    longest = max(60, (minutes * 60 // MIN_POINTS) // 60 * 60)
+    return min(period, longest)
+
+
+def _row(row: list[Any]) -> tuple[Optional[MetricKey], dict[str, Any]]:
+    options = row[-1] if row and isinstance(row[-1], dict) else {}
+    names = [v for v in row if isinstance(v, str)]
+    if options.get("expression") or len(names) < 2:
+        return None, options
+    dims = {names[i]: names[i + 1] for i in range(2, len(names) - 1, 2)}
+    return metric_key(names[0], names[1], dims), options
+
+
+def widget_series(properties: dict[str, Any], store: MetricStore, start_minute: int, minutes: int) -> list[Series]:
+    period = graph_period(int(properties.get("period") or 300), minutes)
+    step = period // 60
+    ends = list(range(step, minutes + 1, step))
+    values: dict[str, list[Optional[float]]] = {}
+    shown: list[Series] = []
+    keys: dict[str, MetricKey] = {}
+    rows = [r for r in properties.get("metrics", []) if isinstance(r, list)]
+    for i, row in enumerate(rows):
+        key, options = _row(row)
+        if key is None:
+            continue
+        line_id = options.get("id") or f"m{i}"
+        stat = options.get("stat") or properties.get("stat") or "Average"
+        values[line_id] = [store.datapoint(key, stat, start_minute + e, period) for e in ends]
+        keys[line_id] = key
+    math = Evaluator(values, len(ends))
+    for i, row in enumerate(rows):
+        key, options = _row(row)
+        line_id = options.get("id") or f"m{i}"
+        if key is None:
+            try:
+                result = math.evaluate(options["expression"])
+            except (ValueError, KeyError, TypeError, ZeroDivisionError):
+                continue
+            values[line_id] = result if isinstance(result, list) else [result] * len(ends)
+        if options.get("visible") is False or line_id not in values:
+            continue
+        label = options.get("label") or (key[1] if key else options.get("expression", line_id))
+        shown.append(Series(str(label), list(zip(ends, values[line_id], strict=True)), keys.get(line_id)))
+    return shown

@@ -1,0 +1,141 @@
+"""Traffic profiles and the platform model: how many business events and invocations each minute
+brings, which functions serve which flow, and which dependencies each function group uses.
+
+Profiles are shapes over the IST day, scaled from the stack's `activeUsers` and `dailyRevenueInr`:
+breakfast ordering 07:30-09:00, lunch peak 12:00-14:00 with the RFID pickups, evening ordering for the
+next day 18:00-21:00, near zero at night. `school-night` is the overnight level all day; `holiday`
+is a few percent of a school day with no pickups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Optional
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+AVERAGE_ORDER_INR = 60.0
+
+# (start hour, end hour, ordering weight, pickup weight): weights per minute, relative.
+SCHOOL_DAY = (
+    (0.0, 6.0, 0.01, 0.0),
+    (6.0, 7.5, 0.15, 0.0),
+    (7.5, 9.0, 1.0, 0.15),
+    (9.0, 12.0, 0.25, 0.0),
+    (12.0, 14.0, 0.5, 1.0),
+    (14.0, 18.0, 0.2, 0.0),
+    (18.0, 21.0, 1.2, 0.0),
+    (21.0, 24.0, 0.08, 0.0),
+)
+
+
+def _daily_weight(shape: tuple[tuple[float, float, float, float], ...], column: int) -> float:
+    return sum((end - start) * 60 * row[column] for row in shape for start, end in [row[:2]])
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Expected events per minute at a given IST time (before faults)."""
+
+    name: str
+    orders_per_day: float
+    active_users: int
+
+    def weights(self, when: dt.datetime) -> tuple[float, float]:
+        local = when.astimezone(IST)
+        hour = local.hour + local.minute / 60
+        if self.name == "school-night":
+            return SCHOOL_DAY[0][2], 0.0
+        for start, end, ordering, pickup in SCHOOL_DAY:
+            if start <= hour < end:
+                if self.name == "holiday":
+                    return ordering * 0.03, 0.0
+                return ordering, pickup
+        return 0.0, 0.0
+
+    def rates(self, when: dt.datetime) -> dict[str, float]:
+        ordering, pickup = self.weights(when)
+        orders = self.orders_per_day * ordering / _daily_weight(SCHOOL_DAY, 2)
+        pickups = self.orders_per_day * 0.97 * pickup / _daily_weight(SCHOOL_DAY, 3)
+        logins = self.active_users * 0.6 * ordering / _daily_weight(SCHOOL_DAY, 2)
+        return {
+            "orders": orders,
+            "payments": orders * 1.04,  # a few retries per order
+            "rfid": pickups,
+            "completions": pickups,
+            "logins": logins,
+            "browsing": orders * 6 + logins * 2,
+        }
+
+
+def profile(name: str, active_users: int, daily_revenue_inr: float) -> Profile:
+    return Profile(name, daily_revenue_inr / AVERAGE_ORDER_INR, active_users)
+
+
+# Outcome shares on a normal day.
+PAYMENT_FAILED_SHARE = 0.02  # declined by the bank or abandoned
+PAYMENT_ERROR_SHARE = 0.0005
+RFID_FAILED_SHARE = 0.002
+LOGIN_FAILED_SHARE = 0.03
+API_4XX_SHARE = 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionRole:
+    """What drives a function's invocations: `flow` events x `per_event`, or a schedule."""
+
+    flow: Optional[str]
+    per_event: float = 1.0
+    schedule_minutes: Optional[int] = None  # every N minutes at minute 0 (IST)
+    base_ms: float = 120.0
+    api: bool = True
+
+
+# Matched on the function's name after the `hasivu-<env>-` prefix; the first match wins.
+ROLES: tuple[tuple[str, FunctionRole], ...] = (
+    ("payments-create-order", FunctionRole("payments", 1.0, base_ms=350)),
+    ("payments-verify", FunctionRole("payments", 0.98, base_ms=250)),
+    ("payments-webhook", FunctionRole("payments", 1.0, base_ms=150)),
+    ("payments-refund", FunctionRole("payments", 0.005, base_ms=400)),
+    ("payments-reconcile", FunctionRole(None, schedule_minutes=60, base_ms=40_000, api=False)),
+    ("auth-login", FunctionRole("logins", 1.0, base_ms=250)),
+    ("auth-refresh-token", FunctionRole("logins", 3.0, base_ms=60)),
+    ("auth-logout", FunctionRole("logins", 0.3, base_ms=50)),
+    ("auth-register", FunctionRole("logins", 0.01, base_ms=300)),
+    ("orders-create", FunctionRole("orders", 1.0, base_ms=200)),
+    ("orders-get", FunctionRole("browsing", 0.3, base_ms=80)),
+    ("orders-update-status", FunctionRole("completions", 1.0, base_ms=120)),
+    ("orders-cancel", FunctionRole("orders", 0.02, base_ms=150)),
+    ("rfid-verify-card", FunctionRole("rfid", 1.0, base_ms=90)),
+    ("rfid-register-card", FunctionRole("orders", 0.001, base_ms=150)),
+    ("rfid-reader-heartbeat", FunctionRole("heartbeats", 1.0, base_ms=30)),
+    ("health-check", FunctionRole(None, schedule_minutes=1, base_ms=300)),
+    ("health-monitor", FunctionRole(None, schedule_minutes=1, base_ms=400, api=False)),
+    ("menu-list", FunctionRole("browsing", 0.6, base_ms=70)),
+    ("menu-update", FunctionRole("orders", 0.001, base_ms=200)),
+    ("menu-plan-weekly", FunctionRole(None, schedule_minutes=7 * 24 * 60, base_ms=20_000, api=False)),
+    ("notifications-send-sms", FunctionRole("orders", 0.5, base_ms=300, api=False)),
+    ("notifications-send-email", FunctionRole("orders", 0.5, base_ms=250, api=False)),
+    ("notifications-daily-digest", FunctionRole(None, schedule_minutes=24 * 60, base_ms=60_000, api=False)),
+    ("slack", FunctionRole(None, base_ms=200, api=False)),
+)
+DEFAULT_ROLE = FunctionRole("browsing", 0.01)
+
+# The dependency map: which inventory groups need which dependency to serve a request.
+DEPENDENCY_USERS = {
+    "database": ("payments", "auth", "orders", "rfid", "menu", "notifications", "health"),
+    "redis": ("auth", "menu"),
+    "payment_gateway": ("payments",),
+    "rfid": ("rfid",),
+}
+# How a group's functions fail when a dependency is down: unhandled (Lambda Errors + 5XX) or handled
+# (the function answers 502/503 itself: API 5XX, no Lambda error). Razorpay errors are caught by the
+# payment code and recorded as PaymentErrors; database and cache errors are unhandled.
+HANDLED_FAILURES = {"payment_gateway"}
+
+
+def role_of(function_name: str) -> FunctionRole:
+    for fragment, role in ROLES:
+        if fragment in function_name:
+            return role
+    return DEFAULT_ROLE

@@ -1,0 +1,174 @@
+"""Drills: the drill file, the command line, its JSON and exit codes, and verdicts that follow the alarms."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from preflight.simulation.drill_file import DrillError, load_drill
+from preflight.simulation.platform import Platform, platform_from_run
+from preflight.simulation.runner import run_drill
+from tests.stack import preflight_cli, run
+
+THROTTLED = """
+name: verify-throttled
+start: "2026-07-01T12:00:00+05:30"
+minutes: 40
+traffic: school-day
+faults:
+  - {kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, at: 10, for: 20}
+expect:
+  fires: [{alarm: "ALARM_NAME", within: 6}]
+"""
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return platform_from_run(run("production", preview=True))
+
+
+def write(tmp_path: Path, text: str, name: str = "drill.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("traffic: school-day", "traffic: weekend"), "traffic: expected one of school-day, school-night, holiday"),
+    (("minutes: 40", "minutes: 40\nspeed: 2"), "speed: expected one of the keys name,"),
+    (('start: "2026-07-01T12:00:00+05:30"', 'start: "2026-07-01 12:00"'),
+     "start: expected an ISO 8601 time with offset"),
+    (("rate: 0.6", "rate: 1.5"), "faults[0].rate: expected a number 0-1 (got 1.5)"),
+    (("kind: function-throttles", "kind: function-crash"), "faults[0].kind: expected one of dependency-down,"),
+    (("rate: 0.6, ", ""), "faults[0].rate: expected a value (the key is required)"),
+    (("within: 6", "within: soon"), "expect.fires[0].within: expected an integer 0-40 (got 'soon')"),
+    (("expect:\n", "expect:\n  pages: {critical: {least: 1}}\n"), "expect.pages.critical: expected a count n >= 0"),
+])
+def test_a_bad_drill_file_is_one_line_naming_file_key_and_expected_form(tmp_path, change, message):
+    path = write(tmp_path, THROTTLED.replace(*change))
+    with pytest.raises(DrillError) as error:
+        load_drill(path)
+    text = str(error.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+def test_cli_bad_drill_exits_2_with_one_line_and_no_traceback(tmp_path):
+    path = write(tmp_path, THROTTLED.replace("target: hasivu-production-payments-verify, rate: 0.6", "target: nowhere")
+                 .replace("kind: function-throttles", "kind: dependency-down"))
+    result = preflight_cli("--stack", "production", "--drill", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"preflight: {path}: faults[0].target: expected one of database, redis, payment_gateway, rfid "
+        "(got 'nowhere')"]
+    assert result.stdout == ""
+    missing = preflight_cli("--stack", "production", "--drill", str(tmp_path / "absent.yaml"))
+    assert missing.returncode == 2 and "expected a drill file, a folder of drill files, or all" in missing.stderr
+
+
+def test_targets_must_exist_in_the_stack(tmp_path, platform):
+    path = write(tmp_path, THROTTLED.replace("hasivu-production-payments-verify", "hasivu-production-nope"))
+    with pytest.raises(DrillError, match=r"faults\[0\]\.target: expected a function name or inventory group"):
+        run_drill(load_drill(path), platform)
+
+
+def first_firing(tmp_path: Path, platform: Platform) -> str:
+    result = run_drill(load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*"))), platform)
+    fired = [t for t in result.transitions if t["to"] == "ALARM" and t["minute"] >= 10 and "verify" in t["alarm"]]
+    assert fired, result.transitions
+    return fired[0]["alarm"]
+
+
+def test_mutating_the_alarm_flips_the_verdict(tmp_path, platform):
+    name = first_firing(tmp_path, platform)
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", name), "exact.yaml"))
+    assert run_drill(drill, platform).passed
+    mutated = copy.deepcopy(platform)
+    target = next(a for a in mutated.alarms if a.name == name)
+    target.props["threshold"] = 1e12  # nothing ever breaches it
+    verdict = run_drill(drill, mutated)
+    assert not verdict.passed
+    assert verdict.failures == [f"fires {name}: expected ALARM within 6 minutes of minute 10, never"]
+
+
+def test_cli_json_shape_and_exit_codes(tmp_path, platform):
+    name = first_firing(tmp_path, platform)
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    write(folder, THROTTLED.replace("ALARM_NAME", name), "a-passes.yaml")
+    write(folder, THROTTLED.replace("name: verify-throttled", "name: impossible")
+          .replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: [\"" + name + "\"]"), "b-fails.yaml")
+    result = preflight_cli("--stack", "production", "--drill", str(folder), "--json")
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"drills"}
+    passing, failing = doc["drills"]
+    for drill in doc["drills"]:
+        assert set(drill) == {"name", "passed", "pages", "transitions", "failures"}
+        assert set(drill["pages"]) == {"critical", "warning", "business"}
+        assert all(set(t) == {"minute", "alarm", "from", "to"} for t in drill["transitions"])
+    assert (passing["name"], passing["passed"], passing["failures"]) == ("verify-throttled", True, [])
+    assert {"alarm": name, "from": "OK", "to": "ALARM"}.items() <= next(
+        t for t in passing["transitions"] if t["alarm"] == name and t["to"] == "ALARM").items()
+    assert (failing["name"], failing["passed"]) == ("impossible", False)
+    assert failing["failures"] == [f"silent {name}: in ALARM: {name}"]
+    single = preflight_cli("--stack", "production", "--drill", str(folder / "a-passes.yaml"))
+    assert single.returncode == 0, single.stdout + single.stderr
+    assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
+
+
+def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform):
+    """Each metric widget is an SVG with a plotted path, or says in red which metric never came."""
+    import re
+    import subprocess
+
+    from preflight.render import render_drills
+
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    result = run_drill(drill, platform)
+    pages = render_drills(run("production", preview=True).registrations, [result], tmp_path / "out", "production")
+    assert len(pages) == 5
+    plotted = 0
+    for page in pages:
+        dom = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                             capture_output=True, text=True, timeout=90).stdout
+        widgets = re.findall(r'<div class="widget" data-widget="\d+" data-kind="metric".*?</div></div>', dom, re.S)
+        assert widgets, page.name
+        for widget in widgets:
+            has_path = re.search(r'<path class="series" d="M[\d.]+,[\d.]+ ', widget) is not None
+            said_empty = "never published" in widget
+            assert has_path != said_empty, widget[:300]
+            plotted += has_path
+        if page.name == "production-HASIVU-Lambda-Performance.html":
+            # The throttling shows as an ALARM band on the payments-verify graphs.
+            assert 'class="alarm-band"' in dom
+    assert plotted >= 20
+
+
+def test_each_drill_is_a_fresh_lambda_container_for_the_health_monitor(tmp_path, platform):
+    """The library keeps its monitor and clients per container; a second drill in the same process
+    must read its own metrics, not the first drill's."""
+    from preflight.simulation.store import metric_key
+
+    silent = "\n".join(f"  - {{kind: reader-silent, target: {r}, at: 0, for: 40}}" for r in platform.reader_ids)
+    first = THROTTLED.replace("faults:\n  - {kind: function-throttles, target: hasivu-production-payments-verify, "
+                              "rate: 0.6, at: 10, for: 20}", "faults:\n" + silent).replace(
+        'fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    second = THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    rfid = metric_key("HASIVU/Health", "DependencyHealthy", {"Environment": "production", "Dependency": "rfid"})
+    healthy = []
+    for text, name in ((first, "first.yaml"), (second, "second.yaml")):
+        result = run_drill(load_drill(write(tmp_path, text, name)), platform)
+        end = result.start_minute + 40
+        healthy.append(result.store.window_statistic(rfid, "Minimum", end - 5, 5))
+    assert healthy == [0.0, 1.0]
+
+
+def test_a_drill_is_deterministic_for_its_seed(tmp_path, platform):
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    first, second = run_drill(drill, platform), run_drill(drill, platform)
+    assert first.as_json() == second.as_json()
+    assert first.store.series == second.store.series
