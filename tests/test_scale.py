@@ -136,3 +136,20 @@ def test_an_inventory_inlined_past_the_limit_is_one_line_naming_the_key(tmp_path
 
 def _yaml_config() -> dict:
     return yaml.safe_load((REPO / "Pulumi.production.yaml").read_text())
+
+
+def test_the_account_check_counts_functions_under_a_catch_all_fleet_as_alarmed():
+    from types import SimpleNamespace
+
+    from preflight.account.preconditions import check_unlisted_functions
+    from preflight.account.stack_view import stack_view
+
+    # The account's ListFunctions answer (data only): the fleet's functions, none listed in the stack file.
+    account = SimpleNamespace(functions=[{"FunctionName": name} for name in function_names(40)])
+    fleet_view = stack_view(_fleet_run(40))
+    assert fleet_view.inventory.catch_all_fleet
+    assert check_unlisted_functions(account, fleet_view, REPO / "Pulumi.production.yaml") == []
+    listed_view = stack_view(run_program(stack_files(), preview=True))
+    assert not listed_view.inventory.catch_all_fleet
+    unlisted = check_unlisted_functions(account, listed_view, REPO / "Pulumi.production.yaml")
+    assert len(unlisted) == 40
