@@ -99,6 +99,31 @@ def test_metric_math_missing_values_follow_the_metric_math_page():
     assert math.evaluate("m1 >= 3 OR m2 == 10") == [1.0, 1.0, 0.0, None]
 
 
+def test_metric_math_tables_of_the_metric_math_page():
+    """The page's own tables: comparisons with "metric1 has values of [30, 20, 0, 0] and metric2 has
+    values of [20, -, 20, -]", and IF(metric1, metric2, metric3) with its scalar variants."""
+    tables = Evaluator({"metric1": [30.0, 20.0, 0.0, 0.0], "metric2": [20.0, None, 20.0, None]}, 4)
+    assert tables.evaluate("(metric1 < metric2)") == [0.0, 0.0, 1.0, 0.0]
+    assert tables.evaluate("(metric1 >= 30)") == [1.0, 0.0, 0.0, 0.0]
+    assert tables.evaluate("(metric1 > 15 AND metric2 > 15)") == [1.0, 0.0, 0.0, 0.0]
+    conditions = Evaluator({"metric1": [1.0, 1.0, 0.0, 0.0, None], "metric2": [30.0, None, 0.0, 0.0, 30.0],
+                            "metric3": [0.0, 0.0, 20.0, None, 20.0]}, 5)
+    assert conditions.evaluate("IF(metric1, metric2, metric3)") == [30.0, 0.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, 5, metric3)") == [5.0, 5.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, metric2, 5)") == [30.0, 0.0, 5.0, 5.0, None]
+
+
+def test_strict_arithmetic_drops_what_the_page_counts_as_zero():
+    """The less kind reading the catalogue's ratio alarms are also held to (tests/test_alarm_behaviour.py):
+    arithmetic between two series drops a timestamp one lacks; comparisons and scalars are unchanged."""
+    series = {"m1": [None, 2.0, None], "m2": [3.0, 2.0, None]}
+    assert Evaluator(series, 3).evaluate("m1 + m2") == [3.0, 4.0, None]
+    strict = Evaluator(series, 3, strict_arithmetic=True)
+    assert strict.evaluate("m1 + m2") == [None, 4.0, None]
+    assert strict.evaluate("100 * FILL(m1, 0) / m2") == [0.0, 100.0, None]
+    assert strict.evaluate("m1 < m2") == [1.0, 0.0, None]
+
+
 def alarm(name: str, **props) -> MetricAlarmDefinition:
     base = {"name": name, "namespace": "Demo", "metricName": "Errors", "statistic": "Sum", "period": 60,
             "comparisonOperator": "GreaterThanThreshold", "threshold": 0, "evaluationPeriods": 1,
@@ -176,6 +201,29 @@ def test_a_member_with_its_own_actions_pages_besides_the_composite():
     store.put(metric_key("Demo", "Errors", {}), 0, 1)
     model.tick(1, 1)
     assert sorted(p.alarm for p in model.pages) == ["composite", "member"]
+
+
+def test_alarm_states_given_from_outside_page_through_composites_and_suppressors():
+    """`tick_states`: the metric alarms are in the states given (OK otherwise); a composite held by its
+    suppressor pages once the extension period after the suppressor left ALARM has passed, if still in ALARM."""
+    maintenance = alarm("maintenance")
+    composite = CompositeDefinition("held", 'ALARM("member")', ["critical"], [], "maintenance",
+                                    wait_seconds=0, extension_seconds=600)
+
+    def pages(timeline: list[dict[str, str]]) -> list[tuple[str, int]]:
+        model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition("member", alarm("member").props, [], []),
+                                                MetricAlarmDefinition("maintenance", maintenance.props, [], [])],
+                                [composite])
+        for minute, states in enumerate(timeline):
+            model.tick_states(states, minute)
+        return [(p.alarm, p.minute) for p in model.pages]
+
+    timeline = [{"maintenance": "ALARM", "member": "ALARM"}] * 5 + [{"member": "ALARM"}] * 11
+    assert pages(timeline) == [("held", 15)]  # maintenance left ALARM at 5, + 600 s
+    assert pages(timeline[:14]) == []
+    assert pages(timeline[:5] + [{}] * 11) == []
+    with pytest.raises(ValueError, match="no metric alarm named membr"):
+        pages([{"membr": "ALARM"}])
 
 
 def test_time_functions_give_every_period_its_timestamp_in_utc():
