@@ -7,7 +7,6 @@ and tests/test_alarm_evaluation.py)."""
 from __future__ import annotations
 
 import copy
-import json
 import os
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -18,8 +17,9 @@ from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
 from observability.catalogue import published_metrics
 from preflight.simulation import evaluate_alarm
 from preflight.simulation.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
+from preflight.simulation.emf import metrics_in
 from preflight.simulation.platform import platform_from_run
-from preflight.simulation.store import MetricStore
+from preflight.simulation.store import MetricStore, metric_key
 from tests.stack import REPO, inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -107,19 +107,6 @@ def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dime
         assert ref in published, ref
 
 
-def _emf_metrics(lines: list[str]) -> set[tuple[str, str, tuple]]:
-    """CloudWatch's reading of EMF records: each dimension array of each directive is one metric,
-    keyed by exactly those dimensions with the record's values (EMF specification,
-    doc_source/CloudWatch_Embedded_Metric_Format_Specification.md)."""
-    found = set()
-    for record in (json.loads(line) for line in lines if line.startswith('{"_aws"')):
-        for directive in record["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dims = tuple(sorted((d, record[d]) for d in dimension_set))
-                found |= {(directive["Namespace"], m["Name"], dims) for m in directive["Metrics"]}
-    return found
-
-
 def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monkeypatch, capsys):
     from observability.health_handler import publish
     from observability.settings import RuntimeSettings
@@ -134,13 +121,13 @@ def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monke
     report = {"score": 100.0, "business_impact": {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0},
               "checks": checks}
     publish(report, RuntimeSettings.from_env())
-    emitted = _emf_metrics(capsys.readouterr().out.splitlines())
+    emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
     health = [a for a in _alarms().values() if any(ref[0] == "HASIVU/Health" for ref in _metric_refs(a))]
     assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
                                            "production-cache-connectivity"}
     for alarm in health:
         for namespace, metric, dims in _metric_refs(alarm):
-            assert (namespace, metric, tuple(sorted(dims.items()))) in emitted, alarm["name"]
+            assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
 
 
 def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():

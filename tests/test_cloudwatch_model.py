@@ -17,7 +17,7 @@ import pytest
 
 from preflight.simulation.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
 from preflight.simulation.composite import RuleError, composite_state, parse_rule
-from preflight.simulation.emf import ingest_log_lines
+from preflight.simulation.emf import InvalidEmf, ingest_log_lines, metrics_in
 from preflight.simulation.metric_math import Evaluator
 from preflight.simulation.store import MetricStore, metric_key, statistic
 
@@ -57,6 +57,30 @@ def test_a_dimension_that_is_not_a_string_member_creates_no_metric():
                                                  "Metrics": [{"Name": "Count"}]}]}, "Count": 1}
     store = MetricStore()
     assert ingest_log_lines(store, json.dumps(document), minute=0) == 0
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"_aws": {"CloudWatchMetrics": []}, "Revenue": NaN}', "NaN is not JSON"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": "prod", "Count": "1"}', "metric Count is not a number"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": 7, "Count": 1}', "dimension Env is not a string"),
+    (json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [[f"d{i}" for i in range(31)]],
+                                                 "Metrics": [{"Name": "Count"}]}]},
+                 "Count": 1, **{f"d{i}": "x" for i in range(31)}}), "at most 30 keys"),
+    ('{"_aws": {"Timestamp": 1}, "Count": 1}', "CloudWatchMetrics is not an array"),
+])
+def test_a_document_breaking_a_must_creates_no_metric_at_all(line: str, why: str):
+    """The specification's MUSTs; a valid directive beside the broken one is lost with it."""
+    valid = {"Namespace": "Demo", "Dimensions": [[]], "Metrics": [{"Name": "Other"}]}
+    document = json.loads(line, parse_constant=lambda token: float(token))
+    if "_aws" in document and "CloudWatchMetrics" in document["_aws"]:
+        document["_aws"]["CloudWatchMetrics"].append(valid)
+        document["Other"] = 1
+        line = json.dumps(document)
+    assert ingest_log_lines(MetricStore(), line, minute=0) == 0
+    with pytest.raises(InvalidEmf, match=why):
+        metrics_in(line, strict=True)
 
 
 def test_powertools_service_name_lands_on_another_metric_than_environment_alone(monkeypatch):
