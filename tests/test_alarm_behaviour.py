@@ -7,6 +7,7 @@ and tests/test_alarm_evaluation.py)."""
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -18,7 +19,7 @@ from observability.catalogue import published_metrics
 from preflight.simulation import evaluate_alarm
 from preflight.simulation.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
 from preflight.simulation.emf import metrics_in
-from preflight.simulation.platform import platform_from_run
+from preflight.simulation.platform import Platform, platform_from_run
 from preflight.simulation.store import MetricStore, metric_key
 from tests.stack import REPO, inventory_section, of_type, props, run
 
@@ -309,11 +310,16 @@ def test_the_health_score_alarm_fires_on_outages_not_on_one_slow_dependency(stat
 
 # ---- finding 2: one page per incident per tier ---------------------------------------------------
 
+@functools.cache
+def _production_platform() -> Platform:
+    return platform_from_run(run())
+
+
 def _pages(timeline: list[dict[str, str]], result=None) -> dict[str, int]:
     """ALARM notifications per tier topic when the metric alarms go through `timeline` (one mapping of
     alarm name -> state per minute, OK where none is given), through the program's own alarm actions,
     composites and suppressors as the drills read them."""
-    platform = platform_from_run(result or run())
+    platform = platform_from_run(result) if result is not None else _production_platform()
     model = CloudWatchModel(MetricStore(), platform.alarms, platform.composites)
     for minute, states in enumerate(timeline):
         model.tick_states(states, minute)
