@@ -13,6 +13,17 @@ def document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
+def _account_administers_key(account_id: str) -> dict[str, Any]:
+    """The account root administers a customer-managed key (the KMS default key policy's statement)."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def tier_key_policy(account_id: str) -> str:
     """Key policy: the account administers the key; the alert publishers may encrypt with it.
 
@@ -20,13 +31,7 @@ def tier_key_policy(account_id: str) -> str:
     which is why every tier has a customer-managed key with this grant.
     """
     return document(
-        {
-            "Sid": "AccountAdministersKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        _account_administers_key(account_id),
         {
             "Sid": "AlertPublishersUseKey",
             "Effect": "Allow",
@@ -75,13 +80,7 @@ def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> s
     principal, and `kms:EncryptionContext:aws:logs:arn` bound to the log group's ARN.
     """
     return document(
-        {
-            "Sid": "AccountAdministersKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        _account_administers_key(account_id),
         {
             "Sid": "CloudWatchLogsUseKeyForTheLogGroup",
             "Effect": "Allow",

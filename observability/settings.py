@@ -11,7 +11,7 @@ import dataclasses
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Optional
 
 from observability.catalogue import BUSINESS_NAMESPACE, HEALTH_NAMESPACE
@@ -34,30 +34,26 @@ def _bad(name: str, value: object, expected: str) -> ConfigurationError:
     return ConfigurationError(f"{name}: got {value!r}; expected {expected}")
 
 
-def env_seconds(name: str, default: float, env: Mapping[str, str] = os.environ) -> float:
+def _env_float(name: str, default: float, env: Mapping[str, str], expected: str,
+               acceptable: Callable[[float], bool]) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise _bad(name, raw, "a number of seconds > 0") from None
-    if not math.isfinite(value) or value <= 0:
-        raise _bad(name, raw, "a number of seconds > 0")
+        raise _bad(name, raw, expected) from None
+    if not math.isfinite(value) or not acceptable(value):
+        raise _bad(name, raw, expected)
     return value
+
+
+def env_seconds(name: str, default: float, env: Mapping[str, str] = os.environ) -> float:
+    return _env_float(name, default, env, "a number of seconds > 0", lambda value: value > 0)
 
 
 def env_number(name: str, default: float, env: Mapping[str, str] = os.environ) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _bad(name, raw, "a number >= 0") from None
-    if not math.isfinite(value) or value < 0:
-        raise _bad(name, raw, "a number >= 0")
-    return value
+    return _env_float(name, default, env, "a number >= 0", lambda value: value >= 0)
 
 
 def parse_bool(name: str, value: object) -> bool:

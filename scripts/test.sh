@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/system-packages.sh
-exec venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist): each has its own session fixtures (PostgreSQL, Redis, moto on free
+# loopback ports), and tests write only below their own temporary directories, never into the checkout.
+# A later -n in "$@" overrides this (-n 0: one process).
+exec venv/bin/python -m pytest -n 2 "$@"

@@ -1,20 +1,26 @@
 """What CloudWatch would do with the production catalogue (issue 11, findings 1-9): each test feeds
 an alarm or the pagers the data of an incident or a normal day and asserts on states and pages,
-through tests/cloudwatch_oracle.py (which cites the user-guide pages it follows)."""
+through the CloudWatch model in preflight/simulation (metric math, alarm evaluation, composites and
+actions suppressors, each citing the user-guide page it follows; checked in tests/test_cloudwatch_model.py
+and tests/test_alarm_evaluation.py)."""
 
 from __future__ import annotations
 
 import copy
-import json
+import functools
 import os
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 import pytest
 
 from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
 from observability.catalogue import published_metrics
-from tests.cloudwatch_oracle import alarm_series, pages, state, states_over_time
+from preflight.simulation import evaluate_alarm
+from preflight.simulation.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
+from preflight.simulation.emf import metrics_in
+from preflight.simulation.platform import Platform, platform_from_run
+from preflight.simulation.store import MetricStore, metric_key
 from tests.stack import REPO, inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -33,29 +39,50 @@ def _composites(result=None) -> list[dict]:
     return [props(r) for r in of_type(result or run(), COMPOSITE)]
 
 
-def _times(start: datetime, count: int, period: int) -> list[datetime]:
-    return [(start + timedelta(seconds=period * i)).astimezone(UTC) for i in range(count)]
-
-
 def _period(alarm: dict) -> int:
-    queries = alarm.get("metricQueries")
-    return queries[0]["metric"]["period"] if queries else alarm["period"]
+    return MetricAlarmDefinition(alarm["name"], alarm, [], []).period
 
 
 def _feed(alarm: dict, values: dict[str, list[Optional[float]]]) -> dict[str, list[Optional[float]]]:
-    """Per query id (or "metric"), the series given by metric name."""
+    """Per query id ("" for a single-metric alarm), the series given by metric name."""
     queries = alarm.get("metricQueries")
     if not queries:
-        return {"metric": values[alarm["metricName"]]}
+        return {"": values[alarm["metricName"]]}
     return {q["id"]: values[q["metric"]["metricName"]] for q in queries if q.get("metric")}
+
+
+def _flat_band(source: object, deviations: float, end_minute: int) -> tuple[float, float]:
+    """The anomaly band's values are not under test here, only the series it is drawn around."""
+    return (0.0, 0.0)
+
+
+def alarm_series(alarm: dict, metrics: dict[str, list[Optional[float]]], start: datetime,
+                 strict: bool = False) -> list[Optional[float]]:
+    """The series the alarm compares with its threshold, periods starting at `start`: its metric, or
+    its returned expression (`strict`: arithmetic drops a timestamp one series lacks)."""
+    count = len(next(iter(metrics.values())))
+    if "" in metrics:
+        return list(metrics[""])
+    definition = MetricAlarmDefinition(alarm["name"], alarm, [], [])
+    end_minute = int(start.timestamp()) // 60 + count * definition.period // 60
+    values, _ = math_series(definition, {k: list(v) for k, v in metrics.items()}, end_minute, count,
+                            _flat_band, strict)
+    return values
+
+
+def states_over_time(alarm: dict, series: list[Optional[float]]) -> list[str]:
+    """The state after each period, each evaluation over the periods so far."""
+    states, previous = [], "INSUFFICIENT_DATA"
+    for i in range(len(series)):
+        previous = evaluate_alarm(alarm, series[: i + 1], previous)
+        states.append(previous)
+    return states
 
 
 def _evaluate(name: str, values: dict[str, list[Optional[float]]], start: datetime = MONDAY,
               strict: bool = False) -> str:
     alarm = _alarms()[name]
-    count = len(next(iter(values.values())))
-    series = alarm_series(alarm, _feed(alarm, values), _times(start, count, _period(alarm)), strict)
-    return state(alarm, series)
+    return evaluate_alarm(alarm, alarm_series(alarm, _feed(alarm, values), start, strict))
 
 
 def _metric_refs(alarm: dict) -> list[tuple[str, str, dict]]:
@@ -81,19 +108,6 @@ def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dime
         assert ref in published, ref
 
 
-def _emf_metrics(lines: list[str]) -> set[tuple[str, str, tuple]]:
-    """CloudWatch's reading of EMF records: each dimension array of each directive is one metric,
-    keyed by exactly those dimensions with the record's values (EMF specification,
-    doc_source/CloudWatch_Embedded_Metric_Format_Specification.md)."""
-    found = set()
-    for record in (json.loads(line) for line in lines if line.startswith('{"_aws"')):
-        for directive in record["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dims = tuple(sorted((d, record[d]) for d in dimension_set))
-                found |= {(directive["Namespace"], m["Name"], dims) for m in directive["Metrics"]}
-    return found
-
-
 def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monkeypatch, capsys):
     from observability.health_handler import publish
     from observability.settings import RuntimeSettings
@@ -108,13 +122,13 @@ def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monke
     report = {"score": 100.0, "business_impact": {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0},
               "checks": checks}
     publish(report, RuntimeSettings.from_env())
-    emitted = _emf_metrics(capsys.readouterr().out.splitlines())
+    emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
     health = [a for a in _alarms().values() if any(ref[0] == "HASIVU/Health" for ref in _metric_refs(a))]
     assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
                                            "production-cache-connectivity"}
     for alarm in health:
         for namespace, metric, dims in _metric_refs(alarm):
-            assert (namespace, metric, tuple(sorted(dims.items()))) in emitted, alarm["name"]
+            assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
 
 
 def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
@@ -134,7 +148,7 @@ def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_d
         if not alarm.get("metricQueries"):
             continue
         empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
-        series = alarm_series(alarm, _feed(alarm, empty), _times(MONDAY, 6, _period(alarm)), strict)
+        series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
         assert None not in series, name
 
 
@@ -161,7 +175,8 @@ def test_orders_placed_ahead_do_not_count_against_completion():
 def test_order_volume_anomaly_sees_zero_orders_not_a_gap():
     alarm = _alarms()["production-orders-volume-anomaly"]
     [shown] = [q for q in alarm["metricQueries"] if q.get("returnData") and q["id"] != alarm["thresholdMetricId"]]
-    series = alarm_series(alarm, _feed(alarm, {"OrdersCreated": [None] * 3}), _times(MONDAY, 3, 300))
+    assert _period(alarm) == 300
+    series = alarm_series(alarm, _feed(alarm, {"OrdersCreated": [None] * 3}), MONDAY)
     assert series == [0.0, 0.0, 0.0]
     band = next(q for q in alarm["metricQueries"] if q["id"] == alarm["thresholdMetricId"])
     assert band["expression"].startswith(f"ANOMALY_DETECTION_BAND({shown['id']},")
@@ -194,8 +209,7 @@ def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
     alarm = _alarms()["production-payments-reconcile-error-rate"]
     assert alarm["tags"]["Tier"] == "warning"
     # One run an hour, each failing: 2-hour periods hold two failed runs each.
-    series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}),
-                          _times(MONDAY, 2, _period(alarm)))
+    series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}), MONDAY)
     assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
 
 
@@ -296,14 +310,23 @@ def test_the_health_score_alarm_fires_on_outages_not_on_one_slow_dependency(stat
 
 # ---- finding 2: one page per incident per tier ---------------------------------------------------
 
-def _tier_of(arn: str) -> str:
-    return arn.split(":")[-1].removeprefix("production-hasivu-").removesuffix("-alerts")
+@functools.cache
+def _production_platform() -> Platform:
+    return platform_from_run(run())
 
 
 def _pages(timeline: list[dict[str, str]], result=None) -> dict[str, int]:
-    alarms = _alarms(result)
-    direct = {n: a["alarmActions"] for n, a in alarms.items() if a.get("alarmActions")}
-    return pages(_composites(result), timeline, _tier_of, direct)
+    """ALARM notifications per tier topic when the metric alarms go through `timeline` (one mapping of
+    alarm name -> state per minute, OK where none is given), through the program's own alarm actions,
+    composites and suppressors as the drills read them."""
+    platform = platform_from_run(result) if result is not None else _production_platform()
+    model = CloudWatchModel(MetricStore(), platform.alarms, platform.composites)
+    for minute, states in enumerate(timeline):
+        model.tick_states(states, minute)
+    counts: dict[str, int] = {}
+    for page in model.pages:
+        counts[page.tier] = counts.get(page.tier, 0) + 1
+    return counts
 
 
 def _incident(start: int, end: int, names: list[str], minutes: int = 60) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ import pytest
 
 from preflight.simulation.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
 from preflight.simulation.composite import RuleError, composite_state, parse_rule
-from preflight.simulation.emf import ingest_log_lines
+from preflight.simulation.emf import InvalidEmf, ingest_log_lines, metrics_in
 from preflight.simulation.metric_math import Evaluator
 from preflight.simulation.store import MetricStore, metric_key, statistic
 
@@ -59,6 +59,30 @@ def test_a_dimension_that_is_not_a_string_member_creates_no_metric():
     assert ingest_log_lines(store, json.dumps(document), minute=0) == 0
 
 
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"_aws": {"CloudWatchMetrics": []}, "Revenue": NaN}', "NaN is not JSON"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": "prod", "Count": "1"}', "metric Count is not a number"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": 7, "Count": 1}', "dimension Env is not a string"),
+    (json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [[f"d{i}" for i in range(31)]],
+                                                 "Metrics": [{"Name": "Count"}]}]},
+                 "Count": 1, **{f"d{i}": "x" for i in range(31)}}), "at most 30 keys"),
+    ('{"_aws": {"Timestamp": 1}, "Count": 1}', "CloudWatchMetrics is not an array"),
+])
+def test_a_document_breaking_a_must_creates_no_metric_at_all(line: str, why: str):
+    """The specification's MUSTs; a valid directive beside the broken one is lost with it."""
+    valid = {"Namespace": "Demo", "Dimensions": [[]], "Metrics": [{"Name": "Other"}]}
+    document = json.loads(line, parse_constant=lambda token: float(token))
+    if "_aws" in document and "CloudWatchMetrics" in document["_aws"]:
+        document["_aws"]["CloudWatchMetrics"].append(valid)
+        document["Other"] = 1
+        line = json.dumps(document)
+    assert ingest_log_lines(MetricStore(), line, minute=0) == 0
+    with pytest.raises(InvalidEmf, match=why):
+        metrics_in(line, strict=True)
+
+
 def test_powertools_service_name_lands_on_another_metric_than_environment_alone(monkeypatch):
     """What CloudWatch sees from the runtime library, with and without POWERTOOLS_SERVICE_NAME."""
     store = MetricStore()
@@ -97,6 +121,31 @@ def test_metric_math_missing_values_follow_the_metric_math_page():
     assert math.evaluate("IF(m2, m1, m2)") == [0.0, 3.0, None, None]
     assert math.evaluate("FILL(m2, REPEAT)") == [10.0, 10.0, 10.0, 10.0]
     assert math.evaluate("m1 >= 3 OR m2 == 10") == [1.0, 1.0, 0.0, None]
+
+
+def test_metric_math_tables_of_the_metric_math_page():
+    """The page's own tables: comparisons with "metric1 has values of [30, 20, 0, 0] and metric2 has
+    values of [20, -, 20, -]", and IF(metric1, metric2, metric3) with its scalar variants."""
+    tables = Evaluator({"metric1": [30.0, 20.0, 0.0, 0.0], "metric2": [20.0, None, 20.0, None]}, 4)
+    assert tables.evaluate("(metric1 < metric2)") == [0.0, 0.0, 1.0, 0.0]
+    assert tables.evaluate("(metric1 >= 30)") == [1.0, 0.0, 0.0, 0.0]
+    assert tables.evaluate("(metric1 > 15 AND metric2 > 15)") == [1.0, 0.0, 0.0, 0.0]
+    conditions = Evaluator({"metric1": [1.0, 1.0, 0.0, 0.0, None], "metric2": [30.0, None, 0.0, 0.0, 30.0],
+                            "metric3": [0.0, 0.0, 20.0, None, 20.0]}, 5)
+    assert conditions.evaluate("IF(metric1, metric2, metric3)") == [30.0, 0.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, 5, metric3)") == [5.0, 5.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, metric2, 5)") == [30.0, 0.0, 5.0, 5.0, None]
+
+
+def test_strict_arithmetic_drops_what_the_page_counts_as_zero():
+    """The less kind reading the catalogue's ratio alarms are also held to (tests/test_alarm_behaviour.py):
+    arithmetic between two series drops a timestamp one lacks; comparisons and scalars are unchanged."""
+    series = {"m1": [None, 2.0, None], "m2": [3.0, 2.0, None]}
+    assert Evaluator(series, 3).evaluate("m1 + m2") == [3.0, 4.0, None]
+    strict = Evaluator(series, 3, strict_arithmetic=True)
+    assert strict.evaluate("m1 + m2") == [None, 4.0, None]
+    assert strict.evaluate("100 * FILL(m1, 0) / m2") == [0.0, 100.0, None]
+    assert strict.evaluate("m1 < m2") == [1.0, 0.0, None]
 
 
 def alarm(name: str, **props) -> MetricAlarmDefinition:
@@ -176,6 +225,29 @@ def test_a_member_with_its_own_actions_pages_besides_the_composite():
     store.put(metric_key("Demo", "Errors", {}), 0, 1)
     model.tick(1, 1)
     assert sorted(p.alarm for p in model.pages) == ["composite", "member"]
+
+
+def test_alarm_states_given_from_outside_page_through_composites_and_suppressors():
+    """`tick_states`: the metric alarms are in the states given (OK otherwise); a composite held by its
+    suppressor pages once the extension period after the suppressor left ALARM has passed, if still in ALARM."""
+    maintenance = alarm("maintenance")
+    composite = CompositeDefinition("held", 'ALARM("member")', ["critical"], [], "maintenance",
+                                    wait_seconds=0, extension_seconds=600)
+
+    def pages(timeline: list[dict[str, str]]) -> list[tuple[str, int]]:
+        model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition("member", alarm("member").props, [], []),
+                                                MetricAlarmDefinition("maintenance", maintenance.props, [], [])],
+                                [composite])
+        for minute, states in enumerate(timeline):
+            model.tick_states(states, minute)
+        return [(p.alarm, p.minute) for p in model.pages]
+
+    timeline = [{"maintenance": "ALARM", "member": "ALARM"}] * 5 + [{"member": "ALARM"}] * 11
+    assert pages(timeline) == [("held", 15)]  # maintenance left ALARM at 5, + 600 s
+    assert pages(timeline[:14]) == []
+    assert pages(timeline[:5] + [{}] * 11) == []
+    with pytest.raises(ValueError, match="no metric alarm named membr"):
+        pages([{"membr": "ALARM"}])
 
 
 def test_time_functions_give_every_period_its_timestamp_in_utc():

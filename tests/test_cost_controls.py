@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from preflight.__main__ import main as preflight_main
 from preflight.cost import estimate, load_prices, traces_per_month
 from preflight.engine import ProgramFailed, run_program
 from preflight.stack_files import load_stack_files
@@ -141,14 +142,16 @@ def test_prices_file_names_its_source_and_date():
     assert prices["prices"]["composite_alarm"]["usd"] == 0.50
 
 
-def test_production_estimate_is_printed_with_its_lines_and_in_json():
-    summary = preflight_cli("--stack", "production", "--no-policy")
-    assert summary.returncode == 0
-    assert "Monthly cost of this monitoring: $" in summary.stdout
+def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
+    # In process: the CLI as a separate process is tested in tests/test_preflight_cli.py.
+    assert preflight_main(["--stack", "production", "--no-policy"]) == 0
+    summary = capsys.readouterr().out
+    assert "Monthly cost of this monitoring: $" in summary
     # Two status roll-ups, three tier pagers and the "pages held" suppressor.
-    assert "composite alarms: 6 x $0.5" in summary.stdout
-    assert "Within the monitoring budget of $100.00 a month" in summary.stdout
-    cost = json.loads(preflight_cli("--stack", "production", "--no-policy", "--json").stdout)["cost"]
+    assert "composite alarms: 6 x $0.5" in summary
+    assert "Within the monitoring budget of $100.00 a month" in summary
+    assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0
+    cost = json.loads(capsys.readouterr().out)["cost"]
     assert cost["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in cost["lines"]), abs=0.01)
     assert 20 < cost["monthly_usd"] < 100
 

@@ -19,7 +19,7 @@ from observability import aws as library_aws
 from observability import health
 from observability.health_handler import handler
 from observability.settings import ConfigurationError
-from tests.emf import ingest
+from preflight.simulation.emf import metrics_in
 
 BASE_ENV = {"HASIVU_ENVIRONMENT": "production", "HASIVU_DAILY_REVENUE_INR": "500000", "HASIVU_ACTIVE_USERS": "12000"}
 FAKE_SECRET = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-{}-Ab12Cd"
@@ -96,7 +96,8 @@ def test_hung_secrets_manager_cloudwatch_and_gateway_give_a_report_within_the_de
         for name in ("database", "redis", "payment_gateway"):
             assert report["checks"][name]["status"] == "unhealthy" and "timed out" in report["checks"][name]["error"]
         assert report["sla_history_error"] == "CloudWatch did not answer in time"
-        assert {m[1] for m, _ in ingest(capsys.readouterr().out)} >= {"SystemHealthScore", "DependencyHealthy"}
+        emitted = {m[1] for m, _ in metrics_in(capsys.readouterr().out, strict=True)}
+        assert emitted >= {"SystemHealthScore", "DependencyHealthy"}
         # botocore gives up after 2 attempts of 1 s connect + 2 s read each: both secrets, then the history.
         time.sleep(2 * 2 + 0.8 - (time.monotonic() - start))
         assert len(secrets.connections) == 2 * 2
@@ -180,4 +181,4 @@ def test_nothing_configured_is_unconfigured_not_healthy(monkeypatch, capsys):
     assert (report["status"], report["score"], report["checks"]) == ("unconfigured", None, {})
     assert "HASIVU_DB_SECRET_ARN" in report["error"]
     # No score: the health-score alarm treats missing data as breaching.
-    assert not [m for m, _ in ingest(capsys.readouterr().out) if m[1] == "SystemHealthScore"]
+    assert not [m for m, _ in metrics_in(capsys.readouterr().out, strict=True) if m[1] == "SystemHealthScore"]

@@ -17,7 +17,7 @@ import pytest
 
 from observability.catalogue import published_metrics
 from preflight.engine import ProgramFailed
-from tests.emf import ingest
+from preflight.simulation.emf import metrics_in
 from tests.stack import by_name, of_type, preflight_cli, props, raw, run
 
 EVENTBRIDGE_EVENT = {
@@ -168,7 +168,7 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     # As CloudWatch ingests it, with the function's POWERTOOLS_SERVICE_NAME set: only catalogue metrics.
     assert variables["POWERTOOLS_SERVICE_NAME"] == "health-monitor"
     published = {(ns, name, frozenset(dims.items())) for ns, name, dims in published_metrics("production")}
-    assert {metric for metric, _ in ingest(result.stdout)} <= published
+    assert {metric for metric, _ in metrics_in(result.stdout, strict=True)} <= published
 
 
 def test_the_packaged_library_traces_in_lambda_mode(tmp_path):

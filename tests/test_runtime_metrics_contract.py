@@ -16,7 +16,7 @@ from observability.health_checks import DEGRADED, HEALTHY, UNHEALTHY, HealthChec
 from observability.health_handler import handler
 from observability.metrics import BusinessMetrics
 from observability.settings import ConfigurationError, RuntimeSettings
-from tests.emf import InvalidEmf, ingest, records
+from preflight.simulation.emf import InvalidEmf, documents, metrics_in
 
 READERS = ("reader-3", "gate-7")
 SETTINGS = RuntimeSettings("production", "payments", "HASIVU/Business", "HASIVU/Health", READERS)
@@ -46,7 +46,7 @@ def test_every_track_function_emits_exactly_catalogue_metrics_even_with_a_powert
     # The health monitor's component sets this; Powertools would add `service` to every dimension set.
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "health-monitor")
     _every_track_call(BusinessMetrics(SETTINGS))
-    emitted = {metric for metric, _ in ingest(capsys.readouterr().out)}
+    emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
     published = _published()
     assert emitted <= published, emitted - published
     # Every business metric is exercised, so nothing above passed by emitting nothing.
@@ -60,7 +60,7 @@ def test_health_handler_emits_exactly_catalogue_metrics_with_the_service_variabl
     statuses = {"database": HEALTHY, "redis": DEGRADED, "payment_gateway": UNHEALTHY, "rfid": HEALTHY}
     checks = [HealthCheck(name, 1.0, (lambda s=status: (s, {}))) for name, status in statuses.items()]
     handler({}, None, monitor=EnhancedHealthMonitor(checks, BusinessProfile(1000, 10)))
-    emitted = {metric for metric, _ in ingest(capsys.readouterr().out)}
+    emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
     assert emitted == {m for m in _published() if m[0] == "HASIVU/Health"}
 
 
@@ -68,7 +68,7 @@ def test_context_cannot_overwrite_dimensions_or_the_librarys_fields(capsys):
     BusinessMetrics(SETTINGS).track_payment_metrics("ord-1", 250, "captured", "upi", {
         "PaymentMethod": "9876543210@ybl", "Environment": "parent-7781", "status": "failed", "orderId": "x",
         "amount": 1, "Revenue": 99999, "schoolId": "sch-9", "mealType": "lunch"})
-    [record] = records(capsys.readouterr().out)
+    [record] = documents(capsys.readouterr().out, strict=True)
     assert (record["Environment"], record["PaymentMethod"]) == ("production", "upi")
     own = (record["status"], record["orderId"], record["amount"], record["Revenue"])
     assert own == ("success", "ord-1", 250, [250])
@@ -82,7 +82,7 @@ def test_razorpay_notes_and_personal_keys_never_reach_the_record(capsys):
              "card_last4": "4242", "address": "12 MG Road", "schoolId": "asha@example.in", "gateway": "+919876543210",
              "menuId": "menu-4"}
     BusinessMetrics(SETTINGS).track_order_metrics("ord-2", "created", notes)
-    [record] = records(capsys.readouterr().out)
+    [record] = documents(capsys.readouterr().out, strict=True)
     dumped = json.dumps(record)
     for personal in ("asha@", "98765", "Asha", "4242", "MG Road"):
         assert personal not in dumped
@@ -102,7 +102,7 @@ def test_razorpay_notes_and_personal_keys_never_reach_the_record(capsys):
 ])
 def test_razorpay_payment_statuses(capsys, status, metrics, revenue):
     BusinessMetrics(SETTINGS).track_payment_metrics("ord-3", 499, status, "card")
-    found = ingest(capsys.readouterr().out)
+    found = metrics_in(capsys.readouterr().out, strict=True)
     assert {name for (_, name, _), _ in found} == metrics
     assert next((v for (_, name, _), v in found if name == "Revenue"), [None]) == [revenue]
 
@@ -112,7 +112,7 @@ def test_razorpay_payment_statuses(capsys, status, metrics, revenue):
                                                 ("delivered", "OrdersCompleted")])
 def test_order_statuses_are_counted(capsys, status, metric):
     BusinessMetrics(SETTINGS).track_order_metrics("ord-4", status)
-    [record] = records(capsys.readouterr().out)
+    [record] = documents(capsys.readouterr().out, strict=True)
     assert record[metric] == [1.0] and record["status"] == status
 
 
@@ -133,7 +133,7 @@ def test_bad_amounts_are_refused_and_never_emitted(capsys, amount):
 def test_nan_would_have_been_invalid_emf():
     # Why NaN is refused: CloudWatch rejects the whole record (JSON has no NaN).
     with pytest.raises(InvalidEmf):
-        ingest('{"_aws": {"CloudWatchMetrics": []}, "Revenue": NaN}')
+        metrics_in('{"_aws": {"CloudWatchMetrics": []}, "Revenue": NaN}', strict=True)
 
 
 def test_reader_ids_are_the_fleet_only(capsys):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from preflight.simulation.composite import Rule, composite_state, members, parse_rule
@@ -104,6 +104,41 @@ def single_metric(props: dict[str, Any]) -> tuple[MetricKey, str, int]:
             int(props["period"]))
 
 
+def math_series(alarm: MetricAlarmDefinition, computed: dict[str, list], end_minute: int, length: int,
+                band_model: Optional[BandModel] = None, strict_arithmetic: bool = False) -> tuple[list, Optional[list]]:
+    """(values, band or None) of a metric-math alarm, from its metric queries' datapoints in `computed`
+    (query id -> one value per period of the range ending at `end_minute`, oldest first)."""
+    props = alarm.props
+    queries = props["metricQueries"]
+    sources = dict(alarm.metrics)
+    for q in queries:
+        # An expression over exactly one metric (e.g. FILL(m1, 0)) is modelled by that metric's band.
+        used = {t for t in tokenize(q.get("expression") or "") if t in sources}
+        if q.get("expression") and len({sources[t] for t in used}) == 1:
+            sources[q["id"]] = sources[used.pop()]
+    evaluator = Evaluator(computed, length, band_model, sources, end_minute, alarm.period, strict_arithmetic)
+    pending = [q for q in queries if q.get("expression")]
+    while pending:
+        progressed = False
+        for q in list(pending):
+            try:
+                value = evaluator.evaluate(q["expression"])
+            except ValueError as error:
+                if "unknown id" not in str(error):
+                    raise
+                continue
+            computed[q["id"]] = value if isinstance(value, list) else [value] * length
+            pending.remove(q)
+            progressed = True
+        if not progressed:
+            raise ValueError(f"alarm {alarm.name}: metric queries reference unknown ids")
+    band_id = props.get("thresholdMetricId")
+    returned = [q["id"] for q in queries if q.get("returnData") and q["id"] != band_id]
+    if len(returned) != 1:
+        raise ValueError(f"alarm {alarm.name}: {len(returned)} queries return data, expected exactly one")
+    return computed[returned[0]], (computed[band_id] if band_id else None)
+
+
 class CloudWatchModel:
     def __init__(self, store: MetricStore, alarms: Sequence[MetricAlarmDefinition],
                  composites: Sequence[CompositeDefinition], band_model: Optional[BandModel] = None) -> None:
@@ -143,9 +178,7 @@ class CloudWatchModel:
 
     def series(self, alarm: MetricAlarmDefinition, end_minute: int) -> tuple[list, Optional[list]]:
         """(values, band or None) per period of the evaluation range, oldest first."""
-        props = alarm.props
-        length = int(props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
-        period = alarm.period
+        length = int(alarm.props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
         computed = self._datapoints(alarm, end_minute, length)
         if "" in computed:
             return computed[""], None
@@ -154,42 +187,10 @@ class CloudWatchModel:
         memo_key = None if alarm.clock_dependent else tuple(tuple(v) for v in computed.values())
         if memo_key is not None and self._math_memo.get(alarm.name, (None,))[0] == memo_key:
             return self._math_memo[alarm.name][1]
-        result = self._math(alarm, computed, end_minute, length, period)
+        result = math_series(alarm, computed, end_minute, length, self.band_model)
         if memo_key is not None:
             self._math_memo[alarm.name] = (memo_key, result)
         return result
-
-    def _math(self, alarm: MetricAlarmDefinition, computed: dict[str, list], end_minute: int, length: int,
-              period: int) -> tuple[list, Optional[list]]:
-        props = alarm.props
-        queries = props["metricQueries"]
-        sources = dict(alarm.metrics)
-        for q in queries:
-            # An expression over exactly one metric (e.g. FILL(m1, 0)) is modelled by that metric's band.
-            used = {t for t in tokenize(q.get("expression") or "") if t in sources}
-            if q.get("expression") and len({sources[t] for t in used}) == 1:
-                sources[q["id"]] = sources[used.pop()]
-        evaluator = Evaluator(computed, length, self.band_model, sources, end_minute, period)
-        pending = [q for q in queries if q.get("expression")]
-        while pending:
-            progressed = False
-            for q in list(pending):
-                try:
-                    value = evaluator.evaluate(q["expression"])
-                except ValueError as error:
-                    if "unknown id" not in str(error):
-                        raise
-                    continue
-                computed[q["id"]] = value if isinstance(value, list) else [value] * length
-                pending.remove(q)
-                progressed = True
-            if not progressed:
-                raise ValueError(f"alarm {alarm.name}: metric queries reference unknown ids")
-        band_id = props.get("thresholdMetricId")
-        returned = [q["id"] for q in queries if q.get("returnData") and q["id"] != band_id]
-        if len(returned) != 1:
-            raise ValueError(f"alarm {alarm.name}: {len(returned)} queries return data, expected exactly one")
-        return computed[returned[0]], (computed[band_id] if band_id else None)
 
     def _datapoints(self, alarm: MetricAlarmDefinition, end_minute: int, length: int) -> dict[str, list]:
         """Each metric query's datapoints over the range; the previous range shifted by one period
@@ -241,6 +242,21 @@ class CloudWatchModel:
             if now_minute % max(alarm.period // 60, 1) == 0:
                 self._set(alarm.name, self._evaluate_metric_alarm(alarm, now_minute), offset,
                           alarm.alarm_topics, alarm.ok_topics)
+        self._tick_composites(offset)
+
+    def tick_states(self, states: Mapping[str, str], offset: int) -> None:
+        """A minute in which the metric alarms are in the given states (OK where none is given)
+        instead of being evaluated from metrics: composites, suppressors and actions as in `tick`.
+        For questions about routing alone (which pages does an incident's set of alarms send)."""
+        unknown = set(states) - {a.name for a in self.alarms}
+        if unknown:
+            raise ValueError(f"no metric alarm named {', '.join(sorted(unknown))}")
+        self._changed = set()
+        for alarm in self.alarms:
+            self._set(alarm.name, states.get(alarm.name, OK), offset, alarm.alarm_topics, alarm.ok_topics)
+        self._tick_composites(offset)
+
+    def _tick_composites(self, offset: int) -> None:
         for composite in self.composites:
             before = self.states[composite.name]
             # A rule only changes its value when a member changed state (members are evaluated first).

@@ -5,6 +5,9 @@ values in a time series are treated as 0"; comparisons treat "the missing value 
 series as 0"); a division by zero drops the datapoint; a series with a scalar keeps its gaps.
 Comparisons and logical operators give 1 or 0. IF(cond, a, b) per datapoint of the condition: a (0
 where a has no datapoint) or b (dropped where b has none or is omitted); no condition point, no point.
+`Evaluator(strict_arithmetic=True)` reads the page less kindly: arithmetic between two series drops a
+timestamp one of them lacks instead of counting it as 0, so the alarm tests can prove the catalogue's
+ratios hold under either reading (issue 11 reports ratios going quiet when a series has no datapoint).
 FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
 ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint. MINUTE, HOUR, DAY,
 DATE, MONTH, YEAR and EPOCH give each datapoint's timestamp (every period of the range, UTC).
@@ -35,6 +38,7 @@ BINARY = {
     "==": lambda a, b: float(a == b), "!=": lambda a, b: float(a != b),
     "AND": lambda a, b: float(bool(a) and bool(b)), "OR": lambda a, b: float(bool(a) or bool(b)),
 }
+ARITHMETIC = frozenset("+-*/^")
 ALIASES = {"&&": "AND", "||": "OR"}
 PRECEDENCE = {"OR": 1, "AND": 2, "<": 3, "<=": 3, ">": 3, ">=": 3, "==": 3, "!=": 3,
               "+": 4, "-": 4, "*": 5, "/": 5, "^": 6}
@@ -68,7 +72,7 @@ def tokenize(expression: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> Value:
+def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int, drop_gaps: bool = False) -> Value:
     if not isinstance(a, list) and not isinstance(b, list):
         return fn(a, b)
     if not isinstance(a, list) or not isinstance(b, list):
@@ -78,6 +82,8 @@ def _combine(fn: Callable[[Any, Any], Any], a: Value, b: Value, length: int) -> 
         return [None if x is None or y is None else fn(x, y) for x, y in zip(left, right, strict=True)]
     # Two series: "Missing values in a time series are treated as 0" (arithmetic), and a comparison
     # "treats the missing value in the other time series as 0"; a timestamp neither has stays missing.
+    if drop_gaps:
+        return [None if x is None or y is None else fn(x, y) for x, y in zip(a, b, strict=True)]
     return [None if x is None and y is None else fn(0.0 if x is None else x, 0.0 if y is None else y)
             for x, y in zip(a, b, strict=True)]
 
@@ -161,9 +167,11 @@ class Evaluator:
     """Evaluates expressions against the already computed series of the other queries."""
 
     def __init__(self, series: dict[str, Series], length: int, band_model: Optional[BandModel] = None,
-                 source_of: Optional[dict[str, Any]] = None, end_minute: int = 0, period: int = 60) -> None:
+                 source_of: Optional[dict[str, Any]] = None, end_minute: int = 0, period: int = 60,
+                 strict_arithmetic: bool = False) -> None:
         self.series, self.length, self.band_model = series, length, band_model
         self.source_of, self.end_minute, self.period = source_of or {}, end_minute, period
+        self.strict_arithmetic = strict_arithmetic
         self.text = ""
 
     def evaluate(self, expression: str) -> Value:
@@ -181,7 +189,8 @@ class Evaluator:
         if kind == "word":
             return node[1]
         if kind == "bin":
-            return _combine(BINARY[node[1]], self._value(node[2]), self._value(node[3]), self.length)
+            return _combine(BINARY[node[1]], self._value(node[2]), self._value(node[3]), self.length,
+                            self.strict_arithmetic and node[1] in ARITHMETIC)
         if kind == "neg":
             return _combine(operator.mul, -1.0, self._value(node[1]), self.length)
         if kind == "not":

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 from preflight.simulation.drill_file import Fault
-from preflight.simulation.emf import documents, extract, ingest, ingest_log_lines
+from preflight.simulation.emf import ingest, ingest_log_lines, metrics_in
 from preflight.simulation.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.simulation.log_filters import matches, metric_value
 from preflight.simulation.platform import Platform
@@ -203,7 +203,7 @@ class Sources:
             output = io.StringIO()
             with lambda_environment(self.environments, env), contextlib.redirect_stdout(output):
                 getattr(BusinessMetrics(RuntimeSettings.from_env()), call)(*args)
-            metrics = self._emitted[cache_key] = [m for d in documents(output.getvalue()) for m in extract(d)]
+            metrics = self._emitted[cache_key] = metrics_in(output.getvalue())
         ingest(self.store, metrics, minute, count)
 
     # -- the minute ------------------------------------------------------------------------------
