@@ -113,4 +113,8 @@ def cost_assumptions(settings: StackSettings) -> dict:
         "customMetrics": [list(metric) for metric in published_metrics(
             settings.environment, settings.health_monitor.rfid_reader_ids if settings.health_monitor else ())],
         "monitoringBudgetUsd": costs.monitoring_budget_usd,
+        # Metrics Insights alarms are billed per metric their query analyzes: a fleet group's
+        # functions (the ones known at deploy time; functions created later add to the bill).
+        "fleetFunctions": {group: sum(1 for fn in settings.inventory.functions if fn.group == group)
+                           for group in (g.name for g in settings.inventory.fleet_groups)},
     }

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from preflight.analyzer import PolicyError, Violation, analyze
+from preflight.analyzer import PolicyError, run_and_analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
-from preflight.engine import ProgramFailed, run_program
+from preflight.engine import PLACEHOLDER_ACCOUNT, InvokeHandler, ProgramFailed, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
@@ -44,6 +44,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument("--render", type=Path, metavar="DIR",
                         help="write one HTML page per dashboard (and index.html) to DIR")
+    parser.add_argument("--functions", type=Path, metavar="FILE",
+                        help="offline discovery: the account's Lambda function names, one a line "
+                             "(default: discovery finds none)")
     parser.add_argument("--drill", metavar="PATH|all",
                         help="run incident drills (a drill file, a folder of them, or all = drills/) "
                              "against the stack's alarms instead of the preview report")
@@ -72,6 +75,17 @@ def connect_account(files: StackFiles) -> Account:
         raise ProgramError(str(error)) from None
 
 
+def listed_functions(path: Path, region: str) -> dict[str, InvokeHandler]:
+    """`aws:lambda/getFunctions` answered from a file of function names."""
+    try:
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    except OSError as error:
+        raise ProgramError(f"--functions {path}: {error.strerror}") from None
+    arns = [f"arn:aws:lambda:{region}:{PLACEHOLDER_ACCOUNT}:function:{name}" for name in names]
+    return {"aws:lambda/getFunctions:getFunctions": lambda _: {
+        "functionNames": names, "functionArns": arns, "id": "functions"}}
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.config_schema:
@@ -84,8 +98,16 @@ def main(argv: list[str]) -> int:
     try:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None
-        run = run_program(files, preview=not args.update, invokes=account.invokes() if account else None)
-    except ProgramError as error:
+        invokes = account.invokes() if account else None
+        if args.functions is not None:
+            region = files.config.get("aws:region", "ap-south-1")
+            invokes = {**(invokes or {}), **listed_functions(args.functions, region)}
+        if args.no_policy:
+            run, violations = run_program(files, preview=not args.update, invokes=invokes), []
+        else:
+            run, violations = run_and_analyze(files, not args.update, args.policy_pack.resolve(),
+                                              policy_config_path(args), invokes)
+    except (ProgramError, PolicyError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
@@ -94,13 +116,6 @@ def main(argv: list[str]) -> int:
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
-    violations: list[Violation] = []
-    if not args.no_policy:
-        try:
-            violations = analyze(run, args.policy_pack.resolve(), policy_config_path(args))
-        except PolicyError as error:
-            print(f"preflight: {error}", file=sys.stderr)
-            return 2
     cost = estimate(run)
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)

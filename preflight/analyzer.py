@@ -8,11 +8,10 @@ ConfigureStack, Analyze per resource, AnalyzeStack once. Deserialization, unknow
 config and enforcement levels are therefore the pack's own, exactly as under
 `pulumi preview --policy-pack`.
 
-The stack (project, stack, dry run, config, secret keys) reaches the pack only through
-ConfigureStack, as the engine sends it (pkg/resource/plugin/analyzer_plugin.go), never through the
-child's environment or arguments. (The Python language host's PolicyProxy, sdk/policy_proxy.go in
-pulumi/pulumi, also copies it into PULUMI_CONFIG for packs that read `pulumi.Config`; this pack's
-rules read only their policy config, so nothing of that is needed here.)
+The stack (project, stack, dry run, config, secret keys) reaches the pack through ConfigureStack,
+as the engine sends it (pkg/resource/plugin/analyzer_plugin.go), and, like the engine's
+constructEnv, also as PULUMI_CONFIG in its environment. Resources are analyzed while the program
+registers them (StreamingAnalysis), as the engine analyzes each step as it happens.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import errno
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,13 +32,16 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from preflight.engine import ProgramRun, Registration
+from preflight.analyze_feeder import FAILED, read_frame, write_frame
+from preflight.engine import InvokeHandler, ProgramRun, Registration, run_program
 from preflight.pack_launch import LaunchError, pack_launch
+from preflight.stack_files import StackFiles
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT = 30.0
+REPO = Path(__file__).resolve().parent.parent
 
 
 class PolicyError(Exception):
@@ -155,7 +158,8 @@ class PolicyPackProcess:
             raise PolicyError(f"policy pack {launch.cwd.name} failed to start: fork/exec {launch.argv[0]}: "
                               f"{(error.strerror or str(error)).lower()}{hint}") from None
         port = self._read_port()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.address = f"127.0.0.1:{port}"
+        self.channel = grpc.insecure_channel(self.address)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
     def _read_port(self) -> int:
@@ -180,37 +184,125 @@ class PolicyPackProcess:
                 stream.close()
 
 
-def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
+def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> PolicyPackProcess:
+    """The pack started and configured as the engine does before it analyzes anything."""
     file_config = read_policy_config(config_path)
-    pack = PolicyPackProcess(pack_dir, run.files.config)
+    pack = PolicyPackProcess(pack_dir, files.config)
     try:
-        stub = pack.stub
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=run.files.stack, project=run.files.project, organization="organization", dry_run=run.preview,
-            config=run.files.config, config_secret_keys=list(run.files.secret_keys),
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=effective_config(info, file_config)))
+        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=files.stack, project=files.project, organization="organization", dry_run=preview,
+            config=files.config, config_secret_keys=list(files.secret_keys),
         ))
-        violations: list[Violation] = []
-        for r in run.registrations:
-            response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
-                type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r)))
-            violations += _violations(response, r.urn)
-        response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
-                dependencies=r.dependencies,
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                      for k, v in r.property_dependencies.items() if v},
-            )
-            for r in run.registrations
-        ]))
-        violations += _violations(response, "")
+    except grpc.RpcError as error:
+        pack.close()
+        raise PolicyError(f"the policy pack failed: {error.details()}") from None
+    except PolicyError:
+        pack.close()
+        raise
+    return pack
+
+
+def _analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r))
+
+
+def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
+    response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(
+            type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
+            dependencies=r.dependencies,
+            propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                  for k, v in r.property_dependencies.items() if v},
+        )
+        for r in registrations
+    ]))
+    return _violations(response, "")
+
+
+def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
+    """The sequential analysis: one Analyze call after another once the program has finished."""
+    pack = _configured_pack(run.files, run.preview, pack_dir, config_path)
+    try:
+        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(_analyze_request(r)), r.urn)]
+        return violations + _analyze_stack(pack, run.registrations)
     except grpc.RpcError as error:
         raise PolicyError(f"the policy pack failed: {error.details()}") from None
     finally:
         pack.close()
-    return violations
+
+
+class StreamingAnalysis:
+    """The pack analyzing resources while the program registers them, as the engine does.
+
+    The pack is started and configured before the program runs; each registration is handed, as
+    it arrives, to a feeder process (preflight/analyze_feeder.py) that makes the Analyze calls one
+    at a time, in order, as the engine's step generator does. The program only writes bytes to a
+    pipe, so it goes on registering while the feeder and the pack work on the second core. The
+    verdicts are those of the sequential `analyze`; AnalyzeStack follows once the program has
+    finished.
+    """
+
+    def __init__(self, files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> None:
+        self.pack = _configured_pack(files, preview, pack_dir, config_path)
+        self.urns: list[str] = []
+        # The SDK registers from several threads: a URN and its frame go out together.
+        self.lock = threading.Lock()
+        self.feeder = subprocess.Popen(
+            [sys.executable, "-m", "preflight.analyze_feeder", self.pack.address],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    def submit(self, r: Registration) -> None:
+        frame = _analyze_request(r).SerializeToString()
+        with self.lock:
+            self.urns.append(r.urn)
+            if self.feeder.stdin is not None:
+                write_frame(self.feeder.stdin, frame)
+
+    def finish(self, registrations: list[Registration]) -> list[Violation]:
+        """The per-resource verdicts in registration order, then the whole stack's."""
+        try:
+            stdin, stdout = self.feeder.stdin, self.feeder.stdout
+            assert stdin is not None and stdout is not None
+            write_frame(stdin, b"")
+            stdin.close()
+            violations: list[Violation] = []
+            for urn in self.urns:
+                length, answer = read_frame(stdout)
+                if length == FAILED:
+                    raise PolicyError(f"the policy pack failed: {answer.decode().strip()}")
+                violations += _violations(analyzer_pb2.AnalyzeResponse.FromString(answer), urn)
+            return violations + _analyze_stack(self.pack, registrations)
+        except grpc.RpcError as error:
+            raise PolicyError(f"the policy pack failed: {error.details()}") from None
+        except (EOFError, OSError):
+            raise PolicyError("the policy pack failed: the process feeding it resources stopped") from None
+        finally:
+            self.close()
+
+    def abort(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.feeder.kill()
+        self.feeder.wait(timeout=10)
+        for stream in (self.feeder.stdin, self.feeder.stdout):
+            if stream:
+                stream.close()
+        self.pack.close()
+
+
+def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
+                    invokes: dict[str, InvokeHandler] | None = None) -> tuple[ProgramRun, list[Violation]]:
+    """The program and the pack in a pipeline: each resource analyzed as it is registered."""
+    analysis = StreamingAnalysis(files, preview, pack_dir, config_path)
+    try:
+        run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
+    except BaseException:
+        analysis.abort()
+        raise
+    return run, analysis.finish(run.registrations)
 
 
 def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:

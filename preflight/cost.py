@@ -49,6 +49,15 @@ def _alarm_metrics(props: dict[str, Any]) -> tuple[list[dict[str, Any]], list[fl
     return [metric], [props.get("period", 60)]
 
 
+def _fleet_group(props: dict[str, Any], fleet_functions: dict[str, Any]) -> str | None:
+    """The fleet group whose Metrics Insights alarm this is (tagged Resource=<group>), if any."""
+    queries = props.get("metricQueries") or []
+    if not any(str(q.get("expression", "")).lstrip().upper().startswith("SELECT ") for q in queries):
+        return None
+    group = (props.get("tags") or {}).get("Resource")
+    return group if group in fleet_functions else None
+
+
 def _custom_metric_key(metric: dict[str, Any]) -> tuple[str, str, str] | None:
     namespace = metric.get("namespace")
     if not isinstance(namespace, str) or namespace.startswith("AWS/") or namespace == COMPUTED:
@@ -74,9 +83,15 @@ def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str,
     def line(item: str, quantity: float, unit: float, note: str) -> None:
         lines.append(CostLine(item, quantity, unit, quantity * unit, note))
 
-    standard = high_res = anomaly = 0
+    standard = high_res = anomaly = insights = insights_alarms = 0
+    fleet_functions = assumptions.get("fleetFunctions") or {}
     custom: set[tuple[str, str, str]] = set()
     for props in _props(regs, "aws:cloudwatch/metricAlarm:MetricAlarm"):
+        group = _fleet_group(props, fleet_functions)
+        if group is not None:
+            insights_alarms += 1
+            insights += int(fleet_functions[group])
+            continue
         metrics, periods = _alarm_metrics(props)
         custom.update(k for k in map(_custom_metric_key, metrics) if k)
         if props.get("thresholdMetricId"):
@@ -87,6 +102,8 @@ def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str,
             standard += len(metrics)
     line("alarm metrics, standard resolution", standard, p["alarm_metric_standard"]["usd"], "per metric an alarm reads")
     line("alarm metrics, high resolution", high_res, p["alarm_metric_high_resolution"]["usd"], "period under 60 s")
+    line("Metrics Insights alarm metrics", insights, p["alarm_metric_metrics_insights"]["usd"],
+         f"{insights_alarms} fleet alarms, each billed per function its query analyzes")
     line("anomaly detection alarms", anomaly * p["anomaly_alarm_metrics"]["count"], p["alarm_metric_standard"]["usd"],
          f"{anomaly} alarms, billed as {p['anomaly_alarm_metrics']['count']} metrics each")
     line("composite alarms", len(_props(regs, "aws:cloudwatch/compositeAlarm:CompositeAlarm")),

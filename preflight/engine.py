@@ -109,10 +109,12 @@ class ComputedOutputs(mocks.Mocks):
 class RecordingMonitor(mocks.MockMonitor):
     """Records every registration; in preview, answers with the inputs only."""
 
-    def __init__(self, mocks_: mocks.Mocks, preview: bool) -> None:
+    def __init__(self, mocks_: mocks.Mocks, preview: bool,
+                 on_register: Optional[Callable[[Registration], None]] = None) -> None:
         super().__init__(mocks_)
         self.preview = preview
         self.registrations: list[Registration] = []
+        self.on_register = on_register
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: the parent's whole type chain, and none for children of the stack."""
@@ -138,6 +140,9 @@ class RecordingMonitor(mocks.MockMonitor):
             state=request.object,
         )
         self.registrations.append(registration)
+        if self.on_register is not None:
+            # The engine hands each resource to the analyzer as its registration arrives.
+            self.on_register(registration)
         if not self.preview or not request.custom:
             response = super().RegisterResource(request)
             if request.custom:
@@ -192,11 +197,13 @@ def _drop_program_modules(directory: Path, before: set[str]) -> None:
 
 
 def run_program(
-    files: StackFiles, preview: bool = True, invokes: Optional[dict[str, InvokeHandler]] = None
+    files: StackFiles, preview: bool = True, invokes: Optional[dict[str, InvokeHandler]] = None,
+    on_register: Optional[Callable[[Registration], None]] = None,
 ) -> ProgramRun:
-    """Runs `files.main` as `pulumi preview` (or `up`, with preview=False) would, offline."""
+    """Runs `files.main` as `pulumi preview` (or `up`, with preview=False) would, offline;
+    `on_register` sees each registration as it arrives (the streaming policy analysis)."""
     asyncio.set_event_loop(asyncio.new_event_loop())
-    monitor = RecordingMonitor(ComputedOutputs(invokes), preview)
+    monitor = RecordingMonitor(ComputedOutputs(invokes), preview, on_register)
     settings.reset_options()
     mocks.set_mocks(monitor.mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
     set_all_config(files.config, list(files.secret_keys))

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import yaml
 
+from preflight.environment_limits import config_too_large
 from preflight.project_config import ProjectConfigError, apply_project_config
 from preflight.secure_values import SecureValueError, StackSecrets
 from stackconfig.errors import PROJECT
@@ -107,4 +108,7 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
                 config[full] = OPAQUE_SECRET
                 secret_keys.append(full)
                 unset.append(full)
+    too_large = config_too_large(config)
+    if too_large:
+        raise ProgramError(f"{stack_file}: {too_large}")
     return StackFiles(directory, name, stack, main, config, tuple(secret_keys), tuple(unset))

@@ -22,11 +22,13 @@ from pydantic import ValidationError
 
 from stackconfig.costs import cost_settings
 from stackconfig.errors import MISSING, PROJECT, ConfigError, from_validation
+from stackconfig.fleet_queries import check_fleet_queries
 from stackconfig.health_monitor import health_monitor_settings
 from stackconfig.model import (
     ApiConfig,
     CriticalEndpoint,
     Discovery,
+    FleetGroup,
     Inventory,
     LambdaFunction,
     RdsInstance,
@@ -176,6 +178,9 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
     seen: dict[str, str] = {}
     functions: list[LambdaFunction] = []
     for group, body in section.lambda_groups.items():
+        if not body.functions and not body.fleet:
+            raise ConfigError(f"inventory.lambdaGroups.{group}.functions", [],
+                              "a non-empty list of functions (or fleet: true to alarm the group as a fleet)")
         for i, entry in enumerate(body.functions):
             key = f"inventory.lambdaGroups.{group}.functions[{i}]"
             if entry.name in seen:
@@ -188,9 +193,21 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
                 tier=Tier(entry.tier or body.tier),
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
                 thresholds=_overrides(LambdaThresholds(), entry.thresholds),
+                fleet=body.fleet,
                 invocation=body.invocation,
             ))
     return tuple(functions)
+
+
+def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
+    fleets = tuple(FleetGroup(name, Tier(body.tier), body.timeout_seconds, catch_all=not body.functions)
+                   for name, body in section.lambda_groups.items() if body.fleet)
+    catch_alls = [f.name for f in fleets if f.catch_all]
+    if len(catch_alls) > 1:
+        raise ConfigError(f"inventory.lambdaGroups.{catch_alls[1]}.functions", [],
+                          f"functions listed: only one fleet group may cover the rest of the account "
+                          f"({catch_alls[0]} already does)")
+    return fleets
 
 
 def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inventory, Optional[Discovery]]:
@@ -220,6 +237,7 @@ def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inve
         security_log_group=None if log_group is None else log_group.name,
         security_log_group_creation=(
             SecurityLogGroupCreation(int(log_group.retention_days)) if log_group and log_group.create else None),
+        fleet_groups=_fleet_groups(section),
     )
     found = section.discovery
     discovery = None if found is None else Discovery(found.function_prefix, found.group, Tier(found.tier),
@@ -230,8 +248,10 @@ def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inve
 def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str]) -> Inventory:
     """Adds the discovered functions that the configured groups do not already list."""
     known = {fn.name for fn in inventory.functions}
+    # Discovered into a fleet group: covered by its Metrics Insights alarms, no alarms of their own.
+    fleet = any(group.name == discovery.group for group in inventory.fleet_groups)
     extra = tuple(
-        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True)
+        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True, fleet=fleet)
         for name in sorted(set(names))
         if name.startswith(discovery.function_prefix) and name not in known
     )
@@ -262,6 +282,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     inventory, discovery = _inventory(parsed.inventory, thresholds.api.endpoint_latency_p99_ms)
     if discovery is not None and discover is not None:
         inventory = merge_discovered(inventory, discovery, discover(discovery.function_prefix))
+    check_fleet_queries(inventory)
     return StackSettings(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),

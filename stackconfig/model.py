@@ -47,8 +47,24 @@ class LambdaFunction:
     timeout_seconds: int
     thresholds: LambdaThresholds = dataclasses.field(default_factory=LambdaThresholds)
     discovered: bool = False
+    # In a fleet group: alarmed by the group's Metrics Insights alarms, not one by one.
+    fleet: bool = False
     # "async" for functions invoked asynchronously (events, schedules): their lost events are alarmed.
     invocation: str = "sync"
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetGroup:
+    """A group alarmed as a fleet: one Metrics Insights alarm per metric, each function a contributor.
+
+    `catch_all`: no functions listed, so the group covers every function of the account that no
+    other group lists, including functions created after the deploy.
+    """
+
+    name: str
+    tier: Tier
+    timeout_seconds: int
+    catch_all: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +117,7 @@ class Inventory:
     security_log_group: Optional[str]
     # None: the log group exists already (made by the platform); the stack only adds metric filters.
     security_log_group_creation: Optional[SecurityLogGroupCreation] = None
+    fleet_groups: tuple[FleetGroup, ...] = ()
 
     def groups(self) -> dict[str, tuple[LambdaFunction, ...]]:
         grouped: dict[str, list[LambdaFunction]] = {}

@@ -119,8 +119,13 @@ class LambdaGroupSection(Section):
     timeout_seconds: Timeout = Field(30, description="timeout of the group's functions")
     invocation: one_of(("sync", "async"), "one of sync, async") = Field(  # type: ignore[valid-type]
         "sync", description="async: invoked by events or schedules; lost events are alarmed")
-    functions: non_empty(or_mapping(FunctionEntry, "name"), "a non-empty list of functions") = Field(
-        description="function names, or mappings with name, timeoutSeconds, tier, thresholds")
+    fleet: bool = Field(
+        False, strict=True,
+        description="one Metrics Insights alarm per metric for the whole group instead of alarms per function; "
+                    "a fleet group without functions covers every function of the account no other group lists")
+    functions: tuple[or_mapping(FunctionEntry, "name"), ...] = Field(
+        (), description="function names, or mappings with name, timeoutSeconds, tier, thresholds "
+                        "(required unless fleet: true)")
 
 
 class EndpointEntry(Section):

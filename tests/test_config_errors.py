@@ -125,6 +125,27 @@ CASES = {
             "rfid": {"tier": "sev1", "functions": ["hasivu-production-rfid-x"]}}}}},
         ["inventory.lambdaGroups.rfid.tier", "'sev1'", "one of the tiers"],
     ),
+    "group without functions or fleet": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {"rfid": {"tier": "warning"}}}}},
+        ["inventory.lambdaGroups.rfid.functions", "[]", "a non-empty list of functions (or fleet: true"],
+    ),
+    "two catch-all fleets": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
+            "rest": {"tier": "warning", "fleet": True}, "more": {"tier": "business", "fleet": True}}}}},
+        ["inventory.lambdaGroups.more.functions", "only one fleet group may cover the rest of the account "
+         "(rest already does)"],
+    ),
+    "fleet flag not a boolean": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
+            "rest": {"tier": "warning", "fleet": "yes"}}}}},
+        ["inventory.lambdaGroups.rest.fleet", "'yes'"],
+    ),
+    "fleet query over CloudWatch's length": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {"orders": {
+            "tier": "warning", "fleet": True,
+            "functions": [f"hasivu-production-orders-{i:03d}" for i in range(60)]}}}}},
+        ["inventory.lambdaGroups.orders.functions", "a fleet query of at most 2048 characters"],
+    ),
     "per-endpoint alarms without detailed metrics on the stage": (
         {"set_": {"inventory": {**inventory_section(), "api": {
             **inventory_section()["api"], "detailedMetrics": False}}}},

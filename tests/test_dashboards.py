@@ -6,6 +6,7 @@ import copy
 import json
 
 from hasivu_policy.cloudwatch_limits import dashboard_problems
+from hasivu_policy.metrics_insights import parse
 from observability.catalogue import BUSINESS_METRICS, HEALTH_METRICS, SECURITY_METRICS
 from tests.stack import inventory_section, of_type, props, run
 
@@ -77,10 +78,14 @@ def test_a_function_added_to_the_inventory_appears_in_the_lambda_dashboard():
     inventory = copy.deepcopy(inventory_section())
     inventory["lambdaGroups"]["menu"]["functions"].append("hasivu-production-menu-allergens")
     body = _bodies(run(set_={"inventory": inventory}))["production-HASIVU-Lambda-Performance"]
-    rows = [r for r in _metric_rows(body) if "hasivu-production-menu-allergens" in r]
-    assert {r[1] for r in rows} == {"Duration", "Errors", "Throttles", "ConcurrentExecutions"}
-    logs = [w for w in body["widgets"] if w["type"] == "log" and "menu" in w["properties"]["title"]]
-    assert all("/aws/lambda/hasivu-production-menu-allergens" in w["properties"]["query"] for w in logs)
+    menu = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("menu:")]
+    queries = [parse(row[0]["expression"]) for w in menu if w["type"] == "metric"
+               for row in w["properties"]["metrics"]]
+    assert {q.metric for q in queries} == {"Duration", "Errors", "Throttles", "ConcurrentExecutions"}
+    assert all(q.matches({"FunctionName": "hasivu-production-menu-allergens"}) for q in queries)
+    assert not any(q.matches({"FunctionName": "hasivu-production-payments-verify"}) for q in queries)
+    logs = [w for w in menu if w["type"] == "log"]
+    assert logs and all("/aws/lambda/hasivu-production-menu-allergens" in w["properties"]["query"] for w in logs)
 
 
 def test_every_custom_metric_graphed_or_alarmed_is_one_the_runtime_library_publishes():

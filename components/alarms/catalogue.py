@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 from pulumi_aws import cloudwatch, sns
 
-from components.alarms import apigateway, business, datastores, topics
+from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
 from components.alarms.composites import CompositeAlarms, CompositeAlarmsArgs, maintenance_spec
 from components.alarms.factory import AlarmFactory
@@ -51,7 +51,11 @@ def _function_specs(settings: StackSettings, own: Sequence[OwnFunction]) -> dict
     env = settings.environment
     by_group: dict[str, list[AlarmSpec]] = {}
     for fn in settings.inventory.functions:
-        by_group.setdefault(fn.group, []).extend(lambda_specs.function_alarms(fn, env))
+        if not fn.fleet:
+            by_group.setdefault(fn.group, []).extend(lambda_specs.function_alarms(fn, env))
+    for group in settings.inventory.fleet_groups:
+        by_group.setdefault(group.name, []).extend(
+            fleet.fleet_alarms(group, settings.inventory, settings.thresholds.lambda_))
     for o in own:
         by_group.setdefault(o.function.group, []).extend(lambda_specs.function_alarms(o.function, env, o.name_output))
     return by_group

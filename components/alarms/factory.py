@@ -30,6 +30,7 @@ def _query_args(query: Query) -> cloudwatch.MetricAlarmMetricQueryArgs:
         expression=query.expression,
         label=query.label,
         return_data=query.returns,
+        period=query.period,
         metric=_metric_args(query.metric) if query.metric else None,
     )
 

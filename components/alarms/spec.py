@@ -42,6 +42,8 @@ class Query:
     expression: Optional[str] = None
     label: Optional[str] = None
     returns: bool = False
+    # An expression's own period: required for a Metrics Insights (SELECT) query.
+    period: Optional[int] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,8 @@ from components.dashboards.widgets import (
     single_value,
 )
 from observability.catalogue import SECURITY_NAMESPACE
-from stackconfig.model import LambdaFunction, StackSettings
+from stackconfig.fleet_queries import fleet_query, group_condition
+from stackconfig.model import LambdaFunction, StackSettings, Tier
 
 
 class Specs:
@@ -80,33 +81,77 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
 
 
 def _function_lines(functions: Sequence[LambdaFunction], metric: str, stat: str) -> list[Line]:
-    return [Line("AWS/Lambda", metric, {"FunctionName": f.name}, stat=stat, label=f.name) for f in functions]
+    return [Line("AWS/Lambda", metric, {"FunctionName": f.name}, stat=stat, label=f"{f.name} {stat}")
+            for f in functions]
 
 
-def lambda_performance(settings: StackSettings, specs: Specs) -> list:
-    env = settings.environment
-    widgets: list = [Text(title="Lambda performance", markdown=f"# Lambda performance ({env}), per function group")]
-    for group, functions in settings.inventory.groups().items():
-        first = lambda_alarms.service_name(functions[0], env)
-        log_groups = [f"/aws/lambda/{f.name}" for f in functions][:50]
+# Worst functions drawn per group and metric: the widget's size is this, whatever the group's size.
+WORST_N = 10
+# Named log groups a group's Logs Insights widgets read (a query reads at most 50).
+LOG_GROUPS = 20
+
+
+def _worst(title: str, aggregate: str, metric: str, where: str, period: int,
+           thresholds: Sequence[Threshold] = ()) -> MetricGraph:
+    query = fleet_query(aggregate, metric, where, WORST_N)
+    return MetricGraph(title=title, width=6, period=period, stat="Sum" if aggregate == "SUM" else "Maximum",
+                       thresholds=thresholds, lines=[Line(expression=query, label=f"{metric}", id="q1")])
+
+
+def _group_widgets(group: str, functions: Sequence[LambdaFunction], where: str, specs: Specs, env: str,
+                   scope: str) -> list:
+    first = (f"fleet-{group}" if (functions[:1] and functions[0].fleet) or not functions
+             else lambda_alarms.service_name(functions[0], env))
+    duration_key = "duration-max" if first.startswith("fleet-") else "duration-p99"
+    widgets: list = [
+        Text(title=group, markdown=f"## {group} ({scope}): worst {WORST_N} functions per metric", height=1),
+        _worst(f"{group}: errors, worst {WORST_N}", "SUM", "Errors", where, 60,
+               specs.threshold(first, "errors", "alarm")),
+        _worst(f"{group}: throttles, worst {WORST_N}", "SUM", "Throttles", where, 300,
+               specs.threshold(first, "throttles", "alarm")),
+        _worst(f"{group}: max duration, worst {WORST_N}", "MAX", "Duration", where, 300,
+               specs.threshold(first, duration_key, "duration alarm")),
+        _worst(f"{group}: concurrency, worst {WORST_N}", "MAX", "ConcurrentExecutions", where, 60),
+    ]
+    critical = [f for f in functions if f.tier is Tier.CRITICAL]
+    if critical:
         widgets += [
-            Text(title=group, markdown=f"## {group} ({len(functions)} functions)", height=1),
-            MetricGraph(title=f"{group}: duration p50 / p99", width=8, lines=[
-                *_function_lines(functions, "Duration", "p50"), *_function_lines(functions, "Duration", "p99")],
-                thresholds=specs.threshold(first, "duration-p99", "p99 alarm"), stat="p99"),
-            MetricGraph(title=f"{group}: errors", width=8, period=60, lines=_function_lines(functions, "Errors", "Sum"),
+            MetricGraph(title=f"{group}: critical functions, duration p50 / p99", width=8, stat="p99", lines=[
+                *_function_lines(critical, "Duration", "p50"), *_function_lines(critical, "Duration", "p99")],
+                thresholds=specs.threshold(first, duration_key, "p99 alarm")),
+            MetricGraph(title=f"{group}: critical functions, errors", width=8, period=60,
+                        lines=_function_lines(critical, "Errors", "Sum"),
                         thresholds=specs.threshold(first, "errors", "alarm")),
-            MetricGraph(title=f"{group}: throttles", width=8, lines=_function_lines(functions, "Throttles", "Sum"),
+            MetricGraph(title=f"{group}: critical functions, throttles", width=8,
+                        lines=_function_lines(critical, "Throttles", "Sum"),
                         thresholds=specs.threshold(first, "throttles", "alarm")),
-            MetricGraph(title=f"{group}: concurrency", width=8, period=60, stat="Maximum",
-                        lines=_function_lines(functions, "ConcurrentExecutions", "Maximum")),
-            LogQuery(title=f"{group}: cold starts (Init Duration)", width=8, log_groups=log_groups,
+        ]
+    log_groups = [f"/aws/lambda/{f.name}" for f in functions][:LOG_GROUPS]
+    if log_groups:
+        widgets += [
+            LogQuery(title=f"{group}: cold starts (Init Duration)", width=12, log_groups=log_groups,
                      query='filter @type = "REPORT" and ispresent(@initDuration) '
                            "| stats count() as coldStarts, avg(@initDuration) as avgInitMs by @log, bin(1h)"),
-            LogQuery(title=f"{group}: memory used vs configured", width=8, log_groups=log_groups,
+            LogQuery(title=f"{group}: memory used vs configured", width=12, log_groups=log_groups,
                      query='filter @type = "REPORT" | stats max(@maxMemoryUsed / 1000 / 1000) as maxUsedMB, '
                            "max(@memorySize / 1000 / 1000) as configuredMB by @log"),
         ]
+    return widgets
+
+
+def lambda_performance(settings: StackSettings, specs: Specs) -> list:
+    """Per group, the worst functions by Metrics Insights queries (constant size) and the critical
+    functions by name."""
+    env, inventory = settings.environment, settings.inventory
+    widgets: list = [Text(title="Lambda performance", markdown=f"# Lambda performance ({env}), per function group")]
+    fleets = {g.name: g for g in inventory.fleet_groups}
+    groups = inventory.groups()
+    for name in [*groups, *[g for g in fleets if g not in groups]]:
+        functions = groups.get(name, ())
+        catch_all = name in fleets and fleets[name].catch_all
+        where = group_condition(name, inventory, catch_all)
+        scope = "every function no other group lists" if catch_all else f"{len(functions)} functions"
+        widgets += _group_widgets(name, functions, where, specs, env, scope)
     account = specs.threshold("lambda-account", "concurrent-executions", "80% of account limit")
     widgets.append(MetricGraph(title="Account concurrency", width=24, period=60, stat="Maximum", thresholds=account,
                                lines=[Line("AWS/Lambda", "ConcurrentExecutions", {}, label="Concurrent executions")]))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hasivu_policy.metrics_insights import QueryError, is_insights_query, parse
 from hasivu_policy.values import is_unknown
 
 DAY = 86_400
@@ -26,6 +27,11 @@ COMPARISONS = {
 }
 BAND_COMPARISONS = {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
 MISSING_DATA = {"breaching", "notBreaching", "ignore", "missing"}
+# PutMetricAlarm MetricDataQuery.Expression: at most 2,048 characters.
+MAX_EXPRESSION_LENGTH = 2048
+# Alarms on Metrics Insights queries evaluate only the latest 3 hours (alarm-limits.html) and
+# Metrics Insights has no high-resolution data (cloudwatch-metrics-insights-limits.html).
+INSIGHTS_ALARM_WINDOW = 3 * 3600
 
 
 def period_problem(period: Any, where: str) -> str | None:
@@ -123,6 +129,7 @@ def _query_problems(props: Mapping[str, Any], queries: Sequence[Mapping[str, Any
     if len(set(ids)) != len(ids):
         problems.append("metricQueries ids are not unique")
     for q in queries:
+        problems += _insights_problems(q, props.get("evaluationPeriods"))
         if bool(q.get("metric")) == bool(q.get("expression")):
             problems.append(f"query {q.get('id')!r} must have exactly one of metric or expression")
         if not re.match(r"^[a-z][A-Za-z0-9_]*$", str(q.get("id"))):
@@ -139,6 +146,28 @@ def _query_problems(props: Mapping[str, Any], queries: Sequence[Mapping[str, Any
     elif len(returning) != 1:
         problems.append(f"{len(returning)} metric queries return data (exactly one must)")
     return problems
+
+
+def _insights_problems(query: Mapping[str, Any], evaluation: Any) -> list[str]:
+    expression = query.get("expression")
+    where = f"query {query.get('id')!r}"
+    if isinstance(expression, str) and len(expression) > MAX_EXPRESSION_LENGTH:
+        return [f"{where}: expression is {len(expression)} characters (at most {MAX_EXPRESSION_LENGTH})"]
+    if not is_insights_query(expression):
+        return []
+    try:
+        parse(expression)
+    except QueryError as error:
+        return [f"{where}: not a valid Metrics Insights query ({error})"]
+    period = query.get("period")
+    if is_unknown(period):
+        return []
+    if not isinstance(period, (int, float)) or period < 60 or period % 60:
+        return [f"{where}: a Metrics Insights query needs a period that is a multiple of 60 s (got {period!r})"]
+    if isinstance(evaluation, (int, float)) and period * evaluation > INSIGHTS_ALARM_WINDOW:
+        return [f"{where}: period {period:g} s x {evaluation:g} evaluation periods is over the 3 hours a Metrics "
+                "Insights alarm evaluates"]
+    return []
 
 
 _RULE_TOKEN = re.compile(
@@ -276,6 +305,12 @@ def _widget_problems(i: int, widget: Any, cells: dict[tuple[int, int], int]) -> 
                 problems.append(f"widget {i}: metric row {row!r} is not a non-empty list")
                 continue
             if len(row) == 1 and isinstance(row[0], dict) and "expression" in row[0]:
+                expression = row[0]["expression"]
+                if is_insights_query(expression):
+                    try:
+                        parse(expression)
+                    except QueryError as error:
+                        problems.append(f"widget {i}: not a valid Metrics Insights query ({error})")
                 continue
             # "." repeats the previous row's value, as CloudWatch's own shorthand allows.
             names = [previous[k] if v == "." and len(previous) > k else v for k, v in enumerate(row[:2])]

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
+from hasivu_policy.metrics_insights import InsightsQuery, QueryError, is_insights_query, parse
 from hasivu_policy.stack import ALARM, FUNCTION, Resource, StackIndex
 from hasivu_policy.values import UNKNOWN, is_unknown
 
@@ -45,6 +46,36 @@ def metric_refs(alarm: Resource) -> list[MetricRef]:
     return refs
 
 
+def insights_queries(alarm: Resource) -> list[InsightsQuery]:
+    """The Metrics Insights queries whose data the alarm evaluates (those it can read)."""
+    queries = alarm.props.get("metricQueries")
+    found = []
+    for q in queries if isinstance(queries, list) else []:
+        if isinstance(q, dict) and q.get("returnData") and is_insights_query(q.get("expression")):
+            try:
+                found.append(parse(q["expression"]))
+            except QueryError:
+                continue
+    return found
+
+
+def fleet_covers(query: InsightsQuery, namespace: str, metric: str, dimensions: dict[str, Any]) -> bool:
+    """A multi-time-series alarm provably watches this metric as its own contributor: same namespace
+    and metric, a schema that admits exactly these dimensions, grouped by them (one series each), the
+    WHERE clause admits the values (or has nothing to exclude when a value is unknown), and the series
+    returned are the worst ones (ORDER BY ... DESC), so a limit never hides a breaching one."""
+    keys = set(dimensions)
+    if query.namespace != namespace or query.metric != metric or not query.returns_worst():
+        return False
+    if query.schema is not None and query.schema != keys:
+        return False
+    if not keys <= set(query.group_by):
+        return False
+    if not all(isinstance(v, str) for v in dimensions.values()):
+        return not query.where
+    return query.matches(dimensions)
+
+
 def dimension_matches(ref: MetricRef, key: str, expected: Any, resource: Resource) -> bool:
     """Known on both sides: equal. Otherwise: the alarm's dimensions come from the resource itself."""
     actual = ref.dimensions.get(key)
@@ -62,7 +93,10 @@ class AlarmMetrics:
     def __init__(self, index: StackIndex) -> None:
         self.by_value: dict[tuple[Any, ...], list[MetricRef]] = defaultdict(list)
         self.by_dependency: dict[tuple[Any, ...], list[MetricRef]] = defaultdict(list)
+        self.fleet: dict[tuple[str, str], list[InsightsQuery]] = defaultdict(list)
         for alarm in index.of_type(ALARM):
+            for query in insights_queries(alarm):
+                self.fleet[(query.namespace, query.metric)].append(query)
             for ref in metric_refs(alarm):
                 for key, value in ref.dimensions.items():
                     if isinstance(value, str):
@@ -79,6 +113,8 @@ class AlarmMetrics:
             for ref in candidates:
                 if all(dimension_matches(ref, k, v, resource) for k, v in dimensions.items()):
                     return True
+            if any(fleet_covers(q, namespace, metric, dimensions) for q in self.fleet[(namespace, metric)]):
+                return True
         return False
 
 

@@ -193,6 +193,8 @@ def check_unlisted_functions(account: Account, view: StackView, stack_file: Path
                 f"replace `{typo_of}` with `{name}` under inventory.lambdaGroups.{group}.functions "
                 f"({stack_file.name} line {_insertion_line(stack_file, typo_of)})"))
             continue
+        if inventory.catch_all_fleet:
+            continue  # alarmed by the catch-all fleet group's Metrics Insights alarms
         findings.append(Finding(
             Level.WARNING, "unlisted function", name,
             f"named like this stack's functions ({prefix}*) but in no inventory group: no alarm, no dashboard",

@@ -69,6 +69,8 @@ class Inventory:
     groups: dict[str, tuple[str, ...]]
     discovery_prefix: Optional[str]
     security_log_group: Optional[str]
+    # A fleet group without functions: its alarms cover every function no other group lists.
+    catch_all_fleet: bool = False
 
 
 @dataclasses.dataclass
@@ -124,8 +126,10 @@ def _inventory(run: ProgramRun) -> Inventory:
         for group, spec in (raw.get("lambdaGroups") or {}).items()
     }
     security = raw.get("securityLogGroup")  # a name, or {name, create, retentionDays}
+    catch_all = any(spec.get("fleet") is True and not spec.get("functions")
+                    for spec in (raw.get("lambdaGroups") or {}).values())
     return Inventory(groups, (raw.get("discovery") or {}).get("functionPrefix"),
-                     security.get("name") if isinstance(security, dict) else security)
+                     security.get("name") if isinstance(security, dict) else security, catch_all)
 
 
 def stack_view(run: ProgramRun) -> StackView:
