@@ -11,9 +11,8 @@ from typing import Any
 
 from preflight.engine import Registration
 from preflight.props import COMPUTED, struct_to_props
+from preflight.resource_types import FUNCTION, METRIC_ALARM
 
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-FUNCTION = "aws:lambda/function:Function"
 RESOURCE_DIMENSIONS = (
     ("lambda", ("FunctionName",)),
     ("api", ("ApiName", "Stage", "Resource", "Method")),
@@ -45,7 +44,7 @@ def coverage(registrations: list[Registration]) -> dict[str, set[str]]:
     for urn, name in names.items():
         table[f"lambda {name if name not in (None, COMPUTED) else by_urn[urn].name}"]
     for r in registrations:
-        if r.type != ALARM:
+        if r.type != METRIC_ALARM:
             continue
         props = struct_to_props(r.object)
         math = bool(props.get("metricQueries"))

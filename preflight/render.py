@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.engine import Registration
 from preflight.props import COMPUTED, struct_to_props
+from preflight.resource_types import DASHBOARD
 
 if TYPE_CHECKING:
     from preflight.simulation.runner import DrillResult
     from preflight.simulation.series import Series
 
-DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

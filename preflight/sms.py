@@ -13,8 +13,7 @@ from typing import Any
 
 from preflight.engine import Registration
 from preflight.props import struct_to_props
-
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+from preflight.resource_types import SUBSCRIPTION
 
 STEPS = (
     "aws sns get-sms-sandbox-account-status --region {region}: while IsInSandbox is true only verified "

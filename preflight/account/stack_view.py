@@ -13,17 +13,18 @@ from typing import Any, Optional
 
 from preflight.engine import ProgramRun, Registration
 from preflight.props import COMPUTED, struct_to_props
-
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-FUNCTION = "aws:lambda/function:Function"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
-ANOMALY_SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
-XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
+from preflight.resource_types import (
+    ANOMALY_MONITOR,
+    ANOMALY_SUBSCRIPTION,
+    COMPOSITE_ALARM,
+    FUNCTION,
+    LOG_GROUP,
+    LOG_METRIC_FILTER,
+    METRIC_ALARM,
+    SUBSCRIPTION,
+    TOPIC,
+    XRAY_ENCRYPTION,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +156,7 @@ def stack_view(run: ProgramRun) -> StackView:
         function_names=set(function_names.values()),
         log_groups_created={_name(p, r): OwnedResource(_name(p, r), p.get("tags") or {}, r.name, r.parent)
                             for r, p in by_type.get(LOG_GROUP, [])},
-        log_groups_used={p["logGroupName"] for _, p in by_type.get(METRIC_FILTER, [])
+        log_groups_used={p["logGroupName"] for _, p in by_type.get(LOG_METRIC_FILTER, [])
                          if isinstance(p.get("logGroupName"), str) and p["logGroupName"] != COMPUTED},
         anomaly_monitors_created=[p for _, p in by_type.get(ANOMALY_MONITOR, [])],
         anomaly_monitor_arns_used={arn for _, p in by_type.get(ANOMALY_SUBSCRIPTION, [])

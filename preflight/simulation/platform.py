@@ -10,16 +10,17 @@ from typing import Any, Optional
 
 from preflight.engine import ProgramRun, Registration
 from preflight.props import COMPUTED, struct_to_props
+from preflight.resource_types import (
+    ALARM_TIER,
+    COMPOSITE_ALARM,
+    FUNCTION,
+    HEALTH_MONITOR,
+    LOG_METRIC_FILTER,
+    METRIC_ALARM,
+    SLACK_FORWARDER,
+    TOPIC,
+)
 from preflight.simulation.cloudwatch import CompositeDefinition, MetricAlarmDefinition
-
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-TOPIC = "aws:sns/topic:Topic"
-FUNCTION = "aws:lambda/function:Function"
-LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-HEALTH_MONITOR = "hasivu:monitoring:HealthMonitor"
-SLACK_FORWARDER = "hasivu:monitoring:SlackForwarder"
-ALARM_TIER = "hasivu:monitoring:AlarmTier"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,17 @@
+"""Pulumi type tokens of the resources the preflight's reports and the drills read from a run:
+one list, so a renamed token cannot leave one reader looking for resources that no longer exist."""
+
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+FUNCTION = "aws:lambda/function:Function"
+ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+ANOMALY_SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
+XRAY_ENCRYPTION = "aws:xray/encryptionConfig:EncryptionConfig"
+ALARM_TIER = "hasivu:monitoring:AlarmTier"
+HEALTH_MONITOR = "hasivu:monitoring:HealthMonitor"
+SLACK_FORWARDER = "hasivu:monitoring:SlackForwarder"
