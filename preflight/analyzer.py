@@ -281,9 +281,6 @@ class StreamingAnalysis:
         finally:
             self.close()
 
-    def abort(self) -> None:
-        self.close()
-
     def close(self) -> None:
         self.feeder.kill()
         self.feeder.wait(timeout=10)
@@ -300,7 +297,7 @@ def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_pat
     try:
         run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
     except BaseException:
-        analysis.abort()
+        analysis.close()
         raise
     return run, analysis.finish(run.registrations)
 
