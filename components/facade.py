@@ -35,7 +35,7 @@ class Monitoring:
     dashboards: dict[str, Dashboard]
     health: HealthMonitor | None
     runtime: RuntimeLayer
-    cost: CostControls | None = None
+    cost: CostControls
 
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
@@ -95,9 +95,8 @@ def export_outputs(monitoring: Monitoring) -> None:
     pulumi.export("observabilityLayerArn", monitoring.runtime.layer.arn)
     pulumi.export("pseudonymKeyParameter", monitoring.runtime.pseudonym_key.name)
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
-    if monitoring.cost is not None:
-        # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.
-        pulumi.export("costAnomalyMonitorArn", monitoring.cost.anomaly_monitor_arn)
+    # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.
+    pulumi.export("costAnomalyMonitorArn", monitoring.cost.anomaly_monitor_arn)
 
 
 def cost_assumptions(settings: StackSettings) -> dict:
