@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from components.runtime_bytecode import runtime_interpreter
 from tests.stack import REPO, by_name, props, raw, run
 from tests.test_health_monitor_deploy import _lambda_runtime
 
@@ -59,13 +60,15 @@ def layer(tmp_path_factory) -> Path:
 
 
 def _clean_interpreter(layer: Path, tmp_path: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    # -S: no site-packages; only the layer, the runtime's boto3 and the function's own directory.
+    # The runtime's Python (3.12), -S: no site-packages; only the layer, the runtime's boto3 and the
+    # function's own directory. No bytecode written: the runtime's boto3 here is this venv's.
     task = tmp_path / "task"
     task.mkdir(exist_ok=True)
     (task / "sample.py").write_text(SAMPLE_HANDLER)
     path = f"{task}:{layer}:{_lambda_runtime(tmp_path)}"
-    return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
-                          cwd=task, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": path, **env})
+    return subprocess.run([runtime_interpreter().executable, "-S", "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=task, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": path,
+                                                     "PYTHONDONTWRITEBYTECODE": "1", **env})
 
 
 def test_the_stack_publishes_the_layer_and_exports_its_arn():
