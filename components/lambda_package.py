@@ -8,9 +8,10 @@ importable files and their METADATA go in (no RECORD, INSTALLER, REQUESTED, dire
 WHEEL, which describe the build venv, installer and platform; none of the venv's `__pycache__`,
 which holds another Python's bytecode or none), entries are sorted, every entry has the same
 timestamp and permissions, and entries are stored uncompressed so no zlib version can change the
-bytes. An archive for a read-only place (a layer's /opt) also carries bytecode for the runtime's
-Python, compiled from the archived sources by `runtime_bytecode`. The archive's SHA-256 is handed
-to Lambda as `sourceCodeHash`, so only a real change redeploys.
+bytes. This repo's packages that are distributions of their own get the dist-info `pip install`
+would leave (`dist_info`). An archive for a read-only place (a layer's /opt) also carries bytecode
+for the runtime's Python, compiled from the archived sources by `runtime_bytecode`. The archive's
+SHA-256 is handed to Lambda as `sourceCodeHash`, so only a real change redeploys.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Optional
 
 import pulumi
 
+from components.dist_info import dist_info_files
 from components.runtime_bytecode import compile_bytecode
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,7 +110,7 @@ def source_files(packages: Sequence[str], repo: Path = REPO) -> dict[str, Path]:
     return found
 
 
-def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None,
+def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = None,
               bytecode_root: Optional[str] = None) -> BuiltArchive:
     """The archive, content-addressed in `directory` (default: a folder in the system's temp dir).
     `bytecode_root`: where Lambda unpacks it (/opt for a layer); given, the archive also holds the
@@ -119,7 +121,7 @@ def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None,
         return _write_zip({**files, **compile_bytecode(files, bytecode_root, Path(scratch))}, directory)
 
 
-def _write_zip(files: Mapping[str, Path], directory: Optional[Path]) -> BuiltArchive:
+def _write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path]) -> BuiltArchive:
     directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
     directory.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
@@ -128,7 +130,8 @@ def _write_zip(files: Mapping[str, Path], directory: Optional[Path]) -> BuiltArc
             entry = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             entry.create_system = 3  # Unix, so the permission bits below are honoured
             entry.external_attr = FILE_MODE << 16
-            archive.writestr(entry, files[name].read_bytes())
+            content = files[name]
+            archive.writestr(entry, content if isinstance(content, bytes) else content.read_bytes())
     digest = hashlib.sha256(Path(partial).read_bytes()).digest()
     final = directory / f"{digest.hex()}.zip"
     os.replace(partial, final)
@@ -136,10 +139,13 @@ def _write_zip(files: Mapping[str, Path], directory: Optional[Path]) -> BuiltArc
 
 
 def package_files(packages: Sequence[str], distributions: Sequence[str], prefix: str = "", repo: Path = REPO,
-                  search_path: Optional[Sequence[str]] = None) -> dict[str, Path]:
-    """`packages`: this repo's top-level package directories; `distributions`: installed ones;
-    `prefix`: the folder inside the archive (`python/` for a layer)."""
-    files = source_files(packages, repo)
+                  search_path: Optional[Sequence[str]] = None) -> dict[str, Path | bytes]:
+    """`packages`: this repo's top-level package directories (with the dist-info of those that are
+    distributions of their own); `distributions`: installed ones; `prefix`: the folder inside the
+    archive (`python/` for a layer)."""
+    files: dict[str, Path | bytes] = {**source_files(packages, repo)}
+    for package in packages:
+        files.update(dist_info_files(repo / package))
     for name in distributions:
         files.update(distribution_files(name, search_path))
     return {f"{prefix}{name}": path for name, path in files.items()}

@@ -119,9 +119,10 @@ def pyc_name(module: str) -> str:
     return f"{folder}/__pycache__/{file[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
 
 
-def compile_bytecode(files: Mapping[str, Path], unpacked_at: str, scratch: Path) -> dict[str, Path]:
-    """Archive name -> pyc (written under `scratch`) for every module in `files`; `unpacked_at` is
-    where Lambda puts the archive's contents (/opt for a layer), so tracebacks name real paths."""
+def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, scratch: Path) -> dict[str, Path]:
+    """Archive name -> pyc (written under `scratch`) for every module in `files` (modules are files
+    on disk; generated entries are metadata); `unpacked_at` is where Lambda puts the archive's
+    contents (/opt for a layer), so tracebacks name real paths."""
     interpreter = runtime_interpreter()
     compiled = {pyc_name(name): scratch / pyc_name(name) for name in sorted(files) if name.endswith(".py")}
     jobs = [[str(files[name]), str(scratch / pyc_name(name)), f"{unpacked_at.rstrip('/')}/{name}"]
