@@ -114,15 +114,11 @@ def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = Non
               bytecode_root: Optional[str] = None) -> BuiltArchive:
     """The archive, content-addressed in `directory` (default: a folder in the system's temp dir).
     `bytecode_root`: where Lambda unpacks it (/opt for a layer); given, the archive also holds the
-    runtime Python's bytecode for every module, compiled for the paths the modules will have there."""
-    if bytecode_root is None:
-        return _write_zip(files, directory)
-    with tempfile.TemporaryDirectory() as scratch:
-        return _write_zip({**files, **compile_bytecode(files, bytecode_root, Path(scratch))}, directory)
-
-
-def _write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path]) -> BuiltArchive:
+    runtime Python's bytecode for every module, compiled for the paths the modules will have there
+    (and cached in `directory`)."""
     directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
+    if bytecode_root is not None:
+        files = {**files, **compile_bytecode(files, bytecode_root, directory)}
     directory.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
     with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:

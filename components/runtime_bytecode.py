@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -119,14 +121,37 @@ def pyc_name(module: str) -> str:
     return f"{folder}/__pycache__/{file[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
 
 
-def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, scratch: Path) -> dict[str, Path]:
-    """Archive name -> pyc (written under `scratch`) for every module in `files` (modules are files
-    on disk; generated entries are metadata); `unpacked_at` is where Lambda puts the archive's
-    contents (/opt for a layer), so tracebacks name real paths."""
+def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, cache: Path) -> dict[str, Path]:
+    """Archive name -> pyc for every module in `files` (modules are files on disk; generated entries
+    are metadata); `unpacked_at` is where Lambda puts the archive's contents (/opt for a layer), so
+    tracebacks name real paths.
+
+    The pycs are kept in `cache`, in a folder named by everything they are made of (the
+    interpreter, this compile step, each module's path and source hash): every later program run
+    (each preflight, each test process) reuses them instead of compiling again. Folders appear
+    whole (renamed into place) so concurrent builds never see a partial one.
+    """
     interpreter = runtime_interpreter()
-    compiled = {pyc_name(name): scratch / pyc_name(name) for name in sorted(files) if name.endswith(".py")}
-    jobs = [[str(files[name]), str(scratch / pyc_name(name)), f"{unpacked_at.rstrip('/')}/{name}"]
-            for name in sorted(files) if name.endswith(".py")]
+    modules = sorted(name for name in files if name.endswith(".py"))
+    jobs = [(name, files[name], f"{unpacked_at.rstrip('/')}/{name}") for name in modules]
+    key = hashlib.sha256(json.dumps([interpreter.executable, interpreter.version, COMPILE, [
+        (dfile, hashlib.sha256(Path(str(source)).read_bytes()).hexdigest()) for _, source, dfile in jobs]]).encode())
+    done = cache / f"bytecode-{key.hexdigest()}"
+    compiled = {pyc_name(name): done / pyc_name(name) for name in modules}
+    # Incomplete only if something else deleted files from it (a temp-dir cleaner): compile again.
+    if not all(pyc.is_file() for pyc in compiled.values()):
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=cache, suffix=".partial"))
+        _compile(interpreter, [[str(source), str(partial / pyc_name(name)), dfile] for name, source, dfile in jobs])
+        shutil.rmtree(done, ignore_errors=True)
+        try:
+            partial.rename(done)
+        except OSError:  # another process put the same folder there meanwhile
+            shutil.rmtree(partial)
+    return compiled
+
+
+def _compile(interpreter: Interpreter, jobs: list[list[str]]) -> None:
     # A fixed hash seed and nothing inherited (no PYTHONPATH, PYTHONSTARTUP, -O via PYTHONOPTIMIZE):
     # 3.12's marshal already writes set constants in a sorted order (python/cpython#27926, 3.11), and
     # the seed keeps any other hash-ordered step of the compiler from varying between builds.
@@ -135,4 +160,3 @@ def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, scratc
     if ran.returncode != 0:
         detail = (ran.stderr.strip().splitlines() or [f"exit status {ran.returncode}"])[-1]
         raise BytecodeError(f"Python {interpreter.version} cannot compile the Lambda package: {detail}")
-    return compiled

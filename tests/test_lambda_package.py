@@ -99,6 +99,26 @@ def test_a_changed_source_changes_the_hash(tmp_path):
     assert _build(repo, site, tmp_path / "out").sha256 != before.sha256
 
 
+def test_a_changed_source_gets_new_bytecode_not_the_cached_one(tmp_path):
+    repo = tmp_path / "checkout"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "observability", repo / "observability",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    def layer_pycs() -> dict[str, bytes]:
+        built = write_zip(package_files(["observability"], [], "python/", repo=repo), tmp_path / "out", LAYER_ROOT)
+        with zipfile.ZipFile(built.path) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if n.endswith(".pyc")}
+
+    before = layer_pycs()
+    assert layer_pycs() == before  # the cache in the archive folder gives the same bytes
+    metrics = repo / "observability" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\nCHANGED = True\n")
+    after = layer_pycs()
+    changed = "python/observability/__pycache__/metrics.cpython-312.pyc"
+    assert after[changed] != before[changed]
+    assert {n: b for n, b in after.items() if n != changed} == {n: b for n, b in before.items() if n != changed}
+
+
 def test_packaging_refuses_compiled_or_missing_distributions():
     with pytest.raises(PackagingError, match="grpcio ships a compiled extension"):
         distribution_files("grpcio")
