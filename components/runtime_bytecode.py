@@ -35,13 +35,13 @@ from typing import Optional
 
 import pulumi
 
-RUNTIME = (3, 12)
 CACHE_TAG = "cpython-312"
 # Every 3.12 release from 3.12b1 on writes magic 3531: CPython v3.12.1 Lib/importlib/_bootstrap_external.py
 # lists "Python 3.12b1 3531 (Add PEP 695 changes)" as the last 3.12 entry and "Python 3.13 will start
-# with 3550"; main's Include/internal/pycore_magic_number.h goes from 3531 straight to 3.13a1's 3550.
-# The import system rejects (and recompiles) a pyc whose magic differs, so a match is what makes
-# the runtime use these files.
+# with 3550"; python/cpython main's Include/internal/pycore_magic_number.h (00e7800e) goes from 3531
+# straight to 3.13a1's 3550. The import system rejects a pyc whose magic differs (_classify_pyc) and
+# compiles the source instead: were a 3.12 maintenance release ever to bump it (3.5.2 did so for
+# 3.5), the runtime would run as slowly as without these files, never run mismatched bytecode.
 RUNTIME_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
 PYENV_VERSION = re.compile(r"3\.12\.(\d+)")
 
@@ -90,12 +90,16 @@ def _probe(candidate: str) -> tuple[Optional[Interpreter], str]:
     """The interpreter, or why not (a pyenv shim whose selected version lacks python3.12 fails)."""
     try:
         ran = subprocess.run([candidate, "-S", "-c", PROBE], capture_output=True, text=True, timeout=60)
+        found = json.loads(ran.stdout) if ran.returncode == 0 else None
     except OSError as error:
         return None, f"{candidate}: {error.strerror}"
-    if ran.returncode != 0:
+    except subprocess.TimeoutExpired:
+        return None, f"{candidate}: no answer within 60 s"
+    except ValueError:
+        return None, f"{candidate}: not a Python (printed {ran.stdout[:60]!r})"
+    if found is None:
         first = (ran.stderr.strip().splitlines() or [f"exit status {ran.returncode}"])[0]
         return None, f"{candidate}: {first}"
-    found = json.loads(ran.stdout)
     if (found["implementation"], found["cache_tag"], found["magic"]) != ("cpython", CACHE_TAG, RUNTIME_MAGIC.hex()):
         return None, f"{candidate} is {found['implementation']} {found['version']}"
     return Interpreter(found["executable"], found["version"]), ""
@@ -155,8 +159,11 @@ def _compile(interpreter: Interpreter, jobs: list[list[str]]) -> None:
     # A fixed hash seed and nothing inherited (no PYTHONPATH, PYTHONSTARTUP, -O via PYTHONOPTIMIZE):
     # 3.12's marshal already writes set constants in a sorted order (python/cpython#27926, 3.11), and
     # the seed keeps any other hash-ordered step of the compiler from varying between builds.
-    ran = subprocess.run([interpreter.executable, "-S", "-W", "ignore", "-c", COMPILE], input=json.dumps(jobs),
-                         capture_output=True, text=True, timeout=600, env={"PYTHONHASHSEED": "0"})
+    try:
+        ran = subprocess.run([interpreter.executable, "-S", "-W", "ignore", "-c", COMPILE], input=json.dumps(jobs),
+                             capture_output=True, text=True, timeout=600, env={"PYTHONHASHSEED": "0"})
+    except subprocess.TimeoutExpired:
+        raise BytecodeError(f"Python {interpreter.version} did not compile the Lambda package within 600 s") from None
     if ran.returncode != 0:
         detail = (ran.stderr.strip().splitlines() or [f"exit status {ran.returncode}"])[-1]
         raise BytecodeError(f"Python {interpreter.version} cannot compile the Lambda package: {detail}")
