@@ -77,13 +77,19 @@ class Interpreter:
 
 
 def _candidates() -> list[str]:
+    """`python3.12` on PATH, then each pyenv root's 3.12.x, newest first. The roots: pyenv's own
+    (${PYENV_ROOT:-$HOME/.pyenv}) and the one a pyenv shim on PATH belongs to (<root>/shims/python3.12,
+    which fails when the selected pyenv version is not a 3.12, even with 3.12 installed)."""
     on_path = shutil.which("python3.12")
     found = [on_path] if on_path else []
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    installed = [(int(match.group(1)), path) for path in (pyenv.iterdir() if pyenv.is_dir() else [])
-                 if (match := PYENV_VERSION.fullmatch(path.name))]
-    found += [str(path / "bin" / "python3.12") for _, path in sorted(installed, reverse=True)]
-    return found
+    roots = [Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")]
+    if on_path and Path(on_path).parent.name == "shims":
+        roots.append(Path(on_path).parent.parent)
+    for versions in dict.fromkeys(root / "versions" for root in roots):
+        installed = [(int(match.group(1)), path) for path in (versions.iterdir() if versions.is_dir() else [])
+                     if (match := PYENV_VERSION.fullmatch(path.name))]
+        found += [str(path / "bin" / "python3.12") for _, path in sorted(installed, reverse=True)]
+    return list(dict.fromkeys(found))
 
 
 def _probe(candidate: str) -> tuple[Optional[Interpreter], str]:

@@ -114,6 +114,27 @@ def test_without_python312_the_build_names_what_to_install(no_python312):
         runtime_interpreter()
 
 
+@pytest.fixture
+def python312() -> Path:
+    return Path(runtime_interpreter().executable)
+
+
+def test_a_pyenv_shim_selecting_another_version_leads_to_its_installed_312(python312, no_python312, tmp_path,
+                                                                           monkeypatch):
+    # pyenv's shim for python3.12 fails when the selected version is not a 3.12 (as on this machine
+    # image, global 3.11); the 3.12 installed beside it, in <root>/versions, is the one to use.
+    root = tmp_path / "elsewhere" / ".pyenv"
+    (root / "shims").mkdir(parents=True)
+    (root / "versions" / "3.12.1" / "bin").mkdir(parents=True)
+    (root / "versions" / "3.12.1" / "bin" / "python3.12").symlink_to(python312)
+    shim = root / "shims" / "python3.12"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.12: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{root / 'shims'}:/usr/bin:/bin")
+    found = runtime_interpreter()
+    assert Path(found.executable).resolve() == python312.resolve() and found.version.startswith("3.12.")
+
+
 def test_the_preflight_without_python312_fails_with_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", ":".join(p for p in os.environ["PATH"].split(":") if ".pyenv" not in p))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
