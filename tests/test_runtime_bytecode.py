@@ -78,9 +78,8 @@ def test_python312_imports_from_the_shipped_pycs_without_reading_a_source(tmp_pa
     # Every source now raises if run: an import that compiled (or hash-checked) a source fails.
     for source in layer.rglob("*.py"):
         source.write_text(f"raise ImportError('compiled from source: {source.name}')\n")
-    before = sorted(str(p) for p in layer.rglob("*"))
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{layer}:{_lambda_runtime(tmp_path)}", **LAMBDA_ENV,
-           # The runtime's boto3 is this venv's: no 3.12 caches written into it.
+           # /opt is read-only in Lambda; and the runtime's boto3 here is this venv's.
            "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([runtime_interpreter().executable, "-S", "-c", IMPORT, str(layer)], capture_output=True,
                             text=True, timeout=120, env=env, cwd=tmp_path)
@@ -89,7 +88,6 @@ def test_python312_imports_from_the_shipped_pycs_without_reading_a_source(tmp_pa
     assert {"observability.metrics", "observability.tracing", "aws_lambda_powertools.metrics",
             "aws_xray_sdk.core"} <= set(cached)
     assert all(Path(pyc).is_file() and Path(pyc).parent.name == "__pycache__" for pyc in cached.values())
-    assert sorted(str(p) for p in layer.rglob("*")) == before
 
 
 @pytest.fixture
