@@ -49,7 +49,7 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     out.write(f"\n{passed} of {len(results)} drills passed\n")
 
 
-def _platform(drill: Drill, stack: str, program: Path) -> tuple[ProgramRun, Platform]:
+def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[ProgramRun, Platform]:
     """The program run on the drill's stack (its own stack file, or --stack's) with the drill's account."""
     files = load_stack_files(program, drill.stack_name or stack, stack_file=drill.stack_file)
     invokes = (functions_invoke(list(drill.account_functions), files.config.get("aws:region", "ap-south-1"))
@@ -71,7 +71,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         for drill in drills:
             world = (drill.stack_file, drill.account_functions)
             if world not in worlds:
-                worlds[world] = (*_platform(drill, stack, program), [])
+                worlds[world] = (*drill_platform(drill, stack, program), [])
             run, platform, world_results = worlds[world]
             result = run_drill(drill, platform)
             world_results.append(result)

@@ -52,7 +52,9 @@ class MetricAlarmDefinition:
     def period(self) -> int:
         if self.props.get("period"):
             return int(self.props["period"])
-        periods = [int(q["metric"]["period"]) for q in self.props.get("metricQueries") or [] if q.get("metric")]
+        # A metric's period, or an expression's own (a Metrics Insights query carries one).
+        periods = [int(q["metric"]["period"]) if q.get("metric") else int(q["period"])
+                   for q in self.props.get("metricQueries") or [] if q.get("metric") or q.get("period")]
         return min(periods) if periods else 60
 
     @functools.cached_property
