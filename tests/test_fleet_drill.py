@@ -12,13 +12,15 @@ that are in ALARM state", API_DescribeAlarmContributors.html).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 
+from preflight.engine import ProgramRun
 from preflight.simulation.drill_file import DrillError, load_drill
 from preflight.simulation.platform import Platform
-from preflight.simulation.runner import run_drill
+from preflight.simulation.runner import DrillResult, run_drill
 from tests.stack import REPO, preflight_cli
 
 DRILL = REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml"
@@ -27,10 +29,20 @@ ERRORS_ALARM = "fleet-drill-fleet-fleet-errors"
 
 
 @pytest.fixture(scope="module")
-def platform() -> Platform:
+def world() -> tuple[ProgramRun, Platform]:
     from preflight.simulation.cli import drill_platform
 
-    return drill_platform(load_drill(DRILL), "production", REPO)[1]
+    return drill_platform(load_drill(DRILL), "production", REPO)
+
+
+@pytest.fixture(scope="module")
+def platform(world) -> Platform:
+    return world[1]
+
+
+@pytest.fixture(scope="module")
+def result(platform) -> DrillResult:
+    return run_drill(load_drill(DRILL), platform)
 
 
 def test_the_fleet_has_300_functions_and_one_errors_alarm_over_them(platform):
@@ -41,8 +53,7 @@ def test_the_fleet_has_300_functions_and_one_errors_alarm_over_them(platform):
     assert errors.insights is not None and errors.insights.group_by == ("FunctionName",)
 
 
-def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_named(platform):
-    result = run_drill(load_drill(DRILL), platform)
+def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_named(result):
     assert result.passed, result.failures
     assert result.pages == {"critical": 1, "warning": 0, "business": 0}
     [page] = result.model.pages
@@ -50,6 +61,21 @@ def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_n
     assert page.members_in_alarm == (f"{ERRORS_ALARM} [{FAILING}]",)
     named = {t.contributor for t in result.model.transitions if t.contributor and t.to_state == "ALARM"}
     assert named == {FAILING}  # the other 299, and the one with a single error at minute 20, never
+
+
+def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
+    """The Lambda dashboard's fleet widgets are Metrics Insights queries (worst 10): the failing function
+    is the top line of the fleet's errors graph, not a graph reported as never published."""
+    from preflight.render import render_drills
+
+    pages = render_drills(world[0].registrations, [result], tmp_path, "fleet-drill")
+    [lambda_page] = [p for p in pages if p.name.endswith("Lambda-Performance.html")]
+    widget = re.search(r'<header>fleet: errors, worst 10</header>(.*?)</div></div>', lambda_page.read_text(), re.S)
+    assert widget is not None
+    lines = re.findall(r'<path class="series" d="[^"]*" fill="none" stroke="[^"]*" stroke-width="1.5"><title>([^<]*)',
+                       widget.group(1))
+    assert lines[0] == FAILING and len(lines) == 10
+    assert "never published" not in widget.group(1)
 
 
 def test_a_fleet_query_that_leaves_the_function_out_does_not_page(platform):

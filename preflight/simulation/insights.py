@@ -13,10 +13,12 @@ What the CloudWatch user guide says, and how the model follows it:
 - "SNS notifications | Alarm Level: Yes | Contributor Level: Yes" (Acting_Alarm_Changes.html, "Alarm
   actions and notifications"): a contributor entering ALARM notifies the alarm's topics naming that
   contributor (its ContributorAttributes, "such as metric dimensions", API_AlarmContributor.html), and
-  the alarm's own state change notifies them too. The page does not say how the alarm's own state
-  follows its contributors; the model reads DescribeAlarmContributors ("the individual time series that
-  contribute to the alarm's state"): ALARM while any contributor is in ALARM, otherwise OK, and with no
-  series at all the alarm's `treatMissingData` decides, as for any alarm without data.
+  the alarm's own state change notifies them too; the alarm history keeps the two apart
+  (DescribeAlarmHistory HistoryItemType `Action` and `AlarmContributorAction`, API reference). The
+  page does not say how the alarm's own state follows its contributors; the model reads
+  DescribeAlarmContributors ("the individual time series that contribute to the alarm's state"):
+  ALARM while any contributor is in ALARM, otherwise OK, and with no series at all the alarm's
+  `treatMissingData` decides, as for any alarm without data.
 - Limits (alarm-limits.html; cloudwatch-metrics-insights-limits.html): at most 100 contributors in
   ALARM (StateReason "95 out of 150 time series evaluated to ALARM" or "100+ time series evaluated to
   ALARM"); a query returns at most 500 series, with ORDER BY "the 500 that have the highest or lowest
@@ -122,12 +124,12 @@ def _period_parts(store: MetricStore, keys: Sequence[MetricKey], end: int, perio
     return parts
 
 
-def returned_series(query: InsightsQuery, store: MetricStore, ends: Sequence[int],
-                    period: int) -> dict[Contributor, list[Optional[float]]]:
+def returned_series(query: InsightsQuery, store: MetricStore, ends: Sequence[int], period: int,
+                    for_alarm: bool = True) -> dict[Contributor, list[Optional[float]]]:
     """The series the query returns over the periods ending at `ends` (minutes, oldest first): per
     GROUP BY value, the SELECT function per period; only series with data; ORDER BY, LIMIT and the
-    500-series cap applied."""
-    if len(ends) * period > EVALUATION_WINDOW_SECONDS:
+    500-series cap applied. An alarm may read 3 hours; a graph (`for_alarm=False`) two weeks."""
+    if for_alarm and len(ends) * period > EVALUATION_WINDOW_SECONDS:
         raise InsightsError("the evaluation range is longer than the 3 hours a Metrics Insights alarm can evaluate")
     groups: dict[Contributor, list[MetricKey]] = {}
     for key, labels in _selected(query, store):
