@@ -17,7 +17,7 @@ import pulumi
 from preflight.analyzer import PolicyError, run_and_analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
-from preflight.engine import PLACEHOLDER_ACCOUNT, InvokeHandler, ProgramFailed, run_program
+from preflight.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
 from preflight.render import render
 from preflight.report import document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
@@ -81,9 +81,7 @@ def listed_functions(path: Path, region: str) -> dict[str, InvokeHandler]:
         names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     except OSError as error:
         raise ProgramError(f"--functions {path}: {error.strerror}") from None
-    arns = [f"arn:aws:lambda:{region}:{PLACEHOLDER_ACCOUNT}:function:{name}" for name in names]
-    return {"aws:lambda/getFunctions:getFunctions": lambda _: {
-        "functionNames": names, "functionArns": arns, "id": "functions"}}
+    return functions_invoke(names, region)
 
 
 def main(argv: list[str]) -> int:

@@ -65,6 +65,13 @@ OFFLINE_INVOKES: dict[str, InvokeHandler] = {
 }
 
 
+def functions_invoke(names: list[str], region: str) -> dict[str, InvokeHandler]:
+    """`aws:lambda/getFunctions` answered offline: these functions exist in the account."""
+    arns = [f"arn:aws:lambda:{region}:{PLACEHOLDER_ACCOUNT}:function:{name}" for name in names]
+    return {"aws:lambda/getFunctions:getFunctions": lambda _: {
+        "functionNames": list(names), "functionArns": arns, "id": "functions"}}
+
+
 # ARN shapes of the types whose ARNs programs commonly pass on: "{name}" is the resource name.
 ARN_FORMATS = {
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",

@@ -53,9 +53,11 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
-def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str, str]] = None) -> StackFiles:
+def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str, str]] = None,
+                     stack_file: Optional[Path] = None) -> StackFiles:
     """The config a program receives from the CLI: stack values (secure ones decrypted when the
-    passphrase is at hand), project defaults applied, declared types checked."""
+    passphrase is at hand), project defaults applied, declared types checked. `stack_file` is read
+    instead of the program directory's Pulumi.<stack>.yaml, as `pulumi preview --config-file` does."""
     directory = directory.resolve()
     project_file = directory / "Pulumi.yaml"
     if not project_file.is_file():
@@ -71,7 +73,7 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
     main = directory / str(project.get("main") or ".") / "__main__.py"
     if not main.is_file():
         raise ProgramError(f"{directory}: no __main__.py")
-    stack_file = directory / f"Pulumi.{stack}.yaml"
+    stack_file = stack_file or directory / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         raise ProgramError(f"{directory}: no stack file Pulumi.{stack}.yaml for stack {stack!r}")
     doc = _read_yaml(stack_file)

@@ -106,8 +106,13 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     assert set(doc) == {"drills"}
     passing, failing = doc["drills"]
     for drill in doc["drills"]:
-        assert set(drill) == {"name", "passed", "pages", "transitions", "failures"}
+        assert set(drill) == {"name", "passed", "pages", "notifications", "transitions", "failures"}
         assert set(drill["pages"]) == {"critical", "warning", "business"}
+        # One entry per page, on the tier the counts give.
+        assert sorted(n["tier"] for n in drill["notifications"]) == sorted(
+            tier for tier, count in drill["pages"].items() for _ in range(count))
+        assert all({"minute", "tier", "alarm"} <= set(n) <= {"minute", "tier", "alarm", "membersInAlarm"}
+                   for n in drill["notifications"])
         assert all(set(t) == {"minute", "alarm", "from", "to"} for t in drill["transitions"])
     assert (passing["name"], passing["passed"], passing["failures"]) == ("verify-throttled", True, [])
     assert {"alarm": name, "from": "OK", "to": "ALARM"}.items() <= next(

@@ -48,6 +48,8 @@ class InsightsQuery:
     group_by: tuple[str, ...]
     order: Optional[str]
     limit: Optional[int]
+    # The function ORDER BY sorts the series by (it may differ from SELECT's).
+    order_function: Optional[str] = None
 
     def matches(self, labels: dict[str, str]) -> bool:
         """Whether a metric with these dimension values passes the WHERE clause."""
@@ -165,9 +167,10 @@ def parse(text: str) -> InsightsQuery:
         while p.peek() == ("op", ","):
             p.i += 1
             group_by.append(p.name())
-    order = None
+    order = order_function = None
     if p.keyword("ORDER", "BY"):
-        if p.expect("word").upper() not in FUNCTIONS:
+        order_function = p.expect("word").upper()
+        if order_function not in FUNCTIONS:
             raise QueryError("ORDER BY takes one of the functions")
         p.expect("op", "(")
         p.expect("op", ")")
@@ -179,4 +182,5 @@ def parse(text: str) -> InsightsQuery:
         limit = int(p.expect("number"))
     if p.peek()[0] != "end":
         raise QueryError(f"unexpected {p.peek()[1]!r}")
-    return InsightsQuery(aggregate, metric, namespace, schema, tuple(where), tuple(group_by), order, limit)
+    return InsightsQuery(aggregate, metric, namespace, schema, tuple(where), tuple(group_by), order, limit,
+                         order_function)

@@ -12,15 +12,20 @@ from typing import TextIO
 
 import pulumi
 
-from preflight.engine import ProgramFailed, run_program
+from preflight.engine import ProgramFailed, ProgramRun, functions_invoke, run_program
 from preflight.simulation.cloudwatch import ModelError
-from preflight.simulation.drill_file import DrillError, drill_paths, load_drill
+from preflight.simulation.drill_file import Drill, DrillError, drill_paths, load_drill
 from preflight.simulation.log_filters import UnsupportedPattern
-from preflight.simulation.platform import platform_from_run
+from preflight.simulation.platform import Platform, platform_from_run
 from preflight.simulation.runner import DrillResult, run_drill
 from preflight.stack_files import ProgramError, load_stack_files
 
 DRILLS = Path(__file__).resolve().parent.parent.parent / "drills"
+
+
+def _subject(item: dict) -> str:
+    """An alarm, or one contributor of a Metrics Insights alarm: `alarm [FunctionName=x]`."""
+    return f"{item['alarm']} [{item['contributor']}]" if "contributor" in item else item["alarm"]
 
 
 def write_text(results: list[DrillResult], out: TextIO) -> None:
@@ -29,15 +34,28 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
         out.write(f"Drill {result.drill.name} ({result.drill.path}): {verdict}\n")
         out.write("  pages: " + ", ".join(f"{tier} {n}" for tier, n in result.pages.items())
                   + f"; OK notifications {result.ok_notifications}\n")
+        for page in result.notifications:
+            members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
+            out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {_subject(page)}{members}\n")
         moves = [t for t in result.transitions if "ALARM" in (t["from"], t["to"])]
         quiet = len(result.transitions) - len(moves)
         out.write(f"  transitions into or out of ALARM ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown):\n")
         for t in moves:
-            out.write(f"    minute {t['minute']:>5}  {t['alarm']}  {t['from']} -> {t['to']}\n")
+            reason = f"  ({t['reason']})" if "reason" in t else ""
+            out.write(f"    minute {t['minute']:>5}  {_subject(t)}  {t['from']} -> {t['to']}{reason}\n")
         for failure in result.failures:
             out.write(f"  FAIL {failure}\n")
     passed = sum(r.passed for r in results)
     out.write(f"\n{passed} of {len(results)} drills passed\n")
+
+
+def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[ProgramRun, Platform]:
+    """The program run on the drill's stack (its own stack file, or --stack's) with the drill's account."""
+    files = load_stack_files(program, drill.stack_name or stack, stack_file=drill.stack_file)
+    invokes = (functions_invoke(list(drill.account_functions), files.config.get("aws:region", "ap-south-1"))
+               if drill.account_functions else None)
+    run = run_program(files, preview=True, invokes=invokes)
+    return run, platform_from_run(run, drill.account_functions)
 
 
 def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None) -> int:
@@ -46,8 +64,18 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
     except DrillError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
+    # Drills that name the same stack file and account share one program run.
+    worlds: dict[tuple[Path | None, tuple[str, ...]], tuple[ProgramRun, Platform, list[DrillResult]]] = {}
+    results = []
     try:
-        run = run_program(load_stack_files(program, stack), preview=True)
+        for drill in drills:
+            world = (drill.stack_file, drill.account_functions)
+            if world not in worlds:
+                worlds[world] = (*drill_platform(drill, stack, program), [])
+            run, platform, world_results = worlds[world]
+            result = run_drill(drill, platform)
+            world_results.append(result)
+            results.append(result)
     except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -56,21 +84,17 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
         print(f"preflight: the program failed: {detail}", file=sys.stderr)
         return 2
-    platform = platform_from_run(run)
-    results = []
-    try:
-        for drill in drills:
-            results.append(run_drill(drill, platform))
-    except DrillError as error:
-        print(f"preflight: {error}", file=sys.stderr)
-        return 2
-    except (ModelError, UnsupportedPattern) as error:
+    except (DrillError, ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     if render_dir is not None:
         from preflight.render import render_drills
 
-        pages = render_drills(run.registrations, results, render_dir, stack)
+        pages = []
+        for run, _, world_results in worlds.values():
+            # Drills on another stack than --stack's are drawn in a folder of that stack.
+            folder = render_dir if run.files.stack == stack else render_dir / run.files.stack
+            pages += render_drills(run.registrations, world_results, folder, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboard pages to {render_dir}", file=sys.stderr)
     if as_json:
         json.dump({"drills": [r.as_json() for r in results]}, sys.stdout, indent=2)

@@ -10,6 +10,8 @@
   An actions suppressor in ALARM holds a composite's actions; a composite entering ALARM waits
   `waitPeriod` seconds for the suppressor, and actions stay held for `extensionPeriod` seconds after
   the suppressor leaves ALARM ("Composite alarms and actions suppression" in the user guide).
+- A Metrics Insights alarm (a query that returns several series) evaluates each series as a
+  contributor and notifies per contributor as well as for itself: see `insights`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from typing import Any, Optional
 
 from preflight.simulation.composite import Rule, composite_state, members, parse_rule
 from preflight.simulation.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
+from preflight.simulation.insights import (
+    MAX_CONTRIBUTORS_IN_ALARM,
+    Contributor,
+    InsightsError,
+    InsightsQuery,
+    insights_query,
+    returned_series,
+)
 from preflight.simulation.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
 from preflight.simulation.store import MetricKey, MetricStore, low_sample_count, metric_key
 
@@ -42,7 +52,9 @@ class MetricAlarmDefinition:
     def period(self) -> int:
         if self.props.get("period"):
             return int(self.props["period"])
-        periods = [int(q["metric"]["period"]) for q in self.props.get("metricQueries") or [] if q.get("metric")]
+        # A metric's period, or an expression's own (a Metrics Insights query carries one).
+        periods = [int(q["metric"]["period"]) if q.get("metric") else int(q["period"])
+                   for q in self.props.get("metricQueries") or [] if q.get("metric") or q.get("period")]
         return min(periods) if periods else 60
 
     @functools.cached_property
@@ -51,6 +63,11 @@ class MetricAlarmDefinition:
         expressions = " ".join(q.get("expression") or "" for q in self.props.get("metricQueries") or [])
         return bool(self.props.get("thresholdMetricId")) or any(
             f"{name}(" in expressions.upper() for name in (*TIME_FUNCTIONS, "ANOMALY_DETECTION_BAND"))
+
+    @functools.cached_property
+    def insights(self) -> Optional[InsightsQuery]:
+        """The Metrics Insights query the alarm evaluates, if it has one."""
+        return insights_query(self.props)
 
     @functools.cached_property
     def metrics(self) -> dict[str, tuple[MetricKey, str, int]]:
@@ -85,6 +102,15 @@ class Notification:
     alarm: str
     tier: str
     state: str
+    # A contributor-level notification of a Metrics Insights alarm names its series.
+    contributor: Optional[str] = None
+    # A composite's page: the metric alarms in ALARM beneath it when it was sent, each with its
+    # contributors in ALARM (what DescribeAlarmContributors lists), like `alarm [FunctionName=x]`.
+    members_in_alarm: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return self.alarm if self.contributor is None else f"{self.alarm} [{self.contributor}]"
 
 
 @dataclasses.dataclass
@@ -93,6 +119,9 @@ class Transition:
     alarm: str
     from_state: str
     to_state: str
+    contributor: Optional[str] = None
+    # The alarm's StateReason where the model words it (Metrics Insights alarms).
+    reason: Optional[str] = None
 
 
 def _stat(spec: dict[str, Any]) -> str:
@@ -145,6 +174,7 @@ class CloudWatchModel:
         self.store, self.band_model = store, band_model
         self.alarms = list(alarms)
         self.composites = self._members_first(composites)
+        self._composite_by_name = {c.name: c for c in self.composites}
         self.states: dict[str, str] = {a.name: INSUFFICIENT_DATA for a in [*self.alarms, *self.composites]}
         self.transitions: list[Transition] = []
         self.pages: list[Notification] = []
@@ -156,6 +186,9 @@ class CloudWatchModel:
         self._last_range: dict[str, tuple] = {}
         self._math_memo: dict[str, tuple[Any, tuple[list, Optional[list]]]] = {}
         self._evaluated: set[str] = set()
+        # Metrics Insights alarms: contributor -> ALARM or OK.
+        self.contributors: dict[str, dict[Contributor, str]] = {}
+        self._reasons: dict[str, str] = {}
 
     @staticmethod
     def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
@@ -233,6 +266,56 @@ class CloudWatchModel:
                 flags.append(breaches(props, value, band[i] if band is not None else None))
         return evaluate_breaches(props, flags, previous)
 
+    def _evaluate_insights_alarm(self, alarm: MetricAlarmDefinition, query: InsightsQuery, end_minute: int,
+                                 offset: int) -> str:
+        """Each returned series as a contributor (see `insights`); contributor transitions and their
+        notifications are recorded here, the alarm's own state is returned."""
+        props = alarm.props
+        step = alarm.period // 60
+        length = int(props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
+        ends = [end_minute - (length - 1 - i) * step for i in range(length)]
+        try:
+            series = returned_series(query, self.store, ends, alarm.period)
+        except InsightsError as error:
+            raise ModelError(f"alarm {alarm.name}: the drill model cannot evaluate it: {error}") from None
+        states = self.contributors.setdefault(alarm.name, {})
+        for contributor in series.keys() - states.keys():
+            states[contributor] = OK  # "a time series only exists when data is present"
+        in_alarm = sum(1 for s in states.values() if s == ALARM)
+        evaluated_to_alarm = 0
+        for contributor, previous in list(states.items()):
+            values = series.get(contributor) or [None] * length
+            flags = [None if v is None else breaches(props, v) for v in values]
+            new = evaluate_breaches(props, flags, previous)
+            if new == INSUFFICIENT_DATA:
+                new = previous
+            evaluated_to_alarm += new == ALARM
+            if new == previous:
+                continue
+            if new == ALARM:
+                if in_alarm >= MAX_CONTRIBUTORS_IN_ALARM:
+                    continue  # "will limit the number of contributors in ALARM to 100"
+                in_alarm += 1
+            else:
+                in_alarm -= 1
+            states[contributor] = new
+            name = contributor.name
+            self.transitions.append(Transition(offset, alarm.name, previous, new, contributor=name))
+            if new == ALARM:
+                self.pages.extend(Notification(offset, alarm.name, tier, ALARM, name) for tier in alarm.alarm_topics)
+            else:
+                self.ok_notifications.extend(Notification(offset, alarm.name, tier, OK, name)
+                                             for tier in alarm.ok_topics)
+        returned = len(series)
+        self._reasons[alarm.name] = (f"{MAX_CONTRIBUTORS_IN_ALARM}+ time series evaluated to ALARM"
+                                     if evaluated_to_alarm > MAX_CONTRIBUTORS_IN_ALARM
+                                     else f"{evaluated_to_alarm} out of {returned} time series evaluated to ALARM")
+        if in_alarm:
+            return ALARM
+        if returned:
+            return OK
+        return evaluate_breaches(props, [None] * length, self.states[alarm.name])
+
     # -- the minute ------------------------------------------------------------------------------
 
     def tick(self, now_minute: int, offset: int) -> None:
@@ -240,8 +323,13 @@ class CloudWatchModel:
         self._changed = set()
         for alarm in self.alarms:
             if now_minute % max(alarm.period // 60, 1) == 0:
-                self._set(alarm.name, self._evaluate_metric_alarm(alarm, now_minute), offset,
-                          alarm.alarm_topics, alarm.ok_topics)
+                try:
+                    query = alarm.insights
+                except InsightsError as error:
+                    raise ModelError(f"alarm {alarm.name}: the drill model cannot evaluate it: {error}") from None
+                state = (self._evaluate_metric_alarm(alarm, now_minute) if query is None
+                         else self._evaluate_insights_alarm(alarm, query, now_minute, offset))
+                self._set(alarm.name, state, offset, alarm.alarm_topics, alarm.ok_topics)
         self._tick_composites(offset)
 
     def tick_states(self, states: Mapping[str, str], offset: int) -> None:
@@ -276,11 +364,28 @@ class CloudWatchModel:
             return
         self.states[name] = new
         self._changed.add(name)
-        self.transitions.append(Transition(offset, name, old, new))
+        self.transitions.append(Transition(offset, name, old, new, reason=self._reasons.get(name)))
         if new == ALARM:
-            self.pages.extend(Notification(offset, name, tier, ALARM) for tier in alarm_topics)
+            members = self._members_in_alarm(name)
+            self.pages.extend(Notification(offset, name, tier, ALARM, members_in_alarm=members)
+                              for tier in alarm_topics)
         elif new == OK:
             self.ok_notifications.extend(Notification(offset, name, tier, OK) for tier in ok_topics)
+
+    def _members_in_alarm(self, name: str) -> tuple[str, ...]:
+        """The metric alarms in ALARM beneath a composite (through nested composites), a Metrics
+        Insights alarm with its contributors in ALARM; () for a metric alarm."""
+        composite = self._composite_by_name.get(name)
+        if composite is None:
+            return ()
+        found: list[str] = []
+        for member in sorted(composite.members):
+            if member in self._composite_by_name:
+                found += [m for m in self._members_in_alarm(member) if m not in found]
+            elif self.states.get(member) == ALARM:
+                named = sorted(c.name for c, state in self.contributors.get(member, {}).items() if state == ALARM)
+                found.append(f"{member} [{'; '.join(named)}]" if named else member)
+        return tuple(found)
 
     def _suppression(self, composite: CompositeDefinition, before: str, now: str, offset: int) -> None:
         name = composite.name
@@ -305,5 +410,7 @@ class CloudWatchModel:
                 return
         elif offset < (held["fire_at"] or 0):
             return
-        self.pages.extend(Notification(offset, name, tier, ALARM) for tier in composite.alarm_topics)
+        members = self._members_in_alarm(name)
+        self.pages.extend(Notification(offset, name, tier, ALARM, members_in_alarm=members)
+                          for tier in composite.alarm_topics)
         self._held.pop(name)

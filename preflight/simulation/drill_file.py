@@ -59,6 +59,8 @@ class Expectations:
     pages: dict[str, tuple[Optional[int], Optional[int]]]
     fires: list[tuple[str, int]]
     silent: list[str]
+    # The Metrics Insights contributors (e.g. `FunctionName=x`) that go into ALARM, exactly; None: any.
+    contributors: Optional[list[str]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +73,14 @@ class Drill:
     seed: int
     faults: list[Fault]
     expect: Expectations
+    # The stack file the drill runs on instead of --stack's (like `pulumi preview --config-file`).
+    stack_file: Optional[Path] = None
+    # The functions in the account, which the program's discovery finds (`aws:lambda/getFunctions`).
+    account_functions: tuple[str, ...] = ()
+
+    @property
+    def stack_name(self) -> Optional[str]:
+        return None if self.stack_file is None else self.stack_file.name[len("Pulumi."):-len(".yaml")]
 
 
 def _fail(path: Path, key: str, expected: str, value: Any = None) -> DrillError:
@@ -166,7 +176,7 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
-    _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False})
+    _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -181,7 +191,35 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
                 raise _fail(path, f"expect.fires[{i}].alarm", "an alarm-name glob", item["alarm"])
             fires.append((item["alarm"], _int(path, f"expect.fires[{i}].within", item["within"], 0, minutes)))
     silent = _globs(path, "expect.silent", data["silent"]) if "silent" in data else []
-    return Expectations(pages, fires, silent)
+    contributors = data.get("contributors")
+    if contributors is not None and (not isinstance(contributors, list) or not all(
+            isinstance(c, str) and "=" in c for c in contributors)):
+        raise _fail(path, "expect.contributors", "a list of contributors like FunctionName=<name>", contributors)
+    return Expectations(pages, fires, silent, contributors)
+
+
+def _stack_file(path: Path, value: Any) -> Path:
+    name = value if isinstance(value, str) else ""
+    file = path.parent / name
+    if not (name.startswith("Pulumi.") and name.endswith(".yaml") and len(name) > len("Pulumi..yaml")
+            and "/" not in name):
+        raise _fail(path, "stack", "a stack file Pulumi.<stack>.yaml beside the drill file", value)
+    if not file.is_file():
+        raise _fail(path, "stack", f"a stack file beside the drill file ({file} does not exist)", value)
+    return file
+
+
+def _account(path: Path, data: Any) -> tuple[str, ...]:
+    _keys(path, "account", data, {"functions": True})
+    spec = data["functions"]
+    expected = "{prefix: <name prefix>, count: n}: functions <prefix>001 ... <prefix>n"
+    if not isinstance(spec, dict):
+        raise _fail(path, "account.functions", expected, spec)
+    _keys(path, "account.functions", spec, {"prefix": True, "count": True})
+    if not isinstance(spec["prefix"], str) or not spec["prefix"]:
+        raise _fail(path, "account.functions.prefix", "a function name prefix", spec["prefix"])
+    count = _int(path, "account.functions.count", spec["count"], 1, 999)
+    return tuple(f"{spec['prefix']}{i:03d}" for i in range(1, count + 1))
 
 
 def load_drill(path: Path) -> Drill:
@@ -194,7 +232,7 @@ def load_drill(path: Path) -> Drill:
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise DrillError(f"{path}: {where}: expected valid YAML ({getattr(error, 'problem', error)})") from None
     _keys(path, "", data, {"name": True, "description": False, "start": True, "minutes": True, "traffic": True,
-                           "seed": False, "faults": False, "expect": True})
+                           "seed": False, "faults": False, "expect": True, "stack": False, "account": False})
     if not isinstance(data["name"], str) or not data["name"]:
         raise _fail(path, "name", "a non-empty string", data["name"])
     if "description" in data and not isinstance(data["description"], str):
@@ -216,8 +254,10 @@ def load_drill(path: Path) -> Drill:
     if not isinstance(faults_data, list):
         raise _fail(path, "faults", "a list of faults", faults_data)
     faults = [_fault(path, i, f, minutes) for i, f in enumerate(faults_data)]
+    stack_file = _stack_file(path, data["stack"]) if "stack" in data else None
+    account = _account(path, data["account"]) if "account" in data else ()
     return Drill(path, data["name"], parsed, minutes, data["traffic"], seed, faults,
-                 _expect(path, data["expect"], minutes))
+                 _expect(path, data["expect"], minutes), stack_file, account)
 
 
 def drill_paths(target: str, default_folder: Path) -> list[Path]:

@@ -97,7 +97,9 @@ def _config(run: ProgramRun, key: str) -> Any:
         return raw
 
 
-def platform_from_run(run: ProgramRun) -> Platform:
+def platform_from_run(run: ProgramRun, account_functions: tuple[str, ...] = ()) -> Platform:
+    """`account_functions`: the functions the account holds (what discovery was answered with); those
+    the inventory's discovery takes in join its group, as `stackconfig.loader.merge_discovered` does."""
     by_urn = {r.urn: r for r in run.registrations}
     topic_tiers: dict[str, str] = {}
     topic_names: dict[str, str] = {}
@@ -147,6 +149,11 @@ def platform_from_run(run: ProgramRun) -> Platform:
     for group, spec in (inventory.get("lambdaGroups") or {}).items():
         for fn in spec.get("functions", []):
             functions[fn if isinstance(fn, str) else fn["name"]] = group
+    discovery = inventory.get("discovery")
+    if discovery:
+        for name in account_functions:
+            if name.startswith(discovery["functionPrefix"]):
+                functions.setdefault(name, discovery.get("group", "discovered"))
     if health_function:
         functions[health_function] = "health-monitor"
     for forwarder in forwarders:

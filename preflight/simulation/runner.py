@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from typing import Any, Optional
 
-from preflight.simulation.cloudwatch import CloudWatchModel
+from preflight.simulation.cloudwatch import CloudWatchModel, Transition
 from preflight.simulation.drill_file import TIERS, Drill, DrillError
 from preflight.simulation.platform import Platform
 from preflight.simulation.sources import Sources
@@ -36,6 +36,7 @@ class DrillResult:
     drill: Drill
     transitions: list[dict[str, Any]]
     pages: dict[str, int]
+    notifications: list[dict[str, Any]]  # each page: minute, tier, alarm and (per contributor) contributor
     ok_notifications: int
     failures: list[str]
     store: MetricStore
@@ -48,7 +49,7 @@ class DrillResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
-                "transitions": self.transitions, "failures": self.failures}
+                "notifications": self.notifications, "transitions": self.transitions, "failures": self.failures}
 
 
 def band_model(prof: Profile, platform: Platform):
@@ -123,7 +124,7 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         if (low is not None and pages[tier] < low) or (high is not None and pages[tier] > high):
             most = "any number" if high is None else high
             wanted = f"exactly {low}" if low == high else f"between {low or 0} and {most}"
-            who = ", ".join(f"{p.alarm} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
+            who = ", ".join(f"{p.subject} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
             failures.append(f"{tier} pages: expected {wanted}, got {pages[tier]} ({who})")
     # `env` and `maintenance` are conditions the drill runs under, not the incident being measured.
     first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS), default=None)
@@ -140,6 +141,26 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
         if loud:
             failures.append(f"silent {glob}: in ALARM: {', '.join(loud)}")
-    transitions = [{"minute": t.minute, "alarm": t.alarm, "from": t.from_state, "to": t.to_state}
-                   for t in model.transitions]
-    return DrillResult(drill, transitions, pages, len(model.ok_notifications), failures, store, model, start_minute)
+    if drill.expect.contributors is not None:
+        named = {t.contributor for t in into_alarm if t.contributor is not None}
+        if named != set(drill.expect.contributors):
+            failures.append(f"contributors in ALARM: expected exactly {', '.join(sorted(drill.expect.contributors))}"
+                            f", got {', '.join(sorted(named)) or 'none'}")
+    transitions = [_transition(t) for t in model.transitions]
+    notifications = [{"minute": p.minute, "tier": p.tier, "alarm": p.alarm,
+                      **({"contributor": p.contributor} if p.contributor else {}),
+                      **({"membersInAlarm": list(p.members_in_alarm)} if p.members_in_alarm else {})}
+                     for p in model.pages]
+    return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), failures, store,
+                       model, start_minute)
+
+
+def _transition(t: Transition) -> dict[str, Any]:
+    """A transition as the drill output shows it; a contributor's names it, a Metrics Insights alarm's
+    own carries its StateReason."""
+    shown: dict[str, Any] = {"minute": t.minute, "alarm": t.alarm, "from": t.from_state, "to": t.to_state}
+    if t.contributor is not None:
+        shown["contributor"] = t.contributor
+    if t.reason is not None:
+        shown["reason"] = t.reason
+    return shown

@@ -1,11 +1,13 @@
 """A dashboard widget's lines as a drill saw them: the simulated metric store read the way a
-CloudWatch graph reads it (statistic and period per line, metric math over the lines' ids)."""
+CloudWatch graph reads it (statistic and period per line, metric math over the lines' ids, one line
+per series a Metrics Insights query returns, named by its GROUP BY values)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Optional
 
+from preflight.simulation.insights import InsightsError, QueryError, is_insights_query, parse, returned_series
 from preflight.simulation.metric_math import Evaluator
 from preflight.simulation.store import MetricKey, MetricStore, metric_key
 
@@ -34,6 +36,18 @@ def _row(row: list[Any]) -> tuple[Optional[MetricKey], dict[str, Any]]:
     return metric_key(names[0], names[1], dims), options
 
 
+def _insights_lines(expression: str, store: MetricStore, end_minutes: list[int], ends: list[int],
+                    period: int) -> list[Series]:
+    """The series a Metrics Insights query returns over the graph's range; none if the model cannot
+    answer it (like any line it cannot draw)."""
+    try:
+        returned = returned_series(parse(expression), store, end_minutes, period, for_alarm=False)
+    except (InsightsError, QueryError):
+        return []
+    return [Series(contributor.name, list(zip(ends, values, strict=True)), None)
+            for contributor, values in returned.items()]
+
+
 def widget_series(properties: dict[str, Any], store: MetricStore, start_minute: int, minutes: int) -> list[Series]:
     period = graph_period(int(properties.get("period") or 300), minutes)
     step = period // 60
@@ -54,6 +68,10 @@ def widget_series(properties: dict[str, Any], store: MetricStore, start_minute: 
     for i, row in enumerate(rows):
         key, options = _row(row)
         line_id = options.get("id") or f"m{i}"
+        if key is None and is_insights_query(options.get("expression")):
+            if options.get("visible") is not False:
+                shown += _insights_lines(options["expression"], store, [start_minute + e for e in ends], ends, period)
+            continue
         if key is None:
             try:
                 result = math.evaluate(options["expression"])

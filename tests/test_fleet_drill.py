@@ -1,0 +1,118 @@
+"""The fleet drill (drills/fleet/): 300 functions alarmed as one fleet, one of them failing.
+
+The stack (drills/fleet/Pulumi.fleet-drill.yaml) routes every critical alarm through the critical pager
+composite, so the incident is one critical page, sent when the fleet's errors alarm enters ALARM: at
+the end of the third failing minute (3 of 5 minutes above 5 errors; the fault starts at minute 10, so
+minutes 10, 11 and 12 breach and the page is sent at minute 13). The alarm's contributors in ALARM
+name the function ("each returned time series becomes a contributor to the alarm",
+Create_Metrics_Insights_Alarm.html; DescribeAlarmContributors lists "the current alarm contributors
+that are in ALARM state", API_DescribeAlarmContributors.html).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from preflight.engine import ProgramRun
+from preflight.simulation.drill_file import DrillError, load_drill
+from preflight.simulation.platform import Platform
+from preflight.simulation.runner import DrillResult, run_drill
+from tests.stack import REPO, preflight_cli
+
+DRILL = REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml"
+FAILING = "FunctionName=hasivu-fleet-menu-list-137"
+ERRORS_ALARM = "fleet-drill-fleet-fleet-errors"
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[ProgramRun, Platform]:
+    from preflight.simulation.cli import drill_platform
+
+    return drill_platform(load_drill(DRILL), "production", REPO)
+
+
+@pytest.fixture(scope="module")
+def platform(world) -> Platform:
+    return world[1]
+
+
+@pytest.fixture(scope="module")
+def result(platform) -> DrillResult:
+    return run_drill(load_drill(DRILL), platform)
+
+
+def test_the_fleet_has_300_functions_and_one_errors_alarm_over_them(platform):
+    drill = load_drill(DRILL)
+    fleet = [f for f, group in platform.functions.items() if group == "fleet"]
+    assert len(fleet) == 300 and set(fleet) == set(drill.account_functions)
+    [errors] = [a for a in platform.alarms if a.name == ERRORS_ALARM]
+    assert errors.insights is not None and errors.insights.group_by == ("FunctionName",)
+
+
+def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_named(result):
+    assert result.passed, result.failures
+    assert result.pages == {"critical": 1, "warning": 0, "business": 0}
+    [page] = result.model.pages
+    assert (page.minute, page.alarm) == (13, "fleet-drill-critical-pager")
+    assert page.members_in_alarm == (f"{ERRORS_ALARM} [{FAILING}]",)
+    named = {t.contributor for t in result.model.transitions if t.contributor and t.to_state == "ALARM"}
+    assert named == {FAILING}  # the other 299, and the one with a single error at minute 20, never
+
+
+def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
+    """The Lambda dashboard's fleet widgets are Metrics Insights queries (worst 10): the failing function
+    is the top line of the fleet's errors graph, not a graph reported as never published."""
+    from preflight.render import render_drills
+
+    pages = render_drills(world[0].registrations, [result], tmp_path, "fleet-drill")
+    [lambda_page] = [p for p in pages if p.name.endswith("Lambda-Performance.html")]
+    widget = re.search(r'<header>fleet: errors, worst 10</header>(.*?)</div></div>', lambda_page.read_text(), re.S)
+    assert widget is not None
+    lines = re.findall(r'<path class="series" d="[^"]*" fill="none" stroke="[^"]*" stroke-width="1.5"><title>([^<]*)',
+                       widget.group(1))
+    assert lines[0] == FAILING and len(lines) == 10
+    assert "never published" not in widget.group(1)
+
+
+def test_a_fleet_query_that_leaves_the_function_out_does_not_page(platform):
+    """The model reads the query: exclude the failing function in WHERE and the fleet alarm never sees it."""
+    mutated = copy.deepcopy(platform)
+    [errors] = [a for a in mutated.alarms if a.name == ERRORS_ALARM]
+    query = errors.props["metricQueries"][0]
+    query["expression"] = query["expression"].replace(
+        " WHERE ", " WHERE FunctionName != 'hasivu-fleet-menu-list-137' AND ", 1)
+    errors.__dict__.pop("insights", None)  # the parsed query is cached on the definition
+    result = run_drill(load_drill(DRILL), mutated)
+    assert result.pages["critical"] == 0
+    assert f"contributors in ALARM: expected exactly {FAILING}, got none" in result.failures
+
+
+def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function():
+    result = preflight_cli("--stack", "production", "--drill", str(DRILL))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"fleet-drill-critical-pager  (in ALARM: {ERRORS_ALARM} [{FAILING}])" in result.stdout
+    assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout
+    assert "1 out of 300 time series evaluated to ALARM" in result.stdout
+    assert "1 of 1 drills passed" in result.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("stack: Pulumi.fleet-drill.yaml", "stack: fleet.yml",
+     "stack: expected a stack file Pulumi.<stack>.yaml beside the drill file (got 'fleet.yml')"),
+    ("stack: Pulumi.fleet-drill.yaml", "stack: Pulumi.absent.yaml",
+     "stack: expected a stack file beside the drill file"),
+    ("count: 300}", "count: 0}", "account.functions.count: expected an integer 1-999 (got 0)"),
+    ("functions: {prefix: hasivu-fleet-menu-list-, count: 300}", "functions: [a, b]",
+     "account.functions: expected {prefix: <name prefix>, count: n}"),
+])
+def test_a_bad_stack_or_account_key_is_one_line(tmp_path: Path, old: str, new: str, message: str):
+    (tmp_path / "Pulumi.fleet-drill.yaml").write_text((DRILL.parent / "Pulumi.fleet-drill.yaml").read_text())
+    path = tmp_path / "drill.yaml"
+    path.write_text(DRILL.read_text().replace(old, new))
+    with pytest.raises(DrillError) as error:
+        load_drill(path)
+    assert str(error.value).startswith(f"{path}: {message}") and "\n" not in str(error.value)
