@@ -62,15 +62,26 @@ def _unpacked_layer(into: Path) -> Path:
     return into / "python"
 
 
-def test_every_module_has_an_unchecked_hash_pyc_for_its_path_under_opt(tmp_path):
-    layer = _unpacked_layer(tmp_path / "opt")
-    inspected = subprocess.run([runtime_interpreter().executable, "-S", "-c", INSPECT, str(layer)], check=True,
+def _unpacked_health_monitor(into: Path) -> Path:
+    """The health monitor's function archive, unpacked as Lambda does into its task directory."""
+    with zipfile.ZipFile(raw(by_name(run(), "health-monitor-lambda-function"))["code"]["path"]) as archive:
+        archive.extractall(into)
+    return into
+
+
+@pytest.mark.parametrize(("unpack", "root", "module"), [
+    (lambda tmp: _unpacked_layer(tmp / "opt"), "/opt/python", "aws_lambda_powertools/metrics/__init__.py"),
+    (lambda tmp: _unpacked_health_monitor(tmp / "task"), "/var/task", "observability/health_handler.py"),
+], ids=["layer", "health-monitor"])
+def test_every_module_has_an_unchecked_hash_pyc_for_its_path_where_lambda_unpacks_it(tmp_path, unpack, root, module):
+    unpacked = unpack(tmp_path)
+    inspected = subprocess.run([runtime_interpreter().executable, "-S", "-c", INSPECT, str(unpacked)], check=True,
                                capture_output=True, text=True, timeout=120, env={}, cwd=tmp_path).stdout
     pycs = json.loads(inspected)
-    assert "observability/metrics.py" in pycs and "aws_lambda_powertools/metrics/__init__.py" in pycs
-    for module, pyc in pycs.items():
+    assert "observability/metrics.py" in pycs and module in pycs
+    for name, pyc in pycs.items():
         # flags 0b01: hash-based, check_source off (PEP 552); the hash is still the source's own.
-        assert pyc == {"magic": True, "flags": 0b01, "hash": True, "filename": f"/opt/python/{module}"}, module
+        assert pyc == {"magic": True, "flags": 0b01, "hash": True, "filename": f"{root}/{name}"}, name
 
 
 def test_python312_imports_from_the_shipped_pycs_without_reading_a_source(tmp_path):
