@@ -2,9 +2,12 @@
 
 import pulumi
 
+from components.collector import relax_for_large_graphs
 from components.facade import build_monitoring, export_outputs
 from stackconfig import ConfigError, load_settings
 from stackconfig.discovery import discover_functions
+
+relax_for_large_graphs()
 
 try:
     settings = load_settings(discover=discover_functions)
