@@ -88,12 +88,15 @@ def _posted(recorder) -> str:
 
 def test_a_pager_page_names_the_failing_function_of_the_fleet_alarm(contributors, webhook_parameter):
     contributors.contributors[FLEET_ALARM] = [contributor("hasivu-fleet-menu-list-137")]
-    slack_forwarder.handler(_page(composite_notification([FLEET_ALARM, "production-db-cpu"])), None)
+    contributors.errors["production-system-health"] = (404, "ResourceNotFoundException")
+    children = [FLEET_ALARM, "production-db-cpu", "production-system-health"]
+    slack_forwarder.handler(_page(composite_notification(children)), None)
     text = _posted(webhook_parameter)
     assert text.startswith(":rotating_light: *production-warning-pager* is *ALARM*")
     assert text.endswith(f"_In ALARM in {FLEET_ALARM}:_ FunctionName=hasivu-fleet-menu-list-137")
-    # Each triggering child is asked; the plain metric alarm has no contributors and adds no line.
-    assert [r["AlarmName"] for r in contributors.requests] == [FLEET_ALARM, "production-db-cpu"]
+    # Each triggering child is asked; a plain metric alarm (no contributors) and a child without a
+    # contributor list (ResourceNotFoundException) add no line.
+    assert [r["AlarmName"] for r in contributors.requests] == children
 
 
 def test_many_contributors_over_two_pages_show_the_first_ones_and_a_count(contributors, webhook_parameter):
