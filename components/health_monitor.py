@@ -18,6 +18,8 @@ from stackconfig.model import StackSettings
 # SDK and wrapt (pure-Python fallback) because Powertools' tracer needs them in Lambda mode.
 DEPENDENCIES = ("aws-lambda-powertools", "jmespath", "typing-extensions", "aws-xray-sdk", "wrapt", "redis", "pg8000",
                 "scramp", "asn1crypto", "python-dateutil", "six")
+# Where Lambda unpacks a function's archive; the shipped bytecode names its sources there.
+FUNCTION_ROOT = "/var/task"
 
 
 def health_monitor_name(environment: str) -> str:
@@ -84,7 +86,8 @@ class HealthMonitor(pulumi.ComponentResource):
         settings, monitor = args.settings, args.monitor
         child = pulumi.ResourceOptions(parent=self)
         tags = settings.tags(Service="health-monitor", Tier="critical")
-        package = lambda_package(["observability"], DEPENDENCIES)
+        # /var/task is read-only like /opt: without shipped bytecode every cold start compiles the sources.
+        package = lambda_package(["observability"], DEPENDENCIES, bytecode_root=FUNCTION_ROOT)
         packaged = PackagedFunction(
             f"{name}-lambda",
             PackagedFunctionArgs(

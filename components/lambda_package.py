@@ -5,10 +5,13 @@ The dependencies are pure-Python distributions (checked here), copied file by fi
 environment that runs the program, so packaging needs no network, no pip and no build step. The
 same code and dependency versions give the same archive, byte for byte, from any machine: only the
 importable files and their METADATA go in (no RECORD, INSTALLER, REQUESTED, direct_url.json or
-WHEEL, which describe the build venv, installer and platform; no `__pycache__`), entries are
-sorted, every entry has the same timestamp and permissions, and entries are stored uncompressed so
-no zlib version can change the bytes. The archive's SHA-256 is handed to Lambda as
-`sourceCodeHash`, so only a real change redeploys.
+WHEEL, which describe the build venv, installer and platform; none of the venv's `__pycache__`,
+which holds another Python's bytecode or none), entries are sorted, every entry has the same
+timestamp and permissions, and entries are stored uncompressed so no zlib version can change the
+bytes. This repo's packages that are distributions of their own get the dist-info `pip install`
+would leave (`dist_info`). An archive for a read-only place (a layer's /opt) also carries bytecode
+for the runtime's Python, compiled from the archived sources by `runtime_bytecode`. The archive's
+SHA-256 is handed to Lambda as `sourceCodeHash`, so only a real change redeploys.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from pathlib import Path
 from typing import Optional
 
 import pulumi
+
+from components.dist_info import dist_info_files
+from components.runtime_bytecode import compile_bytecode
 
 REPO = Path(__file__).resolve().parent.parent
 # Zip's epoch; what the archive says about every entry, whatever the files on disk say.
@@ -69,6 +75,8 @@ def _find(name: str, search_path: Optional[Sequence[str]]) -> importlib.metadata
 
 
 def _kept(path: str) -> bool:
+    # The venv's own caches stay out: their bytecode is the build venv's Python's (or stale); the
+    # runtime's is compiled from the archived sources (write_zip's `bytecode_root`).
     parts = path.split("/")
     return not (path.startswith("..") or "__pycache__" in parts or path.endswith((".pyc", ".pth", ".c"))
                 or "bin" in parts[:-1] or (parts[-1] in INSTALL_RECORDS and parts[0].endswith(".dist-info")))
@@ -102,9 +110,15 @@ def source_files(packages: Sequence[str], repo: Path = REPO) -> dict[str, Path]:
     return found
 
 
-def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None) -> BuiltArchive:
-    """The archive, content-addressed in `directory` (default: a folder in the system's temp dir)."""
+def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = None,
+              bytecode_root: Optional[str] = None) -> BuiltArchive:
+    """The archive, content-addressed in `directory` (default: a folder in the system's temp dir).
+    `bytecode_root`: where Lambda unpacks it (/opt for a layer); given, the archive also holds the
+    runtime Python's bytecode for every module, compiled for the paths the modules will have there
+    (and cached in `directory`)."""
     directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
+    if bytecode_root is not None:
+        files = {**files, **compile_bytecode(files, bytecode_root, directory)}
     directory.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
     with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
@@ -112,7 +126,8 @@ def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None) -> Bu
             entry = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             entry.create_system = 3  # Unix, so the permission bits below are honoured
             entry.external_attr = FILE_MODE << 16
-            archive.writestr(entry, files[name].read_bytes())
+            content = files[name]
+            archive.writestr(entry, content if isinstance(content, bytes) else content.read_bytes())
     digest = hashlib.sha256(Path(partial).read_bytes()).digest()
     final = directory / f"{digest.hex()}.zip"
     os.replace(partial, final)
@@ -120,20 +135,25 @@ def write_zip(files: Mapping[str, Path], directory: Optional[Path] = None) -> Bu
 
 
 def package_files(packages: Sequence[str], distributions: Sequence[str], prefix: str = "", repo: Path = REPO,
-                  search_path: Optional[Sequence[str]] = None) -> dict[str, Path]:
-    """`packages`: this repo's top-level package directories; `distributions`: installed ones;
-    `prefix`: the folder inside the archive (`python/` for a layer)."""
-    files = source_files(packages, repo)
+                  search_path: Optional[Sequence[str]] = None) -> dict[str, Path | bytes]:
+    """`packages`: this repo's top-level package directories (with the dist-info of those that are
+    distributions of their own); `distributions`: installed ones; `prefix`: the folder inside the
+    archive (`python/` for a layer)."""
+    files: dict[str, Path | bytes] = {**source_files(packages, repo)}
+    for package in packages:
+        files.update(dist_info_files(repo / package))
     for name in distributions:
         files.update(distribution_files(name, search_path))
     return {f"{prefix}{name}": path for name, path in files.items()}
 
 
-def lambda_package(packages: Sequence[str], distributions: Sequence[str], prefix: str = "") -> BuiltArchive:
-    return _built(tuple(packages), tuple(distributions), prefix)
+def lambda_package(packages: Sequence[str], distributions: Sequence[str], prefix: str = "",
+                   bytecode_root: Optional[str] = None) -> BuiltArchive:
+    return _built(tuple(packages), tuple(distributions), prefix, bytecode_root)
 
 
 @functools.cache
-def _built(packages: tuple[str, ...], distributions: tuple[str, ...], prefix: str) -> BuiltArchive:
+def _built(packages: tuple[str, ...], distributions: tuple[str, ...], prefix: str,
+           bytecode_root: Optional[str]) -> BuiltArchive:
     """Once per program run (a `pulumi up` is one process): the tests run the program many times."""
-    return write_zip(package_files(packages, distributions, prefix))
+    return write_zip(package_files(packages, distributions, prefix), bytecode_root=bytecode_root)

@@ -3,10 +3,11 @@ the deployment's pseudonym key.
 
 The layer holds `observability/` and its pure-Python dependencies under `python/` (Powertools,
 the X-Ray SDK and wrapt without its optional C extension, so one archive serves arm64 and x86_64),
-built reproducibly by `lambda_package`; boto3 comes with the Python runtime. The pseudonym key is
-generated once into an SSM SecureString parameter (the default aws/ssm key; standard parameters
-are free) and never changed by later deploys; functions get the parameter's *name*
-(HASIVU_PSEUDONYM_KEY_PARAMETER) and read the key with decryption at cold start.
+built reproducibly by `lambda_package` with python3.12 bytecode beside the sources (/opt is
+read-only, so without it every cold start would compile them again); boto3 comes with the Python
+runtime. The pseudonym key is generated once into an SSM SecureString parameter (the default
+aws/ssm key; standard parameters are free) and never changed by later deploys; functions get the
+parameter's *name* (HASIVU_PSEUDONYM_KEY_PARAMETER) and read the key with decryption at cold start.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from stackconfig.model import StackSettings
 LAYER_DISTRIBUTIONS = ("aws-lambda-powertools", "jmespath", "typing-extensions", "aws-xray-sdk", "wrapt", "pg8000",
                        "scramp", "asn1crypto", "redis")
 RUNTIMES = ["python3.12"]
+# Where Lambda unpacks a layer; `python/` under it is on the runtime's sys.path.
+LAYER_ROOT = "/opt"
 ARCHITECTURES = ["arm64", "x86_64"]
 
 
@@ -50,7 +53,7 @@ class RuntimeLayer(pulumi.ComponentResource):
     def __init__(self, name: str, args: RuntimeLayerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("hasivu:monitoring:RuntimeLayer", name, None, opts)
         settings = args.settings
-        built = lambda_package(["observability"], LAYER_DISTRIBUTIONS, prefix="python/")
+        built = lambda_package(["observability"], LAYER_DISTRIBUTIONS, prefix="python/", bytecode_root=LAYER_ROOT)
         self.layer = lambda_.LayerVersion(
             f"{name}-layer",
             layer_name=layer_name(settings.environment),

@@ -16,6 +16,7 @@ registers them (StreamingAnalysis), as the engine analyzes each step as it happe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import json
@@ -286,7 +287,9 @@ class StreamingAnalysis:
         self.feeder.wait(timeout=10)
         for stream in (self.feeder.stdin, self.feeder.stdout):
             if stream:
-                stream.close()
+                # On the failed-program path frames may still be buffered for the feeder just killed.
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
         self.pack.close()
 
 

@@ -5,6 +5,7 @@ interpreter with tracing on, sending its segments to a loopback X-Ray daemon."""
 
 from __future__ import annotations
 
+import email.parser
 import json
 import os
 import shutil
@@ -18,7 +19,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from packaging.requirements import Requirement
 
+import observability
+from components.runtime_bytecode import runtime_interpreter
 from tests.stack import REPO, by_name, props, raw, run
 from tests.test_health_monitor_deploy import _lambda_runtime
 
@@ -59,13 +63,15 @@ def layer(tmp_path_factory) -> Path:
 
 
 def _clean_interpreter(layer: Path, tmp_path: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    # -S: no site-packages; only the layer, the runtime's boto3 and the function's own directory.
+    # The runtime's Python (3.12), -S: no site-packages; only the layer, the runtime's boto3 and the
+    # function's own directory. No bytecode written: the runtime's boto3 here is this venv's.
     task = tmp_path / "task"
     task.mkdir(exist_ok=True)
     (task / "sample.py").write_text(SAMPLE_HANDLER)
     path = f"{task}:{layer}:{_lambda_runtime(tmp_path)}"
-    return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
-                          cwd=task, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": path, **env})
+    return subprocess.run([runtime_interpreter().executable, "-S", "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=task, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": path,
+                                                     "PYTHONDONTWRITEBYTECODE": "1", **env})
 
 
 def test_the_stack_publishes_the_layer_and_exports_its_arn():
@@ -92,7 +98,7 @@ def test_the_pseudonym_key_is_a_generated_secure_string_the_health_monitor_reads
     assert read["Resource"].startswith("arn:aws:ssm:") and read["Resource"].endswith("pseudonym-key")
 
 
-def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path):
+def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path, layer):
     source = tmp_path / "observability"
     shutil.copytree(REPO / "observability", source, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
@@ -100,8 +106,8 @@ def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path):
     [wheel] = (tmp_path / "wheels").glob("hasivu_observability-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+        top_level = archive.read(next(n for n in archive.namelist() if n.endswith("top_level.txt"))).decode()
         modules = {n for n in archive.namelist() if n.startswith("observability/")}
-    import observability
 
     assert f"Version: {observability.__version__}" in metadata
     requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist")]
@@ -111,18 +117,32 @@ def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path):
     pinned = [line for line in (REPO / "observability" / "requirements.txt").read_text().splitlines()
               if line and not line.startswith("#")]
     assert set(pinned) <= set(pyproject["project"]["dependencies"])
+    # The layer's dist-info says what the built wheel's says (setuptools writes the requirements in
+    # its own normal form, so they are compared as requirements).
+    [info] = layer.glob("hasivu_observability-*.dist-info")
+    assert info.name == wheel.name.split("-py3")[0] + ".dist-info"
+    assert (info / "top_level.txt").read_text() == top_level
+    ours, built = (email.parser.HeaderParser().parsestr(text) for text in ((info / "METADATA").read_text(), metadata))
+    for field in ("Name", "Version", "Summary", "Requires-Python"):
+        assert ours[field] == built[field], field
+    assert ({str(Requirement(r)) for r in ours.get_all("Requires-Dist")}
+            == {str(Requirement(r)) for r in built.get_all("Requires-Dist")})
 
 
 def test_every_module_imports_from_the_layer_with_only_boto3_beside_it(layer, tmp_path):
     modules = sorted(p.stem for p in (layer / "observability").glob("*.py") if p.stem != "__init__")
     # The X-Ray SDK loads when a tracer is made, not at import: import it too, as Powertools' Tracer will.
     code = "import importlib, sys\n" + "".join(f"importlib.import_module('observability.{m}')\n" for m in modules) + (
-        "import aws_xray_sdk.core, wrapt\n"
+        "import aws_xray_sdk.core, wrapt, importlib.metadata\n"
+        "print(importlib.metadata.version('hasivu-observability'))\n"
         "print(sorted(m.split('.')[0] for m in sys.modules if not m.startswith('_')))")
     result = _clean_interpreter(layer, tmp_path, code, {"HASIVU_ENVIRONMENT": "production"})
     assert result.returncode == 0, result.stderr
+    version, modules_loaded = result.stdout.splitlines()[-2:]
     assert {"observability", "aws_lambda_powertools", "aws_xray_sdk", "boto3"} <= set(json.loads(
-        result.stdout.replace("'", '"')))
+        modules_loaded.replace("'", '"')))
+    # The library's own distribution metadata travels in the layer, as `pip install` would leave it.
+    assert version == observability.__version__
 
 
 class XrayDaemon:
