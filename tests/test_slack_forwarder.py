@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -155,3 +156,28 @@ def test_the_forwarder_may_read_contributors_of_this_environments_alarms_only():
                             "cloudwatch:DescribeAlarmContributors"}
     assert granted["cloudwatch:DescribeAlarmContributors"] == (
         "arn:aws:cloudwatch:ap-south-1:123456789012:alarm:production-*")
+
+
+def test_a_runtime_botocore_without_the_operation_still_posts_the_page(webhook_parameter, monkeypatch, tmp_path):
+    """An older bundled botocore (Lambda's "Runtime-included SDK versions") lacks DescribeAlarmContributors:
+    botocore's own model, with the operation taken out, loaded through AWS_DATA_PATH."""
+    import gzip
+
+    import botocore
+
+    model_dir = tmp_path / "cloudwatch" / "2010-08-01"
+    model_dir.mkdir(parents=True)
+    bundled = Path(botocore.__file__).parent / "data" / "cloudwatch" / "2010-08-01" / "service-2.json.gz"
+    model = json.loads(gzip.decompress(bundled.read_bytes()))
+    del model["operations"]["DescribeAlarmContributors"]
+    (model_dir / "service-2.json").write_text(json.dumps(model))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    slack_forwarder._cloudwatch.cache_clear()
+    try:
+        slack_forwarder.handler(_page(composite_notification([FLEET_ALARM])), None)
+    finally:
+        slack_forwarder._cloudwatch.cache_clear()
+    assert _posted(webhook_parameter).splitlines()[-1] == (
+        f"_Contributors in ALARM could not be read_ ({FLEET_ALARM}: RuntimeError: this runtime's botocore "
+        f"{botocore.__version__} has no DescribeAlarmContributors)")
