@@ -1,7 +1,10 @@
 """Delivers a tier topic to a Slack incoming webhook that is held as a SecureString parameter.
 
 The webhook URL never appears in Lambda configuration: the function reads it from SSM with
-decryption at run time, and the parameter is encrypted with the tier's own key.
+decryption at run time, and the parameter is encrypted with the tier's own key. To name the
+functions behind a fleet alarm in a page, the function may read the contributors in ALARM
+(cloudwatch:DescribeAlarmContributors) of this environment's alarms only: their names all start
+with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ TIMEOUT_SECONDS = 10
 
 def forwarder_name(environment: str, tier: str) -> str:
     return f"{environment}-hasivu-{tier}-slack-forwarder"
+
+
+def environment_alarms_arn(topic_arn: str, environment: str) -> str:
+    """`arn:<partition>:cloudwatch:<region>:<account>:alarm:<environment>-*`, from the tier topic's ARN."""
+    partition, region, account = topic_arn.split(":")[1:2] + topic_arn.split(":")[3:5]
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{environment}-*"
 
 
 @dataclasses.dataclass
@@ -60,6 +69,9 @@ class SlackForwarder(pulumi.ComponentResource):
                 statements=[
                     {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter.arn},
                     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.key_arn},
+                    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmContributors"],
+                     "Resource": pulumi.Output.from_input(args.topic_arn).apply(
+                         lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
                 environment={"SLACK_WEBHOOK_PARAMETER": parameter.name},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},

@@ -37,6 +37,10 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
         for page in result.notifications:
             members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
             out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {_subject(page)}{members}\n")
+            # What the Slack page adds to the notification: the contributors it names (slack_forwarder.py).
+            for line in page.get("slack", "").splitlines():
+                if line.startswith(("_In ALARM in ", "_Contributors in ALARM")):
+                    out.write(f"      slack: {line}\n")
         moves = [t for t in result.transitions if "ALARM" in (t["from"], t["to"])]
         quiet = len(result.transitions) - len(moves)
         out.write(f"  transitions into or out of ALARM ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown):\n")

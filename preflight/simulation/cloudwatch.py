@@ -88,6 +88,7 @@ class CompositeDefinition:
     suppressor: Optional[str] = None
     wait_seconds: int = 0
     extension_seconds: int = 0
+    description: str = ""
     rule: Rule = dataclasses.field(init=False)
     members: set[str] = dataclasses.field(init=False)
 
@@ -107,6 +108,10 @@ class Notification:
     # A composite's page: the metric alarms in ALARM beneath it when it was sent, each with its
     # contributors in ALARM (what DescribeAlarmContributors lists), like `alarm [FunctionName=x]`.
     members_in_alarm: tuple[str, ...] = ()
+    # A composite's page: its own members in ALARM (the notification's TriggeringChildren), and the
+    # attributes of every Metrics Insights alarm's contributors in ALARM at that minute, by alarm.
+    triggering: tuple[str, ...] = ()
+    contributors_in_alarm: Mapping[str, tuple[Mapping[str, str], ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def subject(self) -> str:
@@ -366,11 +371,20 @@ class CloudWatchModel:
         self._changed.add(name)
         self.transitions.append(Transition(offset, name, old, new, reason=self._reasons.get(name)))
         if new == ALARM:
-            members = self._members_in_alarm(name)
-            self.pages.extend(Notification(offset, name, tier, ALARM, members_in_alarm=members)
-                              for tier in alarm_topics)
+            self.pages.extend(self._page(offset, name, tier) for tier in alarm_topics)
         elif new == OK:
             self.ok_notifications.extend(Notification(offset, name, tier, OK) for tier in ok_topics)
+
+    def _page(self, offset: int, name: str, tier: str) -> Notification:
+        """An ALARM notification of a metric alarm or composite, with what the composite's page can name."""
+        composite = self._composite_by_name.get(name)
+        if composite is None:
+            return Notification(offset, name, tier, ALARM)
+        in_alarm = {alarm: tuple(dict(c.labels) for c, state in contributors.items() if state == ALARM)
+                    for alarm, contributors in self.contributors.items()}
+        return Notification(offset, name, tier, ALARM, members_in_alarm=self._members_in_alarm(name),
+                            triggering=tuple(sorted(m for m in composite.members if self.states.get(m) == ALARM)),
+                            contributors_in_alarm={alarm: found for alarm, found in in_alarm.items() if found})
 
     def _members_in_alarm(self, name: str) -> tuple[str, ...]:
         """The metric alarms in ALARM beneath a composite (through nested composites), a Metrics
@@ -410,7 +424,5 @@ class CloudWatchModel:
                 return
         elif offset < (held["fire_at"] or 0):
             return
-        members = self._members_in_alarm(name)
-        self.pages.extend(Notification(offset, name, tier, ALARM, members_in_alarm=members)
-                          for tier in composite.alarm_topics)
+        self.pages.extend(self._page(offset, name, tier) for tier in composite.alarm_topics)
         self._held.pop(name)

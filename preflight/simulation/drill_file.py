@@ -61,6 +61,8 @@ class Expectations:
     silent: list[str]
     # The Metrics Insights contributors (e.g. `FunctionName=x`) that go into ALARM, exactly; None: any.
     contributors: Optional[list[str]] = None
+    # The contributors each page to a tier with a Slack forwarder names in its Slack text, exactly; None: any.
+    page_names: Optional[list[str]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +178,8 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
-    _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False})
+    _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
+                                 "pageNames": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -191,11 +194,15 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
                 raise _fail(path, f"expect.fires[{i}].alarm", "an alarm-name glob", item["alarm"])
             fires.append((item["alarm"], _int(path, f"expect.fires[{i}].within", item["within"], 0, minutes)))
     silent = _globs(path, "expect.silent", data["silent"]) if "silent" in data else []
-    contributors = data.get("contributors")
-    if contributors is not None and (not isinstance(contributors, list) or not all(
-            isinstance(c, str) and "=" in c for c in contributors)):
-        raise _fail(path, "expect.contributors", "a list of contributors like FunctionName=<name>", contributors)
-    return Expectations(pages, fires, silent, contributors)
+    contributors, page_names = (_contributor_list(path, key, data.get(key)) for key in ("contributors", "pageNames"))
+    return Expectations(pages, fires, silent, contributors, page_names)
+
+
+def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:
+    if value is not None and (not isinstance(value, list) or not all(
+            isinstance(c, str) and "=" in c for c in value)):
+        raise _fail(path, f"expect.{key}", "a list of contributors like FunctionName=<name>", value)
+    return value
 
 
 def _stack_file(path: Path, value: Any) -> Path:

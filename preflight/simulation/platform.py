@@ -62,6 +62,7 @@ class Platform:
     daily_revenue_inr: float
     topic_names: dict[str, str] = dataclasses.field(default_factory=dict)  # tier -> SNS topic name
     forwarders: dict[str, str] = dataclasses.field(default_factory=dict)  # function name -> tier it delivers
+    region: str = "ap-south-1"
 
     @property
     def reader_ids(self) -> list[str]:
@@ -126,7 +127,7 @@ def platform_from_run(run: ProgramRun, account_functions: tuple[str, ...] = ()) 
                 str(props.get("alarmName") or r.name), str(props["alarmRule"]),
                 _tiers_of(r, "alarmActions", topic_tiers), _tiers_of(r, "okActions", topic_tiers),
                 suppressor.get("alarm"), int(suppressor.get("waitPeriod") or 0),
-                int(suppressor.get("extensionPeriod") or 0)))
+                int(suppressor.get("extensionPeriod") or 0), str(props.get("alarmDescription") or "")))
         elif r.type == LOG_METRIC_FILTER:
             t = props.get("metricTransformation") or {}
             default = t.get("defaultValue")
@@ -178,5 +179,5 @@ def platform_from_run(run: ProgramRun, account_functions: tuple[str, ...] = ()) 
         redis_nodes=list(redis.get("nodeIds") or []),
         active_users=int(monitor.get("activeUsers") or 1000),
         daily_revenue_inr=float(monitor.get("dailyRevenueInr") or 60_000),
-        topic_names=topic_names, forwarders=forwarders,
+        topic_names=topic_names, forwarders=forwarders, region=str(run.files.config.get("aws:region", "ap-south-1")),
     )

@@ -13,12 +13,14 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import math
+import re
 from collections import Counter
 from typing import Any, Optional
 
 from preflight.simulation.cloudwatch import CloudWatchModel, Transition
 from preflight.simulation.drill_file import TIERS, Drill, DrillError
 from preflight.simulation.platform import Platform
+from preflight.simulation.slack_pages import slack_text
 from preflight.simulation.sources import Sources
 from preflight.simulation.store import MetricKey, MetricStore
 from preflight.simulation.traffic import Profile, profile
@@ -114,10 +116,31 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
                     sources.notified(minute + 1, Counter(n.tier for n in sent))
     finally:
         sources.environments.restore()
-    return _verdict(drill, store, model, start_minute)
+    return _verdict(drill, store, model, start_minute, platform)
 
 
-def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_minute: int) -> DrillResult:
+def _slack_texts(model: CloudWatchModel, platform: Platform, start_minute: int) -> dict[int, str]:
+    """Index in model.pages -> the Slack text of each composite's page to a tier with a Slack forwarder."""
+    slack_tiers = set(platform.forwarders.values())
+    composites = {c.name: c for c in platform.composites}
+    texts = {}
+    for i, page in enumerate(model.pages):
+        if page.tier in slack_tiers and page.alarm in composites:
+            # The notification carries the composite's own transition time, also when a suppressor's
+            # wait period sent it later.
+            changed = max(t.minute for t in model.transitions
+                          if t.alarm == page.alarm and t.to_state == "ALARM" and t.minute <= page.minute)
+            texts[i] = slack_text(page, composites[page.alarm], start_minute + changed, platform.region)
+    return texts
+
+
+def _named(text: str, known: set[str]) -> set[str]:
+    """The contributors a text names, each as a whole token (`...-13` is not named by `...-137`)."""
+    return {c for c in known if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])", text)}
+
+
+def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_minute: int,
+             platform: Platform) -> DrillResult:
     pages = {tier: sum(1 for p in model.pages if p.tier == tier) for tier in TIERS}
     failures = []
     for tier, (low, high) in drill.expect.pages.items():
@@ -146,11 +169,25 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         if named != set(drill.expect.contributors):
             failures.append(f"contributors in ALARM: expected exactly {', '.join(sorted(drill.expect.contributors))}"
                             f", got {', '.join(sorted(named)) or 'none'}")
+    slack = _slack_texts(model, platform, start_minute)
+    if drill.expect.page_names is not None:
+        expected = set(drill.expect.page_names)
+        known = {c.name for contributors in model.contributors.values() for c in contributors} | expected
+        if not slack:
+            failures.append(f"pageNames: no page reached a tier with a Slack forwarder (tiers with one: "
+                            f"{', '.join(sorted(set(platform.forwarders.values()))) or 'none'})")
+        for i, text in slack.items():
+            named = _named(text, known)
+            if named != expected:
+                failures.append(f"pageNames: the Slack page of {model.pages[i].alarm} at minute "
+                                f"{model.pages[i].minute} names {', '.join(sorted(named)) or 'no contributor'}, "
+                                f"expected exactly {', '.join(sorted(expected))}")
     transitions = [_transition(t) for t in model.transitions]
     notifications = [{"minute": p.minute, "tier": p.tier, "alarm": p.alarm,
                       **({"contributor": p.contributor} if p.contributor else {}),
-                      **({"membersInAlarm": list(p.members_in_alarm)} if p.members_in_alarm else {})}
-                     for p in model.pages]
+                      **({"membersInAlarm": list(p.members_in_alarm)} if p.members_in_alarm else {}),
+                      **({"slack": slack[i]} if i in slack else {})}
+                     for i, p in enumerate(model.pages)]
     return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), failures, store,
                        model, start_minute)
 

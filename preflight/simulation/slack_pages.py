@@ -1,0 +1,66 @@
+"""A drill's page as a tier's Slack channel shows it: the forwarder's own `format_message`
+(observability/slack_forwarder.py, the code the tier's Lambda runs) over the notification CloudWatch
+sends for the pager composite, with DescribeAlarmContributors answered from the model.
+
+The notification has the fields of "Schema when a composite alarm changes state"
+(Notify_Users_Alarm_Changes.html in the CloudWatch user guide); `TriggeringChildren` are written as
+CloudWatch sends them, objects with `Arn` and `State` (the page documents `[String]`; the forwarder
+reads both), and `NewStateReason` as CloudWatch words it for a composite ("<child ARN> transitioned to
+ALARM at <time>"). The contributors answered for a triggering child are that alarm's contributors in
+ALARM at the page's minute, in the operation's output shape (botocore's service model, validated as
+botocore's Stubber validates); a child without contributors answers an empty list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import botocore.session
+from botocore.validate import validate_parameters
+
+from observability.slack_forwarder import format_message
+from preflight.engine import PLACEHOLDER_ACCOUNT
+from preflight.simulation.cloudwatch import CompositeDefinition, Notification
+
+# The notification's `Region` is the region's display name, as in CloudWatch's own messages.
+REGION_NAMES = {"ap-south-1": "Asia Pacific (Mumbai)"}
+_CONTRIBUTORS_OUTPUT = botocore.session.get_session().get_service_model("cloudwatch").operation_model(
+    "DescribeAlarmContributors").output_shape
+
+
+def _time(minute: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(minute * 60, dt.UTC)
+
+
+def composite_notification(page: Notification, composite: CompositeDefinition, at_minute: int,
+                           region: str) -> dict[str, Any]:
+    """The SNS message of a composite's page; `at_minute`: the minute since the epoch at which the
+    composite entered ALARM (its triggering children with it: members are evaluated first)."""
+    arn = f"arn:aws:cloudwatch:{region}:{PLACEHOLDER_ACCOUNT}:alarm:{{}}".format
+    stamp = _time(at_minute).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    reason = (f"{arn(page.triggering[0])} transitioned to ALARM at "
+              f"{_time(at_minute).strftime('%A %d %B, %Y %H:%M:%S UTC')}") if page.triggering else ""
+    return {
+        "AlarmName": page.alarm, "AlarmDescription": composite.description, "AWSAccountId": PLACEHOLDER_ACCOUNT,
+        "NewStateValue": "ALARM", "NewStateReason": reason, "StateChangeTime": stamp,
+        "Region": REGION_NAMES.get(region, region),
+        "AlarmArn": arn(page.alarm), "OKActions": [], "AlarmActions": [], "InsufficientDataActions": [],
+        "OldStateValue": "OK", "AlarmRule": composite.rule_text,
+        "TriggeringChildren": [{"Arn": arn(child), "State": {"Value": "ALARM", "Timestamp": stamp}}
+                               for child in page.triggering],
+    }
+
+
+def slack_text(page: Notification, composite: CompositeDefinition, at_minute: int, region: str) -> str:
+    """The Slack text the tier's forwarder posts for this page."""
+
+    def contributors(alarm_name: str) -> list[dict[str, Any]]:
+        items = [{"ContributorId": str(i), "ContributorAttributes": dict(attributes), "StateReason": ""}
+                 for i, attributes in enumerate(page.contributors_in_alarm.get(alarm_name, ()), 1)]
+        validate_parameters({"AlarmContributors": items}, _CONTRIBUTORS_OUTPUT)
+        return items
+
+    message = json.dumps(composite_notification(page, composite, at_minute, region))
+    return format_message(f"ALARM: \"{page.alarm}\" in {region}", message, contributors)["text"]
