@@ -5,7 +5,7 @@ Each size is a generated stack file in a copy of this program: the production co
 functions listed in one group (alarmed one by one: the heaviest case), and, for --fleet sizes,
 the critical groups listed and every other function found by discovery into one fleet group.
 `python -m preflight` runs as a user runs it (a whole process, the policy pack its child); peak
-memory is the largest sum of the resident sets of both, sampled every 20 ms from /proc.
+memory is the largest sum of the resident sets of both, sampled every 50 ms from /proc.
 
 Usage: venv/bin/python bench/scale.py [--sizes 100 1000 3000] [--fleet 5000]
 """
@@ -33,25 +33,17 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(statm.split()[1]) * PAGE
+    """Resident bytes of `root` and its descendants, from /proc (each thread's `children` list, so a
+    sample reads only the tree's own files and costs the measured run next to nothing)."""
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack += [child for child, parent in parents.items() if parent == pid]
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                stack += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
     return total
 
 
@@ -100,7 +92,7 @@ def measure(functions: int, fleet: bool) -> tuple[int, float, int, int]:
             nonlocal peak
             while not done.is_set():
                 peak = max(peak, _tree_rss(process.pid))
-                done.wait(0.02)
+                done.wait(0.05)
 
         sampler = threading.Thread(target=sample)
         sampler.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -27,7 +28,11 @@ class Resource:
     """A stack resource with its props as plain data (UNKNOWN where preview cannot know)."""
 
     source: PolicyResource
-    props: dict[str, Any]
+
+    @functools.cached_property
+    def props(self) -> dict[str, Any]:
+        # Read on first use: most rules look at a few types, and a large stack is mostly alarms.
+        return plain(self.source.props)
 
     @property
     def urn(self) -> str:
@@ -51,7 +56,7 @@ class Resource:
 
 class StackIndex:
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
-        self.resources = [Resource(r, plain(r.props)) for r in resources]
+        self.resources = [Resource(r) for r in resources]
         self.by_urn = {r.urn: r for r in self.resources}
         self._publishers: dict[str, set[str]] | None = None
         self._by_type: dict[str, list[Resource]] = {}
