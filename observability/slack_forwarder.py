@@ -29,7 +29,9 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-_RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+# The webhook read at cold start: 2 attempts of 1 s + 2 s, so a hung SSM endpoint fails the invocation
+# with its own error in about 7 s, inside the 10 s timeout, and Lambda's async retry delivers it again.
+_SECRET_READ = Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=2)
 # At most 2 attempts in all (`total_max_attempts` counts the first) of 0.5 s + 1 s: a hung CloudWatch
 # endpoint costs about 4 s with backoff, which leaves the webhook post (5 s) inside the 10 s timeout.
 _LOOKUP = Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=0.5, read_timeout=1)
@@ -50,7 +52,7 @@ ContributorLookup = Callable[[str], list[dict[str, Any]]]
 def _webhook() -> str:
     global _webhook_url
     if _webhook_url is None:
-        ssm = boto3.client("ssm", config=_RETRIES)
+        ssm = boto3.client("ssm", config=_SECRET_READ)
         response = ssm.get_parameter(Name=os.environ["SLACK_WEBHOOK_PARAMETER"], WithDecryption=True)
         _webhook_url = response["Parameter"]["Value"]
     return _webhook_url

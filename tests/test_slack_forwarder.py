@@ -63,6 +63,23 @@ def test_a_failing_webhook_raises_so_lambda_retries(webhook_parameter):
         slack_forwarder.handler(_alarm_event(), None)
 
 
+def test_a_hung_ssm_fails_the_invocation_with_its_own_error_inside_the_lambda_timeout(aws, monkeypatch):
+    hung = HungEndpoint()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", hung.url)
+    monkeypatch.setenv("SLACK_WEBHOOK_PARAMETER", "/test/slack-webhook-url")
+    monkeypatch.setattr(slack_forwarder, "_webhook_url", None)
+    try:
+        start = time.monotonic()
+        with pytest.raises(Exception, match=r"(?i)timeout"):
+            slack_forwarder.handler(_alarm_event(), None)
+        elapsed = time.monotonic() - start
+    finally:
+        hung.close()
+    # A timeout error the logs name, not "Task timed out": Lambda's async retry delivers the page again.
+    assert len(hung.connections) == 2
+    assert elapsed < TIMEOUT_SECONDS - 1, elapsed
+
+
 # -- a pager composite names the functions behind a fleet alarm (DescribeAlarmContributors) -------
 
 FLEET_ALARM = "production-fleet-fleet-errors"
