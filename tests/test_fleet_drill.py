@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from preflight.engine import ProgramRun
-from preflight.simulation.drill_file import DrillError, load_drill
+from preflight.simulation.drill_file import DrillError, drill_paths, load_drill
 from preflight.simulation.platform import Platform
 from preflight.simulation.runner import DrillResult, run_drill
 from tests.stack import REPO, preflight_cli
@@ -141,6 +141,13 @@ def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function():
     assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout
     assert "1 out of 300 time series evaluated to ALARM" in result.stdout
     assert "1 of 1 drills passed" in result.stdout
+
+
+def test_drill_all_includes_the_fleet_drill_and_no_stack_file():
+    paths = drill_paths("all", REPO / "drills")
+    assert DRILL in paths and REPO / "drills" / "redis-down.yaml" in paths
+    # Pulumi.fleet-drill.yaml sits beside the drill: a stack file, never read as a drill.
+    assert [p.name for p in paths if p.name.startswith("Pulumi.")] == []
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [

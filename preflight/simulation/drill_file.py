@@ -268,10 +268,12 @@ def load_drill(path: Path) -> Drill:
 
 
 def drill_paths(target: str, default_folder: Path) -> list[Path]:
-    """`all` (the repository's drills), a folder of drills, or one drill file."""
+    """`all` (the repository's drills), a folder of drills (its subfolders too, where drills that
+    bring their own stack file live), or one drill file. Stack files (`Pulumi.*.yaml`) are not drills."""
     path = default_folder if target == "all" else Path(target)
     if path.is_dir():
-        found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        found = sorted(p for pattern in ("*.yaml", "*.yml") for p in path.rglob(pattern)
+                       if not p.name.startswith("Pulumi."))
         if not found:
             raise DrillError(f"{path}: expected a folder with *.yaml drill files")
         return found
