@@ -93,15 +93,16 @@ def test_the_pages_composite_notification_has_the_documented_fields(result, plat
 
 
 def test_a_page_that_names_another_function_fails_the_drill(platform, tmp_path):
-    """pageNames is exact: expecting a function the page does not name is a failure naming both."""
+    """pageNames is exact: expecting another function of the fleet (the one with a single error) is a
+    failure naming both."""
     (tmp_path / "Pulumi.fleet-drill.yaml").write_text((DRILL.parent / "Pulumi.fleet-drill.yaml").read_text())
     path = tmp_path / "drill.yaml"
     path.write_text(DRILL.read_text().replace("pageNames: [FunctionName=hasivu-fleet-menu-list-137]",
-                                              "pageNames: [FunctionName=hasivu-fleet-menu-list-13]"))
+                                              "pageNames: [FunctionName=hasivu-fleet-menu-list-042]"))
     result = run_drill(load_drill(path), platform)
     assert result.failures == [
         f"pageNames: the Slack page of fleet-drill-warning-pager at minute 18 names {FAILING}, expected exactly "
-        "FunctionName=hasivu-fleet-menu-list-13"]
+        "FunctionName=hasivu-fleet-menu-list-042"]
 
 
 def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
