@@ -114,3 +114,16 @@ def test_an_expectation_naming_nothing_of_the_stack_is_a_bad_drill_file(platform
     with pytest.raises(DrillError) as error:
         run_drill(load_drill(path), platform)
     assert str(error.value) == f"{path}: {message}"
+
+
+def test_an_account_on_a_stack_without_discovery_is_a_bad_drill_file(tmp_path):
+    """Production's inventory lists its functions and discovers none: the account's functions could never
+    join it, so the drill names `account.functions`, not the fault target that would fail later."""
+    from preflight.simulation.cli import drill_platform
+
+    path = _drill(tmp_path, "")
+    path.write_text(path.read_text().replace("stack: Pulumi.fleet-drill.yaml\n", ""))
+    with pytest.raises(DrillError) as error:
+        drill_platform(load_drill(path), "production", REPO)
+    assert str(error.value) == (f"{path}: account.functions: expected a drill stack with inventory.discovery "
+                                "(stack production has none, so no function of the account would join it)")
