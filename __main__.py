@@ -5,12 +5,12 @@ import pulumi
 from components.collector import relax_for_large_graphs
 from components.facade import build_monitoring, export_outputs
 from stackconfig import ConfigError, load_settings
-from stackconfig.discovery import discover_functions
+from stackconfig.discovery import account_functions
 
 relax_for_large_graphs()
 
 try:
-    settings = load_settings(discover=discover_functions)
+    settings = load_settings(discover=account_functions)
 except ConfigError as error:
     # RunError makes Pulumi print the one-line message without a Python traceback.
     raise pulumi.RunError(str(error)) from None

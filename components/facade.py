@@ -15,13 +15,14 @@ from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm
 from components.alarms.topics import REPORTED_TO
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
-from components.health_monitor import HealthMonitor, HealthMonitorArgs, health_monitor_name
+from components.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.runtime_layer import RuntimeLayer, RuntimeLayerArgs
 from components.slack_forwarder import TIMEOUT_SECONDS as FORWARDER_TIMEOUT
-from components.slack_forwarder import forwarder_name
 from components.tracing import Tracing, TracingArgs
 from observability.catalogue import published_metrics
-from stackconfig.model import LambdaFunction, StackSettings, Tier
+from stackconfig.fleet_queries import fleet_members
+from stackconfig.model import Discovery, Inventory, LambdaFunction, StackSettings, Tier
+from stackconfig.own_functions import forwarder_name, health_monitor_name
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
 OWN_GROUP = "monitoring"
@@ -95,6 +96,8 @@ def export_outputs(monitoring: Monitoring) -> None:
     pulumi.export("observabilityLayerArn", monitoring.runtime.layer.arn)
     pulumi.export("pseudonymKeyParameter", monitoring.runtime.pseudonym_key.name)
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
+    if monitoring.settings.discovery is not None:
+        pulumi.export("discovery", discovery_report(monitoring.settings.discovery, monitoring.settings.inventory))
     # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.
     pulumi.export("costAnomalyMonitorArn", monitoring.cost.anomaly_monitor_arn)
 
@@ -112,8 +115,23 @@ def cost_assumptions(settings: StackSettings) -> dict:
         "customMetrics": [list(metric) for metric in published_metrics(
             settings.environment, settings.health_monitor.rfid_reader_ids if settings.health_monitor else ())],
         "monitoringBudgetUsd": costs.monitoring_budget_usd,
-        # Metrics Insights alarms are billed per metric their query analyzes: a fleet group's
-        # functions (the ones known at deploy time; functions created later add to the bill).
-        "fleetFunctions": {group: sum(1 for fn in settings.inventory.functions if fn.group == group)
-                           for group in (g.name for g in settings.inventory.fleet_groups)},
+        # Metrics Insights alarms are billed per metric their query analyzes: the functions known at
+        # deploy time that a fleet group's query matches (functions created later add to the bill).
+        "fleetFunctions": {group.name: fleet_members(group, settings.inventory)
+                           for group in settings.inventory.fleet_groups},
+    }
+
+
+def discovery_report(discovery: Discovery, inventory: Inventory) -> dict:
+    """What discovery found: the account's functions, those it took in, and those outside its prefix."""
+    outside = [n for n in inventory.account_functions if not n.startswith(discovery.function_prefix)]
+    catch_all = next((g.name for g in inventory.fleet_groups if g.catch_all), None)
+    return {
+        "functionPrefix": discovery.function_prefix,
+        "group": discovery.group,
+        "accountFunctions": len(inventory.account_functions),
+        "joinedGroup": sum(fn.discovered for fn in inventory.functions),
+        "outsidePrefix": len(outside),
+        # Outside the prefix, a function is still a contributor of the catch-all fleet, if there is one.
+        "outsidePrefixCoveredBy": catch_all,
     }

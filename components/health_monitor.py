@@ -13,6 +13,7 @@ from components.lambda_package import lambda_package
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
 from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.model import StackSettings
+from stackconfig.own_functions import health_monitor_name
 
 # Pure-Python distributions the handler imports (boto3 comes with the Lambda runtime); the X-Ray
 # SDK and wrapt (pure-Python fallback) because Powertools' tracer needs them in Lambda mode.
@@ -20,10 +21,6 @@ DEPENDENCIES = ("aws-lambda-powertools", "jmespath", "typing-extensions", "aws-x
                 "scramp", "asn1crypto", "python-dateutil", "six")
 # Where Lambda unpacks a function's archive; the shipped bytecode names its sources there.
 FUNCTION_ROOT = "/var/task"
-
-
-def health_monitor_name(environment: str) -> str:
-    return f"{environment}-hasivu-health-monitor"
 
 
 @dataclasses.dataclass

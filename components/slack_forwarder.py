@@ -18,13 +18,10 @@ import pulumi
 from pulumi_aws import lambda_, sns, ssm
 
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
+from stackconfig.own_functions import forwarder_name
 
 HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
 TIMEOUT_SECONDS = 10
-
-
-def forwarder_name(environment: str, tier: str) -> str:
-    return f"{environment}-hasivu-{tier}-slack-forwarder"
 
 
 def environment_alarms_arn(topic_arn: str, environment: str) -> str:

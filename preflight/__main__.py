@@ -19,8 +19,9 @@ from preflight.analyzer import PolicyError, run_and_analyze
 from preflight.cost import cost_section, estimate
 from preflight.coverage import coverage_section
 from preflight.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
+from preflight.function_list import read_function_names
 from preflight.render import render
-from preflight.report import document, violations_section, write_json, write_summary
+from preflight.report import discovery_section, document, violations_section, write_json, write_summary
 from preflight.sms import sms_advisory, sms_section
 from preflight.stack_files import ProgramError, StackFiles, load_stack_files
 from stackconfig.publish import stack_file_schema
@@ -76,13 +77,27 @@ def connect_account(files: StackFiles) -> Account:
         raise ProgramError(str(error)) from None
 
 
-def listed_functions(path: Path, region: str) -> dict[str, InvokeHandler]:
-    """`aws:lambda/getFunctions` answered from a file of function names."""
-    try:
-        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-    except OSError as error:
-        raise ProgramError(f"--functions {path}: {error.strerror}") from None
-    return functions_invoke(names, region)
+class ListedFunctions:
+    """`aws:lambda/getFunctions` answered from a file of function names; remembers whether the program asked."""
+
+    def __init__(self, path: Path, region: str) -> None:
+        self.path = path
+        self.asked = False
+        answers = functions_invoke(read_function_names(path), region)
+        self.handlers: dict[str, InvokeHandler] = {token: self._recorded(answer) for token, answer in answers.items()}
+
+    def _recorded(self, answer: InvokeHandler) -> InvokeHandler:
+        def handler(args: dict) -> dict:
+            self.asked = True
+            return answer(args)
+
+        return handler
+
+    def note(self) -> str | None:
+        if self.asked:
+            return None
+        return (f"preflight: note: --functions {self.path} was not used: the program never asked for the account's "
+                "functions (the stack has no inventory.discovery)")
 
 
 def main(argv: list[str]) -> int:
@@ -98,9 +113,10 @@ def main(argv: list[str]) -> int:
         files = load_stack_files(args.program, args.stack)
         account = connect_account(files) if args.aws else None
         invokes = account.invokes() if account else None
+        listed = None
         if args.functions is not None:
-            region = files.config.get("aws:region", "ap-south-1")
-            invokes = {**(invokes or {}), **listed_functions(args.functions, region)}
+            listed = ListedFunctions(args.functions, files.config.get("aws:region", "ap-south-1"))
+            invokes = {**(invokes or {}), **listed.handlers}
         if args.no_policy:
             run, violations = run_program(files, preview=not args.update, invokes=invokes), []
         else:
@@ -115,6 +131,8 @@ def main(argv: list[str]) -> int:
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
+    if listed is not None and listed.note():
+        print(listed.note(), file=sys.stderr)
     cost = estimate(run)
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
@@ -128,9 +146,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
+        if isinstance(run.outputs.get("discovery"), dict):
+            doc["discovery"] = run.outputs["discovery"]
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
+        if isinstance(run.outputs.get("discovery"), dict):
+            sections.append(discovery_section(run.outputs["discovery"]))
         if sms is not None:
             sections.append(sms_section(sms))
         if not args.no_policy:

@@ -83,6 +83,18 @@ def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO, sourc
         out.write(f"    {name}: {shown}\n")
 
 
+def discovery_section(found: dict[str, Any]) -> str:
+    """What discovery took in, and how many of the account's functions it left out (the program's
+    `discovery` output)."""
+    outside = int(found.get("outsidePrefix") or 0)
+    covered = found.get("outsidePrefixCoveredBy")
+    fate = (f"contributors of the catch-all fleet group {covered} unless another group lists them" if covered
+            else "not alarmed by this stack")
+    line = (f"Discovery (prefix {found.get('functionPrefix')}): {found.get('accountFunctions')} functions in the "
+            f"account, {found.get('joinedGroup')} joined group {found.get('group')}, {outside} outside the prefix")
+    return line + (f" ({fate})" if outside else "")
+
+
 def violations_section(violations: list) -> str:
     """Mandatory first; each with its rule, resource and the fix the rule names."""
     if not violations:

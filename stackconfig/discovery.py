@@ -5,5 +5,6 @@ from __future__ import annotations
 from pulumi_aws import lambda_
 
 
-def discover_functions(prefix: str) -> list[str]:
-    return [name for name in lambda_.get_functions().function_names if name.startswith(prefix)]
+def account_functions() -> list[str]:
+    """Every function of the account and Region; the loader keeps those with the discovery prefix."""
+    return list(lambda_.get_functions().function_names)

@@ -39,10 +39,12 @@ from stackconfig.model import (
     Tier,
     TierContacts,
 )
+from stackconfig.own_functions import own_function_names
 from stackconfig.schema import (
     SECRET_KEYS,
     AlertingSection,
     InventorySection,
+    LambdaGroupSection,
     StackConfig,
     TierSection,
 )
@@ -50,8 +52,8 @@ from stackconfig.secrets import read_secret, reject_plaintext_webhooks, set_secr
 from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
-# Discovery answers with the names of functions matching a prefix (the real one asks AWS).
-Discover = Callable[[str], list[str]]
+# Discovery answers with the names of the account's functions (the real one asks AWS).
+Discover = Callable[[], list[str]]
 
 
 def _string_keys() -> frozenset[str]:
@@ -174,6 +176,37 @@ def _thresholds(section: Any) -> Thresholds:
     return thresholds
 
 
+FLEET_DEFAULT_TIER = Tier.WARNING
+
+
+def _group_tier(group: str, body: LambdaGroupSection) -> Tier:
+    if body.tier is not None:
+        return Tier(body.tier)
+    if body.fleet:
+        return FLEET_DEFAULT_TIER
+    raise ConfigError(f"inventory.lambdaGroups.{group}.tier", MISSING,
+                      f"one of the tiers {', '.join(t.value for t in Tier)} (required for a group alarmed per "
+                      "function; only a fleet: true group defaults to warning)")
+
+
+def _check_fleet_group(group: str, body: LambdaGroupSection) -> None:
+    """Fleet alarms are per group and metric: what a function could set on its own would be ignored."""
+    if body.invocation != "sync":
+        raise ConfigError(f"inventory.lambdaGroups.{group}.invocation", body.invocation,
+                          "sync in a fleet group (fleet alarms have no lost-event alarms): list the async "
+                          "functions in a group without fleet: true")
+    for i, entry in enumerate(body.functions):
+        for key, value in (("tier", entry.tier), ("timeoutSeconds", entry.timeout_seconds),
+                           ("thresholds", entry.thresholds)):
+            if value is not None:
+                shown = value.model_dump(by_alias=True, exclude_none=True) if key == "thresholds" else value
+                raise ConfigError(
+                    f"inventory.lambdaGroups.{group}.functions[{i}].{key}", shown,
+                    f"no {key} of its own for {entry.name} in fleet group {group} (its alarms are one per group "
+                    f"and metric, with the group's tier, timeout and thresholds): list {entry.name} in a group "
+                    "without fleet: true")
+
+
 def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
     seen: dict[str, str] = {}
     functions: list[LambdaFunction] = []
@@ -181,6 +214,9 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
         if not body.functions and not body.fleet:
             raise ConfigError(f"inventory.lambdaGroups.{group}.functions", [],
                               "a non-empty list of functions (or fleet: true to alarm the group as a fleet)")
+        tier = _group_tier(group, body)
+        if body.fleet:
+            _check_fleet_group(group, body)
         for i, entry in enumerate(body.functions):
             key = f"inventory.lambdaGroups.{group}.functions[{i}]"
             if entry.name in seen:
@@ -190,7 +226,7 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
             functions.append(LambdaFunction(
                 name=entry.name,
                 group=group,
-                tier=Tier(entry.tier or body.tier),
+                tier=Tier(entry.tier) if entry.tier else tier,
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
                 thresholds=_overrides(LambdaThresholds(), entry.thresholds),
                 fleet=body.fleet,
@@ -200,7 +236,7 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
 
 
 def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
-    fleets = tuple(FleetGroup(name, Tier(body.tier), body.timeout_seconds, catch_all=not body.functions)
+    fleets = tuple(FleetGroup(name, _group_tier(name, body), body.timeout_seconds, catch_all=not body.functions)
                    for name, body in section.lambda_groups.items() if body.fleet)
     catch_alls = [f.name for f in fleets if f.catch_all]
     if len(catch_alls) > 1:
@@ -210,7 +246,44 @@ def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
     return fleets
 
 
-def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inventory, Optional[Discovery]]:
+OWN_DISCOVERY_GROUP = "discovered"
+
+
+def _discovery(section: InventorySection) -> Optional[Discovery]:
+    """Discovered functions join the group `discovery.group` names, as if listed there; without a
+    group (or with `discovered`, when no such group is configured) they form a per-function group of
+    their own at discovery's tier (default warning) and timeout (default 30 s)."""
+    found = section.discovery
+    if found is None:
+        return None
+    groups = section.lambda_groups
+    name = found.group or OWN_DISCOVERY_GROUP
+    if name not in groups:
+        if name != OWN_DISCOVERY_GROUP:
+            nearest = difflib.get_close_matches(name, [*groups, OWN_DISCOVERY_GROUP], n=1)
+            hint = f"; did you mean `{nearest[0]}`?" if nearest else ""
+            raise ConfigError("inventory.discovery.group", name,
+                              f"a group of inventory.lambdaGroups ({', '.join(groups)}), or `{OWN_DISCOVERY_GROUP}` "
+                              f"(the default): a per-function group of their own{hint}")
+        return Discovery(found.function_prefix, name, Tier(found.tier or FLEET_DEFAULT_TIER),
+                         found.timeout_seconds or 30)
+    body = groups[name]
+    tier = _group_tier(name, body)
+    if body.fleet:
+        for key, own, group_value in (("tier", found.tier, tier.value),
+                                      ("timeoutSeconds", found.timeout_seconds, body.timeout_seconds)):
+            if own is not None and own != group_value:
+                raise ConfigError(
+                    f"inventory.discovery.{key}", own,
+                    f"{group_value!r} or no {key}: discovered functions join fleet group {name}, whose alarms are "
+                    f"per group (inventory.lambdaGroups.{name}.{key}: {group_value!r}); to alarm them at another "
+                    f"{key}, point discovery.group at a group without fleet: true")
+    return Discovery(found.function_prefix, name, Tier(found.tier) if found.tier else tier,
+                     found.timeout_seconds or body.timeout_seconds, fleet=body.fleet)
+
+
+def _inventory(section: InventorySection, endpoint_latency: float,
+               own_functions: tuple[str, ...]) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
     if api is not None and api.critical_endpoints and not api.detailed_metrics:
@@ -238,24 +311,23 @@ def _inventory(section: InventorySection, endpoint_latency: float) -> tuple[Inve
         security_log_group_creation=(
             SecurityLogGroupCreation(int(log_group.retention_days)) if log_group and log_group.create else None),
         fleet_groups=_fleet_groups(section),
+        own_functions=own_functions,
     )
-    found = section.discovery
-    discovery = None if found is None else Discovery(found.function_prefix, found.group, Tier(found.tier),
-                                                     found.timeout_seconds)
-    return inventory, discovery
+    return inventory, _discovery(section)
 
 
 def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str]) -> Inventory:
-    """Adds the discovered functions that the configured groups do not already list."""
-    known = {fn.name for fn in inventory.functions}
+    """Adds the discovered functions that no group lists and that are not this stack's own; keeps
+    every name the account returned (a catch-all fleet's query matches those outside the prefix too)."""
+    known = {fn.name for fn in inventory.functions} | set(inventory.own_functions)
     # Discovered into a fleet group: covered by its Metrics Insights alarms, no alarms of their own.
-    fleet = any(group.name == discovery.group for group in inventory.fleet_groups)
     extra = tuple(
-        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True, fleet=fleet)
+        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True,
+                       fleet=discovery.fleet)
         for name in sorted(set(names))
         if name.startswith(discovery.function_prefix) and name not in known
     )
-    return inventory.with_functions(extra)
+    return inventory.with_functions(extra, tuple(sorted(set(names))))
 
 
 def validate(raw: dict[str, Any]) -> StackConfig:
@@ -279,9 +351,11 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     region = _region()
     thresholds = _thresholds(parsed.thresholds)
     alerting = _alerting(parsed.alerting, config)
-    inventory, discovery = _inventory(parsed.inventory, thresholds.api.endpoint_latency_p99_ms)
+    health_monitor = health_monitor_settings(parsed.health_monitor)
+    own = own_function_names(parsed.environment, alerting, health_monitor)
+    inventory, discovery = _inventory(parsed.inventory, thresholds.api.endpoint_latency_p99_ms, own)
     if discovery is not None and discover is not None:
-        inventory = merge_discovered(inventory, discovery, discover(discovery.function_prefix))
+        inventory = merge_discovered(inventory, discovery, discover())
     check_fleet_queries(inventory)
     return StackSettings(
         project=pulumi.get_project(),
@@ -295,5 +369,5 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         costs=cost_settings(parsed.budgets, parsed.cost_anomaly, parsed.tracing,
                             None if parsed.monitoring_budget_usd is None else float(parsed.monitoring_budget_usd)),
         discovery=discovery,
-        health_monitor=health_monitor_settings(parsed.health_monitor),
+        health_monitor=health_monitor,
     )

@@ -118,6 +118,10 @@ class Inventory:
     # None: the log group exists already (made by the platform); the stack only adds metric filters.
     security_log_group_creation: Optional[SecurityLogGroupCreation] = None
     fleet_groups: tuple[FleetGroup, ...] = ()
+    # This stack's own Lambdas (forwarders, health monitor): alarmed one by one, never by a fleet.
+    own_functions: tuple[str, ...] = ()
+    # Every function name discovery's `aws:lambda/getFunctions` returned, inside the prefix or not.
+    account_functions: tuple[str, ...] = ()
 
     def groups(self) -> dict[str, tuple[LambdaFunction, ...]]:
         grouped: dict[str, list[LambdaFunction]] = {}
@@ -125,18 +129,23 @@ class Inventory:
             grouped.setdefault(fn.group, []).append(fn)
         return {name: tuple(fns) for name, fns in grouped.items()}
 
-    def with_functions(self, extra: tuple[LambdaFunction, ...]) -> Inventory:
-        return dataclasses.replace(self, functions=self.functions + extra)
+    def with_functions(self, extra: tuple[LambdaFunction, ...], account: tuple[str, ...] = ()) -> Inventory:
+        return dataclasses.replace(self, functions=self.functions + extra, account_functions=account)
 
 
 @dataclasses.dataclass(frozen=True)
 class Discovery:
-    """Lambdas found by name prefix at deploy time and merged into the inventory."""
+    """Lambdas found by name prefix at deploy time and merged into the inventory.
+
+    `group`: the lambdaGroups group they join (its tier and timeout unless discovery sets its own;
+    a fleet group's always), or `discovered`, a per-function group of their own, when none is named.
+    """
 
     function_prefix: str
     group: str
     tier: Tier
     timeout_seconds: int
+    fleet: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

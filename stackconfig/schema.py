@@ -115,14 +115,17 @@ class FunctionEntry(Section):
 
 
 class LambdaGroupSection(Section):
-    tier: TierName = Field(description="alert tier of the group's alarms")
+    tier: Optional[TierName] = Field(
+        None, description="alert tier of the group's alarms (required; a fleet group's defaults to warning)")
     timeout_seconds: Timeout = Field(30, description="timeout of the group's functions")
     invocation: one_of(("sync", "async"), "one of sync, async") = Field(  # type: ignore[valid-type]
         "sync", description="async: invoked by events or schedules; lost events are alarmed")
     fleet: bool = Field(
         False, strict=True,
         description="one Metrics Insights alarm per metric for the whole group instead of alarms per function; "
-                    "a fleet group without functions covers every function of the account no other group lists")
+                    "a fleet group without functions covers every function of the account no other group lists "
+                    "(nor this stack's own); its functions are plain names: tier, timeout and thresholds are the "
+                    "group's, invocation sync")
     functions: tuple[or_mapping(FunctionEntry, "name"), ...] = Field(
         (), description="function names, or mappings with name, timeoutSeconds, tier, thresholds "
                         "(required unless fleet: true)")
@@ -158,9 +161,15 @@ class RedisSection(Section):
 
 class DiscoverySection(Section):
     function_prefix: ResourceId = Field(description="functions whose names start with this are alarmed too")
-    group: ResourceId = Field("discovered", description="inventory group of discovered functions")
-    tier: TierName = Field("warning", description="alert tier of discovered functions")
-    timeout_seconds: Timeout = Field(30, description="timeout assumed for discovered functions")
+    group: Optional[ResourceId] = Field(
+        None, description="the lambdaGroups group discovered functions join; omitted or `discovered`: a "
+                          "per-function group of their own")
+    tier: Optional[TierName] = Field(
+        None, description="alert tier of discovered functions (default: the group's, or warning); in a fleet "
+                          "group only the group's")
+    timeout_seconds: Optional[Timeout] = Field(
+        None, description="timeout assumed for discovered functions (default: the group's, or 30); in a fleet "
+                          "group only the group's")
 
 
 class SecurityLogGroupSection(Section):

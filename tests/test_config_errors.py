@@ -10,6 +10,7 @@ import pytest
 from preflight.__main__ import main as preflight_main
 from preflight.engine import ProgramFailed, run_program
 from preflight.stack_files import ProgramError, load_stack_files
+from tests.fleet import CRITICAL_GROUPS, account_with, function_names
 from tests.stack import REPO, SLACK, inventory_section, preflight_cli, run
 
 ALERTING = {
@@ -24,6 +25,18 @@ def _duplicate_function() -> dict:
     inventory["lambdaGroups"]["orders"]["functions"].append("hasivu-production-payments-verify")
     return inventory
 
+
+def _fleet_inventory(discovery: dict, platform: dict | None = None) -> dict:
+    """Production's critical groups listed, a catch-all fleet group `platform`, and this discovery."""
+    inventory = copy.deepcopy(inventory_section())
+    groups = {name: inventory["lambdaGroups"][name] for name in CRITICAL_GROUPS}
+    inventory["lambdaGroups"] = {**groups, "platform": {"tier": "warning", "fleet": True, **(platform or {})}}
+    inventory["discovery"] = {"functionPrefix": "hasivu-production-", **discovery}
+    return inventory
+
+
+# 2,000 discovered functions, as the tester's `--functions` file had them.
+FLEET_ACCOUNT = account_with(function_names(2000))
 
 CASES = {
     "malformed email": (
@@ -144,7 +157,58 @@ CASES = {
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {"orders": {
             "tier": "warning", "fleet": True,
             "functions": [f"hasivu-production-orders-{i:03d}" for i in range(60)]}}}}},
-        ["inventory.lambdaGroups.orders.functions", "a fleet query of at most 2048 characters"],
+        ["inventory.lambdaGroups.orders.functions: the fleet query of group orders selects its 60 functions by name",
+         "characters; CloudWatch allows at most 2,048 characters in an alarm expression: list fewer functions"],
+    ),
+    "discovery group naming no group": (
+        {"set_": {"inventory": _fleet_inventory({"group": "platfrom"})}, "invokes": FLEET_ACCOUNT},
+        ["config hasivu-monitoring:inventory.discovery.group: got 'platfrom'; expected a group of "
+         "inventory.lambdaGroups (payments, auth, platform), or `discovered` (the default)",
+         "did you mean `platform`?"],
+    ),
+    "discovered functions alarmed one by one overflow the catch-all fleet's query": (
+        {"set_": {"inventory": _fleet_inventory({})}, "invokes": FLEET_ACCOUNT},
+        ["inventory.lambdaGroups.platform: the catch-all fleet query of group platform leaves out by name the",
+         "2,000 of them discovered into group discovered", "CloudWatch allows at most 2,048 characters",
+         "set inventory.discovery.group: platform"],
+    ),
+    "discovery tier other than its fleet group's": (
+        {"set_": {"inventory": _fleet_inventory({"group": "platform", "tier": "critical"})}, "invokes": FLEET_ACCOUNT},
+        ["inventory.discovery.tier: got 'critical'; expected 'warning' or no tier: discovered functions join fleet "
+         "group platform", "(inventory.lambdaGroups.platform.tier: 'warning')"],
+    ),
+    "discovery timeout other than its fleet group's": (
+        {"set_": {"inventory": _fleet_inventory({"group": "platform", "timeoutSeconds": 60})}},
+        ["inventory.discovery.timeoutSeconds: got 60; expected 30 or no timeoutSeconds",
+         "(inventory.lambdaGroups.platform.timeoutSeconds: 30)"],
+    ),
+    "group alarmed per function without a tier": (
+        {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
+            "rfid": {"functions": ["hasivu-production-rfid-x"]}}}}},
+        ["inventory.lambdaGroups.rfid.tier: got nothing (the key is missing); expected one of the tiers critical, "
+         "warning, business (required for a group alarmed per function; only a fleet: true group defaults"],
+    ),
+    "fleet function with its own tier": (
+        {"set_": {"inventory": _fleet_inventory({}, {"functions": [
+            "hasivu-production-menu-a", {"name": "hasivu-production-menu-b", "tier": "critical"}]})}},
+        ["inventory.lambdaGroups.platform.functions[1].tier: got 'critical'; expected no tier of its own for "
+         "hasivu-production-menu-b in fleet group platform", "list hasivu-production-menu-b in a group without fleet"],
+    ),
+    "fleet function with its own thresholds": (
+        {"set_": {"inventory": _fleet_inventory({}, {"functions": [
+            {"name": "hasivu-production-menu-b", "thresholds": {"errorsPerMinute": 1}}]})}},
+        ["inventory.lambdaGroups.platform.functions[0].thresholds: got {'errorsPerMinute': 1.0}; expected no "
+         "thresholds of its own for hasivu-production-menu-b"],
+    ),
+    "fleet function with its own timeout": (
+        {"set_": {"inventory": _fleet_inventory({}, {"functions": [
+            {"name": "hasivu-production-menu-b", "timeoutSeconds": 300}]})}},
+        ["inventory.lambdaGroups.platform.functions[0].timeoutSeconds: got 300; expected no timeoutSeconds"],
+    ),
+    "async fleet group": (
+        {"set_": {"inventory": _fleet_inventory({}, {"invocation": "async"})}},
+        ["inventory.lambdaGroups.platform.invocation: got 'async'; expected sync in a fleet group (fleet alarms have "
+         "no lost-event alarms): list the async functions in a group without fleet: true"],
     ),
     "per-endpoint alarms without detailed metrics on the stage": (
         {"set_": {"inventory": {**inventory_section(), "api": {

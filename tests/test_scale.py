@@ -3,6 +3,7 @@ pipelined preflight's verdicts."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import shutil
@@ -13,13 +14,14 @@ import pytest
 import yaml
 
 from hasivu_policy.cloudwatch_limits import MAX_BODY_BYTES, alarm_problems, dashboard_problems
+from hasivu_policy.coverage import fleet_covers
 from hasivu_policy.metrics_insights import parse
 from preflight.analyzer import analyze, run_and_analyze
 from preflight.cost import estimate, load_prices
 from preflight.engine import run_program
 from preflight.environment_limits import MAX_ARG_STRLEN, go_json
 from preflight.stack_files import load_stack_files
-from tests.fleet import account_with, fleet_files, function_names
+from tests.fleet import INVENTORY, account_with, fleet_files, function_names
 from tests.stack import REPO, of_type, preflight_cli, props, stack_files
 
 PACK = REPO / "policy"
@@ -153,3 +155,49 @@ def test_the_account_check_counts_functions_under_a_catch_all_fleet_as_alarmed()
     assert not listed_view.inventory.catch_all_fleet
     unlisted = check_unlisted_functions(account, listed_view, REPO / "Pulumi.production.yaml")
     assert len(unlisted) == 40
+
+
+def test_a_fleet_group_without_a_tier_pages_the_warning_tier():
+    files = fleet_files()
+    inventory = json.loads(files.config[INVENTORY])
+    del inventory["lambdaGroups"]["platform"]["tier"]
+    untiered = dataclasses.replace(files, config={**files.config, INVENTORY: json.dumps(inventory)})
+    alarms = [props(a) for a in of_type(run_program(untiered, preview=False, invokes=account_with(function_names(5))),
+                                        ALARM) if props(a)["name"].startswith("production-fleet-platform-")]
+    assert len(alarms) == 3 and {a["tags"]["Tier"] for a in alarms} == {"warning"}
+
+
+def test_the_catch_all_leaves_out_the_stacks_own_lambdas_and_is_priced_for_every_function_it_matches():
+    own = ["production-hasivu-warning-slack-forwarder", "production-hasivu-health-monitor"]
+    other_stack = ["billing-invoice-export", "hasivu-staging-menu-list"]
+    result = run_program(fleet_files(), preview=False,
+                         invokes=account_with(function_names(20) + other_stack + own))
+    names = {props(f)["name"] for f in of_type(result, "aws:lambda/function:Function")}
+    assert set(own) <= names, "the stack deploys these Lambdas itself"
+    fleet = [a for a in of_type(result, ALARM) if props(a)["name"].startswith("production-fleet-platform-")]
+    for alarm in fleet:
+        (query,) = _insights(alarm)
+        # The pack's own coverage test: the fleet does not claim them; their own alarms do.
+        assert not any(fleet_covers(query, "AWS/Lambda", query.metric, {"FunctionName": n}) for n in own)
+        assert all(query.matches({"FunctionName": n}) for n in function_names(20) + other_stack)
+    # Billed per metric the query analyzes: the 22 known functions it matches, outside the prefix too.
+    cost = {line["item"]: line for line in estimate(result)["lines"]}
+    assert cost["Metrics Insights alarm metrics"]["quantity"] == 3 * 22
+    assert result.outputs["discovery"] == {
+        "functionPrefix": "hasivu-production-", "group": "platform", "accountFunctions": 24, "joinedGroup": 20,
+        "outsidePrefix": 4, "outsidePrefixCoveredBy": "platform"}
+
+
+def test_a_fleet_query_matching_over_10000_functions_is_one_line_naming_the_group(tmp_path):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "drills" / "fleet" / "Pulumi.fleet-drill.yaml", tmp_path)
+    names = tmp_path / "functions.txt"
+    names.write_text("\n".join(f"hasivu-fleet-fn{i:05d}" for i in range(10_001)) + "\n")
+    result = preflight_cli("--program", str(tmp_path), "--stack", "fleet-drill", "--no-policy",
+                           "--functions", str(names))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "preflight: config hasivu-monitoring:inventory.lambdaGroups.fleet: fleet group fleet's query matches 10,001 "
+        "known functions, one metric each; a Metrics Insights query matches at most 10,000 metrics (CloudWatch "
+        "quotas): split the group, so that no fleet query selects more than that"]
