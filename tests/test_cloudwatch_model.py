@@ -271,3 +271,18 @@ def test_a_window_holding_all_samples_matches_the_samples_statistic():
         for stat in ("Average", "Sum", "SampleCount", "Minimum", "Maximum"):
             whole = statistic(store.samples(key, -43_200, 43_400), stat)
             assert store.window_statistic(key, stat, -43_200, 43_400) == pytest.approx(whole)
+
+
+def test_a_new_composite_with_ok_actions_notifies_on_its_first_evaluation_to_ok():
+    """PutCompositeAlarm (CloudWatch API reference): "the alarm state is immediately set to
+    INSUFFICIENT_DATA. The alarm is then evaluated and its state is set appropriately. Any actions
+    associated with the new state are then executed"; OKActions run on a transition "to an OK state
+    from any other state". So the first evaluation of a pager with OK actions notifies, once."""
+    composite = CompositeDefinition("pager", 'ALARM("member")', ["critical"], ["critical"])
+    model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition("member", alarm("member").props, [], [])],
+                            [composite])
+    for minute in range(3):
+        model.tick_states({}, minute)
+    assert [(n.alarm, n.minute) for n in model.ok_notifications] == [("pager", 0)]
+    assert [(t.from_state, t.to_state) for t in model.transitions if t.alarm == "pager"] == [
+        ("INSUFFICIENT_DATA", "OK")]

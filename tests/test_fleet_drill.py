@@ -93,15 +93,16 @@ def test_the_pages_composite_notification_has_the_documented_fields(result, plat
 
 
 def test_a_page_that_names_another_function_fails_the_drill(platform, tmp_path):
-    """pageNames is exact: expecting a function the page does not name is a failure naming both."""
+    """pageNames is exact: expecting another function of the fleet (the one with a single error) is a
+    failure naming both."""
     (tmp_path / "Pulumi.fleet-drill.yaml").write_text((DRILL.parent / "Pulumi.fleet-drill.yaml").read_text())
     path = tmp_path / "drill.yaml"
     path.write_text(DRILL.read_text().replace("pageNames: [FunctionName=hasivu-fleet-menu-list-137]",
-                                              "pageNames: [FunctionName=hasivu-fleet-menu-list-13]"))
+                                              "pageNames: [FunctionName=hasivu-fleet-menu-list-042]"))
     result = run_drill(load_drill(path), platform)
     assert result.failures == [
         f"pageNames: the Slack page of fleet-drill-warning-pager at minute 18 names {FAILING}, expected exactly "
-        "FunctionName=hasivu-fleet-menu-list-13"]
+        "FunctionName=hasivu-fleet-menu-list-042"]
 
 
 def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
@@ -140,6 +141,10 @@ def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function():
     assert f"      slack: _In ALARM in {ERRORS_ALARM}:_ {FAILING}\n" in result.stdout
     assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout
     assert "1 out of 300 time series evaluated to ALARM" in result.stdout
+    # The only OK notification is the critical pager's first evaluation, told apart from the drill's.
+    assert ("pages: critical 0, warning 1, business 0; OK notifications 0 (and 1 in warm-up: the first evaluation "
+            "of fleet-drill-critical-pager, INSUFFICIENT_DATA -> OK, runs its OK actions as for a newly created "
+            "alarm)\n") in result.stdout
     assert "1 of 1 drills passed" in result.stdout
 
 
@@ -155,7 +160,8 @@ def test_drill_all_includes_the_fleet_drill_and_no_stack_file():
      "stack: expected a stack file Pulumi.<stack>.yaml beside the drill file (got 'fleet.yml')"),
     ("stack: Pulumi.fleet-drill.yaml", "stack: Pulumi.absent.yaml",
      "stack: expected a stack file beside the drill file"),
-    ("count: 300}", "count: 0}", "account.functions.count: expected an integer 1-999 (got 0)"),
+    ("count: 300}", "count: 0}", "account.functions.count: expected an integer 1-10000 (got 0)"),
+    ("count: 300}", "count: 10001}", "account.functions.count: expected an integer 1-10000 (got 10001)"),
     ("functions: {prefix: hasivu-fleet-menu-list-, count: 300}", "functions: [a, b]",
      "account.functions: expected {prefix: <name prefix>, count: n}"),
     ("pageNames: [FunctionName=hasivu-fleet-menu-list-137]", "pageNames: hasivu-fleet-menu-list-137",

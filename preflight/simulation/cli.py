@@ -32,8 +32,11 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     for result in results:
         verdict = "passed" if result.passed else "FAILED"
         out.write(f"Drill {result.drill.name} ({result.drill.path}): {verdict}\n")
+        first = result.first_evaluation_oks
+        warmup = (f" (and {len(first)} in warm-up: the first evaluation of {', '.join(first)}, "
+                  "INSUFFICIENT_DATA -> OK, runs its OK actions as for a newly created alarm)") if first else ""
         out.write("  pages: " + ", ".join(f"{tier} {n}" for tier, n in result.pages.items())
-                  + f"; OK notifications {result.ok_notifications}\n")
+                  + f"; OK notifications {result.ok_notifications - len(first)}{warmup}\n")
         for page in result.notifications:
             members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
             out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {_subject(page)}{members}\n")
@@ -53,9 +56,27 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     out.write(f"\n{passed} of {len(results)} drills passed\n")
 
 
+def check_discovery(drill: Drill, stack: str, inventory_json: str | None) -> None:
+    """`account.functions` only means something to a stack whose inventory discovers functions:
+    otherwise no function of the account joins it, and the drill's targets would be blamed instead."""
+    try:
+        discovery = (json.loads(inventory_json or "{}") or {}).get("discovery")
+    except (json.JSONDecodeError, AttributeError):
+        discovery = None  # a malformed inventory is the program's error to report
+    if not isinstance(discovery, dict):
+        raise DrillError(f"{drill.path}: account.functions: expected a drill stack with inventory.discovery "
+                         f"(stack {stack} has none, so no function of the account would join it)")
+    prefix = discovery.get("functionPrefix")
+    if isinstance(prefix, str) and not any(name.startswith(prefix) for name in drill.account_functions):
+        raise DrillError(f"{drill.path}: account.functions.prefix: expected names that stack {stack}'s discovery "
+                         f"takes in (functionPrefix {prefix!r}; got {drill.account_functions[0]!r} ...)")
+
+
 def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[ProgramRun, Platform]:
     """The program run on the drill's stack (its own stack file, or --stack's) with the drill's account."""
     files = load_stack_files(program, drill.stack_name or stack, stack_file=drill.stack_file)
+    if drill.account_functions:
+        check_discovery(drill, files.stack, files.config.get(f"{files.project}:inventory"))
     invokes = (functions_invoke(list(drill.account_functions), files.config.get("aws:region", "ap-south-1"))
                if drill.account_functions else None)
     run = run_program(files, preview=True, invokes=invokes)

@@ -177,8 +177,11 @@ class CloudWatchModel:
     def __init__(self, store: MetricStore, alarms: Sequence[MetricAlarmDefinition],
                  composites: Sequence[CompositeDefinition], band_model: Optional[BandModel] = None) -> None:
         self.store, self.band_model = store, band_model
-        self.alarms = list(alarms)
-        self.composites = self._members_first(composites)
+        # CloudWatch evaluates each alarm on its own; the model goes through them in name order so that
+        # transitions of one minute are listed the same on every run, whatever order the program
+        # registered them in (composites: members first, otherwise by name too).
+        self.alarms = sorted(alarms, key=lambda a: a.name)
+        self.composites = self._members_first(sorted(composites, key=lambda c: c.name))
         self._composite_by_name = {c.name: c for c in self.composites}
         self.states: dict[str, str] = {a.name: INSUFFICIENT_DATA for a in [*self.alarms, *self.composites]}
         self.transitions: list[Transition] = []
@@ -203,7 +206,7 @@ class CloudWatchModel:
         def visit(c: CompositeDefinition, path: tuple[str, ...]) -> None:
             if c in ordered or c.name in path:
                 return
-            for member in members(c.rule):
+            for member in sorted(members(c.rule)):
                 if member in by_name:
                     visit(by_name[member], (*path, c.name))
             ordered.append(c)
@@ -284,8 +287,11 @@ class CloudWatchModel:
         except InsightsError as error:
             raise ModelError(f"alarm {alarm.name}: the drill model cannot evaluate it: {error}") from None
         states = self.contributors.setdefault(alarm.name, {})
-        for contributor in series.keys() - states.keys():
-            states[contributor] = OK  # "a time series only exists when data is present"
+        if series.keys() - states.keys():
+            # "a time series only exists when data is present": a new contributor starts in OK. They
+            # are kept (and evaluated, and their transitions listed) in the order of their names.
+            states = self.contributors[alarm.name] = dict(sorted({**dict.fromkeys(series, OK), **states}.items(),
+                                                                 key=lambda item: item[0].name))
         in_alarm = sum(1 for s in states.values() if s == ALARM)
         evaluated_to_alarm = 0
         for contributor, previous in list(states.items()):

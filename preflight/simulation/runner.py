@@ -15,9 +15,11 @@ import fnmatch
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Optional
 
-from preflight.simulation.cloudwatch import CloudWatchModel, Transition
+from observability.slack_forwarder import contributor_label
+from preflight.simulation.cloudwatch import CloudWatchModel, Notification, Transition
 from preflight.simulation.drill_file import TIERS, Drill, DrillError
 from preflight.simulation.platform import Platform
 from preflight.simulation.slack_pages import slack_text
@@ -31,6 +33,8 @@ CONDITIONS = ("env", "maintenance")
 # Business metrics whose anomaly model follows a traffic flow.
 FLOW_OF_METRIC = {"OrdersCreated": "orders", "PaymentAttempts": "payments", "RFIDVerificationAttempts": "rfid",
                   "OrdersCompleted": "completions", "UserLogins": "logins"}
+# The forwarder's count of the contributors it does not show (slack_forwarder.contributor_lines).
+MORE = re.compile(r" and (\d+) more$", re.M)
 
 
 @dataclasses.dataclass
@@ -40,6 +44,10 @@ class DrillResult:
     pages: dict[str, int]
     notifications: list[dict[str, Any]]  # each page: minute, tier, alarm and (per contributor) contributor
     ok_notifications: int
+    # Alarms whose OK actions ran on their first evaluation in warm-up (INSUFFICIENT_DATA -> OK): an
+    # alarm is created in INSUFFICIENT_DATA and "any actions associated with the new state are then
+    # executed" (PutCompositeAlarm / PutMetricAlarm, CloudWatch API reference). Counted in ok_notifications.
+    first_evaluation_oks: list[str]
     failures: list[str]
     store: MetricStore
     model: CloudWatchModel
@@ -90,10 +98,18 @@ def check_targets(drill: Drill, platform: Platform) -> None:
             raise DrillError(f"{where}.endpoint: expected a critical endpoint of the stack, one of "
                              f"{', '.join(e.path for e in platform.endpoints)} (got {f.endpoint!r})")
     names = [a.name for a in platform.alarms] + [c.name for c in platform.composites]
-    for glob in [g for g, _ in drill.expect.fires] + drill.expect.silent:
+    globs = [(f"expect.fires[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.fires)]
+    globs += [(f"expect.silent[{i}]", g) for i, g in enumerate(drill.expect.silent)]
+    for key, glob in globs:
         if not fnmatch.filter(names, glob):
-            raise DrillError(f"{drill.path}: expect: expected alarm-name globs that match an alarm of the stack "
+            raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
                              f"(got {glob!r})")
+    for key in ("contributors", "pageNames"):
+        for i, contributor in enumerate(getattr(drill.expect, "page_names" if key == "pageNames" else key) or []):
+            dimension, _, value = contributor.partition("=")
+            if dimension == "FunctionName" and value not in platform.functions:
+                raise DrillError(f"{drill.path}: expect.{key}[{i}]: expected FunctionName=<a function of the "
+                                 f"drill's stack and account> (got {contributor!r})")
 
 
 def run_drill(drill: Drill, platform: Platform) -> DrillResult:
@@ -134,6 +150,30 @@ def _slack_texts(model: CloudWatchModel, platform: Platform, start_minute: int) 
     return texts
 
 
+def _label(attributes: Iterable[tuple[str, str]]) -> str:
+    """A contributor as the forwarder names it (`contributor_label`: its attributes sorted by key)."""
+    return contributor_label({"ContributorAttributes": dict(attributes)})
+
+
+def _page_names_failure(page: Notification, text: str, expected: set[str], known: set[str]) -> list[str]:
+    """`pageNames` against one Slack page: the contributors in ALARM the page reports, those its text
+    names and those behind "and K more" (the forwarder shows CONTRIBUTORS_SHOWN per alarm, in the
+    order DescribeAlarmContributors answers, which AWS does not document). The page passes when the
+    text names only expected contributors, names or counts every one of them, and the answer it was
+    written from (each triggering child's contributors in ALARM) is exactly the expected set."""
+    named = _named(text, known)
+    hidden = sum(int(k) for k in MORE.findall(text))
+    reported = {_label(attributes.items()) for child in page.triggering
+                for attributes in page.contributors_in_alarm.get(child, ())}
+    if named <= expected and len(named) + hidden == len(expected) and reported == expected:
+        return []
+    shown = (", ".join(sorted(named)) or "no contributor") + (f" and {hidden} more" if hidden else "")
+    behind = f" (in ALARM: {', '.join(sorted(reported))})" if hidden else ""
+    wanted = f"exactly {', '.join(sorted(expected))}" if expected else "no contributor"
+    return [f"pageNames: the Slack page of {page.alarm} at minute {page.minute} names {shown}{behind}, "
+            f"expected {wanted}"]
+
+
 def _named(text: str, known: set[str]) -> set[str]:
     """The contributors a text names, each as a whole token (`...-13` is not named by `...-137`)."""
     return {c for c in known if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])", text)}
@@ -172,24 +212,24 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
     slack = _slack_texts(model, platform, start_minute)
     if drill.expect.page_names is not None:
         expected = set(drill.expect.page_names)
-        known = {c.name for contributors in model.contributors.values() for c in contributors} | expected
+        known = {_label(c.labels) for contributors in model.contributors.values() for c in contributors} | expected
         if not slack:
             failures.append(f"pageNames: no page reached a tier with a Slack forwarder (tiers with one: "
                             f"{', '.join(sorted(set(platform.forwarders.values()))) or 'none'})")
         for i, text in slack.items():
-            named = _named(text, known)
-            if named != expected:
-                failures.append(f"pageNames: the Slack page of {model.pages[i].alarm} at minute "
-                                f"{model.pages[i].minute} names {', '.join(sorted(named)) or 'no contributor'}, "
-                                f"expected exactly {', '.join(sorted(expected))}")
+            failures += _page_names_failure(model.pages[i], text, expected, known)
     transitions = [_transition(t) for t in model.transitions]
     notifications = [{"minute": p.minute, "tier": p.tier, "alarm": p.alarm,
                       **({"contributor": p.contributor} if p.contributor else {}),
                       **({"membersInAlarm": list(p.members_in_alarm)} if p.members_in_alarm else {}),
                       **({"slack": slack[i]} if i in slack else {})}
                      for i, p in enumerate(model.pages)]
-    return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), failures, store,
-                       model, start_minute)
+    first = {(t.minute, t.alarm) for t in model.transitions
+             if t.minute <= 0 and t.from_state == "INSUFFICIENT_DATA" and t.contributor is None}
+    first_evaluation_oks = [n.alarm for n in model.ok_notifications
+                            if n.contributor is None and (n.minute, n.alarm) in first]
+    return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), first_evaluation_oks,
+                       failures, store, model, start_minute)
 
 
 def _transition(t: Transition) -> dict[str, Any]:

@@ -8,13 +8,17 @@ CloudWatch sends them, objects with `Arn` and `State` (the page documents `[Stri
 reads both), and `NewStateReason` as CloudWatch words it for a composite ("<child ARN> transitioned to
 ALARM at <time>"). The contributors answered for a triggering child are that alarm's contributors in
 ALARM at the page's minute, in the operation's output shape (botocore's service model, validated as
-botocore's Stubber validates); a child without contributors answers an empty list.
+botocore's Stubber validates); a child without contributors answers an empty list. The API reference
+(API_DescribeAlarmContributors.html) does not say in which order contributors come back, so the model
+answers in a stable one, by contributor attributes (sorted by key, then value): which names the forwarder
+shows before "and K more" is the same on every run, though CloudWatch may list others first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import botocore.session
@@ -32,6 +36,11 @@ _CONTRIBUTORS_OUTPUT = botocore.session.get_session().get_service_model("cloudwa
 
 def _time(minute: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(minute * 60, dt.UTC)
+
+
+def answer_order(contributors: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """Contributors' attributes in the order the model's DescribeAlarmContributors lists them."""
+    return sorted(contributors, key=lambda attributes: sorted(attributes.items()))
 
 
 def composite_notification(page: Notification, composite: CompositeDefinition, at_minute: int,
@@ -58,7 +67,7 @@ def slack_text(page: Notification, composite: CompositeDefinition, at_minute: in
 
     def contributors(alarm_name: str) -> list[dict[str, Any]]:
         items = [{"ContributorId": str(i), "ContributorAttributes": dict(attributes), "StateReason": ""}
-                 for i, attributes in enumerate(page.contributors_in_alarm.get(alarm_name, ()), 1)]
+                 for i, attributes in enumerate(answer_order(page.contributors_in_alarm.get(alarm_name, ())), 1)]
         validate_parameters({"AlarmContributors": items}, _CONTRIBUTORS_OUTPUT)
         return items
 
