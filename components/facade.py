@@ -124,13 +124,17 @@ def cost_assumptions(settings: StackSettings) -> dict:
 
 def discovery_report(discovery: Discovery, inventory: Inventory) -> dict:
     """What discovery found: the account's functions, those it took in, and those outside its prefix."""
-    outside = [n for n in inventory.account_functions if not n.startswith(discovery.function_prefix)]
+    own = set(inventory.own_functions)
+    outside = [n for n in inventory.account_functions
+               if not n.startswith(discovery.function_prefix) and n not in own]
     catch_all = next((g.name for g in inventory.fleet_groups if g.catch_all), None)
     return {
         "functionPrefix": discovery.function_prefix,
         "group": discovery.group,
         "accountFunctions": len(inventory.account_functions),
         "joinedGroup": sum(fn.discovered for fn in inventory.functions),
+        # This stack's own Lambdas, alarmed by it and left out of every fleet query.
+        "stackOwn": sum(n in own for n in inventory.account_functions),
         "outsidePrefix": len(outside),
         # Outside the prefix, a function is still a contributor of the catch-all fleet, if there is one.
         "outsidePrefixCoveredBy": catch_all,

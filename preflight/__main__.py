@@ -83,7 +83,7 @@ class ListedFunctions:
     def __init__(self, path: Path, region: str) -> None:
         self.path = path
         self.asked = False
-        answers = functions_invoke(read_function_names(path), region)
+        answers = functions_invoke(read_function_names(path, region), region)
         self.handlers: dict[str, InvokeHandler] = {token: self._recorded(answer) for token, answer in answers.items()}
 
     def _recorded(self, answer: InvokeHandler) -> InvokeHandler:
@@ -107,6 +107,11 @@ def main(argv: list[str]) -> int:
         return 0
     if args.drill is not None:
         from preflight.simulation.cli import drill_main
+
+        if args.functions is not None:
+            print("preflight: --functions is not read with --drill: a drill names its account's functions in "
+                  "account.functions: {prefix, count} (see Incident drills)", file=sys.stderr)
+            return 2
 
         return drill_main(args.stack, args.program, args.drill, args.json, args.render)
     try:

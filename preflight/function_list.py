@@ -37,10 +37,18 @@ def function_name(line: str) -> str | None:
     return None
 
 
-def read_function_names(path: Path) -> list[str]:
-    """The names in the file; one line naming the file, line and value for anything else."""
+def arn_region(line: str) -> str | None:
+    """The Region of a function ARN (arn:<partition>:lambda:<region>:...), None for a bare name."""
+    parts = line.split(":")
+    return parts[3] if line.startswith("arn:") and len(parts) > 3 else None
+
+
+def read_function_names(path: Path, region: str) -> list[str]:
+    """The names in the file; one line naming the file, line and value for anything else, and for an
+    ARN of another Region (the stack's `getFunctions` lists only its own Region's functions)."""
     try:
-        lines = path.read_text().splitlines()
+        # utf-8-sig: a byte-order mark, as editors on Windows write, is not part of the first name.
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise ProgramError(f"--functions {path}: {getattr(error, 'strerror', None) or error}") from None
     names = []
@@ -54,6 +62,10 @@ def read_function_names(path: Path) -> list[str]:
                 f"--functions {path}, line {number}: got {text[:80]!r}; expected one Lambda function name a line "
                 f"(1-{MAX_NAME} letters, digits, hyphens or underscores) or a function ARN "
                 "(arn:aws:lambda:<region>:<account>:function:<name>)")
+        if arn_region(text) not in (None, region):
+            raise ProgramError(
+                f"--functions {path}, line {number}: got a function of Region {arn_region(text)!r}; expected "
+                f"functions of the stack's Region {region!r} (aws:region), the only ones discovery lists")
         names.append(name)
     if not names:
         raise ProgramError(f"--functions {path}: no function names in the file; expected one Lambda function name "

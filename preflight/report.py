@@ -90,8 +90,11 @@ def discovery_section(found: dict[str, Any]) -> str:
     covered = found.get("outsidePrefixCoveredBy")
     fate = (f"contributors of the catch-all fleet group {covered} unless another group lists them" if covered
             else "not alarmed by this stack")
+    own = int(found.get("stackOwn") or 0)
     line = (f"Discovery (prefix {found.get('functionPrefix')}): {found.get('accountFunctions')} functions in the "
-            f"account, {found.get('joinedGroup')} joined group {found.get('group')}, {outside} outside the prefix")
+            f"account, {found.get('joinedGroup')} joined group {found.get('group')}"
+            + (f", {own} this stack's own (alarmed by it)" if own else "")
+            + f", {outside} outside the prefix")
     return line + (f" ({fate})" if outside else "")
 
 

@@ -42,6 +42,9 @@ def test_a_line_is_a_function_name_or_arn_as_lambda_defines_them(line, name):
     ("hasivu-fleet-a\nhasivu-fleet-b,hasivu-fleet-c\n", "line 2: got 'hasivu-fleet-b,hasivu-fleet-c'; expected one "
                                                         "Lambda function name a line (1-64 letters, digits, hyphens"),
     ("hasivu fleet a\n", "line 1: got 'hasivu fleet a'"),
+    # ListFunctions (getFunctions) lists the stack's own Region only: another Region's ARN is a mistake.
+    ("arn:aws:lambda:us-east-1:123456789012:function:hasivu-fleet-a\n",
+     "line 1: got a function of Region 'us-east-1'; expected functions of the stack's Region 'ap-south-1'"),
 ])
 def test_a_file_lambda_would_not_take_is_one_line_and_exit_2(fleet_program, tmp_path, capsys, text, fragment):
     listing = tmp_path / "functions.txt"
@@ -55,16 +58,18 @@ def test_a_file_lambda_would_not_take_is_one_line_and_exit_2(fleet_program, tmp_
 
 def test_names_outside_the_prefix_are_counted_and_arns_taken_as_names(fleet_program, tmp_path, capsys):
     listing = tmp_path / "functions.txt"
+    # The stack's own Slack forwarder is listed too: alarmed by the stack, never a fleet contributor.
     listing.write_text("hasivu-fleet-a\narn:aws:lambda:ap-south-1:123456789012:function:hasivu-fleet-b:live\n"
-                       "billing-export\nreports-nightly\n")
+                       "billing-export\nreports-nightly\nfleet-drill-hasivu-warning-slack-forwarder\n")
     args = ["--program", str(fleet_program), "--stack", "fleet-drill", "--functions", str(listing), "--no-policy"]
     assert preflight_main([*args, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["discovery"] == {"functionPrefix": "hasivu-fleet-", "group": "fleet", "accountFunctions": 4,
-                                "joinedGroup": 2, "outsidePrefix": 2, "outsidePrefixCoveredBy": "fleet"}
+    assert doc["discovery"] == {"functionPrefix": "hasivu-fleet-", "group": "fleet", "accountFunctions": 5,
+                                "joinedGroup": 2, "stackOwn": 1, "outsidePrefix": 2, "outsidePrefixCoveredBy": "fleet"}
     assert preflight_main(args) == 0
-    assert ("Discovery (prefix hasivu-fleet-): 4 functions in the account, 2 joined group fleet, 2 outside the "
-            "prefix (contributors of the catch-all fleet group fleet") in capsys.readouterr().out
+    assert ("Discovery (prefix hasivu-fleet-): 5 functions in the account, 2 joined group fleet, 1 this stack's own "
+            "(alarmed by it), 2 outside the prefix (contributors of the catch-all fleet group fleet") in \
+        capsys.readouterr().out
 
 
 def test_a_functions_file_on_a_stack_without_discovery_is_noted(tmp_path, capsys):
@@ -74,3 +79,21 @@ def test_a_functions_file_on_a_stack_without_discovery_is_noted(tmp_path, capsys
     _, err = capsys.readouterr()
     assert (f"preflight: note: --functions {listing} was not used: the program never asked for the account's "
             "functions (the stack has no inventory.discovery)") in err.splitlines()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(fleet_program, tmp_path, capsys):
+    listing = tmp_path / "functions.txt"
+    listing.write_bytes("hasivu-fleet-a\r\nhasivu-fleet-b\r\n".encode("utf-8-sig"))
+    args = ["--program", str(fleet_program), "--stack", "fleet-drill", "--functions", str(listing), "--no-policy"]
+    assert preflight_main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["discovery"]["joinedGroup"] == 2
+
+
+def test_functions_with_a_drill_is_one_line_and_exit_2(tmp_path, capsys):
+    listing = tmp_path / "functions.txt"
+    listing.write_text("hasivu-fleet-a\n")
+    drill = str(REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml")
+    assert preflight_main(["--stack", "production", "--drill", drill, "--functions", str(listing)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("preflight: --functions is not read with --drill: a drill names its account's "
+                                 "functions in account.functions: {prefix, count} (see Incident drills)\n")
