@@ -138,6 +138,9 @@ def main(argv: list[str]) -> int:
         return 2
     if listed is not None and listed.note():
         print(listed.note(), file=sys.stderr)
+    if not args.no_policy and policy_config_path(args) is None:
+        print(f"preflight: note: no {args.policy_pack / 'config' / (args.stack + '.json')}: the policy pack runs "
+              "with its defaults (pass --policy-config FILE, as --policy-pack-config for the CLI)", file=sys.stderr)
     cost = estimate(run)
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)

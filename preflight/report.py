@@ -10,6 +10,9 @@ from preflight.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
 from preflight.props import struct_to_props
 from stackconfig.secrets import set_secret_command
 
+# An output longer than this is cut in the summary (the cost assumptions run to kilobytes).
+LONG_OUTPUT = 1000
+
 
 def component_of(registration: Registration, by_urn: dict[str, Registration]) -> str:
     """The nearest component ancestor's `type name`, or `(stack)` for top-level resources."""
@@ -80,6 +83,8 @@ def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO, sourc
     out.write("\nOutputs\n")
     for name, value in sorted(run.outputs.items()):
         shown = "<computed>" if value is UNKNOWN_OUTPUT else json.dumps(value, default=str)
+        if len(shown) > LONG_OUTPUT:
+            shown = f"{shown[:LONG_OUTPUT]}... ({len(shown):,} characters; --json shows it whole)"
         out.write(f"    {name}: {shown}\n")
 
 

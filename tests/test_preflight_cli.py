@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.stack import REPO
 from tests.stack import preflight_cli as preflight
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -45,6 +46,19 @@ def test_production_summary_groups_resources_by_component_then_outputs():
     assert ("SMS paging: 2 SMS subscriptions on production-hasivu-critical-alerts (2); a new AWS account is in "
             "the SNS SMS sandbox") in out
     assert "TRAI DLT portal" in out
+    # The cost assumptions output runs to kilobytes: cut in the summary, whole in --json.
+    [line] = [line for line in out.splitlines() if line.startswith("    costAssumptions: ")]
+    assert line.endswith("characters; --json shows it whole)") and len(line) < 1100
+    # policy/config/production.json exists: no note about the pack's defaults.
+    assert "runs with its defaults" not in result.stderr
+
+
+def test_a_stack_without_a_policy_config_file_says_the_pack_runs_with_its_defaults():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"preflight: note: no {REPO / 'policy' / 'config' / 'dev.json'}: the policy pack "
+                             "runs with its defaults (pass --policy-config FILE, as --policy-pack-config for the "
+                             "CLI)\n")
 
 
 def test_another_program_directory_runs_the_same_way():

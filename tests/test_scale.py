@@ -185,7 +185,7 @@ def test_the_catch_all_leaves_out_the_stacks_own_lambdas_and_is_priced_for_every
     assert cost["Metrics Insights alarm metrics"]["quantity"] == 3 * 22
     assert result.outputs["discovery"] == {
         "functionPrefix": "hasivu-production-", "group": "platform", "accountFunctions": 24, "joinedGroup": 20,
-        "outsidePrefix": 4, "outsidePrefixCoveredBy": "platform"}
+        "stackOwn": 2, "outsidePrefix": 2, "outsidePrefixCoveredBy": "platform"}
 
 
 def test_a_fleet_query_matching_over_10000_functions_is_one_line_naming_the_group(tmp_path):
