@@ -240,9 +240,9 @@ def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
                    for name, body in section.lambda_groups.items() if body.fleet)
     catch_alls = [f.name for f in fleets if f.catch_all]
     if len(catch_alls) > 1:
-        raise ConfigError(f"inventory.lambdaGroups.{catch_alls[1]}.functions", [],
-                          f"functions listed: only one fleet group may cover the rest of the account "
-                          f"({catch_alls[0]} already does)")
+        raise ConfigError(f"inventory.lambdaGroups.{catch_alls[1]}", "a second fleet group without functions",
+                          f"its functions listed: only one fleet group without functions may cover the rest of "
+                          f"the account ({catch_alls[0]} already does)")
     return fleets
 
 

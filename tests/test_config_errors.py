@@ -145,8 +145,8 @@ CASES = {
     "two catch-all fleets": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
             "rest": {"tier": "warning", "fleet": True}, "more": {"tier": "business", "fleet": True}}}}},
-        ["inventory.lambdaGroups.more.functions", "only one fleet group may cover the rest of the account "
-         "(rest already does)"],
+        ["inventory.lambdaGroups.more: got 'a second fleet group without functions'; expected its functions "
+         "listed: only one fleet group without functions may cover the rest of the account (rest already does)"],
     ),
     "fleet flag not a boolean": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
