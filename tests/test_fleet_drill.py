@@ -134,9 +134,12 @@ def test_a_fleet_query_that_leaves_the_function_out_does_not_page(platform):
     assert "pageNames: no page reached a tier with a Slack forwarder (tiers with one: warning)" in result.failures
 
 
-def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function():
-    result = preflight_cli("--stack", "production", "--drill", str(DRILL))
+def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function(tmp_path):
+    result = preflight_cli("--stack", "production", "--drill", str(DRILL), "--render", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+    # Drawn in a folder of its own stack, and the message says where to open it.
+    assert result.stderr.endswith(f"; open {tmp_path / 'fleet-drill' / 'index.html'}\n")
+    assert (tmp_path / "fleet-drill" / "index.html").is_file()
     assert f"fleet-drill-warning-pager  (in ALARM: {ERRORS_ALARM} [{FAILING}])" in result.stdout
     assert f"      slack: _In ALARM in {ERRORS_ALARM}:_ {FAILING}\n" in result.stdout
     assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout

@@ -115,12 +115,13 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
     if render_dir is not None:
         from preflight.render import render_drills
 
-        pages = []
+        pages, indexes = [], []
         for run, _, world_results in worlds.values():
             # Drills on another stack than --stack's are drawn in a folder of that stack.
             folder = render_dir if run.files.stack == stack else render_dir / run.files.stack
             pages += render_drills(run.registrations, world_results, folder, run.files.stack)
-        print(f"preflight: rendered {len(pages)} dashboard pages to {render_dir}", file=sys.stderr)
+            indexes.append(str(folder / "index.html"))
+        print(f"preflight: rendered {len(pages)} dashboard pages; open {', '.join(indexes)}", file=sys.stderr)
     if as_json:
         json.dump({"drills": [r.as_json() for r in results]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
