@@ -17,7 +17,10 @@ import re
 from typing import Optional
 
 FUNCTIONS = ("AVG", "COUNT", "MAX", "MIN", "SUM")
+# Metrics Insights quotas (cloudwatch-metrics-insights-limits.html): a query returns at most 500
+# series and matches at most 10,000 metrics.
 MAX_SERIES = 500
+MAX_METRICS = 10_000
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<quoted>\"(?:[^\"\\]|\\.)*\")|(?P<op>!=|<>|=|\(|\)|,)"

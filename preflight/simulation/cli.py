@@ -13,7 +13,7 @@ from typing import TextIO
 import pulumi
 
 from preflight.engine import ProgramFailed, ProgramRun, functions_invoke, run_program
-from preflight.simulation.cloudwatch import ModelError
+from preflight.simulation.cloudwatch import ModelError, subject
 from preflight.simulation.drill_file import Drill, DrillError, drill_paths, load_drill
 from preflight.simulation.log_filters import UnsupportedPattern
 from preflight.simulation.platform import Platform, platform_from_run
@@ -21,11 +21,6 @@ from preflight.simulation.runner import DrillResult, run_drill
 from preflight.stack_files import ProgramError, load_stack_files
 
 DRILLS = Path(__file__).resolve().parent.parent.parent / "drills"
-
-
-def _subject(item: dict) -> str:
-    """An alarm, or one contributor of a Metrics Insights alarm: `alarm [FunctionName=x]`."""
-    return f"{item['alarm']} [{item['contributor']}]" if "contributor" in item else item["alarm"]
 
 
 def write_text(results: list[DrillResult], out: TextIO) -> None:
@@ -39,7 +34,8 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
                   + f"; OK notifications {result.ok_notifications - len(first)}{warmup}\n")
         for page in result.notifications:
             members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
-            out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {_subject(page)}{members}\n")
+            who = subject(page["alarm"], page.get("contributor"))
+            out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {who}{members}\n")
             # What the Slack page adds to the notification: the contributors it names (slack_forwarder.py).
             for line in page.get("slack", "").splitlines():
                 if line.startswith(("_In ALARM in ", "_Contributors in ALARM")):
@@ -49,7 +45,8 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
         out.write(f"  transitions into or out of ALARM ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown):\n")
         for t in moves:
             reason = f"  ({t['reason']})" if "reason" in t else ""
-            out.write(f"    minute {t['minute']:>5}  {_subject(t)}  {t['from']} -> {t['to']}{reason}\n")
+            who = subject(t["alarm"], t.get("contributor"))
+            out.write(f"    minute {t['minute']:>5}  {who}  {t['from']} -> {t['to']}{reason}\n")
         for failure in result.failures:
             out.write(f"  FAIL {failure}\n")
     passed = sum(r.passed for r in results)

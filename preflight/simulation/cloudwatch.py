@@ -97,6 +97,11 @@ class CompositeDefinition:
         self.members = members(self.rule)
 
 
+def subject(alarm: str, contributor: Optional[str]) -> str:
+    """An alarm, or one contributor of a Metrics Insights alarm: `alarm [FunctionName=x]`."""
+    return alarm if contributor is None else f"{alarm} [{contributor}]"
+
+
 @dataclasses.dataclass
 class Notification:
     minute: int
@@ -115,7 +120,7 @@ class Notification:
 
     @property
     def subject(self) -> str:
-        return self.alarm if self.contributor is None else f"{self.alarm} [{self.contributor}]"
+        return subject(self.alarm, self.contributor)
 
 
 @dataclasses.dataclass

@@ -10,6 +10,8 @@ from typing import Any, Optional
 
 import yaml
 
+from preflight.simulation.insights import MAX_METRICS
+
 PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
 FLOWS = ("orders", "payments", "rfid", "all")
@@ -18,7 +20,7 @@ TIERS = ("critical", "warning", "business")
 # (cloudwatch-metrics-insights-limits.html), which a larger fleet exceeds with one series per function;
 # the model refuses such a query, so a larger account could not drill a fleet. Time and memory grow
 # linearly (bench/fleet_drill_scale.py).
-MAX_ACCOUNT_FUNCTIONS = 10_000
+MAX_ACCOUNT_FUNCTIONS = MAX_METRICS
 
 # kind -> {key: (required, expected form)}; every kind also takes `at` and `for`.
 FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {

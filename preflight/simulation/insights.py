@@ -48,10 +48,15 @@ _PACK = str(Path(__file__).resolve().parents[2] / "policy")
 if _PACK not in sys.path:
     sys.path.append(_PACK)
 
-from hasivu_policy.metrics_insights import InsightsQuery, QueryError, is_insights_query, parse  # noqa: E402
+from hasivu_policy.metrics_insights import (  # noqa: E402
+    MAX_METRICS,
+    MAX_SERIES,
+    InsightsQuery,
+    QueryError,
+    is_insights_query,
+    parse,
+)
 
-MAX_SERIES = 500
-MAX_METRICS = 10_000
 MAX_CONTRIBUTORS_IN_ALARM = 100
 EVALUATION_WINDOW_SECONDS = 3 * 3600
 

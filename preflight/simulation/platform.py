@@ -21,6 +21,7 @@ from preflight.resource_types import (
     TOPIC,
 )
 from preflight.simulation.cloudwatch import CompositeDefinition, MetricAlarmDefinition
+from stackconfig.loader import OWN_DISCOVERY_GROUP
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +155,7 @@ def platform_from_run(run: ProgramRun, account_functions: tuple[str, ...] = ()) 
     if discovery:
         for name in account_functions:
             if name.startswith(discovery["functionPrefix"]):
-                functions.setdefault(name, discovery.get("group", "discovered"))
+                functions.setdefault(name, discovery.get("group") or OWN_DISCOVERY_GROUP)
     if health_function:
         functions[health_function] = "health-monitor"
     for forwarder in forwarders:

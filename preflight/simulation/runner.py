@@ -104,8 +104,8 @@ def check_targets(drill: Drill, platform: Platform) -> None:
         if not fnmatch.filter(names, glob):
             raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
                              f"(got {glob!r})")
-    for key in ("contributors", "pageNames"):
-        for i, contributor in enumerate(getattr(drill.expect, "page_names" if key == "pageNames" else key) or []):
+    for key, listed in (("contributors", drill.expect.contributors), ("pageNames", drill.expect.page_names)):
+        for i, contributor in enumerate(listed or []):
             dimension, _, value = contributor.partition("=")
             if dimension == "FunctionName" and value not in platform.functions:
                 raise DrillError(f"{drill.path}: expect.{key}[{i}]: expected FunctionName=<a function of the "
