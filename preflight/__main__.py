@@ -122,11 +122,11 @@ def main(argv: list[str]) -> int:
         if args.functions is not None:
             listed = ListedFunctions(args.functions, files.config.get("aws:region", "ap-south-1"))
             invokes = {**(invokes or {}), **listed.handlers}
+        config_path = policy_config_path(args)
         if args.no_policy:
             run, violations = run_program(files, preview=not args.update, invokes=invokes), []
         else:
-            run, violations = run_and_analyze(files, not args.update, args.policy_pack.resolve(),
-                                              policy_config_path(args), invokes)
+            run, violations = run_and_analyze(files, not args.update, args.policy_pack.resolve(), config_path, invokes)
     except (ProgramError, PolicyError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -136,12 +136,13 @@ def main(argv: list[str]) -> int:
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
-    if listed is not None and listed.note():
-        print(listed.note(), file=sys.stderr)
-    if not args.no_policy and policy_config_path(args) is None:
+    if listed is not None and (note := listed.note()):
+        print(note, file=sys.stderr)
+    if not args.no_policy and config_path is None:
         print(f"preflight: note: no {args.policy_pack / 'config' / (args.stack + '.json')}: the policy pack runs "
               "with its defaults (pass --policy-config FILE, as --policy-pack-config for the CLI)", file=sys.stderr)
     cost = estimate(run)
+    discovery = run.outputs.get("discovery") if isinstance(run.outputs.get("discovery"), dict) else None
     if args.render is not None:
         pages = render(run.registrations, args.render, run.files.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
@@ -154,13 +155,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         doc = document(run, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
-        if isinstance(run.outputs.get("discovery"), dict):
-            doc["discovery"] = run.outputs["discovery"]
+        if discovery is not None:
+            doc["discovery"] = discovery
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
         sections = [coverage_section(run.registrations), cost_section(cost)]
-        if isinstance(run.outputs.get("discovery"), dict):
-            sections.append(discovery_section(run.outputs["discovery"]))
+        if discovery is not None:
+            sections.append(discovery_section(discovery))
         if sms is not None:
             sections.append(sms_section(sms))
         if not args.no_policy:

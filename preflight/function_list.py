@@ -17,7 +17,7 @@ from botocore.loaders import create_loader
 from preflight.stack_files import ProgramError
 
 MAX_NAME = 64
-NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+NAME = re.compile(rf"[a-zA-Z0-9_-]{{1,{MAX_NAME}}}")
 
 
 @functools.cache
@@ -62,9 +62,9 @@ def read_function_names(path: Path, region: str) -> list[str]:
                 f"--functions {path}, line {number}: got {text[:80]!r}; expected one Lambda function name a line "
                 f"(1-{MAX_NAME} letters, digits, hyphens or underscores) or a function ARN "
                 "(arn:aws:lambda:<region>:<account>:function:<name>)")
-        if arn_region(text) not in (None, region):
+        if (arn_in := arn_region(text)) not in (None, region):
             raise ProgramError(
-                f"--functions {path}, line {number}: got a function of Region {arn_region(text)!r}; expected "
+                f"--functions {path}, line {number}: got a function of Region {arn_in!r}; expected "
                 f"functions of the stack's Region {region!r} (aws:region), the only ones discovery lists")
         names.append(name)
     if not names:

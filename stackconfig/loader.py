@@ -320,14 +320,15 @@ def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str
     """Adds the discovered functions that no group lists and that are not this stack's own; keeps
     every name the account returned (a catch-all fleet's query matches those outside the prefix too)."""
     known = {fn.name for fn in inventory.functions} | set(inventory.own_functions)
+    account = tuple(sorted(set(names)))
     # Discovered into a fleet group: covered by its Metrics Insights alarms, no alarms of their own.
     extra = tuple(
         LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True,
                        fleet=discovery.fleet)
-        for name in sorted(set(names))
+        for name in account
         if name.startswith(discovery.function_prefix) and name not in known
     )
-    return inventory.with_functions(extra, tuple(sorted(set(names))))
+    return inventory.with_functions(extra, account)
 
 
 def validate(raw: dict[str, Any]) -> StackConfig:
