@@ -29,11 +29,11 @@ def main() -> None:
     parser.add_argument("--drill", type=Path, default=REPO / "drills" / "normal-school-day.yaml")
     args = parser.parse_args()
 
-    from preflight.engine import run_program
-    from preflight.simulation.drill_file import load_drill
-    from preflight.simulation.platform import platform_from_run
-    from preflight.simulation.runner import run_drill
-    from preflight.stack_files import load_stack_files
+    from preflight.drill.drill_file import load_drill
+    from preflight.drill.runner import run_drill
+    from preflight.emulator.platform import platform_from_run
+    from preflight.program.engine import run_program
+    from preflight.program.stack_files import load_stack_files
 
     drill = load_drill(args.drill)
     command = [sys.executable, "-m", "preflight", "--stack", "production", "--drill", str(args.drill)]

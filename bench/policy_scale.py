@@ -22,9 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from preflight.analyzer import analyze  # noqa: E402
-from preflight.engine import run_program  # noqa: E402
-from preflight.stack_files import load_stack_files  # noqa: E402
+from preflight.preview.analyzer import analyze  # noqa: E402
+from preflight.program.engine import run_program  # noqa: E402
+from preflight.program.stack_files import load_stack_files  # noqa: E402
 
 KEY = "hasivu-monitoring:inventory"
 

@@ -40,8 +40,8 @@ def plain_run(directory: Path) -> dict[str, float]:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from preflight.engine import OFFLINE_INVOKES
-    from preflight.stack_files import load_stack_files
+    from preflight.program.engine import OFFLINE_INVOKES
+    from preflight.program.stack_files import load_stack_files
 
     files = load_stack_files(directory, "bench")
     registered = 0

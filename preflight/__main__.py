@@ -1,5 +1,5 @@
 """`python -m preflight --stack production [--program DIR] [--json] [--aws]`: offline `pulumi preview`.
-`--drill PATH|all` runs incident drills against the stack's alarms instead (see preflight/simulation).
+`--drill PATH|all` runs incident drills against the stack's alarms instead (see preflight/drill).
 
 Exit status: 0 clean, 1 a mandatory policy violation (or, with --aws, a blocking account finding; or a
 failed drill), 2 a usage, config, drill file or program error.
@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from preflight.analyzer import PolicyError, run_and_analyze
-from preflight.cost import cost_section, estimate
-from preflight.coverage import coverage_section
-from preflight.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
-from preflight.function_list import read_function_names
-from preflight.render import render
-from preflight.report import discovery_section, document, violations_section, write_json, write_summary
-from preflight.sms import sms_advisory, sms_section
-from preflight.stack_files import ProgramError, StackFiles, load_stack_files
+from preflight.pictures.dashboards import render
+from preflight.preview.analyzer import PolicyError, run_and_analyze
+from preflight.preview.cost import cost_section, estimate
+from preflight.preview.coverage import coverage_section
+from preflight.preview.report import discovery_section, document, violations_section, write_json, write_summary
+from preflight.preview.sms import sms_advisory, sms_section
+from preflight.program.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
+from preflight.program.function_list import read_function_names
+from preflight.program.stack_files import ProgramError, StackFiles, load_stack_files
 from stackconfig.publish import stack_file_schema
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
         write_json(stack_file_schema(), sys.stdout)
         return 0
     if args.drill is not None:
-        from preflight.simulation.cli import drill_main
+        from preflight.drill.cli import drill_main
 
         if args.functions is not None:
             print("preflight: --functions is not read with --drill: a drill names its account's functions in "

@@ -34,7 +34,7 @@ class SamplingClass:
 
 
 # Reservoirs default to 0 so the seed's rates decide: at HASIVU's traffic a reservoir of even one
-# trace a second would record nearly every request of a class (see preflight/cost.py).
+# trace a second would record nearly every request of a class (see preflight/preview/cost.py).
 SEED_SAMPLING = (
     SamplingClass("health", 0.01, 0, ("/health*",), 10, 2_600_000),
     SamplingClass("critical", 0.5, 0, ("/payments/*", "/auth/*"), 20, 3_000_000),

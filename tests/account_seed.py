@@ -27,7 +27,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
 from preflight.account.stack_view import StackView, stack_view
-from preflight.engine import ProgramRun
+from preflight.program.engine import ProgramRun
 
 REGION = "ap-south-1"
 # What the platform really publishes, where the stack file's words differ from it:

@@ -12,8 +12,8 @@ import dataclasses
 import json
 from typing import Any
 
-from preflight.engine import InvokeHandler
-from preflight.stack_files import StackFiles
+from preflight.program.engine import InvokeHandler
+from preflight.program.stack_files import StackFiles
 from tests.stack import PROJECT, stack_files
 
 INVENTORY = f"{PROJECT}:inventory"

@@ -13,9 +13,9 @@ from typing import Any, Optional
 
 from google.protobuf import json_format
 
-from preflight.engine import InvokeHandler, ProgramRun, Registration, run_program
-from preflight.props import struct_to_props
-from preflight.stack_files import StackFiles, load_stack_files
+from preflight.program.engine import InvokeHandler, ProgramRun, Registration, run_program
+from preflight.program.props import struct_to_props
+from preflight.program.stack_files import StackFiles, load_stack_files
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "hasivu-monitoring"

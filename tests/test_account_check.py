@@ -17,7 +17,7 @@ import pytest
 from preflight.account import AccountReport, Finding, Level, check_account, connect, preconditions
 from preflight.account.policy import ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
 from preflight.account.stack_view import stack_view
-from preflight.engine import run_program
+from preflight.program.engine import run_program
 from tests import account_seed
 from tests.stack import REPO, inventory_section, run, stack_files
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pulumi_aws
 
 from components.iam_documents import ALERT_PUBLISHERS
-from preflight.analyzer import analyze
-from preflight.engine import run_program
-from preflight.props import struct_to_props
+from preflight.preview.analyzer import analyze
+from preflight.program.engine import run_program
+from preflight.program.props import struct_to_props
 from tests.stack import REPO, by_name, inventory_section, of_type, props, run, stack_files
 
 MONITOR_ARN = "arn:aws:ce::123456789012:anomalymonitor/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"

@@ -1,6 +1,6 @@
 """What CloudWatch would do with the production catalogue (issue 11, findings 1-9): each test feeds
 an alarm or the pagers the data of an incident or a normal day and asserts on states and pages,
-through the CloudWatch model in preflight/simulation (metric math, alarm evaluation, composites and
+through the CloudWatch model in preflight/cloudwatch (metric math, alarm evaluation, composites and
 actions suppressors, each citing the user-guide page it follows; checked in tests/test_cloudwatch_model.py
 and tests/test_alarm_evaluation.py)."""
 
@@ -16,11 +16,11 @@ import pytest
 
 from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
 from observability.catalogue import published_metrics
-from preflight.simulation import evaluate_alarm
-from preflight.simulation.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
-from preflight.simulation.emf import metrics_in
-from preflight.simulation.platform import Platform, platform_from_run
-from preflight.simulation.store import MetricStore, metric_key
+from preflight.cloudwatch import evaluate_alarm
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
+from preflight.cloudwatch.emf import metrics_in
+from preflight.cloudwatch.store import MetricStore, metric_key
+from preflight.emulator.platform import Platform, platform_from_run
 from tests.stack import REPO, inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

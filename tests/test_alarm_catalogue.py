@@ -219,7 +219,7 @@ def test_the_projects_own_lambdas_are_alarmed_by_the_same_catalogue():
 
 
 def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
-    from preflight.coverage import coverage, coverage_section
+    from preflight.preview.coverage import coverage, coverage_section
 
     result = run(preview=True)
     table = coverage(result.registrations)
@@ -234,8 +234,8 @@ def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
 
 
 def test_coverage_table_shows_a_lambda_without_alarms_as_a_gap():
-    from preflight.coverage import coverage_section
-    from preflight.engine import run_program
+    from preflight.preview.coverage import coverage_section
+    from preflight.program.engine import run_program
     from tests.stack import stack_files
 
     files = stack_files("dev", directory=Path(__file__).parent / "programs" / "unalarmed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.simulation import evaluate_alarm
+from preflight.cloudwatch import evaluate_alarm
 
 MODES = ("missing", "ignore", "breaching", "notBreaching")
 RETAIN = "retain"

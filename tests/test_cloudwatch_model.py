@@ -15,11 +15,11 @@ import json
 
 import pytest
 
-from preflight.simulation.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
-from preflight.simulation.composite import RuleError, composite_state, parse_rule
-from preflight.simulation.emf import InvalidEmf, ingest_log_lines, metrics_in
-from preflight.simulation.metric_math import Evaluator
-from preflight.simulation.store import MetricStore, metric_key, statistic
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
+from preflight.cloudwatch.composite import RuleError, composite_state, parse_rule
+from preflight.cloudwatch.emf import InvalidEmf, ingest_log_lines, metrics_in
+from preflight.cloudwatch.metric_math import Evaluator
+from preflight.cloudwatch.store import MetricStore, metric_key, statistic
 
 
 def emitted(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, call) -> str:

@@ -8,8 +8,8 @@ import pulumi
 import pytest
 
 from preflight.__main__ import main as preflight_main
-from preflight.engine import ProgramFailed, run_program
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.program.engine import ProgramFailed, run_program
+from preflight.program.stack_files import ProgramError, load_stack_files
 from tests.fleet import CRITICAL_GROUPS, account_with, function_names
 from tests.stack import REPO, SLACK, inventory_section, preflight_cli, run
 

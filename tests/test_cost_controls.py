@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from preflight.__main__ import main as preflight_main
-from preflight.cost import estimate, load_prices, traces_per_month
-from preflight.engine import ProgramFailed, run_program
-from preflight.stack_files import load_stack_files
+from preflight.preview.cost import estimate, load_prices, traces_per_month
+from preflight.program.engine import ProgramFailed, run_program
+from preflight.program.stack_files import load_stack_files
 from tests.stack import of_type, preflight_cli, props, run
 
 TOPIC = "arn:aws:sns:ap-south-1:123456789012:production-hasivu-{}-alerts"

@@ -11,10 +11,10 @@ import random
 import pg8000.native
 import redis
 
-from preflight.simulation.emf import documents
-from preflight.simulation.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
-from preflight.simulation.log_filters import matches
-from preflight.simulation.store import MetricStore
+from preflight.cloudwatch.emf import documents
+from preflight.cloudwatch.log_filters import matches
+from preflight.cloudwatch.store import MetricStore
+from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 
 ENV = {
     "HASIVU_ENVIRONMENT": "production",

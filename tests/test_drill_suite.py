@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.simulation.drill_file import load_drill
-from preflight.simulation.platform import Platform, platform_from_run
-from preflight.simulation.runner import run_drill
+from preflight.drill.drill_file import load_drill
+from preflight.drill.runner import run_drill
+from preflight.emulator.platform import Platform, platform_from_run
 from tests.stack import REPO, run
 
 DRILLS = REPO / "drills"

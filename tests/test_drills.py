@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from preflight.simulation.drill_file import DrillError, load_drill
-from preflight.simulation.platform import Platform, platform_from_run
-from preflight.simulation.runner import run_drill
+from preflight.drill.drill_file import DrillError, load_drill
+from preflight.drill.runner import run_drill
+from preflight.emulator.platform import Platform, platform_from_run
 from tests.stack import preflight_cli, run
 
 THROTTLED = """
@@ -129,7 +129,7 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
     import re
     import subprocess
 
-    from preflight.render import render_drills
+    from preflight.pictures.dashboards import render_drills
 
     drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
     result = run_drill(drill, platform)
@@ -156,7 +156,7 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
 def test_each_drill_is_a_fresh_lambda_container_for_the_health_monitor(tmp_path, platform):
     """The library keeps its monitor and clients per container; a second drill in the same process
     must read its own metrics, not the first drill's."""
-    from preflight.simulation.store import metric_key
+    from preflight.cloudwatch.store import metric_key
 
     silent = "\n".join(f"  - {{kind: reader-silent, target: {r}, at: 0, for: 40}}" for r in platform.reader_ids)
     first = THROTTLED.replace("faults:\n  - {kind: function-throttles, target: hasivu-production-payments-verify, "

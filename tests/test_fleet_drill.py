@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from preflight.engine import ProgramRun
-from preflight.simulation.drill_file import DrillError, drill_paths, load_drill
-from preflight.simulation.platform import Platform
-from preflight.simulation.runner import DrillResult, run_drill
+from preflight.drill.drill_file import DrillError, drill_paths, load_drill
+from preflight.drill.runner import DrillResult, run_drill
+from preflight.emulator.platform import Platform
+from preflight.program.engine import ProgramRun
 from tests.stack import REPO, preflight_cli
 
 DRILL = REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml"
@@ -33,7 +33,7 @@ ERRORS_ALARM = "fleet-drill-fleet-fleet-errors"
 
 @pytest.fixture(scope="module")
 def world() -> tuple[ProgramRun, Platform]:
-    from preflight.simulation.cli import drill_platform
+    from preflight.drill.cli import drill_platform
 
     return drill_platform(load_drill(DRILL), "production", REPO)
 
@@ -80,7 +80,7 @@ def test_the_slack_page_names_the_failing_function_and_no_other(result, platform
 
 def test_the_pages_composite_notification_has_the_documented_fields(result, platform):
     """"Schema when a composite alarm changes state" (Notify_Users_Alarm_Changes.html) lists these keys."""
-    from preflight.simulation.slack_pages import composite_notification
+    from preflight.drill.slack_pages import composite_notification
 
     documented = {"AlarmName", "AlarmDescription", "AWSAccountId", "NewStateValue", "NewStateReason",
                   "StateChangeTime", "Region", "AlarmArn", "OKActions", "AlarmActions", "InsufficientDataActions",
@@ -108,7 +108,7 @@ def test_a_page_that_names_another_function_fails_the_drill(platform, tmp_path):
 def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
     """The Lambda dashboard's fleet widgets are Metrics Insights queries (worst 10): the failing function
     is the top line of the fleet's errors graph, not a graph reported as never published."""
-    from preflight.render import render_drills
+    from preflight.pictures.dashboards import render_drills
 
     pages = render_drills(world[0].registrations, [result], tmp_path, "fleet-drill")
     [lambda_page] = [p for p in pages if p.name.endswith("Lambda-Performance.html")]

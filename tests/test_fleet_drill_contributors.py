@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from preflight.simulation.drill_file import DrillError, load_drill
-from preflight.simulation.platform import Platform
-from preflight.simulation.runner import run_drill
+from preflight.drill.drill_file import DrillError, load_drill
+from preflight.drill.runner import run_drill
+from preflight.emulator.platform import Platform
 from tests.stack import REPO
 
 STACK = REPO / "drills" / "fleet" / "Pulumi.fleet-drill.yaml"
@@ -43,7 +43,7 @@ def _drill(folder: Path, expect: str, name: str = "drill.yaml", faults: str = ""
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Platform:
-    from preflight.simulation.cli import drill_platform
+    from preflight.drill.cli import drill_platform
 
     return drill_platform(load_drill(_drill(tmp_path_factory.mktemp("fleet"), "")), "production", REPO)[1]
 
@@ -119,7 +119,7 @@ def test_an_expectation_naming_nothing_of_the_stack_is_a_bad_drill_file(platform
 def test_an_account_on_a_stack_without_discovery_is_a_bad_drill_file(tmp_path):
     """Production's inventory lists its functions and discovers none: the account's functions could never
     join it, so the drill names `account.functions`, not the fault target that would fail later."""
-    from preflight.simulation.cli import drill_platform
+    from preflight.drill.cli import drill_platform
 
     path = _drill(tmp_path, "")
     path.write_text(path.read_text().replace("stack: Pulumi.fleet-drill.yaml\n", ""))

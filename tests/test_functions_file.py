@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from preflight.__main__ import main as preflight_main
-from preflight.function_list import function_name
+from preflight.program.function_list import function_name
 from tests.stack import REPO
 
 

@@ -19,7 +19,7 @@ from observability import aws as library_aws
 from observability import health
 from observability.health_handler import handler
 from observability.settings import ConfigurationError
-from preflight.simulation.emf import metrics_in
+from preflight.cloudwatch.emf import metrics_in
 
 BASE_ENV = {"HASIVU_ENVIRONMENT": "production", "HASIVU_DAILY_REVENUE_INR": "500000", "HASIVU_ACTIVE_USERS": "12000"}
 FAKE_SECRET = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:hasivu/production/health-{}-Ab12Cd"

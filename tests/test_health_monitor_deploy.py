@@ -16,8 +16,8 @@ import boto3
 import pytest
 
 from observability.catalogue import published_metrics
-from preflight.engine import ProgramFailed
-from preflight.simulation.emf import metrics_in
+from preflight.cloudwatch.emf import metrics_in
+from preflight.program.engine import ProgramFailed
 from tests.stack import by_name, of_type, preflight_cli, props, raw, run
 
 EVENTBRIDGE_EVENT = {

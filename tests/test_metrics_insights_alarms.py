@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.simulation.cloudwatch import CloudWatchModel, MetricAlarmDefinition, ModelError
-from preflight.simulation.insights import parse, returned_series
-from preflight.simulation.store import MetricStore, metric_key
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, MetricAlarmDefinition, ModelError
+from preflight.cloudwatch.insights import parse, returned_series
+from preflight.cloudwatch.store import MetricStore, metric_key
 
 SCHEMA = 'SCHEMA("AWS/Lambda", FunctionName)'
 

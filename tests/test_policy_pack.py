@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from google.protobuf import empty_pb2
 
-from preflight.analyzer import PolicyError, PolicyPackProcess, Violation, analyze
-from preflight.engine import run_program
-from preflight.stack_files import load_stack_files
+from preflight.preview.analyzer import PolicyError, PolicyPackProcess, Violation, analyze
+from preflight.program.engine import run_program
+from preflight.program.stack_files import load_stack_files
 from tests.stack import REPO, preflight_cli, stack_files
 
 PROGRAMS = Path(__file__).parent / "programs"

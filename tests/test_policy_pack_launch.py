@@ -24,9 +24,9 @@ import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from preflight.analyzer import PolicyError, PolicyPackProcess, analyze
-from preflight.engine import run_program
-from preflight.stack_files import load_stack_files
+from preflight.preview.analyzer import PolicyError, PolicyPackProcess, analyze
+from preflight.program.engine import run_program
+from preflight.program.stack_files import load_stack_files
 from tests.stack import REPO, preflight_cli
 
 PACK = REPO / "policy"

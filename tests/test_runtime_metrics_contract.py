@@ -16,7 +16,7 @@ from observability.health_checks import DEGRADED, HEALTHY, UNHEALTHY, HealthChec
 from observability.health_handler import handler
 from observability.metrics import BusinessMetrics
 from observability.settings import ConfigurationError, RuntimeSettings
-from preflight.simulation.emf import InvalidEmf, documents, metrics_in
+from preflight.cloudwatch.emf import InvalidEmf, documents, metrics_in
 
 READERS = ("reader-3", "gate-7")
 SETTINGS = RuntimeSettings("production", "payments", "HASIVU/Business", "HASIVU/Health", READERS)

@@ -16,11 +16,11 @@ import yaml
 from hasivu_policy.cloudwatch_limits import MAX_BODY_BYTES, alarm_problems, dashboard_problems
 from hasivu_policy.coverage import fleet_covers
 from hasivu_policy.metrics_insights import parse
-from preflight.analyzer import analyze, run_and_analyze
-from preflight.cost import estimate, load_prices
-from preflight.engine import run_program
-from preflight.environment_limits import MAX_ARG_STRLEN, go_json
-from preflight.stack_files import load_stack_files
+from preflight.preview.analyzer import analyze, run_and_analyze
+from preflight.preview.cost import estimate, load_prices
+from preflight.program.engine import run_program
+from preflight.program.environment_limits import MAX_ARG_STRLEN, go_json
+from preflight.program.stack_files import load_stack_files
 from tests.fleet import INVENTORY, account_with, fleet_files, function_names
 from tests.stack import REPO, of_type, preflight_cli, props, stack_files
 

@@ -9,9 +9,9 @@ DLT-registered sender ID, from ap-south-1 or ap-south-2
 
 from __future__ import annotations
 
-from preflight.analyzer import analyze
-from preflight.engine import run_program
-from preflight.sms import sms_advisory
+from preflight.preview.analyzer import analyze
+from preflight.preview.sms import sms_advisory
+from preflight.program.engine import run_program
 from tests.stack import REPO, run, stack_files
 from tests.test_policy_pack import violations
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from preflight.project_config import ProjectConfigError, apply_project_config, config_value_is
+from preflight.program.project_config import ProjectConfigError, apply_project_config, config_value_is
 from stackconfig.errors import ConfigError
 from stackconfig.health_monitor import HealthMonitorSection, HealthMonitorSettings
 from stackconfig.loader import known_regions, read_namespace, validate

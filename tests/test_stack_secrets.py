@@ -19,8 +19,8 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from preflight.engine import run_program
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.program.engine import run_program
+from preflight.program.stack_files import ProgramError, load_stack_files
 from stackconfig.secrets import OPAQUE_SECRET
 from tests.stack import PAGERDUTY, REPO, SLACK, preflight_cli, raw
 

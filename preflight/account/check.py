@@ -11,7 +11,7 @@ from preflight.account.findings import AccountReport, Finding, guarded
 from preflight.account.metrics import MetricCatalogue, check_alarm_metrics
 from preflight.account.session import Account
 from preflight.account.stack_view import StackView, stack_view
-from preflight.engine import ProgramRun
+from preflight.program.engine import ProgramRun
 
 
 def _api_stages(view: StackView) -> set[tuple[str, str]]:

@@ -11,8 +11,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from preflight.engine import InvokeHandler
-from preflight.stack_files import StackFiles
+from preflight.program.engine import InvokeHandler
+from preflight.program.stack_files import StackFiles
 
 # Standard-mode retries (backoff on throttling and 5xx), few attempts and short timeouts: a report
 # that waits minutes on an unreachable endpoint helps nobody.

@@ -11,9 +11,7 @@ import dataclasses
 import json
 from typing import Any, Optional
 
-from preflight.engine import ProgramRun, Registration
-from preflight.props import COMPUTED, struct_to_props
-from preflight.resource_types import (
+from preflight.model.resource_types import (
     ANOMALY_MONITOR,
     ANOMALY_SUBSCRIPTION,
     COMPOSITE_ALARM,
@@ -25,6 +23,8 @@ from preflight.resource_types import (
     TOPIC,
     XRAY_ENCRYPTION,
 )
+from preflight.program.engine import ProgramRun, Registration
+from preflight.program.props import COMPUTED, struct_to_props
 
 
 @dataclasses.dataclass(frozen=True)

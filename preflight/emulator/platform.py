@@ -8,9 +8,8 @@ import dataclasses
 import json
 from typing import Any, Optional
 
-from preflight.engine import ProgramRun, Registration
-from preflight.props import COMPUTED, struct_to_props
-from preflight.resource_types import (
+from preflight.cloudwatch.cloudwatch import CompositeDefinition, MetricAlarmDefinition
+from preflight.model.resource_types import (
     ALARM_TIER,
     COMPOSITE_ALARM,
     FUNCTION,
@@ -20,7 +19,8 @@ from preflight.resource_types import (
     SLACK_FORWARDER,
     TOPIC,
 )
-from preflight.simulation.cloudwatch import CompositeDefinition, MetricAlarmDefinition
+from preflight.program.engine import ProgramRun, Registration
+from preflight.program.props import COMPUTED, struct_to_props
 from stackconfig.loader import OWN_DISCOVERY_GROUP
 
 

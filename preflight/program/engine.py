@@ -26,7 +26,7 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.stack_files import StackFiles
+from preflight.program.stack_files import StackFiles
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 

@@ -25,8 +25,8 @@ import botocore.session
 from botocore.validate import validate_parameters
 
 from observability.slack_forwarder import format_message
-from preflight.engine import PLACEHOLDER_ACCOUNT
-from preflight.simulation.cloudwatch import CompositeDefinition, Notification
+from preflight.cloudwatch.cloudwatch import CompositeDefinition, Notification
+from preflight.program.engine import PLACEHOLDER_ACCOUNT
 
 # The notification's `Region` is the region's display name, as in CloudWatch's own messages.
 REGION_NAMES = {"ap-south-1": "Asia Pacific (Mumbai)"}

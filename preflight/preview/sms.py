@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from preflight.engine import Registration
-from preflight.props import struct_to_props
-from preflight.resource_types import SUBSCRIPTION
+from preflight.model.resource_types import SUBSCRIPTION
+from preflight.program.engine import Registration
+from preflight.program.props import struct_to_props
 
 STEPS = (
     "aws sns get-sms-sandbox-account-status --region {region}: while IsInSandbox is true only verified "

@@ -12,13 +12,13 @@ from typing import TextIO
 
 import pulumi
 
-from preflight.engine import ProgramFailed, ProgramRun, functions_invoke, run_program
-from preflight.simulation.cloudwatch import ModelError, subject
-from preflight.simulation.drill_file import Drill, DrillError, drill_paths, load_drill
-from preflight.simulation.log_filters import UnsupportedPattern
-from preflight.simulation.platform import Platform, platform_from_run
-from preflight.simulation.runner import DrillResult, run_drill
-from preflight.stack_files import ProgramError, load_stack_files
+from preflight.cloudwatch.cloudwatch import ModelError, subject
+from preflight.cloudwatch.log_filters import UnsupportedPattern
+from preflight.drill.drill_file import Drill, DrillError, drill_paths, load_drill
+from preflight.drill.runner import DrillResult, run_drill
+from preflight.emulator.platform import Platform, platform_from_run
+from preflight.program.engine import ProgramFailed, ProgramRun, functions_invoke, run_program
+from preflight.program.stack_files import ProgramError, load_stack_files
 
 DRILLS = Path(__file__).resolve().parent.parent.parent / "drills"
 
@@ -110,7 +110,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     if render_dir is not None:
-        from preflight.render import render_drills
+        from preflight.pictures.dashboards import render_drills
 
         pages, indexes = [], []
         for run, _, world_results in worlds.values():

@@ -19,13 +19,13 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from observability.slack_forwarder import contributor_label
-from preflight.simulation.cloudwatch import CloudWatchModel, Notification, Transition
-from preflight.simulation.drill_file import TIERS, Drill, DrillError
-from preflight.simulation.platform import Platform
-from preflight.simulation.slack_pages import slack_text
-from preflight.simulation.sources import Sources
-from preflight.simulation.store import MetricKey, MetricStore
-from preflight.simulation.traffic import Profile, profile
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
+from preflight.cloudwatch.store import MetricKey, MetricStore
+from preflight.drill.drill_file import TIERS, Drill, DrillError
+from preflight.drill.slack_pages import slack_text
+from preflight.emulator.platform import Platform
+from preflight.emulator.sources import Sources
+from preflight.emulator.traffic import Profile, profile
 
 HISTORY_MINUTES = 30
 WARMUP_MINUTES = 30

@@ -1,6 +1,6 @@
 """The process that hands the policy pack one resource at a time while the program registers.
 
-`python -m preflight.analyze_feeder <pack address>`: reads AnalyzeRequests from stdin, each as a
+`python -m preflight.preview.analyze_feeder <pack address>`: reads AnalyzeRequests from stdin, each as a
 4-byte big-endian length and the bytes gRPC sends, and makes the Analyze calls in that order; a
 zero length ends the input, and the answers follow on stdout in the same framing (or, when a call
 failed, a length of 0xFFFFFFFF and the error's one line).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from botocore.loaders import create_loader
 
-from preflight.stack_files import ProgramError
+from preflight.program.stack_files import ProgramError
 
 MAX_NAME = 64
 NAME = re.compile(rf"[a-zA-Z0-9_-]{{1,{MAX_NAME}}}")

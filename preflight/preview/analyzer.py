@@ -1,6 +1,6 @@
 """Drives the policy pack through its real analyzer interface, as the Pulumi CLI does.
 
-The pack is started the way the CLI's Python language host starts it (preflight/pack_launch.py:
+The pack is started the way the CLI's Python language host starts it (preflight/preview/pack_launch.py:
 the interpreter PulumiPolicy.yaml names, resolved from the pack directory, running
 `-u -m pulumi.policy <engine> <pack dir>` in that directory), its port read from stdout, then the
 engine's own gRPC calls are made with Pulumi's protobuf types: GetAnalyzerInfo, Configure,
@@ -33,16 +33,16 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from preflight.analyze_feeder import FAILED, read_frame, write_frame
-from preflight.engine import InvokeHandler, ProgramRun, Registration, run_program
-from preflight.pack_launch import LaunchError, pack_launch
-from preflight.stack_files import StackFiles
+from preflight.preview.analyze_feeder import FAILED, read_frame, write_frame
+from preflight.preview.pack_launch import LaunchError, pack_launch
+from preflight.program.engine import InvokeHandler, ProgramRun, Registration, run_program
+from preflight.program.stack_files import StackFiles
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT = 30.0
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 class PolicyError(Exception):
@@ -238,7 +238,7 @@ class StreamingAnalysis:
     """The pack analyzing resources while the program registers them, as the engine does.
 
     The pack is started and configured before the program runs; each registration is handed, as
-    it arrives, to a feeder process (preflight/analyze_feeder.py) that makes the Analyze calls one
+    it arrives, to a feeder process (preflight/preview/analyze_feeder.py) that makes the Analyze calls one
     at a time, in order, as the engine's step generator does. The program only writes bytes to a
     pipe, so it goes on registering while the feeder and the pack work on the second core. The
     verdicts are those of the sequential `analyze`; AnalyzeStack follows once the program has
@@ -251,7 +251,7 @@ class StreamingAnalysis:
         # The SDK registers from several threads: a URN and its frame go out together.
         self.lock = threading.Lock()
         self.feeder = subprocess.Popen(
-            [sys.executable, "-m", "preflight.analyze_feeder", self.pack.address],
+            [sys.executable, "-m", "preflight.preview.analyze_feeder", self.pack.address],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
 
     def submit(self, r: Registration) -> None:

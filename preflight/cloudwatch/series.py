@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from preflight.simulation.insights import InsightsError, QueryError, is_insights_query, parse, returned_series
-from preflight.simulation.metric_math import Evaluator
-from preflight.simulation.store import MetricKey, MetricStore, metric_key
+from preflight.cloudwatch.insights import InsightsError, QueryError, is_insights_query, parse, returned_series
+from preflight.cloudwatch.metric_math import Evaluator
+from preflight.cloudwatch.store import MetricKey, MetricStore, metric_key
 
 MIN_POINTS = 12
 

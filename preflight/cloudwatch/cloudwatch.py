@@ -21,9 +21,9 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from preflight.simulation.composite import Rule, composite_state, members, parse_rule
-from preflight.simulation.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
-from preflight.simulation.insights import (
+from preflight.cloudwatch.composite import Rule, composite_state, members, parse_rule
+from preflight.cloudwatch.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
+from preflight.cloudwatch.insights import (
     MAX_CONTRIBUTORS_IN_ALARM,
     Contributor,
     InsightsError,
@@ -31,8 +31,8 @@ from preflight.simulation.insights import (
     insights_query,
     returned_series,
 )
-from preflight.simulation.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
-from preflight.simulation.store import MetricKey, MetricStore, low_sample_count, metric_key
+from preflight.cloudwatch.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
+from preflight.cloudwatch.store import MetricKey, MetricStore, low_sample_count, metric_key
 
 EXTRA_RANGE_PERIODS = 2
 

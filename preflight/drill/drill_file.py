@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import yaml
 
-from preflight.simulation.insights import MAX_METRICS
+from preflight.cloudwatch.insights import MAX_METRICS
 
 PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")

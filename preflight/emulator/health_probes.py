@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, Optional
 
-from preflight.simulation.store import MetricStore, metric_key
+from preflight.cloudwatch.store import MetricStore, metric_key
 
 PROBE_TARGETS = {"database": "database.drill.invalid", "redis": "redis.drill.invalid"}
 

@@ -6,8 +6,8 @@ import json
 from collections import Counter, defaultdict
 from typing import Any, TextIO
 
-from preflight.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
-from preflight.props import struct_to_props
+from preflight.program.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
+from preflight.program.props import struct_to_props
 from stackconfig.secrets import set_secret_command
 
 # An output longer than this is cut in the summary (the cost assumptions run to kilobytes).

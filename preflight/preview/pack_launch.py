@@ -16,7 +16,7 @@ from os.Environ() in plugin.go ExecPlugin) after the activated one, and Go's os/
 value of a duplicated key, so the engine's PATH and PYTHONHOME win and the activation adds only
 VIRTUAL_ENV where the environment has none. The engine's constructEnv (analyzer_plugin.go) and the
 language host's PolicyProxy also put the stack config into that environment as PULUMI_CONFIG, and
-the engine hands it over again in ConfigureStack: preflight/analyzer.py does both.
+the engine hands it over again in ConfigureStack: preflight/preview/analyzer.py does both.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.engine import Registration
-from preflight.props import COMPUTED, struct_to_props
-from preflight.resource_types import DASHBOARD
+from preflight.model.resource_types import DASHBOARD
+from preflight.program.engine import Registration
+from preflight.program.props import COMPUTED, struct_to_props
 
 if TYPE_CHECKING:
-    from preflight.simulation.runner import DrillResult
-    from preflight.simulation.series import Series
+    from preflight.cloudwatch.series import Series
+    from preflight.drill.runner import DrillResult
 
 
 PAGE = """<!doctype html>
@@ -218,7 +218,7 @@ def _svg(series: list[Series], thresholds: list[dict[str, Any]], bands: list[tup
 
 def _drill_widget(index: int, widget: dict[str, Any], result: DrillResult, spans: dict[str, list[tuple[int, int]]],
                   by_key: dict[Any, list[str]]) -> str:
-    from preflight.simulation.series import widget_series
+    from preflight.cloudwatch.series import widget_series
 
     p = widget.get("properties", {})
     w, h = widget.get("width", 6) * COL_PX - 4, widget.get("height", 6) * ROW_PX - 4

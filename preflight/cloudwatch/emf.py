@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preflight.simulation.store import MetricKey, MetricStore, metric_key
+from preflight.cloudwatch.store import MetricKey, MetricStore, metric_key
 
 MAX_DIMENSIONS = 30
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from preflight.engine import Registration
-from preflight.props import COMPUTED, struct_to_props
-from preflight.resource_types import FUNCTION, METRIC_ALARM
+from preflight.model.resource_types import FUNCTION, METRIC_ALARM
+from preflight.program.engine import Registration
+from preflight.program.props import COMPUTED, struct_to_props
 
 RESOURCE_DIMENSIONS = (
     ("lambda", ("FunctionName",)),

@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import ProgramRun, Registration
-from preflight.props import COMPUTED, struct_to_props
+from preflight.program.engine import ProgramRun, Registration
+from preflight.program.props import COMPUTED, struct_to_props
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 SECONDS_PER_MONTH = 30 * 24 * 3600

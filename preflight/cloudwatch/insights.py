@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from preflight.simulation.store import MetricKey, MetricStore
+from preflight.cloudwatch.store import MetricKey, MetricStore
 
 # The policy pack's modules are plain Python meant for the pack, the preflight and the tests
 # (policy/hasivu_policy/__init__.py); the pack directory is not a package of this repository's root.

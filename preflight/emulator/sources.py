@@ -22,13 +22,13 @@ import random
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
-from preflight.simulation.drill_file import Fault
-from preflight.simulation.emf import ingest, ingest_log_lines, metrics_in
-from preflight.simulation.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
-from preflight.simulation.log_filters import matches, metric_value
-from preflight.simulation.platform import Platform
-from preflight.simulation.store import MetricKey, MetricStore, metric_key
-from preflight.simulation.traffic import (
+from preflight.cloudwatch.emf import ingest, ingest_log_lines, metrics_in
+from preflight.cloudwatch.log_filters import matches, metric_value
+from preflight.cloudwatch.store import MetricKey, MetricStore, metric_key
+from preflight.drill.drill_file import Fault
+from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
+from preflight.emulator.platform import Platform
+from preflight.emulator.traffic import (
     API_4XX_SHARE,
     AVERAGE_ORDER_INR,
     DEPENDENCY_USERS,

@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import yaml
 
-from preflight.environment_limits import config_too_large
-from preflight.project_config import ProjectConfigError, apply_project_config
-from preflight.secure_values import SecureValueError, StackSecrets
+from preflight.program.environment_limits import config_too_large
+from preflight.program.project_config import ProjectConfigError, apply_project_config
+from preflight.program.secure_values import SecureValueError, StackSecrets
 from stackconfig.errors import PROJECT
 from stackconfig.secrets import OPAQUE_SECRET, required_secrets
 
