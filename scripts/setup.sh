@@ -8,8 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# venv DIR REQUIREMENTS STAMP_INPUTS...: create DIR if needed, pip install -r REQUIREMENTS when the
-# inputs' hash differs from the last successful install.
+# venv DIR REQUIREMENTS STAMP_INPUTS...: create DIR if needed, pip install -r REQUIREMENTS from DIR's
+# parent (relative paths in a requirements file are read from pip's working directory, and the
+# language host runs pip in the project's or pack's own directory: pulumi/pulumi
+# sdk/python/toolchain/pip.go, InstallDependencies, `pipCmd.Dir = cwd`) when the inputs' hash differs
+# from the last successful install.
 venv() {
   local dir=$1 requirements=$2
   shift 2
@@ -20,12 +23,17 @@ venv() {
   want=$(cat "$@" | sha256sum)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     # This machine's pip config names local mirrors that may be absent; their warnings are noise.
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" \
-      2> >(grep -v '^WARNING: Location' >&2)
+    (cd "$(dirname "$dir")" && "$(basename "$dir")/bin/pip" install --quiet --disable-pip-version-check \
+      -r "$requirements" 2> >(grep -v '^WARNING: Location' >&2))
     echo "$want" > "$stamp"
   fi
 }
 
+# The CloudWatch rules package is installed into both (the pack's copy is not editable, as the CLI
+# would install it), so its sources are stamp inputs too.
+rules=$(find cloudwatch-rules -name '*.py' -not -path '*/build/*' -o -name pyproject.toml | sort)
+# shellcheck disable=SC2086
 venv venv requirements-dev.txt \
   requirements.txt requirements-dev.txt policy/requirements.txt observability/requirements.txt
-venv policy/venv policy/requirements.txt policy/requirements.txt
+# shellcheck disable=SC2086
+venv policy/venv requirements.txt policy/requirements.txt $rules

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from hasivu_policy.cloudwatch_limits import alarm_problems, composite_problems, parse_alarm_rule
+from cloudwatch_rules.composite import parse_alarm_rule
+from cloudwatch_rules.limits import alarm_problems, composite_problems
 from tests.stack import by_name, inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -15,8 +15,8 @@ import json
 
 import pytest
 
+from cloudwatch_rules.composite import RuleError, composite_state, parse_rule
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
-from preflight.cloudwatch.composite import RuleError, composite_state, parse_rule
 from preflight.cloudwatch.emf import InvalidEmf, ingest_log_lines, metrics_in
 from preflight.cloudwatch.metric_math import Evaluator
 from preflight.cloudwatch.store import MetricStore, metric_key, statistic

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
-from hasivu_policy.cloudwatch_limits import dashboard_problems
-from hasivu_policy.metrics_insights import parse
+from cloudwatch_rules.limits import dashboard_problems
+from cloudwatch_rules.metrics_insights import parse
 from observability.catalogue import BUSINESS_METRICS, HEALTH_METRICS, SECURITY_METRICS
 from tests.stack import inventory_section, of_type, props, run
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hasivu_policy.cloudwatch_limits import MAX_BODY_BYTES, alarm_problems, dashboard_problems
+from cloudwatch_rules.limits import MAX_BODY_BYTES, alarm_problems, dashboard_problems
+from cloudwatch_rules.metrics_insights import parse
 from hasivu_policy.coverage import fleet_covers
-from hasivu_policy.metrics_insights import parse
 from preflight.preview.analyzer import analyze, run_and_analyze
 from preflight.preview.cost import estimate, load_prices
 from preflight.program.engine import run_program

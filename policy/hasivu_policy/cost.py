@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from hasivu_policy.cloudwatch_limits import alarm_periods
+from cloudwatch_rules.limits import alarm_periods
 from hasivu_policy.coverage import metric_refs
 from hasivu_policy.stack import ALARM, DASHBOARD, StackIndex
 

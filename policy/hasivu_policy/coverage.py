@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from hasivu_policy.metrics_insights import InsightsQuery, QueryError, is_insights_query, parse
+from cloudwatch_rules.metrics_insights import InsightsQuery, QueryError, is_insights_query, parse
 from hasivu_policy.stack import ALARM, FUNCTION, Resource, StackIndex
 from hasivu_policy.values import UNKNOWN, is_unknown
 

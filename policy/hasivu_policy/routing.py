@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from hasivu_policy.cloudwatch_limits import RuleError, parse_alarm_rule
+from cloudwatch_rules.composite import RuleError, parse_alarm_rule
 from hasivu_policy.stack import ALARM, COMPOSITE, Resource, StackIndex
 from hasivu_policy.values import is_unknown
 

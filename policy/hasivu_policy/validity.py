@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from hasivu_policy.cloudwatch_limits import alarm_problems, composite_problems, dashboard_problems
+from cloudwatch_rules.limits import alarm_problems, composite_problems, dashboard_problems
 from hasivu_policy.stack import ALARM, BUDGET, COMPOSITE, DASHBOARD
 from hasivu_policy.values import is_unknown, plain
 

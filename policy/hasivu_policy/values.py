@@ -12,20 +12,9 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
+from cloudwatch_rules.values import UNKNOWN, is_unknown
 
-class _Unknown:
-    def __repr__(self) -> str:
-        return "<unknown during preview>"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNKNOWN: Any = _Unknown()
-
-
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
+__all__ = ["UNKNOWN", "is_unknown", "plain", "strings_in"]
 
 
 def plain(value: Any) -> Any:

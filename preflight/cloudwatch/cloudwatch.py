@@ -21,7 +21,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from preflight.cloudwatch.composite import Rule, composite_state, members, parse_rule
+from cloudwatch_rules.composite import Rule, composite_state, members, parse_rule
 from preflight.cloudwatch.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
 from preflight.cloudwatch.insights import (
     MAX_CONTRIBUTORS_IN_ALARM,

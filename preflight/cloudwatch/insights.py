@@ -26,8 +26,8 @@ What the CloudWatch user guide says, and how the model follows it:
   guessing); a query that matches more than 10,000 metrics processes only "the first 10,000 ... that it
   finds" (refused likewise); only the latest 3 hours are evaluated (the evaluation range must fit).
 
-The query text is read by the policy pack's parser (policy/hasivu_policy/metrics_insights.py), the
-same reading the pack's coverage rule trusts. SCHEMA(namespace, keys) selects the metrics whose
+The query text is read by the one Metrics Insights parser (cloudwatch_rules.metrics_insights), the
+same reading the policy pack's coverage rule trusts. SCHEMA(namespace, keys) selects the metrics whose
 dimension keys are exactly `keys`; FROM a bare namespace selects any dimension set
 (cloudwatch-metrics-insights-querylanguage.html).
 """
@@ -35,20 +35,10 @@ dimension keys are exactly `keys`; FROM a bare namespace selects any dimension s
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Optional
 
-from preflight.cloudwatch.store import MetricKey, MetricStore
-
-# The policy pack's modules are plain Python meant for the pack, the preflight and the tests
-# (policy/hasivu_policy/__init__.py); the pack directory is not a package of this repository's root.
-_PACK = str(Path(__file__).resolve().parents[2] / "policy")
-if _PACK not in sys.path:
-    sys.path.append(_PACK)
-
-from hasivu_policy.metrics_insights import (  # noqa: E402
+from cloudwatch_rules.metrics_insights import (
     MAX_METRICS,
     MAX_SERIES,
     InsightsQuery,
@@ -56,6 +46,7 @@ from hasivu_policy.metrics_insights import (  # noqa: E402
     is_insights_query,
     parse,
 )
+from preflight.cloudwatch.store import MetricKey, MetricStore
 
 MAX_CONTRIBUTORS_IN_ALARM = 100
 EVALUATION_WINDOW_SECONDS = 3 * 3600

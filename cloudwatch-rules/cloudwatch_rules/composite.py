@@ -1,8 +1,9 @@
-"""Composite alarm rules and actions suppressors.
+"""Composite alarm rules: the one grammar the policy pack checks and the CloudWatch model evaluates.
 
 Rule grammar from "Create a composite alarm" / PutCompositeAlarm `AlarmRule`: ALARM("name"),
-OK("name"), INSUFFICIENT_DATA("name") (quotes optional), TRUE, FALSE, AND, OR, NOT and parentheses;
-NOT binds tightest, then AND, then OR.
+OK("name"), INSUFFICIENT_DATA("name") (quotes optional, the name not empty), TRUE, FALSE, AND, OR,
+NOT and parentheses; NOT binds tightest, then AND, then OR. A rule that does not parse is one
+CloudWatch rejects at deploy time.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Union
 
-TOKEN = re.compile(
-    r'\s*(?:(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"([^"]*)"|([^)\s]*))\s*\)|(AND|OR|NOT|TRUE|FALSE)\b|([()]))')
+MAX_RULE_LENGTH = 10_240
 
+_TOKEN = re.compile(
+    r'\s*(?:(?P<paren>[()])|(?P<op>AND|OR|NOT)\b|(?P<const>TRUE|FALSE)\b'
+    r'|(?P<state>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"(?P<quoted>[^"]+)"|(?P<bare>[^()"\s][^()"]*?))\s*\))'
+)
+
+# ("STATE", state, alarm name) | ("NOT", rule) | ("AND" | "OR", rule, rule) | TRUE / FALSE
 Rule = Union[tuple, bool]
 
 
@@ -21,30 +27,33 @@ class RuleError(ValueError):
     pass
 
 
-def parse_rule(text: str) -> Rule:
+def _tokens(text: str) -> list[tuple[str, ...]]:
     tokens: list[tuple[str, ...]] = []
     position = 0
-    while position < len(text):
-        if not text[position:].strip():
-            break
-        match = TOKEN.match(text, position)
+    while text[position:].strip():
+        match = _TOKEN.match(text, position)
         if not match:
-            raise RuleError(f"cannot read {text[position:]!r} in alarm rule {text!r}")
-        if match.group(1):
-            tokens.append(("STATE", match.group(1), match.group(2) if match.group(2) is not None else match.group(3)))
+            raise RuleError(f"cannot parse the rule at character {position}: {text[position:position + 30]!r}")
+        if match.group("state"):
+            tokens.append(("STATE", match.group("state"), match.group("quoted") or match.group("bare")))
         else:
-            tokens.append((match.group(4) or match.group(5),))
+            tokens.append((match.group("paren") or match.group("op") or match.group("const"),))
         position = match.end()
-    parser = _Parser(tokens, text)
+    return tokens
+
+
+def parse_rule(text: str) -> Rule:
+    """The rule as a tree; raises RuleError where CloudWatch would reject it."""
+    parser = _Parser(_tokens(text))
     rule = parser.or_()
-    if parser.position != len(tokens):
-        raise RuleError(f"unexpected {tokens[parser.position][0]} in alarm rule {text!r}")
+    if parser.position != len(parser.tokens):
+        raise RuleError(f"unexpected {parser.tokens[parser.position][0]!r} after a complete expression")
     return rule
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, ...]], text: str) -> None:
-        self.tokens, self.position, self.text = tokens, 0, text
+    def __init__(self, tokens: list[tuple[str, ...]]) -> None:
+        self.tokens, self.position = tokens, 0
 
     def _peek(self) -> str:
         return self.tokens[self.position][0] if self.position < len(self.tokens) else ""
@@ -71,7 +80,7 @@ class _Parser:
 
     def atom(self) -> Rule:
         if self.position >= len(self.tokens):
-            raise RuleError(f"alarm rule {self.text!r} ends early")
+            raise RuleError("the rule ends where a condition is expected")
         token = self.tokens[self.position]
         self.position += 1
         if token[0] == "STATE":
@@ -81,18 +90,28 @@ class _Parser:
         if token[0] == "(":
             rule = self.or_()
             if self._peek() != ")":
-                raise RuleError(f"missing ) in alarm rule {self.text!r}")
+                raise RuleError("a parenthesis is not closed")
             self.position += 1
             return rule
-        raise RuleError(f"unexpected {token[0]} in alarm rule {self.text!r}")
+        raise RuleError(f"unexpected {token[0]!r} where a condition is expected")
+
+
+def referenced_alarms(rule: Rule) -> list[str]:
+    """The alarm names the rule refers to, in the order they appear (repeats kept)."""
+    if isinstance(rule, bool):
+        return []
+    if rule[0] == "STATE":
+        return [rule[2]]
+    return [name for part in rule[1:] for name in referenced_alarms(part)]
 
 
 def members(rule: Rule) -> set[str]:
-    if isinstance(rule, bool):
-        return set()
-    if rule[0] == "STATE":
-        return {rule[2]}
-    return set().union(*(members(r) for r in rule[1:]))
+    return set(referenced_alarms(rule))
+
+
+def parse_alarm_rule(text: str) -> list[str]:
+    """The alarm names a composite alarm rule refers to; raises RuleError where CloudWatch would."""
+    return referenced_alarms(parse_rule(text))
 
 
 def holds(rule: Rule, state_of: Callable[[str], str]) -> bool:

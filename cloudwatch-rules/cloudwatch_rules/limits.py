@@ -12,14 +12,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hasivu_policy.metrics_insights import QueryError, is_insights_query, parse
-from hasivu_policy.values import is_unknown
+from cloudwatch_rules.composite import MAX_RULE_LENGTH, RuleError, parse_alarm_rule
+from cloudwatch_rules.metrics_insights import QueryError, is_insights_query, parse
+from cloudwatch_rules.values import is_unknown
 
 DAY = 86_400
 WEEK = 7 * DAY
 HIGH_RESOLUTION_PERIODS = (10, 20, 30)
 MAX_ALARM_METRICS = 10
-MAX_RULE_LENGTH = 10_240
 MAX_NAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 1024
 COMPARISONS = {
@@ -168,63 +168,6 @@ def _insights_problems(query: Mapping[str, Any], evaluation: Any) -> list[str]:
         return [f"{where}: period {period:g} s x {evaluation:g} evaluation periods is over the 3 hours a Metrics "
                 "Insights alarm evaluates"]
     return []
-
-
-_RULE_TOKEN = re.compile(
-    r'\s*(?:(?P<paren>[()])|(?P<op>AND|OR|NOT)\b|(?P<const>TRUE|FALSE)\b'
-    r'|(?P<fn>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"(?P<q>[^"]+)"|(?P<bare>[^()"\s][^()"]*?))\s*\))'
-)
-
-
-class RuleError(ValueError):
-    pass
-
-
-def parse_alarm_rule(rule: str) -> list[str]:
-    """The alarm names a composite alarm rule refers to; raises RuleError where CloudWatch would."""
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(rule):
-        if rule[pos:].strip() == "":
-            break
-        match = _RULE_TOKEN.match(rule, pos)
-        if not match:
-            raise RuleError(f"cannot parse the rule at character {pos}: {rule[pos:pos + 30]!r}")
-        kind = match.lastgroup if match.lastgroup not in ("q", "bare") else "fn"
-        value = match.group("q") or match.group("bare") or match.group(kind)
-        tokens.append((kind, value))
-        pos = match.end()
-    names: list[str] = []
-    index = _parse_expression(tokens, 0, names)
-    if index != len(tokens):
-        raise RuleError(f"unexpected {tokens[index][1]!r} after a complete expression")
-    return names
-
-
-def _parse_expression(tokens: list[tuple[str, str]], i: int, names: list[str]) -> int:
-    i = _parse_term(tokens, i, names)
-    while i < len(tokens) and tokens[i] in (("op", "AND"), ("op", "OR")):
-        i = _parse_term(tokens, i + 1, names)
-    return i
-
-
-def _parse_term(tokens: list[tuple[str, str]], i: int, names: list[str]) -> int:
-    if i >= len(tokens):
-        raise RuleError("the rule ends where a condition is expected")
-    kind, value = tokens[i]
-    if (kind, value) == ("op", "NOT"):
-        return _parse_term(tokens, i + 1, names)
-    if (kind, value) == ("paren", "("):
-        i = _parse_expression(tokens, i + 1, names)
-        if i >= len(tokens) or tokens[i] != ("paren", ")"):
-            raise RuleError("a parenthesis is not closed")
-        return i + 1
-    if kind == "fn":
-        names.append(value)
-        return i + 1
-    if kind == "const":
-        return i + 1
-    raise RuleError(f"unexpected {value!r} where a condition is expected")
 
 
 def composite_problems(props: Mapping[str, Any]) -> list[str]:
