@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Sets up this checkout, then runs the offline preflight (no AWS account, no Pulumi CLI).
-# Usage: scripts/preflight.sh [--stack production] [other preflight flags]
+# Usage: scripts/preflight.sh [SUBCOMMAND] [--stack production] [other preflight flags]
+#   scripts/preflight.sh                          the preview of the production stack
+#   scripts/preflight.sh drill all                every drill against the production stack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [[ " $* " != *" --stack "* ]]; then
-  set -- --stack production "$@"
-fi
+case " $* " in
+  *" --stack "* | *" --stack="* | " schema "* | *" -h "* | *" --help "*) ;;
+  *) set -- "$@" --stack production ;;
+esac
 exec venv/bin/python -m preflight "$@"

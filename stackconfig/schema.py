@@ -2,7 +2,7 @@
 
 `StackConfig` validates the `hasivu-monitoring:` namespace of `Pulumi.<stack>.yaml`; the loader
 turns the validated sections into the typed settings the components use. The same models give
-the JSON Schema (`python -m preflight --config-schema`) and the `config:` block of `Pulumi.yaml`.
+the JSON Schema (`python -m preflight schema`) and the `config:` block of `Pulumi.yaml`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
-from preflight.account.stack_view import StackView, stack_view
+from preflight.model.stack import StackModel, build_model
 from preflight.program.engine import ProgramRun
 
 REGION = "ap-south-1"
@@ -99,7 +99,7 @@ def record_operations(session: boto3.Session) -> list[tuple[str, str, str]]:
     return calls
 
 
-def _metric_data(view: StackView) -> dict[str, list[dict[str, Any]]]:
+def _metric_data(view: StackModel) -> dict[str, list[dict[str, Any]]]:
     """Every metric the stack's alarms read, as the platform publishes it (with the seeded flaws)."""
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     own = view.function_names
@@ -130,7 +130,7 @@ def _function(session: boto3.Session, endpoint: str, name: str, role: str) -> No
 def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_of: datetime) -> dict[str, str]:
     """Seeds the account; returns the ids the report names (API id, foreign X-Ray key, ...)."""
     account_id = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
-    view = stack_view(run)
+    view = build_model(run)
     client = lambda service: session.client(service, endpoint_url=endpoint)  # noqa: E731
     cloudwatch, sns = client("cloudwatch"), client("sns")
     # Metrics: published in the last two weeks, some with other dimensions than the alarms read.
@@ -223,7 +223,7 @@ def seeded_report() -> str:
         as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
         seed_production(session, endpoint, program, as_of)
         account = connect(program.files, session)
-        return check_account(program, account, as_of=as_of).section()
+        return check_account(build_model(program), account, as_of=as_of).section()
     finally:
         server.stop()
 

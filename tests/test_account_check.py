@@ -16,7 +16,7 @@ import pytest
 
 from preflight.account import AccountReport, Finding, Level, check_account, connect, preconditions
 from preflight.account.policy import ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
-from preflight.account.stack_view import stack_view
+from preflight.model.stack import build_model
 from preflight.program.engine import run_program
 from tests import account_seed
 from tests.stack import REPO, inventory_section, run, stack_files
@@ -42,7 +42,7 @@ def seeded(moto_endpoint: str) -> Iterator[dict]:
         as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
         ids = account_seed.seed_production(session, moto_endpoint, program, as_of)
         calls = account_seed.record_operations(session)
-        report = check_account(program, connect(program.files, session), as_of=as_of)
+        report = check_account(build_model(program), connect(program.files, session), as_of=as_of)
         yield {"report": report, "calls": calls, "ids": ids, "session": session}
 
 
@@ -179,7 +179,7 @@ def test_exit_status_and_json_follow_the_blocking_findings(aws, moto_endpoint):
     credentials = session.get_credentials()
     env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
            "AWS_SESSION_TOKEN": credentials.token, "AWS_ENDPOINT_URL": aws}
-    result = preflight_cli("--stack", "production", "--json", "--aws", env=env)
+    result = preflight_cli("account", "--stack", "production", "--json", env=env)
     assert result.returncode == 1, result.stderr
     account = json.loads(result.stdout)["account"]
     assert account["accountId"] == session.client("sts").get_caller_identity()["Account"]
@@ -203,10 +203,10 @@ def test_discovery_is_answered_from_the_account(aws, moto_endpoint):
 def test_without_credentials_one_line_and_exit_2(tmp_path):
     env = {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
            "AWS_EC2_METADATA_DISABLED": "true"}
-    result = preflight_cli("--stack", "production", "--aws", env=env)
+    result = preflight_cli("account", "--stack", "production", env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "preflight: --aws: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+        "preflight: account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"]
     assert result.stdout == ""
 
@@ -248,7 +248,7 @@ def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_
     account_seed.answer_from_recording(session, "xray", "GetEncryptionConfig", {"EncryptionConfig": {"Type": "NONE"}})
     account_seed.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
     program = run("staging", preview=True)
-    report = check_account(program, connect(program.files, session))
+    report = check_account(build_model(program), connect(program.files, session))
     denied = one(report, "anomaly monitors", "not checked")
     assert denied.level is Level.WARNING
     assert denied.message == "GetAnomalyMonitors failed: AccessDeniedException"
@@ -266,7 +266,7 @@ def test_an_existing_security_log_group_that_is_missing_blocks(aws, moto_endpoin
     inventory["securityLogGroup"] = {"name": account_seed.SECURITY_LOG_GROUP, "create": False}
     program = run("production", preview=True, set_={"inventory": inventory})
     account = connect(program.files, account_seed.fresh_account(moto_endpoint))
-    missing, = preconditions.check_log_groups(account, stack_view(program))
+    missing, = preconditions.check_log_groups(account, build_model(program))
     assert (missing.level, missing.subject) == (Level.BLOCKING, account_seed.SECURITY_LOG_GROUP)
     assert "ResourceNotFoundException" in missing.message
     assert missing.fix == "let this stack create it: inventory.securityLogGroup.create: true in Pulumi.production.yaml"
@@ -282,7 +282,7 @@ def test_a_reused_anomaly_monitor_must_exist_in_the_account(aws, moto_endpoint):
         "MonitorDimension": "SERVICE"}]})
     program = run("production", preview=True, set_={"costAnomaly": {"thresholdUsd": 50,
                                                                      "existingMonitorArn": configured}})
-    found = preconditions.check_anomaly_monitors(account, stack_view(program))
+    found = preconditions.check_anomaly_monitors(account, build_model(program))
     blocking = [f for f in found if f.level is Level.BLOCKING]
     assert [(f.subject, f.message) for f in blocking] == [
         (configured, "the anomaly subscription names a monitor the account does not have")]

@@ -220,10 +220,11 @@ def test_the_projects_own_lambdas_are_alarmed_by_the_same_catalogue():
 
 
 def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
+    from preflight.model.stack import build_model
     from preflight.preview.coverage import coverage, coverage_section
 
     result = run(preview=True)
-    table = coverage(result.registrations)
+    table = coverage(build_model(result))
     for function in _inventory_functions():
         assert {"Errors", "Errors%", "Throttles", "Duration"} <= table[f"lambda {function}"], function
     assert {"CPUUtilization", "FreeStorageSpace"} <= table["rds hasivu-production-db"]
@@ -231,14 +232,15 @@ def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
     assert "Latency%" in table["api hasivu-production-api prod /rfid/verify POST"]
     # The forwarder's name is known in preview because it is set explicitly; its alarm covers it.
     assert "Errors" in table["lambda production-hasivu-warning-slack-forwarder"]
-    assert coverage_section(result.registrations).endswith("Lambda functions without an Errors alarm: none")
+    assert coverage_section(build_model(result)).endswith("Lambda functions without an Errors alarm: none")
 
 
 def test_coverage_table_shows_a_lambda_without_alarms_as_a_gap():
+    from preflight.model.stack import build_model
     from preflight.preview.coverage import coverage_section
     from preflight.program.engine import run_program
     from tests.stack import stack_files
 
     files = stack_files("dev", directory=Path(__file__).parent / "programs" / "unalarmed")
-    section = coverage_section(run_program(files).registrations)
+    section = coverage_section(build_model(run_program(files)))
     assert "Lambda functions without an Errors alarm: lambda orphan-fn" in section

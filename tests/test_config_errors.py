@@ -7,7 +7,7 @@ import copy
 import pulumi
 import pytest
 
-from preflight.__main__ import main as preflight_main
+from preflight.cli import main as preflight_main
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import ProgramError, load_stack_files
 from tests.fleet import CRITICAL_GROUPS, account_with, function_names

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.__main__ import main as preflight_main
+from preflight.cli import main as preflight_main
+from preflight.model.stack import build_model
 from preflight.preview.cost import estimate, load_prices, traces_per_month
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import load_stack_files
@@ -117,7 +118,8 @@ def test_reservoir_then_rate():
 
 
 def test_cost_of_a_small_stack_equals_the_hand_count():
-    result = estimate(run_program(load_stack_files(Path(__file__).parent / "programs" / "cost_small", "dev")))
+    files = load_stack_files(Path(__file__).parent / "programs" / "cost_small", "dev")
+    result = estimate(build_model(run_program(files)))
     lines = {line["item"]: line["monthly_usd"] for line in result["lines"]}
     # Counted by hand from tests/programs/cost_small/__main__.py and the prices in preflight/prices.json:
     assert lines["alarm metrics, standard resolution"] == pytest.approx(0.30)  # 1 + 2 metrics x $0.10

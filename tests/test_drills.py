@@ -58,13 +58,13 @@ def test_a_bad_drill_file_is_one_line_naming_file_key_and_expected_form(tmp_path
 def test_cli_bad_drill_exits_2_with_one_line_and_no_traceback(tmp_path):
     path = write(tmp_path, THROTTLED.replace("target: hasivu-production-payments-verify, rate: 0.6", "target: nowhere")
                  .replace("kind: function-throttles", "kind: dependency-down"))
-    result = preflight_cli("--stack", "production", "--drill", str(path))
+    result = preflight_cli("drill", "--stack", "production", str(path))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"preflight: {path}: faults[0].target: expected one of database, redis, payment_gateway, rfid "
         "(got 'nowhere')"]
     assert result.stdout == ""
-    missing = preflight_cli("--stack", "production", "--drill", str(tmp_path / "absent.yaml"))
+    missing = preflight_cli("drill", "--stack", "production", str(tmp_path / "absent.yaml"))
     assert missing.returncode == 2 and "expected a drill file, a folder of drill files, or all" in missing.stderr
 
 
@@ -100,7 +100,7 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     write(folder, THROTTLED.replace("ALARM_NAME", name), "a-passes.yaml")
     write(folder, THROTTLED.replace("name: verify-throttled", "name: impossible")
           .replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: [\"" + name + "\"]"), "b-fails.yaml")
-    result = preflight_cli("--stack", "production", "--drill", str(folder), "--json")
+    result = preflight_cli("drill", "--stack", "production", str(folder), "--json")
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"drills"}
@@ -119,7 +119,7 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
         t for t in passing["transitions"] if t["alarm"] == name and t["to"] == "ALARM").items()
     assert (failing["name"], failing["passed"]) == ("impossible", False)
     assert failing["failures"] == [f"silent {name}: in ALARM: {name}"]
-    single = preflight_cli("--stack", "production", "--drill", str(folder / "a-passes.yaml"))
+    single = preflight_cli("drill", "--stack", "production", str(folder / "a-passes.yaml"))
     assert single.returncode == 0, single.stdout + single.stderr
     assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
 
@@ -129,11 +129,12 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
     import re
     import subprocess
 
+    from preflight.model.stack import build_model
     from preflight.pictures.dashboards import render_drills
 
     drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
     result = run_drill(drill, platform)
-    pages = render_drills(run("production", preview=True).registrations, [result], tmp_path / "out", "production")
+    pages = render_drills(build_model(run("production", preview=True)), [result], tmp_path / "out", "production")
     assert len(pages) == 5
     plotted = 0
     for page in pages:

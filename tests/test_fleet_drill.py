@@ -110,7 +110,7 @@ def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, re
     is the top line of the fleet's errors graph, not a graph reported as never published."""
     from preflight.pictures.dashboards import render_drills
 
-    pages = render_drills(world[0].registrations, [result], tmp_path, "fleet-drill")
+    pages = render_drills(world[0], [result], tmp_path, "fleet-drill")
     [lambda_page] = [p for p in pages if p.name.endswith("Lambda-Performance.html")]
     widget = re.search(r'<header>fleet: errors, worst 10</header>(.*?)</div></div>', lambda_page.read_text(), re.S)
     assert widget is not None
@@ -135,7 +135,7 @@ def test_a_fleet_query_that_leaves_the_function_out_does_not_page(platform):
 
 
 def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function(tmp_path):
-    result = preflight_cli("--stack", "production", "--drill", str(DRILL), "--render", str(tmp_path))
+    result = preflight_cli("drill", "--stack", "production", str(DRILL), "--render", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     # Drawn in a folder of its own stack, and the message says where to open it.
     assert result.stderr.endswith(f"; open {tmp_path / 'fleet-drill' / 'index.html'}\n")

@@ -57,7 +57,7 @@ def test_the_same_drill_prints_the_same_json_whatever_the_hash_seed(tmp_path):
     path = _drill(tmp_path, "")
     outputs = []
     for seed in ("1", "2"):
-        run = subprocess.run([sys.executable, "-m", "preflight", "--stack", "production", "--drill", str(path),
+        run = subprocess.run([sys.executable, "-m", "preflight", "drill", "--stack", "production", str(path),
                               "--json"], cwd=REPO, capture_output=True, timeout=120,
                              env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed})
         assert run.returncode == 0, run.stdout + run.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.__main__ import main as preflight_main
+from preflight.cli import main as preflight_main
 from preflight.program.function_list import function_name
 from tests.stack import REPO
 
@@ -93,7 +93,7 @@ def test_functions_with_a_drill_is_one_line_and_exit_2(tmp_path, capsys):
     listing = tmp_path / "functions.txt"
     listing.write_text("hasivu-fleet-a\n")
     drill = str(REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml")
-    assert preflight_main(["--stack", "production", "--drill", drill, "--functions", str(listing)]) == 2
+    assert preflight_main(["drill", "--stack", "production", drill, "--functions", str(listing)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err == ("preflight: --functions is not read with --drill: a drill names its account's "
-                                 "functions in account.functions: {prefix, count} (see Incident drills)\n")
+    assert out == "" and err == ("preflight: --functions is not read by drill: a drill names its account's "
+                                 "functions in account.functions: {prefix, count} (see docs/drills.md)\n")

@@ -16,6 +16,7 @@ import yaml
 from cloudwatch_rules.limits import MAX_BODY_BYTES, alarm_problems, dashboard_problems
 from cloudwatch_rules.metrics_insights import parse
 from hasivu_policy.coverage import fleet_covers
+from preflight.model.stack import build_model
 from preflight.preview.analyzer import analyze, run_and_analyze
 from preflight.preview.cost import estimate, load_prices
 from preflight.program.engine import run_program
@@ -72,7 +73,7 @@ def test_five_thousand_functions_preview_without_a_mandatory_violation_and_are_p
     files = fleet_files()
     result, found = run_and_analyze(files, True, PACK, PRODUCTION_POLICY, account_with(function_names(5000)))
     assert [v for v in found if v.level == "mandatory"] == []
-    cost = {line["item"]: line for line in estimate(result)["lines"]}
+    cost = {line["item"]: line for line in estimate(build_model(result))["lines"]}
     insights = cost["Metrics Insights alarm metrics"]
     assert insights["quantity"] == 3 * 5000
     assert insights["unit_usd"] == load_prices()["prices"]["alarm_metric_metrics_insights"]["usd"]
@@ -144,15 +145,14 @@ def test_the_account_check_counts_functions_under_a_catch_all_fleet_as_alarmed()
     from types import SimpleNamespace
 
     from preflight.account.preconditions import check_unlisted_functions
-    from preflight.account.stack_view import stack_view
 
     # The account's ListFunctions answer (data only): the fleet's functions, none listed in the stack file.
     account = SimpleNamespace(functions=[{"FunctionName": name} for name in function_names(40)])
-    fleet_view = stack_view(_fleet_run(40))
-    assert fleet_view.inventory.catch_all_fleet
+    fleet_view = build_model(_fleet_run(40))
+    assert any(group.catch_all for group in fleet_view.settings.inventory.fleet_groups)
     assert check_unlisted_functions(account, fleet_view, REPO / "Pulumi.production.yaml") == []
-    listed_view = stack_view(run_program(stack_files(), preview=True))
-    assert not listed_view.inventory.catch_all_fleet
+    listed_view = build_model(run_program(stack_files(), preview=True))
+    assert not listed_view.settings.inventory.fleet_groups
     unlisted = check_unlisted_functions(account, listed_view, REPO / "Pulumi.production.yaml")
     assert len(unlisted) == 40
 
@@ -181,7 +181,7 @@ def test_the_catch_all_leaves_out_the_stacks_own_lambdas_and_is_priced_for_every
         assert not any(fleet_covers(query, "AWS/Lambda", query.metric, {"FunctionName": n}) for n in own)
         assert all(query.matches({"FunctionName": n}) for n in function_names(20) + other_stack)
     # Billed per metric the query analyzes: the 22 known functions it matches, outside the prefix too.
-    cost = {line["item"]: line for line in estimate(result)["lines"]}
+    cost = {line["item"]: line for line in estimate(build_model(result))["lines"]}
     assert cost["Metrics Insights alarm metrics"]["quantity"] == 3 * 22
     assert result.outputs["discovery"] == {
         "functionPrefix": "hasivu-production-", "group": "platform", "accountFunctions": 24, "joinedGroup": 20,

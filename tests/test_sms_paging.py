@@ -9,6 +9,7 @@ DLT-registered sender ID, from ap-south-1 or ap-south-2
 
 from __future__ import annotations
 
+from preflight.model.stack import build_model
 from preflight.preview.analyzer import analyze
 from preflight.preview.sms import sms_advisory
 from preflight.program.engine import run_program
@@ -32,7 +33,7 @@ def test_the_pack_advises_on_the_sandbox_once_for_the_stack():
 
 
 def test_no_sms_no_advisory():
-    assert sms_advisory(run("staging").registrations, "ap-south-1") is None
+    assert sms_advisory(build_model(run("staging"))) is None
 
 
 def test_sms_alone_on_the_critical_tier_blocks_production_and_is_advised_in_staging():

@@ -24,7 +24,7 @@ PROJECT_FILE = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
 
 
 def test_config_schema_flag_prints_a_schema_the_committed_stack_files_satisfy():
-    result = preflight_cli("--config-schema")
+    result = preflight_cli("schema")
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     validator = jsonschema.Draft202012Validator(schema)

@@ -1,4 +1,4 @@
-"""`python -m preflight --aws`: what only the live account can tell, before and after `pulumi up`."""
+"""`python -m preflight account`: what only the live account can tell, before and after `pulumi up`."""
 
 from preflight.account.check import check_account
 from preflight.account.findings import AccountReport, Finding, Level

@@ -10,38 +10,36 @@ from preflight.account import deployed, preconditions
 from preflight.account.findings import AccountReport, Finding, guarded
 from preflight.account.metrics import MetricCatalogue, check_alarm_metrics
 from preflight.account.session import Account
-from preflight.account.stack_view import StackView, stack_view
-from preflight.program.engine import ProgramRun
+from preflight.model.stack import StackModel
 
 
-def _api_stages(view: StackView) -> set[tuple[str, str]]:
+def _api_stages(model: StackModel) -> set[tuple[str, str]]:
     """The (API, stage) pairs whose per-method metrics (a Resource dimension) some alarm reads."""
-    return {(d["ApiName"], d["Stage"]) for a in view.alarms for m in a.metrics
+    return {(d["ApiName"], d["Stage"]) for a in model.alarms for m in a.metrics
             if m.namespace == "AWS/ApiGateway" and m.dimensions is not None
             for d in [dict(m.dimensions)] if "Resource" in d and "ApiName" in d and "Stage" in d}
 
 
-def check_account(run: ProgramRun, account: Account, as_of: datetime | None = None) -> AccountReport:
+def check_account(model: StackModel, account: Account, as_of: datetime | None = None) -> AccountReport:
     """The report for the program's resources against the account, as of now (or `as_of`)."""
-    view = stack_view(run)
     alarm_metrics: list[dict[str, Any]] = []
 
     def metrics() -> list[Finding]:
-        rows, findings = check_alarm_metrics(view.alarms, MetricCatalogue(account.client("cloudwatch")))
+        rows, findings = check_alarm_metrics(model.alarms, MetricCatalogue(account.client("cloudwatch")))
         alarm_metrics.extend(rows)
         return findings
 
     now = as_of or datetime.now(UTC)
     checks: list[tuple[str, Callable[[], list[Finding]]]] = [
         ("metric", metrics),
-        ("deploy", lambda: deployed.check_after_deploy(account, view, now)),
-        ("sms", lambda: deployed.check_sms(account, view)),
-        ("api stage", lambda: preconditions.check_api_stages(account, _api_stages(view))),
-        ("anomaly monitors", lambda: preconditions.check_anomaly_monitors(account, view)),
-        ("x-ray encryption", lambda: preconditions.check_xray_encryption(account, view)),
-        ("log group", lambda: preconditions.check_log_groups(account, view)),
+        ("deploy", lambda: deployed.check_after_deploy(account, model, now)),
+        ("sms", lambda: deployed.check_sms(account, model)),
+        ("api stage", lambda: preconditions.check_api_stages(account, _api_stages(model))),
+        ("anomaly monitors", lambda: preconditions.check_anomaly_monitors(account, model)),
+        ("x-ray encryption", lambda: preconditions.check_xray_encryption(account, model)),
+        ("log group", lambda: preconditions.check_log_groups(account, model)),
         ("unlisted function", lambda: preconditions.check_unlisted_functions(
-            account, view, run.files.directory / f"Pulumi.{run.files.stack}.yaml")),
+            account, model, model.stack_file)),
     ]
     findings = [f for name, check in checks for f in guarded(name, check)]
     return AccountReport(account.account_id, account.region, findings, alarm_metrics)

@@ -7,7 +7,7 @@ from typing import Any
 
 from preflight.account.findings import Finding, Level, guarded
 from preflight.account.session import Account
-from preflight.account.stack_view import StackView
+from preflight.model.stack import StackModel
 
 STUCK_AFTER = timedelta(days=1)
 # DescribeAlarms takes at most 100 names per call (CloudWatch API Reference, DescribeAlarms).
@@ -18,8 +18,8 @@ PENDING = "PendingConfirmation"
 DEFAULT_SMS_SPEND_LIMIT_USD = 1.0
 
 
-def deployed_alarms(account: Account, view: StackView) -> list[dict[str, Any]]:
-    names = [a.name for a in view.alarms]
+def deployed_alarms(account: Account, model: StackModel) -> list[dict[str, Any]]:
+    names = [a.name for a in model.alarms] + [c.name for c in model.composites]
     found: list[dict[str, Any]] = []
     paginator = account.client("cloudwatch").get_paginator("describe_alarms")
     for start in range(0, len(names), NAMES_PER_CALL):
@@ -62,10 +62,10 @@ def check_alarm_actions(account: Account, alarms: list[dict[str, Any]], existing
     return findings
 
 
-def check_subscriptions(account: Account, view: StackView, existing: set[str]) -> list[Finding]:
+def check_subscriptions(account: Account, model: StackModel, existing: set[str]) -> list[Finding]:
     sns = account.client("sns")
     findings = []
-    for topic in view.topics:
+    for topic in model.topics:
         arn = account.topic_arn(topic.name)
         if arn not in existing:
             continue
@@ -85,8 +85,8 @@ def check_subscriptions(account: Account, view: StackView, existing: set[str]) -
     return findings
 
 
-def check_sms(account: Account, view: StackView) -> list[Finding]:
-    numbers = [n for t in view.topics for n in t.sms_numbers]
+def check_sms(account: Account, model: StackModel) -> list[Finding]:
+    numbers = [n for t in model.topics for n in t.sms_numbers]
     sns = account.client("sns")
     in_sandbox = sns.get_sms_sandbox_account_status()["IsInSandbox"]
     limit_text = sns.get_sms_attributes(attributes=["MonthlySpendLimit"]).get("attributes", {}).get(
@@ -115,9 +115,9 @@ def check_sms(account: Account, view: StackView) -> list[Finding]:
     return findings
 
 
-def check_delivery_failures(account: Account, view: StackView, existing: set[str], now: datetime) -> list[Finding]:
+def check_delivery_failures(account: Account, model: StackModel, existing: set[str], now: datetime) -> list[Finding]:
     """NumberOfNotificationsFailed (AWS/SNS, per TopicName) summed over the last day."""
-    topics = [t for t in view.topics if account.topic_arn(t.name) in existing]
+    topics = [t for t in model.topics if account.topic_arn(t.name) in existing]
     if not topics:
         return []
     queries = [{
@@ -139,14 +139,14 @@ def check_delivery_failures(account: Account, view: StackView, existing: set[str
     return findings
 
 
-def check_after_deploy(account: Account, view: StackView, now: datetime) -> list[Finding]:
+def check_after_deploy(account: Account, model: StackModel, now: datetime) -> list[Finding]:
     """Runs when the stack's alarms exist in the account: otherwise there is nothing deployed to check."""
-    alarms = deployed_alarms(account, view)
+    alarms = deployed_alarms(account, model)
     if not alarms:
-        return [Finding(Level.INFO, "deploy", view.stack,
+        return [Finding(Level.INFO, "deploy", model.stack,
                         "none of the stack's alarms exist in the account yet: after-deploy checks skipped")]
     existing = topic_arns(account)
     return (guarded("alarm state", lambda: check_alarm_states(alarms, now))
             + guarded("alarm actions", lambda: check_alarm_actions(account, alarms, existing))
-            + guarded("subscriptions", lambda: check_subscriptions(account, view, existing))
-            + guarded("delivery", lambda: check_delivery_failures(account, view, existing, now)))
+            + guarded("subscriptions", lambda: check_subscriptions(account, model, existing))
+            + guarded("delivery", lambda: check_delivery_failures(account, model, existing, now)))

@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from preflight.account.findings import Finding, Level
-from preflight.account.stack_view import AlarmView
+from preflight.model.stack import MetricAlarm
 
 Dimensions = frozenset[tuple[str, str]]
 # A value this few characters away from the alarm's (and not another alarm's target) is a typo.
@@ -75,11 +75,11 @@ def nearest(wanted: Dimensions, candidates: set[Dimensions]) -> Optional[Dimensi
                key=lambda c: difflib.SequenceMatcher(None, _text(wanted), _text(c)).ratio())
 
 
-def check_alarm_metrics(alarms: list[AlarmView], catalogue: MetricCatalogue,
+def check_alarm_metrics(alarms: list[MetricAlarm], catalogue: MetricCatalogue,
                         ) -> tuple[list[dict[str, Any]], list[Finding]]:
     """Per alarm, each metric it reads and whether it exists; one finding per dimension set that is missing
     (a function that never ran is one finding, not one per alarm on it)."""
-    metric_alarms = [a for a in alarms if not a.composite]
+    metric_alarms = alarms
     # Dimension sets some alarm of the stack reads: never offered as another alarm's typo.
     targets: dict[tuple[str, str], set[Dimensions]] = defaultdict(set)
     for alarm in metric_alarms:

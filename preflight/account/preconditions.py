@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from preflight.account.findings import Finding, Level
 from preflight.account.metrics import edits, is_typo
 from preflight.account.session import Account
-from preflight.account.stack_view import OwnedResource, StackView
+from preflight.model.stack import OwnedResource, StackModel
 
 
 def _owned(actual: dict[str, str], resource: OwnedResource) -> bool:
@@ -49,7 +49,7 @@ def check_api_stages(account: Account, api_stages: set[tuple[str, str]]) -> list
     return findings
 
 
-def check_anomaly_monitors(account: Account, view: StackView) -> list[Finding]:
+def check_anomaly_monitors(account: Account, model: StackModel) -> list[Finding]:
     pages = account.client("ce").get_paginator("get_anomaly_monitors").paginate()
     monitors = [m for page in pages for m in page["AnomalyMonitors"]]
     findings = [Finding(Level.INFO, "anomaly monitors", m["MonitorName"],
@@ -58,7 +58,7 @@ def check_anomaly_monitors(account: Account, view: StackView) -> list[Finding]:
                 for m in monitors]
     service_monitors = [m for m in monitors
                         if m["MonitorType"] == "DIMENSIONAL" and m.get("MonitorDimension") == "SERVICE"]
-    for wanted in view.anomaly_monitors_created:
+    for wanted in model.anomaly_monitors_created:
         if wanted.get("monitorType") != "DIMENSIONAL" or wanted.get("monitorDimension") != "SERVICE":
             continue
         others = [m for m in service_monitors if m["MonitorName"] != wanted.get("name")]
@@ -67,33 +67,33 @@ def check_anomaly_monitors(account: Account, view: StackView) -> list[Finding]:
                 Level.BLOCKING, "anomaly monitors", str(wanted.get("name")),
                 f"the account already has a SERVICE monitor ({others[0]['MonitorName']}); AWS allows one, "
                 "so creating this one fails",
-                f"reuse it: costAnomaly.existingMonitorArn: {others[0]['MonitorArn']} in Pulumi.{view.stack}.yaml"))
+                f"reuse it: costAnomaly.existingMonitorArn: {others[0]['MonitorArn']} in Pulumi.{model.stack}.yaml"))
     known = {m["MonitorArn"] for m in monitors}
-    for arn in sorted(view.anomaly_monitor_arns_used - known):
+    for arn in sorted(model.anomaly_monitor_arns_used - known):
         findings.append(Finding(Level.BLOCKING, "anomaly monitors", arn,
                                 "the anomaly subscription names a monitor the account does not have",
                                 f"set costAnomaly.existingMonitorArn to one of the monitors listed here "
-                                f"(Pulumi.{view.stack}.yaml)"))
+                                f"(Pulumi.{model.stack}.yaml)"))
     return findings
 
 
-def check_xray_encryption(account: Account, view: StackView) -> list[Finding]:
+def check_xray_encryption(account: Account, model: StackModel) -> list[Finding]:
     config = account.client("xray").get_encryption_config()["EncryptionConfig"]
     kind, key_id = config.get("Type", "NONE"), config.get("KeyId")
     current = f"X-Ray encryption is {kind}" + (f" with {key_id}" if key_id else "")
-    if not view.manages_xray_encryption:
+    if not model.manages_xray_encryption:
         return [Finding(Level.INFO, "x-ray encryption", "account", current + "; this stack leaves it alone")]
-    if kind != "KMS" or not key_id or view.xray_encryption_key is None:
+    if kind != "KMS" or not key_id or model.xray_encryption_key is None:
         return [Finding(Level.INFO, "x-ray encryption", "account", current + "; this stack sets its own key")]
     try:
         tags = account.client("kms").list_resource_tags(KeyId=key_id).get("Tags", [])
     except ClientError:
         tags = []  # a key this caller cannot read belongs to someone else
-    if _owned({t["TagKey"]: t["TagValue"] for t in tags}, view.xray_encryption_key):
+    if _owned({t["TagKey"]: t["TagValue"] for t in tags}, model.xray_encryption_key):
         return [Finding(Level.INFO, "x-ray encryption", "account", current + " (this stack's key)")]
     return [Finding(Level.WARNING, "x-ray encryption", "account",
                     current + ", a key this stack did not create: two stacks would flip it on every up",
-                    f"let one stack own it: tracing.manageEncryption: false in Pulumi.{view.stack}.yaml "
+                    f"let one stack own it: tracing.manageEncryption: false in Pulumi.{model.stack}.yaml "
                     "(or in the other stack)")]
 
 
@@ -102,12 +102,12 @@ def _log_group(account: Account, name: str) -> dict[str, Any] | None:
     return next((g for page in pages for g in page["logGroups"] if g["logGroupName"] == name), None)
 
 
-def check_log_groups(account: Account, view: StackView) -> list[Finding]:
+def check_log_groups(account: Account, model: StackModel) -> list[Finding]:
     """Metric filters need their log group; a group the stack creates must not exist under another owner."""
-    security = view.inventory.security_log_group
-    stack_file = f"Pulumi.{view.stack}.yaml"
+    security = model.settings.inventory.security_log_group if model.settings else None
+    stack_file = f"Pulumi.{model.stack}.yaml"
     findings = []
-    for name in sorted(view.log_groups_used - set(view.log_groups_created)):
+    for name in sorted(model.log_groups_used - set(model.log_groups_created)):
         if _log_group(account, name) is None:
             findings.append(Finding(
                 Level.BLOCKING, "log group", name,
@@ -117,7 +117,7 @@ def check_log_groups(account: Account, view: StackView) -> list[Finding]:
                 if name == security else "create it before `pulumi up`"))
         else:
             findings.append(Finding(Level.INFO, "log group", name, "exists; the stack's metric filters read it"))
-    for name, resource in sorted(view.log_groups_created.items()):
+    for name, resource in sorted(model.log_groups_created.items()):
         group = _log_group(account, name)
         if group is None:
             continue
@@ -167,24 +167,32 @@ def _insertion(stack_file: Path, first_of_group: str, name: str) -> str:
     return f"the line `{indent}- {name}` before {stack_file.name} line {at + 1}"
 
 
-def check_unlisted_functions(account: Account, view: StackView, stack_file: Path) -> list[Finding]:
+def check_unlisted_functions(account: Account, model: StackModel, stack_file: Path) -> list[Finding]:
     """The account's functions named like this stack's that no group or discovery prefix covers."""
-    inventory = view.inventory
-    listed = {name: group for group, names in inventory.groups.items() for name in names}
-    prefix = _common_prefix(sorted(listed)) or inventory.discovery_prefix
+    if model.settings is None:
+        return []
+    inventory = model.settings.inventory
+    # The functions the stack file lists by name, by group (the fix lines quote the file's words).
+    groups: dict[str, list[str]] = {}
+    for fn in inventory.functions:
+        if not fn.discovered:
+            groups.setdefault(fn.group, []).append(fn.name)
+    listed = {name: group for group, names in groups.items() for name in names}
+    discovery_prefix = model.settings.discovery.function_prefix if model.settings.discovery else None
+    prefix = _common_prefix(sorted(listed)) or discovery_prefix
     if not prefix:
         return []
     existing = {fn["FunctionName"] for fn in account.functions}
     absent = sorted(set(listed) - existing)
     findings = []
     for name in sorted(existing):
-        if not name.startswith(prefix) or name in listed or name in view.function_names:
+        if not name.startswith(prefix) or name in listed or name in model.function_names:
             continue
-        if inventory.discovery_prefix and name.startswith(inventory.discovery_prefix):
+        if discovery_prefix and name.startswith(discovery_prefix):
             continue
         typo_of = min((a for a in absent if is_typo(a, name)), key=lambda a: edits(a, name), default=None)
         group = listed[typo_of] if typo_of else max(
-            sorted(inventory.groups), key=lambda g: max((_shared(name, f) for f in inventory.groups[g]), default=0),
+            sorted(groups), key=lambda g: max((_shared(name, f) for f in groups[g]), default=0),
             default=None)
         if typo_of:
             findings.append(Finding(
@@ -193,12 +201,12 @@ def check_unlisted_functions(account: Account, view: StackView, stack_file: Path
                 f"replace `{typo_of}` with `{name}` under inventory.lambdaGroups.{group}.functions "
                 f"({stack_file.name} line {_insertion_line(stack_file, typo_of)})"))
             continue
-        if inventory.catch_all_fleet:
+        if any(group.catch_all for group in inventory.fleet_groups):
             continue  # alarmed by the catch-all fleet group's Metrics Insights alarms
         findings.append(Finding(
             Level.WARNING, "unlisted function", name,
             f"named like this stack's functions ({prefix}*) but in no inventory group: no alarm, no dashboard",
-            f"add {_insertion(stack_file, inventory.groups[group][0], name)} "
-            f"(inventory.lambdaGroups.{group}.functions)" if group and inventory.groups[group]
+            f"add {_insertion(stack_file, groups[group][0], name)} "
+            f"(inventory.lambdaGroups.{group}.functions)" if group and groups.get(group)
             else f"add it under inventory.lambdaGroups in {stack_file.name}"))
     return findings

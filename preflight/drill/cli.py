@@ -1,4 +1,4 @@
-"""`python -m preflight --stack S --drill PATH|all [--json] [--render DIR]`.
+"""`python -m preflight drill --stack S PATH|all [--json] [--render DIR]`.
 
 Exit status: 0 every drill passed, 1 a drill failed, 2 a bad drill file, usage or program error.
 """
@@ -16,8 +16,9 @@ from preflight.cloudwatch.cloudwatch import ModelError, subject
 from preflight.cloudwatch.log_filters import UnsupportedPattern
 from preflight.drill.drill_file import Drill, DrillError, drill_paths, load_drill
 from preflight.drill.runner import DrillResult, run_drill
-from preflight.emulator.platform import Platform, platform_from_run
-from preflight.program.engine import ProgramFailed, ProgramRun, functions_invoke, run_program
+from preflight.emulator.platform import Platform, platform_from_model
+from preflight.model.stack import StackModel, build_model
+from preflight.program.engine import ProgramFailed, functions_invoke, run_program
 from preflight.program.stack_files import ProgramError, load_stack_files
 
 DRILLS = Path(__file__).resolve().parent.parent.parent / "drills"
@@ -53,31 +54,28 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     out.write(f"\n{passed} of {len(results)} drills passed\n")
 
 
-def check_discovery(drill: Drill, stack: str, inventory_json: str | None) -> None:
+def check_discovery(drill: Drill, model: StackModel) -> None:
     """`account.functions` only means something to a stack whose inventory discovers functions:
     otherwise no function of the account joins it, and the drill's targets would be blamed instead."""
-    try:
-        discovery = (json.loads(inventory_json or "{}") or {}).get("discovery")
-    except (json.JSONDecodeError, AttributeError):
-        discovery = None  # a malformed inventory is the program's error to report
-    if not isinstance(discovery, dict):
+    discovery = model.settings.discovery if model.settings else None
+    if discovery is None:
         raise DrillError(f"{drill.path}: account.functions: expected a drill stack with inventory.discovery "
-                         f"(stack {stack} has none, so no function of the account would join it)")
-    prefix = discovery.get("functionPrefix")
-    if isinstance(prefix, str) and not any(name.startswith(prefix) for name in drill.account_functions):
-        raise DrillError(f"{drill.path}: account.functions.prefix: expected names that stack {stack}'s discovery "
-                         f"takes in (functionPrefix {prefix!r}; got {drill.account_functions[0]!r} ...)")
+                         f"(stack {model.stack} has none, so no function of the account would join it)")
+    prefix = discovery.function_prefix
+    if not any(name.startswith(prefix) for name in drill.account_functions):
+        raise DrillError(f"{drill.path}: account.functions.prefix: expected names that stack {model.stack}'s "
+                         f"discovery takes in (functionPrefix {prefix!r}; got {drill.account_functions[0]!r} ...)")
 
 
-def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[ProgramRun, Platform]:
+def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[StackModel, Platform]:
     """The program run on the drill's stack (its own stack file, or --stack's) with the drill's account."""
     files = load_stack_files(program, drill.stack_name or stack, stack_file=drill.stack_file)
-    if drill.account_functions:
-        check_discovery(drill, files.stack, files.config.get(f"{files.project}:inventory"))
     invokes = (functions_invoke(list(drill.account_functions), files.config.get("aws:region", "ap-south-1"))
                if drill.account_functions else None)
-    run = run_program(files, preview=True, invokes=invokes)
-    return run, platform_from_run(run, drill.account_functions)
+    model = build_model(run_program(files, preview=True, invokes=invokes))
+    if drill.account_functions:
+        check_discovery(drill, model)
+    return model, platform_from_model(model)
 
 
 def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None) -> int:
@@ -87,14 +85,14 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     # Drills that name the same stack file and account share one program run.
-    worlds: dict[tuple[Path | None, tuple[str, ...]], tuple[ProgramRun, Platform, list[DrillResult]]] = {}
+    worlds: dict[tuple[Path | None, tuple[str, ...]], tuple[StackModel, Platform, list[DrillResult]]] = {}
     results = []
     try:
         for drill in drills:
             world = (drill.stack_file, drill.account_functions)
             if world not in worlds:
                 worlds[world] = (*drill_platform(drill, stack, program), [])
-            run, platform, world_results = worlds[world]
+            _, platform, world_results = worlds[world]
             result = run_drill(drill, platform)
             world_results.append(result)
             results.append(result)
@@ -113,10 +111,10 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         from preflight.pictures.dashboards import render_drills
 
         pages, indexes = [], []
-        for run, _, world_results in worlds.values():
+        for model, _, world_results in worlds.values():
             # Drills on another stack than --stack's are drawn in a folder of that stack.
-            folder = render_dir if run.files.stack == stack else render_dir / run.files.stack
-            pages += render_drills(run.registrations, world_results, folder, run.files.stack)
+            folder = render_dir if model.stack == stack else render_dir / model.stack
+            pages += render_drills(model, world_results, folder, model.stack)
             indexes.append(str(folder / "index.html"))
         print(f"preflight: rendered {len(pages)} dashboard pages; open {', '.join(indexes)}", file=sys.stderr)
     if as_json:

@@ -1,38 +1,21 @@
-"""What the drill needs from the program run: the alarms, composites and topics as registered
-(camelCase props, in preview fidelity), the health monitor's Function and the log metric filters,
-plus the inventory and business profile from the stack config."""
+"""The platform the drill emulates, from the model of the program run: the alarms and composites as
+CloudWatch definitions, the functions with their inventory groups, the health monitor, the log metric
+filters, and the inventory's endpoints, databases and traffic basis (through `stackconfig`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any, Optional
+from typing import Optional
 
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, MetricAlarmDefinition
-from preflight.model.resource_types import (
-    ALARM_TIER,
-    COMPOSITE_ALARM,
-    FUNCTION,
-    HEALTH_MONITOR,
-    LOG_METRIC_FILTER,
-    METRIC_ALARM,
-    SLACK_FORWARDER,
-    TOPIC,
-)
-from preflight.program.engine import ProgramRun, Registration
-from preflight.program.props import COMPUTED, struct_to_props
-from stackconfig.loader import OWN_DISCOVERY_GROUP
+from preflight.model.stack import LogFilter, StackModel, build_model
+from preflight.program.engine import ProgramRun
+from preflight.program.props import COMPUTED
 
-
-@dataclasses.dataclass(frozen=True)
-class LogFilter:
-    log_group: str
-    pattern: str
-    namespace: str
-    metric_name: str
-    value: str
-    default_value: Optional[float]
-    dimensions: dict[str, str]
+# A stack that does not say how big the platform is (no healthMonitor.activeUsers or
+# dailyRevenueInr: those feed the health report) is emulated as a small school platform.
+DEFAULT_ACTIVE_USERS = 1000
+DEFAULT_DAILY_REVENUE_INR = 60_000.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,112 +56,46 @@ class Platform:
         return set(self.functions.values())
 
 
-def _tiers_of(registration: Registration, key: str, topic_tiers: dict[str, str]) -> list[str]:
-    """The tier of each topic an action list points at; in preview the ARNs are unknown, so the
-    topics are found through the property's dependencies, as the engine records them."""
-    urns = registration.property_dependencies.get(key, [])
-    return [topic_tiers[u] for u in urns if u in topic_tiers]
-
-
-def _rate_minutes(schedule: str) -> int:
-    """`rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)`; anything else: every minute."""
-    text = schedule.strip()
-    if text.startswith("rate(") and text.endswith(")"):
-        amount, unit = text[5:-1].split()
-        return int(amount) * {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}[unit]
-    return 1
-
-
-def _config(run: ProgramRun, key: str) -> Any:
-    raw = run.files.config.get(f"{run.files.project}:{key}")
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
-        return raw
-
-
-def platform_from_run(run: ProgramRun, account_functions: tuple[str, ...] = ()) -> Platform:
-    """`account_functions`: the functions the account holds (what discovery was answered with); those
-    the inventory's discovery takes in join its group, as `stackconfig.loader.merge_discovered` does."""
-    by_urn = {r.urn: r for r in run.registrations}
-    topic_tiers: dict[str, str] = {}
-    topic_names: dict[str, str] = {}
-    forwarders: dict[str, str] = {}
-    for r in run.registrations:
-        if r.type == TOPIC:
-            parent = by_urn.get(r.parent)
-            if parent is not None and parent.type == ALARM_TIER:
-                tier = topic_tiers[r.urn] = parent.name.removesuffix("-alerts")
-                name = struct_to_props(r.object).get("name")
-                if isinstance(name, str) and name != COMPUTED:
-                    topic_names[tier] = name
-    alarms, composites, log_filters = [], [], []
-    health_function, health_env, schedule = None, {}, 1
-    for r in run.registrations:
-        props = struct_to_props(r.object)
-        if r.type == METRIC_ALARM:
-            alarms.append(MetricAlarmDefinition(str(props.get("name") or r.name), props,
-                                                _tiers_of(r, "alarmActions", topic_tiers),
-                                                _tiers_of(r, "okActions", topic_tiers)))
-        elif r.type == COMPOSITE_ALARM:
-            suppressor = props.get("actionsSuppressor") or {}
-            composites.append(CompositeDefinition(
-                str(props.get("alarmName") or r.name), str(props["alarmRule"]),
-                _tiers_of(r, "alarmActions", topic_tiers), _tiers_of(r, "okActions", topic_tiers),
-                suppressor.get("alarm"), int(suppressor.get("waitPeriod") or 0),
-                int(suppressor.get("extensionPeriod") or 0), str(props.get("alarmDescription") or "")))
-        elif r.type == LOG_METRIC_FILTER:
-            t = props.get("metricTransformation") or {}
-            default = t.get("defaultValue")
-            log_filters.append(LogFilter(str(props.get("logGroupName")), str(props.get("pattern", "")),
-                                         t["namespace"], t["name"], str(t.get("value", "1")),
-                                         None if default in (None, COMPUTED) else float(default),
-                                         dict(t.get("dimensions") or {})))
-        elif r.type == FUNCTION and HEALTH_MONITOR in r.urn:
-            # A child's URN carries its parents' type chain: this is the health monitor's Lambda.
-            health_function = str(props.get("name") or r.name)
-            health_env = dict((props.get("environment") or {}).get("variables") or {})
-        elif r.type == FUNCTION and SLACK_FORWARDER in r.urn:
-            # `<tier>-alerts-slack-lambda-function`: the forwarder of that tier's topic.
-            forwarders[str(props.get("name") or r.name)] = r.name.split("-alerts-")[0]
-        elif r.type == "aws:cloudwatch/eventRule:EventRule" and HEALTH_MONITOR in r.urn:
-            schedule = _rate_minutes(str(props.get("scheduleExpression") or "rate(1 minute)"))
-    inventory = _config(run, "inventory") or {}
-    monitor = _config(run, "healthMonitor") or {}
-    functions: dict[str, str] = {}
-    for group, spec in (inventory.get("lambdaGroups") or {}).items():
-        for fn in spec.get("functions", []):
-            functions[fn if isinstance(fn, str) else fn["name"]] = group
-    discovery = inventory.get("discovery")
-    if discovery:
-        for name in account_functions:
-            if name.startswith(discovery["functionPrefix"]):
-                functions.setdefault(name, discovery.get("group") or OWN_DISCOVERY_GROUP)
-    if health_function:
-        functions[health_function] = "health-monitor"
+def platform_from_model(model: StackModel) -> Platform:
+    """The functions are the inventory's as the program loaded it: discovered ones included, in their group."""
+    settings = model.settings
+    if settings is None:
+        raise ValueError(f"project {model.project} is not this project's program: drills need its stack config")
+    inventory = settings.inventory
+    functions = {fn.name: fn.group for fn in inventory.functions}
+    health = model.function("health-monitor")
+    forwarders = model.forwarders()
+    if health is not None:
+        functions[health.name] = "health-monitor"
     for forwarder in forwarders:
         functions[forwarder] = "slack-forwarder"
-    # The security log group the program's metric filters read (as registered); the config's
-    # `securityLogGroup` (a name, or {name, ...} when the stack creates it) otherwise.
-    configured = inventory.get("securityLogGroup")
-    security_log_group = next((f.log_group for f in log_filters if f.log_group not in ("None", COMPUTED)),
-                              configured.get("name") if isinstance(configured, dict) else configured)
-    api = inventory.get("api") or {}
-    redis = inventory.get("redis") or {}
+    # The security log group the program's metric filters read (as registered); the inventory's otherwise.
+    security_log_group = next((f.log_group for f in model.log_filters if f.log_group not in ("None", COMPUTED)),
+                              inventory.security_log_group)
+    monitor = settings.health_monitor
+    api = inventory.api
     return Platform(
-        environment=str(_config(run, "environment") or run.files.stack),
-        alarms=alarms, composites=composites, functions=functions,
-        health_function=health_function, health_environment=health_env, health_schedule_minutes=schedule,
-        log_filters=log_filters, security_log_group=security_log_group,
-        business_namespace=inventory.get("businessNamespace", "HASIVU/Business"),
-        health_namespace=inventory.get("healthNamespace", "HASIVU/Health"),
-        api_name=api.get("name"), api_stage=api.get("stage"),
-        endpoints=[Endpoint(e["path"], e.get("method", "GET")) for e in api.get("criticalEndpoints", [])],
-        rds_instances=[i["instanceId"] for i in inventory.get("rds") or []],
-        redis_nodes=list(redis.get("nodeIds") or []),
-        active_users=int(monitor.get("activeUsers") or 1000),
-        daily_revenue_inr=float(monitor.get("dailyRevenueInr") or 60_000),
-        topic_names=topic_names, forwarders=forwarders, region=str(run.files.config.get("aws:region", "ap-south-1")),
+        environment=settings.environment,
+        alarms=[MetricAlarmDefinition(a.name, a.props, list(a.alarm_tiers), list(a.ok_tiers)) for a in model.alarms],
+        composites=[CompositeDefinition(c.name, c.rule, list(c.alarm_tiers), list(c.ok_tiers), c.suppressor,
+                                        c.suppressor_wait_seconds, c.suppressor_extension_seconds, c.description)
+                    for c in model.composites],
+        functions=functions,
+        health_function=health.name if health else None,
+        health_environment=health.environment if health else {},
+        health_schedule_minutes=model.health_schedule_minutes,
+        log_filters=model.log_filters, security_log_group=security_log_group,
+        business_namespace=inventory.business_namespace, health_namespace=inventory.health_namespace,
+        api_name=api.name if api else None, api_stage=api.stage if api else None,
+        endpoints=[Endpoint(e.path, e.method) for e in api.critical_endpoints] if api else [],
+        rds_instances=[i.instance_id for i in inventory.rds],
+        redis_nodes=list(inventory.redis.node_ids) if inventory.redis else [],
+        active_users=(monitor.active_users if monitor and monitor.active_users else DEFAULT_ACTIVE_USERS),
+        daily_revenue_inr=(monitor.daily_revenue_inr if monitor and monitor.daily_revenue_inr
+                           else DEFAULT_DAILY_REVENUE_INR),
+        topic_names=model.topic_names(), forwarders=forwarders, region=model.region,
     )
+
+
+def platform_from_run(run: ProgramRun) -> Platform:
+    return platform_from_model(build_model(run))

@@ -9,13 +9,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.model.resource_types import DASHBOARD
-from preflight.program.engine import Registration
-from preflight.program.props import COMPUTED, struct_to_props
-
 if TYPE_CHECKING:
     from preflight.cloudwatch.series import Series
     from preflight.drill.runner import DrillResult
+    from preflight.model.stack import StackModel
 
 
 PAGE = """<!doctype html>
@@ -93,19 +90,6 @@ INDEX = """<!doctype html>
 COL_PX, ROW_PX = 50, 28
 
 
-def dashboards(registrations: list[Registration]) -> list[tuple[str, dict[str, Any] | None]]:
-    """(dashboard name, parsed body or None when the body is unknown in preview)."""
-    found = []
-    for r in registrations:
-        if r.type != DASHBOARD:
-            continue
-        props = struct_to_props(r.object)
-        name = props.get("dashboardName") if props.get("dashboardName") != COMPUTED else r.name
-        body = props.get("dashboardBody")
-        found.append((str(name), json.loads(body) if isinstance(body, str) and body != COMPUTED else None))
-    return found
-
-
 def _page(name: str, body: dict[str, Any], stack: str) -> str:
     widgets = body.get("widgets", [])
     height = max((w.get("y", 0) + w.get("height", 6) for w in widgets), default=1)
@@ -116,10 +100,10 @@ def _page(name: str, body: dict[str, Any], stack: str) -> str:
                        grid_width=24 * COL_PX, grid_height=height * ROW_PX)
 
 
-def render(registrations: list[Registration], directory: Path, stack: str) -> list[Path]:
+def render(model: StackModel, directory: Path, stack: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written, items = [], []
-    for name, body in dashboards(registrations):
+    for name, body in ((d.name, d.body) for d in model.dashboards):
         if body is None:
             items.append(f"<li>{html.escape(name)}: body unknown until deploy</li>")
             continue
@@ -260,7 +244,7 @@ def _drill_widget(index: int, widget: dict[str, Any], result: DrillResult, spans
             f'style="{style}"><header>{html.escape(str(title))}</header>{body}</div>')
 
 
-def render_drills(registrations: list[Registration], results: list[DrillResult], directory: Path,
+def render_drills(model: StackModel, results: list[DrillResult], directory: Path,
                   stack: str) -> list[Path]:
     """Per drill, DIR/<drill>/<dashboard>.html: every metric widget drawn with the drill's series, its
     threshold lines and the ALARM periods of the alarms on its metrics; an index links them all."""
@@ -275,7 +259,7 @@ def render_drills(registrations: list[Registration], results: list[DrillResult],
             for key, _, _ in alarm.metrics.values():
                 by_key.setdefault(key, []).append(alarm.name)
         links = []
-        for name, body in dashboards(registrations):
+        for name, body in ((d.name, d.body) for d in model.dashboards):
             if body is None:
                 continue
             widgets = body.get("widgets", [])

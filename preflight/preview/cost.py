@@ -1,6 +1,6 @@
 """The monthly AWS bill of the monitoring a program registers, from `prices.json`.
 
-Counts come from the registered resources; what a program cannot register (traffic, API calls
+Counts come from the model of the registered resources; what a program cannot register (traffic, API calls
 made at run time, metrics published without an alarm) comes from its `costAssumptions` output.
 """
 
@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from preflight.program.engine import ProgramRun, Registration
-from preflight.program.props import COMPUTED, struct_to_props
+from preflight.model.stack import StackModel
+from preflight.program.props import COMPUTED
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 SECONDS_PER_MONTH = 30 * 24 * 3600
@@ -35,8 +35,8 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _props(registrations: list[Registration], type_: str) -> list[dict[str, Any]]:
-    return [struct_to_props(r.object) for r in registrations if r.type == type_]
+def _props(model: StackModel, type_: str) -> list[dict[str, Any]]:
+    return [r.props for r in model.of_type(type_)]
 
 
 def _alarm_metrics(props: dict[str, Any]) -> tuple[list[dict[str, Any]], list[float]]:
@@ -73,10 +73,9 @@ def traces_per_month(rate: float, reservoir: int, requests: int) -> float:
     return reserved + (requests - reserved) * rate
 
 
-def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str, Any]:
+def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[str, Any]:
     p = (prices or load_prices())["prices"]
-    regs = run.registrations
-    assumptions = run.outputs.get("costAssumptions")
+    assumptions = model.output("costAssumptions")
     assumptions = assumptions if isinstance(assumptions, dict) else {}
     lines: list[CostLine] = []
 
@@ -86,7 +85,7 @@ def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str,
     standard = high_res = anomaly = insights = insights_alarms = 0
     fleet_functions = assumptions.get("fleetFunctions") or {}
     custom: set[tuple[str, str, str]] = set()
-    for props in _props(regs, "aws:cloudwatch/metricAlarm:MetricAlarm"):
+    for props in _props(model, "aws:cloudwatch/metricAlarm:MetricAlarm"):
         group = _fleet_group(props, fleet_functions)
         if group is not None:
             insights_alarms += 1
@@ -106,12 +105,12 @@ def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str,
          f"{insights_alarms} fleet alarms, each billed per function its query analyzes")
     line("anomaly detection alarms", anomaly * p["anomaly_alarm_metrics"]["count"], p["alarm_metric_standard"]["usd"],
          f"{anomaly} alarms, billed as {p['anomaly_alarm_metrics']['count']} metrics each")
-    line("composite alarms", len(_props(regs, "aws:cloudwatch/compositeAlarm:CompositeAlarm")),
+    line("composite alarms", len(_props(model, "aws:cloudwatch/compositeAlarm:CompositeAlarm")),
          p["composite_alarm"]["usd"], "")
-    dashboards = len(_props(regs, "aws:cloudwatch/dashboard:Dashboard"))
+    dashboards = len(_props(model, "aws:cloudwatch/dashboard:Dashboard"))
     free = p["free_dashboards"]["count"]
     line("dashboards", max(0, dashboards - free), p["dashboard"]["usd"], f"{dashboards} dashboards, {free} free")
-    for props in _props(regs, "aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+    for props in _props(model, "aws:cloudwatch/logMetricFilter:LogMetricFilter"):
         t = props.get("metricTransformation") or {}
         custom.add((str(t.get("namespace")), str(t.get("name")), json.dumps(t.get("dimensions") or {}, sort_keys=True)))
     for extra in assumptions.get("customMetrics") or []:
@@ -121,17 +120,17 @@ def estimate(run: ProgramRun, prices: dict[str, Any] | None = None) -> dict[str,
          "distinct namespace/name/dimensions read by alarms, filters or published by the runtime library")
     requests = assumptions.get("xrayMonthlyRequests") or {}
     traces = 0.0
-    for props in _props(regs, "aws:xray/samplingRule:SamplingRule"):
+    for props in _props(model, "aws:xray/samplingRule:SamplingRule"):
         traces += traces_per_month(float(props.get("fixedRate", 0)), int(props.get("reservoirSize", 0)),
                                    int(requests.get(props.get("ruleName"), 0)))
     line("X-Ray traces recorded (millions)", traces / 1e6, p["xray_traces_recorded"]["usd"],
          "sampling rules applied to the expected requests per rule")
     line("Cost Explorer API requests", float(assumptions.get("costExplorerRequestsPerMonth") or 0),
          p["cost_explorer_request"]["usd"], "made by the runtime library's cost monitor")
-    line("budgets", len(_props(regs, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
-    line("KMS customer-managed keys", len(_props(regs, "aws:kms/key:Key")), p["kms_key"]["usd"], "")
+    line("budgets", len(_props(model, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
+    line("KMS customer-managed keys", len(_props(model, "aws:kms/key:Key")), p["kms_key"]["usd"], "")
     alerts = float(assumptions.get("alertsPerTopicPerMonth") or 0)
-    protocols = Counter(props.get("protocol") for props in _props(regs, "aws:sns/topicSubscription:TopicSubscription"))
+    protocols = Counter(props.get("protocol") for props in _props(model, "aws:sns/topicSubscription:TopicSubscription"))
     for protocol in ("email", "sms", "https", "lambda"):
         if protocols.get(protocol):
             line(f"SNS {protocol} deliveries", protocols[protocol] * alerts, p[f"sns_{protocol}"]["usd"],

@@ -6,15 +6,15 @@ import json
 from collections import Counter, defaultdict
 from typing import Any, TextIO
 
-from preflight.program.engine import UNKNOWN_OUTPUT, ProgramRun, Registration
-from preflight.program.props import struct_to_props
+from preflight.model.stack import Resource, StackModel
+from preflight.program.engine import UNKNOWN_OUTPUT
 from stackconfig.secrets import set_secret_command
 
 # An output longer than this is cut in the summary (the cost assumptions run to kilobytes).
 LONG_OUTPUT = 1000
 
 
-def component_of(registration: Registration, by_urn: dict[str, Registration]) -> str:
+def component_of(registration: Resource, by_urn: dict[str, Resource]) -> str:
     """The nearest component ancestor's `type name`, or `(stack)` for top-level resources."""
     parent = by_urn.get(registration.parent)
     while parent is not None and parent.custom:
@@ -22,35 +22,29 @@ def component_of(registration: Registration, by_urn: dict[str, Registration]) ->
     return f"{parent.type} {parent.name}" if parent else "(stack)"
 
 
-def document(run: ProgramRun, violations: list[dict[str, Any]], cost: dict[str, Any]) -> dict[str, Any]:
+def document(model: StackModel, violations: list[dict[str, Any]], cost: dict[str, Any]) -> dict[str, Any]:
     return {
-        "project": run.files.project,
-        "stack": run.files.stack,
+        "project": model.project,
+        "stack": model.stack,
         "resources": [
-            {
-                "urn": r.urn,
-                "type": r.type,
-                "name": r.name,
-                "parent": r.parent or None,
-                "props": struct_to_props(r.object),
-            }
-            for r in run.registrations
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "props": r.props}
+            for r in model.resources
         ],
-        "outputs": {k: ("<computed>" if v is UNKNOWN_OUTPUT else v) for k, v in run.outputs.items()},
+        "outputs": {k: ("<computed>" if v is UNKNOWN_OUTPUT else v) for k, v in model.outputs.items()},
         "violations": violations,
         "cost": cost,
-        "secretsBlockingPreview": secrets_blocking_preview(run),
+        "secretsBlockingPreview": secrets_blocking_preview(model),
     }
 
 
-def secrets_blocking_preview(run: ProgramRun) -> list[dict[str, str]]:
+def secrets_blocking_preview(model: StackModel) -> list[dict[str, str]]:
     """Required secrets the stack file does not set: this offline run stood in for them; a real
     `pulumi preview` fails on each until it is set."""
-    return [{"key": key, "command": set_secret_command(key.split(":", 1)[1])} for key in run.files.unset_secrets]
+    return [{"key": key, "command": set_secret_command(key.split(":", 1)[1])} for key in model.unset_secrets]
 
 
-def secrets_section(run: ProgramRun) -> str:
-    blocking = secrets_blocking_preview(run)
+def secrets_section(model: StackModel) -> str:
+    blocking = secrets_blocking_preview(model)
     if not blocking:
         return "Secrets: every required secret is set"
     lines = [f"Secrets blocking a real `pulumi preview`: {len(blocking)} required and unset "
@@ -64,12 +58,12 @@ def write_json(doc: dict[str, Any], out: TextIO) -> None:
     out.write("\n")
 
 
-def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO, source: str = "offline") -> None:
-    by_urn = {r.urn: r for r in run.registrations}
-    custom = [r for r in run.registrations if r.custom]
-    mode = "preview" if run.preview else "update"
-    out.write(f"Preflight of {run.files.project} / {run.files.stack} ({mode} fidelity, {source})\n")
-    out.write(f"{len(custom)} resources in {len(run.registrations) - len(custom)} components\n\n")
+def write_summary(model: StackModel, extra_sections: list[str], out: TextIO, source: str = "offline") -> None:
+    by_urn = {r.urn: r for r in model.resources}
+    custom = [r for r in model.resources if r.custom]
+    mode = "preview" if model.preview else "update"
+    out.write(f"Preflight of {model.project} / {model.stack} ({mode} fidelity, {source})\n")
+    out.write(f"{len(custom)} resources in {len(model.resources) - len(custom)} components\n\n")
     grouped: dict[str, Counter[str]] = defaultdict(Counter)
     for r in custom:
         grouped[component_of(r, by_urn)][r.type] += 1
@@ -78,10 +72,10 @@ def write_summary(run: ProgramRun, extra_sections: list[str], out: TextIO, sourc
         out.write(f"{component}  ({sum(counts.values())})\n")
         for type_, count in sorted(counts.items()):
             out.write(f"    {count:4d}  {type_}\n")
-    for section in [*extra_sections, secrets_section(run)]:
+    for section in [*extra_sections, secrets_section(model)]:
         out.write("\n" + section.rstrip() + "\n")
     out.write("\nOutputs\n")
-    for name, value in sorted(run.outputs.items()):
+    for name, value in sorted(model.outputs.items()):
         shown = "<computed>" if value is UNKNOWN_OUTPUT else json.dumps(value, default=str)
         if len(shown) > LONG_OUTPUT:
             shown = f"{shown[:LONG_OUTPUT]}... ({len(shown):,} characters; --json shows it whole)"

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preflight.model.resource_types import SUBSCRIPTION
-from preflight.program.engine import Registration
-from preflight.program.props import struct_to_props
+from preflight.model.stack import StackModel
 
 STEPS = (
     "aws sns get-sms-sandbox-account-status --region {region}: while IsInSandbox is true only verified "
@@ -26,22 +24,13 @@ STEPS = (
 )
 
 
-def sms_advisory(registrations: list[Registration], region: str) -> dict[str, Any] | None:
+def sms_advisory(model: StackModel) -> dict[str, Any] | None:
     """How many SMS subscriptions, on which topics, and what to do; None when there are none."""
-    by_urn = {r.urn: r for r in registrations}
-    topics: dict[str, int] = {}
-    for r in registrations:
-        if r.type != SUBSCRIPTION or struct_to_props(r.object).get("protocol") != "sms":
-            continue
-        topic_urns = r.property_dependencies.get("topic") or []
-        topic = by_urn.get(topic_urns[0]) if topic_urns else None
-        name = struct_to_props(topic.object).get("name") if topic else None
-        label = name if isinstance(name, str) else (topic.name if topic else "(unknown topic)")
-        topics[label] = topics.get(label, 0) + 1
+    topics = {t.name: len(t.sms_numbers) for t in model.topics if t.sms_numbers}
     if not topics:
         return None
     return {"subscriptions": sum(topics.values()), "topics": dict(sorted(topics.items())),
-            "steps": [step.format(region=region) for step in STEPS]}
+            "steps": [step.format(region=model.region) for step in STEPS]}
 
 
 def sms_section(advisory: dict[str, Any] | None) -> str | None:

@@ -26,7 +26,9 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from preflight.program.settings import program_settings
 from preflight.program.stack_files import StackFiles
+from stackconfig.model import StackSettings
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 
@@ -175,6 +177,8 @@ class ProgramRun:
     preview: bool
     registrations: list[Registration]
     outputs: dict[str, Any]
+    # The typed stack config the program loaded, for this project's programs (None for others).
+    settings: Optional[StackSettings] = None
 
 
 class _Unknown:
@@ -203,6 +207,15 @@ def _drop_program_modules(directory: Path, before: set[str]) -> None:
             del sys.modules[name]
 
 
+def _run_main(files: StackFiles, loaded: list[StackSettings]) -> None:
+    runpy.run_path(str(files.main), run_name="__main__")
+    # Loaded again in the program's own run (same config, same invoke answers; the outputs it makes
+    # settle with the program's), so the tools read the inventory the program used, through stackconfig.
+    settings_ = program_settings(files.project)
+    if settings_ is not None:
+        loaded.append(settings_)
+
+
 def run_program(
     files: StackFiles, preview: bool = True, invokes: Optional[dict[str, InvokeHandler]] = None,
     on_register: Optional[Callable[[Registration], None]] = None,
@@ -214,13 +227,14 @@ def run_program(
     settings.reset_options()
     mocks.set_mocks(monitor.mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
     set_all_config(files.config, list(files.secret_keys))
+    loaded: list[StackSettings] = []
     before = set(sys.modules)
     cwd = os.getcwd()
     sys.path.insert(0, str(files.directory))
     os.chdir(files.directory)
     try:
         try:
-            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(files.main), run_name="__main__")))
+            _sync_await(run_pulumi_func(lambda: _run_main(files, loaded)))
         except Exception as error:
             raise ProgramFailed(error, monitor.registrations) from error
         root = settings.get_root_resource()
@@ -232,4 +246,4 @@ def run_program(
         _drop_program_modules(files.directory, before)
         asyncio.get_event_loop().close()
         asyncio.set_event_loop(None)
-    return ProgramRun(files, preview, monitor.registrations, outputs)
+    return ProgramRun(files, preview, monitor.registrations, outputs, loaded[0] if loaded else None)

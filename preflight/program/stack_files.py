@@ -33,6 +33,7 @@ class StackFiles:
     # Secrets the program requires that the stack file does not set: the offline run stands in an
     # opaque value for them, but a real `pulumi preview` fails until they are set.
     unset_secrets: tuple[str, ...] = ()
+    stack_file: Path = Path()  # the Pulumi.<stack>.yaml read (a drill's own stack file, or the stack's)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -113,4 +114,4 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
     too_large = config_too_large(config)
     if too_large:
         raise ProgramError(f"{stack_file}: {too_large}")
-    return StackFiles(directory, name, stack, main, config, tuple(secret_keys), tuple(unset))
+    return StackFiles(directory, name, stack, main, config, tuple(secret_keys), tuple(unset), stack_file)
