@@ -1,4 +1,4 @@
-"""Preflight wall time and peak memory against the number of functions (issue 14's targets:
+"""Preflight wall time and peak memory against the number of functions (targets:
 1,000 functions in under 15 s and under 1 GiB, time and memory linear in resources).
 
 Each size is a generated stack file in a copy of this program: the production config with N

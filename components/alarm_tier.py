@@ -23,7 +23,7 @@ class AlarmTierArgs:
 
 
 class AlarmTier(pulumi.ComponentResource):
-    """The seed's `hasivu-<tier>-alerts` topic, encrypted with a key CloudWatch can use."""
+    """A tier's `hasivu-<tier>-alerts` topic, encrypted with a key CloudWatch can use."""
 
     topic: sns.Topic
     key: kms.Key

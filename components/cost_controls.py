@@ -1,4 +1,4 @@
-"""The seed's budgets (daily and monthly, total and per service) and cost anomaly detection,
+"""The budgets (daily and monthly, total and per service) and cost anomaly detection,
 delivered to the tier topics."""
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, cache:
 def _compile(interpreter: Interpreter, jobs: list[list[str]]) -> None:
     # A fixed hash seed and nothing inherited (no PYTHONPATH, PYTHONSTARTUP, -O via PYTHONOPTIMIZE):
     # 3.12's marshal already writes set constants in a sorted order (python/cpython#27926, 3.11), and
-    # the seed keeps any other hash-ordered step of the compiler from varying between builds.
+    # the fixed hash seed keeps any other hash-ordered step of the compiler from varying between builds.
     try:
         ran = subprocess.run([interpreter.executable, "-S", "-W", "ignore", "-c", COMPILE], input=json.dumps(jobs),
                              capture_output=True, text=True, timeout=600, env={"PYTHONHASHSEED": "0"})

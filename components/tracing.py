@@ -1,4 +1,5 @@
-"""X-Ray: the seed's sampling classes as centralized sampling rules (API Gateway honours them),
+"""X-Ray: the sampling classes (critical 50 %, business 30 %, general 20 %, health checks 1 %) as
+centralized sampling rules (API Gateway honours them),
 groups with Insights for payments, RFID and errors, and encryption with a customer-managed key
 (only in the one stack per account that owns X-Ray's account-wide EncryptionConfig)."""
 

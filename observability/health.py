@@ -64,7 +64,8 @@ class Dependency:
     recovery: tuple[str, ...]
 
 
-# The seed's availability targets (99.9 / 99.5 / 99.8 / 99 %) and the flows each dependency carries.
+# The availability targets (database 99.9 %, Redis 99.5 %, payments 99.8 %, RFID 99 %) and the flows
+# each dependency carries.
 DEPENDENCIES = {
     "database": Dependency(99.9, 0.35, 1.0, 1.0, ("orders", "payments", "logins", "menus"), (
         "Check RDS status and recent events; fail over to the standby if the primary is impaired.",

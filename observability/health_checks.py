@@ -1,6 +1,6 @@
 """One health check per dependency. A check never raises: every failure becomes a result.
 
-Status thresholds are the seed's: PostgreSQL connect < 100 ms and a test query < 50 ms, pool
+Status thresholds: PostgreSQL connect < 100 ms and a test query < 50 ms, pool
 below 80%; Redis PING < 50 ms; memory below 85% of maxmemory.
 """
 
@@ -131,7 +131,7 @@ def redis_check(target: RedisTarget, timeout: float = 1.0, name: str = "redis") 
         client = redis.Redis(host=target.host, port=target.port, password=target.password, ssl=target.ssl,
                              socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
         try:
-            # The first PING also pays for connect, TLS and AUTH: timed apart, so the seed's 50 ms
+            # The first PING also pays for connect, TLS and AUTH: timed apart, so the 50 ms
             # applies to the PING itself on an open connection.
             start = time.perf_counter()
             client.ping()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-step deploy, the Pulumi equivalent of the seed's deploy-monitoring.sh. Safe to re-run.
+# One-step deploy of the monitoring stack with the Pulumi CLI. Safe to re-run.
 #
 #   ENVIRONMENT=production            stack to deploy (Pulumi.<ENVIRONMENT>.yaml)   required
 #   ALERTING_EMAIL=ops@hasivu.com      ops team email, added to every tier's emails  required

@@ -1,4 +1,4 @@
-"""Budgets, cost anomaly and tracing settings, with the seed's values as defaults."""
+"""Budgets, cost anomaly and tracing settings, with the platform's targets as defaults."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ SEED_BUDGETS = {
 
 @dataclasses.dataclass(frozen=True)
 class SamplingClass:
-    """One of the seed's sampling classes: a rate, a reservoir, the API paths it covers, its traffic."""
+    """One sampling class: a rate, a reservoir, the API paths it covers, its traffic."""
 
     name: str
     rate: float
@@ -33,7 +33,7 @@ class SamplingClass:
     monthly_requests: int
 
 
-# Reservoirs default to 0 so the seed's rates decide: at HASIVU's traffic a reservoir of even one
+# Reservoirs default to 0 so the sampling rates decide: at HASIVU's traffic a reservoir of even one
 # trace a second would record nearly every request of a class (see preflight/preview/cost.py).
 SEED_SAMPLING = (
     SamplingClass("health", 0.01, 0, ("/health*",), 10, 2_600_000),

@@ -14,7 +14,7 @@ from stackconfig.thresholds import LambdaThresholds, Thresholds
 
 
 class Tier(enum.StrEnum):
-    """The seed's three alert tiers, most urgent first."""
+    """The three alert tiers, most urgent first."""
 
     CRITICAL = "critical"
     WARNING = "warning"

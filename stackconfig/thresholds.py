@@ -1,4 +1,4 @@
-"""Alarm thresholds as small typed objects, with the seed's values as defaults.
+"""Alarm thresholds as small typed objects, with the platform's targets as defaults.
 
 Stack config overrides any field by its camelCase name (`errorsPerMinute`), per service and,
 for Lambda, per function. The config schema (`stackconfig/schema.py`) is generated from these
@@ -75,7 +75,7 @@ class BusinessThresholds:
     payment_failure_rate_percent: float = 5
     order_completion_percent: float = 95
     rfid_verification_percent: float = 99
-    # The seed says 85, but with the health monitor's weights (database 35, Razorpay 30, RFID 20,
+    # The health-score target is 85, but with the health monitor's weights (database 35, Razorpay 30, RFID 20,
     # Redis 15; degraded counts half) 85 is crossed by one slow database (82.5) and by the readers
     # being switched off at night (80). Below 80 means a dependency that matters is down: the
     # database (65) or Razorpay (70), or several degraded at once.

@@ -159,7 +159,7 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     sns.delete_topic(TopicArn=deleted)
     # moto starts alarms in OK; AWS starts them in INSUFFICIENT_DATA, where this one stayed.
     cloudwatch.set_alarm_state(AlarmName=STUCK_ALARM, StateValue="INSUFFICIENT_DATA", StateReason="no data")
-    # SNS failed to deliver to the critical topic in the last day (as_of is ~a day after the seed).
+    # SNS failed to deliver to the critical topic in the last day (as_of is about a day after seeding).
     cloudwatch.put_metric_data(Namespace="AWS/SNS", MetricData=[{
         "MetricName": "NumberOfNotificationsFailed", "Value": 2.0, "Timestamp": as_of - timedelta(hours=1),
         "Dimensions": [{"Name": "TopicName", "Value": topics["critical"].split(":")[-1]}]}])

@@ -1,4 +1,4 @@
-"""`python -m preflight --aws`: the account report against moto in server mode, seeded as the
+"""`python -m preflight account`: the account report against moto in server mode, seeded as the
 production platform's account would be (tests/account_seed.py says what moto lacks and how those
 few calls are answered)."""
 
@@ -38,7 +38,7 @@ def seeded(moto_endpoint: str) -> Iterator[dict]:
         env.setenv("AWS_DEFAULT_REGION", "ap-south-1")
         program = run("production", preview=True)
         session = account_seed.fresh_account(moto_endpoint)
-        # CloudWatch keeps the real clock: the report is taken a day and two hours after the seed.
+        # CloudWatch keeps the real clock: the report is taken a day and two hours after seeding.
         as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
         ids = account_seed.seed_production(session, moto_endpoint, program, as_of)
         calls = account_seed.record_operations(session)

@@ -1,4 +1,4 @@
-"""What CloudWatch would do with the production catalogue (issue 11, findings 1-9): each test feeds
+"""What CloudWatch would do with the production catalogue: each test feeds
 an alarm or the pagers the data of an incident or a normal day and asserts on states and pages,
 through the CloudWatch model in preflight/cloudwatch (metric math, alarm evaluation, composites and
 actions suppressors, each citing the user-guide page it follows; checked in tests/test_cloudwatch_model.py
@@ -90,7 +90,7 @@ def _metric_refs(alarm: dict) -> list[tuple[str, str, dict]]:
     return [(m["namespace"], m["metricName"], m.get("dimensions") or {}) for m in metrics]
 
 
-# ---- finding 1: every alarm reads a metric that is published with exactly its dimensions -----
+# ---- every alarm reads a metric that is published with exactly its dimensions -----
 
 def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dimensions():
     """A CloudWatch metric is namespace + name + the exact dimension set (DESIGN.md; user guide
@@ -140,7 +140,7 @@ def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
         assert not filters[f.metric_name].get("dimensions")
 
 
-# ---- finding 3: ratios have a value when the numerator has none --------------------------------
+# ---- ratios have a value when the numerator has none --------------------------------
 
 @pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
 def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_data(strict):
@@ -182,7 +182,7 @@ def test_order_volume_anomaly_sees_zero_orders_not_a_gap():
     assert band["expression"].startswith(f"ANOMALY_DETECTION_BAND({shown['id']},")
 
 
-# ---- finding 4: low-volume functions that fail every time ------------------------------------
+# ---- low-volume functions that fail every time ------------------------------------
 
 def _low_volume_functions() -> dict[str, dict]:
     found = {}
@@ -219,7 +219,7 @@ def test_a_sporadic_refund_failure_at_night_does_not_alarm():
         "Errors": [1.0, 1.0, 1.0], "Invocations": [3.0, 3.0, 3.0]}) == "OK"
 
 
-# ---- finding 5: volume guards ------------------------------------------------------------------
+# ---- volume guards ------------------------------------------------------------------
 
 def test_rates_are_judged_only_at_volume():
     assert _evaluate("production-payments-failure-rate", {
@@ -243,7 +243,7 @@ def test_endpoint_p99_ignores_cold_starts_at_low_traffic():
     assert _evaluate(name, {"Latency": [400.0] * 3, "Count": [600.0] * 3}) == "OK"
 
 
-# ---- finding 9 (and 3): silence that matters only in school hours -------------------------------
+# ---- silence that matters only in school hours -------------------------------
 
 @pytest.mark.parametrize("name, metric, start, expected", [
     ("production-rfid-reader-reader-002-silent", "RFIDReaderHeartbeat", MONDAY + timedelta(hours=10), "ALARM"),
@@ -273,7 +273,7 @@ def test_every_configured_reader_has_its_own_alarm():
                                         {"Environment": "production", "ReaderId": reader})]
 
 
-# ---- finding 6: the health monitor's silence is one warning, not a critical outage ----------------
+# ---- the health monitor's silence is one warning, not a critical outage ----------------
 
 def test_a_silent_health_monitor_is_one_warning_alarm_and_no_connectivity_alarm():
     silent = [None] * 5
@@ -308,7 +308,7 @@ def test_the_health_score_alarm_fires_on_outages_not_on_one_slow_dependency(stat
     assert _evaluate("production-platform-health-score", {"SystemHealthScore": [_score(**statuses)] * 3}) == expected
 
 
-# ---- finding 2: one page per incident per tier ---------------------------------------------------
+# ---- one page per incident per tier ---------------------------------------------------
 
 @functools.cache
 def _production_platform() -> Platform:
@@ -393,7 +393,7 @@ def test_a_pager_too_long_for_one_rule_is_split_and_still_pages_once():
     assert _pages(_incident(5, 30, ["production-menu-extra-059-errors"]), result) == {"warning": 1}
 
 
-# ---- findings 7, 8, 9: what is alarmed, at which tier -----------------------------------------------
+# ---- what is alarmed, at which tier -----------------------------------------------
 
 def test_storage_running_out_is_critical():
     alarms = _alarms()

@@ -102,7 +102,7 @@ def test_seed_thresholds_and_routing():
     assert "production-payments-failure-rate" in business
     assert alarms["production-orders-completion-rate"]["threshold"] == 95
     assert alarms["production-rfid-verification-rate"]["threshold"] == 99
-    # p99 duration: the seed's 10 s cap, or 80% of a shorter timeout.
+    # p99 duration: the 10 s duration cap, or 80% of a shorter timeout.
     assert alarms["production-payments-create-order-duration-p99"]["threshold"] == 10_000
     assert alarms["production-auth-login-duration-p99"]["threshold"] == 8_000
     assert alarms["production-auth-login-duration-p99"]["extendedStatistic"] == "p99"

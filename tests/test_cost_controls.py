@@ -47,7 +47,7 @@ def test_the_seeds_ten_budgets_with_service_filters_and_tiered_notifications():
                 assert ("FORECASTED", 100) not in alerts
             assert (("ACTUAL", 100) in alerts) == (service == "total")
             if service == "total":
-                # Never critical: Cost Explorer data lags up to a day (issue 11, finding 8).
+                # Never critical: Cost Explorer data lags up to a day.
                 assert alerts[("ACTUAL", 100)] == [TOPIC.format("business")]
 
 

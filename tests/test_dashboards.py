@@ -1,4 +1,4 @@
-"""The five dashboards: seed names, bodies that pass CloudWatch's rules, built from the inventory."""
+"""The five dashboards: their names, bodies that pass CloudWatch's rules, built from the inventory."""
 
 from __future__ import annotations
 

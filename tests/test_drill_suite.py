@@ -1,5 +1,5 @@
-"""The drill suite in drills/, on the production stack as registered in preview: every required drill
-of issue 11 is one test (`python -m preflight --stack production --drill all` runs the same files)."""
+"""The drill suite in drills/, on the production stack as registered in preview: every drill
+is one test (`python -m preflight drill --stack production all` runs the same files)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def test_all_dependencies_healthy(postgres_server, redis_server, http_endpoint):
         postgres_check(_pg(postgres_server)), redis_check(_redis(redis_server)), http_check(url + "/v1/")],
         PROFILE)
     report = monitor.get_enhanced_system_health()
-    # All three answered. On a loaded machine a connect can exceed the seed's 100 ms (or PING its
+    # All three answered. On a loaded machine a connect can exceed the 100 ms connect target (or PING its
     # 50 ms): that is "degraded" with the slow figure in its details, never an error.
     slow = {"database": lambda d: d["connect_ms"] > 100 or d["query_ms"] > 50, "redis": lambda d: d["ping_ms"] > 50,
             "payment_gateway": lambda d: d["latency_ms"] > 1000}
@@ -131,7 +131,7 @@ def test_hung_gateway_costs_its_timeout_not_the_sum(postgres_server, redis_serve
     gateway = report["checks"]["payment_gateway"]
     assert gateway["status"] == "unhealthy"
     database, redis = report["checks"]["database"], report["checks"]["redis"]
-    # Answered (healthy, or degraded when a loaded machine makes a connect slower than the seed's 100 ms).
+    # Answered (healthy, or degraded when a loaded machine makes a connect slower than the 100 ms connect target).
     assert database["error"] is None and redis["error"] is None
     assert gateway["impact"]["revenue_at_risk_inr_per_day"] == 500_000
     # Weighted by what each dependency carries: database 0.35, redis 0.15, gateway 0.30.
@@ -205,7 +205,7 @@ def test_handler_publishes_the_score_and_answers_http(postgres_server, capsys, m
 
 
 def test_a_slow_dependency_still_counts_as_reachable(postgres_server, capsys, monkeypatch):
-    # Issue 11 finding 6: the connectivity alarms and the SLA read DependencyHealthy; a degraded
+    # The connectivity alarms and the SLA read DependencyHealthy; a degraded
     # (slow) dependency still serves, only an unhealthy one may publish 0.
     monkeypatch.setenv("HASIVU_ENVIRONMENT", "production")
     slow = HealthCheck("redis", 1.0, lambda: ("degraded", {"ping_ms": 400.0}))

@@ -1,4 +1,4 @@
-"""The health handler is bounded and never crashes (issue 12, findings 3 and 4): one deadline for
+"""The health handler is bounded and never crashes: one deadline for
 the run; secrets and the SLA history read with short timeouts and at most 2 attempts, their failures
 report entries; secrets and clients cached per container; bad variables one line; nothing
 configured is `unconfigured`. Against real PostgreSQL and Redis, moto, and loopback endpoints that

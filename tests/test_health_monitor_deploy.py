@@ -155,7 +155,7 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     report = json.loads(next(line for line in lines if line.startswith("REPORT "))[7:])
-    # Both servers answered (a cold process may be slower than the seed's 100 ms connect: degraded).
+    # Both servers answered (a cold process may be slower than the 100 ms connect target: degraded).
     assert set(report["checks"]) == {"database", "redis"}
     for check in report["checks"].values():
         assert check["error"] is None and check["status"] in ("healthy", "degraded"), check

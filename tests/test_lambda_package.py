@@ -1,7 +1,7 @@
-"""Reproducible Lambda archives (issue 15, finding 10): the same code and dependency versions give
+"""Reproducible Lambda archives: the same code and dependency versions give
 the same archive hash from any machine, whatever the venv is called, which installer wrote it, or
 what timestamps, permissions and bytecode caches its files have; the layer's python3.12 bytecode
-included (issue 12), compiled by the build from the archived sources."""
+included, compiled by the build from the archived sources."""
 
 from __future__ import annotations
 

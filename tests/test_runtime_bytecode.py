@@ -1,5 +1,5 @@
 """The layer the stack publishes carries bytecode the Lambda python3.12 runtime uses as it is
-(issue 12, cold start): hash-based pycs (PEP 552) that a 3.12 interpreter imports from a read-only
+(cold start): hash-based pycs (PEP 552) that a 3.12 interpreter imports from a read-only
 /opt without compiling, or reading, a single source; and a machine without Python 3.12 gets one
 line saying what to install, never a sources-only layer with another hash.
 

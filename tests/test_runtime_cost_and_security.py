@@ -1,5 +1,5 @@
 """Cost ratios in one currency, recommendations that survive one bad function name, and security
-events that caller context cannot rename and that hold no raw email or phone (issue 12, findings 9, 10)."""
+events that caller context cannot rename and that hold no raw email or phone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The runtime library reaches platform Lambdas (issue 12, finding 11): an installable distribution,
+"""The runtime library reaches platform Lambdas: an installable distribution,
 a layer the stack publishes (Python 3.12, arm64 and x86_64) whose ARN is a stack output, and a
 sample handler running from that layer alone (with boto3, as the Lambda runtime provides) in a clean
 interpreter with tracing on, sending its segments to a loopback X-Ray daemon."""

@@ -1,6 +1,6 @@
 """What CloudWatch makes of the runtime library's EMF output: exactly the metrics the catalogue
 publishes (the alarms' and the cost estimate's contract), whatever the caller passes or the
-function's environment says; and caller data validated at the boundary (issue 12, findings 1, 8, 10)."""
+function's environment says; and caller data validated at the boundary."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Traces carry no personal data: amounts validated with tracing on or off, methods normalised as in
 the metrics, exception messages kept out (Powertools' handler decorator included), and a required
-per-deployment pseudonym key (issue 12, findings 2, 5, 6, 7)."""
+per-deployment pseudonym key."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def test_a_value_encrypted_under_another_salt_fails_to_decrypt(tmp_path, crypter
 @pytest.mark.parametrize(("salt", "value", "why"), [
     # The placeholder the repo used to commit: base64 fails (service backend), and there is no salt.
     (False, "v1:set-by-deploy-script", "not base64 ciphertext of the Pulumi Cloud secrets service"),
-    # Real passphrase ciphertext, but its encryptionsalt was not committed (finding 3).
+    # Real passphrase ciphertext, but its encryptionsalt was not committed.
     (False, "PASSPHRASE", "passphrase-style ciphertext (v1:<nonce>:<ciphertext>) but the stack file has no "
                           "encryptionsalt"),
     (True, "v1:set-by-deploy-script", "malformed ciphertext (expected v1:<nonce>:<ciphertext>)"),

@@ -12,7 +12,7 @@ CompositeAlarm `ActionsSuppressor`, `ActionsSuppressorWaitPeriod`, `ActionsSuppr
   outage) do not page a second team. The wait period lets a critical alarm that trips a few minutes
   after its warnings still hold them; the extension period lets the tail of an incident settle.
   A warning still in ALARM after that pages then.
-- the seed's "payment system health" and "system health" composites stay as status roll-ups (the
+- the "payment system health" and "system health" composites stay as status roll-ups (the
   executive dashboard) and page through the critical pager, of which system health is a member.
 """
 

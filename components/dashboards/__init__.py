@@ -1,1 +1,2 @@
-"""The seed's five CloudWatch dashboards, built from the same inventory and alarm specs as the alarms."""
+"""The five CloudWatch dashboards (executive, operations, Lambda, database, business), built from
+the same inventory and alarm specs as the alarms."""

@@ -1,4 +1,4 @@
-"""The widgets of the seed's five dashboards, from the inventory and the alarm specs.
+"""The widgets of the five dashboards, from the inventory and the alarm specs.
 
 Thresholds drawn on graphs are read from the alarm specs, so a dashboard line and the alarm it
 depicts cannot disagree.
@@ -64,7 +64,7 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
         single_value("Revenue (24 h rolling)", [Line(ns, "Revenue", dims, label="Revenue (INR)")]),
         single_value("Payment volume (24 h)", [Line(ns, "PaymentAttempts", dims, label="Payments")]),
         single_value("Payment success rate", _rate("PaymentSuccesses", "PaymentAttempts", ns, dims, "Success %"),
-                     thresholds=[Threshold("seed KPI 98.5%", 98.5)]),
+                     thresholds=[Threshold("target 98.5%", 98.5)]),
         single_value("Order completion rate", _completion(ns, dims),
                      thresholds=specs.threshold("orders", "completion-rate", "alarm")),
         single_value("System health score", [Line(health, "SystemHealthScore", dims, label="Score %")],

@@ -1,4 +1,4 @@
-"""One CloudWatch dashboard as a component, and the five the seed asks for."""
+"""One CloudWatch dashboard as a component, and the five the platform has."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Comparisons and logical operators give 1 or 0. IF(cond, a, b) per datapoint of t
 where a has no datapoint) or b (dropped where b has none or is omitted); no condition point, no point.
 `Evaluator(strict_arithmetic=True)` reads the page less kindly: arithmetic between two series drops a
 timestamp one of them lacks instead of counting it as 0, so the alarm tests can prove the catalogue's
-ratios hold under either reading (issue 11 reports ratios going quiet when a series has no datapoint).
+ratios hold under either reading (a ratio must not go quiet when a series has no datapoint).
 FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
 ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint. MINUTE, HOUR, DAY,
 DATE, MONTH, YEAR and EPOCH give each datapoint's timestamp (every period of the range, UTC).
