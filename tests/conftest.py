@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+# Fixtures that start a server (moto, PostgreSQL, Redis, a local HTTP endpoint): a test that uses one,
+# directly or through another fixture, carries the `servers` marker, so `pytest -m "not servers"`
+# runs only what needs no server. Tests that start Chromium are marked where they are written.
+SERVER_FIXTURES = frozenset({"moto_endpoint", "postgres_server", "redis_server", "http_endpoint"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

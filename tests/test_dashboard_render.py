@@ -40,6 +40,7 @@ def test_index_links_the_five_pages(rendered: Path):
     assert len(re.findall(r'<a href="production-HASIVU-[A-Za-z-]+\.html">', index)) == 5
 
 
+@pytest.mark.servers
 def test_every_widget_is_drawn_by_the_browser(rendered: Path, tmp_path: Path):
     bodies = json.loads((rendered / "bodies.json").read_text())
     for name, body in bodies.items():
@@ -54,6 +55,7 @@ def test_every_widget_is_drawn_by_the_browser(rendered: Path, tmp_path: Path):
                 assert title.replace("&", "&amp;") in dom, title
 
 
+@pytest.mark.servers
 def test_screenshot_shows_the_widgets_on_the_grid(rendered: Path, tmp_path: Path):
     body = json.loads((rendered / "bodies.json").read_text())["production-HASIVU-Executive-Overview"]
     shot = tmp_path / "executive.png"

@@ -124,6 +124,7 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
 
 
+@pytest.mark.servers
 def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform):
     """Each metric widget is an SVG with a plotted path, or says in red which metric never came."""
     import re
