@@ -3,7 +3,7 @@
 #
 #   ENVIRONMENT=production            stack to deploy (Pulumi.<ENVIRONMENT>.yaml)   required
 #   ALERTING_EMAIL=ops@hasivu.com      ops team email, added to every tier's emails  required
-#   AWS_REGION=ap-south-1              region                                         required
+#   AWS_REGION=ap-south-1              region; must be the stack file's aws:region    required
 #   SLACK_WEBHOOK_URL=https://hooks... Slack webhook, stored as a Pulumi secret       optional
 #   PAGERDUTY_ENDPOINT=https://events.pagerduty.com/...  stored as a Pulumi secret    optional
 #   SECRETS_PROVIDER=passphrase        secrets provider when the stack is created     optional
@@ -15,6 +15,7 @@
 # Creates the stack on the first run (`pulumi stack select --create`); adds ALERTING_EMAIL to each
 # tier only where it is missing, keeping the committed contacts; sets `slack: webhook` only on a
 # tier with no Slack mapping (a Chatbot channel stays). Secrets reach the CLI on stdin only.
+# It never changes a committed setting: it writes only keys the stack file lacks, and secrets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,11 +26,39 @@ fail() { echo "deploy-monitoring: $*" >&2; exit 2; }
 [[ "$ALERTING_EMAIL" =~ ^[^@[:space:]]+@[^@[:space:]]+\.[A-Za-z]{2,}$ ]] \
   || fail "ALERTING_EMAIL: got '$ALERTING_EMAIL'; expected an email address like ops@hasivu.com"
 stack_file="Pulumi.${ENVIRONMENT}.yaml"
-[ -f "$stack_file" ] || fail "ENVIRONMENT: got '$ENVIRONMENT'; expected a stack with a Pulumi.<stack>.yaml here"
+if [ ! -f "$stack_file" ]; then
+  stacks=""
+  for file in Pulumi.*.yaml; do
+    [ -f "$file" ] || continue
+    name=${file#Pulumi.}
+    stacks+="${stacks:+, }${name%.yaml}"
+  done
+  fail "ENVIRONMENT: got '$ENVIRONMENT'; expected a stack with a Pulumi.<stack>.yaml here" \
+    "(stacks here: ${stacks:-none})"
+fi
 command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/)"
 
 bash scripts/setup.sh
 py=venv/bin/python
+
+# aws:region is a committed stack setting: an AWS_REGION other than the stack file's stops the deploy
+# here, before any CLI call, rather than moving the stack to another Region. A stack file without
+# aws:region gets AWS_REGION once the stack is selected: nothing committed is overwritten.
+committed_region=$("$py" -c '
+import sys
+import yaml
+try:
+    document = yaml.safe_load(open(sys.argv[1])) or {}
+except yaml.YAMLError as error:
+    print("deploy-monitoring: %s: not valid YAML: %s" % (sys.argv[1], " ".join(str(error).split())), file=sys.stderr)
+    sys.exit(2)
+print((document.get("config") or {}).get("aws:region") or "")' "$stack_file") || exit 2
+if [ -n "$committed_region" ] && [ "$committed_region" != "$AWS_REGION" ]; then
+  fail "AWS_REGION is $AWS_REGION but $stack_file has aws:region: $committed_region, and a deploy never" \
+    "changes a committed setting; to move the stack to $AWS_REGION on purpose, edit aws:region in $stack_file" \
+    "(or run \`pulumi config set aws:region $AWS_REGION --stack $ENVIRONMENT\`) and commit it; otherwise run" \
+    "with AWS_REGION=$committed_region"
+fi
 
 # The passphrase provider needs PULUMI_CONFIG_PASSPHRASE (set, even empty) or a non-empty
 # PULUMI_CONFIG_PASSPHRASE_FILE; without them the CLI would prompt, which fails in a script
@@ -52,7 +81,7 @@ fi
 
 # --secrets-provider only matters when the stack is created (pkg/cmd/pulumi/stack/stack_select.go).
 pulumi stack select --create --secrets-provider "$provider" "$ENVIRONMENT"
-pulumi config set aws:region "$AWS_REGION"
+[ -n "$committed_region" ] || pulumi config set aws:region "$AWS_REGION"
 
 # config_json PATH: the value at PATH as JSON, or nothing when the key is absent; any other failure stops.
 config_json() {

@@ -21,7 +21,8 @@ else
     "sudo apt-get install ${missing[*]}" >&2
   exit 1
 fi
-echo "system-packages: installing ${missing[*]}" >&2
+# apt-get runs quietly; say what it installs and roughly how long it takes, before it starts.
+echo "system-packages: installing ${missing[*]} with apt-get (a few minutes on a first run)..." >&2
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
   >/dev/null

@@ -6,7 +6,7 @@ resource is registered; the alarm and dashboard builders use the same text.
 
 from __future__ import annotations
 
-from stackconfig.errors import PROJECT, ConfigError
+from stackconfig.errors import PROJECT, ConfigError, Problems
 from stackconfig.model import FleetGroup, Inventory
 
 SCHEMA = 'SCHEMA("AWS/Lambda", FunctionName)'
@@ -66,17 +66,19 @@ _LONGEST_FRAME = len(fleet_query("SUM", "Throttles", "x")) - 1
 
 def check_fleet_queries(inventory: Inventory) -> None:
     """Each fleet group's alarm query fits CloudWatch's expression limit and its metrics limit."""
+    problems = Problems()
     for group in inventory.fleet_groups:
         key = f"inventory.lambdaGroups.{group.name}"
         length = _LONGEST_FRAME + len(group_condition(group.name, inventory, group.catch_all))
         if length > MAX_EXPRESSION:
-            raise ConfigError(key, length, "", _too_long(group, inventory, key, length))
+            problems.add(ConfigError(key, length, "", _too_long(group, inventory, key, length)))
         members = fleet_members(group, inventory)
         if members > MAX_METRICS:
-            raise ConfigError(key, members, "", (
+            problems.add(ConfigError(key, members, "", (
                 f"config {PROJECT}:{key}: fleet group {group.name}'s query matches {members:,} known functions, one "
                 f"metric each; a Metrics Insights query matches at most {MAX_METRICS:,} metrics (CloudWatch "
-                "quotas): split the group, so that no fleet query selects more than that"))
+                "quotas): split the group, so that no fleet query selects more than that")))
+    problems.raise_any()
 
 
 def _too_long(group: FleetGroup, inventory: Inventory, key: str, length: int) -> str:

@@ -21,7 +21,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import ValidationError
 
 from stackconfig.costs import cost_settings
-from stackconfig.errors import MISSING, PROJECT, ConfigError, from_validation
+from stackconfig.errors import MISSING, PROJECT, ConfigError, Problems, item_key, raise_all, validation_errors
 from stackconfig.fleet_queries import check_fleet_queries
 from stackconfig.health_monitor import health_monitor_settings
 from stackconfig.model import (
@@ -48,7 +48,7 @@ from stackconfig.schema import (
     StackConfig,
     TierSection,
 )
-from stackconfig.secrets import read_secret, reject_plaintext_webhooks, set_secret_command
+from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
 from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
@@ -76,14 +76,7 @@ def read_namespace(config: pulumi.Config, project: str) -> dict[str, Any]:
     say which type it expected.
     """
     prefix = f"{project}:"
-    keys = {*CONFIG.get(), *(get_config_env() or {})}
-    for key in sorted(keys):
-        namespace = key.split(":", 1)[0]
-        # Other namespaces belong to providers; one a letter or two off the project's is a typo.
-        if namespace != project and difflib.get_close_matches(namespace, [project], cutoff=0.85):
-            meant = f"{project}:{key.split(':', 1)[-1]}"
-            raise ConfigError.unknown_key(key, [meant], nearest=[meant])
-    names = sorted({k[len(prefix):] for k in keys if k.startswith(prefix)})
+    names = sorted({k[len(prefix):] for k in _config_keys() if k.startswith(prefix)})
     raw: dict[str, Any] = {}
     for name in names:
         value = config.get(name)
@@ -95,6 +88,22 @@ def read_namespace(config: pulumi.Config, project: str) -> dict[str, Any]:
         except json.JSONDecodeError:
             raw[name] = value
     return raw
+
+
+def _config_keys() -> list[str]:
+    """Every config key of the stack, of any namespace, as the language host passes them."""
+    return sorted({*CONFIG.get(), *(get_config_env() or {})})
+
+
+def _check_namespaces(project: str) -> None:
+    """Other namespaces belong to providers; one a letter or two off the project's is a typo."""
+    errors = []
+    for key in _config_keys():
+        namespace, _, name = key.partition(":")
+        if namespace != project and difflib.get_close_matches(namespace, [project], cutoff=0.85):
+            meant = f"{project}:{name}"
+            errors.append(ConfigError.unknown_key(key, [meant], nearest=[meant]))
+    raise_all(errors)
 
 
 @functools.cache
@@ -113,9 +122,8 @@ def aws_provider_keys() -> frozenset[str]:
 
 def _check_aws_keys() -> None:
     known = aws_provider_keys()
-    for key in sorted({*CONFIG.get(), *(get_config_env() or {})}):
-        if key.startswith("aws:") and key[4:] not in known:
-            raise ConfigError.unknown_key(key, sorted(known))
+    raise_all(ConfigError.unknown_key(key, sorted(known)) for key in _config_keys()
+              if key.startswith("aws:") and key[4:] not in known)
 
 
 def _region() -> str:
@@ -134,29 +142,40 @@ def _nearest(value: str, choices: frozenset[str]) -> str:
 
 
 def _contacts(tier: Tier, section: TierSection, secrets: dict[str, Optional[pulumi.Output[str]]]) -> TierContacts:
+    """The tier's contacts. `secrets` holds the secrets that could be read (None: unset); one that
+    could not is reported where it was read, not again as missing here."""
     key = f"alerting.{tier.value}"
-    pagerduty = webhook = channel = None
-    if section.pagerduty:
-        pagerduty = secrets["pagerdutyEndpoint"]
-        if pagerduty is None:
-            raise ConfigError("pagerdutyEndpoint", MISSING, f"a secret PagerDuty endpoint, since {key}.pagerduty is "
-                              f"true; set it with `{set_secret_command('pagerdutyEndpoint')}`")
+    problems = Problems()
+    pagerduty = secrets.get("pagerdutyEndpoint") if section.pagerduty else None
+    if section.pagerduty and "pagerdutyEndpoint" in secrets and pagerduty is None:
+        problems.add(ConfigError("pagerdutyEndpoint", MISSING, f"a secret PagerDuty endpoint, since {key}.pagerduty "
+                                 f"is true; set it with `{set_secret_command('pagerdutyEndpoint')}`"))
+    webhook = channel = None
     if section.slack == "webhook":
-        webhook = secrets["slackWebhookUrl"]
-        if webhook is None:
-            raise ConfigError("slackWebhookUrl", MISSING, f"a secret Slack webhook URL, since {key}.slack is "
-                              f"'webhook'; set it with `{set_secret_command('slackWebhookUrl')}`")
+        webhook = secrets.get("slackWebhookUrl")
+        if "slackWebhookUrl" in secrets and webhook is None:
+            problems.add(ConfigError("slackWebhookUrl", MISSING, f"a secret Slack webhook URL, since {key}.slack is "
+                                     f"'webhook'; set it with `{set_secret_command('slackWebhookUrl')}`"))
     elif section.slack is not None:
         channel = SlackChannel(section.slack.workspace_id, section.slack.channel_id)
-    if not (section.emails or section.sms or pagerduty or channel or webhook):
-        raise ConfigError(key, section.model_dump(by_alias=True),
-                          "at least one contact (emails, sms, pagerduty or slack)")
+    if not (section.emails or section.sms or section.pagerduty or section.slack):
+        problems.add(ConfigError(key, section.model_dump(by_alias=True),
+                                 "at least one contact (emails, sms, pagerduty or slack)"))
+    problems.raise_any()
     return TierContacts(tier, section.emails, section.sms, pagerduty, channel, webhook)
 
 
 def _alerting(section: AlertingSection, config: pulumi.Config) -> dict[Tier, TierContacts]:
-    secrets = {key: read_secret(config, key) for key in SECRET_KEYS}
-    return {tier: _contacts(tier, getattr(section, tier.value), secrets) for tier in Tier}
+    problems = Problems()
+    secrets: dict[str, Optional[pulumi.Output[str]]] = {}
+    for key in SECRET_KEYS:
+        try:
+            secrets[key] = read_secret(config, key)
+        except ConfigError as error:
+            problems.add(error)
+    contacts = {tier: problems.attempt(_contacts, tier, getattr(section, tier.value), secrets) for tier in Tier}
+    problems.raise_any()
+    return {tier: found for tier, found in contacts.items() if found is not None}
 
 
 def _overrides(base: Any, section: Any) -> Any:
@@ -166,14 +185,15 @@ def _overrides(base: Any, section: Any) -> Any:
 
 def _thresholds(section: Any) -> Thresholds:
     defaults = Thresholds()
-    thresholds = Thresholds(**{attr: _overrides(getattr(defaults, attr), getattr(section, attr))
-                               for attr in SECTIONS.values()})
-    business = thresholds.business
-    for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist")):
-        if getattr(business, end) <= getattr(business, start):
-            raise ConfigError(f"thresholds.business.{camel(end)}", getattr(business, end),
-                              f"a time after {camel(start)} ({getattr(business, start):g})")
-    return thresholds
+    return Thresholds(**{attr: _overrides(getattr(defaults, attr), getattr(section, attr))
+                         for attr in SECTIONS.values()})
+
+
+def _check_business_hours(business: Any) -> None:
+    raise_all(ConfigError(f"thresholds.business.{camel(end)}", getattr(business, end),
+                          f"a time after {camel(start)} ({getattr(business, start):g})")
+              for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist"))
+              if getattr(business, end) <= getattr(business, start))
 
 
 FLEET_DEFAULT_TIER = Tier.WARNING
@@ -189,40 +209,50 @@ def _group_tier(group: str, body: LambdaGroupSection) -> Tier:
                       "function; only a fleet: true group defaults to warning)")
 
 
+def _function_key(group: str, index: int, name: str) -> str:
+    return item_key(f"inventory.lambdaGroups.{group}.functions", index, name)
+
+
 def _check_fleet_group(group: str, body: LambdaGroupSection) -> None:
     """Fleet alarms are per group and metric: what a function could set on its own would be ignored."""
+    problems = Problems()
     if body.invocation != "sync":
-        raise ConfigError(f"inventory.lambdaGroups.{group}.invocation", body.invocation,
-                          "sync in a fleet group (fleet alarms have no lost-event alarms): list the async "
-                          "functions in a group without fleet: true")
+        problems.add(ConfigError(f"inventory.lambdaGroups.{group}.invocation", body.invocation,
+                                 "sync in a fleet group (fleet alarms have no lost-event alarms): list the async "
+                                 "functions in a group without fleet: true"))
     for i, entry in enumerate(body.functions):
         for key, value in (("tier", entry.tier), ("timeoutSeconds", entry.timeout_seconds),
                            ("thresholds", entry.thresholds)):
             if value is not None:
                 shown = value.model_dump(by_alias=True, exclude_none=True) if key == "thresholds" else value
-                raise ConfigError(
-                    f"inventory.lambdaGroups.{group}.functions[{i}].{key}", shown,
+                problems.add(ConfigError(
+                    f"{_function_key(group, i, entry.name)}.{key}", shown,
                     f"no {key} of its own for {entry.name} in fleet group {group} (its alarms are one per group "
                     f"and metric, with the group's tier, timeout and thresholds): list {entry.name} in a group "
-                    "without fleet: true")
+                    "without fleet: true"))
+    problems.raise_any()
 
 
 def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
+    problems = Problems()
     seen: dict[str, str] = {}
     functions: list[LambdaFunction] = []
     for group, body in section.lambda_groups.items():
         if not body.functions and not body.fleet:
-            raise ConfigError(f"inventory.lambdaGroups.{group}.functions", [],
-                              "a non-empty list of functions (or fleet: true to alarm the group as a fleet)")
-        tier = _group_tier(group, body)
+            problems.add(ConfigError(f"inventory.lambdaGroups.{group}.functions", [],
+                                     "a non-empty list of functions (or fleet: true to alarm the group as a fleet)"))
+            continue
+        tier = problems.attempt(_group_tier, group, body)
         if body.fleet:
-            _check_fleet_group(group, body)
+            problems.attempt(_check_fleet_group, group, body)
         for i, entry in enumerate(body.functions):
-            key = f"inventory.lambdaGroups.{group}.functions[{i}]"
             if entry.name in seen:
-                raise ConfigError(f"{key}.name", entry.name,
-                                  f"each function listed once (already at {seen[entry.name]})")
-            seen[entry.name] = key
+                problems.add(ConfigError(_function_key(group, i, entry.name), entry.name,
+                                         f"each function listed once (already listed in group {seen[entry.name]})"))
+                continue
+            seen[entry.name] = group
+            if tier is None:
+                continue
             functions.append(LambdaFunction(
                 name=entry.name,
                 group=group,
@@ -232,6 +262,7 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
                 fleet=body.fleet,
                 invocation=body.invocation,
             ))
+    problems.raise_any()
     return tuple(functions)
 
 
@@ -239,10 +270,9 @@ def _fleet_groups(section: InventorySection) -> tuple[FleetGroup, ...]:
     fleets = tuple(FleetGroup(name, _group_tier(name, body), body.timeout_seconds, catch_all=not body.functions)
                    for name, body in section.lambda_groups.items() if body.fleet)
     catch_alls = [f.name for f in fleets if f.catch_all]
-    if len(catch_alls) > 1:
-        raise ConfigError(f"inventory.lambdaGroups.{catch_alls[1]}", "a second fleet group without functions",
+    raise_all(ConfigError(f"inventory.lambdaGroups.{extra}", "a second fleet group without functions",
                           f"its functions listed: only one fleet group without functions may cover the rest of "
-                          f"the account ({catch_alls[0]} already does)")
+                          f"the account ({catch_alls[0]} already does)") for extra in catch_alls[1:])
     return fleets
 
 
@@ -270,14 +300,14 @@ def _discovery(section: InventorySection) -> Optional[Discovery]:
     body = groups[name]
     tier = _group_tier(name, body)
     if body.fleet:
-        for key, own, group_value in (("tier", found.tier, tier.value),
-                                      ("timeoutSeconds", found.timeout_seconds, body.timeout_seconds)):
-            if own is not None and own != group_value:
-                raise ConfigError(
-                    f"inventory.discovery.{key}", own,
-                    f"{group_value!r} or no {key}: discovered functions join fleet group {name}, whose alarms are "
-                    f"per group (inventory.lambdaGroups.{name}.{key}: {group_value!r}); to alarm them at another "
-                    f"{key}, point discovery.group at a group without fleet: true")
+        raise_all(ConfigError(
+            f"inventory.discovery.{key}", own,
+            f"{group_value!r} or no {key}: discovered functions join fleet group {name}, whose alarms are "
+            f"per group (inventory.lambdaGroups.{name}.{key}: {group_value!r}); to alarm them at another "
+            f"{key}, point discovery.group at a group without fleet: true")
+            for key, own, group_value in (("tier", found.tier, tier.value),
+                                          ("timeoutSeconds", found.timeout_seconds, body.timeout_seconds))
+            if own is not None and own != group_value)
     return Discovery(found.function_prefix, name, Tier(found.tier) if found.tier else tier,
                      found.timeout_seconds or body.timeout_seconds, fleet=body.fleet)
 
@@ -286,13 +316,19 @@ def _inventory(section: InventorySection, endpoint_latency: float,
                own_functions: tuple[str, ...]) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
+    problems = Problems()
     if api is not None and api.critical_endpoints and not api.detailed_metrics:
-        raise ConfigError("inventory.api.detailedMetrics", api.detailed_metrics,
-                          "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
-                          "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
-                          "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this")
+        problems.add(ConfigError("inventory.api.detailedMetrics", api.detailed_metrics,
+                                 "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
+                                 "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
+                                 "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this"))
+    functions = problems.attempt(_functions, section)
+    fleet_groups = problems.attempt(_fleet_groups, section)
+    discovery = problems.attempt(_discovery, section)
+    problems.raise_any()
+    assert functions is not None and fleet_groups is not None
     inventory = Inventory(
-        functions=_functions(section),
+        functions=functions,
         api=None if api is None else ApiConfig(
             name=api.name,
             stage=api.stage,
@@ -310,10 +346,10 @@ def _inventory(section: InventorySection, endpoint_latency: float,
         security_log_group=None if log_group is None else log_group.name,
         security_log_group_creation=(
             SecurityLogGroupCreation(int(log_group.retention_days)) if log_group and log_group.create else None),
-        fleet_groups=_fleet_groups(section),
+        fleet_groups=fleet_groups,
         own_functions=own_functions,
     )
-    return inventory, _discovery(section)
+    return inventory, discovery
 
 
 def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str]) -> Inventory:
@@ -331,33 +367,64 @@ def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str
     return inventory.with_functions(extra, account)
 
 
-def validate(raw: dict[str, Any]) -> StackConfig:
-    """The namespace checked against the schema; the first problem as a one-line ConfigError."""
-    for key, value in raw.items():
-        if key not in SECRET_KEYS:
-            reject_plaintext_webhooks(value, key)
-    try:
-        return StackConfig.model_validate(raw)
-    except ValidationError as error:
-        raise from_validation(error, raw, StackConfig) from None
-
-
-def load_settings(discover: Optional[Discover] = None) -> StackSettings:
-    """The validated settings of the current stack; `discover` answers discovery lookups."""
-    config = pulumi.Config()
-    raw = read_namespace(config, PROJECT)
-    # Secret values never reach the schema (or an error message): only whether they are set.
-    parsed = validate({k: ("<secret>" if k in SECRET_KEYS else v) for k, v in raw.items()})
-    _check_aws_keys()
-    region = _region()
-    thresholds = _thresholds(parsed.thresholds)
-    alerting = _alerting(parsed.alerting, config)
-    health_monitor = health_monitor_settings(parsed.health_monitor)
-    own = own_function_names(parsed.environment, alerting, health_monitor)
-    inventory, discovery = _inventory(parsed.inventory, thresholds.api.endpoint_latency_p99_ms, own)
+def _completed(inventory: Inventory, discovery: Optional[Discovery], discover: Optional[Discover]) -> Inventory:
+    """The inventory with the discovered functions merged in, its fleet queries checked."""
     if discovery is not None and discover is not None:
         inventory = merge_discovered(inventory, discovery, discover())
     check_fleet_queries(inventory)
+    return inventory
+
+
+def validate(raw: dict[str, Any]) -> StackConfig:
+    """The namespace checked against the schema; every problem in one ConfigError, a line each."""
+    problems = Problems()
+    shown: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in SECRET_KEYS:
+            shown[key] = value
+            continue
+        shown[key], leaks = hide_plaintext_webhooks(value, key)
+        problems.extend(leaks)
+    leaked = {error.key for error in problems.errors}
+    try:
+        parsed = StackConfig.model_validate(shown)
+    except ValidationError as error:
+        # A webhook URL in plaintext is reported once, as such, not again as a value of the wrong form.
+        problems.extend(e for e in validation_errors(error, shown, StackConfig) if e.key not in leaked)
+        raise problems.error() from None
+    problems.raise_any()
+    return parsed
+
+
+def load_settings(discover: Optional[Discover] = None) -> StackSettings:
+    """The validated settings of the current stack; `discover` answers discovery lookups.
+
+    Checks that do not depend on each other all run, so one run reports every problem found."""
+    config = pulumi.Config()
+    problems = Problems()
+    problems.attempt(_check_namespaces, PROJECT)
+    problems.attempt(_check_aws_keys)
+    region = problems.attempt(_region)
+    raw = read_namespace(config, PROJECT)
+    # Secret values never reach the schema (or an error message): only whether they are set.
+    parsed = problems.attempt(validate, {k: ("<secret>" if k in SECRET_KEYS else v) for k, v in raw.items()})
+    if parsed is None:
+        raise problems.error()
+    thresholds = _thresholds(parsed.thresholds)
+    problems.attempt(_check_business_hours, thresholds.business)
+    alerting = problems.attempt(_alerting, parsed.alerting, config)
+    health_monitor = health_monitor_settings(parsed.health_monitor)
+    own = own_function_names(parsed.environment, alerting or {}, health_monitor)
+    found = problems.attempt(_inventory, parsed.inventory, thresholds.api.endpoint_latency_p99_ms, own)
+    inventory = None
+    # The catch-all fleet query leaves out this stack's own functions by name, which follow from
+    # alerting: with alerting in error, its length is not known.
+    if found is not None and alerting is not None:
+        inventory = problems.attempt(_completed, *found, discover)
+    problems.raise_any()
+    # No problem: every check above returned its value.
+    assert region is not None and alerting is not None and found is not None and inventory is not None
+    discovery = found[1]
     return StackSettings(
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),

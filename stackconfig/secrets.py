@@ -80,18 +80,23 @@ def read_secret(config: pulumi.Config, key: str) -> Optional[pulumi.Output[str]]
     return pulumi.Output.secret(value)
 
 
-def reject_plaintext_webhooks(value: Any, key: str) -> None:
-    """A webhook URL anywhere in structured plaintext config is a leak: name where it is."""
+HIDDEN_WEBHOOK = "<webhook URL in plaintext, not shown>"
+
+
+def hide_plaintext_webhooks(value: Any, key: str) -> tuple[Any, list[ConfigError]]:
+    """A webhook URL anywhere in structured plaintext config is a leak: `value` with each one
+    replaced by a placeholder (so no later message can show it), and an error naming where each was."""
     if isinstance(value, dict):
-        for k, v in value.items():
-            reject_plaintext_webhooks(v, f"{key}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            reject_plaintext_webhooks(v, f"{key}[{i}]")
-    elif isinstance(value, str) and WEBHOOK_PATTERN.match(value):
-        raise ConfigError(
+        hidden = {k: hide_plaintext_webhooks(v, f"{key}.{k}") for k, v in value.items()}
+        return {k: v for k, (v, _) in hidden.items()}, [e for _, errors in hidden.values() for e in errors]
+    if isinstance(value, list):
+        items = [hide_plaintext_webhooks(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        return [v for v, _ in items], [e for _, errors in items for e in errors]
+    if isinstance(value, str) and WEBHOOK_PATTERN.match(value):
+        return HIDDEN_WEBHOOK, [ConfigError(
             key,
-            "<webhook URL in plaintext, not shown>",
+            HIDDEN_WEBHOOK,
             "no webhook URL in plaintext config: store it with "
             "`pulumi config set --secret slackWebhookUrl|pagerdutyEndpoint ...`",
-        )
+        )]
+    return value, []

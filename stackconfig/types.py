@@ -7,6 +7,7 @@ The JSON Schema keeps the same limits (pattern, minimum, maximum) for editors.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import re
 import typing
@@ -22,13 +23,21 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 # The error type every checked value raises; its message is what the value should have been.
 CHECK = "hasivu"
 UNKNOWN_KEY = "unknown_key"
+
+
+def nearest_key(name: str, known: list[str]) -> Optional[str]:
+    """The known key an unknown one most likely meant (a typo of it), if any."""
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return match[0] if match else None
 
 
 def fail(expected: str, at: Optional[str] = None) -> PydanticCustomError:
@@ -140,12 +149,33 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", alias_generator=camel, populate_by_name=False, frozen=True)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _only_known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = [field.alias or name for name, field in cls.model_fields.items()]
-            for key in data:
-                if key not in known:
-                    raise PydanticCustomError(UNKNOWN_KEY, "unknown key", {"key": str(key), "known": known})
-        return data
+    def _only_known_keys(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Each unknown key is an error, and the known keys beside it are still checked, so one run
+        names every mistake of the mapping."""
+        if not isinstance(data, dict):
+            return handler(data)
+        known = [field.alias or name for name, field in cls.model_fields.items()]
+        unknown = [key for key in data if key not in known]
+        if not unknown:
+            return handler(data)
+        errors: list[InitErrorDetails] = [
+            {"type": PydanticCustomError(UNKNOWN_KEY, "unknown key", {"key": str(key), "known": known}),
+             "loc": (), "input": data}
+            for key in unknown
+        ]
+        # A misspelt required key is also a missing one: the unknown-key error already names it.
+        meant = {nearest_key(str(key), known) for key in unknown}
+        try:
+            handler({key: value for key, value in data.items() if key in known})
+        except ValidationError as error:
+            errors += [_again(item) for item in error.errors(include_url=False)
+                       if not (item["type"] == "missing" and len(item["loc"]) == 1 and item["loc"][0] in meant)]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+def _again(item: Any) -> InitErrorDetails:
+    """A nested error as it was (type, message, context, location), to be raised again with others."""
+    return {"type": PydanticCustomError(item["type"], item["msg"], item.get("ctx")), "loc": item["loc"],
+            "input": item["input"]}

@@ -95,7 +95,8 @@ CASES = {
          "(the key is required): a resource name"],
     ),
     "slack channel key": (
-        {"set_": {"alerting": {**ALERTING, "warning": {"slack": {"workspaceID": "T0HASIVU01", "channelId": "C01"}}}}},
+        {"set_": {"alerting": {**ALERTING, "warning": {
+            "slack": {"workspaceID": "T0HASIVU01", "channelId": "C0HASIVU01"}}}}},
         ["alerting.warning.slack.workspaceID: unknown key; did you mean `workspaceId`?"],
     ),
     "discovery key": (
@@ -125,8 +126,9 @@ CASES = {
     ),
     "function listed twice": (
         {"set_": {"inventory": _duplicate_function()}},
-        ["inventory.lambdaGroups.orders.functions[4].name", "'hasivu-production-payments-verify'",
-         "each function listed once (already at inventory.lambdaGroups.payments.functions[1])"],
+        ["inventory.lambdaGroups.orders.functions[hasivu-production-payments-verify]: "
+         "got 'hasivu-production-payments-verify'; expected each function listed once (already listed in group "
+         "payments)"],
     ),
     "timeout out of range": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
@@ -191,19 +193,21 @@ CASES = {
     "fleet function with its own tier": (
         {"set_": {"inventory": _fleet_inventory({}, {"functions": [
             "hasivu-production-menu-a", {"name": "hasivu-production-menu-b", "tier": "critical"}]})}},
-        ["inventory.lambdaGroups.platform.functions[1].tier: got 'critical'; expected no tier of its own for "
-         "hasivu-production-menu-b in fleet group platform", "list hasivu-production-menu-b in a group without fleet"],
+        ["inventory.lambdaGroups.platform.functions[hasivu-production-menu-b].tier: got 'critical'; expected no tier "
+         "of its own for hasivu-production-menu-b in fleet group platform",
+         "list hasivu-production-menu-b in a group without fleet"],
     ),
     "fleet function with its own thresholds": (
         {"set_": {"inventory": _fleet_inventory({}, {"functions": [
             {"name": "hasivu-production-menu-b", "thresholds": {"errorsPerMinute": 1}}]})}},
-        ["inventory.lambdaGroups.platform.functions[0].thresholds: got {'errorsPerMinute': 1.0}; expected no "
-         "thresholds of its own for hasivu-production-menu-b"],
+        ["inventory.lambdaGroups.platform.functions[hasivu-production-menu-b].thresholds: got {'errorsPerMinute': "
+         "1.0}; expected no thresholds of its own for hasivu-production-menu-b"],
     ),
     "fleet function with its own timeout": (
         {"set_": {"inventory": _fleet_inventory({}, {"functions": [
             {"name": "hasivu-production-menu-b", "timeoutSeconds": 300}]})}},
-        ["inventory.lambdaGroups.platform.functions[0].timeoutSeconds: got 300; expected no timeoutSeconds"],
+        ["inventory.lambdaGroups.platform.functions[hasivu-production-menu-b].timeoutSeconds: got 300; expected no "
+         "timeoutSeconds"],
     ),
     "async fleet group": (
         {"set_": {"inventory": _fleet_inventory({}, {"invocation": "async"})}},
@@ -274,10 +278,12 @@ FILE_CASES = {
                          "        teir: critical\n        timeoutSeconds: 30",
                          ["inventory.lambdaGroups.payments.teir: unknown key; did you mean `tier`?"]),
     "function entry key": ("            timeoutSeconds: 15", "            timeoutSecond: 15",
-                           ["lambdaGroups.payments.functions[2].timeoutSecond: unknown key; "
+                           ["lambdaGroups.payments.functions[hasivu-production-payments-webhook].timeoutSecond: "
+                            "unknown key; "
                             "did you mean `timeoutSeconds`?"]),
     "per-function threshold": ("durationMaxMs: 120000", "durationMaxMS: 120000",
-                               ["functions[4].thresholds.durationMaxMS: unknown key; did you mean `durationMaxMs`?"]),
+                               ["lambdaGroups.payments.functions[hasivu-production-payments-reconcile]"
+                                ".thresholds.durationMaxMS: unknown key; did you mean `durationMaxMs`?"]),
     "alerting tier": ("    critical:\n      emails: [oncall", "    critcal:\n      emails: [oncall",
                       ["alerting.critcal: unknown key; did you mean `critical`?"]),
     "tier contact": ("      pagerduty: true", "      pagerdutty: true",
@@ -353,3 +359,93 @@ def test_bad_stack_file_exits_2_with_one_line_and_registers_nothing(case, tmp_pa
     with pytest.raises(ProgramFailed) as failed:
         run_program(files, preview=False)
     assert failed.value.registrations == []
+
+
+def _program_with(tmp_path, edits: list[tuple[str, str]], stack: str = "production"):
+    """A copy of the program whose stack file has these edits (each must match the committed file)."""
+    text = (REPO / f"Pulumi.{stack}.yaml").read_text()
+    for old, new in edits:
+        assert old in text, "the edit no longer matches the committed stack file"
+        text = text.replace(old, new, 1)
+    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
+    return tmp_path
+
+
+def _preflight_errors(capsys, program, stack: str = "production") -> list[str]:
+    status = preflight_main(["--stack", stack, "--program", str(program), "--no-policy"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert "Traceback" not in err
+    return err.splitlines()
+
+
+def test_every_mistake_of_a_stack_file_is_one_line_of_the_same_run(tmp_path, capsys):
+    program = _program_with(tmp_path, [
+        ("aws:region: ap-south-1", "aws:region: ap-south-9"),
+        ("[oncall@hasivu.com]", "[oncall-at-hasivu]"),
+        ("    rds:\n", "    rdss:\n"),
+        ("            timeoutSeconds: 300", "            timeoutSeconds: 3000"),
+    ])
+    lines = _preflight_errors(capsys, program)
+    assert len(lines) == 4, lines
+    assert all(line.startswith("preflight: config ") for line in lines)
+    assert lines[0].startswith("preflight: config aws:region: got 'ap-south-9'; expected an AWS region botocore knows")
+    assert lines[1:] == [
+        "preflight: config hasivu-monitoring:alerting.critical.emails[0]: got 'oncall-at-hasivu'; "
+        "expected an email address like ops@hasivu.com",
+        "preflight: config hasivu-monitoring:inventory.rdss: unknown key; did you mean `rds`? known keys here: "
+        "lambdaGroups, api, rds, redis, businessNamespace, healthNamespace, securityLogGroup, discovery",
+        "preflight: config hasivu-monitoring:inventory.lambdaGroups.payments.functions"
+        "[hasivu-production-payments-reconcile].timeoutSeconds: got 3000; expected a whole number from 1 to 900",
+    ]
+
+
+def test_more_than_twenty_mistakes_show_twenty_lines_and_a_count(tmp_path, capsys):
+    emails = ", ".join(f"oncall{i}-at-hasivu" for i in range(25))
+    lines = _preflight_errors(capsys, _program_with(tmp_path, [("[oncall@hasivu.com]", f"[{emails}]")]))
+    assert len(lines) == 21
+    assert lines[19].startswith("preflight: config hasivu-monitoring:alerting.critical.emails[19]: "
+                                "got 'oncall19-at-hasivu'")
+    assert lines[20] == "preflight: ... and 5 more"
+
+
+def test_a_misspelt_required_key_is_one_line_not_also_a_missing_key(tmp_path, capsys):
+    program = _program_with(tmp_path, [("      replicationGroupId:", "      replicationGroupID:")])
+    assert _preflight_errors(capsys, program) == [
+        "preflight: config hasivu-monitoring:inventory.redis.replicationGroupID: unknown key; did you mean "
+        "`replicationGroupId`? known keys here: replicationGroupId, nodeIds"]
+
+
+def test_mistakes_found_after_the_schema_are_all_reported_too():
+    inventory = copy.deepcopy(inventory_section())
+    groups = inventory["lambdaGroups"]
+    groups["orders"]["functions"].append("hasivu-production-payments-verify")
+    del groups["rfid"]["tier"]
+    groups["menu"] = {"tier": "warning", "fleet": True, "invocation": "async"}
+    with pytest.raises(ProgramFailed) as failed:
+        run(set_={"inventory": inventory, "thresholds": {"business": {"lunchStartIst": 14, "lunchEndIst": 13}}})
+    lines = str(failed.value.cause).splitlines()
+    assert [line.split(":")[1].split(" ")[0] for line in lines] == [
+        "thresholds.business.lunchEndIst", "inventory.lambdaGroups.orders.functions[hasivu-production-payments-verify]",
+        "inventory.lambdaGroups.rfid.tier", "inventory.lambdaGroups.menu.invocation"], lines
+    assert failed.value.registrations == []
+
+
+def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
+    program = _program_with(tmp_path, [("emails: [oncall@hasivu.com]", "emails: [oncall@hasivu.com")])
+    text = (program / "Pulumi.production.yaml").read_text().splitlines()
+    opened = next(i for i, line in enumerate(text) if line.endswith("[oncall@hasivu.com"))
+    # PyYAML reads the next line's `sms:` as a key inside the unclosed list: a ':' where ',' or ']' must be.
+    assert _preflight_errors(capsys, program) == [
+        f"preflight: {program / 'Pulumi.production.yaml'}: not valid YAML at line {opened + 2}, column "
+        f"{text[opened + 1].index(':') + 1}: expected ',' or ']', but got ':' (while parsing a flow sequence that "
+        f"starts at line {opened + 1}, column {text[opened].index('[') + 1})"]
+
+
+def test_an_unknown_stack_names_the_stacks_there(tmp_path, capsys):
+    program = _program_with(tmp_path, [])
+    (program / "Pulumi.staging.yaml").write_text((REPO / "Pulumi.staging.yaml").read_text())
+    assert _preflight_errors(capsys, program, stack="prod") == [
+        f"preflight: no stack 'prod': Pulumi.prod.yaml not found in {program}; stacks here: production, staging"]

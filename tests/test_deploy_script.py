@@ -5,11 +5,13 @@ whose stack files the stand-in rewrites as the CLI would."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,6 +93,78 @@ def test_the_stand_in_behaves_as_the_cli(tmp_path):
     assert absent.returncode == 255 and "configuration key 'alerting.critical.nothing' not found" in absent.stderr
     assert d.pulumi("config", "set", "--secret", "slackWebhookUrl", stdin=SLACK + "\n").returncode == 0
     assert SLACK not in d.stack_text("production")
+
+
+def _leaves(value: Any, path: str) -> dict[str, Any]:
+    """Every scalar of a config value by its `pulumi config --path` key (`ns:key.a.b[0]`)."""
+    if isinstance(value, dict) and set(value) != {"secure"}:
+        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}.{key}").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _leaves(item, f"{path}[{i}]").items()}
+    return {path: value}
+
+
+def _config(text: str) -> dict[str, Any]:
+    return {k: v for key, value in yaml.safe_load(text)["config"].items() for k, v in _leaves(value, key).items()}
+
+
+def _config_sets(calls: list[str]) -> list[tuple[str, bool]]:
+    """The keys the deploy wrote (`config set [--path] [--secret] KEY [VALUE]`), in full, and whether as a secret."""
+    written = []
+    for call in calls:
+        args = shlex.split(call)
+        if args[:2] != ["config", "set"]:
+            continue
+        key = next(a for a in args[2:] if not a.startswith("--"))
+        written.append((key if ":" in key.split(".")[0] else f"hasivu-monitoring:{key}", "--secret" in args))
+    return written
+
+
+def test_a_deploy_writes_only_keys_the_stack_file_lacks_and_secrets(tmp_path):
+    d = Deployer(tmp_path)
+    committed = _config(d.stack_text("production"))
+    result, calls = d.deploy(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    after = _config(d.stack_text("production"))
+    assert {key: after.get(key) for key in committed} == committed
+    written = _config_sets(calls)
+    assert written, calls
+    for key, secret in written:
+        # A key, or a whole mapping or list above committed keys, that the stack file already has is not written.
+        assert secret or not any(c == key or c.startswith((f"{key}.", f"{key}[")) for c in committed), key
+    assert ("aws:region", False) not in written
+
+
+def test_a_region_other_than_the_stack_files_stops_before_any_cli_call(tmp_path):
+    d = Deployer(tmp_path)
+    before = d.stack_text("production")
+    result, calls = d.deploy(**{**PRODUCTION, "AWS_REGION": "us-east-1"})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "deploy-monitoring: AWS_REGION is us-east-1 but Pulumi.production.yaml has aws:region: ap-south-1, and a "
+        "deploy never changes a committed setting; to move the stack to us-east-1 on purpose, edit aws:region in "
+        "Pulumi.production.yaml (or run `pulumi config set aws:region us-east-1 --stack production`) and commit it; "
+        "otherwise run with AWS_REGION=ap-south-1\n")
+    assert calls == []
+    assert d.stack_text("production") == before
+
+
+def test_a_stack_file_without_a_region_gets_aws_region(tmp_path):
+    d = Deployer(tmp_path)
+    stack = d.checkout / "Pulumi.production.yaml"
+    assert "  aws:region: ap-south-1\n" in stack.read_text()
+    stack.write_text(stack.read_text().replace("  aws:region: ap-south-1\n", ""))
+    result, calls = d.deploy(**{**PRODUCTION, "AWS_REGION": "ap-south-2"})
+    assert result.returncode == 0, result.stderr
+    assert "config set aws:region ap-south-2" in calls
+    assert yaml.safe_load(d.stack_text("production"))["config"]["aws:region"] == "ap-south-2"
+
+
+def test_an_unknown_environment_names_the_stacks_there(tmp_path):
+    result, calls = Deployer(tmp_path).deploy(**{**PRODUCTION, "ENVIRONMENT": "prod"})
+    assert result.returncode == 2 and calls == []
+    assert result.stderr == ("deploy-monitoring: ENVIRONMENT: got 'prod'; expected a stack with a Pulumi.<stack>.yaml "
+                             "here (stacks here: production, staging)\n")
 
 
 def test_missing_or_bad_variables_stop_before_anything_runs(tmp_path):

@@ -84,7 +84,8 @@ def test_update_fidelity_fills_computed_outputs():
 def test_usage_errors_exit_2_with_a_message():
     missing_stack = preflight("--stack", "qa")
     assert missing_stack.returncode == 2
-    assert "no stack file Pulumi.qa.yaml" in missing_stack.stderr
+    assert "no stack 'qa': Pulumi.qa.yaml not found" in missing_stack.stderr
+    assert missing_stack.stderr.rstrip().endswith("; stacks here: production, staging")
     not_a_program = preflight("--stack", "dev", "--program", str(PROGRAMS))
     assert not_a_program.returncode == 2
     assert "no Pulumi.yaml" in not_a_program.stderr

@@ -103,3 +103,25 @@ def test_the_program_reads_the_namespace_the_language_host_passes_in_pulumi_conf
     assert raw == {"environment": "qa", "healthMonitr": {}}
     with pytest.raises(ConfigError, match="healthMonitr: unknown key; did you mean `healthMonitor`"):
         validate(raw)
+
+
+def test_every_problem_of_a_mapping_is_reported_beside_its_unknown_keys():
+    raw = yaml.safe_load((REPO / "Pulumi.production.yaml").read_text())["config"]
+    namespace = {key.split(":", 1)[1]: value for key, value in raw.items() if key.startswith("hasivu-monitoring:")}
+    critical = namespace["alerting"]["critical"]
+    critical["emial"] = critical.pop("emails")
+    critical["pagerduty"] = "yes"
+    critical["sms"].append("9800000003")
+    namespace["inventory"]["apii"] = namespace["inventory"].pop("api")
+    with pytest.raises(ConfigError) as refused:
+        validate(namespace)
+    lines = str(refused.value).splitlines()
+    expected = [
+        "config hasivu-monitoring:alerting.critical.emial: unknown key; did you mean `emails`? known keys here",
+        "config hasivu-monitoring:alerting.critical.sms[2]: got '9800000003'; expected an E.164 phone number",
+        "config hasivu-monitoring:alerting.critical.pagerduty: got 'yes'; expected true or false",
+        "config hasivu-monitoring:inventory.apii: unknown key; did you mean `api`? known keys here",
+    ]
+    assert len(lines) == len(expected), lines
+    for line, start in zip(lines, expected, strict=True):
+        assert line.startswith(start), line

@@ -73,6 +73,8 @@ def _system_packages(tmp_path: Path, with_sudo: bool) -> tuple[subprocess.Comple
 def test_system_packages_installs_through_sudo_when_not_root(tmp_path):
     result, calls = _system_packages(tmp_path, with_sudo=True)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ("system-packages: installing redis-server with apt-get (a few minutes on a first "
+                             "run)...\n")
     assert "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server" \
         in calls
     assert "apt-get install -y -qq --no-install-recommends redis-server" in calls

@@ -102,7 +102,8 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
     except ProgramFailed as failed:
         cause = failed.cause
         detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-        print(f"preflight: the program failed: {detail}", file=sys.stderr)
+        for line in detail.splitlines():
+            print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
     except (DrillError, ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)

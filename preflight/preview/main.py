@@ -85,7 +85,9 @@ def preview_main(args: argparse.Namespace, account: bool) -> int:
         return 2
     except ProgramFailed as failed:
         if isinstance(failed.cause, pulumi.RunError):
-            print(f"preflight: {failed.cause}", file=sys.stderr)
+            # A config error names every problem of the stack file, one line each.
+            for line in str(failed.cause).splitlines():
+                print(f"preflight: {line}", file=sys.stderr)
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2

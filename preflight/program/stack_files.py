@@ -40,9 +40,28 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ProgramError(f"{path}: not valid YAML{where}") from None
+        raise ProgramError(f"{path}: not valid YAML {_yaml_problem(error)}") from None
+
+
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """The parser's own reason, where it found it, and what it was parsing (from where), in one line."""
+    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    if not problem or mark is None:
+        return ": " + " ".join(str(error).split())
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    text = f"at {_at(mark)}: {problem}"
+    if context:
+        text += f" ({context}" + (f" that starts at {_at(context_mark)})" if context_mark else ")")
+    return text
+
+
+def _stack_names(directory: Path) -> list[str]:
+    """The stacks with a stack file in the program directory, as `pulumi stack select` names them."""
+    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in directory.glob("Pulumi.*.yaml"))
 
 
 def _config_string(value: Any) -> str:
@@ -74,9 +93,13 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
     main = directory / str(project.get("main") or ".") / "__main__.py"
     if not main.is_file():
         raise ProgramError(f"{directory}: no __main__.py")
+    if stack_file is not None and not stack_file.is_file():
+        raise ProgramError(f"{stack_file}: no such stack file")
     stack_file = stack_file or directory / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
-        raise ProgramError(f"{directory}: no stack file Pulumi.{stack}.yaml for stack {stack!r}")
+        names = _stack_names(directory)
+        here = f"stacks here: {', '.join(names)}" if names else "no Pulumi.<stack>.yaml here"
+        raise ProgramError(f"no stack {stack!r}: {stack_file.name} not found in {directory}; {here}")
     doc = _read_yaml(stack_file)
     raw = doc.get("config") or {}
     try:
