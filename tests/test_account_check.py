@@ -251,7 +251,7 @@ def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_
     report = check_account(program, connect(program.files, session))
     denied = one(report, "anomaly monitors", "not checked")
     assert denied.level is Level.WARNING
-    assert denied.message == "GetAnomalyMonitors failed: AccessDeniedException"
+    assert denied.message == "ce GetAnomalyMonitors: HTTP 400 AccessDeniedException"
     assert "policy" in denied.fix
     # Nothing deployed in this empty account: said once.
     assert one(report, "deploy", "staging").level is Level.INFO

@@ -6,8 +6,7 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from preflight.account.calls import CallFailed
 from preflight.account.findings import Finding, Level
 from preflight.account.metrics import edits, is_typo
 from preflight.account.session import Account
@@ -36,7 +35,9 @@ def check_api_stages(account: Account, api_stages: set[tuple[str, str]]) -> list
             continue
         try:
             settings = apigateway.get_stage(restApiId=apis[name], stageName=stage).get("methodSettings", {})
-        except apigateway.exceptions.NotFoundException:
+        except CallFailed as error:
+            if error.code != "NotFoundException":
+                raise
             findings.append(Finding(Level.WARNING, "api stage", subject, "no such stage: its alarms see no data",
                                     "check inventory.api.stage in the stack file"))
             continue
@@ -87,7 +88,9 @@ def check_xray_encryption(account: Account, view: StackView) -> list[Finding]:
         return [Finding(Level.INFO, "x-ray encryption", "account", current + "; this stack sets its own key")]
     try:
         tags = account.client("kms").list_resource_tags(KeyId=key_id).get("Tags", [])
-    except ClientError:
+    except CallFailed as error:
+        if error.status is None:
+            raise
         tags = []  # a key this caller cannot read belongs to someone else
     if _owned({t["TagKey"]: t["TagValue"] for t in tags}, view.xray_encryption_key):
         return [Finding(Level.INFO, "x-ray encryption", "account", current + " (this stack's key)")]
