@@ -18,6 +18,26 @@ def _owned(actual: dict[str, str], resource: OwnedResource) -> bool:
     return bool(resource.tags) and all(actual.get(k) == v for k, v in resource.tags.items())
 
 
+# The account and Region are the stack's when they hold at least this share of the functions its
+# inventory lists; fewer means a wrong account or Region (or a platform not deployed there yet), and
+# every alarm on the missing functions would watch nothing.
+HELD_SHARE = 0.5
+
+
+def check_inventory_functions(account: Account, view: StackView) -> list[Finding]:
+    """Blocking when the account and Region hold fewer than half of the inventory's listed functions."""
+    listed = {name for names in view.inventory.groups.values() for name in names}
+    held = len(listed & account.function_names)
+    if not listed or held >= HELD_SHARE * len(listed):
+        return []
+    return [Finding(
+        Level.BLOCKING, "functions", "inventory.lambdaGroups",
+        f"account {account.account_id} in {account.region} holds {held} of the stack's {len(listed)} functions: "
+        "wrong account or Region? Their alarms would never see data",
+        f"the credentials in use are {account.caller_arn}: use the platform account's (AWS_PROFILE) and check "
+        f"aws:region in Pulumi.{view.stack}.yaml, or deploy the platform's functions there first")]
+
+
 def check_api_stages(account: Account, api_stages: set[tuple[str, str]]) -> list[Finding]:
     """Per-method API Gateway metrics exist only with detailed metrics on the stage (`*/*` metricsEnabled)."""
     if not api_stages:
@@ -177,7 +197,7 @@ def check_unlisted_functions(account: Account, view: StackView, stack_file: Path
     prefix = _common_prefix(sorted(listed)) or inventory.discovery_prefix
     if not prefix:
         return []
-    existing = {fn["FunctionName"] for fn in account.functions}
+    existing = account.function_names
     absent = sorted(set(listed) - existing)
     findings = []
     for name in sorted(existing):

@@ -56,6 +56,16 @@ class Account:
         pages = self.client("lambda").get_paginator("list_functions").paginate()
         return [fn for page in pages for fn in page["Functions"]]
 
+    @functools.cached_property
+    def function_names(self) -> set[str]:
+        return {fn["FunctionName"] for fn in self.functions}
+
+    @functools.cached_property
+    def topic_arns(self) -> set[str]:
+        """Every SNS topic in the stack's region (ListTopics, all pages)."""
+        pages = self.client("sns").get_paginator("list_topics").paginate()
+        return {t["TopicArn"] for page in pages for t in page["Topics"]}
+
     def invokes(self) -> dict[str, InvokeHandler]:
         """The invokes the offline preflight answers with placeholders, answered from this account."""
         return {
