@@ -83,5 +83,5 @@ def guarded(name: str, check: Callable[[], list[Finding]]) -> list[Finding]:
                         "grant the actions of the account check's policy (README) to the caller"
                         if error.denied else "")]
     except BotoCoreError as error:
-        # Raised before any request was sent (no credentials, no region): botocore's own one-line text.
+        # Raised outside any call (a request botocore refuses to build): botocore's own one-line text.
         return [Finding(Level.WARNING, name, "not checked", f"{type(error).__name__}: {error}")]
