@@ -197,7 +197,7 @@ def check_unlisted_functions(account: Account, view: StackView, stack_file: Path
     prefix = _common_prefix(sorted(listed)) or inventory.discovery_prefix
     if not prefix:
         return []
-    existing = account.function_names
+    existing = {fn["FunctionName"] for fn in account.functions}
     absent = sorted(set(listed) - existing)
     findings = []
     for name in sorted(existing):
