@@ -26,6 +26,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
+from preflight.account.preconditions import listed_groups
 from preflight.model.stack import StackModel, build_model
 from preflight.program.engine import ProgramRun
 
@@ -35,6 +36,8 @@ TYPO_FUNCTION = "hasivu-production-payments-verify"  # the account's function is
 PUBLISHED_AS = "hasivu-production-payment-verify"
 EMF_EXTRA_DIMENSION = "PaymentErrors"  # published by Powertools with its `service` dimension added
 UNPUBLISHED = "MaintenanceMode"  # nothing has published it in two weeks
+ABSENT_FUNCTION = "hasivu-production-rfid-reader-heartbeat"  # listed, not deployed: no metrics either
+IDLE_FUNCTION = "hasivu-production-payments-refund"  # deployed, not invoked in two weeks: no metrics
 UNLISTED_FUNCTION = "hasivu-production-payments-refund-v2"
 OTHER_STACK_FUNCTION = "hasivu-staging-orders-export"
 OTHER_STACK_METRICS = 450
@@ -106,7 +109,8 @@ def _metric_data(view: StackModel) -> dict[str, list[dict[str, Any]]]:
     for alarm in view.alarms:
         for metric in alarm.metrics:
             dims = dict(metric.dimensions or ())
-            if metric.dimensions is None or metric.name == UNPUBLISHED or dims.get("FunctionName") in own:
+            if (metric.dimensions is None or metric.name == UNPUBLISHED
+                    or dims.get("FunctionName") in {*own, ABSENT_FUNCTION, IDLE_FUNCTION}):
                 continue
             if dims.get("FunctionName") == TYPO_FUNCTION:
                 dims["FunctionName"] = PUBLISHED_AS
@@ -142,9 +146,11 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     for namespace, data in metric_data.items():
         for start in range(0, len(data), 500):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 500])
-    # Lambda: two inventory functions, one named like the stack but in no group, one of another stack.
+    # Lambda: the inventory's functions but one (and one under another name), one named like the stack
+    # but in no group, one of another stack.
     role = client("iam").create_role(RoleName="platform-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    for name in ("hasivu-production-orders-create", PUBLISHED_AS, UNLISTED_FUNCTION, OTHER_STACK_FUNCTION):
+    listed = [n for names in listed_groups(view).values() for n in names if n not in (TYPO_FUNCTION, ABSENT_FUNCTION)]
+    for name in (*listed, PUBLISHED_AS, UNLISTED_FUNCTION, OTHER_STACK_FUNCTION):
         _function(session, endpoint, name, role)
     # A deployed stack: the tier topics and subscriptions, three of its alarms.
     topics = {t.tier: sns.create_topic(Name=t.name)["TopicArn"] for t in view.topics}

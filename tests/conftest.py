@@ -57,6 +57,9 @@ class Recorder:
         self.requests: list[dict] = []
         self.status = 200
         self.delay = 0.0
+        # The answer's body and type; by default a JSON `{"ok": <status below 400>}`.
+        self.body: bytes | None = None
+        self.content_type = "application/json"
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -80,10 +83,12 @@ def http_endpoint() -> Iterator[tuple[str, Recorder]]:
             recorder.requests.append({"method": self.command, "path": self.path, "body": body})
             if recorder.delay:
                 threading.Event().wait(recorder.delay)
+            body = recorder.body if recorder.body is not None else json.dumps({"ok": recorder.status < 400}).encode()
             self.send_response(recorder.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", recorder.content_type)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(json.dumps({"ok": recorder.status < 400}).encode())
+            self.wfile.write(body)
 
         do_GET = do_POST = do_HEAD = _answer
 

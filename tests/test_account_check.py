@@ -57,8 +57,9 @@ def one(report: AccountReport, check: str, subject_part: str) -> Finding:
 
 
 def metric_finding(report: AccountReport, metric_name: str) -> Finding:
-    """The finding on the dimension set whose missing metrics (listed first in the message) include this one."""
-    names = {f: re.match(r"(.+?) (?:never|not) published", f.message) for f in findings(report, "metric")}
+    """The finding on the dimension set published under other dimensions whose metrics (listed first in
+    the message) include this one."""
+    names = {f: re.match(r"(.+?) never published", f.message) for f in findings(report, "metric")}
     matches = [f for f, named in names.items() if named and metric_name in named.group(1).split(", ")]
     assert len(matches) == 1, (metric_name, report.section())
     return matches[0]
@@ -87,12 +88,25 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     assert typo.message.startswith("Duration, Errors, Invocations, Throttles never published with these "
                                    f"dimensions in two weeks, but as {{FunctionName={account_seed.PUBLISHED_AS}}} "
                                    "(read by 4 alarms: ")
-    # Never published at all: the alarm stays green forever, a warning, not a typo.
-    unpublished = metric_finding(report, "MaintenanceMode")
-    assert unpublished.level is Level.WARNING and "nearest" not in unpublished.message
+    # Every other missing metric is one finding per cause, each listing what it covers. A listed function the
+    # account does not have:
+    absent = one(report, "metric", "not in the account")
+    assert (absent.level, absent.subject) == (Level.WARNING, "1 function not in the account")
+    assert absent.message.startswith(f"{account_seed.ABSENT_FUNCTION}: no such function in this account and Region, "
+                                     "so nothing publishes their 4 metrics (read by 4 alarms: ")
+    # Resources that exist (a function not invoked in two weeks) or name no function, and nothing published:
+    # the alarm stays green forever, a warning, not a typo (no nearest set offered for a function that exists).
+    unpublished = one(report, "metric", "not published")
+    assert (unpublished.level, unpublished.subject) == (Level.WARNING, "5 metrics not published")
+    assert unpublished.message.startswith(
+        f"AWS/Lambda {{FunctionName={account_seed.IDLE_FUNCTION}}}: Duration, Errors, Invocations, Throttles; "
+        f"HASIVU/Operations {{Environment=production}}: {account_seed.UNPUBLISHED}: none in the last two weeks")
+    assert "nearest" not in unpublished.message
     # Functions this stack creates have no metrics before the deploy: one info line, no alarm about them.
     own = one(report, "metric", "metrics of resources this stack creates")
     assert own.level is Level.INFO and own.subject.startswith("8 ")
+    assert "FunctionName=production-hasivu-health-monitor}: Duration, Errors, Invocations, Throttles" in own.message
+    assert len(findings(report, "metric")) == 5  # two dimension sets published as others, three causes
 
 
 def test_list_metrics_lists_each_namespace_once_following_its_pages(seeded):
@@ -106,8 +120,9 @@ def test_list_metrics_lists_each_namespace_once_following_its_pages(seeded):
     lambda_rows = [m for row in rows for m in row["metrics"] if m["namespace"] == "AWS/Lambda" and m["dimensions"]]
     found = [m for m in lambda_rows if m["exists"]]
     listed_functions = {m["dimensions"]["FunctionName"] for m in found}
-    # The 23 inventory functions but the one the account knows under another name.
-    assert len(listed_functions) == 22 and account_seed.TYPO_FUNCTION not in listed_functions
+    # The 23 inventory functions but the one the account knows under another name, the one it lacks and
+    # the one not invoked in two weeks.
+    assert len(listed_functions) == 20 and account_seed.TYPO_FUNCTION not in listed_functions
 
 
 def test_after_a_deploy_stuck_alarms_orphaned_actions_pending_subscriptions_and_failures(seeded):
@@ -251,7 +266,7 @@ def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_
     report = check_account(build_model(program), connect(program.files, session))
     denied = one(report, "anomaly monitors", "not checked")
     assert denied.level is Level.WARNING
-    assert denied.message == "GetAnomalyMonitors failed: AccessDeniedException"
+    assert denied.message == "ce GetAnomalyMonitors: HTTP 400 AccessDeniedException"
     assert "policy" in denied.fix
     # Nothing deployed in this empty account: said once.
     assert one(report, "deploy", "staging").level is Level.INFO
@@ -286,3 +301,70 @@ def test_a_reused_anomaly_monitor_must_exist_in_the_account(aws, moto_endpoint):
     blocking = [f for f in found if f.level is Level.BLOCKING]
     assert [(f.subject, f.message) for f in blocking] == [
         (configured, "the anomaly subscription names a monitor the account does not have")]
+
+
+def test_an_empty_account_blocks_once_naming_the_account_the_region_and_the_count(aws, moto_endpoint):
+    """A wrong account or Region looks like an empty account: one blocking line says so, the exit status
+    is 1, and the alarms' missing metrics are one line per cause, not one per function."""
+    session = account_seed.fresh_account(moto_endpoint)
+    account_id = session.client("sts").get_caller_identity()["Account"]
+    credentials = session.get_credentials()
+    env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+           "AWS_SESSION_TOKEN": credentials.token, "AWS_ENDPOINT_URL": aws}
+    result = preflight_cli("account", "--stack", "production", env=env)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout[result.stdout.index("Account report"):].splitlines()
+    assert lines[0].startswith(f"Account report (account {account_id}, ap-south-1): 1 blocking, ")
+    # The production inventory lists 23 functions (inventory.lambdaGroups in Pulumi.production.yaml).
+    assert lines[2] == (f"  [BLOCKING] functions: inventory.lambdaGroups: account {account_id} in ap-south-1 holds "
+                        "0 of the stack's 23 functions: wrong account or Region? Their alarms would never see data")
+    assert lines[3] == (f"      fix: the credentials in use are arn:aws:sts::{account_id}:assumed-role/"
+                        "preflight-account-check/preflight: use the platform account's (AWS_PROFILE) and check "
+                        "aws:region in Pulumi.production.yaml, or deploy the platform's functions there first")
+    metric = [re.match(r"  \[(\w+)\] metric: ([^:]+):", line).groups() for line in lines if "] metric: " in line]
+    assert metric[0] == ("WARNING", "23 functions not in the account")
+    assert metric[1][0] == "WARNING" and re.fullmatch(r"\d+ metrics not published", metric[1][1])
+    # The stack's own resources before its deploy: the health monitor and the Slack forwarder (4 Lambda
+    # metrics each) and the three tier topics (NumberOfNotificationsFailed).
+    assert metric[2] == ("INFO", "11 metrics of resources this stack creates")
+    assert len(metric) == 3
+    # moto answers the SNS sandbox call it lacks (tests/account_seed.py) with an HTML error page: one line.
+    assert "  [WARNING] sms: not checked: sns GetSMSSandboxAccountStatus: HTTP 500" in lines
+    assert "html" not in result.stdout.lower()
+
+
+def test_the_account_is_the_stacks_when_it_holds_half_the_listed_functions(aws, moto_endpoint):
+    names = ["hasivu-production-orders-create", "hasivu-production-orders-get",
+             "hasivu-production-orders-update-status", "hasivu-production-orders-cancel"]
+    inventory = {**inventory_section(), "lambdaGroups": {"orders": {"tier": "warning", "functions": names}}}
+    view = build_model(run("production", preview=True, set_={"inventory": inventory}))
+    found = {}
+    for held in (2, 1):
+        session = account_seed.fresh_account(moto_endpoint)
+        role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        for name in names[:held]:
+            account_seed._function(session, moto_endpoint, name, role)
+        account = connect(stack_files("production"), session)
+        found[held] = (account.account_id, preconditions.check_inventory_functions(account, view))
+    assert found[2][1] == []
+    account_id, [blocking] = found[1]
+    assert blocking.level is Level.BLOCKING
+    assert blocking.message.startswith(f"account {account_id} in ap-south-1 holds 1 of the stack's 4 functions: "
+                                       "wrong account or Region?")
+
+
+def test_a_deployed_function_of_the_stack_without_metrics_is_missing_not_pending(aws, moto_endpoint):
+    program = run("production", preview=True)
+    session = account_seed.fresh_account(moto_endpoint)
+    cloudwatch = session.client("cloudwatch")
+    for namespace, data in account_seed._metric_data(build_model(program)).items():
+        for start in range(0, len(data), 500):
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 500])
+    role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    account_seed._function(session, moto_endpoint, "production-hasivu-health-monitor", role)
+    report = check_account(build_model(program), connect(program.files, session))
+    deployed = "AWS/Lambda {FunctionName=production-hasivu-health-monitor}: Duration, Errors, Invocations, Throttles"
+    assert deployed in one(report, "metric", "not published").message
+    pending = one(report, "metric", "metrics of resources this stack creates")
+    assert "production-hasivu-health-monitor" not in pending.message
+    assert "AWS/Lambda {FunctionName=production-hasivu-warning-slack-forwarder}" in pending.message

@@ -25,12 +25,16 @@ def check_account(model: StackModel, account: Account, as_of: datetime | None = 
     alarm_metrics: list[dict[str, Any]] = []
 
     def metrics() -> list[Finding]:
-        rows, findings = check_alarm_metrics(model.alarms, MetricCatalogue(account.client("cloudwatch")))
+        topics = {arn.rsplit(":", 1)[-1] for arn in account.topic_arns}
+        not_deployed = (model.function_names - account.function_names) | ({t.name for t in model.topics} - topics)
+        rows, findings = check_alarm_metrics(model.alarms, MetricCatalogue(account.client("cloudwatch")),
+                                             account.function_names, not_deployed, f"Pulumi.{model.stack}.yaml")
         alarm_metrics.extend(rows)
         return findings
 
     now = as_of or datetime.now(UTC)
     checks: list[tuple[str, Callable[[], list[Finding]]]] = [
+        ("functions", lambda: preconditions.check_inventory_functions(account, model)),
         ("metric", metrics),
         ("deploy", lambda: deployed.check_after_deploy(account, model, now)),
         ("sms", lambda: deployed.check_sms(account, model)),

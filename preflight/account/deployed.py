@@ -29,11 +29,6 @@ def deployed_alarms(account: Account, model: StackModel) -> list[dict[str, Any]]
     return found
 
 
-def topic_arns(account: Account) -> set[str]:
-    pages = account.client("sns").get_paginator("list_topics").paginate()
-    return {t["TopicArn"] for page in pages for t in page["Topics"]}
-
-
 def check_alarm_states(alarms: list[dict[str, Any]], now: datetime) -> list[Finding]:
     findings = []
     for alarm in alarms:
@@ -145,7 +140,7 @@ def check_after_deploy(account: Account, model: StackModel, now: datetime) -> li
     if not alarms:
         return [Finding(Level.INFO, "deploy", model.stack,
                         "none of the stack's alarms exist in the account yet: after-deploy checks skipped")]
-    existing = topic_arns(account)
+    existing = account.topic_arns
     return (guarded("alarm state", lambda: check_alarm_states(alarms, now))
             + guarded("alarm actions", lambda: check_alarm_actions(account, alarms, existing))
             + guarded("subscriptions", lambda: check_subscriptions(account, model, existing))

@@ -7,8 +7,9 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
+from botocore.exceptions import BotoCoreError
+
+from preflight.account.calls import CallFailed
 
 
 class Level(enum.StrEnum):
@@ -73,14 +74,14 @@ class AccountReport:
 
 
 def guarded(name: str, check: Callable[[], list[Finding]]) -> list[Finding]:
-    """A check the account cannot answer (denied, unsupported, unreachable) is reported, never raised."""
+    """A check the account cannot answer (denied, unsupported, unreachable) is reported, never raised:
+    one line naming the call, its HTTP status and AWS error code (calls.CallFailed), never a response body."""
     try:
         return check()
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "error")
-        operation = error.operation_name
-        return [Finding(Level.WARNING, name, "not checked", f"{operation} failed: {code}",
+    except CallFailed as error:
+        return [Finding(Level.WARNING, name, "not checked", str(error),
                         "grant the actions of the account check's policy (README) to the caller"
-                        if "AccessDenied" in code or "Unauthorized" in code else "")]
-    except (BotoCoreError, ResponseParserError) as error:
-        return [Finding(Level.WARNING, name, "not checked", str(error))]
+                        if error.denied else "")]
+    except BotoCoreError as error:
+        # Raised outside any call (a request botocore refuses to build): botocore's own one-line text.
+        return [Finding(Level.WARNING, name, "not checked", f"{type(error).__name__}: {error}")]

@@ -6,8 +6,7 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from preflight.account.calls import CallFailed
 from preflight.account.findings import Finding, Level
 from preflight.account.metrics import edits, is_typo
 from preflight.account.session import Account
@@ -17,6 +16,35 @@ from preflight.model.stack import OwnedResource, StackModel
 def _owned(actual: dict[str, str], resource: OwnedResource) -> bool:
     """Ours when it carries every tag this stack gives it (Project, Environment, ...)."""
     return bool(resource.tags) and all(actual.get(k) == v for k, v in resource.tags.items())
+
+
+# The account and Region are the stack's when they hold at least this share of the functions its
+# inventory lists; fewer means a wrong account or Region (or a platform not deployed there yet), and
+# every alarm on the missing functions would watch nothing.
+HELD_SHARE = 0.5
+
+
+def listed_groups(model: StackModel) -> dict[str, list[str]]:
+    """The functions the stack file lists by name, by group (discovered ones left out): the file's words."""
+    groups: dict[str, list[str]] = {}
+    for fn in model.settings.inventory.functions if model.settings else ():
+        if not fn.discovered:
+            groups.setdefault(fn.group, []).append(fn.name)
+    return groups
+
+
+def check_inventory_functions(account: Account, model: StackModel) -> list[Finding]:
+    """Blocking when the account and Region hold fewer than half of the inventory's listed functions."""
+    listed = {name for names in listed_groups(model).values() for name in names}
+    held = len(listed & account.function_names)
+    if not listed or held >= HELD_SHARE * len(listed):
+        return []
+    return [Finding(
+        Level.BLOCKING, "functions", "inventory.lambdaGroups",
+        f"account {account.account_id} in {account.region} holds {held} of the stack's {len(listed)} functions: "
+        "wrong account or Region? Their alarms would never see data",
+        f"the credentials in use are {account.caller_arn}: use the platform account's (AWS_PROFILE) and check "
+        f"aws:region in {model.stack_file.name}, or deploy the platform's functions there first")]
 
 
 def check_api_stages(account: Account, api_stages: set[tuple[str, str]]) -> list[Finding]:
@@ -36,7 +64,9 @@ def check_api_stages(account: Account, api_stages: set[tuple[str, str]]) -> list
             continue
         try:
             settings = apigateway.get_stage(restApiId=apis[name], stageName=stage).get("methodSettings", {})
-        except apigateway.exceptions.NotFoundException:
+        except CallFailed as error:
+            if error.code != "NotFoundException":
+                raise
             findings.append(Finding(Level.WARNING, "api stage", subject, "no such stage: its alarms see no data",
                                     "check inventory.api.stage in the stack file"))
             continue
@@ -87,7 +117,9 @@ def check_xray_encryption(account: Account, model: StackModel) -> list[Finding]:
         return [Finding(Level.INFO, "x-ray encryption", "account", current + "; this stack sets its own key")]
     try:
         tags = account.client("kms").list_resource_tags(KeyId=key_id).get("Tags", [])
-    except ClientError:
+    except CallFailed as error:
+        if error.status is None:
+            raise
         tags = []  # a key this caller cannot read belongs to someone else
     if _owned({t["TagKey"]: t["TagValue"] for t in tags}, model.xray_encryption_key):
         return [Finding(Level.INFO, "x-ray encryption", "account", current + " (this stack's key)")]
@@ -172,11 +204,7 @@ def check_unlisted_functions(account: Account, model: StackModel, stack_file: Pa
     if model.settings is None:
         return []
     inventory = model.settings.inventory
-    # The functions the stack file lists by name, by group (the fix lines quote the file's words).
-    groups: dict[str, list[str]] = {}
-    for fn in inventory.functions:
-        if not fn.discovered:
-            groups.setdefault(fn.group, []).append(fn.name)
+    groups = listed_groups(model)
     listed = {name: group for group, names in groups.items() for name in names}
     discovery_prefix = model.settings.discovery.function_prefix if model.settings.discovery else None
     prefix = _common_prefix(sorted(listed)) or discovery_prefix

@@ -9,8 +9,9 @@ from typing import Any, Optional
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
+from preflight.account.calls import CallFailed, one_line_failures
 from preflight.program.engine import InvokeHandler
 from preflight.program.stack_files import StackFiles
 
@@ -45,7 +46,8 @@ class Account:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             region = GLOBAL_SERVICES.get(service, self.region)
-            self._clients[service] = self.session.client(service, region_name=region, config=CLIENT_CONFIG)
+            self._clients[service] = one_line_failures(
+                self.session.client(service, region_name=region, config=CLIENT_CONFIG))
         return self._clients[service]
 
     @functools.cached_property
@@ -53,6 +55,16 @@ class Account:
         """Every Lambda function in the stack's region (ListFunctions, all pages)."""
         pages = self.client("lambda").get_paginator("list_functions").paginate()
         return [fn for page in pages for fn in page["Functions"]]
+
+    @functools.cached_property
+    def function_names(self) -> set[str]:
+        return {fn["FunctionName"] for fn in self.functions}
+
+    @functools.cached_property
+    def topic_arns(self) -> set[str]:
+        """Every SNS topic in the stack's region (ListTopics, all pages)."""
+        pages = self.client("sns").get_paginator("list_topics").paginate()
+        return {t["TopicArn"] for page in pages for t in page["Topics"]}
 
     def invokes(self) -> dict[str, InvokeHandler]:
         """The invokes the offline preflight answers with placeholders, answered from this account."""
@@ -78,8 +90,8 @@ def connect(files: StackFiles, session: Optional[boto3.Session] = None) -> Accou
         if session.get_credentials() is None:
             raise AccountError("account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                                "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)")
-        sts = session.client("sts", region_name=region, config=CLIENT_CONFIG)
+        sts = one_line_failures(session.client("sts", region_name=region, config=CLIENT_CONFIG))
         identity = sts.get_caller_identity()
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, CallFailed) as error:
         raise AccountError(f"account: cannot reach the account: {error}") from None
     return Account(session, region, identity["Account"], identity["Arn"], identity["UserId"])
