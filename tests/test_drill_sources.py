@@ -21,7 +21,7 @@ from preflight.drill.runner import run_drill
 from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.emulator.platform import Platform, platform_from_run
 from preflight.emulator.publishers import publisher
-from preflight.pictures.dashboards import dashboards
+from preflight.pictures.drawing import dashboards
 from tests.stack import REPO, run
 
 DRILLS = REPO / "drills"
