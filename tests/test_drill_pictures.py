@@ -174,3 +174,16 @@ def test_the_redis_panels_move_with_the_outage(drawn):
         after = [y for x, y in points if x > 560]
         # y grows downwards: during the outage the line is lower on the chart.
         assert min(during) > max(before) + 50 and max(after) < min(during) - 50, points
+
+
+def test_the_pictures_document_shows_a_drill_page_before_and_after():
+    from PIL import Image
+
+    text = (REPO / "docs" / "pictures.md").read_text()
+    images = re.findall(r"!\[[^\]]+\]\((images/[^)]+\.png)\)", text)
+    assert sorted(images) == ["images/drill-redis-down-database-after.png",
+                              "images/drill-redis-down-database-before.png"]
+    for image in images:
+        path = REPO / "docs" / image
+        assert path.stat().st_size < 300_000, image
+        assert Image.open(path).size[0] == 1400, image
