@@ -30,8 +30,8 @@ from observability.catalogue import (
 from preflight.emulator.platform import Platform
 
 EVERY_MINUTE = "every minute"
-# namespace -> metric -> (unit, when it is published; None: never for this stack, see `_unpublished`).
-AWS_METRICS: dict[str, dict[str, tuple[str, Optional[str]]]] = {
+# namespace -> metric -> (unit, when it is published).
+AWS_METRICS: dict[str, dict[str, tuple[str, str]]] = {
     "AWS/Lambda": {
         "Invocations": ("Count", "every minute the function is invoked"),
         "Errors": ("Count", "every minute the function is invoked"),
@@ -48,8 +48,8 @@ AWS_METRICS: dict[str, dict[str, tuple[str, Optional[str]]]] = {
         "5XXError": ("Count", "every minute the stage serves requests"),
         "Latency": ("Milliseconds", "every minute the stage serves requests"),
         "IntegrationLatency": ("Milliseconds", "every minute the stage serves requests"),
-        "CacheHitCount": ("Count", None),
-        "CacheMissCount": ("Count", None),
+        "CacheHitCount": ("Count", "every minute, for a stage with API caching enabled"),
+        "CacheMissCount": ("Count", "every minute, for a stage with API caching enabled"),
     },
     "AWS/RDS": {
         "CPUUtilization": ("Percent", EVERY_MINUTE),
@@ -79,7 +79,7 @@ AWS_METRICS: dict[str, dict[str, tuple[str, Optional[str]]]] = {
         "NumberOfNotificationsFailed": ("Count", "when messages are published to the topic"),
     },
 }
-# Metrics that would exist only with a setting the inventory has no key for.
+# Metrics that exist only with a setting the inventory has no key for: none of the stack's resources has them.
 UNPUBLISHED = {
     ("AWS/ApiGateway", "CacheHitCount"): "API Gateway publishes it only for a stage with API caching enabled, "
                                          "and the inventory declares no cache for the API",
@@ -97,7 +97,8 @@ class Publisher:
 
 
 def aws_unit(namespace: str, name: str) -> Optional[str]:
-    return AWS_METRICS.get(namespace, {}).get(name, (None, None))[0]
+    known = AWS_METRICS.get(namespace, {}).get(name)
+    return known[0] if known else None
 
 
 def _aws(platform: Platform, namespace: str, name: str, dims: Mapping[str, str]) -> Publisher:
