@@ -106,7 +106,12 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     assert set(doc) == {"drills"}
     passing, failing = doc["drills"]
     for drill in doc["drills"]:
-        assert set(drill) == {"name", "passed", "pages", "notifications", "transitions", "failures"}
+        assert set(drill) == {"name", "passed", "pages", "notifications", "transitions", "failures", "verdicts",
+                              "detectionMinutes"}
+        assert all(set(v) == {"expectation", "passed", "measured"} for v in drill["verdicts"])
+        # Minutes from the first fault (minute 10) to each tier's first page from then on.
+        assert drill["detectionMinutes"] == {n["tier"]: n["minute"] - 10 for n in reversed(drill["notifications"])
+                                             if n["minute"] >= 10}
         assert set(drill["pages"]) == {"critical", "warning", "business"}
         # One entry per page, on the tier the counts give.
         assert sorted(n["tier"] for n in drill["notifications"]) == sorted(
@@ -115,13 +120,54 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
                    for n in drill["notifications"])
         assert all(set(t) == {"minute", "alarm", "from", "to"} for t in drill["transitions"])
     assert (passing["name"], passing["passed"], passing["failures"]) == ("verify-throttled", True, [])
-    assert {"alarm": name, "from": "OK", "to": "ALARM"}.items() <= next(
-        t for t in passing["transitions"] if t["alarm"] == name and t["to"] == "ALARM").items()
+    fired = next(t for t in passing["transitions"] if t["alarm"] == name and t["to"] == "ALARM")
+    assert {"alarm": name, "from": "OK", "to": "ALARM"}.items() <= fired.items()
+    assert passing["verdicts"] == [{"expectation": f"fires {name} within 6 min of the first fault (minute 10)",
+                                    "passed": True, "measured": {"alarm": name, "minute": fired["minute"],
+                                                                 "detectionMinutes": fired["minute"] - 10}}]
     assert (failing["name"], failing["passed"]) == ("impossible", False)
     assert failing["failures"] == [f"silent {name}: in ALARM: {name}"]
+    assert failing["verdicts"] == [{"expectation": f"silent {name}", "passed": False, "measured": [name]}]
     single = preflight_cli("drill", "--stack", "production", str(folder / "a-passes.yaml"))
     assert single.returncode == 0, single.stdout + single.stderr
     assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
+
+
+def test_cli_text_gives_each_expectation_its_verdict_and_measurement(tmp_path, platform):
+    """One line per expectation, passed ones included: pages per tier (expected and got), each `fires`
+    glob (the alarm that fired, when, minutes after the fault), each `silent` glob."""
+    name = first_firing(tmp_path, platform)
+    path = write(tmp_path, THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]',
+                                             f'fires: [{{alarm: "{name}", within: 6}}]\n  silent: ["production-db-*"]\n'
+                                             "  pages: {critical: {max: 5}, business: 0}"))
+    result = preflight_cli("drill", "--stack", "production", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    fired = next(t for t in run_drill(load_drill(path), platform).transitions
+                 if t["alarm"] == name and t["to"] == "ALARM")
+    lines = result.stdout.splitlines()
+    verdicts = lines[lines.index("  expectations:") + 1:][:4]
+    assert verdicts[0].startswith("    ok    critical pages at most 5; got ")
+    assert verdicts[1:] == [
+        "    ok    business pages exactly 0; got 0",
+        f"    ok    fires {name} within 6 min of the first fault (minute 10); {name} in ALARM at minute "
+        f"{fired['minute']}, {fired['minute'] - 10} min after the fault",
+        "    ok    silent production-db-*; never in ALARM"]
+
+
+def test_cli_text_has_no_empty_section(tmp_path):
+    """A drill with nothing broken moves no alarm into ALARM: the output says so in one line instead of a
+    heading over an empty list."""
+    quiet = write(tmp_path, THROTTLED.replace("faults:\n  - {kind: function-throttles, target: "
+                                              "hasivu-production-payments-verify, rate: 0.6, at: 10, for: 20}\n", "")
+                  .replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "pages: {critical: 0}"))
+    result = preflight_cli("drill", "--stack", "production", str(quiet))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if line.endswith(":"):
+            indent = len(line) - len(line.lstrip())
+            assert len(following) - len(following.lstrip()) > indent, (line, following)
+    assert "  no transition into or out of ALARM" in result.stdout
 
 
 @pytest.mark.servers
@@ -131,7 +177,7 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
     import subprocess
 
     from preflight.model.stack import build_model
-    from preflight.pictures.dashboards import render_drills
+    from preflight.pictures.drill_charts import render_drills
 
     drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
     result = run_drill(drill, platform)
@@ -142,12 +188,12 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
         dom = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                               f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
                              capture_output=True, text=True, timeout=90).stdout
-        widgets = re.findall(r'<div class="widget" data-widget="\d+" data-kind="metric".*?</div></div>', dom, re.S)
+        widgets = [w for w in dom.split('<div class="widget" ')[1:] if 'data-kind="metric"' in w[:60]]
         assert widgets, page.name
         for widget in widgets:
             has_path = re.search(r'<path class="series" d="M[\d.]+,[\d.]+ ', widget) is not None
-            said_empty = "never published" in widget
-            assert has_path != said_empty, widget[:300]
+            said_empty = '<p class="no-data"' in widget
+            assert has_path or said_empty, widget[:300]
             plotted += has_path
         if page.name == "production-HASIVU-Lambda-Performance.html":
             # The throttling shows as an ALARM band on the payments-verify graphs.

@@ -72,6 +72,23 @@ def extract(document: dict[str, Any]) -> list[tuple[MetricKey, list[float]]]:
     return metrics
 
 
+def units(document: dict[str, Any]) -> dict[MetricKey, str]:
+    """The `Unit` each metric of a (valid) document declares; a metric without one has none."""
+    declared = {}
+    for directive in document["_aws"]["CloudWatchMetrics"]:
+        for dimension_set in directive["Dimensions"]:
+            values = {k: document[k] for k in dimension_set}
+            for definition in directive["Metrics"]:
+                if isinstance(definition.get("Unit"), str):
+                    declared[metric_key(directive["Namespace"], definition["Name"], values)] = definition["Unit"]
+    return declared
+
+
+def metric_units(text: str) -> dict[MetricKey, str]:
+    """The units the valid EMF documents in a Lambda's log output declare."""
+    return {key: unit for document, _ in _read(text, False) for key, unit in units(document).items()}
+
+
 def _candidates(text: str) -> list[str]:
     """Log output of a Lambda: the lines that are JSON objects mentioning `_aws`."""
     return [line for line in (raw.strip() for raw in text.splitlines()) if line.startswith("{") and '"_aws"' in line]
@@ -108,6 +125,10 @@ def ingest(store: MetricStore, metrics: list[tuple[MetricKey, list[float]]], min
 def ingest_log_lines(store: MetricStore, text: str, minute: int, repeat: float = 1) -> int:
     """Ingests every EMF document in a Lambda's log output (as `repeat` identical records each);
     returns how many metrics they created."""
-    metrics = metrics_in(text)
+    read = _read(text, False)
+    metrics = [metric for _, extracted in read for metric in extracted]
     ingest(store, metrics, minute, repeat)
+    for document, _ in read:
+        for key, unit in units(document).items():
+            store.set_unit(key, unit)
     return len(metrics)

@@ -19,6 +19,19 @@ class Series:
     label: str
     points: list[tuple[int, Optional[float]]]  # (drill minute at the period's end, value)
     key: Optional[MetricKey]
+    expression: Optional[str] = None  # a metric-math line's expression, or the query that returned it
+
+
+def read_metrics(properties: dict[str, Any]) -> list[MetricKey]:
+    """Every metric a widget's lines name, the hidden inputs of its metric math included."""
+    return [key for key, _ in (_row(r) for r in properties.get("metrics", []) if isinstance(r, list)) if key]
+
+
+def insights_queries(properties: dict[str, Any]) -> list[str]:
+    """The Metrics Insights queries among a widget's lines."""
+    return [options["expression"] for _, options in (_row(r) for r in properties.get("metrics", [])
+                                                       if isinstance(r, list))
+            if is_insights_query(options.get("expression"))]
 
 
 def graph_period(period: int, minutes: int) -> int:
@@ -44,7 +57,7 @@ def _insights_lines(expression: str, store: MetricStore, end_minutes: list[int],
         returned = returned_series(parse(expression), store, end_minutes, period, for_alarm=False)
     except (InsightsError, QueryError):
         return []
-    return [Series(contributor.name, list(zip(ends, values, strict=True)), None)
+    return [Series(contributor.name, list(zip(ends, values, strict=True)), None, expression)
             for contributor, values in returned.items()]
 
 
@@ -81,5 +94,6 @@ def widget_series(properties: dict[str, Any], store: MetricStore, start_minute: 
         if options.get("visible") is False or line_id not in values:
             continue
         label = options.get("label") or (key[1] if key else options.get("expression", line_id))
-        shown.append(Series(str(label), list(zip(ends, values[line_id], strict=True)), keys.get(line_id)))
+        shown.append(Series(str(label), list(zip(ends, values[line_id], strict=True)), keys.get(line_id),
+                            None if key else options.get("expression")))
     return shown

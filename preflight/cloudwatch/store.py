@@ -69,6 +69,8 @@ class MetricStore:
         # Metrics read over windows that hold all their samples: the last minute folded in, and
         # SampleCount, Sum, Minimum, Maximum up to it.
         self.totals: dict[MetricKey, tuple[int, list[float]]] = {}
+        # The unit a metric is published with (PutMetricData's and EMF's `Unit`), where it was given.
+        self.units: dict[MetricKey, str] = {}
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
@@ -134,6 +136,10 @@ class MetricStore:
         if period_end_minute - 1 <= self.latest_minute:
             self._closed[cache_key] = value
         return value
+
+    def set_unit(self, key: MetricKey, unit: Optional[str]) -> None:
+        if unit and unit != "None":
+            self.units[key] = unit
 
     def keys(self) -> list[MetricKey]:
         return list(self.series)

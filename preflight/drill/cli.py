@@ -28,6 +28,16 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     for result in results:
         verdict = "passed" if result.passed else "FAILED"
         out.write(f"Drill {result.drill.name} ({result.drill.path}): {verdict}\n")
+        if result.verdicts:
+            out.write("  expectations:\n")
+            for v in result.verdicts:
+                out.write(f"    {'ok  ' if v.passed else 'FAIL'}  {v.expectation}; {v.shown}\n")
+        else:
+            out.write("  expectations: none\n")
+        detection = result.detection_minutes
+        if detection:
+            out.write(f"  detection (first fault at minute {result.first_fault} to each tier's first page): "
+                      + ", ".join(f"{tier} {minutes} min" for tier, minutes in detection.items()) + "\n")
         first = result.first_evaluation_oks
         warmup = (f" (and {len(first)} in warm-up: the first evaluation of {', '.join(first)}, "
                   "INSUFFICIENT_DATA -> OK, runs its OK actions as for a newly created alarm)") if first else ""
@@ -43,13 +53,15 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
                     out.write(f"      slack: {line}\n")
         moves = [t for t in result.transitions if "ALARM" in (t["from"], t["to"])]
         quiet = len(result.transitions) - len(moves)
-        out.write(f"  transitions into or out of ALARM ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown):\n")
+        others = f" ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown)" if quiet else ""
+        if not moves:
+            out.write(f"  no transition into or out of ALARM{others}\n")
+            continue
+        out.write(f"  transitions into or out of ALARM{others}:\n")
         for t in moves:
             reason = f"  ({t['reason']})" if "reason" in t else ""
             who = subject(t["alarm"], t.get("contributor"))
             out.write(f"    minute {t['minute']:>5}  {who}  {t['from']} -> {t['to']}{reason}\n")
-        for failure in result.failures:
-            out.write(f"  FAIL {failure}\n")
     passed = sum(r.passed for r in results)
     out.write(f"\n{passed} of {len(results)} drills passed\n")
 
@@ -109,7 +121,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     if render_dir is not None:
-        from preflight.pictures.dashboards import render_drills
+        from preflight.pictures.drill_charts import render_drills
 
         pages, indexes = [], []
         for model, _, world_results in worlds.values():

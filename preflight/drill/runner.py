@@ -37,6 +37,20 @@ FLOW_OF_METRIC = {"OrdersCreated": "orders", "PaymentAttempts": "payments", "RFI
 MORE = re.compile(r" and (\d+) more$", re.M)
 
 
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """One expectation of the drill file, whether it held, and what the drill measured: `measured` as
+    JSON gives it (a count, an alarm and its minute, a list of names), `shown` as a person reads it."""
+
+    expectation: str
+    passed: bool
+    measured: Any
+    shown: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"expectation": self.expectation, "passed": self.passed, "measured": self.measured}
+
+
 @dataclasses.dataclass
 class DrillResult:
     drill: Drill
@@ -52,14 +66,30 @@ class DrillResult:
     store: MetricStore
     model: CloudWatchModel
     start_minute: int
+    platform: Platform
+    verdicts: list[Verdict] = dataclasses.field(default_factory=list)
+    # The drill minute of the first fault that is the incident (not a condition such as `env`).
+    first_fault: Optional[int] = None
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def detection_minutes(self) -> dict[str, int]:
+        """Per tier, minutes from the first fault to the tier's first page at or after it."""
+        if self.first_fault is None:
+            return {}
+        found: dict[str, int] = {}
+        for page in self.notifications:
+            if page["minute"] >= self.first_fault:
+                found.setdefault(page["tier"], page["minute"] - self.first_fault)
+        return {tier: found[tier] for tier in TIERS if tier in found}
+
     def as_json(self) -> dict[str, Any]:
         return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
-                "notifications": self.notifications, "transitions": self.transitions, "failures": self.failures}
+                "notifications": self.notifications, "transitions": self.transitions, "failures": self.failures,
+                "verdicts": [v.as_json() for v in self.verdicts], "detectionMinutes": self.detection_minutes}
 
 
 def band_model(prof: Profile, platform: Platform):
@@ -155,23 +185,24 @@ def _label(attributes: Iterable[tuple[str, str]]) -> str:
     return contributor_label({"ContributorAttributes": dict(attributes)})
 
 
-def _page_names_failure(page: Notification, text: str, expected: set[str], known: set[str]) -> list[str]:
+def _page_names(page: Notification, text: str, expected: set[str], known: set[str]) -> tuple[str, list[str]]:
     """`pageNames` against one Slack page: the contributors in ALARM the page reports, those its text
     names and those behind "and K more" (the forwarder shows CONTRIBUTORS_SHOWN per alarm, in the
     order DescribeAlarmContributors answers, which AWS does not document). The page passes when the
     text names only expected contributors, names or counts every one of them, and the answer it was
-    written from (each triggering child's contributors in ALARM) is exactly the expected set."""
+    written from (each triggering child's contributors in ALARM) is exactly the expected set. Returns
+    what the page names, and the failure (none when it passes)."""
     named = _named(text, known)
     hidden = sum(int(k) for k in MORE.findall(text))
     reported = {_label(attributes.items()) for child in page.triggering
                 for attributes in page.contributors_in_alarm.get(child, ())}
-    if named <= expected and len(named) + hidden == len(expected) and reported == expected:
-        return []
     shown = (", ".join(sorted(named)) or "no contributor") + (f" and {hidden} more" if hidden else "")
     behind = f" (in ALARM: {', '.join(sorted(reported))})" if hidden else ""
+    said = f"the Slack page of {page.alarm} at minute {page.minute} names {shown}{behind}"
+    if named <= expected and len(named) + hidden == len(expected) and reported == expected:
+        return said, []
     wanted = f"exactly {', '.join(sorted(expected))}" if expected else "no contributor"
-    return [f"pageNames: the Slack page of {page.alarm} at minute {page.minute} names {shown}{behind}, "
-            f"expected {wanted}"]
+    return said, [f"pageNames: {said}, expected {wanted}"]
 
 
 def _named(text: str, known: set[str]) -> set[str]:
@@ -179,45 +210,78 @@ def _named(text: str, known: set[str]) -> set[str]:
     return {c for c in known if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])", text)}
 
 
+def _bounds(low: Optional[int], high: Optional[int]) -> str:
+    if low == high:
+        return f"exactly {low}"
+    if high is None:
+        return f"at least {low or 0}"
+    return f"at most {high}" if not low else f"between {low} and {high}"
+
+
 def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_minute: int,
              platform: Platform) -> DrillResult:
     pages = {tier: sum(1 for p in model.pages if p.tier == tier) for tier in TIERS}
-    failures = []
+    failures: list[str] = []
+    verdicts: list[Verdict] = []
+
+    def judge(expectation: str, failed: list[str], measured: Any, shown: str) -> None:
+        failures.extend(failed)
+        verdicts.append(Verdict(expectation, not failed, measured, shown))
+
     for tier, (low, high) in drill.expect.pages.items():
+        who = ", ".join(f"{p.subject} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
+        failed = []
         if (low is not None and pages[tier] < low) or (high is not None and pages[tier] > high):
             most = "any number" if high is None else high
             wanted = f"exactly {low}" if low == high else f"between {low or 0} and {most}"
-            who = ", ".join(f"{p.subject} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
-            failures.append(f"{tier} pages: expected {wanted}, got {pages[tier]} ({who})")
+            failed = [f"{tier} pages: expected {wanted}, got {pages[tier]} ({who})"]
+        at = ", ".join(f"{p.subject} at minute {p.minute}" for p in model.pages if p.tier == tier)
+        judge(f"{tier} pages {_bounds(low, high)}", failed, pages[tier],
+              f"got {pages[tier]}" + (f" ({at})" if at else ""))
     # `env` and `maintenance` are conditions the drill runs under, not the incident being measured.
     first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS), default=None)
     into_alarm = [t for t in model.transitions if t.to_state == "ALARM"]
     for glob, within in drill.expect.fires:
         if first_fault is None:
-            failures.append(f"fires {glob}: the drill has no fault to measure from")
+            message = "the drill has no fault to measure from"
+            judge(f"fires {glob} within {within} min of the first fault", [f"fires {glob}: {message}"], None, message)
             continue
         hits = [t for t in into_alarm if fnmatch.fnmatch(t.alarm, glob) and first_fault <= t.minute]
+        measured = ({"alarm": hits[0].alarm, "minute": hits[0].minute, "detectionMinutes": hits[0].minute - first_fault}
+                    if hits else None)
+        failed = []
         if not hits or hits[0].minute - first_fault > within:
             seen = f"first at minute {hits[0].minute} ({hits[0].alarm})" if hits else "never"
-            failures.append(f"fires {glob}: expected ALARM within {within} minutes of minute {first_fault}, {seen}")
+            failed = [f"fires {glob}: expected ALARM within {within} minutes of minute {first_fault}, {seen}"]
+        shown = (f"{hits[0].alarm} in ALARM at minute {hits[0].minute}, {hits[0].minute - first_fault} min after "
+                 "the fault" if hits else "never in ALARM after the fault")
+        judge(f"fires {glob} within {within} min of the first fault (minute {first_fault})", failed, measured, shown)
     for glob in drill.expect.silent:
         loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
-        if loud:
-            failures.append(f"silent {glob}: in ALARM: {', '.join(loud)}")
+        judge(f"silent {glob}", [f"silent {glob}: in ALARM: {', '.join(loud)}"] if loud else [], loud,
+              f"in ALARM: {', '.join(loud)}" if loud else "never in ALARM")
     if drill.expect.contributors is not None:
-        named = {t.contributor for t in into_alarm if t.contributor is not None}
-        if named != set(drill.expect.contributors):
-            failures.append(f"contributors in ALARM: expected exactly {', '.join(sorted(drill.expect.contributors))}"
-                            f", got {', '.join(sorted(named)) or 'none'}")
+        named = sorted({t.contributor for t in into_alarm if t.contributor is not None})
+        wanted = ", ".join(sorted(drill.expect.contributors)) or "none"
+        failed = []
+        if set(named) != set(drill.expect.contributors):
+            failed = [f"contributors in ALARM: expected exactly {', '.join(sorted(drill.expect.contributors))}"
+                      f", got {', '.join(named) or 'none'}"]
+        judge(f"contributors in ALARM exactly {wanted}", failed, named, f"got {', '.join(named) or 'none'}")
     slack = _slack_texts(model, platform, start_minute)
     if drill.expect.page_names is not None:
         expected = set(drill.expect.page_names)
         known = {_label(c.labels) for contributors in model.contributors.values() for c in contributors} | expected
+        failed, said = [], []
         if not slack:
-            failures.append(f"pageNames: no page reached a tier with a Slack forwarder (tiers with one: "
-                            f"{', '.join(sorted(set(platform.forwarders.values()))) or 'none'})")
+            failed.append(f"pageNames: no page reached a tier with a Slack forwarder (tiers with one: "
+                          f"{', '.join(sorted(set(platform.forwarders.values()))) or 'none'})")
         for i, text in slack.items():
-            failures += _page_names_failure(model.pages[i], text, expected, known)
+            page_said, page_failed = _page_names(model.pages[i], text, expected, known)
+            said.append(page_said)
+            failed += page_failed
+        judge(f"each Slack page names exactly {', '.join(sorted(expected)) or 'no contributor'}", failed,
+              said, "; ".join(said) or "no page reached a tier with a Slack forwarder")
     transitions = [_transition(t) for t in model.transitions]
     notifications = [{"minute": p.minute, "tier": p.tier, "alarm": p.alarm,
                       **({"contributor": p.contributor} if p.contributor else {}),
@@ -229,7 +293,7 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
     first_evaluation_oks = [n.alarm for n in model.ok_notifications
                             if n.contributor is None and (n.minute, n.alarm) in first]
     return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), first_evaluation_oks,
-                       failures, store, model, start_minute)
+                       failures, store, model, start_minute, platform, verdicts, first_fault)
 
 
 def _transition(t: Transition) -> dict[str, Any]:

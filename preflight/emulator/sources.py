@@ -1,7 +1,8 @@
 """Where each metric of a drill minute comes from, as it would for real.
 
 - AWS service metrics (Lambda, API Gateway per stage and per critical endpoint, RDS, ElastiCache)
-  from the traffic profile and the faults, through the dependency map in `traffic`.
+  from the traffic profile and the faults, through the dependency map in `traffic`, with the units
+  the service guides give (`publishers.AWS_METRICS`).
 - Business metrics from the runtime library itself: the real `observability.metrics` call for each
   shape of event (Lambda environment, event kind, outcome) runs once per drill in that Lambda's
   environment, and each minute its EMF is ingested as many times as there were such events (the
@@ -22,18 +23,23 @@ import random
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
-from preflight.cloudwatch.emf import ingest, ingest_log_lines, metrics_in
+from preflight.cloudwatch.emf import ingest, ingest_log_lines, metric_units, metrics_in
 from preflight.cloudwatch.log_filters import matches, metric_value
 from preflight.cloudwatch.store import MetricKey, MetricStore, metric_key
 from preflight.drill.drill_file import Fault
 from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.emulator.platform import Platform
+from preflight.emulator.publishers import aws_unit
 from preflight.emulator.traffic import (
+    ACTIVE_SESSION_MINUTES,
     API_4XX_SHARE,
     AVERAGE_ORDER_INR,
+    CACHE_HIT_SHARE,
+    CACHE_LOOKUPS_PER_REQUEST,
     DEPENDENCY_USERS,
     HANDLED_FAILURES,
     LOGIN_FAILED_SHARE,
+    ORDER_CANCELLED_SHARE,
     PAYMENT_ERROR_SHARE,
     PAYMENT_FAILED_SHARE,
     RFID_FAILED_SHARE,
@@ -43,6 +49,11 @@ from preflight.emulator.traffic import (
 
 COLD_START_MS = 900.0
 DEPENDENCY_TIMEOUT_MS = 3000.0
+# A Redis node no client reaches: ElastiCache's own monitoring connections stay open ("ElastiCache uses
+# 4 to 6 of the connections to monitor the cluster", CurrConnections in "Metrics for Valkey and Redis
+# OSS"), the engine thread only runs its background cycle, and no key is looked up.
+MONITORING_CONNECTIONS = 4
+IDLE_ENGINE_CPU_PERCENT = 1.0
 # Variables the runtime library reads; set or cleared per simulated Lambda.
 LIBRARY_VARIABLES = ("HASIVU_ENVIRONMENT", "HASIVU_BUSINESS_NAMESPACE", "HASIVU_HEALTH_NAMESPACE",
                      "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_METRICS_DISABLED",
@@ -126,6 +137,9 @@ class Sources:
         self._keys: dict[tuple, MetricKey] = {}
         self._lambda_keys: dict[str, dict[str, MetricKey]] = {}
         self._emitted: dict[tuple, list[tuple[MetricKey, list[float]]]] = {}
+        self._functions_of: dict[str, list[str]] = {}
+        for name, group in platform.functions.items():
+            self._functions_of.setdefault(group, []).append(name)
         self.notifications: dict[str, int] = {}  # per tier, delivered at the end of the last minute
 
     def boundary(self) -> contextlib.AbstractContextManager[None]:
@@ -146,15 +160,16 @@ class Sources:
         key = self._keys.get(lookup)
         if key is None:
             key = self._keys[lookup] = metric_key(namespace, name, dims)
+            self.store.set_unit(key, aws_unit(namespace, name))
         return key
 
     def _function_keys(self, function: str) -> dict[str, MetricKey]:
         keys = self._lambda_keys.get(function)
         if keys is None:
             dims = {"FunctionName": function}
-            keys = self._lambda_keys[function] = {name: metric_key("AWS/Lambda", name, dims) for name in (
+            keys = self._lambda_keys[function] = {name: self._key("AWS/Lambda", name, dims) for name in (
                 "Invocations", "Errors", "Throttles", "Duration", "AsyncEventsReceived", "AsyncEventsDropped",
-                "DeadLetterErrors")}
+                "DeadLetterErrors", "ConcurrentExecutions")}
         return keys
 
     def _put_samples(self, namespace: str, name: str, dims: Mapping[str, str], minute: int,
@@ -204,6 +219,8 @@ class Sources:
             with lambda_environment(self.environments, env), contextlib.redirect_stdout(output):
                 getattr(BusinessMetrics(RuntimeSettings.from_env()), call)(*args)
             metrics = self._emitted[cache_key] = metrics_in(output.getvalue())
+            for key, unit in metric_units(output.getvalue()).items():
+                self.store.set_unit(key, unit)
         ingest(self.store, metrics, minute, count)
 
     # -- the minute ------------------------------------------------------------------------------
@@ -216,7 +233,7 @@ class Sources:
         self._business(minute, when, faults, flows, down)
         invocations = self._lambda(minute, faults, flows, down, slow)
         self._api(minute, faults, invocations)
-        self._datastores(minute, flows, down, slow)
+        self._datastores(minute, flows, down, slow, invocations)
         if any(f.kind == "maintenance" for f in faults):
             # The README's runbook: `aws cloudwatch put-metric-data --namespace HASIVU/Operations
             # --metric-name MaintenanceMode --dimensions Environment=<env> --value 1` every minute.
@@ -279,10 +296,13 @@ class Sources:
             self._emit(pay, faults, minute, attempts - failed - errors, "track_payment_metrics", "order_drill",
                        AVERAGE_ORDER_INR, "success", "upi")
         if not db_down:
+            counter = self._function_for("orders-update-status")
             self._emit(self._function_for("orders-create"), faults, minute, self._round(flows["orders"]),
                        "track_order_metrics", "order_drill", "created")
-            self._emit(self._function_for("orders-update-status"), faults, minute,
-                       self._round(flows["completions"]), "track_order_metrics", "order_drill", "completed")
+            self._emit(counter, faults, minute, self._round(flows["completions"]), "track_order_metrics",
+                       "order_drill", "completed")
+            self._emit(counter, faults, minute, self._round(flows["completions"] * ORDER_CANCELLED_SHARE),
+                       "track_order_metrics", "order_drill", "expired")
         verify = self._function_for("rfid-verify-card")
         rfid = self._round(flows["rfid"])
         rfid_failed = rfid if db_down else self._round(rfid * RFID_FAILED_SHARE)
@@ -297,6 +317,9 @@ class Sources:
         logins = self._round(flows["logins"])
         if db_down or "redis" in down:
             return  # the login function fails before it can tell a good password from a bad one
+        # The sessions in the cache, counted once a minute: users who logged in within a session's life.
+        self._emit(self._function_for("auth-login"), faults, minute, 1, "track_active_users",
+                   min(self.profile.active_users, round(flows["logins"] * ACTIVE_SESSION_MINUTES)))
         failed_logins = self._round(logins * LOGIN_FAILED_SHARE)
         self._emit(self._function_for("auth-login"), faults, minute, logins - failed_logins, "track_login", True)
         self._security(minute, faults, failed_logins)
@@ -356,9 +379,12 @@ class Sources:
                     put(keys["AsyncEventsReceived"], minute, n + throttled)
                     put(keys["AsyncEventsDropped"], minute, 0)
                     put(keys["DeadLetterErrors"], minute, 0)
-            concurrency += n * sum(v * c for v, c in samples) / max(n, 1) / 60_000
+            running = n * sum(v * c for v, c in samples) / max(n, 1) / 60_000
+            if n:
+                # Peak concurrency in a minute is a few times the average of a bursty minute.
+                self.store.put(keys["ConcurrentExecutions"], minute, math.ceil(running * 3))
+            concurrency += running
             result[name] = (n, errors, handled, samples)
-        # Peak concurrency in a minute is a few times the average of a bursty minute.
         self._put("AWS/Lambda", "ConcurrentExecutions", {}, minute, math.ceil(concurrency * 3))
         return result
 
@@ -426,7 +452,8 @@ class Sources:
                 return name
         return group[0]
 
-    def _datastores(self, minute: int, flows: dict[str, float], down: set[str], slow: dict[str, float]) -> None:
+    def _datastores(self, minute: int, flows: dict[str, float], down: set[str], slow: dict[str, float],
+                    invocations: dict[str, tuple]) -> None:
         load = min(1.0, (flows["orders"] + flows["rfid"] + flows["browsing"] / 6) / 200)
         for i, instance in enumerate(self.platform.rds_instances):
             dims = {"DBInstanceIdentifier": instance}
@@ -442,11 +469,22 @@ class Sources:
                 values["ReplicaLag"] = 0.5
             for name, value in values.items():
                 self._put("AWS/RDS", name, dims, minute, value)
-        for i, node in enumerate(self.platform.redis_nodes):
+        nodes = self.platform.redis_nodes
+        unreachable = "redis" in down
+        requests = sum(invocations.get(name, (0,))[0] for group in DEPENDENCY_USERS["redis"]
+                       for name in self._functions_of.get(group, ()))
+        # Reads are spread over the nodes (the replica serves reads too); a node no client reaches sees none.
+        lookups = 0 if unreachable else self._round(requests * CACHE_LOOKUPS_PER_REQUEST / max(len(nodes), 1))
+        hits = min(self._round(lookups * CACHE_HIT_SHARE), lookups)
+        misses = lookups - hits
+        for i, node in enumerate(nodes):
             dims = {"CacheClusterId": node}
-            values = {"EngineCPUUtilization": 4 + 20 * load, "DatabaseMemoryUsagePercentage": 42,
-                      "Evictions": 0, "CurrConnections": 0 if "redis" in down else 40 + 80 * load,
-                      "CacheHitRate": 95}
+            values = {"EngineCPUUtilization": IDLE_ENGINE_CPU_PERCENT if unreachable else 4 + 20 * load,
+                      "DatabaseMemoryUsagePercentage": 42, "Evictions": 0,
+                      "CurrConnections": MONITORING_CONNECTIONS if unreachable else 40 + 80 * load,
+                      "CacheHits": hits, "CacheMisses": misses}
+            if hits + misses > 0:
+                values["CacheHitRate"] = 100 * hits / (hits + misses)
             if i > 0:
                 values["ReplicationLag"] = 0.05
             for name, value in values.items():

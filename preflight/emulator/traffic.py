@@ -78,6 +78,13 @@ PAYMENT_ERROR_SHARE = 0.0005
 RFID_FAILED_SHARE = 0.002
 LOGIN_FAILED_SHARE = 0.03
 API_4XX_SHARE = 0.01
+# Orders finished at the counter without a pickup (expired, refused): counted as cancelled.
+ORDER_CANCELLED_SHARE = 0.01
+# A session lives this long after a login: the runtime library's ActiveUsers counts them.
+ACTIVE_SESSION_MINUTES = 30
+# Cache use by the functions that need Redis (sessions, menus): lookups per request, and how many hit.
+CACHE_LOOKUPS_PER_REQUEST = 3
+CACHE_HIT_SHARE = 0.95
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,1 +1,3 @@
-"""Pictures a person looks at: the stack's dashboards drawn to scale, with a drill's series when given."""
+"""Pictures a person looks at: the stack's dashboards laid out (`dashboards`), and the same dashboards
+drawn with a drill's series (`drill_charts`); the page and grid they share (`drawing`), the scales of
+a chart (`axes`)."""
