@@ -132,6 +132,33 @@ def test_the_link_check_finds_a_missing_file_and_a_missing_heading(tmp_path):
     assert [b.split(":")[0] for b in broken_links(page)] == ["gone.md", "other.md#unknown"]
 
 
+# The repository's folders: a word starting with one of them and a slash is a path in the repository.
+FOLDERS = ("bench", "cloudwatch-rules", "components", "docs", "drills", "observability", "policy", "preflight",
+           "scripts", "stackconfig", "tests", ".github", ".ci")
+REPO_PATH = re.compile(r"(?<![\w/.-])(?:{})/[^\s`'\"()\[\],;:|]*".format("|".join(map(re.escape, FOLDERS))))
+
+
+def repo_paths(text: str) -> set[str]:
+    """The repository paths a text names; placeholders (`<name>`, `*`, `...`) are patterns, not paths."""
+    found = (m.group(0).split("#")[0].rstrip(".") for m in REPO_PATH.finditer(text))
+    return {p for p in found if not re.search(r"[<>*]|\.\.\.", p)}
+
+
+# Files a recipe tells the reader to write.
+TO_BE_WRITTEN = {"drills/orders-create-failing-at-lunch.yaml"}
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_path_of_the_repository_a_page_names_exists(page):
+    named = repo_paths(page.read_text()) - TO_BE_WRITTEN
+    assert sorted(p for p in named if not (REPO / p).exists()) == []
+
+
+def test_the_path_check_reads_paths_in_prose_code_and_commands():
+    text = "see `preflight/cli.py`, run venv/bin/python bench/scale.py; not tests/x/<name>.py nor tests/*.py"
+    assert repo_paths(text) == {"preflight/cli.py", "bench/scale.py"}
+
+
 # The drill key `seed:` and Python's hash seed are randomness, not the project's history.
 ALLOWED_SEED = re.compile(r"hash seed|`seed:?`|^seed: 0|random-number seed|drill's `seed`", re.M)
 HISTORY = re.compile(r"\bseed\b|\bissue \d+|#\d+\b|\bfinding \d+|a run just before|before the program set", re.I)
