@@ -10,7 +10,7 @@ the botocore service model's output shape (as botocore's Stubber validates), for
 only: every other call of the check goes to moto over HTTP.
 
 `python -m tests.account_seed` prints the production report against a freshly seeded account
-(the README shows its output).
+(docs/account.md shows its output).
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def _record_missing_apis(session: boto3.Session, business_topic: str, monitor_ar
 
 
 def seeded_report() -> str:
-    """The production report against a freshly seeded account (for the README)."""
+    """The production report against a freshly seeded account (for docs/account.md)."""
     from moto.server import ThreadedMotoServer
 
     from preflight.account import check_account, connect

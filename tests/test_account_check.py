@@ -68,7 +68,7 @@ def metric_finding(report: AccountReport, metric_name: str) -> Finding:
 def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     report: AccountReport = seeded["report"]
     rows = {row["alarm"]: row["metrics"] for row in report.alarm_metrics}
-    assert len(rows) == 163  # the production catalogue (README: alarm catalogue)
+    assert len(rows) == 163  # the production catalogue (docs/alarms.md)
     assert rows["production-db-cpu"] == [{
         "namespace": "AWS/RDS", "metricName": "CPUUtilization",
         "dimensions": {"DBInstanceIdentifier": "hasivu-production-db"}, "exists": True, "nearest": None}]
@@ -250,9 +250,9 @@ def test_every_finding_that_needs_action_has_a_one_line_fix(seeded):
                           f"{report.count(Level.INFO)} info")
 
 
-def test_readme_shows_the_policy_the_check_is_held_to():
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Account check"):]
+def test_the_docs_show_the_policy_the_check_is_held_to():
+    page = (REPO / "docs" / "account.md").read_text()
+    section = page[page.index("## IAM policy"):]
     block = section[section.index("```json\n") + len("```json\n"):]
     assert json.loads(block[:block.index("```")]) == policy_document()
 

@@ -97,11 +97,11 @@ def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dime
     "CloudWatch concepts: Dimensions"): an alarm naming {Environment} never sees {Environment, service}."""
     published = [(ns, name, dims) for ns, name, dims in published_metrics("production", READERS)]
     published += [(SECURITY_NAMESPACE, f.metric_name, {}) for f in SECURITY_FILTERS]
-    # Published by the operator during maintenance, as the README's maintenance section shows.
+    # Published by the operator during maintenance, as the maintenance runbook in docs/alarms.md shows.
     published.append(("HASIVU/Operations", "MaintenanceMode", {"Environment": "production"}))
-    readme = (REPO / "README.md").read_text()
-    assert "--namespace HASIVU/Operations --metric-name MaintenanceMode" in readme
-    assert "--dimensions Environment=production" in readme
+    runbook = (REPO / "docs" / "alarms.md").read_text()
+    assert "--namespace HASIVU/Operations --metric-name MaintenanceMode" in runbook
+    assert "--dimensions Environment=production" in runbook
     read = [ref for alarm in _alarms().values() for ref in _metric_refs(alarm) if not ref[0].startswith("AWS/")]
     assert len(read) > 20
     for ref in read:

@@ -5,7 +5,7 @@ observability/slack_forwarder.py). DescribeAlarmContributors' API reference
 (API_DescribeAlarmContributors.html) does not say in which order contributors come back, so the model
 answers in a stable one (attributes sorted) and `pageNames` does not depend on it: it lists every
 contributor the page reports, those the text names and those behind "and K more". The same drill file
-must print the same result whatever Python's hash seed (README "Incident drills": "the same file gives
+must print the same result whatever Python's hash seed (docs/drills.md: "the same file gives
 the same result").
 """
 

@@ -113,7 +113,7 @@ def test_business_operation_decorator(xray):
 
     assert create(21) == 42
     sub = _subsegments(emitter)["## payment-creation"]
-    # The README's own example lands in the payments X-Ray group (annotation.operation_type = "payment").
+    # The example in docs/runtime-library.md lands in the payments X-Ray group (annotation.operation_type = "payment").
     assert sub["annotations"] == {"operation_type": "payment", "operation": "payment-creation",
                                   "criticality": "critical", "success": True}
 
