@@ -24,7 +24,7 @@ METHOD_ALIASES = {
     "nb": "netbanking",
 }
 
-# Caller context lands in EMF properties of these names only: bounded, documented (README), and
+# Caller context lands in EMF properties of these names only: bounded, documented (docs/runtime-library.md), and
 # disjoint from every dimension and from the library's own fields, which therefore cannot be overwritten.
 CONTEXT_PROPERTIES = frozenset({
     "schoolId", "mealType", "studentGrade", "menuId", "itemCount", "deliverySlot", "paymentId", "gateway",

@@ -15,7 +15,7 @@ BUDGET_SERVICES: dict[str, str | None] = {
     "apiGateway": "Amazon API Gateway",
     "s3": "Amazon Simple Storage Service",
 }
-SEED_BUDGETS = {
+DEFAULT_BUDGETS = {
     "daily": {"total": 200, "lambda": 50, "rds": 80, "apiGateway": 30, "s3": 20},
     "monthly": {"total": 5000, "lambda": 1200, "rds": 2000, "apiGateway": 800, "s3": 500},
 }
@@ -35,7 +35,7 @@ class SamplingClass:
 
 # Reservoirs default to 0 so the sampling rates decide: at HASIVU's traffic a reservoir of even one
 # trace a second would record nearly every request of a class (see preflight/preview/cost.py).
-SEED_SAMPLING = (
+DEFAULT_SAMPLING = (
     SamplingClass("health", 0.01, 0, ("/health*",), 10, 2_600_000),
     SamplingClass("critical", 0.5, 0, ("/payments/*", "/auth/*"), 20, 3_000_000),
     SamplingClass("business", 0.3, 0, ("/orders*", "/rfid/*"), 30, 6_000_000),
@@ -60,7 +60,7 @@ def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: f
     """Settings from the validated `budgets`, `costAnomaly` and `tracing` sections (stackconfig.schema)."""
     overrides = {
         cls.name: {k: v for k, v in dict(getattr(tracing.sampling, cls.name, None) or {}).items() if v is not None}
-        for cls in SEED_SAMPLING
+        for cls in DEFAULT_SAMPLING
     }
     sampling = tuple(
         dataclasses.replace(
@@ -69,7 +69,7 @@ def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: f
             reservoir_per_second=overrides[cls.name].get("reservoir", cls.reservoir_per_second),
             monthly_requests=overrides[cls.name].get("monthly_requests", cls.monthly_requests),
         )
-        for cls in SEED_SAMPLING
+        for cls in DEFAULT_SAMPLING
     )
     return CostSettings(
         daily_budgets=_budgets("daily", budgets.daily),
@@ -85,4 +85,4 @@ def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: f
 
 def _budgets(period: str, amounts: Any) -> dict[str, float]:
     given = {k: v for k, v in dict(amounts or {}).items() if v is not None}
-    return {key: float(given.get(snake(key), seed)) for key, seed in SEED_BUDGETS[period].items()}
+    return {key: float(given.get(snake(key), default)) for key, default in DEFAULT_BUDGETS[period].items()}

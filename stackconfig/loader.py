@@ -233,7 +233,8 @@ def _check_fleet_group(group: str, body: LambdaGroupSection) -> None:
     problems.raise_any()
 
 
-def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
+def _functions(section: InventorySection, base: LambdaThresholds) -> tuple[LambdaFunction, ...]:
+    """`base`: the stack's `thresholds.lambda`, which a function's own `thresholds` override key by key."""
     problems = Problems()
     seen: dict[str, str] = {}
     functions: list[LambdaFunction] = []
@@ -258,7 +259,7 @@ def _functions(section: InventorySection) -> tuple[LambdaFunction, ...]:
                 group=group,
                 tier=Tier(entry.tier) if entry.tier else tier,
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
-                thresholds=_overrides(LambdaThresholds(), entry.thresholds),
+                thresholds=_overrides(base, entry.thresholds),
                 fleet=body.fleet,
                 invocation=body.invocation,
             ))
@@ -312,7 +313,7 @@ def _discovery(section: InventorySection) -> Optional[Discovery]:
                      found.timeout_seconds or body.timeout_seconds, fleet=body.fleet)
 
 
-def _inventory(section: InventorySection, endpoint_latency: float,
+def _inventory(section: InventorySection, endpoint_latency: float, lambda_thresholds: LambdaThresholds,
                own_functions: tuple[str, ...]) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
@@ -322,7 +323,7 @@ def _inventory(section: InventorySection, endpoint_latency: float,
                                  "true: per-endpoint alarms read metrics API Gateway publishes only with detailed "
                                  "metrics enabled on the stage (aws apigateway update-stage --patch-operations "
                                  "op=replace,path=/*/*/metrics/enabled,value=true); enable them, then set this"))
-    functions = problems.attempt(_functions, section)
+    functions = problems.attempt(_functions, section, lambda_thresholds)
     fleet_groups = problems.attempt(_fleet_groups, section)
     discovery = problems.attempt(_discovery, section)
     problems.raise_any()
@@ -352,25 +353,27 @@ def _inventory(section: InventorySection, endpoint_latency: float,
     return inventory, discovery
 
 
-def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str]) -> Inventory:
+def merge_discovered(inventory: Inventory, discovery: Discovery, names: list[str],
+                     thresholds: LambdaThresholds) -> Inventory:
     """Adds the discovered functions that no group lists and that are not this stack's own; keeps
     every name the account returned (a catch-all fleet's query matches those outside the prefix too)."""
     known = {fn.name for fn in inventory.functions} | set(inventory.own_functions)
     account = tuple(sorted(set(names)))
     # Discovered into a fleet group: covered by its Metrics Insights alarms, no alarms of their own.
     extra = tuple(
-        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, discovered=True,
-                       fleet=discovery.fleet)
+        LambdaFunction(name, discovery.group, discovery.tier, discovery.timeout_seconds, thresholds,
+                       discovered=True, fleet=discovery.fleet)
         for name in account
         if name.startswith(discovery.function_prefix) and name not in known
     )
     return inventory.with_functions(extra, account)
 
 
-def _completed(inventory: Inventory, discovery: Optional[Discovery], discover: Optional[Discover]) -> Inventory:
+def _completed(inventory: Inventory, discovery: Optional[Discovery], discover: Optional[Discover],
+               thresholds: LambdaThresholds) -> Inventory:
     """The inventory with the discovered functions merged in, its fleet queries checked."""
     if discovery is not None and discover is not None:
-        inventory = merge_discovered(inventory, discovery, discover())
+        inventory = merge_discovered(inventory, discovery, discover(), thresholds)
     check_fleet_queries(inventory)
     return inventory
 
@@ -415,12 +418,13 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     alerting = problems.attempt(_alerting, parsed.alerting, config)
     health_monitor = health_monitor_settings(parsed.health_monitor)
     own = own_function_names(parsed.environment, alerting or {}, health_monitor)
-    found = problems.attempt(_inventory, parsed.inventory, thresholds.api.endpoint_latency_p99_ms, own)
+    found = problems.attempt(_inventory, parsed.inventory, thresholds.api.endpoint_latency_p99_ms,
+                             thresholds.lambda_, own)
     inventory = None
     # The catch-all fleet query leaves out this stack's own functions by name, which follow from
     # alerting: with alerting in error, its length is not known.
     if found is not None and alerting is not None:
-        inventory = problems.attempt(_completed, *found, discover)
+        inventory = problems.attempt(_completed, *found, discover, thresholds.lambda_)
     problems.raise_any()
     # No problem: every check above returned its value.
     assert region is not None and alerting is not None and found is not None and inventory is not None

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import Field, create_model
 
-from stackconfig.costs import BUDGET_SERVICES, SEED_SAMPLING
+from stackconfig.costs import BUDGET_SERVICES, DEFAULT_SAMPLING
 from stackconfig.health_monitor import HealthMonitorSection
 from stackconfig.model import Tier
 from stackconfig.thresholds import SECTIONS, Thresholds
@@ -202,8 +202,9 @@ BudgetAmounts: type[Section] = create_model(
 
 
 class BudgetsSection(Section):
-    daily: Optional[BudgetAmounts] = Field(None, description="daily budgets (seed: total 200, lambda 50, ...)")  # type: ignore[valid-type]
-    monthly: Optional[BudgetAmounts] = Field(None, description="monthly budgets (seed: total 5000, ...)")  # type: ignore[valid-type]
+    daily: Optional[BudgetAmounts] = Field(  # type: ignore[valid-type]
+        None, description="daily budgets (default: total 200, lambda 50, ...)")
+    monthly: Optional[BudgetAmounts] = Field(None, description="monthly budgets (default: total 5000, ...)")  # type: ignore[valid-type]
 
 
 class CostAnomalySection(Section):
@@ -220,8 +221,9 @@ class SamplingEntry(Section):
 
 SamplingSection: type[Section] = create_model(
     "SamplingSection", __base__=Section,
-    **{c.name: (Optional[SamplingEntry], Field(None, description=f"seed: rate {c.rate:g} for {', '.join(c.url_paths)}"))
-       for c in SEED_SAMPLING},
+    **{c.name: (Optional[SamplingEntry],
+                Field(None, description=f"default: rate {c.rate:g} for {', '.join(c.url_paths)}"))
+       for c in DEFAULT_SAMPLING},
 )
 
 

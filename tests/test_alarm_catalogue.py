@@ -244,3 +244,31 @@ def test_coverage_table_shows_a_lambda_without_alarms_as_a_gap():
     files = stack_files("dev", directory=Path(__file__).parent / "programs" / "unalarmed")
     section = coverage_section(build_model(run_program(files)))
     assert "Lambda functions without an Errors alarm: lambda orphan-fn" in section
+
+
+def test_the_stacks_lambda_thresholds_apply_to_every_function_without_its_own():
+    """`thresholds.lambda.errorsPerMinute: 10` in the staging file moves every function's errors alarm
+    to 10; a function's own `thresholds` still override it key by key."""
+    import yaml
+
+    from preflight.model.stack import build_model
+
+    staging = yaml.safe_load((Path(__file__).parent.parent / "Pulumi.staging.yaml").read_text())["config"]
+    wanted = staging["hasivu-monitoring:thresholds"]["lambda"]["errorsPerMinute"]
+    model = build_model(run("staging", preview=True))
+    functions = model.settings.inventory.functions
+    assert functions and all(fn.thresholds.errors_per_minute == wanted for fn in functions)
+    errors = {a.name: a.props["threshold"] for a in model.alarms if a.name.endswith("-errors") and a.kind == "static"
+              and any(m.name == "Errors" and m.namespace == "AWS/Lambda" for m in a.metrics)}
+    own = {f"staging-{fn.name.removeprefix('hasivu-staging-')}-errors" for fn in functions}
+    assert own <= set(errors) and {errors[name] for name in own} == {wanted}
+    inventory = inventory_section("staging")
+    group = next(iter(inventory["lambdaGroups"]))
+    first = inventory["lambdaGroups"][group]["functions"][0]
+    name = first if isinstance(first, str) else first["name"]
+    inventory["lambdaGroups"][group]["functions"][0] = {"name": name, "thresholds": {"errorsPerMinute": 3}}
+    overridden = build_model(run("staging", preview=True, set_={"inventory": inventory}))
+    by_function = {fn.name: fn.thresholds for fn in overridden.settings.inventory.functions}
+    assert by_function[name].errors_per_minute == 3
+    assert by_function[name].error_rate_percent == next(
+        fn.thresholds.error_rate_percent for fn in functions if fn.name == name)

@@ -176,8 +176,6 @@ def test_docs_name_the_requirement_not_the_history(page):
     assert HISTORY.findall(text) == []
 
 
-@pytest.mark.xfail(strict=True, reason="stackconfig/schema.py still describes budgets and sampling classes as "
-                                       "'seed: ...'; when it names the requirement, drop this marker")
 def test_generated_pages_name_the_requirement_not_the_history():
     found = []
     for name in PAGES:

@@ -38,8 +38,8 @@ HOLD = {Tier.CRITICAL: (0, 600), Tier.WARNING: (300, 900), Tier.BUSINESS: (300, 
 
 
 def maintenance_spec(environment: str) -> AlarmSpec:
-    """Maintenance mode is on while someone publishes MaintenanceMode = 1 each minute (README:
-    maintenance windows). Missing data is not breaching: nobody publishing means no maintenance."""
+    """Maintenance mode is on while someone publishes MaintenanceMode = 1 each minute
+    (docs/decisions/maintenance-mode.md). Missing data is not breaching: nobody publishing means no maintenance."""
     return AlarmSpec(
         service="operations", metric_key="maintenance-mode", resource=OPERATIONS_NAMESPACE, tier=Tier.BUSINESS,
         runbook="maintenance",

@@ -16,7 +16,7 @@ from components.dashboards.layout import layout
 from components.dashboards.widgets import Widget
 from stackconfig.model import StackSettings
 
-SEED_DASHBOARDS = ("Executive-Overview", "Lambda-Performance", "API-Gateway", "Database-Performance",
+DASHBOARD_NAMES = ("Executive-Overview", "Lambda-Performance", "API-Gateway", "Database-Performance",
                    "Business-Metrics")
 
 
@@ -67,5 +67,5 @@ def build_dashboards(
             f"dashboard-{suffix.lower()}",
             DashboardArgs(f"{env}-HASIVU-{suffix}", builders[suffix], region, account_id),
         )
-        for suffix in SEED_DASHBOARDS
+        for suffix in DASHBOARD_NAMES
     }

@@ -80,7 +80,7 @@ def guarded(name: str, check: Callable[[], list[Finding]]) -> list[Finding]:
         return check()
     except CallFailed as error:
         return [Finding(Level.WARNING, name, "not checked", str(error),
-                        "grant the actions of the account check's policy (README) to the caller"
+                        "grant the actions of the account check's policy (docs/account.md) to the caller"
                         if error.denied else "")]
     except BotoCoreError as error:
         # Raised outside any call (a request botocore refuses to build): botocore's own one-line text.

@@ -1,6 +1,6 @@
 """The least-privilege IAM policy of the account check: read-only actions, each one the check uses.
 
-`python -m preflight.account.policy` prints the policy document (the README shows it).
+`python -m preflight.account.policy` prints the policy document (docs/account.md shows it).
 sts:GetCallerIdentity needs no permission: AWS answers it for any valid credentials.
 """
 

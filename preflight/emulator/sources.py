@@ -181,7 +181,7 @@ class Sources:
         self.store.put(self._key(namespace, name, dims), minute, value, count)
 
     def _function_env(self, function: str, faults: list[Fault]) -> dict[str, str]:
-        """A platform Lambda's environment as the runtime library's README asks for: the stack's
+        """A platform Lambda's environment as docs/runtime-library.md asks for: the stack's
         environment, namespaces, security log group and reader fleet; `env` faults on top."""
         env = {"HASIVU_ENVIRONMENT": self.platform.environment,
                "HASIVU_BUSINESS_NAMESPACE": self.platform.business_namespace,
@@ -235,7 +235,7 @@ class Sources:
         self._api(minute, faults, invocations)
         self._datastores(minute, flows, down, slow, invocations)
         if any(f.kind == "maintenance" for f in faults):
-            # The README's runbook: `aws cloudwatch put-metric-data --namespace HASIVU/Operations
+            # The maintenance runbook (docs/alarms.md): `aws cloudwatch put-metric-data --namespace HASIVU/Operations
             # --metric-name MaintenanceMode --dimensions Environment=<env> --value 1` every minute.
             self._put("HASIVU/Operations", "MaintenanceMode", {"Environment": self.platform.environment}, minute, 1.0)
         if not any(f.kind == "health-monitor-down" for f in faults):

@@ -34,4 +34,4 @@ def config_too_large(config: Mapping[str, str]) -> Optional[str]:
     return (f"the stack config is {size:,} bytes as {VARIABLE}, over Linux's {MAX_ARG_STRLEN:,}-byte limit for one "
             f"environment string, so `pulumi preview` cannot start the program (argument list too long); "
             f"the largest key is {key} ({len(value.encode()):,} bytes): describe a large fleet with a fleet group "
-            "and discovery instead of listing every function (README, \"Large fleets\")")
+            "and discovery instead of listing every function (docs/fleets.md)")
