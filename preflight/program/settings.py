@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Optional
 
-from stackconfig import load_settings
-from stackconfig.discovery import account_functions
 from stackconfig.errors import PROJECT
 from stackconfig.model import StackSettings
 
 
 def program_settings(project: str) -> Optional[StackSettings]:
     """The settings the program loaded, as `__main__.py` loads them; None for another project's program.
-    Call it inside the program's runtime, after the program ran (its config and invoke answers)."""
+    Call it inside the program's runtime, after the program ran (its config and invoke answers).
+    Read with the program's own `stackconfig` (another checkout's, for the base of a diff), as loaded
+    now, so the settings are what that program made of its config."""
     if project != PROJECT:
         return None
-    return load_settings(discover=account_functions)
+    stackconfig = importlib.import_module("stackconfig")
+    discovery = importlib.import_module("stackconfig.discovery")
+    return stackconfig.load_settings(discover=discovery.account_functions)
