@@ -21,7 +21,7 @@ from typing import Any, Optional
 import pulumi
 
 from preflight.diff import compare
-from preflight.diff.base import BaseError, checkout
+from preflight.diff.base import BaseError, checkout, resolve
 from preflight.diff.drills import DrillSide, Verdict, changed
 from preflight.diff.facts import SNAPSHOT_VERSION, snapshot
 from preflight.diff.markdown import markdown
@@ -51,10 +51,13 @@ class Side:
     drills: DrillSide
 
 
-def _commit(program: Path) -> Optional[str]:
-    result = subprocess.run(["git", "-C", str(program), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=False)
+def _git(program: Path, *args: str) -> Optional[str]:
+    result = subprocess.run(["git", "-C", str(program), *args], capture_output=True, text=True, check=False)
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _uncommitted(program: Path) -> bool:
+    return bool(_git(program, "status", "--porcelain", "--untracked-files=no", "--", "."))
 
 
 def run_side(program: Path, stack: str, label: str, commit: Optional[str], pack: Path,
@@ -115,17 +118,45 @@ def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side)
     return entries, unchanged
 
 
-def _save(path: Path, head: Side, drills: list[Drill]) -> None:
+def _save(path: Path, head: Side, uncommitted: bool, drills: list[Drill]) -> None:
     verdicts: dict[str, Verdict] = {d.name: head.drills.verdict(d) for d in drills}
-    doc = {**head.facts, "commit": head.commit, "drills": {name: v.as_json() for name, v in verdicts.items()}}
+    doc = {**head.facts, "commit": head.commit, "uncommitted": uncommitted,
+           "drills": {name: v.as_json() for name, v in verdicts.items()}}
     with path.open("w") as out:
         write_json(doc, out)
 
 
 def _failed(side: str, error: ProgramFailed) -> str:
+    """As the preview says it: a config error is its own one line."""
     cause = error.cause
-    detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-    return f"{side}: the program failed: {detail}"
+    detail = (str(cause) if isinstance(cause, pulumi.RunError)
+              else f"the program failed: {type(cause).__name__}: {cause}")
+    return f"{side}: {detail}" if side != "this change" else detail
+
+
+@dataclasses.dataclass
+class Compared:
+    """The base's facts and where they come from, and the drills whose verdict changed."""
+
+    facts: dict[str, Any]
+    side: dict[str, Any]
+    drills: list[dict[str, Any]]
+    unchanged: int
+
+
+def against_saved(saved: dict[str, Any], path: Path, drills: list[Drill], head: Side) -> Compared:
+    changes, unchanged = drills_against_saved(drills, saved.get("drills") or {}, head)
+    side = {"label": f"saved {path.name}", "commit": saved.get("commit"), "uncommitted": bool(saved.get("uncommitted"))}
+    return Compared(saved, side, changes, unchanged)
+
+
+def against_commit(args: argparse.Namespace, policy_config: Optional[Path], drills: list[Drill],
+                   head: Side) -> Compared:
+    label = f"base {args.base}"
+    with checkout(args.program, args.base) as (program, commit):
+        base = run_side(program, args.stack, label, commit, args.policy_pack, policy_config)
+        changes, unchanged = drills_against_side(drills, base, head)
+    return Compared(base.facts, {"label": label, "commit": commit, "uncommitted": False}, changes, unchanged)
 
 
 def diff_main(args: argparse.Namespace) -> int:
@@ -133,22 +164,20 @@ def diff_main(args: argparse.Namespace) -> int:
     policy_config = config if config.is_file() else None
     side = "this change"
     try:
+        if args.base is not None:
+            resolve(args.program, args.base)  # a bad REF is said before any program runs
         drills = _load_drills(args.drills)
         saved = read_snapshot(args.base_json, args.stack) if args.base_json else None
-        head = run_side(args.program, args.stack, "this change", _commit(args.program), args.policy_pack,
+        head = run_side(args.program, args.stack, side, _git(args.program, "rev-parse", "HEAD"), args.policy_pack,
                         policy_config)
+        uncommitted = _uncommitted(args.program)
         if args.save_json is not None:
-            _save(args.save_json, head, drills)
+            _save(args.save_json, head, uncommitted, drills)
         if saved is not None:
-            base_facts, base_label = saved, f"saved {args.base_json.name}"
-            base_commit = saved.get("commit")
-            drill_changes, unchanged = drills_against_saved(drills, saved.get("drills") or {}, head)
+            base = against_saved(saved, args.base_json, drills, head)
         elif args.base is not None:
             side = f"base {args.base}"
-            with checkout(args.program, args.base) as (program, commit):
-                base = run_side(program, args.stack, f"base {args.base}", commit, args.policy_pack, policy_config)
-                drill_changes, unchanged = drills_against_side(drills, base, head)
-            base_facts, base_label, base_commit = base.facts, base.label, commit
+            base = against_commit(args, policy_config, drills, head)
         else:
             return 0
     except (ProgramError, PolicyError, BaseError, DrillError, SnapshotError) as error:
@@ -158,9 +187,9 @@ def diff_main(args: argparse.Namespace) -> int:
     except ProgramFailed as failed:
         print(f"preflight: {_failed(side, failed)}", file=sys.stderr)
         return 2
-    doc = compare.diff(base_facts, head.facts, drill_changes, unchanged, args.max_cost_increase)
-    doc["base"] = {"label": base_label, "commit": base_commit}
-    doc["head"] = {"label": head.label, "commit": head.commit}
+    doc = compare.diff(base.facts, head.facts, base.drills, base.unchanged, args.max_cost_increase)
+    doc["base"] = base.side
+    doc["head"] = {"label": head.label, "commit": head.commit, "uncommitted": uncommitted}
     if args.json:
         write_json(doc, sys.stdout)
     elif args.markdown:

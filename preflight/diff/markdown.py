@@ -43,13 +43,18 @@ def _short(commit: Any) -> str:
     return f" `{commit[:12]}`" if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{7,64}", commit) else ""
 
 
+def _side(side: dict[str, Any]) -> str:
+    uncommitted = " with uncommitted changes" if side.get("uncommitted") else ""
+    return f"{cell(side['label'])}{_short(side['commit'])}{uncommitted}"
+
+
 def header(doc: dict[str, Any]) -> str:
     base, head = doc["base"], doc["head"]
     lines = [
         MARKER.format(stack=doc["stack"]),
         f"### Monitoring diff: stack `{doc['stack']}`",
         "",
-        f"{cell(base['label'])}{_short(base['commit'])} -> {cell(head['label'])}{_short(head['commit'])}",
+        f"{_side(base)} -> {_side(head)}",
         "",
         f"**{cell(summary_line(doc))}**",
         "",
@@ -63,8 +68,7 @@ def header(doc: dict[str, Any]) -> str:
 
 
 def _cells(section: Section, row: list[str]) -> list[str]:
-    # The first column names a thing (alarm, function, drill, resource): a code span where it can be one.
-    return [code(row[0]), *(cell(v) for v in row[1:])]
+    return [code(row[0]) if section.named else cell(row[0]), *(cell(v) for v in row[1:])]
 
 
 def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:

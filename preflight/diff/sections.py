@@ -27,6 +27,7 @@ class Section:
     title: str
     columns: list[str]
     rows: list[list[str]]
+    named: bool = True  # the first column names a thing (alarm, drill, resource): a code span in Markdown
 
 
 def money(usd: float) -> str:
@@ -92,18 +93,18 @@ def sections(doc: dict[str, Any]) -> list[Section]:
     found = [
         Section("alarms", "Alarms", ["Alarm", "Change", "Before", "After"], alarm_rows(alarms)),
         Section("paging", "Paging per tier", ["Tier", "Alarms paging it before", "After"],
-                [[tier, str(n["before"]), str(n["after"])] for tier, n in doc["paging"].items()]),
+                [[tier, str(n["before"]), str(n["after"])] for tier, n in doc["paging"].items()], named=False),
         Section("coverage", "Coverage", ["Function or endpoint", "Alarm", "Change"],
                 [[c["resource"], c["alarm"], "lost"] for c in doc["coverage"]["lost"]]
-                + [[c["resource"], c["alarm"], "gained"] for c in doc["coverage"]["gained"]]),
+                + [[c["resource"], c["alarm"], "gained"] for c in doc["coverage"]["gained"]], named=False),
         Section("cost", "Monthly cost", ["Line", "Before", "After", "Change"],
                 [[line["item"], money(line["before"]), money(line["after"]), signed(line["delta"])]
                  for line in cost["lines"]]
                 + ([["total", money(cost["before"]), money(cost["after"]), signed(cost["delta"])]]
-                   if cost["lines"] else [])),
+                   if cost["lines"] else []), named=False),
         Section("policy", "Policy verdicts", ["Verdict", "Policy", "Level", "Resource", "Message"],
                 [[kind, v["policy"], v["level"], v["resource"], v["message"]]
-                 for kind in ("new", "resolved") for v in policy[kind]]),
+                 for kind in ("new", "resolved") for v in policy[kind]], named=False),
         Section("drills", "Drills", ["Drill", "Before", "After", "Why"],
                 [[d["name"], d["before"], d["after"], "\n".join(d["failures"])] for d in drills["changed"]]),
         Section("dashboards", "Dashboards", ["Dashboard", "Change", "Widget or threshold"],
