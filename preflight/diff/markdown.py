@@ -91,7 +91,7 @@ def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:
         if shown:
             out += opening + "".join(shown) + closing
     if cut:
-        listed = ", ".join(f"{n} of {title}" for title, n in cut)
-        out += (f"_Cut to stay under GitHub's 65,536-character comment limit: {cell(listed)} rows not shown. "
+        listed = "; ".join(f"{title} {n}" for title, n in cut)
+        out += (f"_Cut to stay under GitHub's 65,536-character comment limit; rows not shown: {cell(listed)}. "
                 f"`python -m preflight diff --stack {doc['stack']} --json` lists everything._\n")
     return out

@@ -116,7 +116,7 @@ def sections(doc: dict[str, Any]) -> list[Section]:
         Section("access", "Access (IAM and KMS policy documents)", ["Resource", "Change", "Statement"],
                 [[a["resource"], "widens access", a["statement"]] for a in doc["access"]["widened"]]
                 + [[a["resource"], "narrows access", a["statement"]] for a in doc["access"]["narrowed"]]),
-        Section("resources", "Other resources (budgets, anomaly monitor, sampling rules, topics, functions, ...)",
+        Section("resources", "Other resources",
                 ["Resource", "Property", "Before", "After"],
                 [[name, "(added)", "", ""] for name in doc["resources"]["added"]]
                 + [[name, "(removed)", "", ""] for name in doc["resources"]["removed"]]
