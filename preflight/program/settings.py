@@ -16,6 +16,8 @@ def program_settings(project: str) -> Optional[StackSettings]:
     now, so the settings are what that program made of its config."""
     if project != PROJECT:
         return None
-    stackconfig = importlib.import_module("stackconfig")
-    discovery = importlib.import_module("stackconfig.discovery")
-    return stackconfig.load_settings(discover=discovery.account_functions)
+    load = getattr(importlib.import_module("stackconfig"), "load_settings", None)
+    discover = getattr(importlib.import_module("stackconfig.discovery"), "account_functions", None)
+    if load is None or discover is None:
+        return None  # a checkout older than this reading of its config: the tools that need settings say so
+    return load(discover=discover)
