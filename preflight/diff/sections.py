@@ -73,7 +73,9 @@ def field_rows(name: str, changes: dict[str, list[Any]]) -> list[list[str]]:
 def _facts_line(facts: dict[str, Any]) -> str:
     if facts["kind"] == "composite":
         return f"composite of {len(_members(facts['rule']))} alarms, pages {facts['pages']}"
-    metric = facts["metrics"][0] if len(facts["metrics"]) == 1 else (facts["expression"] or value(facts["metrics"]))
+    metric = facts["metrics"][0] if len(facts["metrics"]) == 1 else value(facts["metrics"])
+    if facts["expression"]:
+        metric = f"{facts['expression']} over {metric}"
     return f"{metric}: {facts['condition']}, {facts['window']}, pages {facts['pages']}"
 
 
