@@ -190,3 +190,13 @@ def test_a_file_that_is_not_a_saved_side_is_refused(repo: Path, tmp_path: Path):
     assert result.stderr.strip().splitlines() == [
         f"preflight: --base-json {preview}: snapshot version None, this preflight reads 1; expected what "
         "`python -m preflight diff --stack production --save-json FILE` writes"]
+
+
+def test_a_saved_side_without_its_facts_is_refused(repo: Path, tmp_path: Path):
+    saved = tmp_path / "base.json"
+    saved.write_text(json.dumps({"snapshot": 1, "stack": "production", "alarms": {}}))
+    result = diff(repo, "--base-json", str(saved))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"preflight: --base-json {saved}: no coverage, dashboards, resources, access, cost, policy; expected what "
+        "`python -m preflight diff --stack production --save-json FILE` writes"]

@@ -190,7 +190,10 @@ def test_the_default_cap_is_under_githubs_limit_for_a_huge_change(doc: dict[str,
     names = [f"production-fleet-{i:05d}-errors" for i in range(5000)]
     huge["alarms"]["added"] = names
     huge["alarms"]["facts"] = dict.fromkeys(names, facts)
+    huge["coverage"]["lost"] = [{"resource": f"lambda {name}", "alarm": "Errors"} for name in names]
+    huge["worse"] = [f"coverage lost: lambda {name} no longer has a Errors alarm" for name in names]
     text = markdown(huge)
+    assert f"- and {len(names) - 20} more: the sections below list them" in text
     assert len(text) < GITHUB_LIMIT
     total = int(re.search(r"<summary>Alarms \((\d+)\)</summary>", text).group(1))
     section = text.split("<summary>Alarms")[1].split("</details>")[0]

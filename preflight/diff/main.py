@@ -35,6 +35,8 @@ from preflight.program.engine import ProgramFailed
 from preflight.program.stack_files import ProgramError, load_stack_files
 
 WORSE = 3
+# What a saved side must hold for the comparison (facts.snapshot writes each).
+SNAPSHOT_KEYS = ("alarms", "coverage", "dashboards", "resources", "access", "cost", "policy")
 TOOL = Path(__file__).resolve().parents[2]
 
 
@@ -83,6 +85,9 @@ def read_snapshot(path: Path, stack: str) -> dict[str, Any]:
                             f"{SNAPSHOT_VERSION}; {expected}")
     if doc.get("stack") != stack:
         raise SnapshotError(f"--base-json {path}: a side of stack {doc.get('stack')!r}, not {stack!r}; {expected}")
+    missing = [key for key in SNAPSHOT_KEYS if not isinstance(doc.get(key), (dict, list))]
+    if missing:
+        raise SnapshotError(f"--base-json {path}: no {', '.join(missing)}; {expected}")
     return doc
 
 

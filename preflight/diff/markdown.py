@@ -20,6 +20,8 @@ SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 NAME = re.compile(r"^[\w./:=+@-]+$")
 # The longest note about cut rows, kept free while rows are added.
 RESERVE = 600
+# Reasons for status 3 listed at the top; the rest are rows of their sections.
+ATTENTION = 20
 
 
 def cell(text: str) -> str:
@@ -62,7 +64,9 @@ def header(doc: dict[str, Any]) -> str:
     ]
     if doc["worse"]:
         lines += ["**Needs attention** (the diff exits with status 3):", ""]
-        lines += [f"- {cell(reason)}" for reason in doc["worse"]]
+        lines += [f"- {cell(reason)}" for reason in doc["worse"][:ATTENTION]]
+        if len(doc["worse"]) > ATTENTION:
+            lines.append(f"- and {len(doc['worse']) - ATTENTION} more: the sections below list them")
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -216,7 +216,7 @@ def _shadowed_modules(directory: Path) -> dict[str, ModuleType]:
     names |= {p.stem for p in directory.glob("*.py")}
     names -= {"__main__", __name__.split(".")[0]}
     inside = str(directory) + os.sep
-    shadowed = [name for name, module in sys.modules.items()
+    shadowed = [name for name, module in list(sys.modules.items())
                 if name.split(".")[0] in names and not (getattr(module, "__file__", None) or "").startswith(inside)]
     return {name: sys.modules.pop(name) for name in shadowed}
 
