@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tests.stack import PROJECT, REPO
+from tests.support.stack import PROJECT, REPO
 
 # What a copy of the program needs: its entry point, project and stack files, and its own packages.
 PROGRAM = ("__main__.py", "Pulumi.yaml", "Pulumi.production.yaml", "components", "stackconfig", "observability")

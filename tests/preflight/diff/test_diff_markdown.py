@@ -18,7 +18,7 @@ from cmarkgfm.cmark import Options
 
 from preflight.diff.markdown import markdown
 from preflight.diff.sections import sections, summary_rows
-from tests.program_repo import (
+from tests.support.program_repo import (
     ORDERS_FUNCTION,
     commit,
     diff,
@@ -28,7 +28,7 @@ from tests.program_repo import (
     groups,
     program_repo,
 )
-from tests.stack import PROJECT
+from tests.support.stack import PROJECT
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.program_repo import (
+from tests.support.program_repo import (
     ORDERS_FUNCTION,
     commit,
     diff,
@@ -22,7 +22,7 @@ from tests.program_repo import (
     groups,
     program_repo,
 )
-from tests.stack import PROJECT
+from tests.support.stack import PROJECT
 
 
 @pytest.fixture
