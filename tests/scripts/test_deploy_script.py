@@ -34,6 +34,10 @@ def _checkout(tmp_path: Path) -> Path:
             shutil.copy2(REPO / name, checkout / name)
     for venv in ("venv", "policy/venv"):
         (checkout / venv).symlink_to(REPO / venv)
+    # The venvs are shared with the repository: setup.sh must not install into them from this copy (an
+    # editable package would then point here, and vanish with it). Its own behaviour is tested apart
+    # (tests/scripts/test_setup_script.py); here it only has to be called.
+    (checkout / "scripts" / "setup.sh").write_text("#!/usr/bin/env bash\n# setup stand-in: the venvs are set up\n")
     return checkout
 
 
