@@ -1,4 +1,4 @@
-"""The config schema, written once, as tools see it: `--config-schema`, `Pulumi.yaml`'s `config:`."""
+"""The config schema, written once, as tools see it: `python -m preflight schema`, `Pulumi.yaml`'s `config:`."""
 
 from __future__ import annotations
 

@@ -136,6 +136,7 @@ def _whole(tables: Tables) -> None:
 TRICKY = "a|b *c* _d_ `e` [f](g) &amp; <computed> \\ ~~h~~\nsecond line"
 
 
+@pytest.mark.servers
 def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Path):
     doc = copy.deepcopy(doc)
     doc["resources"]["changed"].append({"name": "sns TopicPolicy alerts",
@@ -168,6 +169,7 @@ def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Pa
     assert why.startswith("fires production-*payment*: ")
 
 
+@pytest.mark.servers
 def test_a_comment_over_the_limit_is_cut_with_a_note_and_stays_whole(doc: dict[str, Any], tmp_path: Path):
     limit = 4_000
     text = markdown(doc, limit)

@@ -1,4 +1,4 @@
-"""Drill pictures (`--drill ... --render DIR`), laid out by a real headless Chromium: axes a person
+"""Drill pictures (`drill ... --render DIR`), laid out by a real headless Chromium: axes a person
 reads at a glance, nothing cut off, the whole window used, and every empty line explained."""
 
 from __future__ import annotations
