@@ -4,7 +4,7 @@ Two figures: the whole `python -m preflight --stack production --drill drills/no
 process as a user runs it (program in preview fidelity + 24 h + 60 min warm-up simulated), and the
 simulation alone in this process (program run excluded).
 
-Usage: venv/bin/python bench/drill_time.py [--runs 3] [--drill drills/normal-school-day.yaml]
+Usage: venv/bin/python -m bench.drill_time [--runs 3] [--drill drills/normal-school-day.yaml]
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> None:

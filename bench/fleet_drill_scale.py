@@ -4,7 +4,7 @@ The drill is drills/fleet/one-failing-function-among-300.yaml with `account.func
 run as a user runs it (`python -m preflight --drill FILE`, program run included), one process per size,
 smallest first (the children's peak RSS is a running maximum, so each figure is that size's peak).
 
-Usage: venv/bin/python bench/fleet_drill_scale.py [--counts 300,2000,5000]
+Usage: venv/bin/python -m bench.fleet_drill_scale [--counts 300,2000,5000]
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Preflight wall time and peak memory against the number of functions (issue 14's targets:
+"""Preflight wall time and peak memory against the number of functions (targets:
 1,000 functions in under 15 s and under 1 GiB, time and memory linear in resources).
 
 Each size is a generated stack file in a copy of this program: the production config with N
@@ -7,7 +7,7 @@ the critical groups listed and every other function found by discovery into one 
 `python -m preflight` runs as a user runs it (a whole process, the policy pack its child); peak
 memory is the largest sum of the resident sets of both, sampled every 50 ms from /proc.
 
-Usage: venv/bin/python bench/scale.py [--sizes 100 1000 3000] [--fleet 5000]
+Usage: venv/bin/python -m bench.scale [--sizes 100 1000 3000] [--fleet 5000]
 """
 
 from __future__ import annotations
