@@ -8,7 +8,7 @@ layer without its bytecode: Lambda's /opt is read-only, so such a layer is compi
 start (simulated with PYTHONDONTWRITEBYTECODE, as root may write anywhere). Also, for context, the
 first tracer: Powertools' Tracer loads the X-Ray SDK at the first traced call, not at import.
 
-Usage: venv/bin/python bench/cold_start_import.py [runs]
+Usage: venv/bin/python -m bench.cold_start_import [runs]
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from components.lambda_package import lambda_package
+from components.runtime_bytecode import runtime_interpreter
+from components.runtime_layer import LAYER_DISTRIBUTIONS, LAYER_ROOT
 
-from components.lambda_package import lambda_package  # noqa: E402
-from components.runtime_bytecode import runtime_interpreter  # noqa: E402
-from components.runtime_layer import LAYER_DISTRIBUTIONS, LAYER_ROOT  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six.py")
 IMPORT = ("import time; start = time.perf_counter(); import observability.metrics, observability.tracing; "

@@ -1,10 +1,10 @@
 """Wall time of a 24-hour drill of the production stack.
 
-Two figures: the whole `python -m preflight --stack production --drill drills/normal-school-day.yaml`
+Two figures: the whole `python -m preflight drill --stack production drills/normal-school-day.yaml`
 process as a user runs it (program in preview fidelity + 24 h + 60 min warm-up simulated), and the
 simulation alone in this process (program run excluded).
 
-Usage: venv/bin/python bench/drill_time.py [--runs 3] [--drill drills/normal-school-day.yaml]
+Usage: venv/bin/python -m bench.drill_time [--runs 3] [--drill drills/normal-school-day.yaml]
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
@@ -36,13 +35,15 @@ def main() -> None:
     from preflight.program.stack_files import load_stack_files
 
     drill = load_drill(args.drill)
-    command = [sys.executable, "-m", "preflight", "--stack", "production", "--drill", str(args.drill)]
+    command = [sys.executable, "-m", "preflight", "drill", "--stack", "production", str(args.drill)]
     process_times, simulation_times, process_cpu, simulation_cpu = [], [], [], []
     platform_ = platform_from_run(run_program(load_stack_files(REPO, "production"), preview=True))
     for _ in range(args.runs):
         start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL,
-                       env={**os.environ, "PYTHONPATH": str(REPO)})
+        ran = subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+        if ran.returncode not in (0, 1):  # 1: a drill failed, still a whole run; anything else timed no drill
+            raise SystemExit(f"drill_time: {' '.join(command[1:])} exited {ran.returncode}")
         process_times.append(time.perf_counter() - start)
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         process_cpu.append(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime)

@@ -1,10 +1,10 @@
 """Wall time and peak memory of the fleet drill at several account sizes.
 
 The drill is drills/fleet/one-failing-function-among-300.yaml with `account.functions.count` replaced,
-run as a user runs it (`python -m preflight --drill FILE`, program run included), one process per size,
+run as a user runs it (`python -m preflight drill --stack production FILE`, program run included), one process per size,
 smallest first (the children's peak RSS is a running maximum, so each figure is that size's peak).
 
-Usage: venv/bin/python bench/fleet_drill_scale.py [--counts 300,2000,5000]
+Usage: venv/bin/python -m bench.fleet_drill_scale [--counts 300,2000,5000]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
             drill = Path(folder) / f"fleet-{count}.yaml"
             drill.write_text(DRILL.read_text().replace("count: 300}", f"count: {count}}}"))
             start = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "preflight", "--stack", "production", "--drill", str(drill)],
+            run = subprocess.run([sys.executable, "-m", "preflight", "drill", "--stack", "production", str(drill)],
                                  cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
             wall = time.perf_counter() - start
             peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -2,7 +2,7 @@
 not the sum. The hung dependency is a loopback TCP server that accepts and never answers; the
 others are loopback HTTP endpoints that answer at once.
 
-Usage: venv/bin/python bench/health_hung_dependency.py [--timeout 1.0] [--runs 5]
+Usage: venv/bin/python -m bench.health_hung_dependency [--timeout 1.0] [--runs 5]
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import argparse
 import os
 import platform
 import socket
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from observability.health import BusinessProfile, EnhancedHealthMonitor
 from observability.health_checks import http_check

@@ -1,7 +1,7 @@
 """1,000 business events through the metrics API: EMF records on stdout, and no AWS API call
 (every botocore request is made to fail, so a single one would show).
 
-Usage: venv/bin/python bench/metrics_emission.py [--events 1000]
+Usage: venv/bin/python -m bench.metrics_emission [--events 1000]
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ import contextlib
 import io
 import os
 import platform
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import botocore.endpoint
 

@@ -4,7 +4,7 @@ Runs this repo's program with the production config but N generated functions in
 (each with its 4 alarms), in preview fidelity, then the policy pack over the analyzer interface.
 Also reports what the pack adds to the preflight of the production stack itself.
 
-Usage: venv/bin/python bench/policy_scale.py [--sizes 100 300 1000]
+Usage: venv/bin/python -m bench.policy_scale [--sizes 100 300 1000]
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from preflight.preview.analyzer import analyze
+from preflight.program.engine import run_program
+from preflight.program.stack_files import load_stack_files
 
-from preflight.preview.analyzer import analyze  # noqa: E402
-from preflight.program.engine import run_program  # noqa: E402
-from preflight.program.stack_files import load_stack_files  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 KEY = "hasivu-monitoring:inventory"
 

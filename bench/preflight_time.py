@@ -1,6 +1,6 @@
 """Wall time of `python -m preflight --stack production` (a whole process, as a user runs it).
 
-Usage: venv/bin/python bench/preflight_time.py [--runs 5] [--stack production] [extra preflight args]
+Usage: venv/bin/python -m bench.preflight_time [--runs 5] [--stack production] [extra preflight args]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the critical groups listed and every other function found by discovery into one 
 `python -m preflight` runs as a user runs it (a whole process, the policy pack its child); peak
 memory is the largest sum of the resident sets of both, sampled every 50 ms from /proc.
 
-Usage: venv/bin/python bench/scale.py [--sizes 100 1000 3000] [--fleet 5000]
+Usage: venv/bin/python -m bench.scale [--sizes 100 1000 3000] [--fleet 5000]
 """
 
 from __future__ import annotations

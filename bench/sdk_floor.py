@@ -8,7 +8,7 @@ type's output properties and walks the stack for its source position. It is the 
 preflight, whatever the preflight does beside it. Stack files as in bench/scale.py (N functions
 alarmed one by one in one group).
 
-Usage: venv/bin/python bench/sdk_floor.py [--sizes 100 1000]
+Usage: venv/bin/python -m bench.sdk_floor [--sizes 100 1000]
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.scale import _program, measure
 
-from bench.scale import _program, measure  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def plain_run(directory: Path) -> dict[str, float]:
@@ -66,6 +65,18 @@ def plain_run(directory: Path) -> dict[str, float]:
     return {"resources": registered, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
+def floor(size: int) -> dict[str, float]:
+    """The plain run of N functions in a process of its own; its resources, wall and CPU seconds, and
+    `process`: the whole process's wall seconds (interpreter start and imports included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _program(Path(tmp), size, fleet=False)
+        start = time.perf_counter()
+        inner = subprocess.run([sys.executable, "-m", "bench.sdk_floor", "--inner", tmp], check=True,
+                               capture_output=True, text=True, cwd=REPO)
+        process = time.perf_counter() - start
+    return {**json.loads(inner.stdout.splitlines()[-1]), "process": process}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000])
@@ -78,11 +89,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'functions':>9} {'custom resources':>16} {'SDK only s':>10} {'SDK cpu s':>9} {'preflight s':>11}")
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            _program(Path(tmp), size, fleet=False)
-            inner = subprocess.run([sys.executable, __file__, "--inner", tmp], check=True, capture_output=True,
-                                   text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-        plain = json.loads(inner.stdout.splitlines()[-1])
+        plain = floor(size)
         _, preflight_wall, _, _ = measure(size, fleet=False)
         print(f"{size:>9} {plain['resources']:>16} {plain['wall']:>10.1f} {plain['cpu']:>9.1f} {preflight_wall:>11.1f}")
 

@@ -1,18 +1,14 @@
 """Per-call cost of the tracing wrappers: off (as in local runs and tests) and on (against a bare
 X-Ray subsegment). Segments go to an emitter that drops them, so no daemon is needed.
 
-Usage: venv/bin/python bench/tracing_overhead.py
+Usage: venv/bin/python -m bench.tracing_overhead
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import sys
 import timeit
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aws_lambda_powertools import Tracer
 from aws_xray_sdk.core import xray_recorder

@@ -185,9 +185,9 @@ class PolicyPackProcess:
                 stream.close()
 
 
-def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> PolicyPackProcess:
+def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path,
+                     file_config: dict[str, Any]) -> PolicyPackProcess:
     """The pack started and configured as the engine does before it analyzes anything."""
-    file_config = read_policy_config(config_path)
     pack = PolicyPackProcess(pack_dir, files.config)
     try:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -224,7 +224,7 @@ def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
     """The sequential analysis: one Analyze call after another once the program has finished."""
-    pack = _configured_pack(run.files, run.preview, pack_dir, config_path)
+    pack = _configured_pack(run.files, run.preview, pack_dir, read_policy_config(config_path))
     try:
         violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(_analyze_request(r)), r.urn)]
         return violations + _analyze_stack(pack, run.registrations)
@@ -237,33 +237,80 @@ def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[V
 class StreamingAnalysis:
     """The pack analyzing resources while the program registers them, as the engine does.
 
-    The pack is started and configured before the program runs; each registration is handed, as
-    it arrives, to a feeder process (preflight/preview/analyze_feeder.py) that makes the Analyze calls one
-    at a time, in order, as the engine's step generator does. The program only writes bytes to a
-    pipe, so it goes on registering while the feeder and the pack work on the second core. The
-    verdicts are those of the sequential `analyze`; AnalyzeStack follows once the program has
-    finished.
+    The pack is started as the program starts, on a thread of its own: its interpreter starts on
+    the second core while the program runs, and no Analyze call is made before the pack has been
+    configured, as the engine configures it before analyzing anything. Each registration is
+    handed, as it arrives, to a feeder process (preflight/preview/analyze_feeder.py) that makes the Analyze
+    calls one at a time, in order, as the engine's step generator does; those that arrive before
+    the feeder is up wait here, in order. The program only writes bytes to a pipe, so it goes on
+    registering while the feeder and the pack work on the second core. The verdicts are those of
+    the sequential `analyze`; AnalyzeStack follows once the program has finished.
     """
 
     def __init__(self, files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None) -> None:
-        self.pack = _configured_pack(files, preview, pack_dir, config_path)
+        file_config = read_policy_config(config_path)
         self.urns: list[str] = []
+        # Frames registered before the feeder is up; None once they have been handed to it.
+        self.waiting: list[bytes] | None = []
+        self.pack: PolicyPackProcess | None = None
+        self.feeder: subprocess.Popen | None = None
+        # Raised in the caller's thread (`started`) when the pack or the feeder could not start.
+        self.failure: PolicyError | OSError | None = None
         # The SDK registers from several threads: a URN and its frame go out together.
         self.lock = threading.Lock()
-        self.feeder = subprocess.Popen(
-            [sys.executable, "-m", "preflight.preview.analyze_feeder", self.pack.address],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+        # Resolved here: the program changes the working directory while the pack starts.
+        self.starting = threading.Thread(target=self._start, args=(files, preview, pack_dir.resolve(), file_config),
+                                         daemon=True)
+        self.starting.start()
+
+    def _start(self, files: StackFiles, preview: bool, pack_dir: Path, file_config: dict[str, Any]) -> None:
+        try:
+            self.pack = _configured_pack(files, preview, pack_dir, file_config)
+            feeder = subprocess.Popen(
+                [sys.executable, "-m", "preflight.preview.analyze_feeder", self.pack.address],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        except (PolicyError, OSError) as error:
+            self.failure = error
+            return
+        with self.lock:
+            self.feeder = feeder
+        # The waiting frames go out in order, the lock free meanwhile: a pipe write waits for the feeder
+        # to start reading, and the program goes on registering (into `waiting`) all the while.
+        while True:
+            with self.lock:
+                batch = self.waiting or []
+                self.waiting = [] if batch else None
+            if not batch:
+                return
+            try:
+                for frame in batch:
+                    write_frame(feeder.stdin, frame)
+            except OSError:
+                # A feeder that stopped at once fails the next frame, or `finish`, as without the wait.
+                with self.lock:
+                    self.waiting = None
+                return
 
     def submit(self, r: Registration) -> None:
         frame = _analyze_request(r).SerializeToString()
         with self.lock:
             self.urns.append(r.urn)
-            if self.feeder.stdin is not None:
+            if self.waiting is not None:
+                self.waiting.append(frame)
+            elif self.feeder is not None and self.feeder.stdin is not None:
                 write_frame(self.feeder.stdin, frame)
+
+    def started(self) -> None:
+        """Waits for the pack and the feeder; a pack that could not start is the run's error."""
+        self.starting.join()
+        if self.failure is not None:
+            raise self.failure
 
     def finish(self, registrations: list[Registration]) -> list[Violation]:
         """The per-resource verdicts in registration order, then the whole stack's."""
         try:
+            self.started()
+            assert self.feeder is not None and self.pack is not None
             stdin, stdout = self.feeder.stdin, self.feeder.stdout
             assert stdin is not None and stdout is not None
             write_frame(stdin, b"")
@@ -283,14 +330,17 @@ class StreamingAnalysis:
             self.close()
 
     def close(self) -> None:
-        self.feeder.kill()
-        self.feeder.wait(timeout=10)
-        for stream in (self.feeder.stdin, self.feeder.stdout):
-            if stream:
-                # On the failed-program path frames may still be buffered for the feeder just killed.
-                with contextlib.suppress(BrokenPipeError):
-                    stream.close()
-        self.pack.close()
+        self.starting.join()
+        if self.feeder is not None:
+            self.feeder.kill()
+            self.feeder.wait(timeout=10)
+            for stream in (self.feeder.stdin, self.feeder.stdout):
+                if stream:
+                    # On the failed-program path frames may still be buffered for the feeder just killed.
+                    with contextlib.suppress(BrokenPipeError):
+                        stream.close()
+        if self.pack is not None:
+            self.pack.close()
 
 
 def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
@@ -300,7 +350,11 @@ def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_pat
     try:
         run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
     except BaseException:
-        analysis.close()
+        try:
+            # A pack that cannot start is reported before what the program did, as when it started first.
+            analysis.started()
+        finally:
+            analysis.close()
         raise
     return run, analysis.finish(run.registrations)
 

@@ -69,6 +69,24 @@ def test_preflight_fails_in_one_line_when_the_pack_interpreter_is_missing(tmp_pa
     assert "bash scripts/setup.sh" in lines[0]
 
 
+def test_a_pack_that_cannot_start_is_the_error_even_when_the_program_fails_too(tmp_path):
+    # The pack starts beside the program; the engine loads it before running the program, so its
+    # failure to start is what `pulumi preview --policy-pack` reports, whatever the program does.
+    pack = tmp_path / "policy"
+    shutil.copytree(PACK, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    program = tmp_path / "program"
+    shutil.copytree(COMPLIANT, program)
+    (program / "__main__.py").write_text((COMPLIANT / "__main__.py").read_text() + "\nraise ValueError('late')\n")
+    result = preflight_cli("--stack", "dev", "--program", str(program), "--policy-pack", str(pack))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith(f"preflight: policy pack policy failed to start: fork/exec {pack}/venv/bin/python: ")
+    with_pack = preflight_cli("--stack", "dev", "--program", str(program))
+    assert with_pack.returncode == 2
+    assert with_pack.stderr.strip() == "preflight: the program failed: ValueError: late"
+
+
 def test_stack_config_reaches_the_pack_in_its_environment_as_the_engine_passes_it():
     # github:pulumi/pulumi sdk/go/common/resource/plugin/analyzer_plugin.go constructEnv puts the
     # stack config into the pack's environment as PULUMI_CONFIG (and ConfigureStack sends it again).
