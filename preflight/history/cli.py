@@ -1,0 +1,70 @@
+"""`python -m preflight history --stack S (--aws --days N | --from FILE) [--save FILE] [--incidents FILE] [--json]`.
+
+Exit status: 0 the report was made, 2 a usage, history file, incidents file, account or program error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional
+
+import pulumi
+
+from preflight.cloudwatch.cloudwatch import ModelError
+from preflight.emulator.platform import cloudwatch_definitions
+from preflight.history import history_file
+from preflight.history.figures import figures
+from preflight.history.history_file import History, HistoryError
+from preflight.history.replay import replay
+from preflight.history.report import Report, document, write_text
+from preflight.model.stack import StackModel, build_model
+from preflight.program.engine import ProgramFailed, run_program
+from preflight.program.stack_files import ProgramError, StackFiles, load_stack_files
+
+
+def _program(args: argparse.Namespace) -> tuple[StackFiles, StackModel]:
+    files = load_stack_files(args.program, args.stack)
+    return files, build_model(run_program(files, preview=True))
+
+
+def _history(args: argparse.Namespace, files: StackFiles, model: StackModel) -> tuple[History, Optional[dict]]:
+    if args.from_file is not None:
+        history = history_file.read(args.from_file)
+        if history.stack != model.stack:
+            raise HistoryError(f"{args.from_file}: stack: expected {model.stack} (--stack), the stack whose alarms "
+                               f"replay it (got {history.stack!r})")
+        return history, None
+    from preflight.account.session import connect
+    from preflight.history.account_fetch import fetch_history
+
+    fetched = fetch_history(connect(files), model, args.days)
+    return fetched.history, fetched.summary()
+
+
+def history_main(args: argparse.Namespace) -> int:
+    try:
+        files, model = _program(args)
+        history, fetch = _history(args, files, model)
+        if args.save is not None:
+            history_file.save(history, args.save)
+        alarms, composites = cloudwatch_definitions(model)
+        replayed = replay(history, alarms, composites)
+    except (ProgramError, HistoryError, ModelError) as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 2
+    except ProgramFailed as failed:
+        cause = failed.cause
+        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
+        for line in detail.splitlines():
+            print(f"preflight: the program failed: {line}", file=sys.stderr)
+        return 2
+    report = Report(history, figures(replayed, args.flapping), len(alarms), len(composites), args.flapping,
+                    fetch=fetch)
+    if args.json:
+        json.dump(document(report), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_text(report, sys.stdout)
+    return 0
