@@ -17,8 +17,11 @@ from preflight.emulator.platform import cloudwatch_definitions
 from preflight.history import history_file
 from preflight.history.figures import figures
 from preflight.history.history_file import History, HistoryError
+from preflight.history.incidents import critical_incidents, incident_json, read_incidents
 from preflight.history.replay import replay
 from preflight.history.report import Report, document, write_text
+from preflight.history.threshold_keys import threshold_keys
+from preflight.history.tuning import tune
 from preflight.model.stack import StackModel, build_model
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import ProgramError, StackFiles, load_stack_files
@@ -51,6 +54,13 @@ def history_main(args: argparse.Namespace) -> int:
             history_file.save(history, args.save)
         alarms, composites = cloudwatch_definitions(model)
         replayed = replay(history, alarms, composites)
+        found = figures(replayed, args.flapping)
+        if args.incidents is not None:
+            incidents, where = read_incidents(args.incidents, history), f"from {args.incidents}"
+        else:
+            incidents, where = critical_incidents(replayed)
+        keys, no_keys = threshold_keys(files, model)
+        suggestions, far = tune(replayed, found, incidents, keys)
     except (ProgramError, HistoryError, ModelError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -60,8 +70,10 @@ def history_main(args: argparse.Namespace) -> int:
         for line in detail.splitlines():
             print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
-    report = Report(history, figures(replayed, args.flapping), len(alarms), len(composites), args.flapping,
-                    fetch=fetch)
+    report = Report(history, found, len(alarms), len(composites), args.flapping, fetch=fetch,
+                    incidents={"from": where, "windows": [incident_json(i) for i in incidents]},
+                    suggestions={name: s.as_json() for name, s in suggestions.items()}, far=far,
+                    notes=[no_keys] if no_keys else [])
     if args.json:
         json.dump(document(report), sys.stdout, indent=2)
         sys.stdout.write("\n")

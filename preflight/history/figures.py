@@ -45,6 +45,7 @@ class AlarmFigures:
     minutes_in_alarm: int
     transitions: int
     pages: dict[str, int]  # tier -> pages it sent or was beneath
+    page_minutes: list[tuple[int, str]]  # (minute, tier) of each of those pages
     flapping_days: list[str]  # IST dates with more transitions than the flapping limit
     no_data_periods: Optional[int]  # periods in which none of its metrics had a datapoint (None: a composite)
     periods: Optional[int]
@@ -137,12 +138,12 @@ def figures(replay: Replay, flapping: int = FLAPPING_TRANSITIONS_A_DAY) -> Figur
     counted = [t for i, t in enumerate(replay.transitions) if i not in first and t.contributor is None]
     by_alarm_day = Counter((t.alarm, ist(t.minute).date().isoformat()) for t in counted)
     transitions = Counter(t.alarm for t in counted)
-    pages: dict[str, Counter[str]] = {name: Counter() for name in windows}
+    pages: dict[str, list[tuple[int, str]]] = {name: [] for name in windows}
     for page in replay.pages:
-        pages[page.alarm][page.tier] += 1
+        pages[page.alarm].append((page.minute, page.tier))
         for member in under.get(page.alarm, ()):
             if any(a <= page.minute < b for a, b in windows.get(member, ())):
-                pages[member][page.tier] += 1
+                pages[member].append((page.minute, page.tier))
     result = []
     for definition in [*replay.alarms, *replay.composites]:
         name = definition.name
@@ -151,7 +152,8 @@ def figures(replay: Replay, flapping: int = FLAPPING_TRANSITIONS_A_DAY) -> Figur
         result.append(AlarmFigures(
             name=name, kind=_kind(definition), tiers=tiers_of.get(name, ()),
             minutes_in_alarm=sum(min(b, end) - max(a, start) for a, b in windows[name] if b > start),
-            transitions=transitions[name], pages=dict(pages[name]),
+            transitions=transitions[name], pages=dict(Counter(tier for _, tier in pages[name])),
+            page_minutes=pages[name],
             flapping_days=sorted(day for (alarm, day), n in by_alarm_day.items() if alarm == name and n > flapping),
             no_data_periods=no_data, periods=periods))
     tier_figures = {}

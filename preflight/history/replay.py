@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Optional
 
 from preflight.cloudwatch.cloudwatch import (
     CloudWatchModel,
@@ -65,18 +66,36 @@ class Replay:
 
     def alarm_windows(self, name: str) -> list[tuple[int, int]]:
         """[entered ALARM, left ALARM) per time the alarm was in ALARM, cut to the window."""
-        windows, since = [], self.start if self.known_start.get(name) == ALARM else None
-        for t in self.transitions:
-            if t.alarm != name or t.contributor is not None:
-                continue
-            if t.to_state == ALARM and since is None:
-                since = t.minute
-            elif t.to_state != ALARM and since is not None:
-                windows.append((since, t.minute))
-                since = None
-        if since is not None:
-            windows.append((since, self.end))
-        return windows
+        return alarm_windows(self.transitions, name, self.start, self.end, self.known_start.get(name))
+
+
+def alarm_windows(transitions: list[Transition], name: str, start: int, end: int,
+                  state_at_start: Optional[str]) -> list[tuple[int, int]]:
+    """[entered ALARM, left ALARM) per time `name` was in ALARM in `transitions`, up to `end`."""
+    windows, since = [], start if state_at_start == ALARM else None
+    for t in transitions:
+        if t.alarm != name or t.contributor is not None:
+            continue
+        if t.to_state == ALARM and since is None:
+            since = t.minute
+        elif t.to_state != ALARM and since is not None:
+            windows.append((since, t.minute))
+            since = None
+    if since is not None:
+        windows.append((since, end))
+    return windows
+
+
+def alone(replay: Replay, alarm: MetricAlarmDefinition) -> list[tuple[int, int]]:
+    """The ALARM windows of one alarm (a variant of a replayed one) evaluated alone over the history."""
+    model = CloudWatchModel(replay.store, [alarm], [], replay.model.band_model)
+    state = replay.known_start.get(alarm.name)
+    if state is not None:
+        model.states[alarm.name] = state
+    step = alarm.period // 60
+    for minute in range(-(-(replay.start + 1) // step) * step, replay.end + 1, step):
+        model.tick(minute, minute)
+    return alarm_windows(model.transitions, alarm.name, replay.start, replay.end, state)
 
 
 def replay(history: History, alarms: Sequence[MetricAlarmDefinition],

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any, Optional, TextIO
 
 from preflight.drill.drill_file import TIERS
 from preflight.history.figures import NIGHT_ENDS, NIGHT_STARTS, AlarmFigures, Figures, ist
 from preflight.history.history_file import History
+
+# Alarms listed in the text report's headroom section (all of them in --json).
+SHOWN = 10
 
 
 @dataclasses.dataclass
@@ -55,7 +59,7 @@ def document(report: Report) -> dict[str, Any]:
         "alarms": [_alarm_json(a, report) for a in f.alarms],
         "tiers": {tier: {"pages": t.pages, "nightPages": t.night_pages, "pagesPerWeek": round(f.per_week(t.pages), 2),
                          "byHourIst": t.by_hour_ist} for tier, t in f.tiers.items()},
-        "nearMisses": report.far,
+        "headroom": report.far,
     }
     if report.incidents is not None:
         doc["incidents"] = report.incidents
@@ -123,7 +127,8 @@ def write_text(report: Report, out: TextIO) -> None:
 def _write_incidents(incidents: dict[str, Any], out: TextIO) -> None:
     out.write(f"\nIncidents ({incidents['from']})\n")
     for incident in incidents["windows"] or []:
-        out.write(f"  {incident['start']} to {incident['end']}  {incident['what']}\n")
+        start, end = (dt.datetime.fromisoformat(incident[k]).strftime("%Y-%m-%d %H:%M") for k in ("start", "end"))
+        out.write(f"  {start} to {end} IST  {incident['what']}\n")
     if not incidents["windows"]:
         out.write("  none\n")
 
@@ -136,8 +141,9 @@ def _write_tuning(report: Report, out: TextIO) -> None:
             for line in (s.get("yaml") or "").splitlines():
                 out.write(f"      {line}\n")
     if report.far:
-        out.write("\nAlarms that never came near their threshold (closest approach)\n")
-        for item in report.far:
+        out.write(f"\nAlarms never in ALARM: how close they came (the {min(len(report.far), SHOWN)} closest; "
+                  f"--json lists all {len(report.far)} as headroom)\n")
+        for item in report.far[:SHOWN]:
             out.write(f"  {item['name']}: {item['text']}\n")
 
 
