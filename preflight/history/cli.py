@@ -6,15 +6,21 @@ Exit status: 0 the report was made, 2 a usage, history file, incidents file, acc
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 import pulumi
+from botocore.exceptions import BotoCoreError
 
+from preflight.account.calls import CallFailed
+from preflight.account.session import AccountError
 from preflight.cloudwatch.cloudwatch import ModelError
 from preflight.emulator.platform import cloudwatch_definitions
 from preflight.history import history_file
+from preflight.history.fidelity import fidelity
 from preflight.history.figures import figures
 from preflight.history.history_file import History, HistoryError
 from preflight.history.incidents import critical_incidents, incident_json, read_incidents
@@ -40,10 +46,28 @@ def _history(args: argparse.Namespace, files: StackFiles, model: StackModel) -> 
                                f"replay it (got {history.stack!r})")
         return history, None
     from preflight.account.session import connect
-    from preflight.history.account_fetch import fetch_history
+    from preflight.history.account_fetch import fetch_history  # boto3 clients: only with --aws
 
-    fetched = fetch_history(connect(files), model, args.days)
+    fetched = fetch_history(connect(files), model, dt.timedelta(days=args.days))
     return fetched.history, fetched.summary()
+
+
+def history_report(files: StackFiles, model: StackModel, history: History, incidents_file: Optional[Path],
+                   flapping: int, fetch: Optional[dict[str, Any]] = None) -> Report:
+    """The replay of `history` with the model's alarms, and everything the report says about it."""
+    alarms, composites = cloudwatch_definitions(model)
+    replayed = replay(history, alarms, composites)
+    found = figures(replayed, flapping)
+    if incidents_file is not None:
+        incidents, where = read_incidents(incidents_file, history), f"from {incidents_file}"
+    else:
+        incidents, where = critical_incidents(replayed)
+    keys, no_keys = threshold_keys(files, model)
+    suggestions, far = tune(replayed, found, incidents, keys)
+    return Report(history, found, len(alarms), len(composites), flapping, fetch=fetch,
+                  incidents={"from": where, "windows": [incident_json(i) for i in incidents]},
+                  suggestions={name: s.as_json() for name, s in suggestions.items()}, far=far,
+                  notes=[no_keys] if no_keys else [], fidelity=fidelity(replayed))
 
 
 def history_main(args: argparse.Namespace) -> int:
@@ -52,17 +76,15 @@ def history_main(args: argparse.Namespace) -> int:
         history, fetch = _history(args, files, model)
         if args.save is not None:
             history_file.save(history, args.save)
-        alarms, composites = cloudwatch_definitions(model)
-        replayed = replay(history, alarms, composites)
-        found = figures(replayed, args.flapping)
-        if args.incidents is not None:
-            incidents, where = read_incidents(args.incidents, history), f"from {args.incidents}"
-        else:
-            incidents, where = critical_incidents(replayed)
-        keys, no_keys = threshold_keys(files, model)
-        suggestions, far = tune(replayed, found, incidents, keys)
-    except (ProgramError, HistoryError, ModelError) as error:
+        report = history_report(files, model, history, args.incidents, args.flapping, fetch)
+    except (ProgramError, HistoryError, ModelError, AccountError, CallFailed) as error:
         print(f"preflight: {error}", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:  # a request botocore refuses to build, outside any call
+        print(f"preflight: account: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # --save
+        print(f"preflight: --save {args.save}: cannot write it: {error.strerror or error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
         cause = failed.cause
@@ -70,10 +92,6 @@ def history_main(args: argparse.Namespace) -> int:
         for line in detail.splitlines():
             print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
-    report = Report(history, found, len(alarms), len(composites), args.flapping, fetch=fetch,
-                    incidents={"from": where, "windows": [incident_json(i) for i in incidents]},
-                    suggestions={name: s.as_json() for name, s in suggestions.items()}, far=far,
-                    notes=[no_keys] if no_keys else [])
     if args.json:
         json.dump(document(report), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -79,6 +79,8 @@ class History:
     alarm_history: list[StateChange] = dataclasses.field(default_factory=list)
     # Deployed alarms' definitions as the account holds them (fidelity compares them with the working tree's).
     deployed: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # Alarm states at `start` where the account says (DescribeAlarms, or the alarm history).
+    states_at_start: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def start_minute(self) -> int:
@@ -115,6 +117,7 @@ def as_json(history: History) -> dict[str, Any]:
         "alarmHistory": [{"alarm": c.alarm, "time": _iso(c.time), "from": c.from_state, "to": c.to_state}
                          for c in history.alarm_history],
         "deployed": history.deployed,
+        "statesAtStart": history.states_at_start,
     }
 
 
@@ -206,7 +209,8 @@ def read(path: Path) -> History:
         raise HistoryError(f"{path}: not JSON: {error}") from None
     r = _Reader(path)
     r.mapping("", data, {"version": True, "stack": True, "region": True, "source": True, "start": True,
-                         "end": True, "metrics": True, "bands": False, "alarmHistory": False, "deployed": False})
+                         "end": True, "metrics": True, "bands": False, "alarmHistory": False, "deployed": False,
+                         "statesAtStart": False})
     if data["version"] != VERSION:
         raise r.fail("version", f"{VERSION} (the format this preflight reads)", data["version"])
     start = r.moment("start", data["start"], True)
@@ -249,12 +253,18 @@ def read(path: Path) -> History:
     deployed = data.get("deployed") or {}
     if not isinstance(deployed, dict) or not all(isinstance(v, dict) for v in deployed.values()):
         raise r.fail("deployed", "a mapping of alarm name to its definition", deployed)
+    states = data.get("statesAtStart") or {}
+    if not isinstance(states, dict):
+        raise r.fail("statesAtStart", "a mapping of alarm name to its state at start", states)
+    for name, state in states.items():
+        if state not in STATES:
+            raise r.fail(f"statesAtStart.{name}", "one of " + ", ".join(STATES), state)
     return History(r.text("stack", data["stack"]), r.text("region", data["region"]), r.text("source", data["source"]),
-                   start, end, metrics, bands, sorted(changes, key=lambda c: c.time), deployed)
+                   start, end, metrics, bands, sorted(changes, key=lambda c: c.time), deployed, dict(states))
 
 
 def state_at(changes: list[StateChange], alarm: str, moment: dt.datetime) -> Optional[str]:
-    """The alarm's state at `moment` by its recorded history; None when the history does not say."""
+    """The alarm's state at `moment` by its recorded changes; None when they do not say."""
     before = [c for c in changes if c.alarm == alarm and c.time <= moment]
     if before:
         return before[-1].to_state

@@ -104,7 +104,7 @@ def replay(history: History, alarms: Sequence[MetricAlarmDefinition],
     model = CloudWatchModel(store, alarms, composites, RecordedBands(history.bands))
     known = {}
     for name in model.states:
-        state = state_at(history.alarm_history, name, history.start)
+        state = history.states_at_start.get(name) or state_at(history.alarm_history, name, history.start)
         if state is not None:
             known[name] = model.states[name] = state
     # Minute m closes at m + 1: the window's minutes close at start + 1 ... end.

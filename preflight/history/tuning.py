@@ -287,6 +287,8 @@ def tune(replay: Replay, found: Figures, incidents: Sequence[Incident], keys: di
             room = headroom(replay, alarm)
             if room is not None:
                 far.append(room)
+    # Closest first: those that breached, then by headroom as a share of the threshold (a threshold of 0,
+    # a count that must stay at 0, last: it has no share to compare).
     far.sort(key=lambda r: (r["breachingPeriods"] == 0, abs(r["margin"] / r["threshold"]) if r["threshold"]
-                            else abs(r["margin"])))
+                            else math.inf, r["name"]))
     return suggestions, far
