@@ -17,15 +17,20 @@ import pytest
 
 from preflight.account.policy import HISTORY_ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
 from preflight.account.session import connect
+from preflight.cloudwatch.insights import statistics_needed
+from preflight.cloudwatch.store import metric_key
+from preflight.drill.cli import drill_platform
+from preflight.drill.drill_file import load_drill
 from preflight.emulator.platform import platform_from_model
 from preflight.history.account_fetch import MAX_DATAPOINTS, MAX_QUERIES, fetch_history
 from preflight.history.cli import history_report
 from preflight.history.report import document
 from preflight.model.stack import build_model
 from preflight.program.engine import run_program
+from preflight.program.stack_files import load_stack_files
 from tests import account_seed, history_scenario
-from tests.history_scenario import CPU, DATABASE, PAYMENT_ERRORS, Answers, m_of_n_changes, state_item
-from tests.stack import stack_files
+from tests.history_scenario import CPU, DATABASE, PAYMENT_ERRORS, Answers, Scenario, m_of_n_changes, state_item
+from tests.stack import REPO, stack_files
 
 # 00:00 IST on a Wednesday: the window is at night, the warning pages are night pages.
 START = int(dt.datetime(2026, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))).timestamp()) // 60
@@ -243,3 +248,34 @@ def test_retention_limits_what_is_fetched_and_the_report_says_so(world, moto_end
     one_minute_series = sum(1 for _, _, period in world["scenario"].sources if period == 60)
     assert len(notes) == 1 and notes[0].startswith(
         f"{one_minute_series} series at 60 s periods: CloudWatch keeps them 15 days")
+
+
+def test_a_metrics_insights_alarm_fetches_the_metrics_its_query_selects(moto_endpoint):
+    """The fleet drill's stack: one Metrics Insights alarm per metric over 300 functions. The account holds
+    Errors of three of them; ListMetrics finds them, and each is fetched at what the query reads."""
+    drill = load_drill(REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml")
+    model, platform = drill_platform(drill, "production", REPO)
+    [errors] = [a for a in platform.alarms if a.name == "fleet-drill-fleet-fleet-errors"]
+    session = account_seed.fresh_account(moto_endpoint)
+    now = _at(START + 30) + dt.timedelta(minutes=10)
+    functions = [f"hasivu-fleet-menu-list-{i:03d}" for i in (7, 42, 137)]
+    session.client("cloudwatch", endpoint_url=moto_endpoint).put_metric_data(Namespace="AWS/Lambda", MetricData=[
+        {"MetricName": "Errors", "Dimensions": [{"Name": "FunctionName", "Value": name}],
+         "Timestamp": _at(START + minute), "Value": 9.0 if name.endswith("137") else 0.0}
+        for name in functions for minute in range(-10, 30)])
+    quiet = Scenario(START, 30, 10, [], [], [], {}, 0, [])  # the p99 series of the other alarms: zeros
+    Answers(session, moto_endpoint, quiet, {})
+    calls = account_seed.record_operations(session)
+    files = load_stack_files(REPO, "fleet-drill", stack_file=drill.stack_file)
+    found = fetch_history(connect(files, session), model, dt.timedelta(minutes=30), now=now)
+    assert ("cloudwatch", "ListMetrics", "POST") in calls
+    query = errors.insights
+    fetched = {s.source for s in found.history.metrics
+               if s.key[:2] == ("AWS/Lambda", "Errors") and dict(s.key[2]).get("FunctionName") in functions}
+    assert fetched == {(metric_key("AWS/Lambda", "Errors", {"FunctionName": name}), stat, errors.period)
+                       for name in functions for stat in statistics_needed(query)}
+    history = {s.source: s.datapoints for s in found.history.metrics}
+    failing = (metric_key("AWS/Lambda", "Errors", {"FunctionName": functions[2]}), "Sum", errors.period)
+    assert history[failing] and all(v == 9.0 * errors.period // 60 for _, v in history[failing][1:])
+    used = {iam_action(service, operation, method) for service, operation, method in calls}
+    assert used - NEEDS_NO_PERMISSION == set(HISTORY_ACTIONS) - {"cloudwatch:DescribeAlarmHistory"}  # none deployed
