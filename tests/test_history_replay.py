@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +185,14 @@ def test_history_usage_needs_one_source_and_days_with_aws():
     result = preflight("history", "--stack", "production", "--aws", "--days", "500")
     assert result.returncode == 2 and "N from 1 to 455" in result.stderr
     assert "--from h.json --json" in preflight("history", "--help").stdout
+
+
+def test_history_aws_without_credentials_is_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONPATH=str(REPO), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    result = subprocess.run([sys.executable, "-m", "preflight", "history", "--stack", "production", "--aws",
+                             "--days", "14"], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("preflight: account: no AWS credentials found")
+    assert len(result.stderr.splitlines()) == 1
