@@ -6,9 +6,11 @@
     history  the account's real metrics (or a saved history) through the working tree's alarms:
              pages per tier, threshold suggestions, the model's fidelity against CloudWatch
     schema   the JSON Schema of Pulumi.<stack>.yaml
+    diff     what a change does to the monitoring: the program at a base commit against the working tree
 
 Exit status everywhere: 0 clean, 1 a finding that blocks (a mandatory policy violation, a blocking
-account finding, a failed drill), 2 a usage, config, drill file or program error.
+account finding, a failed drill), 2 a usage, config, drill file or program error; diff: 3 when the change makes the
+monitoring worse (see `diff --help`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ EXAMPLES = {
   python -m preflight history --stack production --from h.json --incidents incidents.yaml""",
     "schema": """examples:
   python -m preflight schema > stack-schema.json   point your editor's YAML schema setting at it""",
+    "diff": """examples:
+  python -m preflight diff --stack production --base main               the change against main, as text
+  python -m preflight diff --stack production --base origin/main --markdown > comment.md
+  python -m preflight diff --stack production --base HEAD~1 --json      one JSON document (docs/diff.md)
+  python -m preflight diff --stack production --save-json main.json     save this side (run on main)
+  python -m preflight diff --stack production --base-json main.json --max-cost-increase 5
+
+exit status: 0 nothing got worse; 3 coverage lost, a drill that passed on the base fails, or the
+monthly cost rises by more than --max-cost-increase; 2 a usage, config, drill file or program error""",
 }
 
 
@@ -123,6 +134,58 @@ def schema_parser() -> argparse.ArgumentParser:
     return _parser("schema", "Prints the JSON Schema of this project's Pulumi.<stack>.yaml.")
 
 
+def _usd(text: str) -> float:
+    try:
+        amount = float(text)
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected an amount in USD a month, 0 or more (e.g. 5)")
+    return amount
+
+
+def _chars(text: str) -> int:
+    if not text.isdigit() or not 2_000 <= int(text) <= 65_535:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number of characters from 2000 to 65535")
+    return int(text)
+
+
+def diff_parser() -> argparse.ArgumentParser:
+    parser = _parser("diff", "What a change does to the monitoring, in a reviewer's terms: alarms added, removed, "
+                             "renamed and changed, coverage, paging per tier, monthly cost, policy verdicts, drill "
+                             "verdicts, dashboards, other resources and access. The program runs at the base commit "
+                             "(a temporary git worktree) and in the working tree; both sides are judged by the "
+                             "working tree's preflight, policy pack and drills.")
+    _stack(parser)
+    base = parser.add_mutually_exclusive_group()
+    base.add_argument("--base", metavar="REF", help="the base commit (branch, tag or commit of --program's repository)")
+    base.add_argument("--base-json", type=Path, metavar="FILE", help="a side saved by --save-json instead of --base")
+    parser.add_argument("--save-json", type=Path, metavar="FILE",
+                        help="write this side (its facts and every drill's verdict) to FILE, to diff against later")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the diff as one JSON document")
+    output.add_argument("--markdown", action="store_true", help="print the pull-request comment (GitHub Markdown)")
+    parser.add_argument("--max-cost-increase", type=_usd, metavar="USD",
+                        help="exit 3 when the monthly cost rises by more than this")
+    parser.add_argument("--markdown-limit", type=_chars, default=65_535, metavar="CHARS",
+                        help="cap the Markdown below this many characters (default 65535: GitHub's comment limit)")
+    parser.add_argument("--drills", default="all", metavar="PATH|all|none",
+                        help="the drills run on both sides (default all: drills/)")
+    parser.add_argument("--policy-pack", type=Path, default=REPO / "policy",
+                        help="policy pack directory, with its config/<stack>.json (default: this repo's)")
+    return parser
+
+
+def run_diff(argv: list[str]) -> int:
+    from preflight.diff.main import diff_main
+
+    parser = diff_parser()
+    args = parser.parse_args(argv)
+    if args.base is None and args.base_json is None and args.save_json is None:
+        parser.error("one of --base REF, --base-json FILE or --save-json FILE is required")
+    return diff_main(args)
+
+
 def run_preview(argv: list[str]) -> int:
     from preflight.preview.main import preview_main
 
@@ -173,7 +236,7 @@ def run_schema(argv: list[str]) -> int:
 
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "preview": run_preview, "drill": run_drill, "account": run_account, "history": run_history,
-    "schema": run_schema,
+    "schema": run_schema, "diff": run_diff,
 }
 
 

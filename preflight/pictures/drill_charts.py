@@ -1,4 +1,4 @@
-"""`--drill ... --render DIR`: per drill, DIR/<drill>/<dashboard>.html, every dashboard of the stack
+"""`drill ... --render DIR`: per drill, DIR/<drill>/<dashboard>.html, every dashboard of the stack
 drawn with the drill's simulated series: each metric widget a chart (round ticks in k/M notation,
 percentages from 0 to 100, IST clock times), its thresholds, the fault's minutes and the ALARM
 periods of the alarms on its metrics; alarm widgets as a timeline per alarm. A metric that has no

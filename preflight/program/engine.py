@@ -15,6 +15,7 @@ import runpy
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Optional
 
 import pulumi
@@ -207,6 +208,19 @@ def _drop_program_modules(directory: Path, before: set[str]) -> None:
             del sys.modules[name]
 
 
+def _shadowed_modules(directory: Path) -> dict[str, ModuleType]:
+    """Takes out of `sys.modules` the loaded modules that the program's own files shadow: a package or
+    module of its directory loaded from elsewhere (another checkout of the same project, as the base
+    of a diff). In its own process the program would import its own; the running tool stays itself."""
+    names = {p.name for p in directory.iterdir() if (p / "__init__.py").is_file()}
+    names |= {p.stem for p in directory.glob("*.py")}
+    names -= {"__main__", __name__.split(".")[0]}
+    inside = str(directory) + os.sep
+    shadowed = [name for name, module in list(sys.modules.items())
+                if name.split(".")[0] in names and not (getattr(module, "__file__", None) or "").startswith(inside)]
+    return {name: sys.modules.pop(name) for name in shadowed}
+
+
 def _run_main(files: StackFiles, loaded: list[StackSettings]) -> None:
     runpy.run_path(str(files.main), run_name="__main__")
     # Loaded again in the program's own run (same config, same invoke answers; the outputs it makes
@@ -228,6 +242,7 @@ def run_program(
     mocks.set_mocks(monitor.mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
     set_all_config(files.config, list(files.secret_keys))
     loaded: list[StackSettings] = []
+    shadowed = _shadowed_modules(files.directory)
     before = set(sys.modules)
     cwd = os.getcwd()
     sys.path.insert(0, str(files.directory))
@@ -244,6 +259,7 @@ def run_program(
         os.chdir(cwd)
         sys.path.remove(str(files.directory))
         _drop_program_modules(files.directory, before)
+        sys.modules.update(shadowed)
         asyncio.get_event_loop().close()
         asyncio.set_event_loop(None)
     return ProgramRun(files, preview, monitor.registrations, outputs, loaded[0] if loaded else None)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Optional
 
-from stackconfig import load_settings
-from stackconfig.discovery import account_functions
 from stackconfig.errors import PROJECT
 from stackconfig.model import StackSettings
 
 
 def program_settings(project: str) -> Optional[StackSettings]:
     """The settings the program loaded, as `__main__.py` loads them; None for another project's program.
-    Call it inside the program's runtime, after the program ran (its config and invoke answers)."""
+    Call it inside the program's runtime, after the program ran (its config and invoke answers).
+    Read with the program's own `stackconfig` (another checkout's, for the base of a diff), as loaded
+    now, so the settings are what that program made of its config."""
     if project != PROJECT:
         return None
-    return load_settings(discover=account_functions)
+    load = getattr(importlib.import_module("stackconfig"), "load_settings", None)
+    discover = getattr(importlib.import_module("stackconfig.discovery"), "account_functions", None)
+    if load is None or discover is None:
+        return None  # a checkout older than this reading of its config: the tools that need settings say so
+    return load(discover=discover)

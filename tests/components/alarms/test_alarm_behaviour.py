@@ -1,0 +1,430 @@
+"""What CloudWatch would do with the production catalogue: each test feeds
+an alarm or the pagers the data of an incident or a normal day and asserts on states and pages,
+through the CloudWatch model in preflight/cloudwatch (metric math, alarm evaluation, composites and
+actions suppressors, each citing the user-guide page it follows; checked in
+tests/preflight/cloudwatch/test_cloudwatch_model.py and tests/preflight/cloudwatch/test_alarm_evaluation.py)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import pytest
+
+from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
+from observability.catalogue import published_metrics
+from preflight.cloudwatch import evaluate_alarm
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, MetricAlarmDefinition, math_series
+from preflight.cloudwatch.emf import metrics_in
+from preflight.cloudwatch.store import MetricStore, metric_key
+from preflight.emulator.platform import Platform, platform_from_run
+from tests.support.stack import REPO, inventory_section, of_type, props, run
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+IST = timezone(timedelta(hours=5, minutes=30))
+MONDAY = datetime(2026, 7, 6, tzinfo=IST)
+SUNDAY = datetime(2026, 7, 5, tzinfo=IST)
+READERS = ("reader-001", "reader-002", "reader-003", "reader-004")
+
+
+def _alarms(result=None) -> dict[str, dict]:
+    return {props(r)["name"]: props(r) for r in of_type(result or run(), ALARM)}
+
+
+def _composites(result=None) -> list[dict]:
+    return [props(r) for r in of_type(result or run(), COMPOSITE)]
+
+
+def _period(alarm: dict) -> int:
+    return MetricAlarmDefinition(alarm["name"], alarm, [], []).period
+
+
+def _feed(alarm: dict, values: dict[str, list[Optional[float]]]) -> dict[str, list[Optional[float]]]:
+    """Per query id ("" for a single-metric alarm), the series given by metric name."""
+    queries = alarm.get("metricQueries")
+    if not queries:
+        return {"": values[alarm["metricName"]]}
+    return {q["id"]: values[q["metric"]["metricName"]] for q in queries if q.get("metric")}
+
+
+def _flat_band(source: object, deviations: float, end_minute: int) -> tuple[float, float]:
+    """The anomaly band's values are not under test here, only the series it is drawn around."""
+    return (0.0, 0.0)
+
+
+def alarm_series(alarm: dict, metrics: dict[str, list[Optional[float]]], start: datetime,
+                 strict: bool = False) -> list[Optional[float]]:
+    """The series the alarm compares with its threshold, periods starting at `start`: its metric, or
+    its returned expression (`strict`: arithmetic drops a timestamp one series lacks)."""
+    count = len(next(iter(metrics.values())))
+    if "" in metrics:
+        return list(metrics[""])
+    definition = MetricAlarmDefinition(alarm["name"], alarm, [], [])
+    end_minute = int(start.timestamp()) // 60 + count * definition.period // 60
+    values, _ = math_series(definition, {k: list(v) for k, v in metrics.items()}, end_minute, count,
+                            _flat_band, strict)
+    return values
+
+
+def states_over_time(alarm: dict, series: list[Optional[float]]) -> list[str]:
+    """The state after each period, each evaluation over the periods so far."""
+    states, previous = [], "INSUFFICIENT_DATA"
+    for i in range(len(series)):
+        previous = evaluate_alarm(alarm, series[: i + 1], previous)
+        states.append(previous)
+    return states
+
+
+def _evaluate(name: str, values: dict[str, list[Optional[float]]], start: datetime = MONDAY,
+              strict: bool = False) -> str:
+    alarm = _alarms()[name]
+    return evaluate_alarm(alarm, alarm_series(alarm, _feed(alarm, values), start, strict))
+
+
+def _metric_refs(alarm: dict) -> list[tuple[str, str, dict]]:
+    metrics = [q["metric"] for q in alarm.get("metricQueries", []) if q.get("metric")] or [alarm]
+    return [(m["namespace"], m["metricName"], m.get("dimensions") or {}) for m in metrics]
+
+
+# ---- every alarm reads a metric that is published with exactly its dimensions -----
+
+def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dimensions():
+    """A CloudWatch metric is namespace + name + the exact dimension set (DESIGN.md; user guide
+    "CloudWatch concepts: Dimensions"): an alarm naming {Environment} never sees {Environment, service}."""
+    published = [(ns, name, dims) for ns, name, dims in published_metrics("production", READERS)]
+    published += [(SECURITY_NAMESPACE, f.metric_name, {}) for f in SECURITY_FILTERS]
+    # Published by the operator during maintenance, as the maintenance runbook in docs/alarms.md shows.
+    published.append(("HASIVU/Operations", "MaintenanceMode", {"Environment": "production"}))
+    runbook = (REPO / "docs" / "alarms.md").read_text()
+    assert "--namespace HASIVU/Operations --metric-name MaintenanceMode" in runbook
+    assert "--dimensions Environment=production" in runbook
+    read = [ref for alarm in _alarms().values() for ref in _metric_refs(alarm) if not ref[0].startswith("AWS/")]
+    assert len(read) > 20
+    for ref in read:
+        assert ref in published, ref
+
+
+def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monkeypatch, capsys):
+    from observability.health_handler import publish
+    from observability.settings import RuntimeSettings
+
+    function = next(r for r in of_type(run(), "aws:lambda/function:Function")
+                    if props(r)["name"] == "production-hasivu-health-monitor")
+    for key in [k for k in os.environ if k.startswith(("POWERTOOLS_", "HASIVU_"))]:
+        monkeypatch.delenv(key)
+    for key, value in props(function)["environment"]["variables"].items():
+        monkeypatch.setenv(key, value)
+    checks = {name: {"status": "healthy", "latency_ms": 3.0} for name in ("database", "redis")}
+    report = {"score": 100.0, "business_impact": {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0},
+              "checks": checks}
+    publish(report, RuntimeSettings.from_env())
+    emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
+    health = [a for a in _alarms().values() if any(ref[0] == "HASIVU/Health" for ref in _metric_refs(a))]
+    assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
+                                           "production-cache-connectivity"}
+    for alarm in health:
+        for namespace, metric, dims in _metric_refs(alarm):
+            assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
+
+
+def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
+    filters = {props(r)["metricTransformation"]["name"]: props(r)["metricTransformation"]
+               for r in of_type(run(), "aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    for f in SECURITY_FILTERS:
+        assert filters[f.metric_name]["namespace"] == SECURITY_NAMESPACE
+        # A filter's metric has no dimensions unless the filter declares them.
+        assert not filters[f.metric_name].get("dimensions")
+
+
+# ---- ratios have a value when the numerator has none --------------------------------
+
+@pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
+def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_data(strict):
+    for name, alarm in _alarms().items():
+        if not alarm.get("metricQueries"):
+            continue
+        empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
+        series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
+        assert None not in series, name
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
+def test_zero_successes_is_a_zero_rate_that_alarms(strict):
+    assert _evaluate("production-rfid-verification-rate", {
+        "RFIDVerificationSuccess": [None] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "ALARM"
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [150.0] * 3, "PaymentAttempts": [150.0] * 3}, strict=strict) == "ALARM"
+    assert _evaluate("production-orders-completion-rate", {
+        "OrdersCompleted": [None] * 4, "OrdersCancelled": [40.0] * 4}, strict=strict) == "ALARM"
+    assert _evaluate("production-rfid-verification-rate", {
+        "RFIDVerificationSuccess": [110.0] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "ALARM"
+    assert _evaluate("production-rfid-verification-rate", {
+        "RFIDVerificationSuccess": [120.0] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "OK"
+
+
+def test_orders_placed_ahead_do_not_count_against_completion():
+    # Lunch: 300 pickups complete orders placed the evening before; no new orders are created.
+    assert _evaluate("production-orders-completion-rate", {
+        "OrdersCompleted": [300.0] * 4, "OrdersCancelled": [None] * 4}) == "OK"
+
+
+def test_order_volume_anomaly_sees_zero_orders_not_a_gap():
+    alarm = _alarms()["production-orders-volume-anomaly"]
+    [shown] = [q for q in alarm["metricQueries"] if q.get("returnData") and q["id"] != alarm["thresholdMetricId"]]
+    assert _period(alarm) == 300
+    series = alarm_series(alarm, _feed(alarm, {"OrdersCreated": [None] * 3}), MONDAY)
+    assert series == [0.0, 0.0, 0.0]
+    band = next(q for q in alarm["metricQueries"] if q["id"] == alarm["thresholdMetricId"])
+    assert band["expression"].startswith(f"ANOMALY_DETECTION_BAND({shown['id']},")
+
+
+# ---- low-volume functions that fail every time ------------------------------------
+
+def _low_volume_functions() -> dict[str, dict]:
+    found = {}
+    for body in inventory_section()["lambdaGroups"].values():
+        for fn in body["functions"]:
+            if isinstance(fn, dict) and (fn.get("thresholds") or {}).get("lowVolumeWindowMinutes"):
+                found[fn["name"]] = fn["thresholds"]
+    return found
+
+
+def test_low_volume_and_scheduled_functions_alarm_when_every_run_fails():
+    functions = _low_volume_functions()
+    assert {"hasivu-production-payments-reconcile", "hasivu-production-notifications-daily-digest",
+            "hasivu-production-menu-plan-weekly", "hasivu-production-payments-refund",
+            "hasivu-production-payments-webhook"} <= set(functions)
+    for function, thresholds in functions.items():
+        name = f"production-{function.removeprefix('hasivu-production-')}-error-rate"
+        runs = float(thresholds.get("lowVolumeMinErrors", 1))
+        assert _evaluate(name, {"Errors": [runs], "Invocations": [runs]}) == "ALARM", name
+        assert _evaluate(name, {"Errors": [None], "Invocations": [runs]}) == "OK", name
+
+
+def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
+    alarm = _alarms()["production-payments-reconcile-error-rate"]
+    assert alarm["tags"]["Tier"] == "warning"
+    # One run an hour, each failing: 2-hour periods hold two failed runs each.
+    series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}), MONDAY)
+    assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
+
+
+def test_a_sporadic_refund_failure_at_night_does_not_alarm():
+    assert _evaluate("production-payments-refund-error-rate", {"Errors": [1.0], "Invocations": [2.0]}) == "OK"
+    assert _evaluate("production-payments-verify-error-rate", {
+        "Errors": [1.0, 1.0, 1.0], "Invocations": [3.0, 3.0, 3.0]}) == "OK"
+
+
+# ---- volume guards ------------------------------------------------------------------
+
+def test_rates_are_judged_only_at_volume():
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [1.0] * 3, "PaymentAttempts": [3.0] * 3}) == "OK"
+    # Two declines in 40 attempts (5 %) between breakfast and lunch is the banks' noise, not an incident.
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [3.0] * 3, "PaymentAttempts": [40.0] * 3}) == "OK"
+    assert _evaluate("production-payments-failure-rate", {
+        "PaymentFailures": [15.0] * 3, "PaymentAttempts": [150.0] * 3}) == "ALARM"
+    assert _evaluate("production-rfid-verification-rate", {
+        "RFIDVerificationSuccess": [2.0] * 3, "RFIDVerificationAttempts": [3.0] * 3}) == "OK"
+    assert _evaluate("production-api-5xx-rate", {"5XXError": [2.0] * 5, "Count": [3.0] * 5}) == "OK"
+    assert _evaluate("production-api-5xx-rate", {"5XXError": [10.0] * 5, "Count": [100.0] * 5}) == "ALARM"
+    assert _evaluate("production-api-5xx-rate", {"5XXError": [None] * 5, "Count": [100.0] * 5}) == "OK"
+
+
+def test_endpoint_p99_ignores_cold_starts_at_low_traffic():
+    name = "production-api-rfid-verify-latency-p99"
+    assert _evaluate(name, {"Latency": [2500.0] * 3, "Count": [20.0] * 3}) == "OK"
+    assert _evaluate(name, {"Latency": [2500.0] * 3, "Count": [600.0] * 3}) == "ALARM"
+    assert _evaluate(name, {"Latency": [400.0] * 3, "Count": [600.0] * 3}) == "OK"
+
+
+# ---- silence that matters only in school hours -------------------------------
+
+@pytest.mark.parametrize("name, metric, start, expected", [
+    ("production-rfid-reader-reader-002-silent", "RFIDReaderHeartbeat", MONDAY + timedelta(hours=10), "ALARM"),
+    ("production-rfid-reader-reader-002-silent", "RFIDReaderHeartbeat", MONDAY + timedelta(hours=1), "OK"),
+    ("production-rfid-reader-reader-002-silent", "RFIDReaderHeartbeat", MONDAY + timedelta(hours=20), "OK"),
+    ("production-rfid-reader-reader-002-silent", "RFIDReaderHeartbeat", SUNDAY + timedelta(hours=10), "OK"),
+    ("production-orders-ordering-stopped", "OrdersCreated", MONDAY + timedelta(hours=12, minutes=30), "ALARM"),
+    ("production-orders-ordering-stopped", "OrdersCreated", MONDAY + timedelta(hours=23), "OK"),
+    ("production-api-traffic-stopped", "Count", MONDAY + timedelta(hours=9), "ALARM"),
+    ("production-api-traffic-stopped", "Count", MONDAY + timedelta(hours=3), "OK"),
+])
+def test_silence_alarms_only_in_school_hours(name, metric, start, expected):
+    assert _evaluate(name, {metric: [None] * 3}, start) == expected
+    assert _evaluate(name, {metric: [5.0] * 3}, start) == "OK"
+
+
+def test_a_reader_silent_for_ten_minutes_is_not_yet_offline():
+    assert _evaluate("production-rfid-reader-reader-001-silent", {"RFIDReaderHeartbeat": [5.0, None, None]},
+                     MONDAY + timedelta(hours=10)) == "OK"
+
+
+def test_every_configured_reader_has_its_own_alarm():
+    alarms = _alarms()
+    for reader in READERS:
+        alarm = alarms[f"production-rfid-reader-{reader}-silent"]
+        assert _metric_refs(alarm) == [("HASIVU/Business", "RFIDReaderHeartbeat",
+                                        {"Environment": "production", "ReaderId": reader})]
+
+
+# ---- the health monitor's silence is one warning, not a critical outage ----------------
+
+def test_a_silent_health_monitor_is_one_warning_alarm_and_no_connectivity_alarm():
+    silent = [None] * 5
+    assert _evaluate("production-platform-health-monitor-silent", {"SystemHealthScore": silent}) == "ALARM"
+    assert _alarms()["production-platform-health-monitor-silent"]["tags"]["Tier"] == "warning"
+    assert _evaluate("production-database-connectivity", {"DependencyHealthy": silent[:3]}) == "INSUFFICIENT_DATA"
+    assert _evaluate("production-platform-health-score", {"SystemHealthScore": silent[:3]}) == "INSUFFICIENT_DATA"
+    assert _evaluate("production-database-connectivity", {"DependencyHealthy": [0.0, 0.0, 1.0]}) == "ALARM"
+
+
+def _score(**statuses: str) -> float:
+    """The health score the deployed monitor computes for these check results."""
+    from observability.health import BusinessProfile, EnhancedHealthMonitor
+    from observability.health_checks import CheckResult
+
+    monitor = EnhancedHealthMonitor([], BusinessProfile(0, 0))
+    return monitor.score([CheckResult(name, status, 1.0) for name, status in statuses.items()])
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "degraded", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "unhealthy"}, "OK"),
+    ({"database": "healthy", "redis": "unhealthy", "payment_gateway": "healthy", "rfid": "healthy"}, "OK"),
+    ({"database": "unhealthy", "redis": "healthy", "payment_gateway": "healthy", "rfid": "healthy"}, "ALARM"),
+    ({"database": "healthy", "redis": "healthy", "payment_gateway": "unhealthy", "rfid": "healthy"}, "ALARM"),
+    ({"database": "degraded", "redis": "degraded", "payment_gateway": "degraded", "rfid": "healthy"}, "ALARM"),
+], ids=["all-healthy", "slow-database", "readers-off-at-night", "redis-down", "database-down", "razorpay-down",
+        "three-slow"])
+def test_the_health_score_alarm_fires_on_outages_not_on_one_slow_dependency(statuses, expected):
+    """Scores from the runtime library's own weights; Redis down is the Redis connectivity alarm's page."""
+    assert _evaluate("production-platform-health-score", {"SystemHealthScore": [_score(**statuses)] * 3}) == expected
+
+
+# ---- one page per incident per tier ---------------------------------------------------
+
+@functools.cache
+def _production_platform() -> Platform:
+    return platform_from_run(run())
+
+
+def _pages(timeline: list[dict[str, str]], result=None) -> dict[str, int]:
+    """ALARM notifications per tier topic when the metric alarms go through `timeline` (one mapping of
+    alarm name -> state per minute, OK where none is given), through the program's own alarm actions,
+    composites and suppressors as the drills read them."""
+    platform = platform_from_run(result) if result is not None else _production_platform()
+    model = CloudWatchModel(MetricStore(), platform.alarms, platform.composites)
+    for minute, states in enumerate(timeline):
+        model.tick_states(states, minute)
+    counts: dict[str, int] = {}
+    for page in model.pages:
+        counts[page.tier] = counts.get(page.tier, 0) + 1
+    return counts
+
+
+def _incident(start: int, end: int, names: list[str], minutes: int = 60) -> list[dict[str, str]]:
+    return [{n: "ALARM" for n in names} if start <= m < end else {} for m in range(minutes)]
+
+
+def _merge(*timelines: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{k: v for t in minute for k, v in t.items()} for minute in zip(*timelines, strict=True)]
+
+
+def test_every_alarm_alone_pages_its_own_tier_exactly_once():
+    alarms = _alarms()
+    for name, alarm in alarms.items():
+        if name == "production-operations-maintenance-mode":
+            continue
+        tier = alarm["tags"]["Tier"]
+        assert _pages(_incident(5, 40, [name])) == {tier: 1}, name
+
+
+def test_a_razorpay_outage_pages_critical_once_and_holds_the_warnings_it_causes():
+    warnings = ["production-payments-verification-failures", "production-payments-create-order-duration-p99",
+                "production-api-latency-p99", "production-api-payments-orders-latency-p99"]
+    critical = ["production-payments-payment-errors", "production-payments-create-order-errors",
+                "production-payments-verify-error-rate", "production-api-5xx-rate", "production-platform-health-score"]
+    business = ["production-payments-failure-rate"]
+    timeline = _merge(
+        _incident(10, 36, warnings, 90),  # slow payments show first and clear last
+        _incident(12, 30, critical[:2], 90), _incident(14, 32, critical[2:], 90),
+        _incident(13, 33, business, 90),
+    )
+    assert _pages(timeline) == {"critical": 1}
+
+
+def test_an_unrelated_warning_after_a_critical_incident_still_pages():
+    timeline = _merge(_incident(5, 20, ["production-payments-payment-errors"], 90),
+                      _incident(50, 80, ["production-db-cpu"], 90))
+    assert _pages(timeline) == {"critical": 1, "warning": 1}
+
+
+def test_maintenance_holds_every_page_and_a_fault_outlasting_it_pages_after_the_extension():
+    maintenance = _incident(0, 60, ["production-operations-maintenance-mode"], 120)
+    database_down = ["production-database-connectivity", "production-platform-health-score",
+                     "production-payments-create-order-errors", "production-orders-create-errors",
+                     "production-db-cpu", "production-orders-ordering-stopped", "production-db-connections"]
+    assert _pages(_merge(maintenance, _incident(5, 50, database_down, 120))) == {}
+    outlasting = _pages(_merge(maintenance, _incident(5, 90, database_down, 120)))
+    assert outlasting == {"critical": 1}
+
+
+def test_the_slack_forwarder_and_topic_failures_report_to_another_tier():
+    assert _pages(_incident(5, 30, ["production-warning-slack-forwarder-errors"])) == {"critical": 1}
+    assert _pages(_incident(5, 30, ["production-alerting-warning-deliveries-failed"])) == {"critical": 1}
+    assert _pages(_incident(5, 30, ["production-alerting-critical-deliveries-failed"])) == {"warning": 1}
+    assert _pages(_incident(5, 30, ["production-alerting-business-deliveries-failed"])) == {"warning": 1}
+
+
+def test_a_pager_too_long_for_one_rule_is_split_and_still_pages_once():
+    inventory = copy.deepcopy(inventory_section())
+    inventory["lambdaGroups"]["menu"]["functions"] += [f"hasivu-production-menu-extra-{i:03d}" for i in range(60)]
+    result = run(set_={"inventory": inventory})
+    composites = {c["alarmName"]: c for c in _composites(result)}
+    assert "production-warning-pager-part-2" in composites
+    assert all(len(c["alarmRule"]) <= 10_240 for c in composites.values())
+    assert _pages(_incident(5, 30, ["production-menu-extra-059-errors"]), result) == {"warning": 1}
+
+
+# ---- what is alarmed, at which tier -----------------------------------------------
+
+def test_storage_running_out_is_critical():
+    alarms = _alarms()
+    for instance in ("db", "db-replica"):
+        assert alarms[f"production-{instance}-free-storage"]["tags"]["Tier"] == "critical"
+
+
+def test_replication_and_disk_queue_are_watched_where_they_are_published():
+    alarms = _alarms()
+    assert "production-db-replica-replica-lag" in alarms and "production-db-replica-lag" not in alarms
+    assert {"production-db-disk-queue-depth", "production-db-replica-disk-queue-depth"} <= set(alarms)
+    # ReplicationLag exists only on the node that is a replica now: the primary's silence is fine.
+    for node in ("cache-001", "cache-002"):
+        lag = alarms[f"production-{node}-replication-lag"]
+        assert _evaluate(lag["name"], {"ReplicationLag": [None] * 3}) == "OK"
+        assert _evaluate(lag["name"], {"ReplicationLag": [30.0] * 3}) == "ALARM"
+    assert "production-api-integration-latency-p99" in alarms
+
+
+def test_asynchronous_groups_alarm_on_lost_events():
+    alarms = _alarms()
+    for fn in ("send-sms", "send-email", "daily-digest"):
+        for key in ("async-events-dropped", "dead-letter-errors"):
+            name = f"production-notifications-{fn}-{key}"
+            assert _evaluate(name, {alarms[name]["metricName"]: [1.0]}) == "ALARM"
+    assert "production-payments-verify-async-events-dropped" not in alarms
+
+
+def test_a_proxy_api_alarms_on_the_resource_path_api_gateway_reports():
+    inventory = copy.deepcopy(inventory_section())
+    inventory["api"]["criticalEndpoints"] = [{"path": "/{proxy+}", "method": "ANY", "latencyP99Ms": 2000}]
+    alarms = _alarms(run(set_={"inventory": inventory}))
+    alarm = alarms["production-api-proxy-latency-p99"]
+    assert {ref[2]["Resource"] for ref in _metric_refs(alarm)} == {"/{proxy+}"}

@@ -1,0 +1,273 @@
+"""The production alarm catalogue, generated from the inventory."""
+
+from __future__ import annotations
+
+import copy
+
+from cloudwatch_rules.composite import parse_alarm_rule
+from cloudwatch_rules.limits import alarm_problems, composite_problems
+from tests.support.stack import PROGRAMS, REPO, by_name, inventory_section, of_type, props, run
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+CRITICAL_GROUPS = {"payments", "auth"}
+
+
+def _alarms(result) -> dict[str, dict]:
+    return {props(r)["name"]: props(r) for r in of_type(result, ALARM)}
+
+
+def _topic_arn(tier: str) -> str:
+    return f"arn:aws:sns:ap-south-1:123456789012:production-hasivu-{tier}-alerts"
+
+
+def _inventory_functions() -> dict[str, str]:
+    return {
+        (f if isinstance(f, str) else f["name"]): group
+        for group, body in inventory_section()["lambdaGroups"].items()
+        for f in body["functions"]
+    }
+
+
+def _pager_members(result, tier: str) -> set[str]:
+    """The alarms that page `tier`: named in its pager's rule (or a part of it)."""
+    composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
+    members: set[str] = set()
+    pending = [f"production-{tier}-pager"]
+    while pending:
+        names = parse_alarm_rule(composites[pending.pop()]["alarmRule"])
+        members |= {n for n in names if n not in composites}
+        pending += [n for n in names if n in composites]
+    return members
+
+
+def test_production_has_well_over_the_seeds_25_alarms():
+    result = run()
+    assert len(of_type(result, ALARM)) >= 25
+    assert {props(r)["alarmName"] for r in of_type(result, COMPOSITE)} == {
+        f"production-{k}" for k in ("payment-system-health", "system-health", "critical-pager", "pages-held",
+                                    "warning-pager", "business-pager")}
+
+
+def test_every_inventory_lambda_has_an_errors_alarm_routed_to_its_tier():
+    result = run()
+    alarms = _alarms(result)
+    paged = {tier: _pager_members(result, tier) for tier in ("critical", "warning")}
+    functions = _inventory_functions()
+    assert len(functions) >= 20
+    for function, group in functions.items():
+        matching = [
+            a for a in alarms.values()
+            if a.get("metricName") == "Errors" and a.get("namespace") == "AWS/Lambda"
+            and a["dimensions"] == {"FunctionName": function}
+        ]
+        assert len(matching) == 1, function
+        # The reconcile batch job is configured down to warning: a failed run waits for no user.
+        tier = "critical" if group in CRITICAL_GROUPS and "reconcile" not in function else "warning"
+        assert "alarmActions" not in matching[0], function
+        assert matching[0]["name"] in paged[tier], function
+        assert matching[0]["tags"]["Tier"] == tier
+
+
+def test_alarm_names_descriptions_tags_and_ok_actions():
+    alarms = _alarms(run())
+    errors = alarms["production-payments-create-order-errors"]
+    assert "Impact:" in errors["alarmDescription"]
+    assert "Runbook: https://runbooks.hasivu.com/monitoring/lambda#payments" in errors["alarmDescription"]
+    for alarm in alarms.values():
+        assert alarm["name"].startswith("production-")
+        assert {"Environment", "Service", "Tier"} <= set(alarm["tags"])
+        assert alarm["actionsEnabled"] is True
+        assert alarm["datapointsToAlarm"] <= alarm["evaluationPeriods"]
+    for composite in (props(r) for r in of_type(run(), COMPOSITE)):
+        if composite["tags"]["Tier"] == "critical" and composite.get("alarmActions"):
+            assert composite["okActions"] == composite["alarmActions"], composite["alarmName"]
+
+
+def test_seed_thresholds_and_routing():
+    result = run()
+    alarms = _alarms(result)
+    critical, warning, business = (_pager_members(result, t) for t in ("critical", "warning", "business"))
+    payment_errors = alarms["production-payments-payment-errors"]
+    assert (payment_errors["threshold"], payment_errors["period"], payment_errors["statistic"]) == (10, 300, "Sum")
+    assert "production-payments-payment-errors" in critical
+    api_5xx = alarms["production-api-5xx-rate"]
+    assert api_5xx["threshold"] == 5 and "production-api-5xx-rate" in critical
+    assert alarms["production-api-latency-p99"]["threshold"] == 5000
+    assert alarms["production-db-cpu"]["threshold"] == 80
+    assert "production-db-cpu" in warning
+    assert alarms["production-platform-health-score"]["threshold"] == 80
+    assert "production-database-connectivity" in critical
+    assert "production-payments-failure-rate" in business
+    assert alarms["production-orders-completion-rate"]["threshold"] == 95
+    assert alarms["production-rfid-verification-rate"]["threshold"] == 99
+    # p99 duration: the 10 s duration cap, or 80% of a shorter timeout.
+    assert alarms["production-payments-create-order-duration-p99"]["threshold"] == 10_000
+    assert alarms["production-auth-login-duration-p99"]["threshold"] == 8_000
+    assert alarms["production-auth-login-duration-p99"]["extendedStatistic"] == "p99"
+    for path in ("auth-login", "payments-orders", "orders", "rfid-verify"):
+        queries = alarms[f"production-api-{path}-latency-p99"]["metricQueries"]
+        assert all(q["metric"]["dimensions"]["Resource"].startswith("/") for q in queries if q.get("metric"))
+
+
+def test_metric_math_and_anomaly_detection_alarms():
+    alarms = _alarms(run())
+    failure_rate = alarms["production-payments-failure-rate"]
+    [returned] = [q for q in failure_rate["metricQueries"] if q.get("returnData")]
+    assert returned["expression"] == "IF(FILL(m2, 0) >= 100, 100 * FILL(m1, 0) / FILL(m2, 0), 0)"
+    error_rate = alarms["production-payments-verify-error-rate"]
+    assert "FILL(m2, 0) >= 20" in next(q["expression"] for q in error_rate["metricQueries"] if q.get("expression"))
+    anomaly = alarms["production-orders-volume-anomaly"]
+    assert anomaly["thresholdMetricId"] == "ad1"
+    assert anomaly["comparisonOperator"] == "LessThanLowerThreshold"
+    assert "threshold" not in anomaly
+
+
+def test_security_events_come_from_log_metric_filters():
+    result = run()
+    filters = {props(r)["metricTransformation"]["name"]: props(r) for r in of_type(
+        result, "aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    assert set(filters) == {"FailedLogins", "FraudAttempts"}
+    assert filters["FailedLogins"]["logGroupName"] == "/hasivu/production/security-events"
+    alarms = _alarms(result)
+    for key, metric in (("failed-logins", "FailedLogins"), ("fraud-attempts", "FraudAttempts")):
+        alarm = alarms[f"production-security-{key}"]
+        assert alarm["metricName"] == metric and alarm["namespace"] == "HASIVU/Security"
+        assert alarm["name"] in _pager_members(result, "critical")
+
+
+def test_composites_reference_alarms_that_exist_and_only_pagers_notify():
+    result = run()
+    names = set(_alarms(result))
+    composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
+    known = names | set(composites)
+    for name, composite in composites.items():
+        referenced = parse_alarm_rule(composite["alarmRule"])
+        assert referenced and set(referenced) <= known
+        assert composite_problems(composite) == []
+        if name.endswith("-pager"):
+            tier = name.removeprefix("production-").removesuffix("-pager")
+            assert composite["alarmActions"] == [_topic_arn(tier)]
+            assert composite["actionsSuppressor"]["alarm"] in known
+        else:
+            assert not composite.get("alarmActions")
+    payment = parse_alarm_rule(composites["production-payment-system-health"]["alarmRule"])
+    # Warning-tier payment signals page warning, not critical through the roll-up.
+    assert "production-payments-payment-errors" in payment
+    assert "production-payments-verification-failures" not in payment
+    assert "production-payment-system-health" in parse_alarm_rule(
+        composites["production-system-health"]["alarmRule"])
+
+
+def test_every_alarm_satisfies_cloudwatchs_own_rules():
+    for stack in ("production", "staging"):
+        for name, alarm in _alarms(run(stack)).items():
+            assert alarm_problems(alarm) == [], name
+
+
+def test_overrides_change_exactly_the_overridden_alarm():
+    base = _alarms(run())
+    inventory = copy.deepcopy(inventory_section())
+    rfid = inventory["lambdaGroups"]["rfid"]["functions"]
+    rfid[0] = {"name": rfid[0], "thresholds": {"errorsPerMinute": 2}}
+    changed = _alarms(run(set_={"inventory": inventory}))
+    differing = sorted(n for n in base if base[n] != changed[n])
+    assert differing == ["production-rfid-verify-card-errors"]
+    assert changed["production-rfid-verify-card-errors"]["threshold"] == 2
+
+    per_5min = _alarms(run(set_={"thresholds": {"business": {"paymentErrorsPer5min": 20, "ordersMinPer5min": 3}}}))
+    assert per_5min["production-payments-payment-errors"]["threshold"] == 20
+    assert "< 3, 1, 0)" in next(q["expression"] for q in per_5min["production-orders-ordering-stopped"]["metricQueries"]
+                               if q.get("expression"))
+
+    stack_wide = _alarms(run(set_={"thresholds": {"rds": {"cpuPercent": 70}, "account": {"concurrencyLimit": 1000}}}))
+    differing = sorted(n for n in base if base[n] != stack_wide[n])
+    assert differing == ["production-db-cpu", "production-db-replica-cpu"]
+
+
+def test_adding_one_function_adds_its_alarms_and_nothing_else():
+    base = _alarms(run())
+    inventory = copy.deepcopy(inventory_section())
+    inventory["lambdaGroups"]["menu"]["functions"].append("hasivu-production-menu-allergens")
+    grown = _alarms(run(set_={"inventory": inventory}))
+    added = sorted(set(grown) - set(base))
+    assert added == [f"production-menu-allergens-{k}" for k in ("duration-p99", "error-rate", "errors", "throttles")]
+    assert all(grown[n] == base[n] for n in base if "system-health" not in n)
+
+
+def test_discovered_functions_are_merged_and_alarmed():
+    discovered = ["hasivu-staging-payments-verify", "hasivu-staging-reports-export", "other-team-fn"]
+    result = run("staging", invokes={
+        "aws:lambda/getFunctions:getFunctions": lambda _: {"functionNames": discovered, "functionArns": [], "id": "x"}
+    })
+    alarms = _alarms(result)
+    assert "staging-reports-export-errors" in alarms
+    warning_pager = next(props(r) for r in of_type(result, COMPOSITE)
+                         if props(r)["alarmName"] == "staging-warning-pager")
+    assert "staging-reports-export-errors" in parse_alarm_rule(warning_pager["alarmRule"])
+    assert not any("other-team" in n for n in alarms)
+    # Already configured: not duplicated.
+    assert sum(1 for n in alarms if n == "staging-payments-verify-errors") == 1
+
+
+def test_the_projects_own_lambdas_are_alarmed_by_the_same_catalogue():
+    result = run()
+    forwarder = by_name(result, "warning-alerts-slack-lambda-function")
+    errors = by_name(result, "production-warning-slack-forwarder-errors")
+    assert props(errors)["dimensions"] == {"FunctionName": props(forwarder)["name"]}
+    assert errors.property_dependencies["dimensions"] == [forwarder.urn]
+
+
+def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
+    from preflight.model.stack import build_model
+    from preflight.preview.coverage import coverage, coverage_section
+
+    result = run(preview=True)
+    table = coverage(build_model(result))
+    for function in _inventory_functions():
+        assert {"Errors", "Errors%", "Throttles", "Duration"} <= table[f"lambda {function}"], function
+    assert {"CPUUtilization", "FreeStorageSpace"} <= table["rds hasivu-production-db"]
+    assert "5XXError%" in table["api hasivu-production-api prod"]
+    assert "Latency%" in table["api hasivu-production-api prod /rfid/verify POST"]
+    # The forwarder's name is known in preview because it is set explicitly; its alarm covers it.
+    assert "Errors" in table["lambda production-hasivu-warning-slack-forwarder"]
+    assert coverage_section(build_model(result)).endswith("Lambda functions without an Errors alarm: none")
+
+
+def test_coverage_table_shows_a_lambda_without_alarms_as_a_gap():
+    from preflight.model.stack import build_model
+    from preflight.preview.coverage import coverage_section
+    from preflight.program.engine import run_program
+    from tests.support.stack import stack_files
+
+    files = stack_files("dev", directory=PROGRAMS / "unalarmed")
+    section = coverage_section(build_model(run_program(files)))
+    assert "Lambda functions without an Errors alarm: lambda orphan-fn" in section
+
+
+def test_the_stacks_lambda_thresholds_apply_to_every_function_without_its_own():
+    """`thresholds.lambda.errorsPerMinute: 10` in the staging file moves every function's errors alarm
+    to 10; a function's own `thresholds` still override it key by key."""
+    import yaml
+
+    from preflight.model.stack import build_model
+
+    staging = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())["config"]
+    wanted = staging["hasivu-monitoring:thresholds"]["lambda"]["errorsPerMinute"]
+    model = build_model(run("staging", preview=True))
+    functions = model.settings.inventory.functions
+    assert functions and all(fn.thresholds.errors_per_minute == wanted for fn in functions)
+    errors = {a.name: a.props["threshold"] for a in model.alarms if a.name.endswith("-errors") and a.kind == "static"
+              and any(m.name == "Errors" and m.namespace == "AWS/Lambda" for m in a.metrics)}
+    own = {f"staging-{fn.name.removeprefix('hasivu-staging-')}-errors" for fn in functions}
+    assert own <= set(errors) and {errors[name] for name in own} == {wanted}
+    inventory = inventory_section("staging")
+    group = next(iter(inventory["lambdaGroups"]))
+    first = inventory["lambdaGroups"][group]["functions"][0]
+    name = first if isinstance(first, str) else first["name"]
+    inventory["lambdaGroups"][group]["functions"][0] = {"name": name, "thresholds": {"errorsPerMinute": 3}}
+    overridden = build_model(run("staging", preview=True, set_={"inventory": inventory}))
+    by_function = {fn.name: fn.thresholds for fn in overridden.settings.inventory.functions}
+    assert by_function[name].errors_per_minute == 3
+    assert by_function[name].error_rate_percent == next(
+        fn.thresholds.error_rate_percent for fn in functions if fn.name == name)

@@ -1,0 +1,289 @@
+"""The CloudWatch model behind the drills, checked against the AWS documentation it follows.
+
+Sources: "Specification: Embedded metric format" (CloudWatch_Embedded_Metric_Format_Specification),
+"Using metric math" (using-metric-math), "Percentile-based alarms and low data samples" and
+"Create a composite alarm" -> "WaitPeriod and ExtensionPeriod" (examples 1 and 2) in the CloudWatch
+user guide (AlarmThatSendsEmail, Create_Composite_Alarm); docs.aws.amazon.com/AmazonCloudWatch/latest/
+monitoring/, also awsdocs/amazon-cloudwatch-user-guide doc_source/ at fbd27d47.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from cloudwatch_rules.composite import RuleError, composite_state, parse_rule
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
+from preflight.cloudwatch.emf import InvalidEmf, ingest_log_lines, metrics_in
+from preflight.cloudwatch.metric_math import Evaluator
+from preflight.cloudwatch.store import MetricStore, metric_key, statistic
+
+
+def emitted(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, call) -> str:
+    """What the real runtime library prints under `env`."""
+    from observability.metrics import BusinessMetrics
+
+    for k in ("POWERTOOLS_SERVICE_NAME", "HASIVU_ENVIRONMENT"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        call(BusinessMetrics())
+    return out.getvalue()
+
+
+def test_each_emf_dimension_set_is_its_own_metric_and_arrays_are_samples():
+    # The specification's own shape: two dimension sets, a value array.
+    document = {"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{
+        "Namespace": "Demo", "Dimensions": [["Environment"], ["Environment", "Route"]],
+        "Metrics": [{"Name": "Time", "Unit": "Milliseconds"}]}]},
+        "Environment": "prod", "Route": "/orders", "Time": [10, 20, 30]}
+    store = MetricStore()
+    assert ingest_log_lines(store, json.dumps(document), minute=5) == 2
+    env_only = store.samples(metric_key("Demo", "Time", {"Environment": "prod"}), 5, 1)
+    both = store.samples(metric_key("Demo", "Time", {"Environment": "prod", "Route": "/orders"}), 5, 1)
+    assert statistic(env_only, "SampleCount") == 3 and statistic(both, "Sum") == 60
+    # No metric exists for a dimension set nobody listed (here: none, or Route alone).
+    assert store.samples(metric_key("Demo", "Time", {}), 5, 1) == []
+    assert store.samples(metric_key("Demo", "Time", {"Route": "/orders"}), 5, 1) == []
+
+
+def test_a_dimension_that_is_not_a_string_member_creates_no_metric():
+    document = {"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Missing"]],
+                                                 "Metrics": [{"Name": "Count"}]}]}, "Count": 1}
+    store = MetricStore()
+    assert ingest_log_lines(store, json.dumps(document), minute=0) == 0
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"_aws": {"CloudWatchMetrics": []}, "Revenue": NaN}', "NaN is not JSON"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": "prod", "Count": "1"}', "metric Count is not a number"),
+    ('{"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [["Env"]], "Metrics": [{"Name": "Count"}]}]}'
+     ', "Env": 7, "Count": 1}', "dimension Env is not a string"),
+    (json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "Demo", "Dimensions": [[f"d{i}" for i in range(31)]],
+                                                 "Metrics": [{"Name": "Count"}]}]},
+                 "Count": 1, **{f"d{i}": "x" for i in range(31)}}), "at most 30 keys"),
+    ('{"_aws": {"Timestamp": 1}, "Count": 1}', "CloudWatchMetrics is not an array"),
+])
+def test_a_document_breaking_a_must_creates_no_metric_at_all(line: str, why: str):
+    """The specification's MUSTs; a valid directive beside the broken one is lost with it."""
+    valid = {"Namespace": "Demo", "Dimensions": [[]], "Metrics": [{"Name": "Other"}]}
+    document = json.loads(line, parse_constant=lambda token: float(token))
+    if "_aws" in document and "CloudWatchMetrics" in document["_aws"]:
+        document["_aws"]["CloudWatchMetrics"].append(valid)
+        document["Other"] = 1
+        line = json.dumps(document)
+    assert ingest_log_lines(MetricStore(), line, minute=0) == 0
+    with pytest.raises(InvalidEmf, match=why):
+        metrics_in(line, strict=True)
+
+
+def test_powertools_service_name_lands_on_another_metric_than_environment_alone(monkeypatch):
+    """What CloudWatch sees from the runtime library, with and without POWERTOOLS_SERVICE_NAME."""
+    store = MetricStore()
+    text = emitted({"HASIVU_ENVIRONMENT": "production", "POWERTOOLS_SERVICE_NAME": "orders"}, monkeypatch,
+                   lambda m: m.track_order_metrics("o-1", "created"))
+    ingest_log_lines(store, text, minute=0, repeat=7)
+    published = {(k[1], tuple(sorted(d for d, _ in k[2]))) for k in store.keys()}
+    env_only = store.samples(metric_key("HASIVU/Business", "OrdersCreated", {"Environment": "production"}), 0, 1)
+    document = json.loads(text)
+    dimension_sets = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    # Whatever sets the library lists, the store holds exactly those metrics, each with 7 samples.
+    assert published == {("OrdersCreated", tuple(sorted(s))) for s in dimension_sets}
+    assert (statistic(env_only, "Sum") == 7) == (["Environment"] in dimension_sets)
+
+
+def test_statistics_and_percentiles_over_weighted_samples():
+    samples = [(100.0, 989), (1000.0, 11)]  # 1.1% slow
+    assert statistic(samples, "p99") == 1000.0
+    assert statistic(samples, "p98") == 100.0
+    assert statistic(samples, "SampleCount") == 1000
+    assert statistic(samples, "Average") == pytest.approx(109.9)
+    assert statistic([], "Sum") is None
+
+
+def test_metric_math_missing_values_follow_the_metric_math_page():
+    """"Missing values in a time series are treated as 0. If the value of a data point causes a function
+    to attempt to divide by zero, the data point is dropped"; IF(metric1, metric2, metric3): 0 where
+    metric1 is TRUE and metric2 has no datapoint, dropped where it is FALSE and metric3 has none."""
+    series = {"m1": [None, 3.0, 0.0, None], "m2": [10.0, 10.0, None, None]}
+    math = Evaluator(series, 4)
+    assert math.evaluate("100 * m1 / m2") == [0.0, 30.0, None, None]
+    assert math.evaluate("m1 + m2") == [10.0, 13.0, 0.0, None]
+    # A series compared with a scalar keeps its gaps: no condition, no datapoint.
+    assert math.evaluate("IF(m2 > 0, 100 * m1 / m2, 100)") == [0.0, 30.0, None, None]
+    assert math.evaluate("IF(FILL(m2, 0) > 0, 100 * FILL(m1, 0) / FILL(m2, 0), 100)") == [0.0, 30.0, 100.0, 100.0]
+    assert math.evaluate("IF(m2, m1, m2)") == [0.0, 3.0, None, None]
+    assert math.evaluate("FILL(m2, REPEAT)") == [10.0, 10.0, 10.0, 10.0]
+    assert math.evaluate("m1 >= 3 OR m2 == 10") == [1.0, 1.0, 0.0, None]
+
+
+def test_metric_math_tables_of_the_metric_math_page():
+    """The page's own tables: comparisons with "metric1 has values of [30, 20, 0, 0] and metric2 has
+    values of [20, -, 20, -]", and IF(metric1, metric2, metric3) with its scalar variants."""
+    tables = Evaluator({"metric1": [30.0, 20.0, 0.0, 0.0], "metric2": [20.0, None, 20.0, None]}, 4)
+    assert tables.evaluate("(metric1 < metric2)") == [0.0, 0.0, 1.0, 0.0]
+    assert tables.evaluate("(metric1 >= 30)") == [1.0, 0.0, 0.0, 0.0]
+    assert tables.evaluate("(metric1 > 15 AND metric2 > 15)") == [1.0, 0.0, 0.0, 0.0]
+    conditions = Evaluator({"metric1": [1.0, 1.0, 0.0, 0.0, None], "metric2": [30.0, None, 0.0, 0.0, 30.0],
+                            "metric3": [0.0, 0.0, 20.0, None, 20.0]}, 5)
+    assert conditions.evaluate("IF(metric1, metric2, metric3)") == [30.0, 0.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, 5, metric3)") == [5.0, 5.0, 20.0, None, None]
+    assert conditions.evaluate("IF(metric1, metric2, 5)") == [30.0, 0.0, 5.0, 5.0, None]
+
+
+def test_strict_arithmetic_drops_what_the_page_counts_as_zero():
+    """The less kind reading the catalogue's ratio alarms are also held to
+    (tests/components/alarms/test_alarm_behaviour.py): arithmetic between two series drops a timestamp one
+    lacks; comparisons and scalars are unchanged."""
+    series = {"m1": [None, 2.0, None], "m2": [3.0, 2.0, None]}
+    assert Evaluator(series, 3).evaluate("m1 + m2") == [3.0, 4.0, None]
+    strict = Evaluator(series, 3, strict_arithmetic=True)
+    assert strict.evaluate("m1 + m2") == [None, 4.0, None]
+    assert strict.evaluate("100 * FILL(m1, 0) / m2") == [0.0, 100.0, None]
+    assert strict.evaluate("m1 < m2") == [1.0, 0.0, None]
+
+
+def alarm(name: str, **props) -> MetricAlarmDefinition:
+    base = {"name": name, "namespace": "Demo", "metricName": "Errors", "statistic": "Sum", "period": 60,
+            "comparisonOperator": "GreaterThanThreshold", "threshold": 0, "evaluationPeriods": 1,
+            "treatMissingData": "notBreaching"}
+    return MetricAlarmDefinition(name, {**base, **props}, ["critical"], ["critical"])
+
+
+def test_low_sample_percentile_alarm_keeps_its_state_when_told_to_ignore():
+    store = MetricStore()
+    key = metric_key("Demo", "Latency", {})
+    props = {"metricName": "Latency", "extendedStatistic": "p99", "statistic": None, "threshold": 500,
+             "evaluateLowSampleCountPercentile": "ignore"}
+    ignoring = alarm("ignore", **props)
+    evaluating = alarm("evaluate", **{**props, "evaluateLowSampleCountPercentile": "evaluate"})
+    model = CloudWatchModel(store, [ignoring, evaluating], [])
+    store.put(key, 0, 2000, 5)  # 5 slow samples: far fewer than 10 / (1 - 0.99) = 1000
+    model.tick(1, 1)
+    assert model.states == {"ignore": "INSUFFICIENT_DATA", "evaluate": "ALARM"}
+    store.put(key, 1, 2000, 1000)
+    model.tick(2, 2)
+    assert model.states == {"ignore": "ALARM", "evaluate": "ALARM"}
+
+
+def test_composite_rule_grammar():
+    states = {"a": "ALARM", "b": "OK", "c": "INSUFFICIENT_DATA"}
+    assert composite_state(parse_rule('ALARM("a") AND NOT OK(b)'), states) == "OK"
+    assert composite_state(parse_rule('ALARM(a) AND (OK("b") OR FALSE)'), states) == "ALARM"
+    assert composite_state(parse_rule('INSUFFICIENT_DATA("c") AND TRUE'), states) == "ALARM"
+    assert composite_state(parse_rule('NOT ALARM("a") OR ALARM("b") AND TRUE'), states) == "OK"
+    with pytest.raises(RuleError):
+        parse_rule('ALARM("a") AND')
+
+
+def run_minutes(model: CloudWatchModel, store: MetricStore, errors: dict[int, float], suppress: range,
+                minutes: int) -> None:
+    for minute in range(minutes):
+        if minute in errors:
+            store.put(metric_key("Demo", "Errors", {}), minute, errors[minute])
+        store.put(metric_key("Ops", "Maintenance", {}), minute, 1.0 if minute in suppress else 0.0)
+        model.tick(minute + 1, minute + 1)
+
+
+def suppressed_model() -> tuple[CloudWatchModel, MetricStore]:
+    member = MetricAlarmDefinition("member", alarm("member").props, [], [])
+    maintenance = MetricAlarmDefinition("maintenance", {**alarm("maintenance").props, "namespace": "Ops",
+                                                        "metricName": "Maintenance", "statistic": "Maximum"}, [], [])
+    composite = CompositeDefinition("composite", 'ALARM("member")', ["critical"], [], "maintenance",
+                                    wait_seconds=120, extension_seconds=300)
+    store = MetricStore()
+    return CloudWatchModel(store, [member, maintenance], [composite]), store
+
+
+def test_composite_actions_wait_for_the_suppressor_then_page_once():
+    model, store = suppressed_model()
+    run_minutes(model, store, {m: 1 for m in range(10, 20)}, range(0), 30)
+    assert [(p.alarm, p.minute) for p in model.pages] == [("composite", 13)]  # ALARM at 11, waits 120 s
+
+
+def test_a_suppressor_in_alarm_holds_the_composite_through_its_extension_period():
+    model, store = suppressed_model()
+    run_minutes(model, store, {m: 1 for m in range(10, 15)}, range(5, 15), 30)
+    # Suppressed, then held 5 minutes after maintenance ends (16): the member is OK again at 18
+    # (its last real datapoint, minute 14, leaves the 3-period evaluation range).
+    assert model.pages == []
+    model, store = suppressed_model()
+    run_minutes(model, store, {m: 1 for m in range(10, 40)}, range(5, 15), 40)
+    assert [(p.alarm, p.minute) for p in model.pages] == [("composite", 21)]  # 16 + 300 s extension
+
+
+def test_a_member_with_its_own_actions_pages_besides_the_composite():
+    member = alarm("member")
+    composite = CompositeDefinition("composite", 'ALARM("member")', ["critical"], [])
+    store = MetricStore()
+    model = CloudWatchModel(store, [member], [composite])
+    store.put(metric_key("Demo", "Errors", {}), 0, 1)
+    model.tick(1, 1)
+    assert sorted(p.alarm for p in model.pages) == ["composite", "member"]
+
+
+def test_alarm_states_given_from_outside_page_through_composites_and_suppressors():
+    """`tick_states`: the metric alarms are in the states given (OK otherwise); a composite held by its
+    suppressor pages once the extension period after the suppressor left ALARM has passed, if still in ALARM."""
+    maintenance = alarm("maintenance")
+    composite = CompositeDefinition("held", 'ALARM("member")', ["critical"], [], "maintenance",
+                                    wait_seconds=0, extension_seconds=600)
+
+    def pages(timeline: list[dict[str, str]]) -> list[tuple[str, int]]:
+        model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition("member", alarm("member").props, [], []),
+                                                MetricAlarmDefinition("maintenance", maintenance.props, [], [])],
+                                [composite])
+        for minute, states in enumerate(timeline):
+            model.tick_states(states, minute)
+        return [(p.alarm, p.minute) for p in model.pages]
+
+    timeline = [{"maintenance": "ALARM", "member": "ALARM"}] * 5 + [{"member": "ALARM"}] * 11
+    assert pages(timeline) == [("held", 15)]  # maintenance left ALARM at 5, + 600 s
+    assert pages(timeline[:14]) == []
+    assert pages(timeline[:5] + [{}] * 11) == []
+    with pytest.raises(ValueError, match="no metric alarm named membr"):
+        pages([{"membr": "ALARM"}])
+
+
+def test_time_functions_give_every_period_its_timestamp_in_utc():
+    """"MINUTE HOUR DAY ... return a new non-sparse time series where each value is based on its
+    timestamp"; IF(DAY(m1)<6, m1) keeps weekdays (DAY 1 = Monday). 2026-07-05 is a Sunday."""
+    import datetime as dt
+
+    end = int(dt.datetime(2026, 7, 5, 0, 10, tzinfo=dt.UTC).timestamp()) // 60
+    math = Evaluator({"m1": [None, 4.0]}, 2, end_minute=end, period=300)
+    assert math.evaluate("HOUR(m1) * 60 + MINUTE(m1)") == [0.0, 5.0]
+    assert math.evaluate("DAY(m1)") == [7.0, 7.0]
+    assert math.evaluate("IF(DAY(m1) < 6, m1)") == [None, None]
+    assert math.evaluate("IF(HOUR(m1) < 1 AND FILL(m1, 0) < 1, 1, 0)") == [1.0, 0.0]
+
+
+def test_a_window_holding_all_samples_matches_the_samples_statistic():
+    store = MetricStore()
+    key = metric_key("Demo", "Healthy", {})
+    for minute in range(200):
+        store.put(key, minute, float(minute % 3 == 0))
+        for stat in ("Average", "Sum", "SampleCount", "Minimum", "Maximum"):
+            whole = statistic(store.samples(key, -43_200, 43_400), stat)
+            assert store.window_statistic(key, stat, -43_200, 43_400) == pytest.approx(whole)
+
+
+def test_a_new_composite_with_ok_actions_notifies_on_its_first_evaluation_to_ok():
+    """PutCompositeAlarm (CloudWatch API reference): "the alarm state is immediately set to
+    INSUFFICIENT_DATA. The alarm is then evaluated and its state is set appropriately. Any actions
+    associated with the new state are then executed"; OKActions run on a transition "to an OK state
+    from any other state". So the first evaluation of a pager with OK actions notifies, once."""
+    composite = CompositeDefinition("pager", 'ALARM("member")', ["critical"], ["critical"])
+    model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition("member", alarm("member").props, [], [])],
+                            [composite])
+    for minute in range(3):
+        model.tick_states({}, minute)
+    assert [(n.alarm, n.minute) for n in model.ok_notifications] == [("pager", 0)]
+    assert [(t.from_state, t.to_state) for t in model.transitions if t.alarm == "pager"] == [
+        ("INSUFFICIENT_DATA", "OK")]

@@ -1,0 +1,227 @@
+"""Drills: the drill file, the command line, its JSON and exit codes, and verdicts that follow the alarms."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from preflight.drill.drill_file import DrillError, load_drill
+from preflight.drill.runner import run_drill
+from preflight.emulator.platform import Platform, platform_from_run
+from tests.support.stack import preflight_cli, run
+
+THROTTLED = """
+name: verify-throttled
+start: "2026-07-01T12:00:00+05:30"
+minutes: 40
+traffic: school-day
+faults:
+  - {kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, at: 10, for: 20}
+expect:
+  fires: [{alarm: "ALARM_NAME", within: 6}]
+"""
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return platform_from_run(run("production", preview=True))
+
+
+def write(tmp_path: Path, text: str, name: str = "drill.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("traffic: school-day", "traffic: weekend"), "traffic: expected one of school-day, school-night, holiday"),
+    (("minutes: 40", "minutes: 40\nspeed: 2"), "speed: expected one of the keys name,"),
+    (('start: "2026-07-01T12:00:00+05:30"', 'start: "2026-07-01 12:00"'),
+     "start: expected an ISO 8601 time with offset"),
+    (("rate: 0.6", "rate: 1.5"), "faults[0].rate: expected a number 0-1 (got 1.5)"),
+    (("kind: function-throttles", "kind: function-crash"), "faults[0].kind: expected one of dependency-down,"),
+    (("rate: 0.6, ", ""), "faults[0].rate: expected a value (the key is required)"),
+    (("within: 6", "within: soon"), "expect.fires[0].within: expected an integer 0-40 (got 'soon')"),
+    (("expect:\n", "expect:\n  pages: {critical: {least: 1}}\n"), "expect.pages.critical: expected a count n >= 0"),
+])
+def test_a_bad_drill_file_is_one_line_naming_file_key_and_expected_form(tmp_path, change, message):
+    path = write(tmp_path, THROTTLED.replace(*change))
+    with pytest.raises(DrillError) as error:
+        load_drill(path)
+    text = str(error.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+def test_cli_bad_drill_exits_2_with_one_line_and_no_traceback(tmp_path):
+    path = write(tmp_path, THROTTLED.replace("target: hasivu-production-payments-verify, rate: 0.6", "target: nowhere")
+                 .replace("kind: function-throttles", "kind: dependency-down"))
+    result = preflight_cli("drill", "--stack", "production", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"preflight: {path}: faults[0].target: expected one of database, redis, payment_gateway, rfid "
+        "(got 'nowhere')"]
+    assert result.stdout == ""
+    missing = preflight_cli("drill", "--stack", "production", str(tmp_path / "absent.yaml"))
+    assert missing.returncode == 2 and "expected a drill file, a folder of drill files, or all" in missing.stderr
+
+
+def test_targets_must_exist_in_the_stack(tmp_path, platform):
+    path = write(tmp_path, THROTTLED.replace("hasivu-production-payments-verify", "hasivu-production-nope"))
+    with pytest.raises(DrillError, match=r"faults\[0\]\.target: expected a function name or inventory group"):
+        run_drill(load_drill(path), platform)
+
+
+def first_firing(tmp_path: Path, platform: Platform) -> str:
+    result = run_drill(load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*"))), platform)
+    fired = [t for t in result.transitions if t["to"] == "ALARM" and t["minute"] >= 10 and "verify" in t["alarm"]]
+    assert fired, result.transitions
+    return fired[0]["alarm"]
+
+
+def test_mutating_the_alarm_flips_the_verdict(tmp_path, platform):
+    name = first_firing(tmp_path, platform)
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", name), "exact.yaml"))
+    assert run_drill(drill, platform).passed
+    mutated = copy.deepcopy(platform)
+    target = next(a for a in mutated.alarms if a.name == name)
+    target.props["threshold"] = 1e12  # nothing ever breaches it
+    verdict = run_drill(drill, mutated)
+    assert not verdict.passed
+    assert verdict.failures == [f"fires {name}: expected ALARM within 6 minutes of minute 10, never"]
+
+
+def test_cli_json_shape_and_exit_codes(tmp_path, platform):
+    name = first_firing(tmp_path, platform)
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    write(folder, THROTTLED.replace("ALARM_NAME", name), "a-passes.yaml")
+    write(folder, THROTTLED.replace("name: verify-throttled", "name: impossible")
+          .replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: [\"" + name + "\"]"), "b-fails.yaml")
+    result = preflight_cli("drill", "--stack", "production", str(folder), "--json")
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"drills"}
+    passing, failing = doc["drills"]
+    for drill in doc["drills"]:
+        assert set(drill) == {"name", "passed", "pages", "notifications", "transitions", "failures", "verdicts",
+                              "detectionMinutes"}
+        assert all(set(v) == {"expectation", "passed", "measured"} for v in drill["verdicts"])
+        # Minutes from the first fault (minute 10) to each tier's first page from then on.
+        assert drill["detectionMinutes"] == {n["tier"]: n["minute"] - 10 for n in reversed(drill["notifications"])
+                                             if n["minute"] >= 10}
+        assert set(drill["pages"]) == {"critical", "warning", "business"}
+        # One entry per page, on the tier the counts give.
+        assert sorted(n["tier"] for n in drill["notifications"]) == sorted(
+            tier for tier, count in drill["pages"].items() for _ in range(count))
+        assert all({"minute", "tier", "alarm"} <= set(n) <= {"minute", "tier", "alarm", "membersInAlarm"}
+                   for n in drill["notifications"])
+        assert all(set(t) == {"minute", "alarm", "from", "to"} for t in drill["transitions"])
+    assert (passing["name"], passing["passed"], passing["failures"]) == ("verify-throttled", True, [])
+    fired = next(t for t in passing["transitions"] if t["alarm"] == name and t["to"] == "ALARM")
+    assert {"alarm": name, "from": "OK", "to": "ALARM"}.items() <= fired.items()
+    assert passing["verdicts"] == [{"expectation": f"fires {name} within 6 min of the first fault (minute 10)",
+                                    "passed": True, "measured": {"alarm": name, "minute": fired["minute"],
+                                                                 "detectionMinutes": fired["minute"] - 10}}]
+    assert (failing["name"], failing["passed"]) == ("impossible", False)
+    assert failing["failures"] == [f"silent {name}: in ALARM: {name}"]
+    assert failing["verdicts"] == [{"expectation": f"silent {name}", "passed": False, "measured": [name]}]
+    single = preflight_cli("drill", "--stack", "production", str(folder / "a-passes.yaml"))
+    assert single.returncode == 0, single.stdout + single.stderr
+    assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
+
+
+def test_cli_text_gives_each_expectation_its_verdict_and_measurement(tmp_path, platform):
+    """One line per expectation, passed ones included: pages per tier (expected and got), each `fires`
+    glob (the alarm that fired, when, minutes after the fault), each `silent` glob."""
+    name = first_firing(tmp_path, platform)
+    path = write(tmp_path, THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]',
+                                             f'fires: [{{alarm: "{name}", within: 6}}]\n  silent: ["production-db-*"]\n'
+                                             "  pages: {critical: {max: 5}, business: 0}"))
+    result = preflight_cli("drill", "--stack", "production", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    fired = next(t for t in run_drill(load_drill(path), platform).transitions
+                 if t["alarm"] == name and t["to"] == "ALARM")
+    lines = result.stdout.splitlines()
+    verdicts = lines[lines.index("  expectations:") + 1:][:4]
+    assert verdicts[0].startswith("    ok    critical pages at most 5; got ")
+    assert verdicts[1:] == [
+        "    ok    business pages exactly 0; got 0",
+        f"    ok    fires {name} within 6 min of the first fault (minute 10); {name} in ALARM at minute "
+        f"{fired['minute']}, {fired['minute'] - 10} min after the fault",
+        "    ok    silent production-db-*; never in ALARM"]
+
+
+def test_cli_text_has_no_empty_section(tmp_path):
+    """A drill with nothing broken moves no alarm into ALARM: the output says so in one line instead of a
+    heading over an empty list."""
+    quiet = write(tmp_path, THROTTLED.replace("faults:\n  - {kind: function-throttles, target: "
+                                              "hasivu-production-payments-verify, rate: 0.6, at: 10, for: 20}\n", "")
+                  .replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "pages: {critical: 0}"))
+    result = preflight_cli("drill", "--stack", "production", str(quiet))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if line.endswith(":"):
+            indent = len(line) - len(line.lstrip())
+            assert len(following) - len(following.lstrip()) > indent, (line, following)
+    assert "  no transition into or out of ALARM" in result.stdout
+
+
+@pytest.mark.servers
+def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform):
+    """Each metric widget is an SVG with a plotted path, or says in red which metric never came."""
+    import re
+    import subprocess
+
+    from preflight.model.stack import build_model
+    from preflight.pictures.drill_charts import render_drills
+
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    result = run_drill(drill, platform)
+    pages = render_drills(build_model(run("production", preview=True)), [result], tmp_path / "out", "production")
+    assert len(pages) == 5
+    plotted = 0
+    for page in pages:
+        dom = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                             capture_output=True, text=True, timeout=90).stdout
+        widgets = [w for w in dom.split('<div class="widget" ')[1:] if 'data-kind="metric"' in w[:60]]
+        assert widgets, page.name
+        for widget in widgets:
+            has_path = re.search(r'<path class="series" d="M[\d.]+,[\d.]+ ', widget) is not None
+            said_empty = '<p class="no-data"' in widget
+            assert has_path or said_empty, widget[:300]
+            plotted += has_path
+        if page.name == "production-HASIVU-Lambda-Performance.html":
+            # The throttling shows as an ALARM band on the payments-verify graphs.
+            assert 'class="alarm-band"' in dom
+    assert plotted >= 20
+
+
+def test_each_drill_is_a_fresh_lambda_container_for_the_health_monitor(tmp_path, platform):
+    """The library keeps its monitor and clients per container; a second drill in the same process
+    must read its own metrics, not the first drill's."""
+    from preflight.cloudwatch.store import metric_key
+
+    silent = "\n".join(f"  - {{kind: reader-silent, target: {r}, at: 0, for: 40}}" for r in platform.reader_ids)
+    first = THROTTLED.replace("faults:\n  - {kind: function-throttles, target: hasivu-production-payments-verify, "
+                              "rate: 0.6, at: 10, for: 20}", "faults:\n" + silent).replace(
+        'fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    second = THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "silent: []")
+    rfid = metric_key("HASIVU/Health", "DependencyHealthy", {"Environment": "production", "Dependency": "rfid"})
+    healthy = []
+    for text, name in ((first, "first.yaml"), (second, "second.yaml")):
+        result = run_drill(load_drill(write(tmp_path, text, name)), platform)
+        end = result.start_minute + 40
+        healthy.append(result.store.window_statistic(rfid, "Minimum", end - 5, 5))
+    assert healthy == [0.0, 1.0]
+
+
+def test_a_drill_is_deterministic_for_its_seed(tmp_path, platform):
+    drill = load_drill(write(tmp_path, THROTTLED.replace("ALARM_NAME", "production-*verify*")))
+    first, second = run_drill(drill, platform), run_drill(drill, platform)
+    assert first.as_json() == second.as_json()
+    assert first.store.series == second.store.series

@@ -1,0 +1,157 @@
+"""Where drill metrics come from: the real health handler behind the probe boundary, the real
+security event log through the program's metric filters, AWS metrics for the inventory's resources."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import random
+
+import pg8000.native
+import pytest
+import redis
+
+from preflight.cloudwatch.emf import documents
+from preflight.cloudwatch.log_filters import matches
+from preflight.cloudwatch.series import insights_queries, read_metrics, widget_series
+from preflight.cloudwatch.store import MetricStore, metric_key
+from preflight.drill.drill_file import load_drill
+from preflight.drill.runner import run_drill
+from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
+from preflight.emulator.platform import Platform, platform_from_run
+from preflight.emulator.publishers import publisher
+from preflight.model.stack import build_model
+from tests.support.stack import REPO, run
+
+DRILLS = REPO / "drills"
+
+ENV = {
+    "HASIVU_ENVIRONMENT": "production",
+    "HASIVU_DB_SECRET_ARN": "arn:aws:secretsmanager:ap-south-1:123456789012:secret:db-Ab12Cd",
+    "HASIVU_REDIS_SECRET_ARN": "arn:aws:secretsmanager:ap-south-1:123456789012:secret:redis-Ef34Gh",
+    "HASIVU_PAYMENT_GATEWAY_URL": "https://api.razorpay.com/v1/",
+}
+
+
+def health_report(monkeypatch, answers: DependencyAnswers) -> tuple[dict, list[dict]]:
+    from observability.health_handler import handler
+
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("HASIVU_RFID_READER_IDS", raising=False)
+    out = io.StringIO()
+    with probe_boundary(answers, StoreCloudWatch(MetricStore(), lambda: 1000)), contextlib.redirect_stdout(out):
+        report = handler({"source": "aws.events"}, None)
+    return report, documents(out.getvalue())
+
+
+def test_the_real_checks_decide_from_what_the_boundary_answers(monkeypatch):
+    answers = DependencyAnswers(random.Random(0))
+    answers.down = {"redis"}
+    answers.slow_ms = {"database": 500.0}
+    report, emf = health_report(monkeypatch, answers)
+    checks = report["checks"]
+    # The library's own rules: refused -> unhealthy; a 500 ms connect -> degraded; Razorpay's 401 -> up.
+    assert checks["redis"]["status"] == "unhealthy" and "refused" in checks["redis"]["error"]
+    assert checks["database"]["status"] == "degraded" and checks["database"]["details"]["connect_ms"] >= 500
+    assert checks["payment_gateway"]["status"] == "healthy"
+    published = {d.get("Dependency"): d for d in emf if "Dependency" in d}
+    assert set(published) == {"database", "redis", "payment_gateway"}
+    assert published["payment_gateway"]["DependencyHealthy"] in (1, [1], 1.0, [1.0])
+
+
+def test_the_boundary_is_lifted_afterwards(monkeypatch):
+    before = (pg8000.native.Connection, redis.Redis)
+    health_report(monkeypatch, DependencyAnswers(random.Random(0)))
+    assert (pg8000.native.Connection, redis.Redis) == before
+
+
+def test_security_events_are_counted_by_the_programs_filter_pattern():
+    from observability.security_events import SecurityEventLog
+
+    class Logs:
+        class exceptions:
+            ResourceAlreadyExistsException = Exception
+
+        def __init__(self) -> None:
+            self.events: list[dict] = []
+
+        def create_log_stream(self, **_: str) -> None:
+            pass
+
+        def put_log_events(self, logEvents: list[dict], **_: str) -> None:
+            self.events.extend(logEvents)
+
+    logs = Logs()
+    log = SecurityEventLog("/hasivu/production/security-events", client=logs)
+    log.record("LOGIN_FAILED", {"reason": "bad_password"})
+    log.record("FRAUD_ATTEMPT", {"reason": "velocity"})
+    log.flush()
+    pattern = '{ $.event = "LOGIN_FAILED" }'
+    assert [matches(pattern, e["message"]) for e in logs.events] == [True, False]
+    assert json.loads(logs.events[0]["message"])["event"] == "LOGIN_FAILED"
+    assert matches('{ $.reason = "bad*" && $.event != "FRAUD_ATTEMPT" }', logs.events[0]["message"])
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return platform_from_run(run("production", preview=True))
+
+
+def _over(result, key, stat: str, first: int, last: int) -> list[float]:
+    """The per-minute `stat` of a metric over drill minutes [first, last)."""
+    values = [result.store.datapoint(key, stat, result.start_minute + m + 1, 60) for m in range(first, last)]
+    return [v for v in values if v is not None]
+
+
+def test_a_redis_outage_shows_on_the_cache_nodes_metrics(platform):
+    """drills/redis-down.yaml: the cache refuses every client from minute 30 to 60. ElastiCache goes on
+    publishing for each node ("Metrics for Valkey and Redis OSS", ElastiCache user guide): CacheHits and
+    CacheMisses count key lookups, which stop; CurrConnections counts client connections, of which only
+    the ones ElastiCache itself keeps to monitor the cluster ("4 to 6") remain; EngineCPUUtilization is
+    the engine thread's CPU, which falls to its idle cycle. Memory use does not change: the data stays."""
+    result = run_drill(load_drill(DRILLS / "redis-down.yaml"), platform)
+    assert platform.redis_nodes
+    for node in platform.redis_nodes:
+        dims = {"CacheClusterId": node}
+        cpu, hits, misses, connections, memory = (metric_key("AWS/ElastiCache", name, dims) for name in (
+            "EngineCPUUtilization", "CacheHits", "CacheMisses", "CurrConnections", "DatabaseMemoryUsagePercentage"))
+        before, during, after = (0, 30), (31, 60), (65, 120)
+        assert min(_over(result, hits, "Sum", *before)) > 0 and min(_over(result, misses, "Sum", *before)) > 0
+        assert set(_over(result, hits, "Sum", *during)) == {0.0} and set(_over(result, misses, "Sum", *during)) == {0.0}
+        assert min(_over(result, hits, "Sum", *after)) > 0
+        assert 4 <= min(_over(result, connections, "Maximum", *during)) <= max(
+            _over(result, connections, "Maximum", *during)) <= 6
+        assert min(_over(result, connections, "Maximum", *before)) > 20
+        assert max(_over(result, cpu, "Average", *during)) < min(_over(result, cpu, "Average", *before)) / 3
+        assert set(_over(result, memory, "Average", *during)) == set(_over(result, memory, "Average", *before))
+        assert result.store.units[cpu] == "Percent" and result.store.units[hits] == "Count"
+
+
+def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform):
+    """A metric a dashboard line reads and production publishes arrives in a normal school-day drill; one
+    that does not arrive is one nothing in the stack publishes (the line stays empty in production too),
+    and the publisher catalogue says why. Whatever arrives, production would publish as well."""
+    program = run("production", preview=True)
+    result = run_drill(load_drill(DRILLS / "normal-school-day.yaml"), platform)
+    start, minutes = result.start_minute, result.drill.minutes
+    read, empty_queries = set(), []
+    for body in (d.body for d in build_model(program).dashboards):
+        for widget in body["widgets"]:
+            p = widget.get("properties", {})
+            read.update(read_metrics(p))
+            drawn = {s.expression for s in widget_series(p, result.store, start, minutes) if s.key is None}
+            empty_queries += [q for q in insights_queries(p) if q not in drawn]
+    assert len(read) > 50
+    assert empty_queries == []
+    absent = {key: publisher(platform, key[0], key[1], dict(key[2])) for key in read
+              if not any(start <= m < start + minutes for m in result.store.series.get(key, {}))}
+    assert {(key[0], key[1]) for key in absent} == {("AWS/ApiGateway", "CacheHitCount"),
+                                                  ("AWS/ApiGateway", "CacheMissCount")}
+    assert all(not who.publishes and "API caching" in who.explanation for who in absent.values())
+    present = read - set(absent)
+    assert metric_key("HASIVU/Business", "ActiveUsers", {"Environment": "production"}) in present
+    assert metric_key("HASIVU/Business", "OrdersCancelled", {"Environment": "production"}) in present
+    unpublished = [key for key in present if not publisher(platform, key[0], key[1], dict(key[2])).publishes]
+    assert unpublished == []

@@ -1,0 +1,89 @@
+"""`python -m preflight`: the documented command line, in preview fidelity."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.stack import PROGRAMS, REPO
+from tests.support.stack import preflight_cli as preflight
+
+
+def test_production_json_lists_tier_resources_with_computed_values_and_hidden_secrets():
+    result = preflight("--stack", "production", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["project"] == "hasivu-monitoring"
+    assert doc["stack"] == "production"
+    assert set(doc) >= {"resources", "violations", "cost"}
+    by_name = {r["name"]: r for r in doc["resources"]}
+    for tier in ("critical", "warning", "business"):
+        topic = by_name[f"{tier}-alerts-topic"]
+        assert topic["type"] == "aws:sns/topic:Topic"
+        # The key's ARN is computed by AWS at create time: unknown in preview, as in `pulumi preview`.
+        assert topic["props"]["kmsMasterKeyId"] == "<computed>"
+        assert topic["parent"] == by_name[f"{tier}-alerts"]["urn"]
+        assert set(topic) == {"urn", "type", "name", "parent", "props"}
+    assert by_name["critical-alerts-pagerduty"]["props"]["endpoint"] == "[secret]"
+    assert by_name["warning-alerts-slack-webhook"]["props"]["value"] == "[secret]"
+    assert "hooks.slack.com" not in result.stdout
+    # The critical tier's SMS numbers, with the way out of the SNS SMS sandbox (tests/components/test_sms_paging.py).
+    assert doc["smsSandbox"]["subscriptions"] == 2
+    assert doc["smsSandbox"]["topics"] == {"production-hasivu-critical-alerts": 2}
+    assert "get-sms-sandbox-account-status --region ap-south-1" in doc["smsSandbox"]["steps"][0]
+
+
+def test_production_summary_groups_resources_by_component_then_outputs():
+    result = preflight("--stack", "production")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Preflight of hasivu-monitoring / production (preview fidelity, offline)" in out
+    assert "hasivu:monitoring:AlarmTier critical-alerts" in out
+    assert out.index("hasivu:monitoring:AlarmTier") < out.index("\nOutputs\n")
+    assert "criticalTopicArn: <computed>" in out
+    assert ("SMS paging: 2 SMS subscriptions on production-hasivu-critical-alerts (2); a new AWS account is in "
+            "the SNS SMS sandbox") in out
+    assert "TRAI DLT portal" in out
+    # The cost assumptions output runs to kilobytes: cut in the summary, whole in --json.
+    [line] = [line for line in out.splitlines() if line.startswith("    costAssumptions: ")]
+    assert line.endswith("characters; --json shows it whole)") and len(line) < 1100
+    # policy/config/production.json exists: no note about the pack's defaults.
+    assert "runs with its defaults" not in result.stderr
+
+
+def test_a_stack_without_a_policy_config_file_says_the_pack_runs_with_its_defaults():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"preflight: note: no {REPO / 'policy' / 'config' / 'dev.json'}: the policy pack "
+                             "runs with its defaults (pass --policy-config FILE, as --policy-pack-config for the "
+                             "CLI)\n")
+
+
+def test_another_program_directory_runs_the_same_way():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["project"] == "two-topics"
+    topic = next(r for r in doc["resources"] if r["type"] == "aws:sns/topic:Topic")
+    assert topic["props"]["name"] == "demo-alerts"
+    assert topic["props"]["kmsMasterKeyId"] == "<computed>"
+    assert topic["props"]["tags"] == {"Token": "[secret]"}
+    assert topic["urn"] == "urn:pulumi:dev::two-topics::aws:sns/topic:Topic::topic"
+    assert doc["outputs"] == {"topicArn": "<computed>", "prefix": "demo"}
+
+
+def test_update_fidelity_fills_computed_outputs():
+    result = preflight("--stack", "dev", "--program", str(PROGRAMS / "two_topics"), "--json", "--update")
+    assert result.returncode == 0, result.stderr
+    topic = next(r for r in json.loads(result.stdout)["resources"] if r["type"] == "aws:sns/topic:Topic")
+    assert topic["props"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+
+
+def test_usage_errors_exit_2_with_a_message():
+    missing_stack = preflight("--stack", "qa")
+    assert missing_stack.returncode == 2
+    assert "no stack 'qa': Pulumi.qa.yaml not found" in missing_stack.stderr
+    assert missing_stack.stderr.rstrip().endswith("; stacks here: production, staging")
+    not_a_program = preflight("--stack", "dev", "--program", str(PROGRAMS))
+    assert not_a_program.returncode == 2
+    assert "no Pulumi.yaml" in not_a_program.stderr
+    assert "Traceback" not in missing_stack.stderr + not_a_program.stderr
