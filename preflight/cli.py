@@ -3,6 +3,8 @@
     preview  the offline `pulumi preview` (also what a bare `python -m preflight --stack S ...` runs)
     drill    incident drills through the CloudWatch model
     account  the preview with invokes answered from the caller's AWS account, and the account report
+    history  the account's real metrics (or a saved history) through the working tree's alarms:
+             pages per tier, threshold suggestions, the model's fidelity against CloudWatch
     schema   the JSON Schema of Pulumi.<stack>.yaml
     diff     what a change does to the monitoring: the program at a base commit against the working tree
 
@@ -30,10 +32,16 @@ EXAMPLES = {
     "drill": """examples:
   python -m preflight drill --stack production all                        every drill in drills/
   python -m preflight drill --stack production drills/redis-down.yaml --json
-  python -m preflight drill --stack production drills/redis-down.yaml --render out""",
+  python -m preflight drill --stack production drills/redis-down.yaml --render out
+  python -m preflight drill --stack production drills/redis-down.yaml --save-history redis-down.json""",
     "account": """examples:
   python -m preflight account --stack production          read-only checks of the caller's account
   python -m preflight account --stack production --json   the preview document with an "account" key""",
+    "history": """examples:
+  python -m preflight history --stack production --aws --days 14                 the last two weeks of the account
+  python -m preflight history --stack production --aws --days 14 --save h.json   ... and keep what was fetched
+  python -m preflight history --stack production --from h.json --json            replay a saved history offline
+  python -m preflight history --stack production --from h.json --incidents incidents.yaml""",
     "schema": """examples:
   python -m preflight schema > stack-schema.json   point your editor's YAML schema setting at it""",
     "diff": """examples:
@@ -94,8 +102,31 @@ def drill_parser() -> argparse.ArgumentParser:
     parser.add_argument("target", metavar="PATH|all", help="a drill file, a folder of them, or all (drills/)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
     parser.add_argument("--render", type=Path, metavar="DIR", help="draw the dashboards with each drill's series")
+    parser.add_argument("--save-history", type=Path, metavar="OUT",
+                        help="write each drill's series in the history format (`history --from` reads it): "
+                             "OUT is a file for one drill, a folder for several")
     # Not an option of drills: taken only to say where a drill names its account's functions instead.
     parser.add_argument("--functions", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def history_parser() -> argparse.ArgumentParser:
+    parser = _parser("history", "Replays the stack's metrics over a past window through the CloudWatch model with "
+                                "the alarms as they are in the working tree: time in ALARM, transitions, pages per "
+                                "tier and at night, threshold suggestions outside the incidents, and how often the "
+                                "model's transitions match the account's alarm history (docs/history.md).")
+    _stack(parser)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--aws", action="store_true", help="fetch the history from the caller's account (read-only)")
+    where.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                       help="replay a saved history (written by --save or by drill --save-history)")
+    parser.add_argument("--days", type=int, metavar="N", help="with --aws: the last N days (1 to 455)")
+    parser.add_argument("--save", type=Path, metavar="FILE", help="write the history that was replayed to FILE")
+    parser.add_argument("--incidents", type=Path, metavar="FILE",
+                        help="the incidents of the window (YAML; default: when a critical alarm was in ALARM)")
+    parser.add_argument("--flapping", type=int, default=6, metavar="N",
+                        help="an alarm with more than N transitions in a day flaps (default 6)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
     return parser
 
 
@@ -177,7 +208,21 @@ def run_drill(argv: list[str]) -> int:
         print("preflight: --functions is not read by drill: a drill names its account's functions in "
               "account.functions: {prefix, count} (see docs/drills.md)", file=sys.stderr)
         return 2
-    return drill_main(args.stack, args.program, args.target, args.json, args.render)
+    return drill_main(args.stack, args.program, args.target, args.json, args.render, args.save_history)
+
+
+def run_history(argv: list[str]) -> int:
+    from preflight.history.cli import history_main
+
+    parser = history_parser()
+    args = parser.parse_args(argv)
+    if args.aws and args.days is None:
+        parser.error("--aws needs --days N")
+    if args.days is not None and not (args.aws and 1 <= args.days <= 455):
+        parser.error("--days N goes with --aws, N from 1 to 455 (CloudWatch keeps hourly data 455 days)")
+    if args.flapping < 1:
+        parser.error(f"--flapping N: expected a number of transitions a day >= 1 (got {args.flapping})")
+    return history_main(args)
 
 
 def run_schema(argv: list[str]) -> int:
@@ -190,7 +235,8 @@ def run_schema(argv: list[str]) -> int:
 
 
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "preview": run_preview, "drill": run_drill, "account": run_account, "schema": run_schema, "diff": run_diff,
+    "preview": run_preview, "drill": run_drill, "account": run_account, "history": run_history,
+    "schema": run_schema, "diff": run_diff,
 }
 
 

@@ -1,4 +1,5 @@
-"""The least-privilege IAM policy of the account check: read-only actions, each one the check uses.
+"""The least-privilege IAM policy of the account check and the history replay: read-only actions, each
+one of them uses.
 
 `python -m preflight.account.policy` prints the policy document (docs/account.md shows it).
 sts:GetCallerIdentity needs no permission: AWS answers it for any valid credentials.
@@ -26,6 +27,14 @@ ACTIONS: tuple[str, ...] = (
     "sns:ListTopics",
     "xray:GetEncryptionConfig",
 )
+# `history --aws` (docs/history.md): the series, the deployed definitions, the alarm history, the
+# metrics a Metrics Insights query selects. DescribeAlarmHistory is the one the account check does not use.
+HISTORY_ACTIONS: tuple[str, ...] = (
+    "cloudwatch:DescribeAlarmHistory",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+)
 NEEDS_NO_PERMISSION = frozenset({"sts:GetCallerIdentity"})
 
 
@@ -40,8 +49,9 @@ def policy_document() -> dict:
         "Statement": [
             {"Sid": "ApiGatewayStagesReadOnly", "Effect": "Allow", "Action": ["apigateway:GET"],
              "Resource": ["arn:aws:apigateway:*::/restapis", "arn:aws:apigateway:*::/restapis/*/stages/*"]},
-            {"Sid": "AccountCheckReadOnly", "Effect": "Allow",
-             "Action": [a for a in ACTIONS if not a.startswith("apigateway:")], "Resource": "*"},
+            # "*": DescribeAlarmHistory answers for composite alarms only with a permission scoped to *.
+            {"Sid": "PreflightReadOnly", "Effect": "Allow",
+             "Action": sorted({*ACTIONS, *HISTORY_ACTIONS} - {"apigateway:GET"}), "Resource": "*"},
         ],
     }
 

@@ -143,19 +143,25 @@ def single_metric(props: dict[str, Any]) -> tuple[MetricKey, str, int]:
             int(props["period"]))
 
 
+def query_sources(alarm: MetricAlarmDefinition) -> dict[str, tuple[MetricKey, str, int]]:
+    """Query id -> the metric it stands for in a band: each metric query, and each expression over
+    exactly one metric (e.g. FILL(m1, 0)), which is modelled by that metric's band."""
+    sources = dict(alarm.metrics)
+    for q in alarm.props.get("metricQueries") or []:
+        used = {t for t in tokenize(q.get("expression") or "") if t in sources}
+        if q.get("expression") and len({sources[t] for t in used}) == 1:
+            sources[q["id"]] = sources[used.pop()]
+    return sources
+
+
 def math_series(alarm: MetricAlarmDefinition, computed: dict[str, list], end_minute: int, length: int,
                 band_model: Optional[BandModel] = None, strict_arithmetic: bool = False) -> tuple[list, Optional[list]]:
     """(values, band or None) of a metric-math alarm, from its metric queries' datapoints in `computed`
     (query id -> one value per period of the range ending at `end_minute`, oldest first)."""
     props = alarm.props
     queries = props["metricQueries"]
-    sources = dict(alarm.metrics)
-    for q in queries:
-        # An expression over exactly one metric (e.g. FILL(m1, 0)) is modelled by that metric's band.
-        used = {t for t in tokenize(q.get("expression") or "") if t in sources}
-        if q.get("expression") and len({sources[t] for t in used}) == 1:
-            sources[q["id"]] = sources[used.pop()]
-    evaluator = Evaluator(computed, length, band_model, sources, end_minute, alarm.period, strict_arithmetic)
+    evaluator = Evaluator(computed, length, band_model, query_sources(alarm), end_minute, alarm.period,
+                          strict_arithmetic)
     pending = [q for q in queries if q.get("expression")]
     while pending:
         progressed = False

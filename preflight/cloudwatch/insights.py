@@ -35,7 +35,7 @@ dimension keys are exactly `keys`; FROM a bare namespace selects any dimension s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from cloudwatch_rules.metrics_insights import (
@@ -78,9 +78,10 @@ def insights_query(props: dict[str, Any]) -> Optional[InsightsQuery]:
     return None
 
 
-def _selected(query: InsightsQuery, store: MetricStore) -> list[tuple[MetricKey, dict[str, str]]]:
+def selected(query: InsightsQuery, keys: Iterable[MetricKey]) -> list[tuple[MetricKey, dict[str, str]]]:
+    """The metrics among `keys` that the query's FROM and WHERE select, with their dimensions."""
     found = []
-    for key in store.keys():
+    for key in keys:
         namespace, name, dimensions = key
         if namespace != query.namespace or name != query.metric:
             continue
@@ -95,7 +96,18 @@ def _selected(query: InsightsQuery, store: MetricStore) -> list[tuple[MetricKey,
     return found
 
 
-def _aggregate(function: str, parts: Sequence[tuple[float, float, float, float]]) -> Optional[float]:
+# The statistic of each metric that a Metrics Insights function reads, per period.
+STATISTICS_OF = {"SUM": ("Sum",), "COUNT": ("SampleCount",), "AVG": ("Sum", "SampleCount"),
+                 "MIN": ("Minimum",), "MAX": ("Maximum",)}
+
+
+def statistics_needed(query: InsightsQuery) -> tuple[str, ...]:
+    """The statistics of each selected metric that the query's SELECT and ORDER BY functions read."""
+    functions = [query.aggregate] + ([query.order_function] if query.order_function else [])
+    return tuple(dict.fromkeys(stat for f in functions for stat in STATISTICS_OF[f]))
+
+
+def _aggregate(function: str, parts: Sequence[tuple[Any, ...]]) -> Optional[float]:
     """One period of a group: `parts` are (sum, count, minimum, maximum) of each metric with data."""
     if not parts:
         return None
@@ -110,13 +122,16 @@ def _aggregate(function: str, parts: Sequence[tuple[float, float, float, float]]
     return max(p[3] for p in parts)
 
 
-def _period_parts(store: MetricStore, keys: Sequence[MetricKey], end: int, period: int) -> list[tuple]:
+def _period_parts(store: MetricStore, keys: Sequence[MetricKey], end: int, period: int,
+                  needed: tuple[str, ...]) -> list[tuple]:
+    """(sum, count, minimum, maximum) of each metric with data in the period; only the statistics the
+    query reads are asked of the store (a metric without them has no data), the others are None."""
     parts = []
     for key in keys:
-        count = store.datapoint(key, "SampleCount", end, period)
-        if count:
-            parts.append((store.datapoint(key, "Sum", end, period) or 0.0, count,
-                          store.datapoint(key, "Minimum", end, period), store.datapoint(key, "Maximum", end, period)))
+        values = {stat: store.datapoint(key, stat, end, period) for stat in needed}
+        if any(v is None for v in values.values()):
+            continue
+        parts.append((values.get("Sum"), values.get("SampleCount"), values.get("Minimum"), values.get("Maximum")))
     return parts
 
 
@@ -128,14 +143,15 @@ def returned_series(query: InsightsQuery, store: MetricStore, ends: Sequence[int
     if for_alarm and len(ends) * period > EVALUATION_WINDOW_SECONDS:
         raise InsightsError("the evaluation range is longer than the 3 hours a Metrics Insights alarm can evaluate")
     groups: dict[Contributor, list[MetricKey]] = {}
-    for key, labels in _selected(query, store):
+    for key, labels in selected(query, store.keys()):
         if any(k not in labels for k in query.group_by):
             raise InsightsError(f"a metric without the GROUP BY key(s) {', '.join(query.group_by)}: not modelled")
         groups.setdefault(Contributor(tuple((k, labels[k]) for k in query.group_by)), []).append(key)
+    needed = statistics_needed(query)
     series: dict[Contributor, list[Optional[float]]] = {}
     whole: dict[Contributor, list[tuple]] = {}
     for contributor, keys in groups.items():
-        per_period = [_period_parts(store, keys, end, period) for end in ends]
+        per_period = [_period_parts(store, keys, end, period, needed) for end in ends]
         values = [_aggregate(query.aggregate, parts) for parts in per_period]
         if any(v is not None for v in values):
             series[contributor] = values

@@ -90,7 +90,20 @@ def drill_platform(drill: Drill, stack: str, program: Path) -> tuple[StackModel,
     return model, platform_from_model(model)
 
 
-def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None) -> int:
+def save_histories(worlds: dict, out: Path, results: list[DrillResult]) -> None:
+    """Each drill's series in the history format: to `out` for one drill, `out/<drill>.json` for several."""
+    from preflight.history.drill_export import drill_history
+    from preflight.history.history_file import save
+
+    if len(results) > 1:
+        out.mkdir(parents=True, exist_ok=True)
+    for model, _, world_results in worlds.values():
+        for result in world_results:
+            save(drill_history(result, model.stack), out / f"{result.drill.name}.json" if len(results) > 1 else out)
+
+
+def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None,
+               save_history: Path | None = None) -> int:
     try:
         drills = [load_drill(path) for path in drill_paths(target, DRILLS)]
     except DrillError as error:
@@ -130,6 +143,13 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
             pages += render_drills(model, world_results, folder, model.stack)
             indexes.append(str(folder / "index.html"))
         print(f"preflight: rendered {len(pages)} dashboard pages; open {', '.join(indexes)}", file=sys.stderr)
+    if save_history is not None:
+        try:
+            save_histories(worlds, save_history, results)
+        except OSError as error:
+            print(f"preflight: --save-history {save_history}: cannot write it: {error.strerror or error}",
+                  file=sys.stderr)
+            return 2
     if as_json:
         json.dump({"drills": [r.as_json() for r in results]}, sys.stdout, indent=2)
         sys.stdout.write("\n")

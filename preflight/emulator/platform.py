@@ -56,6 +56,15 @@ class Platform:
         return set(self.functions.values())
 
 
+def cloudwatch_definitions(model: StackModel) -> tuple[list[MetricAlarmDefinition], list[CompositeDefinition]]:
+    """The model's metric alarms and composites as the CloudWatch model's definitions."""
+    alarms = [MetricAlarmDefinition(a.name, a.props, list(a.alarm_tiers), list(a.ok_tiers)) for a in model.alarms]
+    composites = [CompositeDefinition(c.name, c.rule, list(c.alarm_tiers), list(c.ok_tiers), c.suppressor,
+                                      c.suppressor_wait_seconds, c.suppressor_extension_seconds, c.description)
+                  for c in model.composites]
+    return alarms, composites
+
+
 def platform_from_model(model: StackModel) -> Platform:
     """The functions are the inventory's as the program loaded it: discovered ones included, in their group."""
     settings = model.settings
@@ -74,12 +83,10 @@ def platform_from_model(model: StackModel) -> Platform:
                               inventory.security_log_group)
     monitor = settings.health_monitor
     api = inventory.api
+    alarms, composites = cloudwatch_definitions(model)
     return Platform(
         environment=settings.environment,
-        alarms=[MetricAlarmDefinition(a.name, a.props, list(a.alarm_tiers), list(a.ok_tiers)) for a in model.alarms],
-        composites=[CompositeDefinition(c.name, c.rule, list(c.alarm_tiers), list(c.ok_tiers), c.suppressor,
-                                        c.suppressor_wait_seconds, c.suppressor_extension_seconds, c.description)
-                    for c in model.composites],
+        alarms=alarms, composites=composites,
         functions=functions,
         health_function=health.name if health else None,
         health_environment=health.environment if health else {},

@@ -239,7 +239,7 @@ def _metric(metric: dict[str, Any], dependencies: list[str], function_names: dic
                      tuple(dims) if known else None, own)
 
 
-def _alarm_kind(props: dict[str, Any]) -> str:
+def alarm_kind(props: dict[str, Any]) -> str:
     if props.get("thresholdMetricId"):
         return "anomaly"
     queries = props.get("metricQueries") or []
@@ -258,7 +258,7 @@ def _metric_alarm(r: Resource, tiers: dict[str, str], function_names: dict[str, 
         alarm_tiers=tuple(tiers[u] for u in r.deps("alarmActions") if u in tiers),
         ok_tiers=tuple(tiers[u] for u in r.deps("okActions") if u in tiers),
         metrics=tuple(_metric(m, deps, function_names) for m in metrics),
-        kind=_alarm_kind(props), tags=dict(props.get("tags") or {}),
+        kind=alarm_kind(props), tags=dict(props.get("tags") or {}),
     )
 
 
