@@ -14,10 +14,17 @@ from components.alarms.spec import (
     filled,
     rate,
 )
+from stackconfig.maintenance import SCOPES
 from stackconfig.model import LambdaFunction, Tier
+from stackconfig.muting import PLATFORM
 from stackconfig.thresholds import AccountThresholds
 
 NAMESPACE = "AWS/Lambda"
+
+
+def group_scope(group: str) -> str:
+    """An inventory group named like a maintenance scope (payments, rfid) is muted with it."""
+    return group if group in SCOPES else PLATFORM
 
 
 def service_name(function: LambdaFunction, environment: str) -> str:
@@ -52,7 +59,7 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
     if t.low_volume_window_minutes:
         period = int(t.low_volume_window_minutes) * 60
         return AlarmSpec(
-            **common, metric_key="error-rate", tier=tier,
+            **common, metric_key="error-rate", tier=tier, job=True,
             summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations in the last "
                     f"{t.low_volume_window_minutes:g} minutes (low-volume: any volume counts, "
                     f"from {t.low_volume_min_errors:g} error(s)).",
@@ -115,7 +122,8 @@ def function_alarms(
     t = function.thresholds
     tier = error_tier(function)
     what = f"Lambda {function.name} ({function.group})"
-    common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}"}
+    common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
+              "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
     specs = [
         AlarmSpec(

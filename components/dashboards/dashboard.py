@@ -53,7 +53,10 @@ def build_dashboards(
     region, env = settings.region, settings.environment
 
     def composite_arns(account: str) -> list[str]:
-        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{env}-{key}" for key in alarms.composites]
+        """The status roll-ups, then the pagers (the holds between pagers are plumbing)."""
+        names = [f"{env}-{key}" for key in ("payment-system-health", "system-health") if key in alarms.composites]
+        names += [pager.name for pager in alarms.pagers]
+        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}" for name in names]
 
     builders: dict[str, Callable[[str], Sequence[Widget]]] = {
         "Executive-Overview": lambda account: boards.executive(settings, specs, composite_arns(account)),
