@@ -20,7 +20,9 @@ Holds, so that an incident pages its cause and not each of its symptoms:
 - warning and business: the pagers of a scope are held by "pages held" (a critical pager in ALARM, or
   the system-health roll-up); the platform and job pagers also by a pager of a scope of their tier
   ("<tier> claimed"). They wait 5 minutes for a critical incident to claim them.
-A held pager still in ALARM when its hold ends pages then. The "payment system health" and
+A held pager still in ALARM when its hold ends pages then; one that enters ALARM after its hold has
+ended pages too, which is why a low-volume alarm keeps its ALARM across a period too quiet to judge
+(components/alarms/lambda_.py). The "payment system health" and
 "system health" composites stay as status roll-ups (the executive dashboard); "pages held" names them.
 """
 
@@ -65,7 +67,8 @@ def rule_chunks(names: Sequence[str], limit: int = MAX_RULE_LENGTH) -> list[list
 @dataclasses.dataclass(frozen=True)
 class Group:
     """The pager an alarm pages through: its scope (or JOBS), whether it assumes a school day, and
-    for a job alarm its window (job alarms are muted for a window plus their own)."""
+    for a job alarm its period, `lowVolumeWindowMinutes` (job alarms are muted for a window plus their
+    own recovery)."""
 
     scope: str
     school_day: bool = False
@@ -73,7 +76,7 @@ class Group:
 
     @classmethod
     def of(cls, spec: AlarmSpec) -> Group:
-        return cls(JOBS, False, spec.window_minutes) if spec.job else cls(spec.scope, spec.school_day)
+        return cls(JOBS, False, spec.period_minutes) if spec.job else cls(spec.scope, spec.school_day)
 
     def key(self, tier: Tier) -> str:
         if self.scope == JOBS:
@@ -151,7 +154,7 @@ class CompositeAlarms(pulumi.ComponentResource):
         env = self.args.factory.settings.environment
         key = group.key(tier)
         recovery = max(spec.recovery_minutes for spec in specs)
-        what = ("job alarms judged over " + f"{group.job_minutes} minutes" if group.scope == JOBS
+        what = (f"job alarms judged over {group.job_minutes}-minute periods" if group.scope == JOBS
                 else f"{group.scope} alarms" + (" that assume a school day" if group.school_day else ""))
         pager = Pager(f"{env}-{key}", tier.value, group.scope, group.school_day, recovery)
         self._composite(key, tier, f"Pages the {tier.value} tier once per incident: one of its {what} is in ALARM.",

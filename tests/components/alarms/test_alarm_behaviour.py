@@ -208,6 +208,17 @@ def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
     assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
 
 
+def test_a_quiet_half_hour_inside_a_webhook_outage_keeps_it_one_incident():
+    """Webhooks at night: every call fails while the database is down, but one half-hour brings only two
+    calls, under the 3-error floor. That period reads as healthy; the alarm stays in ALARM (1 of the last
+    2 periods) instead of sending OK mid-outage and entering ALARM again on the next failing period."""
+    alarm = _alarms()["production-payments-webhook-error-rate"]
+    series = alarm_series(alarm, _feed(alarm, {"Errors": [7.0, 2.0, 3.0, None, None],
+                                               "Invocations": [7.0, 2.0, 4.0, 2.0, 5.0]}), SUNDAY)
+    assert series == [100.0, 0.0, 75.0, 0.0, 0.0]
+    assert states_over_time(alarm, series) == ["ALARM", "ALARM", "ALARM", "ALARM", "OK"]
+
+
 def test_a_sporadic_refund_failure_at_night_does_not_alarm():
     assert _evaluate("production-payments-refund-error-rate", {"Errors": [1.0], "Invocations": [2.0]}) == "OK"
     assert _evaluate("production-payments-verify-error-rate", {

@@ -49,6 +49,17 @@ def test_the_overrunning_fault_pages_at_once_without_its_window(unplanned: Platf
     assert "critical pages at minutes [160]: got [122] (production-critical-database-pager at 122)" in result.failures
 
 
+def test_the_overrunning_fault_pages_once_whatever_the_nights_webhooks(production: Platform):
+    """Each seed draws other minutes for the night's few webhook calls; in some half-hours of the outage only
+    two arrive (under the webhook alarm's 3-error floor). Whatever the draw, the critical tier is paged once,
+    when the database pager's mute ends, and the job pager stays quiet."""
+    drill = load_drill(DRILLS / "fault-outlives-window.yaml")
+    for seed in range(12):
+        result = run_drill(dataclasses.replace(drill, seed=seed), production)
+        assert [(n["minute"], n["alarm"]) for n in result.notifications if n["tier"] == "critical"] == [
+            (160, "production-critical-database-pager")], (seed, result.failures)
+
+
 def test_a_maintenance_fault_is_muted_by_the_rules_the_command_line_would_put(production: Platform):
     result = run_drill(load_drill(DRILLS / "maintenance-window-database-down.yaml"), production)
     rules = {m["rule"] for m in result.muted}

@@ -61,9 +61,10 @@ def test_start_mutes_what_is_maintained_and_the_job_pagers_from_this_minute(acco
     assert {p["Rule"]["Schedule"]["Timezone"] for p in puts} == {"Asia/Kolkata"}
     muted = {name: p["Rule"]["Schedule"]["Duration"] for p in puts for name in p["MuteTargets"]["AlarmNames"]}
     # Two hours, plus the time each pager's alarms need to clear (free storage: two 5-minute periods; the
-    # reconcile job: its 2-hour period and window); nothing of payments, the API or the platform.
+    # webhook and refund error rates: a 30-minute period and a window of two; the reconcile job: its 2-hour
+    # period and window); nothing of payments, the API or the platform.
     assert muted == {"production-critical-database-pager": "PT2H10M", "production-warning-database-pager": "PT2H20M",
-                     "production-critical-jobs-30m-pager": "PT3H", "production-warning-jobs-120m-pager": "PT6H",
+                     "production-critical-jobs-30m-pager": "PT3H30M", "production-warning-jobs-120m-pager": "PT6H",
                      "production-warning-jobs-1440m-pager": "P2DT2H"}
     assert "until Wed 09 Dec 16:15 IST: production-critical-database-pager" in out
 
