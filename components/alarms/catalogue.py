@@ -113,17 +113,8 @@ def build_alarm_catalogue(
         all_specs.extend(specs)
         alarms.update(component.alarms)
 
-    def named(service: str, key: str) -> str:
-        return f"{env}-{service}-{key}"
-
     # The payment roll-up: every critical payment signal (warning-tier ones page warning, not here).
     payment_members = [name for name, spec in ((s.name(env), s) for s in all_specs)
                        if spec.tier is Tier.CRITICAL and spec.service.startswith("payments")]
-    platform_members = [named("platform", "health-score")]
-    if inventory.rds:
-        platform_members.append(named("database", "connectivity"))
-    if inventory.api:
-        platform_members.append(named("api", "5xx-rate"))
-    composites = CompositeAlarms("composites", CompositeAlarmsArgs(
-        factory, alarms, all_specs, payment_members, platform_members))
+    composites = CompositeAlarms("composites", CompositeAlarmsArgs(factory, alarms, all_specs, payment_members))
     return AlarmCatalogue(all_specs, alarms, composites.composites, composites.composite_tiers, composites.pagers)

@@ -17,13 +17,13 @@ Holds, so that an incident pages its cause and not each of its symptoms:
   pager in ALARM). A held pager waits 2 minutes for its suppressor (a cause's alarm needs 2 of 3 minutes
   of health checks), and stays held after the cause cleared for as long as its own alarms may take to
   return to OK (`AlarmSpec.recovery_minutes`, at least 15 minutes).
-- warning and business: the pagers of a scope are held by "pages held" (a critical pager in ALARM, or
-  the system-health roll-up); the platform and job pagers also by a pager of a scope of their tier
-  ("<tier> claimed"). They wait 5 minutes for a critical incident to claim them.
+- warning and business: the pagers of a scope are held by "system health" (any critical pager in
+  ALARM); the platform and job pagers also by a pager of a scope of their tier ("<tier> claimed"). They
+  wait 5 minutes for a critical incident to claim them.
 A held pager still in ALARM when its hold ends pages then; one that enters ALARM after its hold has
 ended pages too, which is why a low-volume alarm keeps its ALARM across a period too quiet to judge
-(components/alarms/lambda_.py). The "payment system health" and
-"system health" composites stay as status roll-ups (the executive dashboard); "pages held" names them.
+(components/alarms/lambda_.py). The "payment system health" (every critical payment signal) and "system
+health" (every critical pager) composites are the executive dashboard's status roll-ups.
 """
 
 from __future__ import annotations
@@ -96,7 +96,6 @@ class CompositeAlarmsArgs:
     # Every metric alarm that may page.
     specs: Sequence[AlarmSpec]
     payment_members: Sequence[str]
-    platform_members: Sequence[str]
 
 
 class CompositeAlarms(pulumi.ComponentResource):
@@ -112,10 +111,6 @@ class CompositeAlarms(pulumi.ComponentResource):
         self._composite("payment-system-health", Tier.CRITICAL,
                         "Payment system unhealthy: payment errors or the payment Lambdas failing.",
                         "parents cannot pay; revenue stops.", args.payment_members)
-        self._composite("system-health", Tier.CRITICAL,
-                        "Platform unhealthy: a critical component (payments, database, API, health score) is failing.",
-                        "the platform is down or failing for many users.",
-                        [*self._names(["payment-system-health"]), *args.platform_members])
         groups: dict[Tier, dict[Group, list[AlarmSpec]]] = {tier: {} for tier in Tier}
         for spec in args.specs:
             groups[spec.tier].setdefault(Group.of(spec), []).append(spec)
@@ -135,8 +130,14 @@ class CompositeAlarms(pulumi.ComponentResource):
         for group, specs in critical.items():
             if group not in causes and group not in apis:
                 self._pager(Tier.CRITICAL, group, specs, claimed)
-        held = self._or("pages-held", "Holds warning and business pages: a critical pager is in ALARM.",
-                        [*self._names(["system-health"]), *[p.name for p in self.pagers]])
+        # The system-wide roll-up is every critical pager (the payment roll-up is theirs too): in ALARM
+        # exactly when a critical page is claimed or held, so it is also the hold of the other tiers.
+        self._composite("system-health", Tier.CRITICAL,
+                        "Platform unhealthy: a critical alarm of a component (payments, database, cache, API, "
+                        "logins, health score) is in ALARM; holds the warning and business pages.",
+                        "the platform is down or failing for many users.",
+                        [*self._names(["payment-system-health"]), *[p.name for p in self.pagers]])
+        held = self._names(["system-health"])[0] if "system-health" in self.composites else None
         for tier in (Tier.WARNING, Tier.BUSINESS):
             ordered = sorted(groups[tier].items(), key=lambda item: item[0].order)
             scoped = [(g, s) for g, s in ordered if g.scope in SCOPES]
@@ -144,7 +145,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                 self._pager(tier, group, specs, held)
             tier_claimed = self._or(f"{tier.value}-claimed", f"Holds the {tier.value} platform and job pages: pages "
                                     f"are held or a {tier.value} pager of a scope is in ALARM.",
-                                    self._names(["pages-held", *[g.key(tier) for g, _ in scoped]]))
+                                    self._names(["system-health", *[g.key(tier) for g, _ in scoped]]))
             for group, specs in ordered:
                 if group.scope not in SCOPES:
                     self._pager(tier, group, specs, tier_claimed)

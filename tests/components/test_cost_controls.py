@@ -148,9 +148,10 @@ def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
     assert preflight_main(["--stack", "production", "--no-policy"]) == 0
     summary = capsys.readouterr().out
     assert "Monthly cost of this monitoring: $" in summary
-    # Two status roll-ups, 20 pagers (a tier's alarms by what a maintenance window can mute: 7
-    # critical, 9 warning, 4 business) and the 5 holds between them.
-    assert "composite alarms: 27 x $0.5" in summary
+    # Two status roll-ups (system health is every critical pager and holds the other tiers' pages), 20
+    # pagers (a tier's alarms by what a maintenance window can mute: 7 critical, 9 warning, 4 business)
+    # and the 4 holds between them.
+    assert "composite alarms: 26 x $0.5" in summary
     assert "Within the monitoring budget of $120.00 a month" in summary
     assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0
     cost = json.loads(capsys.readouterr().out)["cost"]

@@ -46,8 +46,8 @@ def test_production_has_well_over_the_seeds_25_alarms():
     assert len(of_type(result, ALARM)) >= 25
     composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
     roll_ups_and_holds = {f"production-{k}" for k in (
-        "payment-system-health", "system-health", "dependency-down", "critical-claimed", "pages-held",
-        "warning-claimed", "business-claimed")}
+        "payment-system-health", "system-health", "dependency-down", "critical-claimed", "warning-claimed",
+        "business-claimed")}
     assert roll_ups_and_holds <= set(composites)
     # Every other composite pages: `<env>-<tier>-<group>-pager`, tagged with the group a window mutes.
     for name in set(composites) - roll_ups_and_holds:
@@ -164,8 +164,12 @@ def test_composites_reference_alarms_that_exist_and_only_pagers_notify():
     # Warning-tier payment signals page warning, not critical through the roll-up.
     assert "production-payments-payment-errors" in payment
     assert "production-payments-verification-failures" not in payment
-    assert "production-payment-system-health" in parse_alarm_rule(
-        composites["production-system-health"]["alarmRule"])
+    system = parse_alarm_rule(composites["production-system-health"]["alarmRule"])
+    assert "production-payment-system-health" in system
+    # System-wide health covers every component: each critical pager (the cache's too), so a critical page
+    # anywhere shows on the executive dashboard and holds the warning and business pages.
+    critical = {n for n, c in composites.items() if n.endswith("-pager") and c["tags"]["Tier"] == "critical"}
+    assert "production-critical-redis-pager" in critical and critical <= set(system)
 
 
 def test_every_alarm_satisfies_cloudwatchs_own_rules():

@@ -59,12 +59,9 @@ def test_thresholds_are_drawn_from_the_alarm_specs():
     assert health["properties"]["annotations"]["horizontal"][0]["value"] == 80
     alarm_widget = next(w for w in executive if w["type"] == "alarm")
     shown = [a.split(":alarm:")[1] for a in alarm_widget["properties"]["alarms"]]
-    # The status roll-ups, then every pager (critical first); not the holds between them.
-    assert shown[:3] == ["production-payment-system-health", "production-system-health",
-                         "production-critical-database-pager"]
-    assert all(name.endswith("-pager") for name in shown[2:]) and "production-pages-held" not in shown
-    # Dashboard body structure, alarm widget: "The array can have 1-100 ARNs".
-    assert len(shown) <= 100
+    # An executive reads the status roll-ups (payments, the whole platform), not the pagers by scope or
+    # the holds between them.
+    assert shown == ["production-payment-system-health", "production-system-health"]
     api = bodies["production-HASIVU-API-Gateway"]["widgets"]
     errors = next(w for w in api if w["properties"].get("title") == "4XX / 5XX rate")
     # The graph plots the 5XX share (Average); the alarm is 5 % of requests: the line sits at 0.05.

@@ -1,12 +1,12 @@
 """The fleet drill (drills/fleet/): 300 functions alarmed as one fleet, one of them failing.
 
 The stack (drills/fleet/Pulumi.fleet-drill.yaml) puts the fleet on the warning tier (a fleet group's
-default), which posts to Slack, and routes every warning alarm through the warning pager composite, so
+default), which posts to Slack, and routes the fleet's alarms through the warning platform pager, so
 the incident is one warning page. The fleet's errors alarm enters ALARM at the end of the third
 failing minute (3 of 5 minutes above 5 errors; the fault starts at minute 10, so minutes 10, 11 and 12
-breach: minute 13), and so does the pager; its actions wait 300 s for the "pages held" suppressor
-(a critical incident would claim the page) and go out at minute 18. The alarm's contributors in ALARM
-name the function ("each returned time series becomes a contributor to the alarm",
+breach: minute 13), and so does the pager; its actions wait 300 s for its hold ("warning claimed": a
+critical incident or a scoped warning pager would claim the page) and go out at minute 18. The alarm's
+contributors in ALARM name the function ("each returned time series becomes a contributor to the alarm",
 Create_Metrics_Insights_Alarm.html; DescribeAlarmContributors lists "the current alarm contributors
 that are in ALARM state", API_DescribeAlarmContributors.html), and the Slack page, rendered by the
 forwarder's own code from the composite's notification, names it.
