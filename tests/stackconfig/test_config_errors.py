@@ -306,7 +306,7 @@ FILE_CASES = {
                     ["tracing.manageEncryptions: unknown key; did you mean `manageEncryption`?"]),
     "security log group key": ("      retentionDays: 365", "      retentionDay: 365",
                                ["securityLogGroup.retentionDay: unknown key; did you mean `retentionDays`?"]),
-    "budget not a number": ("monitoringBudgetUsd: 120", "monitoringBudgetUsd: lots",
+    "budget not a number": ("monitoringBudgetUsd: 100", "monitoringBudgetUsd: lots",
                             ["config hasivu-monitoring:monitoringBudgetUsd: got 'lots'; expected a number"]),
     "unknown region": ("aws:region: ap-south-1", "aws:region: ap-south-9",
                        ["config aws:region: got 'ap-south-9'; expected an AWS region botocore knows",
