@@ -1,5 +1,5 @@
 """Who publishes a metric in production: an AWS service for a resource of the inventory, the runtime
-library, one of the stack's log metric filters, or an operator's runbook. A dashboard line that no
+library (the health monitor's too), or one of the stack's log metric filters. A dashboard line that no
 one publishes stays empty in production too; the drill pictures say which case a missing line is.
 
 AWS metrics, their units and when they exist, from the service guides:
