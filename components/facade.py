@@ -12,6 +12,7 @@ import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
+from components.alarms.mute_rules import MuteRules, MuteRulesArgs
 from components.alarms.topics import REPORTED_TO
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
@@ -75,6 +76,9 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
         ))
     topics = {tier: c.topic for tier, c in tiers.items()}
     alarms = build_alarm_catalogue(settings, topics, own)
+    if settings.maintenance.windows or settings.maintenance.calendar is not None:
+        MuteRules("mute-rules", MuteRulesArgs(settings, alarms.pagers, {
+            f"{settings.environment}-{key}": composite for key, composite in alarms.composites.items()}))
     dashboards = build_dashboards(settings, alarms, account_id)
     cost = CostControls("cost", CostControlsArgs(settings, topics))
     Tracing("tracing", TracingArgs(settings))

@@ -7,7 +7,6 @@ Dimensions are always from BOUNDED_DIMENSIONS; ids go into EMF properties, never
 BUSINESS_NAMESPACE = "HASIVU/Business"
 HEALTH_NAMESPACE = "HASIVU/Health"
 SECURITY_NAMESPACE = "HASIVU/Security"
-OPERATIONS_NAMESPACE = "HASIVU/Operations"
 
 BUSINESS_METRICS = (
     "Revenue",
@@ -28,7 +27,6 @@ BUSINESS_METRICS = (
 )
 HEALTH_METRICS = ("SystemHealthScore", "DependencyHealthy", "DependencyLatency", "RevenueAtRisk", "UsersAffected")
 SECURITY_METRICS = ("FailedLogins", "FraudAttempts")
-OPERATIONS_METRICS = ("MaintenanceMode",)
 
 # ReaderId is bounded: the RFID readers are a fixed fleet of installed hardware.
 BOUNDED_DIMENSIONS = ("Environment", "PaymentMethod", "Dependency", "ReaderId")

@@ -7,6 +7,7 @@
              pages per tier, threshold suggestions, the model's fidelity against CloudWatch
     schema   the JSON Schema of Pulumi.<stack>.yaml
     diff     what a change does to the monitoring: the program at a base commit against the working tree
+    maintenance  ad-hoc maintenance windows: alarm mute rules on the stack's pagers (start, stop, status)
 
 Exit status everywhere: 0 clean, 1 a finding that blocks (a mandatory policy violation, a blocking
 account finding, a failed drill), 2 a usage, config, drill file or program error; diff: 3 when the change makes the
@@ -53,6 +54,11 @@ EXAMPLES = {
 
 exit status: 0 nothing got worse; 3 coverage lost, a drill that passed on the base fails, or the
 monthly cost rises by more than --max-cost-increase; 2 a usage, config, drill file or program error""",
+    "maintenance": """examples:
+  python -m preflight maintenance --stack production start --for 2h --reason "RDS failover test" --scope database
+  python -m preflight maintenance --stack production status          active and scheduled mute rules, IST
+  python -m preflight maintenance --stack production status --json
+  python -m preflight maintenance --stack production stop            ends it; says which pagers page now""",
 }
 
 
@@ -127,6 +133,24 @@ def history_parser() -> argparse.ArgumentParser:
     parser.add_argument("--flapping", type=int, default=6, metavar="N",
                         help="an alarm with more than N transitions in a day flaps (default 6)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
+    return parser
+
+
+def maintenance_parser() -> argparse.ArgumentParser:
+    from preflight.maintenance.cli import SCOPE_CHOICES
+
+    parser = _parser("maintenance", "Ad-hoc maintenance windows: alarm mute rules on the stack's pagers, put in "
+                                    "and removed from the caller's AWS account (docs/maintenance.md).")
+    _stack(parser)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="start|stop|status")
+    start = actions.add_parser("start", help="mute the pagers of what is maintained, from now")
+    start.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="like 2h, 90m, 1h30m")
+    start.add_argument("--reason", required=True, help="why: it goes into the rules' names and descriptions")
+    start.add_argument("--scope", choices=SCOPE_CHOICES, default="all", help="what is maintained (default all)")
+    stop = actions.add_parser("stop", help="end the stack's ad-hoc windows; say which pagers page now")
+    stop.add_argument("--name", help="only the window whose rules start with this name")
+    status = actions.add_parser("status", help="the account's active and scheduled mute rules")
+    status.add_argument("--json", action="store_true", help="print one JSON document")
     return parser
 
 
@@ -234,9 +258,15 @@ def run_schema(argv: list[str]) -> int:
     return 0
 
 
+def run_maintenance(argv: list[str]) -> int:
+    from preflight.maintenance.cli import maintenance_main
+
+    return maintenance_main(maintenance_parser().parse_args(argv))
+
+
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "preview": run_preview, "drill": run_drill, "account": run_account, "history": run_history,
-    "schema": run_schema, "diff": run_diff,
+    "schema": run_schema, "diff": run_diff, "maintenance": run_maintenance,
 }
 
 

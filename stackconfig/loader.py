@@ -24,6 +24,7 @@ from stackconfig.costs import cost_settings
 from stackconfig.errors import MISSING, PROJECT, ConfigError, Problems, item_key, raise_all, validation_errors
 from stackconfig.fleet_queries import check_fleet_queries
 from stackconfig.health_monitor import health_monitor_settings
+from stackconfig.maintenance import maintenance_settings
 from stackconfig.model import (
     ApiConfig,
     CriticalEndpoint,
@@ -442,4 +443,6 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
                             None if parsed.monitoring_budget_usd is None else float(parsed.monitoring_budget_usd)),
         discovery=discovery,
         health_monitor=health_monitor,
+        maintenance=maintenance_settings(parsed.maintenance, parsed.school_calendar,
+                                         int(thresholds.business.school_days_per_week)),
     )

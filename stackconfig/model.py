@@ -10,6 +10,7 @@ import pulumi
 
 from stackconfig.costs import CostSettings
 from stackconfig.health_monitor import HealthMonitorSettings
+from stackconfig.maintenance import MaintenanceSettings
 from stackconfig.thresholds import LambdaThresholds, Thresholds
 
 
@@ -161,6 +162,7 @@ class StackSettings:
     costs: CostSettings
     discovery: Optional[Discovery] = None
     health_monitor: Optional[HealthMonitorSettings] = None
+    maintenance: MaintenanceSettings = dataclasses.field(default_factory=MaintenanceSettings)
 
     def tags(self, **extra: str) -> dict[str, str]:
         return {"Environment": self.environment, "ManagedBy": "pulumi", "Project": self.project, **extra}

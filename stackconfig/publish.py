@@ -13,8 +13,9 @@ from stackconfig.schema import SECRET_KEYS, StackConfig
 
 # Keys not declared in Pulumi.yaml: the CLI demands a value or default for every declared key of the
 # project's namespace (pkg/workspace/config.go), and these have none that means "absent" -
-# an unset secret, no health monitor, no budget for the monitoring - nor a Pulumi type for numbers.
-UNDECLARED = (*SECRET_KEYS, "healthMonitor", "monitoringBudgetUsd")
+# an unset secret, no health monitor, no budget for the monitoring, no school calendar - nor a Pulumi
+# type for numbers.
+UNDECLARED = (*SECRET_KEYS, "healthMonitor", "monitoringBudgetUsd", "schoolCalendar")
 
 
 def project_config_block() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import Field, create_model
 
 from stackconfig.costs import BUDGET_SERVICES, DEFAULT_SAMPLING
 from stackconfig.health_monitor import HealthMonitorSection
+from stackconfig.maintenance import MaintenanceSection, SchoolCalendarSection
 from stackconfig.model import Tier
 from stackconfig.thresholds import SECTIONS, Thresholds
 from stackconfig.types import Section, camel, non_empty, number, one_of, or_mapping, snake, text, whole
@@ -253,6 +254,11 @@ class StackConfig(Section):
     monitoring_budget_usd: Optional[Amount] = Field(
         None, description="monthly budget of this monitoring; the preflight warns above it")
     health_monitor: Optional[HealthMonitorSection] = Field(None, description="the deployed health monitor Lambda")
+    maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection,
+                                            description="planned maintenance windows, muted as alarm mute rules")
+    school_calendar: Optional[SchoolCalendarSection] = Field(
+        None, description="terms, holidays and weekends (IST): the school-day alarms do not page on days "
+                          "without school")
     pagerduty_endpoint: Optional[str] = Field(
         None, description="secret: PagerDuty HTTPS integration URL (pulumi config set --secret)",
         json_schema_extra={"secret": True})

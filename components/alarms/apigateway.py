@@ -39,7 +39,7 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
     dims = {"ApiName": api.name, "Stage": api.stage}
     resource = f"{api.name}/{api.stage}"
     what = f"API {api.name} stage {api.stage}"
-    common = {"service": "api", "resource": resource, "runbook": "api-gateway"}
+    common = {"service": "api", "resource": resource, "runbook": "api-gateway", "scope": "api"}
     specs = [
         AlarmSpec(
             **common, metric_key="5xx-rate", tier=Tier.CRITICAL,
@@ -77,7 +77,7 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
             metric=Metric(NAMESPACE, "IntegrationLatency", dims, "p99", 300),
         ),
         AlarmSpec(
-            **common, metric_key="traffic-stopped", tier=Tier.CRITICAL,
+            **common, metric_key="traffic-stopped", tier=Tier.CRITICAL, school_day=True,
             summary=f"{what} received fewer than {t.min_requests_per_5min:g} requests per 5 minutes for 15 minutes "
                     f"during school hours ({school_day.describe()}).",
             impact="parents and canteens cannot reach the platform at all (DNS, certificate, client release).",
@@ -92,7 +92,7 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
         specs.append(AlarmSpec(
             service=endpoint_service(endpoint.path), metric_key="latency-p99",
             resource=f"{resource} {endpoint.method} {endpoint.path}", tier=Tier.WARNING,
-            runbook="api-gateway#endpoints",
+            runbook="api-gateway#endpoints", scope="api",
             summary=f"{endpoint.method} {endpoint.path} p99 latency is above {endpoint.latency_p99_ms:g} ms "
                     f"(5-minute windows with {t.endpoint_min_requests:g}+ requests, 3 of 3).",
             impact=f"the {endpoint.path} flow is slow for users (reads the stage's detailed metrics).",

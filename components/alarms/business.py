@@ -91,7 +91,7 @@ def reader_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
     window = school_day_window(t)
     return [
         AlarmSpec(
-            resource=reader, runbook="rfid#reader-offline",
+            resource=reader, runbook="rfid#reader-offline", scope="rfid", school_day=True,
             service="rfid", metric_key=f"reader-{reader}-silent", tier=Tier.WARNING,
             summary=f"RFID reader {reader} sent fewer than {t.reader_heartbeats_min_per_5min:g} heartbeats per "
                     f"5 minutes for 15 minutes during school hours ({window.describe()}).",
@@ -124,16 +124,17 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
 
     lunch = lunch_window(t)
     common = {"resource": ns, "runbook": "business"}
+    payments = {**common, "scope": "payments"}
     specs = [
         AlarmSpec(
-            **common, service="payments", metric_key="payment-errors", tier=Tier.CRITICAL,
+            **payments, service="payments", metric_key="payment-errors", tier=Tier.CRITICAL,
             summary=f"More than {t.payment_errors_per_5min:g} payment errors in 5 minutes.",
             impact="parents cannot pay for meals; orders stall and revenue is lost.",
             comparison=GREATER, threshold=t.payment_errors_per_5min, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE, metric=metric("PaymentErrors", 300),
         ),
         AlarmSpec(
-            **common, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,
+            **payments, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,
             summary=f"Payment failure rate is above {t.payment_failure_rate_percent:g}% "
                     f"(15-minute windows with {t.payment_failure_min_attempts:g}+ attempts, 2 of 3).",
             impact="a payment method or Razorpay itself is failing for a share of parents.",
@@ -143,14 +144,14 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
                          min_denominator=t.payment_failure_min_attempts),
         ),
         AlarmSpec(
-            **common, service="payments", metric_key="verification-failures", tier=Tier.WARNING,
+            **payments, service="payments", metric_key="verification-failures", tier=Tier.WARNING,
             summary="Payment signature verifications are failing (more than 5 in 5 minutes).",
             impact="paid orders are not confirmed; parents are charged without a meal booked.",
             comparison=GREATER, threshold=5, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE, metric=metric("PaymentVerificationFailures", 300),
         ),
         AlarmSpec(
-            **common, service="payments", metric_key="webhook-failures", tier=Tier.WARNING,
+            **payments, service="payments", metric_key="webhook-failures", tier=Tier.WARNING,
             summary="Razorpay webhooks are failing to process (more than 5 in 5 minutes).",
             impact="payment status updates are lost until Razorpay retries.",
             comparison=GREATER, threshold=5, evaluation_periods=1, datapoints_to_alarm=1,
@@ -176,7 +177,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             ),
         ),
         AlarmSpec(
-            **common, service="rfid", metric_key="verification-rate", tier=Tier.BUSINESS,
+            **common, service="rfid", metric_key="verification-rate", tier=Tier.BUSINESS, scope="rfid",
             summary=f"RFID card verification success is below {t.rfid_verification_percent:g}% "
                     f"(5-minute windows with {t.rfid_min_attempts:g}+ attempts, 3 of 3).",
             impact="students queue at the counter; meal delivery cannot be confirmed.",
@@ -186,7 +187,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
                          "RFID verification (%)", when_idle=100, min_denominator=t.rfid_min_attempts),
         ),
         AlarmSpec(
-            **common, service="orders", metric_key="volume-anomaly", tier=Tier.BUSINESS,
+            **common, service="orders", metric_key="volume-anomaly", tier=Tier.BUSINESS, school_day=True,
             summary=f"Orders created dropped below the expected band ({t.order_volume_anomaly_band:g} std devs, "
                     "15 minutes).",
             impact="ordering may be broken for a school or an app release; daily revenue falls.",
@@ -202,7 +203,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             band_query_id="ad1",
         ),
         AlarmSpec(
-            **common, service="orders", metric_key="ordering-stopped", tier=Tier.BUSINESS,
+            **common, service="orders", metric_key="ordering-stopped", tier=Tier.BUSINESS, school_day=True,
             summary=f"Fewer than {t.orders_min_per_5min:g} orders per 5 minutes for 15 minutes at lunch "
                     f"({lunch.describe()}).",
             impact="ordering is broken (app, API or payments); meals for the next service are not booked.",

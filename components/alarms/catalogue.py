@@ -11,7 +11,7 @@ from pulumi_aws import cloudwatch, sns
 
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
-from components.alarms.composites import CompositeAlarms, CompositeAlarmsArgs, maintenance_spec
+from components.alarms.composites import CompositeAlarms, CompositeAlarmsArgs
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
     AlarmGroupArgs,
@@ -24,6 +24,7 @@ from components.alarms.groups import (
 )
 from components.alarms.spec import AlarmSpec
 from stackconfig.model import LambdaFunction, StackSettings, Tier
+from stackconfig.muting import Pager
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,7 @@ class AlarmCatalogue:
     alarms: dict[str, cloudwatch.MetricAlarm]
     composites: dict[str, cloudwatch.CompositeAlarm]
     composite_tiers: dict[str, Tier] = dataclasses.field(default_factory=dict)
+    pagers: list[Pager] = dataclasses.field(default_factory=list)
 
     def count_by_tier(self) -> dict[str, int]:
         counts = Counter(spec.tier.value for spec in self.specs)
@@ -79,17 +81,27 @@ def build_alarm_catalogue(
         specs = [s for i in inventory.rds for s in datastores.rds_alarms(i, t.rds, env)]
         specs.append(datastores.connectivity_alarm(
             "database", "database", inventory.health_namespace, env, Tier.CRITICAL,
-            "no orders, payments or logins can be processed while the database is unreachable."))
+            "no orders, payments or logins can be processed while the database is unreachable.", "database"))
         groups.append((DatabaseAlarms, "rds", specs, {}))
     if inventory.redis:
         specs = datastores.redis_alarms(inventory.redis, t.redis, env)
+        # Critical: sessions live in the cache, so logins fail while it is unreachable; and a cause's
+        # page must not be held by the incident it causes (components/alarms/composites.py).
         specs.append(datastores.connectivity_alarm(
-            "cache", "redis", inventory.health_namespace, env, Tier.WARNING,
-            "sessions and cached menus are unavailable; the database takes the whole load."))
+            "cache", "redis", inventory.health_namespace, env, Tier.CRITICAL,
+            "sessions and cached menus are unavailable, so logins fail; the database takes the whole load.",
+            "redis"))
         groups.append((CacheAlarms, "redis", specs, {}))
     business_specs = business.business_alarms(inventory, t.business, env)
     business_specs += business.health_alarms(inventory, t.business, env, monitor.schedule if monitor else None)
     business_specs += business.reader_alarms(inventory, t.business, env, monitor.rfid_reader_ids if monitor else ())
+    if monitor is not None and monitor.payment_gateway_url:
+        # Razorpay's own signal, two minutes after it stops answering whatever the traffic: at night a
+        # payment outage produces too few payment errors to judge, and the symptoms it causes elsewhere
+        # (the health score, API 5XX) are held while this is in ALARM.
+        business_specs.append(datastores.connectivity_alarm(
+            "payments", "payment_gateway", inventory.health_namespace, env, Tier.CRITICAL,
+            "parents cannot pay: the payment gateway does not answer.", "payments"))
     groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
     groups.append((TopicAlarms, "sns", topics.topic_alarms({tier: topic.name for tier, topic in tier_topics.items()}),
                    {}))
@@ -101,21 +113,8 @@ def build_alarm_catalogue(
         all_specs.extend(specs)
         alarms.update(component.alarms)
 
-    def named(service: str, key: str) -> str:
-        return f"{env}-{service}-{key}"
-
-    tiers = {spec.name(env): spec.tier for spec in all_specs}
     # The payment roll-up: every critical payment signal (warning-tier ones page warning, not here).
     payment_members = [name for name, spec in ((s.name(env), s) for s in all_specs)
                        if spec.tier is Tier.CRITICAL and spec.service.startswith("payments")]
-    platform_members = [named("platform", "health-score")]
-    if inventory.rds:
-        platform_members.append(named("database", "connectivity"))
-    if inventory.api:
-        platform_members.append(named("api", "5xx-rate"))
-    composites = CompositeAlarms("composites", CompositeAlarmsArgs(
-        factory, alarms, tiers, payment_members, platform_members))
-    maintenance = maintenance_spec(env)
-    all_specs.append(maintenance)
-    alarms[maintenance.name(env)] = composites.maintenance
-    return AlarmCatalogue(all_specs, alarms, composites.composites, composites.composite_tiers)
+    composites = CompositeAlarms("composites", CompositeAlarmsArgs(factory, alarms, all_specs, payment_members))
+    return AlarmCatalogue(all_specs, alarms, composites.composites, composites.composite_tiers, composites.pagers)

@@ -1,19 +1,29 @@
-"""How alarms page: one composite "pager" per tier, so one incident pages each tier once, and a
-maintenance-mode alarm that holds every page during maintenance windows.
+"""How alarms page: composite "pagers", grouped so that a maintenance window or the school calendar can
+mute exactly what it concerns, and held so that one incident pages each tier once.
 
 Member alarms have no actions of their own; only the pagers notify. CloudWatch sends a composite
-alarm's actions on its transition into ALARM, not again while further members join, so an incident
-that trips ten alarms is one page per tier (user guide: "Create a composite alarm"; API reference:
-CompositeAlarm `ActionsSuppressor`, `ActionsSuppressorWaitPeriod`, `ActionsSuppressorExtensionPeriod`).
+alarm's actions on its transition into ALARM, not again while further members join (user guide:
+"Create a composite alarm"; API reference: CompositeAlarm `ActionsSuppressor`, `ActionsSuppressorWaitPeriod`,
+`ActionsSuppressorExtensionPeriod`).
 
-- critical pager: any critical alarm; held only by maintenance.
-- warning and business pagers: any alarm of their tier; held by "pages held" = maintenance OR
-  critical pager, so the warnings that follow a critical incident (slow payments during a Razorpay
-  outage) do not page a second team. The wait period lets a critical alarm that trips a few minutes
-  after its warnings still hold them; the extension period lets the tail of an incident settle.
-  A warning still in ALARM after that pages then.
-- the "payment system health" and "system health" composites stay as status roll-ups (the
-  executive dashboard) and page through the critical pager, of which system health is a member.
+Pagers: one per tier and group (stackconfig/muting.py), `<env>-<tier>-<scope>[-school-day]-pager` or
+`<env>-<tier>-jobs-<N>m-pager`. A mute rule mutes pagers, never members: a muted member would still put
+its pager into ALARM (muted alarms keep evaluating), so only muting the pager silences it.
+
+Holds, so that an incident pages its cause and not each of its symptoms:
+- critical: the database and cache pagers are held by nothing; the payments pager by the database
+  pager (payments fail when the database does); the API pagers by "dependency down" (database, cache or
+  payments pager in ALARM); every other critical pager by "critical claimed" (dependency down, or an API
+  pager in ALARM). A held pager waits 2 minutes for its suppressor (a cause's alarm needs 2 of 3 minutes
+  of health checks), and stays held after the cause cleared for as long as its own alarms may take to
+  return to OK (`AlarmSpec.recovery_minutes`, at least 15 minutes).
+- warning and business: the pagers of a scope are held by "system health" (any critical pager in
+  ALARM); the platform and job pagers also by a pager of a scope of their tier ("<tier> claimed"). They
+  wait 5 minutes for a critical incident to claim them.
+A held pager still in ALARM when its hold ends pages then; one that enters ALARM after its hold has
+ended pages too, which is why a low-volume alarm keeps its ALARM across a period too quiet to judge
+(components/alarms/lambda_.py). The "payment system health" (every critical payment signal) and "system
+health" (every critical pager) composites are the executive dashboard's status roll-ups.
 """
 
 from __future__ import annotations
@@ -26,30 +36,18 @@ import pulumi
 from pulumi_aws import cloudwatch
 
 from components.alarms.factory import AlarmFactory
-from components.alarms.spec import GREATER_OR_EQUAL, NO_DATA_IS_FINE, AlarmSpec, Metric
+from components.alarms.spec import AlarmSpec
+from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
+from stackconfig.muting import JOBS, PLATFORM, Pager
 
-OPERATIONS_NAMESPACE = "HASIVU/Operations"
 MAX_RULE_LENGTH = 10_240
-# (wait, extension) seconds. A wait period delays every page by that long, so the critical pager does
-# not wait: maintenance is switched on before the work starts. Warning and business pages wait 5
-# minutes for a critical incident to claim them.
-HOLD = {Tier.CRITICAL: (0, 600), Tier.WARNING: (300, 900), Tier.BUSINESS: (300, 900)}
-
-
-def maintenance_spec(environment: str) -> AlarmSpec:
-    """Maintenance mode is on while someone publishes MaintenanceMode = 1 each minute
-    (docs/decisions/maintenance-mode.md). Missing data is not breaching: nobody publishing means no maintenance."""
-    return AlarmSpec(
-        service="operations", metric_key="maintenance-mode", resource=OPERATIONS_NAMESPACE, tier=Tier.BUSINESS,
-        runbook="maintenance",
-        summary=f"Maintenance mode is on ({OPERATIONS_NAMESPACE} MaintenanceMode = 1 for {environment}): "
-                "every pager is held.",
-        impact="none by itself; pages are held until maintenance ends and 10 minutes have passed.",
-        comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=2, datapoints_to_alarm=1,
-        treat_missing_data=NO_DATA_IS_FINE,
-        metric=Metric(OPERATIONS_NAMESPACE, "MaintenanceMode", {"Environment": environment}, "Maximum", 60),
-    )
+# Seconds a held pager waits for its suppressor before paging.
+WAIT = {Tier.CRITICAL: 120, Tier.WARNING: 300, Tier.BUSINESS: 300}
+# At least this long after its suppressor clears, a held pager stays held (the tail of an incident).
+MIN_EXTENSION = 900
+# Critical pagers of the causes every flow depends on, in the order they hold each other.
+CAUSES = ("database", "redis", "payments")
 
 
 def rule(names: Sequence[str]) -> str:
@@ -66,56 +64,114 @@ def rule_chunks(names: Sequence[str], limit: int = MAX_RULE_LENGTH) -> list[list
     return chunks
 
 
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """The pager an alarm pages through: its scope (or JOBS), whether it assumes a school day, and
+    for a job alarm its period, `lowVolumeWindowMinutes` (job alarms are muted for a window plus their
+    own recovery)."""
+
+    scope: str
+    school_day: bool = False
+    job_minutes: int = 0
+
+    @classmethod
+    def of(cls, spec: AlarmSpec) -> Group:
+        return cls(JOBS, False, spec.period_minutes) if spec.job else cls(spec.scope, spec.school_day)
+
+    def key(self, tier: Tier) -> str:
+        if self.scope == JOBS:
+            return f"{tier.value}-jobs-{self.job_minutes}m-pager"
+        return f"{tier.value}-{self.scope}{'-school-day' if self.school_day else ''}-pager"
+
+    @property
+    def order(self) -> tuple[int, bool, int]:
+        rank = {s: i for i, s in enumerate((*CAUSES, *[s for s in SCOPES if s not in CAUSES], PLATFORM, JOBS))}
+        return rank[self.scope], self.school_day, self.job_minutes
+
+
 @dataclasses.dataclass
 class CompositeAlarmsArgs:
     factory: AlarmFactory
     alarms: Mapping[str, cloudwatch.MetricAlarm]
-    # Alarm name -> tier, for every metric alarm that may page.
-    tiers: Mapping[str, Tier]
+    # Every metric alarm that may page.
+    specs: Sequence[AlarmSpec]
     payment_members: Sequence[str]
-    platform_members: Sequence[str]
 
 
 class CompositeAlarms(pulumi.ComponentResource):
     composites: dict[str, cloudwatch.CompositeAlarm]
-    maintenance: cloudwatch.MetricAlarm
     # Tier of each composite, for the alarm count.
     composite_tiers: dict[str, Tier]
+    pagers: list[Pager]
 
     def __init__(self, name: str, args: CompositeAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("hasivu:monitoring:CompositeAlarms", name, None, opts)
         self.args = args
-        env = args.factory.settings.environment
-        self.maintenance = args.factory.create(maintenance_spec(env), self)
-        self.composites, self.composite_tiers = {}, {}
+        self.composites, self.composite_tiers, self.pagers = {}, {}, []
         self._composite("payment-system-health", Tier.CRITICAL,
                         "Payment system unhealthy: payment errors or the payment Lambdas failing.",
                         "parents cannot pay; revenue stops.", args.payment_members)
+        groups: dict[Tier, dict[Group, list[AlarmSpec]]] = {tier: {} for tier in Tier}
+        for spec in args.specs:
+            groups[spec.tier].setdefault(Group.of(spec), []).append(spec)
+        critical = dict(sorted(groups[Tier.CRITICAL].items(), key=lambda item: item[0].order))
+        causes = [g for g in critical if g.scope in CAUSES]
+        for group in causes:
+            database = self._names([Group("database").key(Tier.CRITICAL)]) if group.scope == "payments" else []
+            self._pager(Tier.CRITICAL, group, critical[group], database[0] if database else None)
+        dependency_down = self._or("dependency-down", "A dependency every flow uses is down: a database, cache or "
+                                   "payments pager is in ALARM.", self._names([g.key(Tier.CRITICAL) for g in causes]))
+        apis = [g for g in critical if g.scope == "api"]
+        for group in apis:
+            self._pager(Tier.CRITICAL, group, critical[group], dependency_down)
+        claimed = self._or("critical-claimed", "A critical incident has a cause: a dependency is down or an API "
+                           "pager is in ALARM.",
+                           self._names(["dependency-down", *[g.key(Tier.CRITICAL) for g in apis]]))
+        for group, specs in critical.items():
+            if group not in causes and group not in apis:
+                self._pager(Tier.CRITICAL, group, specs, claimed)
+        # The system-wide roll-up is every critical pager (the payment roll-up is theirs too): in ALARM
+        # exactly when a critical page is claimed or held, so it is also the hold of the other tiers.
         self._composite("system-health", Tier.CRITICAL,
-                        "Platform unhealthy: a critical component (payments, database, API, health score) is failing.",
+                        "Platform unhealthy: a critical alarm of a component (payments, database, cache, API, "
+                        "logins, health score) is in ALARM; holds the warning and business pages.",
                         "the platform is down or failing for many users.",
-                        [*self._names(["payment-system-health"]), *args.platform_members])
-        covered = {*args.payment_members, *args.platform_members}
-        critical = [n for n, t in args.tiers.items() if t is Tier.CRITICAL and n not in covered]
-        self._composite("critical-pager", Tier.CRITICAL,
-                        "Pages the critical tier once per incident: a critical alarm is in ALARM.",
-                        "see the member alarms in ALARM (the notification's reason names them).",
-                        [*self._names(["system-health"]), *critical], route=True,
-                        suppressor=maintenance_spec(env).name(env))
-        self._composite("pages-held", Tier.WARNING,
-                        "Holds warning and business pages: maintenance is on or a critical incident is paging.",
-                        "none by itself.",
-                        [maintenance_spec(env).name(env), f"{env}-critical-pager"])
+                        [*self._names(["payment-system-health"]), *[p.name for p in self.pagers]])
+        held = self._names(["system-health"])[0] if "system-health" in self.composites else None
         for tier in (Tier.WARNING, Tier.BUSINESS):
-            self._composite(f"{tier.value}-pager", tier,
-                            f"Pages the {tier.value} tier once per incident: a {tier.value} alarm is in ALARM.",
-                            "see the member alarms in ALARM (the notification's reason names them).",
-                            [n for n, t in args.tiers.items() if t is tier], route=True,
-                            suppressor=f"{env}-pages-held")
+            ordered = sorted(groups[tier].items(), key=lambda item: item[0].order)
+            scoped = [(g, s) for g, s in ordered if g.scope in SCOPES]
+            for group, specs in scoped:
+                self._pager(tier, group, specs, held)
+            tier_claimed = self._or(f"{tier.value}-claimed", f"Holds the {tier.value} platform and job pages: pages "
+                                    f"are held or a {tier.value} pager of a scope is in ALARM.",
+                                    self._names(["system-health", *[g.key(tier) for g, _ in scoped]]))
+            for group, specs in ordered:
+                if group.scope not in SCOPES:
+                    self._pager(tier, group, specs, tier_claimed)
         self.register_outputs({"compositeNames": sorted(self.composites)})
 
+    def _pager(self, tier: Tier, group: Group, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> None:
+        env = self.args.factory.settings.environment
+        key = group.key(tier)
+        recovery = max(spec.recovery_minutes for spec in specs)
+        what = (f"job alarms judged over {group.job_minutes}-minute periods" if group.scope == JOBS
+                else f"{group.scope} alarms" + (" that assume a school day" if group.school_day else ""))
+        pager = Pager(f"{env}-{key}", tier.value, group.scope, group.school_day, recovery)
+        self._composite(key, tier, f"Pages the {tier.value} tier once per incident: one of its {what} is in ALARM.",
+                        "see the member alarms in ALARM (the notification's reason names them).",
+                        [spec.name(env) for spec in specs], route=True, suppressor=held_by,
+                        extension=max(MIN_EXTENSION, recovery * 60), tags=pager.tags())
+        self.pagers.append(pager)
+
+    def _or(self, key: str, summary: str, members: Sequence[str]) -> Optional[str]:
+        """A composite (no actions) in ALARM when any of `members` is: a hold. Its name, if it has members."""
+        self._composite(key, Tier.CRITICAL, summary, "none by itself.", members)
+        return self._names([key])[0] if key in self.composites else None
+
     def _composite(self, key: str, tier: Tier, summary: str, impact: str, members: Sequence[str],
-                   route: bool = False, suppressor: Optional[pulumi.Input[str]] = None) -> None:
+                   route: bool = False, suppressor: Optional[str] = None, extension: int = MIN_EXTENSION,
+                   tags: Optional[Mapping[str, str]] = None) -> None:
         factory = self.args.factory
         env = factory.settings.environment
         if not members:
@@ -129,7 +185,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                 parts.append(f"{env}-{part}")
             members = parts
         name = f"{env}-{key}"
-        wait, extension = HOLD[tier]
+        held_by = suppressor
         self.composites[key] = cloudwatch.CompositeAlarm(
             name,
             alarm_name=name,
@@ -139,11 +195,11 @@ class CompositeAlarms(pulumi.ComponentResource):
             alarm_actions=factory.actions(tier) if route else None,
             ok_actions=factory.ok_actions(tier) if route else None,
             actions_suppressor=cloudwatch.CompositeAlarmActionsSuppressorArgs(
-                alarm=suppressor, wait_period=wait, extension_period=extension) if suppressor else None,
-            tags=factory.settings.tags(Service="platform", Tier=tier.value, Resource="composite"),
+                alarm=held_by, wait_period=WAIT[tier], extension_period=extension) if held_by else None,
+            tags=factory.settings.tags(Service="platform", Tier=tier.value, Resource="composite", **(tags or {})),
             # CloudWatch rejects a rule naming an alarm that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=self._resources(
-                [*members, *([suppressor] if isinstance(suppressor, str) else [])])),
+                [*members, *([held_by] if held_by else [])])),
         )
         self.composite_tiers[key] = tier
 
@@ -154,6 +210,6 @@ class CompositeAlarms(pulumi.ComponentResource):
 
     def _resources(self, names: Sequence[str]) -> list[pulumi.Resource]:
         env = self.args.factory.settings.environment
-        known: dict[str, pulumi.Resource] = {**self.args.alarms, maintenance_spec(env).name(env): self.maintenance}
+        known: dict[str, pulumi.Resource] = dict(self.args.alarms)
         known.update({f"{env}-{k}": c for k, c in self.composites.items()})
         return [known[n] for n in names if n in known]

@@ -26,7 +26,7 @@ def short_id(identifier: str, environment: str) -> str:
 
 
 def connectivity_alarm(
-    service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str
+    service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str, scope: str
 ) -> AlarmSpec:
     """From the health monitor's per-dependency result: 1 reachable, 0 unreachable.
 
@@ -34,7 +34,7 @@ def connectivity_alarm(
     alarm's one page, not one page per dependency it can no longer see (missing data stays missing).
     """
     return AlarmSpec(
-        service=service, metric_key="connectivity", resource=dependency, tier=tier,
+        service=service, metric_key="connectivity", resource=dependency, tier=tier, scope=scope,
         runbook=f"{dependency}#connectivity",
         summary=f"The health monitor cannot reach the {dependency} (2 of 3 minutes failed).",
         impact=impact,
@@ -49,7 +49,7 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
     dims = {"DBInstanceIdentifier": instance.instance_id}
     what = f"RDS {instance.instance_id}"
     common = {"service": short_id(instance.instance_id, environment), "resource": instance.instance_id,
-              "runbook": "rds", "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE}
+              "runbook": "rds", "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE, "scope": "database"}
     connections = instance.max_connections * t.connections_percent / 100
     specs = [
         AlarmSpec(
@@ -120,7 +120,7 @@ def redis_alarms(redis: RedisConfig, t: RedisThresholds, environment: str) -> li
         dims = {"CacheClusterId": node}
         what = f"Redis node {node}"
         common = {"service": short_id(node, environment), "resource": node, "runbook": "redis",
-                  "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE}
+                  "tier": Tier.WARNING, "treat_missing_data": NO_DATA_KEEPS_STATE, "scope": "redis"}
         specs += [
             AlarmSpec(
                 **common, metric_key="engine-cpu",

@@ -80,8 +80,8 @@ class AlarmFactory:
             datapoints_to_alarm=spec.datapoints_to_alarm,
             treat_missing_data=spec.treat_missing_data,
             metric_queries=[_query_args(q) for q in spec.queries] or None,
-            # No actions of its own: the alarm pages through its tier's pager (composites.py), which
-            # is what keeps one incident to one page per tier and lets maintenance hold every page.
+            # No actions of its own: the alarm pages through a pager (composites.py), which is what keeps
+            # one incident to one page per tier and lets a mute rule silence exactly one group of alarms.
             actions_enabled=True,
             tags=self.tags(spec),
             opts=pulumi.ResourceOptions(parent=parent),

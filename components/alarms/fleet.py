@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from components.alarms.lambda_ import group_scope
 from components.alarms.spec import GREATER, NO_DATA_IS_FINE, AlarmSpec, Query
 from stackconfig.fleet_queries import fleet_query, group_condition
 from stackconfig.model import FleetGroup, Inventory, LambdaFunction, Tier
@@ -41,7 +42,8 @@ def fleet_alarms(group: FleetGroup, inventory: Inventory, thresholds: LambdaThre
     members: Sequence[LambdaFunction] = [fn for fn in inventory.functions if fn.group == group.name]
     scope = "every function no other group lists" if group.catch_all else f"its {len(members)} functions"
     what = f"Lambda fleet {group.name} ({scope})"
-    common = {"service": f"fleet-{group.name}", "resource": group.name, "runbook": f"lambda#{group.name}"}
+    common = {"service": f"fleet-{group.name}", "resource": group.name, "runbook": f"lambda#{group.name}",
+              "scope": group_scope(group.name)}
     limit_ms = min(thresholds.duration_max_ms, thresholds.duration_timeout_share * group.timeout_seconds * 1000)
     tier = _fleet_tier(group)
     return [

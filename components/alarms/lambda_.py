@@ -14,10 +14,17 @@ from components.alarms.spec import (
     filled,
     rate,
 )
+from stackconfig.maintenance import SCOPES
 from stackconfig.model import LambdaFunction, Tier
+from stackconfig.muting import PLATFORM
 from stackconfig.thresholds import AccountThresholds
 
 NAMESPACE = "AWS/Lambda"
+
+
+def group_scope(group: str) -> str:
+    """An inventory group named like a maintenance scope (payments, rfid) is muted with it."""
+    return group if group in SCOPES else PLATFORM
 
 
 def service_name(function: LambdaFunction, environment: str) -> str:
@@ -51,13 +58,20 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
     what = f"Lambda {function.name} ({function.group})"
     if t.low_volume_window_minutes:
         period = int(t.low_volume_window_minutes) * 60
+        # With a floor of several errors, a period with fewer invocations than the floor reads as healthy
+        # even when every one of them failed (two webhooks in a quiet half-hour of a database outage). Such
+        # an alarm stays in ALARM until two periods in a row are healthy (1 of the last 2): one quiet period
+        # inside an incident neither sends OK nor makes the next period page the incident again once its
+        # cause's hold has ended (components/alarms/composites.py).
+        periods = 2 if t.low_volume_min_errors > 1 else 1
+        when = (f"in one of the last two {t.low_volume_window_minutes:g}-minute periods" if periods == 2
+                else f"in the last {t.low_volume_window_minutes:g} minutes")
         return AlarmSpec(
-            **common, metric_key="error-rate", tier=tier,
-            summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations in the last "
-                    f"{t.low_volume_window_minutes:g} minutes (low-volume: any volume counts, "
-                    f"from {t.low_volume_min_errors:g} error(s)).",
+            **common, metric_key="error-rate", tier=tier, job=True,
+            summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations {when} "
+                    f"(low-volume: any volume counts, from {t.low_volume_min_errors:g} error(s)).",
             impact=f"a {function.group} job or low-traffic flow is failing while nobody is watching.",
-            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=1, datapoints_to_alarm=1,
+            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=periods, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=low_volume_error_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
                                           Metric(NAMESPACE, "Invocations", dims, "Sum", period),
@@ -115,7 +129,8 @@ def function_alarms(
     t = function.thresholds
     tier = error_tier(function)
     what = f"Lambda {function.name} ({function.group})"
-    common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}"}
+    common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
+              "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
     specs = [
         AlarmSpec(

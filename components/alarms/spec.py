@@ -9,6 +9,7 @@ from typing import Optional
 import pulumi
 
 from stackconfig.model import Tier
+from stackconfig.muting import PLATFORM
 
 GREATER = "GreaterThanThreshold"
 GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
@@ -64,9 +65,32 @@ class AlarmSpec:
     queries: tuple[Query, ...] = ()
     # The id of an ANOMALY_DETECTION_BAND query that takes the place of a fixed threshold.
     band_query_id: Optional[str] = None
+    # Which pager it pages through (stackconfig/muting.py): the scope a maintenance window of that
+    # scope mutes, whether it assumes a school day (the calendar mutes it), whether it judges a
+    # scheduled job over a long window (muted by every window, for that window plus its own).
+    scope: str = PLATFORM
+    school_day: bool = False
+    job: bool = False
 
     def name(self, environment: str) -> str:
         return f"{environment}-{self.service}-{self.metric_key}"
+
+    @property
+    def period_minutes(self) -> int:
+        periods = [self.metric.period] if self.metric else []
+        periods += [q.metric.period if q.metric else q.period or 0 for q in self.queries]
+        return max(periods, default=60) // 60
+
+    @property
+    def window_minutes(self) -> int:
+        """How far back one evaluation looks: period x evaluation periods."""
+        return self.period_minutes * self.evaluation_periods
+
+    @property
+    def recovery_minutes(self) -> int:
+        """How long after a fault ends the alarm may still be in ALARM: the fault's last period closes
+        within one period, and that datapoint stays in the evaluated window for the window's length."""
+        return self.period_minutes + self.window_minutes
 
 
 def filled(query_id: str) -> str:

@@ -53,7 +53,10 @@ def build_dashboards(
     region, env = settings.region, settings.environment
 
     def composite_arns(account: str) -> list[str]:
-        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{env}-{key}" for key in alarms.composites]
+        """The status roll-ups an executive reads: payments, and the whole platform (every critical pager).
+        The pagers by scope and the holds between them are the on-call's, on the console's alarm list."""
+        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{env}-{key}"
+                for key in ("payment-system-health", "system-health") if key in alarms.composites]
 
     builders: dict[str, Callable[[str], Sequence[Widget]]] = {
         "Executive-Overview": lambda account: boards.executive(settings, specs, composite_arns(account)),

@@ -18,6 +18,7 @@ from hasivu_policy.hygiene import (
     validate_required_tags,
     validate_runbook_links,
 )
+from hasivu_policy.mute_rules import validate_alarm_mute_rules
 from hasivu_policy.routing import validate_alarm_routing
 from hasivu_policy.secrets import validate_no_plaintext_secrets
 from hasivu_policy.singletons import validate_account_singletons
@@ -80,6 +81,14 @@ POLICIES = [
         enforcement_level=MANDATORY,
         validate=validate_deploy_time_validity,
         remediation_steps="Correct the values the message names.",
+    ),
+    StackValidationPolicy(
+        name="alarm-mute-rules",
+        description="Alarm mute rules mute at most 100 alarms, all of this stack, on a schedule CloudWatch "
+                    "accepts (cron or at expression, duration PT1M-P15D, a time zone identifier).",
+        enforcement_level=MANDATORY,
+        validate=validate_alarm_mute_rules,
+        remediation_steps="Mute the stack's pagers through the maintenance and schoolCalendar config.",
     ),
     ResourceValidationPolicy(
         name="no-plaintext-secrets",

@@ -75,8 +75,8 @@ def validate_alarm_routing(args: StackValidationArgs, report: ReportViolation) -
             report(f"{alarm.label()} has alarm actions that reach no SNS topic. Fix: use a tier topic ARN.",
                    alarm.urn)
         if alarm.props.get("actionsEnabled") is False and not config.get("allowDisabledActions", False):
-            report(f"{alarm.label()} has actionsEnabled=false. Fix: enable actions; use the maintenance-mode "
-                   "alarm to silence composites during maintenance instead.", alarm.urn)
+            report(f"{alarm.label()} has actionsEnabled=false. Fix: enable actions; mute the pagers with an alarm "
+                   "mute rule during maintenance instead (a maintenance window).", alarm.urn)
         if not silent and is_critical(index, alarm, tag_key, tag_value):
             ok = alarm.props.get("okActions")
             if not is_unknown(ok) and not ok:

@@ -14,6 +14,7 @@ from hasivu_policy.values import UNKNOWN, is_unknown, plain
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+MUTE_RULE = "aws:cloudwatch/alarmMuteRule:AlarmMuteRule"
 TOPIC = "aws:sns/topic:Topic"
 KEY = "aws:kms/key:Key"
 FUNCTION = "aws:lambda/function:Function"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from preflight.account import deployed, preconditions
+from preflight.account import deployed, mute_rules, preconditions
 from preflight.account.findings import AccountReport, Finding, guarded
 from preflight.account.metrics import MetricCatalogue, check_alarm_metrics
 from preflight.account.session import Account
@@ -44,6 +44,7 @@ def check_account(model: StackModel, account: Account, as_of: datetime | None = 
         ("log group", lambda: preconditions.check_log_groups(account, model)),
         ("unlisted function", lambda: preconditions.check_unlisted_functions(
             account, model, model.stack_file)),
+        (mute_rules.CHECK, lambda: mute_rules.check_mute_rules(account, model, now)),
     ]
     findings = [f for name, check in checks for f in guarded(name, check)]
     return AccountReport(account.account_id, account.region, findings, alarm_metrics)

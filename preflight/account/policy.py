@@ -14,7 +14,9 @@ ACTIONS: tuple[str, ...] = (
     "apigateway:GET",  # GetRestApis, GetStage
     "ce:GetAnomalyMonitors",
     "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetAlarmMuteRule",
     "cloudwatch:GetMetricData",
+    "cloudwatch:ListAlarmMuteRules",
     "cloudwatch:ListMetrics",
     "kms:ListResourceTags",
     "lambda:ListFunctions",

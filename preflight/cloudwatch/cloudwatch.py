@@ -12,6 +12,8 @@
   the suppressor leaves ALARM ("Composite alarms and actions suppression" in the user guide).
 - A Metrics Insights alarm (a query that returns several series) evaluates each series as a
   contributor and notifies per contributor as well as for itself: see `insights`.
+- Alarm mute rules (`mutes`): a muted alarm's actions are held, and run when the mute ends if the
+  alarm (or contributor) is still in the state it entered while muted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from preflight.cloudwatch.insights import (
     returned_series,
 )
 from preflight.cloudwatch.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
+from preflight.cloudwatch.mutes import MuteClock
 from preflight.cloudwatch.store import MetricKey, MetricStore, low_sample_count, metric_key
 
 EXTRA_RANGE_PERIODS = 2
@@ -117,6 +120,8 @@ class Notification:
     # attributes of every Metrics Insights alarm's contributors in ALARM at that minute, by alarm.
     triggering: tuple[str, ...] = ()
     contributors_in_alarm: Mapping[str, tuple[Mapping[str, str], ...]] = dataclasses.field(default_factory=dict)
+    # A notification an alarm mute rule held: the rule.
+    muted_by: Optional[str] = None
 
     @property
     def subject(self) -> str:
@@ -186,8 +191,9 @@ def math_series(alarm: MetricAlarmDefinition, computed: dict[str, list], end_min
 
 class CloudWatchModel:
     def __init__(self, store: MetricStore, alarms: Sequence[MetricAlarmDefinition],
-                 composites: Sequence[CompositeDefinition], band_model: Optional[BandModel] = None) -> None:
-        self.store, self.band_model = store, band_model
+                 composites: Sequence[CompositeDefinition], band_model: Optional[BandModel] = None,
+                 mutes: Optional[MuteClock] = None) -> None:
+        self.store, self.band_model, self.mutes = store, band_model, mutes
         # CloudWatch evaluates each alarm on its own; the model goes through them in name order so that
         # transitions of one minute are listed the same on every run, whatever order the program
         # registered them in (composites: members first, otherwise by name too).
@@ -208,6 +214,11 @@ class CloudWatchModel:
         # Metrics Insights alarms: contributor -> ALARM or OK.
         self.contributors: dict[str, dict[Contributor, str]] = {}
         self._reasons: dict[str, str] = {}
+        # Notifications a mute rule held, and the actions waiting for their mute to end:
+        # (alarm, contributor) -> (state entered while muted, topics of that state).
+        self.muted: list[Notification] = []
+        self._pending: dict[tuple[str, Optional[str]], tuple[str, list[str]]] = {}
+        self._minute = 0
 
     @staticmethod
     def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
@@ -323,11 +334,7 @@ class CloudWatchModel:
             states[contributor] = new
             name = contributor.name
             self.transitions.append(Transition(offset, alarm.name, previous, new, contributor=name))
-            if new == ALARM:
-                self.pages.extend(Notification(offset, alarm.name, tier, ALARM, name) for tier in alarm.alarm_topics)
-            else:
-                self.ok_notifications.extend(Notification(offset, alarm.name, tier, OK, name)
-                                             for tier in alarm.ok_topics)
+            self._act(alarm.name, new, offset, alarm.alarm_topics if new == ALARM else alarm.ok_topics, name)
         returned = len(series)
         self._reasons[alarm.name] = (f"{MAX_CONTRIBUTORS_IN_ALARM}+ time series evaluated to ALARM"
                                      if evaluated_to_alarm > MAX_CONTRIBUTORS_IN_ALARM
@@ -342,6 +349,8 @@ class CloudWatchModel:
 
     def tick(self, now_minute: int, offset: int) -> None:
         """Evaluates everything whose period closed at `now_minute`; `offset` is the drill minute."""
+        self._minute = now_minute
+        self._release(offset)
         self._changed = set()
         for alarm in self.alarms:
             if now_minute % max(alarm.period // 60, 1) == 0:
@@ -356,11 +365,14 @@ class CloudWatchModel:
 
     def tick_states(self, states: Mapping[str, str], offset: int) -> None:
         """A minute in which the metric alarms are in the given states (OK where none is given)
-        instead of being evaluated from metrics: composites, suppressors and actions as in `tick`.
-        For questions about routing alone (which pages does an incident's set of alarms send)."""
+        instead of being evaluated from metrics: composites, suppressors, mutes and actions as in `tick`
+        (the minute is `offset`). For questions about routing alone (which pages does an incident's set
+        of alarms send)."""
         unknown = set(states) - {a.name for a in self.alarms}
         if unknown:
             raise ValueError(f"no metric alarm named {', '.join(sorted(unknown))}")
+        self._minute = offset
+        self._release(offset)
         self._changed = set()
         for alarm in self.alarms:
             self._set(alarm.name, states.get(alarm.name, OK), offset, alarm.alarm_topics, alarm.ok_topics)
@@ -387,10 +399,44 @@ class CloudWatchModel:
         self.states[name] = new
         self._changed.add(name)
         self.transitions.append(Transition(offset, name, old, new, reason=self._reasons.get(name)))
-        if new == ALARM:
-            self.pages.extend(self._page(offset, name, tier) for tier in alarm_topics)
-        elif new == OK:
-            self.ok_notifications.extend(Notification(offset, name, tier, OK) for tier in ok_topics)
+        if new in (ALARM, OK):
+            self._act(name, new, offset, alarm_topics if new == ALARM else ok_topics)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _act(self, name: str, state: str, offset: int, topics: list[str], contributor: Optional[str] = None) -> None:
+        """The actions of `name` (or one of its contributors) entering `state`: sent, or held by a mute rule."""
+        if not topics:
+            return
+        rule = self.mutes.muted_by(name, self._minute) if self.mutes else None
+        if rule is None:
+            self._send(name, state, offset, topics, contributor)
+            return
+        self._pending[(name, contributor)] = (state, list(topics))
+        self.muted.extend(Notification(offset, name, tier, state, contributor, muted_by=rule) for tier in topics)
+
+    def _send(self, name: str, state: str, offset: int, topics: list[str], contributor: Optional[str]) -> None:
+        if state == ALARM:
+            self.pages.extend(self._page(offset, name, tier) if contributor is None
+                              else Notification(offset, name, tier, ALARM, contributor) for tier in topics)
+        else:
+            self.ok_notifications.extend(Notification(offset, name, tier, state, contributor) for tier in topics)
+
+    def _release(self, offset: int) -> None:
+        """Actions held by a mute that has ended run now if their alarm is still in the state they were for."""
+        if not self._pending or self.mutes is None:
+            return
+        for (name, contributor), (state, topics) in sorted(self._pending.items(), key=lambda item: item[0][0]):
+            if self.mutes.muted_by(name, self._minute) is not None:
+                continue
+            del self._pending[(name, contributor)]
+            if self._state_of(name, contributor) == state:
+                self._send(name, state, offset, topics, contributor)
+
+    def _state_of(self, name: str, contributor: Optional[str]) -> Optional[str]:
+        if contributor is None:
+            return self.states.get(name)
+        return next((s for c, s in self.contributors.get(name, {}).items() if c.name == contributor), None)
 
     def _page(self, offset: int, name: str, tier: str) -> Notification:
         """An ALARM notification of a metric alarm or composite, with what the composite's page can name."""
@@ -441,5 +487,5 @@ class CloudWatchModel:
                 return
         elif offset < (held["fire_at"] or 0):
             return
-        self.pages.extend(self._page(offset, name, tier) for tier in composite.alarm_topics)
+        self._act(name, ALARM, offset, composite.alarm_topics)
         self._held.pop(name)

@@ -51,6 +51,10 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
             for line in page.get("slack", "").splitlines():
                 if line.startswith(("_In ALARM in ", "_Contributors in ALARM")):
                     out.write(f"      slack: {line}\n")
+        for held in result.muted:
+            who = subject(held["alarm"], held.get("contributor"))
+            out.write(f"    muted minute {held['minute']:>4}  {held['tier']}  {who} {held['state']}  "
+                      f"(by {held['rule']})\n")
         moves = [t for t in result.transitions if "ALARM" in (t["from"], t["to"])]
         quiet = len(result.transitions) - len(moves)
         others = f" ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown)" if quiet else ""

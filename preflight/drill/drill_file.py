@@ -11,10 +11,12 @@ from typing import Any, Optional
 import yaml
 
 from preflight.cloudwatch.insights import MAX_METRICS
+from stackconfig.maintenance import ALL, SCOPES
 
 PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
 FLOWS = ("orders", "payments", "rfid", "all")
+MAINTAINED = (*SCOPES, ALL)
 TIERS = ("critical", "warning", "business")
 # `account.functions.count`: a fleet alarm's Metrics Insights query processes at most 10,000 metrics
 # (cloudwatch-metrics-insights-limits.html), which a larger fleet exceeds with one series per function;
@@ -35,7 +37,9 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
     "reader-silent": {"target": (True, "a reader id")},
     "health-monitor-down": {},
-    "maintenance": {},
+    # An ad-hoc maintenance window, as `python -m preflight maintenance start` puts it: the pagers of
+    # what it maintains (default all) are muted by alarm mute rules.
+    "maintenance": {"target": (False, "what it maintains: one of " + ", ".join(MAINTAINED))},
     "env": {"target": (True, "a function name"), "set": (True, "a mapping of VARIABLE: value")},
 }
 
@@ -70,6 +74,8 @@ class Expectations:
     contributors: Optional[list[str]] = None
     # The contributors each page to a tier with a Slack forwarder names in its Slack text, exactly; None: any.
     page_names: Optional[list[str]] = None
+    # The minutes at which each tier is paged, exactly (a tier not named: any).
+    pages_at: dict[str, list[int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +147,7 @@ def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
             if not isinstance(value, str) or not value:
                 raise _fail(path, f"{where}.target", expected, value)
             allowed = {"dependency-down": DEPENDENCIES, "dependency-slow": DEPENDENCIES,
-                       "traffic-stop": FLOWS, "traffic-spike": FLOWS}.get(kind)
+                       "traffic-stop": FLOWS, "traffic-spike": FLOWS, "maintenance": MAINTAINED}.get(kind)
             if allowed and value not in allowed:
                 raise _fail(path, f"{where}.target", expected, value)
             values["target"] = value
@@ -186,7 +192,7 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
     _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
-                                 "pageNames": False})
+                                 "pageNames": False, "pagesAt": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -202,7 +208,15 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
             fires.append((item["alarm"], _int(path, f"expect.fires[{i}].within", item["within"], 0, minutes)))
     silent = _globs(path, "expect.silent", data["silent"]) if "silent" in data else []
     contributors, page_names = (_contributor_list(path, key, data.get(key)) for key in ("contributors", "pageNames"))
-    return Expectations(pages, fires, silent, contributors, page_names)
+    pages_at: dict[str, list[int]] = {}
+    if "pagesAt" in data:
+        _keys(path, "expect.pagesAt", data["pagesAt"], {t: False for t in TIERS})
+        for tier, minutes_paged in data["pagesAt"].items():
+            if not isinstance(minutes_paged, list):
+                raise _fail(path, f"expect.pagesAt.{tier}", "a list of drill minutes", minutes_paged)
+            pages_at[tier] = [_int(path, f"expect.pagesAt.{tier}[{i}]", m, -10_000, minutes)
+                              for i, m in enumerate(minutes_paged)]
+    return Expectations(pages, fires, silent, contributors, page_names, pages_at)
 
 
 def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:

@@ -18,14 +18,18 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Optional
 
+from cloudwatch_rules.mute_rules import schedule_of
 from observability.slack_forwarder import contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
+from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore
 from preflight.drill.drill_file import TIERS, Drill, DrillError
 from preflight.drill.slack_pages import slack_text
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
 from preflight.emulator.traffic import Profile, profile
+from preflight.maintenance.rules import adhoc_rules
+from stackconfig.maintenance import ALL
 
 HISTORY_MINUTES = 30
 WARMUP_MINUTES = 30
@@ -70,6 +74,8 @@ class DrillResult:
     verdicts: list[Verdict] = dataclasses.field(default_factory=list)
     # The drill minute of the first fault that is the incident (not a condition such as `env`).
     first_fault: Optional[int] = None
+    # Notifications an alarm mute rule held: minute, tier, alarm, state, rule.
+    muted: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -88,8 +94,9 @@ class DrillResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
-                "notifications": self.notifications, "transitions": self.transitions, "failures": self.failures,
-                "verdicts": [v.as_json() for v in self.verdicts], "detectionMinutes": self.detection_minutes}
+                "notifications": self.notifications, "muted": self.muted, "transitions": self.transitions,
+                "failures": self.failures, "verdicts": [v.as_json() for v in self.verdicts],
+                "detectionMinutes": self.detection_minutes}
 
 
 def band_model(prof: Profile, platform: Platform):
@@ -142,13 +149,28 @@ def check_targets(drill: Drill, platform: Platform) -> None:
                                  f"drill's stack and account> (got {contributor!r})")
 
 
+def drill_mutes(drill: Drill, platform: Platform, start_minute: int) -> MuteClock:
+    """The stack's mute rules (planned windows, the calendar), and each `maintenance` fault's rules as
+    `python -m preflight maintenance start` would put them at that minute."""
+    rules = list(platform.mute_rules)
+    for i, fault in enumerate(drill.faults):
+        if fault.kind != "maintenance":
+            continue
+        start = dt.datetime.fromtimestamp((start_minute + fault.at) * 60, dt.UTC)
+        for rule in adhoc_rules(platform.environment, fault.target or ALL, start, fault.duration, platform.pagers,
+                                "drill", f"{drill.name} faults[{i}]"):
+            rules.append(MuteRuleDefinition(rule.name, schedule_of(rule.props()), frozenset(rule.targets)))
+    return MuteClock(rules, start_minute - WARMUP_MINUTES - HISTORY_MINUTES, start_minute + drill.minutes + 1)
+
+
 def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     check_targets(drill, platform)
     prof = profile(drill.traffic, platform.active_users, platform.daily_revenue_inr)
     store = MetricStore()
-    model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform))
-    sources = Sources(platform, prof, store, drill.seed)
     start_minute = int(drill.start.timestamp()) // 60
+    model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform),
+                            drill_mutes(drill, platform, start_minute))
+    sources = Sources(platform, prof, store, drill.seed)
     try:
         with sources.boundary():
             for offset in range(-WARMUP_MINUTES - HISTORY_MINUTES, drill.minutes):
@@ -241,6 +263,12 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
     # `env` and `maintenance` are conditions the drill runs under, not the incident being measured.
     first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS), default=None)
     into_alarm = [t for t in model.transitions if t.to_state == "ALARM"]
+    for tier, expected_minutes in drill.expect.pages_at.items():
+        paged = [p.minute for p in model.pages if p.tier == tier]
+        who = ", ".join(f"{p.subject} at {p.minute}" for p in model.pages if p.tier == tier) or "none"
+        shown = f"got {paged} ({who})"
+        failed = [] if paged == expected_minutes else [f"{tier} pages at minutes {expected_minutes}: {shown}"]
+        judge(f"{tier} pages at minutes {expected_minutes}", failed, paged, shown)
     for glob, within in drill.expect.fires:
         if first_fault is None:
             message = "the drill has no fault to measure from"
@@ -292,8 +320,10 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
              if t.minute <= 0 and t.from_state == "INSUFFICIENT_DATA" and t.contributor is None}
     first_evaluation_oks = [n.alarm for n in model.ok_notifications
                             if n.contributor is None and (n.minute, n.alarm) in first]
+    muted = [{"minute": n.minute, "tier": n.tier, "alarm": n.alarm, "state": n.state, "rule": n.muted_by,
+              **({"contributor": n.contributor} if n.contributor else {})} for n in model.muted]
     return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), first_evaluation_oks,
-                       failures, store, model, start_minute, platform, verdicts, first_fault)
+                       failures, store, model, start_minute, platform, verdicts, first_fault, muted)
 
 
 def _transition(t: Transition) -> dict[str, Any]:

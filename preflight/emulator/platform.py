@@ -8,9 +8,11 @@ import dataclasses
 from typing import Optional
 
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, MetricAlarmDefinition
+from preflight.cloudwatch.mutes import MuteRuleDefinition
 from preflight.model.stack import LogFilter, StackModel, build_model
 from preflight.program.engine import ProgramRun
 from preflight.program.props import COMPUTED
+from stackconfig.muting import Pager
 
 # A stack that does not say how big the platform is (no healthMonitor.activeUsers or
 # dailyRevenueInr: those feed the health report) is emulated as a small school platform.
@@ -47,6 +49,9 @@ class Platform:
     topic_names: dict[str, str] = dataclasses.field(default_factory=dict)  # tier -> SNS topic name
     forwarders: dict[str, str] = dataclasses.field(default_factory=dict)  # function name -> tier it delivers
     region: str = "ap-south-1"
+    pagers: list[Pager] = dataclasses.field(default_factory=list)
+    # The stack's planned windows and calendar: they apply to every drill by themselves.
+    mute_rules: list[MuteRuleDefinition] = dataclasses.field(default_factory=list)
 
     @property
     def reader_ids(self) -> list[str]:
@@ -101,6 +106,9 @@ def platform_from_model(model: StackModel) -> Platform:
         daily_revenue_inr=(monitor.daily_revenue_inr if monitor and monitor.daily_revenue_inr
                            else DEFAULT_DAILY_REVENUE_INR),
         topic_names=model.topic_names(), forwarders=forwarders, region=model.region,
+        pagers=model.pagers,
+        mute_rules=[MuteRuleDefinition(r.name, r.schedule, frozenset(r.targets))
+                    for r in model.mute_rules if r.schedule is not None],
     )
 
 

@@ -1,5 +1,5 @@
 """Who publishes a metric in production: an AWS service for a resource of the inventory, the runtime
-library, one of the stack's log metric filters, or an operator's runbook. A dashboard line that no
+library (the health monitor's too), or one of the stack's log metric filters. A dashboard line that no
 one publishes stays empty in production too; the drill pictures say which case a missing line is.
 
 AWS metrics, their units and when they exist, from the service guides:
@@ -23,8 +23,6 @@ from typing import Optional
 from observability.catalogue import (
     BUSINESS_NAMESPACE,
     HEALTH_NAMESPACE,
-    OPERATIONS_METRICS,
-    OPERATIONS_NAMESPACE,
     published_metrics,
 )
 from preflight.emulator.platform import Platform
@@ -156,9 +154,6 @@ def publisher(platform: Platform, namespace: str, name: str, dims: Mapping[str, 
                                    f"{platform.health_schedule_minutes} min)")
         return Publisher(True, "the runtime library (observability.metrics) publishes it as EMF with each event "
                                "it counts")
-    if namespace == OPERATIONS_NAMESPACE and name in OPERATIONS_METRICS:
-        return Publisher(True, "an operator publishes it during a maintenance window (put-metric-data, the "
-                               "maintenance runbook)")
     shown = ", ".join(f"{k}={v}" for k, v in sorted(dims.items())) or "no dimensions"
     return Publisher(False, f"nothing in the stack publishes {namespace} {name} with {shown} (not an AWS metric, "
                             "not in the runtime library's catalogue, no log metric filter)")

@@ -234,10 +234,6 @@ class Sources:
         invocations = self._lambda(minute, faults, flows, down, slow)
         self._api(minute, faults, invocations)
         self._datastores(minute, flows, down, slow, invocations)
-        if any(f.kind == "maintenance" for f in faults):
-            # The maintenance runbook (docs/alarms.md): `aws cloudwatch put-metric-data --namespace HASIVU/Operations
-            # --metric-name MaintenanceMode --dimensions Environment=<env> --value 1` every minute.
-            self._put("HASIVU/Operations", "MaintenanceMode", {"Environment": self.platform.environment}, minute, 1.0)
         if not any(f.kind == "health-monitor-down" for f in faults):
             self._health(minute, down, slow)
 

@@ -18,7 +18,9 @@ from typing import Any, Optional
 
 from cloudwatch_rules.composite import RuleError, members, parse_rule
 from cloudwatch_rules.metrics_insights import is_insights_query
+from cloudwatch_rules.mute_rules import MuteRuleError, Schedule, schedule_of, targets_of
 from preflight.model.resource_types import (
+    ALARM_MUTE_RULE,
     ALARM_TIER,
     ANOMALY_MONITOR,
     ANOMALY_SUBSCRIPTION,
@@ -39,6 +41,7 @@ from preflight.model.resource_types import (
 from preflight.program.engine import UNKNOWN_OUTPUT, ProgramRun
 from preflight.program.props import COMPUTED, struct_to_props
 from stackconfig.model import StackSettings
+from stackconfig.muting import Pager, pager_from_tags
 
 # The tag every tier topic carries (components/alarm_tier.py): the one rule for a topic's tier.
 TIER_TAG = "Tier"
@@ -120,6 +123,20 @@ class CompositeAlarm:
 
 
 @dataclasses.dataclass(frozen=True)
+class MuteRule:
+    """An alarm mute rule: `schedule` is None when CloudWatch would refuse it (the policy pack says why)
+    or a value is unknown in preview."""
+
+    name: str
+    description: str
+    expression: str
+    duration: str
+    timezone: Optional[str]
+    targets: tuple[str, ...]
+    schedule: Optional[Schedule]
+
+
+@dataclasses.dataclass(frozen=True)
 class Function:
     urn: str
     name: str
@@ -165,6 +182,8 @@ class StackModel:
     outputs: dict[str, Any]
     alarms: list[MetricAlarm]
     composites: list[CompositeAlarm]
+    pagers: list[Pager]  # the composites that page, with the group a maintenance window mutes
+    mute_rules: list[MuteRule]
     topics: list[Topic]
     functions: list[Function]
     log_filters: list[LogFilter]
@@ -281,6 +300,22 @@ def _composite(r: Resource, tiers: dict[str, str]) -> CompositeAlarm:
     )
 
 
+def _pager(r: Resource, composite: CompositeAlarm) -> Optional[Pager]:
+    if not composite.alarm_tiers:
+        return None
+    return pager_from_tags(composite.name, composite.alarm_tiers[0], r.props.get("tags") or {})
+
+
+def _mute_rule(r: Resource) -> MuteRule:
+    schedule = (r.props.get("rule") or {}).get("schedule") or {}
+    try:
+        parsed: Optional[Schedule] = schedule_of(r.props)
+    except MuteRuleError:
+        parsed = None
+    return MuteRule(r.label(), str(r.props.get("description") or ""), str(schedule.get("expression")),
+                    str(schedule.get("duration")), schedule.get("timezone"), tuple(targets_of(r.props)), parsed)
+
+
 def _function(r: Resource) -> Function:
     environment = dict((r.props.get("environment") or {}).get("variables") or {})
     # A child's URN carries its parents' type chain: that is how the health monitor's and the
@@ -337,6 +372,7 @@ def build_model(run: ProgramRun) -> StackModel:
     encryption = by_type.get(XRAY_ENCRYPTION, [])
     schedule = next((str(r.props.get("scheduleExpression") or "rate(1 minute)") for r in by_type.get(EVENT_RULE, [])
                      if HEALTH_MONITOR in r.urn), "rate(1 minute)")
+    composites = [(r, _composite(r, tiers)) for r in by_type.get(COMPOSITE_ALARM, [])]
     return StackModel(
         project=run.files.project,
         stack=run.files.stack,
@@ -345,7 +381,9 @@ def build_model(run: ProgramRun) -> StackModel:
         resources=resources,
         outputs=run.outputs,
         alarms=[_metric_alarm(r, tiers, function_names) for r in by_type.get(METRIC_ALARM, [])],
-        composites=[_composite(r, tiers) for r in by_type.get(COMPOSITE_ALARM, [])],
+        composites=[c for _, c in composites],
+        pagers=[p for r, c in composites if (p := _pager(r, c)) is not None],
+        mute_rules=[_mute_rule(r) for r in by_type.get(ALARM_MUTE_RULE, [])],
         topics=[Topic(urn, r.label(), tiers.get(urn), tuple(sms.get(urn, ())), r) for urn, r in topics_by_urn.items()],
         functions=[_function(r) for r in by_type.get(FUNCTION, [])],
         log_filters=[_log_filter(r) for r in by_type.get(LOG_METRIC_FILTER, [])],

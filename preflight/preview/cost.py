@@ -128,6 +128,8 @@ def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[st
     line("Cost Explorer API requests", float(assumptions.get("costExplorerRequestsPerMonth") or 0),
          p["cost_explorer_request"]["usd"], "made by the runtime library's cost monitor")
     line("budgets", len(_props(model, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
+    line("alarm mute rules", len(model.mute_rules), p["alarm_mute_rule"]["usd"],
+         "maintenance windows and school calendar; no charge on the CloudWatch price page")
     line("KMS customer-managed keys", len(_props(model, "aws:kms/key:Key")), p["kms_key"]["usd"], "")
     alerts = float(assumptions.get("alertsPerTopicPerMonth") or 0)
     protocols = Counter(props.get("protocol") for props in _props(model, "aws:sns/topicSubscription:TopicSubscription"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from preflight.pictures.dashboards import render
 from preflight.preview.analyzer import PolicyError, run_and_analyze
 from preflight.preview.cost import cost_section, estimate
 from preflight.preview.coverage import coverage_section
+from preflight.preview.mute_rules import mute_rules, mute_rules_section
 from preflight.preview.report import discovery_section, document, violations_section, write_json, write_summary
 from preflight.preview.sms import sms_advisory, sms_section
 from preflight.program.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
@@ -65,8 +67,9 @@ class ListedFunctions:
                 "functions (the stack has no inventory.discovery)")
 
 
-def preview_main(args: argparse.Namespace, account: bool) -> int:
-    """The preview (with `account`, the account check too); `args` as `preflight.cli` parses them."""
+def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | None = None) -> int:
+    """The preview (with `account`, the account check too); `args` as `preflight.cli` parses them; `now`
+    is when the mute rules' next activations are counted from."""
     try:
         files = load_stack_files(args.program, args.stack)
         connected = connect_account(files) if account else None
@@ -103,6 +106,7 @@ def preview_main(args: argparse.Namespace, account: bool) -> int:
         pages = render(model, args.render, model.stack)
         print(f"preflight: rendered {len(pages)} dashboards to {args.render / 'index.html'}", file=sys.stderr)
     sms = sms_advisory(model)
+    mutes = mute_rules(model, now or dt.datetime.now(dt.UTC))
     report = None
     if connected is not None:
         from preflight.account import check_account
@@ -111,11 +115,12 @@ def preview_main(args: argparse.Namespace, account: bool) -> int:
     if args.json:
         doc = document(model, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
+        doc["muteRules"] = mutes
         if discovery is not None:
             doc["discovery"] = discovery
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
-        sections = [coverage_section(model), cost_section(cost)]
+        sections = [coverage_section(model), cost_section(cost), mute_rules_section(mutes)]
         if discovery is not None:
             sections.append(discovery_section(discovery))
         if sms is not None:

@@ -36,9 +36,21 @@ class StackFiles:
     stack_file: Path = Path()  # the Pulumi.<stack>.yaml read (a drill's own stack file, or the stack's)
 
 
+class _CliLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads it (go-yaml): a timestamp-like scalar (`2026-10-02`) decoded into an
+    untyped value stays its text ("It looks like a timestamp but for backward compatibility reasons we
+    set it as a string", go-yaml decode.go), so the program receives the date as written."""
+
+
+_CliLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text()) or {}
+        return yaml.load(path.read_text(), Loader=_CliLoader) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         raise ProgramError(f"{path}: not valid YAML {_yaml_problem(error)}") from None
 

@@ -148,13 +148,17 @@ def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
     assert preflight_main(["--stack", "production", "--no-policy"]) == 0
     summary = capsys.readouterr().out
     assert "Monthly cost of this monitoring: $" in summary
-    # Two status roll-ups, three tier pagers and the "pages held" suppressor.
-    assert "composite alarms: 6 x $0.5" in summary
-    assert "Within the monitoring budget of $100.00 a month" in summary
+    # Two status roll-ups (system health is every critical pager and holds the other tiers' pages), 20
+    # pagers (a tier's alarms by what a maintenance window can mute: 7 critical, 9 warning, 4 business)
+    # and the 4 holds between them.
+    assert "composite alarms: 26 x $0.5" in summary
+    # Those pagers put production over the $100 a month the monitoring may cost: the preview says so.
+    assert "WARNING: over the monitoring budget of $100.00 a month" in summary
     assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0
     cost = json.loads(capsys.readouterr().out)["cost"]
     assert cost["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in cost["lines"]), abs=0.01)
-    assert 20 < cost["monthly_usd"] < 100
+    assert cost["budget_usd"] == 100 and cost["over_budget"] is True
+    assert 100 < cost["monthly_usd"] < 110
 
 
 def test_exceeding_the_monitoring_budget_is_a_preflight_warning():

@@ -2,12 +2,15 @@
 recorded responses for the three calls moto does not implement.
 
 moto 5.2 (checked in its source) has no `GetAnomalyMonitors` (moto/ce/responses.py), no
-`GetEncryptionConfig` (moto/xray/responses.py) and neither `GetSMSSandboxAccountStatus` nor
+`GetEncryptionConfig` (moto/xray/responses.py), no alarm mute rules (moto/cloudwatch/responses.py)
+and neither `GetSMSSandboxAccountStatus` nor
 `ListSMSSandboxPhoneNumbers` (moto/sns/responses.py); it confirms every subscription on Subscribe (moto/sns/models.py:
 `"PendingConfirmation": False`, `confirm_subscription` is a no-op), so a pending email subscription
 cannot exist in it. Those five calls are answered with recorded responses, each validated against
 the botocore service model's output shape (as botocore's Stubber validates), for that operation
-only: every other call of the check goes to moto over HTTP.
+only: every other call of the check goes to moto over HTTP. The account's mute rules: the stack's weekly
+database window, and an ad-hoc window started three days before the report on a pager name the stack no
+longer has.
 
 `python -m tests.support.account_seed` prints the production report against a freshly seeded account
 (docs/account.md shows its output).
@@ -19,7 +22,7 @@ import io
 import itertools
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -29,19 +32,23 @@ from botocore.validate import validate_parameters
 from preflight.account.preconditions import listed_groups
 from preflight.model.stack import StackModel, build_model
 from preflight.program.engine import ProgramRun
+from tests.support.mute_rule_recordings import MuteRuleAccount
 
 REGION = "ap-south-1"
 # What the platform really publishes, where the stack file's words differ from it:
 TYPO_FUNCTION = "hasivu-production-payments-verify"  # the account's function is "...-payment-verify"
 PUBLISHED_AS = "hasivu-production-payment-verify"
 EMF_EXTRA_DIMENSION = "PaymentErrors"  # published by Powertools with its `service` dimension added
-UNPUBLISHED = "MaintenanceMode"  # nothing has published it in two weeks
+# A log metric filter publishes when a log event matches: no fraud attempt was logged in two weeks.
+UNPUBLISHED = "FraudAttempts"
 ABSENT_FUNCTION = "hasivu-production-rfid-reader-heartbeat"  # listed, not deployed: no metrics either
 IDLE_FUNCTION = "hasivu-production-payments-refund"  # deployed, not invoked in two weeks: no metrics
 UNLISTED_FUNCTION = "hasivu-production-payments-refund-v2"
 OTHER_STACK_FUNCTION = "hasivu-staging-orders-export"
 OTHER_STACK_METRICS = 450
 STUCK_ALARM = "production-orders-create-errors"
+FORGOTTEN_RULE = "production-adhoc-all-20261128T2300-ravi-db-upgrade"
+PLANNED_RULE = "production-window-weekly-database-plus-10m"
 ORPHANED_ALARM = "production-menu-list-errors"
 DELETED_TOPIC = "production-hasivu-old-alerts"
 HAND_MADE_LOG_GROUP = "/aws/lambda/production-hasivu-health-monitor"
@@ -186,6 +193,7 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     key_arn = other_key["KeyMetadata"]["Arn"]
     monitor_arn = EXISTING_MONITOR_ARN.format(account=account_id)
     _record_missing_apis(session, topics["business"], monitor_arn, key_arn)
+    _record_mute_rules(session, as_of)
     return {"api_id": api_id, "key_arn": key_arn, "monitor_arn": monitor_arn, "account_id": account_id,
             "deleted_topic": deleted}
 
@@ -206,6 +214,16 @@ def _record_missing_apis(session: boto3.Session, business_topic: str, monitor_ar
         {"SubscriptionArn": "PendingConfirmation", "Owner": "", "Protocol": "email",
          "Endpoint": "finance@hasivu.com", "TopicArn": business_topic},
     ]}, when=lambda params: params.get("body", {}).get("TopicArn") == business_topic)
+
+
+def _record_mute_rules(session: boto3.Session, as_of: datetime) -> None:
+    started = as_of - timedelta(days=3)
+    recorded = MuteRuleAccount(session, started, composite_alarms=False)
+    recorded.hold(PLANNED_RULE, "cron(0 2 * * SUN)", "PT2H10M", ["production-critical-database-pager"],
+                  status="SCHEDULED")
+    # Before the pagers were split by what a window can mute, the critical tier had one pager.
+    ist = started.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    recorded.hold(FORGOTTEN_RULE, f"at({ist:%Y-%m-%dT%H:%M})", "P15D", ["production-critical-pager"])
 
 
 def seeded_report() -> str:

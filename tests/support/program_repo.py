@@ -74,6 +74,13 @@ def diff_json(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
+def blunt_razorpay_detection(config: dict[str, Any]) -> None:
+    """A change that makes the Razorpay drill fail: the payment errors alarm blunted, and the health
+    monitor's gateway probe switched off (its connectivity alarm would still catch the outage in 2 minutes)."""
+    config[f"{PROJECT}:thresholds"].setdefault("business", {})["paymentErrorsPer5min"] = 100000
+    config[f"{PROJECT}:healthMonitor"]["paymentGatewayUrl"] = None
+
+
 def groups(config: dict[str, Any]) -> dict[str, Any]:
     return config[f"{PROJECT}:inventory"]["lambdaGroups"]
 

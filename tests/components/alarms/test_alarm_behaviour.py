@@ -21,7 +21,7 @@ from preflight.cloudwatch.cloudwatch import CloudWatchModel, MetricAlarmDefiniti
 from preflight.cloudwatch.emf import metrics_in
 from preflight.cloudwatch.store import MetricStore, metric_key
 from preflight.emulator.platform import Platform, platform_from_run
-from tests.support.stack import REPO, inventory_section, of_type, props, run
+from tests.support.stack import inventory_section, of_type, props, run
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -97,11 +97,6 @@ def test_every_custom_metric_an_alarm_reads_is_published_with_exactly_those_dime
     "CloudWatch concepts: Dimensions"): an alarm naming {Environment} never sees {Environment, service}."""
     published = [(ns, name, dims) for ns, name, dims in published_metrics("production", READERS)]
     published += [(SECURITY_NAMESPACE, f.metric_name, {}) for f in SECURITY_FILTERS]
-    # Published by the operator during maintenance, as the maintenance runbook in docs/alarms.md shows.
-    published.append(("HASIVU/Operations", "MaintenanceMode", {"Environment": "production"}))
-    runbook = (REPO / "docs" / "alarms.md").read_text()
-    assert "--namespace HASIVU/Operations --metric-name MaintenanceMode" in runbook
-    assert "--dimensions Environment=production" in runbook
     read = [ref for alarm in _alarms().values() for ref in _metric_refs(alarm) if not ref[0].startswith("AWS/")]
     assert len(read) > 20
     for ref in read:
@@ -118,14 +113,14 @@ def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monke
         monkeypatch.delenv(key)
     for key, value in props(function)["environment"]["variables"].items():
         monkeypatch.setenv(key, value)
-    checks = {name: {"status": "healthy", "latency_ms": 3.0} for name in ("database", "redis")}
+    checks = {name: {"status": "healthy", "latency_ms": 3.0} for name in ("database", "redis", "payment_gateway")}
     report = {"score": 100.0, "business_impact": {"revenue_at_risk_inr_per_day": 0.0, "users_affected": 0},
               "checks": checks}
     publish(report, RuntimeSettings.from_env())
     emitted = {metric for metric, _ in metrics_in(capsys.readouterr().out, strict=True)}
     health = [a for a in _alarms().values() if any(ref[0] == "HASIVU/Health" for ref in _metric_refs(a))]
     assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
-                                           "production-cache-connectivity"}
+                                           "production-cache-connectivity", "production-payments-connectivity"}
     for alarm in health:
         for namespace, metric, dims in _metric_refs(alarm):
             assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
@@ -211,6 +206,17 @@ def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
     # One run an hour, each failing: 2-hour periods hold two failed runs each.
     series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}), MONDAY)
     assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
+
+
+def test_a_quiet_half_hour_inside_a_webhook_outage_keeps_it_one_incident():
+    """Webhooks at night: every call fails while the database is down, but one half-hour brings only two
+    calls, under the 3-error floor. That period reads as healthy; the alarm stays in ALARM (1 of the last
+    2 periods) instead of sending OK mid-outage and entering ALARM again on the next failing period."""
+    alarm = _alarms()["production-payments-webhook-error-rate"]
+    series = alarm_series(alarm, _feed(alarm, {"Errors": [7.0, 2.0, 3.0, None, None],
+                                               "Invocations": [7.0, 2.0, 4.0, 2.0, 5.0]}), SUNDAY)
+    assert series == [100.0, 0.0, 75.0, 0.0, 0.0]
+    assert states_over_time(alarm, series) == ["ALARM", "ALARM", "ALARM", "ALARM", "OK"]
 
 
 def test_a_sporadic_refund_failure_at_night_does_not_alarm():
@@ -340,8 +346,6 @@ def _merge(*timelines: list[dict[str, str]]) -> list[dict[str, str]]:
 def test_every_alarm_alone_pages_its_own_tier_exactly_once():
     alarms = _alarms()
     for name, alarm in alarms.items():
-        if name == "production-operations-maintenance-mode":
-            continue
         tier = alarm["tags"]["Tier"]
         assert _pages(_incident(5, 40, [name])) == {tier: 1}, name
 
@@ -366,14 +370,26 @@ def test_an_unrelated_warning_after_a_critical_incident_still_pages():
     assert _pages(timeline) == {"critical": 1, "warning": 1}
 
 
-def test_maintenance_holds_every_page_and_a_fault_outlasting_it_pages_after_the_extension():
-    maintenance = _incident(0, 60, ["production-operations-maintenance-mode"], 120)
-    database_down = ["production-database-connectivity", "production-platform-health-score",
-                     "production-payments-create-order-errors", "production-orders-create-errors",
-                     "production-db-cpu", "production-orders-ordering-stopped", "production-db-connections"]
-    assert _pages(_merge(maintenance, _incident(5, 50, database_down, 120))) == {}
-    outlasting = _pages(_merge(maintenance, _incident(5, 90, database_down, 120)))
-    assert outlasting == {"critical": 1}
+def test_a_dependency_outage_pages_its_cause_once_and_holds_the_symptoms_of_every_tier():
+    """The database pager pages unheld; the payments, API and platform pagers it trips wait 2 minutes
+    for it and are held (components/alarms/composites.py), warnings too."""
+    causes = ["production-database-connectivity"]
+    symptoms = ["production-platform-health-score", "production-payments-payment-errors", "production-api-5xx-rate",
+                "production-auth-login-errors", "production-payments-reconcile-error-rate", "production-db-cpu",
+                "production-orders-ordering-stopped", "production-api-latency-p99"]
+    # A symptom may cross its threshold a minute before the cause's 2-of-3-minutes alarm does.
+    assert _pages(_merge(_incident(7, 40, causes, 90), _incident(6, 38, symptoms, 90))) == {"critical": 1}
+    assert _pages(_merge(_incident(7, 40, ["production-cache-connectivity"], 90),
+                         _incident(8, 38, ["production-auth-login-errors", "production-api-5xx-rate"], 90))) == {
+        "critical": 1}
+
+
+def test_a_symptom_still_in_alarm_after_the_hold_pages_then():
+    """A held pager pages when its hold ends (the cause's recovery plus the pager's alarm window) if its
+    alarm is still in ALARM: a real second problem is not swallowed."""
+    timeline = _merge(_incident(5, 20, ["production-database-connectivity"], 120),
+                      _incident(8, 110, ["production-auth-login-errors"], 120))
+    assert _pages(timeline) == {"critical": 2}
 
 
 def test_the_slack_forwarder_and_topic_failures_report_to_another_tier():
@@ -388,7 +404,7 @@ def test_a_pager_too_long_for_one_rule_is_split_and_still_pages_once():
     inventory["lambdaGroups"]["menu"]["functions"] += [f"hasivu-production-menu-extra-{i:03d}" for i in range(60)]
     result = run(set_={"inventory": inventory})
     composites = {c["alarmName"]: c for c in _composites(result)}
-    assert "production-warning-pager-part-2" in composites
+    assert "production-warning-platform-pager-part-2" in composites
     assert all(len(c["alarmRule"]) <= 10_240 for c in composites.values())
     assert _pages(_incident(5, 30, ["production-menu-extra-059-errors"]), result) == {"warning": 1}
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.program_repo import (
     ORDERS_FUNCTION,
+    blunt_razorpay_detection,
     commit,
     diff,
     diff_json,
@@ -128,10 +129,7 @@ def test_a_default_changed_in_the_programs_own_stackconfig_shows(repo: Path):
 
 
 def test_a_change_that_breaks_a_drill_shows_its_new_failure(repo: Path):
-    def blunt(config: dict[str, Any]) -> None:
-        config[f"{PROJECT}:thresholds"].setdefault("business", {})["paymentErrorsPer5min"] = 100000
-
-    edit_config(repo, blunt)
+    edit_config(repo, blunt_razorpay_detection)
     result = diff(repo, "--base", "HEAD", "--drills", "drills/razorpay-outage-at-lunch.yaml", "--json")
     assert result.returncode == 3, result.stderr
     doc = json.loads(result.stdout)

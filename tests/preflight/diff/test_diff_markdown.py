@@ -20,6 +20,7 @@ from preflight.diff.markdown import markdown
 from preflight.diff.sections import sections, summary_rows
 from tests.support.program_repo import (
     ORDERS_FUNCTION,
+    blunt_razorpay_detection,
     commit,
     diff,
     edit_config,
@@ -28,7 +29,6 @@ from tests.support.program_repo import (
     groups,
     program_repo,
 )
-from tests.support.stack import PROJECT
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,11 +40,11 @@ GITHUB_LIMIT = 65_536
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A change with something in most sections: a function added, a threshold changed, an alarm
-    renamed, and a payment alarm blunted so that the Razorpay drill fails."""
+    renamed, and Razorpay's detection blunted so that the Razorpay drill fails."""
     def change(config: dict[str, Any]) -> None:
         groups(config)["orders"]["functions"].append(ORDERS_FUNCTION)
         function_entry(config, "payments", "hasivu-production-payments-verify")["thresholds"] = {"errorsPerMinute": 3}
-        config[f"{PROJECT}:thresholds"].setdefault("business", {})["paymentErrorsPer5min"] = 100000
+        blunt_razorpay_detection(config)
 
     repo = program_repo(tmp_path_factory.mktemp("diff"))
     edit_config(repo, change)
@@ -191,7 +191,7 @@ def test_the_default_cap_is_under_githubs_limit_for_a_huge_change(doc: dict[str,
     facts = huge["alarms"]["facts"][huge["alarms"]["added"][0]]
     names = [f"production-fleet-{i:05d}-errors" for i in range(5000)]
     huge["alarms"]["added"] = names
-    huge["alarms"]["facts"] = dict.fromkeys(names, facts)
+    huge["alarms"]["facts"] |= dict.fromkeys(names, facts)
     huge["coverage"]["lost"] = [{"resource": f"lambda {name}", "alarm": "Errors"} for name in names]
     huge["worse"] = [f"coverage lost: lambda {name} no longer has a Errors alarm" for name in names]
     text = markdown(huge)

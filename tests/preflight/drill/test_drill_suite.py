@@ -26,6 +26,13 @@ REQUIRED = [
     "health-monitor-deployed-environment",  # health alarms OK throughout
     "powertools-service-name-set",          # business alarms still see the metrics
     "cold-starts-on-low-traffic-endpoint",  # no critical page
+    # Maintenance windows and the school calendar, as alarm mute rules:
+    "weekly-window-database-restart",       # a restart in the weekly database window: no page
+    "fault-outlives-window",                # one critical page, when the window's mute ends
+    "school-holiday-no-orders",             # no orders, readers off on a holiday: no page
+    "razorpay-outage-on-holiday",           # one critical page, within 5 minutes
+    "job-fails-in-window",                  # a job run failing in a window: no page after it
+    "razorpay-outage-in-database-window",   # a window mutes only what it maintains
 ]
 
 

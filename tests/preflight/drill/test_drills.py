@@ -106,8 +106,9 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     assert set(doc) == {"drills"}
     passing, failing = doc["drills"]
     for drill in doc["drills"]:
-        assert set(drill) == {"name", "passed", "pages", "notifications", "transitions", "failures", "verdicts",
-                              "detectionMinutes"}
+        # `muted`: the notifications alarm mute rules held (minute, tier, alarm, state, rule).
+        assert set(drill) == {"name", "passed", "pages", "notifications", "muted", "transitions", "failures",
+                              "verdicts", "detectionMinutes"}
         assert all(set(v) == {"expectation", "passed", "measured"} for v in drill["verdicts"])
         # Minutes from the first fault (minute 10) to each tier's first page from then on.
         assert drill["detectionMinutes"] == {n["tier"]: n["minute"] - 10 for n in reversed(drill["notifications"])

@@ -1,12 +1,12 @@
 """The fleet drill (drills/fleet/): 300 functions alarmed as one fleet, one of them failing.
 
 The stack (drills/fleet/Pulumi.fleet-drill.yaml) puts the fleet on the warning tier (a fleet group's
-default), which posts to Slack, and routes every warning alarm through the warning pager composite, so
+default), which posts to Slack, and routes the fleet's alarms through the warning platform pager, so
 the incident is one warning page. The fleet's errors alarm enters ALARM at the end of the third
 failing minute (3 of 5 minutes above 5 errors; the fault starts at minute 10, so minutes 10, 11 and 12
-breach: minute 13), and so does the pager; its actions wait 300 s for the "pages held" suppressor
-(a critical incident would claim the page) and go out at minute 18. The alarm's contributors in ALARM
-name the function ("each returned time series becomes a contributor to the alarm",
+breach: minute 13), and so does the pager; its actions wait 300 s for its hold ("warning claimed": a
+critical incident or a scoped warning pager would claim the page) and go out at minute 18. The alarm's
+contributors in ALARM name the function ("each returned time series becomes a contributor to the alarm",
 Create_Metrics_Insights_Alarm.html; DescribeAlarmContributors lists "the current alarm contributors
 that are in ALARM state", API_DescribeAlarmContributors.html), and the Slack page, rendered by the
 forwarder's own code from the composite's notification, names it.
@@ -60,7 +60,7 @@ def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_n
     assert result.passed, result.failures
     assert result.pages == {"critical": 0, "warning": 1, "business": 0}
     [page] = result.model.pages
-    assert (page.minute, page.alarm) == (18, "fleet-drill-warning-pager")
+    assert (page.minute, page.alarm) == (18, "fleet-drill-warning-platform-pager")
     assert page.members_in_alarm == (f"{ERRORS_ALARM} [{FAILING}]",)
     named = {t.contributor for t in result.model.transitions if t.contributor and t.to_state == "ALARM"}
     assert named == {FAILING}  # the other 299, and the one with a single error at minute 20, never
@@ -69,10 +69,10 @@ def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_n
 def test_the_slack_page_names_the_failing_function_and_no_other(result, platform):
     [notification] = result.notifications
     assert notification["slack"].splitlines() == [
-        ":rotating_light: *fleet-drill-warning-pager* is *ALARM*",
-        "Pages the warning tier once per incident: a warning alarm is in ALARM. Impact: see the member alarms "
-        "in ALARM (the notification's reason names them). Runbook: "
-        "https://runbooks.hasivu.com/monitoring/composites#warning-pager",
+        ":rotating_light: *fleet-drill-warning-platform-pager* is *ALARM*",
+        "Pages the warning tier once per incident: one of its platform alarms is in ALARM. Impact: see the "
+        "member alarms in ALARM (the notification's reason names them). Runbook: "
+        "https://runbooks.hasivu.com/monitoring/composites#warning-platform-pager",
         f"_Reason:_ arn:aws:cloudwatch:ap-south-1:123456789012:alarm:{ERRORS_ALARM} transitioned to ALARM at "
         "Wednesday 01 July, 2026 13:43:00 UTC",  # minute 13 after 19:00 IST, when the pager entered ALARM
         f"_In ALARM in {ERRORS_ALARM}:_ {FAILING}"]
@@ -101,8 +101,8 @@ def test_a_page_that_names_another_function_fails_the_drill(platform, tmp_path):
                                               "pageNames: [FunctionName=hasivu-fleet-menu-list-042]"))
     result = run_drill(load_drill(path), platform)
     assert result.failures == [
-        f"pageNames: the Slack page of fleet-drill-warning-pager at minute 18 names {FAILING}, expected exactly "
-        "FunctionName=hasivu-fleet-menu-list-042"]
+        f"pageNames: the Slack page of fleet-drill-warning-platform-pager at minute 18 names {FAILING}, "
+        "expected exactly FunctionName=hasivu-fleet-menu-list-042"]
 
 
 def test_the_fleet_graphs_draw_one_line_per_function_the_query_returns(world, result, tmp_path):
@@ -139,14 +139,14 @@ def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function(tm
     # Drawn in a folder of its own stack, and the message says where to open it.
     assert result.stderr.endswith(f"; open {tmp_path / 'fleet-drill' / 'index.html'}\n")
     assert (tmp_path / "fleet-drill" / "index.html").is_file()
-    assert f"fleet-drill-warning-pager  (in ALARM: {ERRORS_ALARM} [{FAILING}])" in result.stdout
+    assert f"fleet-drill-warning-platform-pager  (in ALARM: {ERRORS_ALARM} [{FAILING}])" in result.stdout
     assert f"      slack: _In ALARM in {ERRORS_ALARM}:_ {FAILING}\n" in result.stdout
     assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout
     assert "1 out of 300 time series evaluated to ALARM" in result.stdout
-    # The only OK notification is the critical pager's first evaluation, told apart from the drill's.
-    assert ("pages: critical 0, warning 1, business 0; OK notifications 0 (and 1 in warm-up: the first evaluation "
-            "of fleet-drill-critical-pager, INSUFFICIENT_DATA -> OK, runs its OK actions as for a newly created "
-            "alarm)\n") in result.stdout
+    # The only OK notifications are the critical pagers' first evaluations, told apart from the drill's.
+    assert ("pages: critical 0, warning 1, business 0; OK notifications 0 (and 2 in warm-up: the first evaluation "
+            "of fleet-drill-critical-payments-pager, fleet-drill-critical-platform-pager, INSUFFICIENT_DATA -> OK, "
+            "runs its OK actions as for a newly created alarm)\n") in result.stdout
     assert "1 of 1 drills passed" in result.stdout
 
 

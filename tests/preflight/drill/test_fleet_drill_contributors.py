@@ -26,7 +26,7 @@ from tests.support.stack import REPO
 STACK = REPO / "drills" / "fleet" / "Pulumi.fleet-drill.yaml"
 FAILING = [f"FunctionName=hasivu-fleet-menu-list-{i:03d}" for i in range(3, 50, 4)]  # 12 of 50
 ERRORS_ALARM = "fleet-drill-fleet-fleet-errors"
-PAGER = "fleet-drill-warning-pager"
+PAGER = "fleet-drill-warning-platform-pager"
 
 
 def _drill(folder: Path, expect: str, name: str = "drill.yaml", faults: str = "") -> Path:

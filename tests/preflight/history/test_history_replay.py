@@ -57,13 +57,15 @@ def test_drill_save_history_writes_the_from_format_and_history_reports_the_drill
     drilled = preflight("drill", "--stack", "production", "drills/redis-down.yaml", "--json",
                         "--save-history", str(out))
     assert drilled.returncode == 0, drilled.stderr
-    drill_pages = json.loads(drilled.stdout)["drills"][0]["pages"]
+    drilled_doc = json.loads(drilled.stdout)["drills"][0]
+    drill_pages = drilled_doc["pages"]
+    [paged] = {n["alarm"] for n in drilled_doc["notifications"] if n["tier"] == "critical"}
     result = preflight("history", "--stack", "production", "--from", str(out), "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert {tier: t["pages"] for tier, t in doc["tiers"].items()} == drill_pages
     assert set(doc["tiers"]["critical"]) >= {"pages", "nightPages", "pagesPerWeek", "byHourIst"}
-    pager = next(a for a in doc["alarms"] if a["name"] == "production-critical-pager")
+    pager = next(a for a in doc["alarms"] if a["name"] == paged)
     assert set(pager) >= {"name", "minutesInAlarm", "transitions", "pages"} and pager["pages"] == 1
     assert doc["source"] == "drill redis-down"
 

@@ -90,3 +90,9 @@ costexplorer.AnomalySubscription(
     threshold_expression=costexplorer.AnomalySubscriptionThresholdExpressionArgs(
         dimension=costexplorer.AnomalySubscriptionThresholdExpressionDimensionArgs(
             key="ANOMALY_TOTAL_IMPACT_ABSOLUTE", match_options=["GREATER_THAN_OR_EQUAL"], values=["50"])))
+# The weekly database window mutes the pager, in IST.
+cloudwatch.AlarmMuteRule(
+    "weekly-window", name="weekly-window", description="Database patching",
+    mute_targets=cloudwatch.AlarmMuteRuleMuteTargetsArgs(alarm_names=["shop-health"]),
+    rule=cloudwatch.AlarmMuteRuleRuleArgs(schedule=cloudwatch.AlarmMuteRuleRuleScheduleArgs(
+        expression="cron(0 2 * * SUN)", duration="PT2H", timezone="Asia/Kolkata")))

@@ -125,3 +125,20 @@ budgets.Budget("validity-daily-forecast", budget_type="COST", limit_amount="20",
                notifications=[budgets.BudgetNotificationArgs(
                    comparison_operator="GREATER_THAN", threshold=100, threshold_type="PERCENTAGE",
                    notification_type="FORECASTED", subscriber_sns_topic_arns=[topic.arn])])
+
+# alarm-mute-rules
+
+
+def mute(name: str, expression: str = "cron(0 2 * * SUN)", duration: str = "PT2H", timezone: str = "Asia/Kolkata",
+         targets: tuple[str, ...] = ("tags-untagged-alarm",)) -> None:
+    cloudwatch.AlarmMuteRule(name, name=name, mute_targets=cloudwatch.AlarmMuteRuleMuteTargetsArgs(
+        alarm_names=list(targets)), rule=cloudwatch.AlarmMuteRuleRuleArgs(
+        schedule=cloudwatch.AlarmMuteRuleRuleScheduleArgs(expression=expression, duration=duration,
+                                                          timezone=timezone)))
+
+
+mute("mute-too-many", targets=tuple(f"alarm-{i}" for i in range(101)))
+mute("mute-eventbridge-cron", expression="cron(0 2 ? * SUN *)")
+mute("mute-sixteen-days", duration="P16D")
+mute("mute-no-time-zone", timezone="India Standard Time")
+mute("mute-removed-alarm", targets=("shop-old-pager",))
