@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-import pulumi
-
 from preflight.cloudwatch.cloudwatch import ModelError, subject
 from preflight.cloudwatch.log_filters import UnsupportedPattern
 from preflight.drill.drill_file import Drill, DrillError, drill_paths, load_drill
@@ -129,9 +127,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        cause = failed.cause
-        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-        for line in detail.splitlines():
+        for line in failed.lines():
             print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
     except (DrillError, ModelError, UnsupportedPattern) as error:

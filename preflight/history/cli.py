@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import pulumi
 from botocore.exceptions import BotoCoreError
 
 from preflight.account.calls import CallFailed
@@ -87,9 +86,7 @@ def history_main(args: argparse.Namespace) -> int:
         print(f"preflight: --save {args.save}: cannot write it: {error.strerror or error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        cause = failed.cause
-        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-        for line in detail.splitlines():
+        for line in failed.lines():
             print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
     if args.json:

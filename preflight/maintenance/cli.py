@@ -20,7 +20,6 @@ from typing import Any, Optional, TextIO
 from zoneinfo import ZoneInfo
 
 import boto3
-import pulumi
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudwatch_rules.mute_rules import iso_duration, parse_duration
@@ -188,9 +187,8 @@ def maintenance_main(args: argparse.Namespace, session: Optional[boto3.Session] 
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        cause = failed.cause
-        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-        print(f"preflight: the program failed: {detail}", file=sys.stderr)
+        for line in failed.lines():
+            print(f"preflight: the program failed: {line}", file=sys.stderr)
         return 2
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")

@@ -171,6 +171,13 @@ class ProgramFailed(Exception):
         self.cause = cause
         self.registrations = registrations
 
+    def lines(self) -> list[str]:
+        """What to tell the user, a line each: a RunError's own message (a config error names every problem
+        of the stack file, one a line), otherwise the exception's type and message."""
+        cause = self.cause
+        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
+        return detail.splitlines()
+
 
 @dataclasses.dataclass
 class ProgramRun:

@@ -110,7 +110,7 @@ def record_operations(session: boto3.Session) -> list[tuple[str, str, str]]:
 
 
 def _metric_data(view: StackModel) -> dict[str, list[dict[str, Any]]]:
-    """Every metric the stack's alarms read, as the platform publishes it (with the seeded flaws)."""
+    """Every metric the stack's alarms read, as the platform publishes it (flaws included, as seeded)."""
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     own = view.function_names
     for alarm in view.alarms:
