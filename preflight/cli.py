@@ -28,7 +28,9 @@ EXAMPLES = {
     "drill": """examples:
   python -m preflight drill --stack production all                        every drill in drills/
   python -m preflight drill --stack production drills/redis-down.yaml --json
-  python -m preflight drill --stack production drills/redis-down.yaml --render out""",
+  python -m preflight drill --stack production drills/redis-down.yaml --render out
+  python -m preflight drill --stack production all --coverage             every alarm: quiet, fires, can fire,
+                                                                          recovers; per tier: a second incident""",
     "account": """examples:
   python -m preflight account --stack production          read-only checks of the caller's account
   python -m preflight account --stack production --json   the preview document with an "account" key""",
@@ -83,6 +85,8 @@ def drill_parser() -> argparse.ArgumentParser:
     parser.add_argument("target", metavar="PATH|all", help="a drill file, a folder of them, or all (drills/)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
     parser.add_argument("--render", type=Path, metavar="DIR", help="draw the dashboards with each drill's series")
+    parser.add_argument("--coverage", action="store_true",
+                        help="after the drills, the coverage of the stack's alarms and pagers (docs/drills.md)")
     # Not an option of drills: taken only to say where a drill names its account's functions instead.
     parser.add_argument("--functions", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -114,7 +118,7 @@ def run_drill(argv: list[str]) -> int:
         print("preflight: --functions is not read by drill: a drill names its account's functions in "
               "account.functions: {prefix, count} (see docs/drills.md)", file=sys.stderr)
         return 2
-    return drill_main(args.stack, args.program, args.target, args.json, args.render)
+    return drill_main(args.stack, args.program, args.target, args.json, args.render, args.coverage)
 
 
 def run_schema(argv: list[str]) -> int:

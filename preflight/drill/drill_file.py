@@ -16,6 +16,8 @@ PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
 FLOWS = ("orders", "payments", "rfid", "all")
 TIERS = ("critical", "warning", "business")
+# Beside the drills, not a drill: what the coverage report accepts (preflight/drill/coverage/allowlist.py).
+COVERAGE_ALLOWLIST = "coverage-allowlist.yaml"
 # `account.functions.count`: a fleet alarm's Metrics Insights query processes at most 10,000 metrics
 # (cloudwatch-metrics-insights-limits.html), which a larger fleet exceeds with one series per function;
 # the model refuses such a query, so a larger account could not drill a fleet. Time and memory grow
@@ -30,6 +32,7 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "function-throttles": {"target": (True, "a function name or inventory group"), "rate": (True, "a number 0-1")},
     "function-slow": {"target": (True, "a function name or inventory group"), "p99Ms": (True, "a number > 0")},
     "api-5xx": {"rate": (True, "a number 0-1"), "endpoint": (False, "a critical endpoint path")},
+    "api-4xx": {"rate": (True, "a number 0-1"), "endpoint": (False, "a critical endpoint path")},
     "api-latency": {"p99Ms": (True, "a number > 0"), "endpoint": (False, "a critical endpoint path")},
     "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
@@ -70,6 +73,8 @@ class Expectations:
     contributors: Optional[list[str]] = None
     # The contributors each page to a tier with a Slack forwarder names in its Slack text, exactly; None: any.
     page_names: Optional[list[str]] = None
+    # tier -> minutes: the tier's first page comes within that long of the first fault.
+    detection: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,7 +191,7 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
     _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
-                                 "pageNames": False})
+                                 "pageNames": False, "detection": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -202,7 +207,12 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
             fires.append((item["alarm"], _int(path, f"expect.fires[{i}].within", item["within"], 0, minutes)))
     silent = _globs(path, "expect.silent", data["silent"]) if "silent" in data else []
     contributors, page_names = (_contributor_list(path, key, data.get(key)) for key in ("contributors", "pageNames"))
-    return Expectations(pages, fires, silent, contributors, page_names)
+    detection = {}
+    if "detection" in data:
+        _keys(path, "expect.detection", data["detection"], {t: False for t in TIERS})
+        detection = {tier: _int(path, f"expect.detection.{tier}", v, 0, minutes)
+                     for tier, v in data["detection"].items()}
+    return Expectations(pages, fires, silent, contributors, page_names, detection)
 
 
 def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:
@@ -276,11 +286,12 @@ def load_drill(path: Path) -> Drill:
 
 def drill_paths(target: str, default_folder: Path) -> list[Path]:
     """`all` (the repository's drills), a folder of drills (its subfolders too, where drills that
-    bring their own stack file live), or one drill file. Stack files (`Pulumi.*.yaml`) are not drills."""
+    bring their own stack file live), or one drill file. Stack files (`Pulumi.*.yaml`) and the coverage
+    allowlist are not drills."""
     path = default_folder if target == "all" else Path(target)
     if path.is_dir():
         found = sorted(p for pattern in ("*.yaml", "*.yml") for p in path.rglob(pattern)
-                       if not p.name.startswith("Pulumi."))
+                       if not p.name.startswith("Pulumi.") and p.name != COVERAGE_ALLOWLIST)
         if not found:
             raise DrillError(f"{path}: expected a folder with *.yaml drill files")
         return found

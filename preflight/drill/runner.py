@@ -256,6 +256,16 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         shown = (f"{hits[0].alarm} in ALARM at minute {hits[0].minute}, {hits[0].minute - first_fault} min after "
                  "the fault" if hits else "never in ALARM after the fault")
         judge(f"fires {glob} within {within} min of the first fault (minute {first_fault})", failed, measured, shown)
+    for tier, within in drill.expect.detection.items():
+        first = next((p for p in model.pages if p.tier == tier and first_fault is not None
+                      and p.minute >= first_fault), None)
+        took = None if first is None or first_fault is None else first.minute - first_fault
+        failed = [] if took is not None and took <= within else [
+            f"{tier} detection: expected a page within {within} minutes of the first fault, "
+            + ("never paged" if took is None else f"first at minute {first.minute}, {took} min after it")]
+        shown = ("never paged" if first is None
+                 else f"{first.subject} at minute {first.minute}, {took} min after the fault")
+        judge(f"{tier} detection within {within} min of the first fault", failed, took, shown)
     for glob in drill.expect.silent:
         loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
         judge(f"silent {glob}", [f"silent {glob}: in ALARM: {', '.join(loud)}"] if loud else [], loud,

@@ -423,15 +423,18 @@ class Sources:
                 requests += n
                 errors += err + handled
                 latencies += samples
+            rejected = API_4XX_SHARE
             for f in faults:
                 if f.kind == "api-5xx" and (f.endpoint is None or f.endpoint == path):
                     errors = max(errors, self._round(requests * (f.rate or 0)))
+                if f.kind == "api-4xx" and (f.endpoint is None or f.endpoint == path):
+                    rejected = max(rejected, f.rate or 0)
                 if f.kind == "api-latency" and (f.endpoint is None or f.endpoint == path) and f.p99_ms:
                     latencies = [(v, c * 0.97) for v, c in latencies] + [(f.p99_ms, requests * 0.03)]
             if requests <= 0:
                 continue
             errors = min(errors, requests)
-            client_errors = min(self._round(requests * API_4XX_SHARE), requests - errors)
+            client_errors = min(self._round(requests * rejected), requests - errors)
             self._put("AWS/ApiGateway", "Count", dims, minute, 1, requests)
             self._put_samples("AWS/ApiGateway", "5XXError", dims, minute, [(1, errors), (0, requests - errors)])
             self._put_samples("AWS/ApiGateway", "4XXError", dims, minute,

@@ -225,3 +225,30 @@ def test_a_drill_is_deterministic_for_its_seed(tmp_path, platform):
     first, second = run_drill(drill, platform), run_drill(drill, platform)
     assert first.as_json() == second.as_json()
     assert first.store.series == second.store.series
+
+
+def test_detection_is_the_tiers_first_page_after_the_first_fault(tmp_path, platform):
+    """`expect.detection`: each listed tier's first page at or after the first fault comes within that
+    many minutes; a tier never paged fails it. The payments-verify throttles page critical."""
+    text = THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "detection: {critical: 5, business: 30}")
+    result = run_drill(load_drill(write(tmp_path, text)), platform)
+    took = result.detection_minutes["critical"]
+    assert took <= 5
+    assert [(v.expectation, v.passed, v.measured) for v in result.verdicts] == [
+        ("critical detection within 5 min of the first fault", True, took),
+        ("business detection within 30 min of the first fault", False, None)]
+    assert result.failures == ["business detection: expected a page within 30 minutes of the first fault, never paged"]
+    slow = run_drill(load_drill(write(tmp_path, text.replace("critical: 5", f"critical: {took - 1}"), "slow.yaml")),
+                     platform)
+    assert slow.failures[0] == (f"critical detection: expected a page within {took - 1} minutes of the first fault, "
+                                f"first at minute {10 + took}, {took} min after it")
+
+
+@pytest.mark.parametrize(("detection", "message"), [
+    ("{urgent: 5}", "expect.detection.urgent: expected one of the keys critical, warning, business"),
+    ("{critical: soon}", "expect.detection.critical: expected an integer 0-40 (got 'soon')"),
+])
+def test_a_bad_detection_expectation_names_its_key(tmp_path, detection, message):
+    path = write(tmp_path, THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', f"detection: {detection}"))
+    with pytest.raises(DrillError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_drill(path)
