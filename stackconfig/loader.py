@@ -49,7 +49,7 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
-from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
+from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
 # Discovery answers with the names of the account's functions (the real one asks AWS).
@@ -313,7 +313,7 @@ def _discovery(section: InventorySection) -> Optional[Discovery]:
                      found.timeout_seconds or body.timeout_seconds, fleet=body.fleet)
 
 
-def _inventory(section: InventorySection, endpoint_latency: float, lambda_thresholds: LambdaThresholds,
+def _inventory(section: InventorySection, api_thresholds: ApiThresholds, lambda_thresholds: LambdaThresholds,
                own_functions: tuple[str, ...]) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
@@ -334,7 +334,8 @@ def _inventory(section: InventorySection, endpoint_latency: float, lambda_thresh
             name=api.name,
             stage=api.stage,
             critical_endpoints=tuple(
-                CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or endpoint_latency))
+                CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or api_thresholds.endpoint_latency_p99_ms),
+                                 float(e.min_requests or api_thresholds.endpoint_min_requests))
                 for e in api.critical_endpoints
             ),
             detailed_metrics=api.detailed_metrics,
@@ -418,8 +419,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     alerting = problems.attempt(_alerting, parsed.alerting, config)
     health_monitor = health_monitor_settings(parsed.health_monitor)
     own = own_function_names(parsed.environment, alerting or {}, health_monitor)
-    found = problems.attempt(_inventory, parsed.inventory, thresholds.api.endpoint_latency_p99_ms,
-                             thresholds.lambda_, own)
+    found = problems.attempt(_inventory, parsed.inventory, thresholds.api, thresholds.lambda_, own)
     inventory = None
     # The catch-all fleet query leaves out this stack's own functions by name, which follow from
     # alerting: with alerting in error, its length is not known.

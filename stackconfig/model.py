@@ -72,6 +72,8 @@ class CriticalEndpoint:
     path: str
     method: str
     latency_p99_ms: float
+    # Requests in 5 minutes below which the endpoint's p99 is not judged (one slow cold start).
+    min_requests: float = 200
 
 
 @dataclasses.dataclass(frozen=True)

@@ -136,6 +136,10 @@ class EndpointEntry(Section):
     method: Method = Field("POST", description="HTTP method")
     latency_p99_ms: Optional[number("a positive number of milliseconds", low=0, low_exclusive=True)] = Field(
         None, description="p99 latency threshold (default thresholds.api.endpointLatencyP99Ms)")
+    min_requests: Optional[number("a number of requests >= 1", low=1)] = Field(
+        None, description="requests in 5 minutes below which the p99 is not judged, sized from this endpoint's own "
+                          "traffic: below its busiest windows, above its quiet ones (default "
+                          "thresholds.api.endpointMinRequests)")
 
 
 class ApiSection(Section):

@@ -37,6 +37,7 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
     "reader-silent": {"target": (True, "a reader id")},
+    "login-attack": {"perMinute": (True, "a number > 0")},
     "health-monitor-down": {},
     "maintenance": {},
     "env": {"target": (True, "a function name"), "set": (True, "a mapping of VARIABLE: value")},
@@ -59,6 +60,7 @@ class Fault:
     endpoint: Optional[str] = None
     factor: Optional[float] = None
     env: Optional[dict[str, str]] = None
+    per_minute: Optional[float] = None
 
     def active(self, minute: int) -> bool:
         return self.at <= minute < self.at + self.duration
@@ -152,10 +154,11 @@ def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
             values["target"] = value
         elif key == "rate":
             values["rate"] = _number(path, f"{where}.rate", value, 0, 1)
-        elif key in ("latencyMs", "p99Ms", "factor"):
+        elif key in ("latencyMs", "p99Ms", "factor", "perMinute"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise _fail(path, f"{where}.{key}", expected, value)
-            values[{"latencyMs": "latency_ms", "p99Ms": "p99_ms", "factor": "factor"}[key]] = float(value)
+            values[{"latencyMs": "latency_ms", "p99Ms": "p99_ms", "factor": "factor",
+                    "perMinute": "per_minute"}[key]] = float(value)
         elif key == "endpoint":
             if not isinstance(value, str) or not value.startswith("/"):
                 raise _fail(path, f"{where}.endpoint", expected, value)

@@ -322,7 +322,9 @@ class Sources:
                    min(self.profile.active_users, round(flows["logins"] * ACTIVE_SESSION_MINUTES)))
         failed_logins = self._round(logins * LOGIN_FAILED_SHARE)
         self._emit(self._function_for("auth-login"), faults, minute, logins - failed_logins, "track_login", True)
-        self._security(minute, faults, failed_logins)
+        # Attempts with leaked passwords fail like a wrong password, on top of the parents' own.
+        attack = sum(self._round(f.per_minute or 0) for f in faults if f.kind == "login-attack")
+        self._security(minute, faults, failed_logins + attack)
 
     def _security(self, minute: int, faults: list[Fault], failed_logins: int) -> None:
         if failed_logins <= 0 or not self.platform.security_log_group:

@@ -9,9 +9,10 @@ baseline drills' metrics, without a fault:
   is a failure of (BOUNDED_BY: same namespace and dimensions). A guard on such a count (the low-volume
   error rate's `FILL(errors, 0) >= 3`) is read against the same bound.
 
-Counts of things that come from outside (failed logins, fraud attempts) have no such bound: an attack
-is not limited by the platform's own traffic. Latencies, gauges and silence alarms have no volume to
-check; the drills show whether they fire."""
+Counts of what attackers do (failed logins, fraud attempts: FROM_OUTSIDE) have no such bound, and a
+guard on them (an attack is at least 20 failed logins in 5 minutes) is not read against the parents'
+traffic. Latencies, gauges and silence alarms have no volume to check; the drills show whether they
+fire."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ BOUNDED_BY = {
     "PaymentErrors": "PaymentAttempts", "PaymentFailures": "PaymentAttempts",
     "AsyncEventsDropped": "AsyncEventsReceived", "DeadLetterErrors": "AsyncEventsReceived",
 }
+FROM_OUTSIDE = ("FailedLogins", "FraudAttempts")
 FILLED = r"FILL\(\s*\w+\s*,\s*0\s*\)"
 # A guard: a sum of filled queries compared with a constant, as the whole operand of IF, AND or OR.
 GUARD = re.compile(rf"(?:^|(?<=[(,])|(?<=AND )|(?<=OR ))\s*((?:{FILLED}\s*\+\s*)*{FILLED})\s*(>=|>)\s*(\d+(?:\.\d*)?)")
@@ -77,7 +79,8 @@ def _terms(definition: MetricAlarmDefinition) -> list[_Term]:
     for query in definition.props.get("metricQueries") or []:
         for match in GUARD.finditer(query.get("expression") or ""):
             ids = tuple(re.findall(r"FILL\(\s*(\w+)", match.group(1)))
-            if all(i in definition.metrics for i in ids):
+            if all(i in definition.metrics for i in ids) and not any(
+                    definition.metrics[i][0][1] in FROM_OUTSIDE for i in ids):
                 terms.append(_Term(ids, match.group(2), float(match.group(3))))
     return terms
 

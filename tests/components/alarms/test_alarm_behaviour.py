@@ -243,6 +243,35 @@ def test_endpoint_p99_ignores_cold_starts_at_low_traffic():
     assert _evaluate(name, {"Latency": [400.0] * 3, "Count": [600.0] * 3}) == "OK"
 
 
+def test_each_endpoint_is_guarded_at_its_own_traffic():
+    """Payment orders see about 40 requests in 5 minutes at lunch, card verifications hundreds: the same
+    40 requests are judged on the first and left alone on the second (minRequests per endpoint)."""
+    lunch = {"Latency": [8000.0] * 3, "Count": [40.0] * 3}
+    assert _evaluate("production-api-payments-orders-latency-p99", lunch) == "ALARM"
+    assert _evaluate("production-api-rfid-verify-latency-p99", lunch) == "OK"
+    # Two slow windows of three are enough, so the warning page comes within 15 minutes.
+    assert _evaluate("production-api-payments-orders-latency-p99",
+                     {"Latency": [8000.0, 8000.0, 300.0], "Count": [40.0] * 3}) == "ALARM"
+    assert _evaluate("production-api-payments-orders-latency-p99",
+                     {"Latency": [8000.0] * 3, "Count": [10.0] * 3}) == "OK"
+
+
+@pytest.mark.parametrize("failed, succeeded, expected", [
+    # An evening twenty times busier than usual: 3 % wrong passwords of ~1,750 logins in 5 minutes.
+    ([53.0], [1700.0], "OK"),
+    # A botnet at night: 50 failures among a handful of parents' logins.
+    ([50.0], [1.0], "ALARM"),
+    # The same at the evening peak (~85 good logins in 5 minutes): still more than a fifth of attempts.
+    ([60.0], [85.0], "ALARM"),
+    # Under the floor: a parent trying passwords at night is not an attack.
+    ([6.0], [None], "OK"),
+    ([None], [None], "OK"),
+])
+def test_failed_logins_are_judged_against_attempts_with_a_floor(failed, succeeded, expected):
+    assert _evaluate("production-security-failed-logins",
+                     {"FailedLogins": failed, "UserLogins": succeeded}) == expected
+
+
 # ---- silence that matters only in school hours -------------------------------
 
 @pytest.mark.parametrize("name, metric, start, expected", [

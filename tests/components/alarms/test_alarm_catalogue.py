@@ -130,9 +130,13 @@ def test_security_events_come_from_log_metric_filters():
     assert set(filters) == {"FailedLogins", "FraudAttempts"}
     assert filters["FailedLogins"]["logGroupName"] == "/hasivu/production/security-events"
     alarms = _alarms(result)
-    for key, metric in (("failed-logins", "FailedLogins"), ("fraud-attempts", "FraudAttempts")):
-        alarm = alarms[f"production-security-{key}"]
-        assert alarm["metricName"] == metric and alarm["namespace"] == "HASIVU/Security"
+    fraud = alarms["production-security-fraud-attempts"]
+    assert fraud["metricName"] == "FraudAttempts" and fraud["namespace"] == "HASIVU/Security"
+    # Failed logins against all attempts: the filter's failures and the runtime library's successful logins.
+    failed = alarms["production-security-failed-logins"]
+    read = {(q["metric"]["namespace"], q["metric"]["metricName"]) for q in failed["metricQueries"] if q.get("metric")}
+    assert read == {("HASIVU/Security", "FailedLogins"), ("HASIVU/Business", "UserLogins")}
+    for alarm in (fraud, failed):
         assert alarm["name"] in _pager_members(result, "critical")
 
 

@@ -40,6 +40,9 @@ REQUIRED = [
     "sms-provider-failing-in-the-evening",  # notifications failing: one warning page within 15 minutes
     "database-slow-at-lunch",               # everything slow: one warning page within 15 minutes
     "app-release-sends-bad-requests",       # 4XX from a client release: one warning page within 15 minutes
+    "payments-orders-slow-at-lunch",        # an 8-second p99 on /payments/orders at lunch: a warning page
+    "evening-traffic-spike",                # 20x evening traffic, no errors: nobody paged
+    "credential-stuffing-at-night",         # an attack at night: one critical page within 5 minutes
 ]
 
 

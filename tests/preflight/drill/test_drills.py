@@ -252,3 +252,19 @@ def test_a_bad_detection_expectation_names_its_key(tmp_path, detection, message)
     path = write(tmp_path, THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', f"detection: {detection}"))
     with pytest.raises(DrillError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_drill(path)
+
+
+def test_a_login_attack_is_failed_logins_on_top_of_the_parents_own(tmp_path, platform):
+    """`login-attack`: that many wrong-password attempts a minute, through the real security event log
+    and the stack's metric filter; `perMinute` is required and positive."""
+    attack = THROTTLED.replace("{kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, "
+                               "at: 10, for: 20}", "{kind: login-attack, perMinute: 12, at: 10, for: 20}")
+    result = run_drill(load_drill(write(tmp_path, attack.replace("ALARM_NAME", "production-security-failed-logins"))),
+                       platform)
+    assert result.passed, result.failures
+    failed = next(k for k in result.store.keys() if k[1] == "FailedLogins")
+    during = result.store.window_statistic(failed, "Sum", result.start_minute + 10, 20)
+    before = result.store.window_statistic(failed, "Sum", result.start_minute - 20, 20) or 0
+    assert during >= 12 * 20 and during - 12 * 20 < before + 40
+    with pytest.raises(DrillError, match=r"faults\[0\]\.perMinute: expected a number > 0 \(got 0\)"):
+        load_drill(write(tmp_path, attack.replace("perMinute: 12", "perMinute: 0"), "bad.yaml"))
