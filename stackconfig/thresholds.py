@@ -101,8 +101,11 @@ class BusinessThresholds:
     school_days_per_week: float = 6
     # Fewer orders than this per 5 minutes at lunch, 15 minutes running: ordering has stopped.
     orders_min_per_5min: float = 1
-    # A reader with fewer heartbeats than this per 5 minutes in school hours, 15 minutes running, is offline.
-    reader_heartbeats_min_per_5min: float = 1
+    # Readers send this many heartbeats a minute; in school hours a reader that sent under
+    # `reader_heartbeat_share_percent` of them in 2 of the last 6 five-minute windows (10 of the last
+    # 30 minutes) is offline.
+    reader_heartbeats_per_minute: float = 1
+    reader_heartbeat_share_percent: float = 50
 
 
 @dataclasses.dataclass(frozen=True)

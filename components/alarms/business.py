@@ -85,23 +85,34 @@ def health_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
     return specs
 
 
+# Reader liveness over 30 minutes of 5-minute windows: a constant window of 6 makes any on/off rhythm
+# of 5, 10, 15 or 30 minutes a steady count, so a flapping reader stays one incident; 2 offline windows
+# (10 minutes) fire it, so its warning page comes within 15 minutes with the pager's wait.
+READER_WINDOWS, READER_OFFLINE_WINDOWS = 6, 2
+
+
 def reader_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
                   readers: Sequence[str]) -> list[AlarmSpec]:
-    """One per installed reader: silent in school hours is offline; switched off at night is not."""
+    """One per installed reader: offline in school hours is judged on the share of its expected
+    heartbeats; switched off at night is not offline."""
     window = school_day_window(t)
+    expected = t.reader_heartbeats_per_minute * 5
+    minutes = READER_WINDOWS * 5
     return [
         AlarmSpec(
             resource=reader, runbook="rfid#reader-offline",
             service="rfid", metric_key=f"reader-{reader}-silent", tier=Tier.WARNING,
-            summary=f"RFID reader {reader} sent fewer than {t.reader_heartbeats_min_per_5min:g} heartbeats per "
-                    f"5 minutes for 15 minutes during school hours ({window.describe()}).",
+            summary=f"RFID reader {reader} sent under {t.reader_heartbeat_share_percent:g}% of its expected "
+                    f"heartbeats ({expected:g} per 5 minutes) in {READER_OFFLINE_WINDOWS} of the last "
+                    f"{READER_WINDOWS} five-minute windows ({READER_OFFLINE_WINDOWS * 5} of {minutes} minutes) "
+                    f"during school hours ({window.describe()}).",
             impact="students at that counter cannot verify pickups; staff fall back to manual roll-call.",
-            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=3, datapoints_to_alarm=3,
-            treat_missing_data=NO_DATA_IS_FINE,
+            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=READER_WINDOWS,
+            datapoints_to_alarm=READER_OFFLINE_WINDOWS, treat_missing_data=NO_DATA_IS_FINE,
             queries=silent_in_window(
                 Metric(inventory.business_namespace, "RFIDReaderHeartbeat",
                        {"Environment": environment, "ReaderId": reader}, "Sum", 300),
-                window, t.reader_heartbeats_min_per_5min, "Reader silent in school hours (1 = yes)"),
+                window, expected * t.reader_heartbeat_share_percent / 100, "Reader offline in school hours (1 = yes)"),
         )
         for reader in readers
     ]

@@ -289,9 +289,28 @@ def test_silence_alarms_only_in_school_hours(name, metric, start, expected):
     assert _evaluate(name, {metric: [5.0] * 3}, start) == "OK"
 
 
-def test_a_reader_silent_for_ten_minutes_is_not_yet_offline():
-    assert _evaluate("production-rfid-reader-reader-001-silent", {"RFIDReaderHeartbeat": [5.0, None, None]},
-                     MONDAY + timedelta(hours=10)) == "OK"
+def _reader_states(heartbeats: list[Optional[float]]) -> list[str]:
+    """The reader alarm's state after each 5-minute window of school hours, heartbeats per window."""
+    alarm = _alarms()["production-rfid-reader-reader-001-silent"]
+    series = alarm_series(alarm, _feed(alarm, {"RFIDReaderHeartbeat": heartbeats}), MONDAY + timedelta(hours=10))
+    return states_over_time(alarm, series)
+
+
+def test_a_five_minute_blip_is_not_an_outage_and_ten_minutes_is():
+    assert "ALARM" not in _reader_states([5.0, None, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    # Two windows with under half the heartbeats (2 of 5 is under half): offline.
+    assert _reader_states([5.0, 5.0, None, 2.0]) == ["OK", "OK", "OK", "ALARM"]
+
+
+@pytest.mark.parametrize("cycle", [
+    [None, None, 5.0],              # 10 minutes off, 5 on
+    [None, None, None, None, 5.0, 5.0],  # 20 off, 10 on
+])
+def test_a_flapping_reader_is_one_incident(cycle):
+    """Judged over 30 minutes (6 windows), a rhythm of 15 or 30 minutes is a steady count: the alarm
+    enters ALARM once, 10 minutes into the first drop, and stays there while the reader keeps flapping."""
+    states = _reader_states([5.0] * 6 + cycle * 6)
+    assert states[6:] == ["OK", "ALARM"] + ["ALARM"] * (len(cycle) * 6 - 2)
 
 
 def test_every_configured_reader_has_its_own_alarm():

@@ -23,7 +23,7 @@ REQUIRED = [
     "razorpay-outage-at-lunch",             # exactly one critical page, within 5 minutes
     "database-unreachable",                 # critical within 3 minutes
     "redis-down",
-    "reader-silent-in-school-hours",        # one reader silent 30 minutes: notified
+    "reader-silent-in-school-hours",        # one reader silent 30 minutes: a warning page within 15 minutes
     "readers-off-at-night",                 # every reader off at night: nothing
     "reconcile-job-failing",                # hourly job failing for 3 hours: warning page
     "orders-stop-at-lunch",                 # business alarm within 15 minutes
@@ -43,6 +43,10 @@ REQUIRED = [
     "payments-orders-slow-at-lunch",        # an 8-second p99 on /payments/orders at lunch: a warning page
     "evening-traffic-spike",                # 20x evening traffic, no errors: nobody paged
     "credential-stuffing-at-night",         # an attack at night: one critical page within 5 minutes
+    "reader-flapping-through-lunch",        # a reader off 10 of every 15 minutes: one warning page
+    "reader-long-flaps",                    # off 20, on 10 all morning: one warning page
+    "reader-blips-in-the-morning",          # two 5-minute blips: nobody paged
+    "rfid-network-down-at-lunch",           # every reader unreachable: one warning page within 15 minutes
 ]
 
 
