@@ -222,7 +222,7 @@ def _check_fleet_group(group: str, body: LambdaGroupSection) -> None:
                                  "functions in a group without fleet: true"))
     for i, entry in enumerate(body.functions):
         for key, value in (("tier", entry.tier), ("timeoutSeconds", entry.timeout_seconds),
-                           ("thresholds", entry.thresholds)):
+                           ("thresholds", entry.thresholds), ("invocation", entry.invocation)):
             if value is not None:
                 shown = value.model_dump(by_alias=True, exclude_none=True) if key == "thresholds" else value
                 problems.add(ConfigError(
@@ -261,7 +261,7 @@ def _functions(section: InventorySection, base: LambdaThresholds) -> tuple[Lambd
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
                 thresholds=_overrides(base, entry.thresholds),
                 fleet=body.fleet,
-                invocation=body.invocation,
+                invocation=entry.invocation or body.invocation,
             ))
     problems.raise_any()
     return tuple(functions)

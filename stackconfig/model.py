@@ -49,7 +49,8 @@ class LambdaFunction:
     discovered: bool = False
     # In a fleet group: alarmed by the group's Metrics Insights alarms, not one by one.
     fleet: bool = False
-    # "async" for functions invoked asynchronously (events, schedules): their lost events are alarmed.
+    # "async" for functions invoked asynchronously by events: their lost events are alarmed;
+    # "scheduled" for jobs on an EventBridge schedule (asynchronous too): judged on their last run.
     invocation: str = "sync"
 
 

@@ -77,6 +77,8 @@ class Expectations:
     page_names: Optional[list[str]] = None
     # tier -> minutes: the tier's first page comes within that long of the first fault.
     detection: dict[str, int] = dataclasses.field(default_factory=dict)
+    # (glob, minute): each matching alarm that entered ALARM is out of it from that drill minute on.
+    clears: list[tuple[str, int]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +196,7 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
     _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
-                                 "pageNames": False, "detection": False})
+                                 "pageNames": False, "detection": False, "clears": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -215,7 +217,16 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
         _keys(path, "expect.detection", data["detection"], {t: False for t in TIERS})
         detection = {tier: _int(path, f"expect.detection.{tier}", v, 0, minutes)
                      for tier, v in data["detection"].items()}
-    return Expectations(pages, fires, silent, contributors, page_names, detection)
+    clears = []
+    if "clears" in data:
+        if not isinstance(data["clears"], list):
+            raise _fail(path, "expect.clears", "a list of {alarm: glob, by: minute}", data["clears"])
+        for i, item in enumerate(data["clears"]):
+            _keys(path, f"expect.clears[{i}]", item, {"alarm": True, "by": True})
+            if not isinstance(item["alarm"], str) or not item["alarm"]:
+                raise _fail(path, f"expect.clears[{i}].alarm", "an alarm-name glob", item["alarm"])
+            clears.append((item["alarm"], _int(path, f"expect.clears[{i}].by", item["by"], 0, minutes)))
+    return Expectations(pages, fires, silent, contributors, page_names, detection, clears)
 
 
 def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:

@@ -130,6 +130,7 @@ def check_targets(drill: Drill, platform: Platform) -> None:
     names = [a.name for a in platform.alarms] + [c.name for c in platform.composites]
     globs = [(f"expect.fires[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.fires)]
     globs += [(f"expect.silent[{i}]", g) for i, g in enumerate(drill.expect.silent)]
+    globs += [(f"expect.clears[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.clears)]
     for key, glob in globs:
         if not fnmatch.filter(names, glob):
             raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
@@ -266,6 +267,23 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         shown = ("never paged" if first is None
                  else f"{first.subject} at minute {first.minute}, {took} min after the fault")
         judge(f"{tier} detection within {within} min of the first fault", failed, took, shown)
+    for glob, by in drill.expect.clears:
+        fired = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob) and t.contributor is None})
+        held = []
+        for alarm in fired:
+            moves = [t for t in model.transitions if t.alarm == alarm and t.contributor is None]
+            late = [t.minute for t in moves if t.minute > by and t.to_state == "ALARM"]
+            state_at_by = next((t.to_state for t in reversed(moves) if t.minute <= by), None)
+            if late or state_at_by == "ALARM":
+                held.append(f"{alarm} ({'in ALARM at minute ' + str(by) if state_at_by == 'ALARM' else ''}"
+                            f"{'; ' if late and state_at_by == 'ALARM' else ''}"
+                            f"{'into ALARM at minute ' + str(late[0]) if late else ''})")
+        cleared = [a for a in fired if not any(h.startswith(a + " ") for h in held)]
+        failed = [f"clears {glob}: never in ALARM, nothing to clear"] if not fired else (
+            [f"clears {glob} by minute {by}: {', '.join(held)}"] if held else [])
+        shown = ("never in ALARM" if not fired else
+                 "; ".join([*(f"{a} out of ALARM from minute {by} on" for a in cleared), *held]))
+        judge(f"clears {glob} by minute {by}", failed, cleared, shown)
     for glob in drill.expect.silent:
         loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
         judge(f"silent {glob}", [f"silent {glob}: in ALARM: {', '.join(loud)}"] if loud else [], loud,

@@ -225,6 +225,12 @@ CASES = {
             **inventory_section()["api"], "detailedMetrics": False}}}},
         ["inventory.api.detailedMetrics", "False", "detailed metrics enabled on the stage", "update-stage"],
     ),
+    "scheduled function in a fleet group": (
+        {"set_": {"inventory": _fleet_inventory({}, {"functions": [
+            {"name": "hasivu-production-menu-list", "invocation": "scheduled"}]})}},
+        ["inventory.lambdaGroups.platform.functions[hasivu-production-menu-list].invocation: got 'scheduled'; "
+         "expected no invocation of its own"],
+    ),
     "unknown invocation type": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
             "rfid": {"tier": "warning", "invocation": "queue", "functions": ["hasivu-production-rfid-x"]}}}}},

@@ -144,8 +144,13 @@ def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
 
 @pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
 def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_data(strict):
+    """Except a scheduled job's: it has a datapoint only in a minute it ran, and keeps the last run's
+    verdict in between (treat missing data as ignore)."""
+    jobs = {name for name, alarm in _alarms().items() if alarm.get("treatMissingData") == "ignore"}
+    assert jobs == {"production-payments-reconcile-run-failed", "production-menu-plan-weekly-run-failed",
+                    "production-notifications-daily-digest-run-failed"}
     for name, alarm in _alarms().items():
-        if not alarm.get("metricQueries"):
+        if not alarm.get("metricQueries") or name in jobs:
             continue
         empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
         series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
@@ -193,11 +198,9 @@ def _low_volume_functions() -> dict[str, dict]:
     return found
 
 
-def test_low_volume_and_scheduled_functions_alarm_when_every_run_fails():
+def test_low_volume_functions_alarm_when_every_call_fails():
     functions = _low_volume_functions()
-    assert {"hasivu-production-payments-reconcile", "hasivu-production-notifications-daily-digest",
-            "hasivu-production-menu-plan-weekly", "hasivu-production-payments-refund",
-            "hasivu-production-payments-webhook"} <= set(functions)
+    assert {"hasivu-production-payments-refund", "hasivu-production-payments-webhook"} <= set(functions)
     for function, thresholds in functions.items():
         name = f"production-{function.removeprefix('hasivu-production-')}-error-rate"
         runs = float(thresholds.get("lowVolumeMinErrors", 1))
@@ -205,12 +208,35 @@ def test_low_volume_and_scheduled_functions_alarm_when_every_run_fails():
         assert _evaluate(name, {"Errors": [None], "Invocations": [runs]}) == "OK", name
 
 
-def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
-    alarm = _alarms()["production-payments-reconcile-error-rate"]
-    assert alarm["tags"]["Tier"] == "warning"
-    # One run an hour, each failing: 2-hour periods hold two failed runs each.
-    series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}), MONDAY)
-    assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
+def _job_states(errors: list[Optional[float]], invocations: list[Optional[float]]) -> list[str]:
+    alarm = _alarms()["production-payments-reconcile-run-failed"]
+    series = alarm_series(alarm, _feed(alarm, {"Errors": errors, "Invocations": invocations}), MONDAY)
+    return states_over_time(alarm, series)
+
+
+def test_a_scheduled_job_is_judged_on_its_last_run_until_the_next():
+    """One run an hour: the failed run's minute puts the alarm in ALARM; the 59 minutes without a run
+    keep it there (missing data: the state is maintained); the next successful run clears it. Lambda
+    publishes Errors = 0 in a minute with invocations and nothing in a minute without."""
+    alarm = _alarms()["production-payments-reconcile-run-failed"]
+    assert alarm["tags"]["Tier"] == "warning" and alarm["treatMissingData"] == "ignore"
+    hour = [None] * 59
+    states = _job_states([1.0, *hour, 0.0, *hour], [1.0, *hour, 1.0, *hour])
+    assert states[0] == "ALARM" and set(states[1:60]) == {"ALARM"}
+    assert set(states[60:]) == {"OK"}
+    # Never run since the deploy: no judgement yet, not an outage.
+    assert set(_job_states([None] * 10, [None] * 10)) == {"INSUFFICIENT_DATA"}
+    # A failed run whose retry a minute later succeeds: ALARM for that minute only.
+    assert _job_states([1.0, 0.0, None], [1.0, 1.0, None]) == ["ALARM", "OK", "OK"]
+
+
+def test_the_scheduled_jobs_alarm_on_a_lost_run():
+    """EventBridge invokes a scheduled job asynchronously: a run Lambda drops is lost like any event."""
+    alarms = _alarms()
+    for job in ("payments-reconcile", "menu-plan-weekly", "notifications-daily-digest"):
+        name = f"production-{job}-async-events-dropped"
+        assert _evaluate(name, {alarms[name]["metricName"]: [1.0]}) == "ALARM"
+        assert f"production-{job}-errors" not in alarms and f"production-{job}-error-rate" not in alarms
 
 
 def test_a_sporadic_refund_failure_at_night_does_not_alarm():

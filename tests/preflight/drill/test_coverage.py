@@ -256,3 +256,17 @@ production:
     assert "4 of 4 drills passed" in lines and "  not covered and not allowlisted: 0" in lines
     assert lines[-1] == "  coverage: clean"
     assert any(line.startswith("    production-*  fires, can-fire  (") for line in lines)
+
+
+def test_a_job_alarm_recovers_from_its_next_run_not_from_the_end_of_the_fault(tmp_path, model, platform):
+    """A scheduled job's alarm keeps its state between runs (treat missing data as ignore): it can only
+    clear at the next run, so its recovery is measured from that run's datapoint, an hour after the fault."""
+    text = drill_text("reconcile", 120, faults="faults:\n  - {kind: function-errors, "
+                      "target: hasivu-production-payments-reconcile, rate: 1, at: 25, for: 10}")
+    result = play(tmp_path, platform, text.replace("12:00:00", "10:05:00"))
+    covered = next(a for a in report(model, platform, [result]).alarms
+                   if a.name == "production-payments-reconcile-run-failed")
+    [recovered] = covered.recoveries
+    assert recovered.judged and recovered.minutes == 0
+    assert "its next datapoint after the faults (minute 86)" in recovered.detail
+    assert not [m for m in covered.misses if m.criterion == "recovers"]

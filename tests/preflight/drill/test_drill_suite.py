@@ -25,7 +25,7 @@ REQUIRED = [
     "redis-down",
     "reader-silent-in-school-hours",        # one reader silent 30 minutes: a warning page within 15 minutes
     "readers-off-at-night",                 # every reader off at night: nothing
-    "reconcile-job-failing",                # hourly job failing for 3 hours: warning page
+    "reconcile-job-failing",                # hourly job failing for 3 hours: one warning page
     "orders-stop-at-lunch",                 # business alarm within 15 minutes
     "health-monitor-stops",                 # alarm within 10 minutes
     "maintenance-window-database-down",     # no page
@@ -47,6 +47,9 @@ REQUIRED = [
     "reader-long-flaps",                    # off 20, on 10 all morning: one warning page
     "reader-blips-in-the-morning",          # two 5-minute blips: nobody paged
     "rfid-network-down-at-lunch",           # every reader unreachable: one warning page within 15 minutes
+    "daily-digest-run-fails",               # a failed daily run: warning within 15 minutes, cleared next morning
+    "reconcile-run-fails-once",             # a failed hourly run: warning within 15 minutes, cleared by the next
+    "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
 ]
 
 

@@ -268,3 +268,29 @@ def test_a_login_attack_is_failed_logins_on_top_of_the_parents_own(tmp_path, pla
     assert during >= 12 * 20 and during - 12 * 20 < before + 40
     with pytest.raises(DrillError, match=r"faults\[0\]\.perMinute: expected a number > 0 \(got 0\)"):
         load_drill(write(tmp_path, attack.replace("perMinute: 12", "perMinute: 0"), "bad.yaml"))
+
+
+RECONCILE = """
+name: reconcile
+start: "2026-07-01T10:15:00+05:30"
+minutes: 90
+traffic: school-day
+faults:
+  - {kind: function-errors, target: hasivu-production-payments-reconcile, rate: 1, at: 10, for: 10}
+expect:
+  clears: [{alarm: "production-payments-reconcile-run-failed", by: BY}]
+"""
+
+
+def test_clears_holds_an_alarm_to_be_out_of_alarm_from_a_minute_on(tmp_path, platform):
+    """The 10:30 run fails, the 11:30 run (minute 75) succeeds: cleared by minute 76, not by 70."""
+    cleared = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "76"))), platform)
+    assert cleared.passed, cleared.failures
+    held = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "70"), "held.yaml")), platform)
+    assert held.failures == ["clears production-payments-reconcile-run-failed by minute 70: "
+                             "production-payments-reconcile-run-failed (in ALARM at minute 70)"]
+    never = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "70").replace(
+        "run-failed", "throttles"), "never.yaml")), platform)
+    assert never.failures == ["clears production-payments-reconcile-throttles: never in ALARM, nothing to clear"]
+    with pytest.raises(DrillError, match=r"expect\.clears\[0\]\.by: expected an integer 0-90"):
+        load_drill(write(tmp_path, RECONCILE.replace("BY", "soon"), "bad.yaml"))
