@@ -47,6 +47,11 @@ class CoverageReport:
     tier_excused: dict[str, tuple[str, str]]
     stale: list[str]
     allowlist: Allowlist
+    # tier -> drill -> minutes from the first fault to the tier's first page (drills with faults)
+    detection: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+
+    def over_target(self, tier: str) -> list[str]:
+        return [d for d, minutes in self.detection.get(tier, {}).items() if minutes > DETECTION_MINUTES[tier]]
 
     @property
     def missing_baselines(self) -> list[str]:
@@ -135,8 +140,10 @@ def build_report(model: StackModel, platform: Platform, results: Sequence[DrillR
     by_profile: dict[str, list[str]] = {}
     for r in baselines:
         by_profile.setdefault(r.drill.traffic, []).append(r.drill.name)
+    detection = {tier: {r.drill.name: r.detection_minutes[tier] for r in incidents if tier in r.detection_minutes}
+                 for tier in TIERS}
     report = CoverageReport(model.stack, [r.drill.name for r in results], by_profile, alarms, tiers, {}, [],
-                            allowlist)
+                            allowlist, detection)
     _excuse(report)
     return report
 
@@ -164,6 +171,19 @@ def write_text(report: CoverageReport, out: TextIO) -> None:
     ]
     for label, good, total in rows:
         out.write(f"  {label}: {good} of {total}\n")
+    out.write("  detection, first fault to the tier's first page (reported; drills hold it with expect.detection):\n")
+    for tier in TIERS:
+        found = report.detection.get(tier, {})
+        if not found:
+            out.write(f"    {tier}: no drill pages it\n")
+            continue
+        slow = report.over_target(tier)
+        low, high = min(found.values()), max(found.values())
+        spread = f"{low}" if low == high else f"{low}-{high}"
+        drills = f"{len(found)} drill" + ("s" if len(found) > 1 else "")
+        out.write(f"    {tier}: {spread} min in {drills} (target "
+                  f"{DETECTION_MINUTES[tier]})" + (f"; later in {', '.join(f'{d} ({found[d]} min)' for d in slow)}"
+                                                    if slow else "") + "\n")
     out.write("  a second incident during a first reaches the tier "
               + "(detection: " + ", ".join(f"{t} {m} min" for t, m in DETECTION_MINUTES.items()) + "):\n")
     for tier in report.tiers:
@@ -210,4 +230,6 @@ def as_json(report: CoverageReport) -> dict[str, Any]:
                       if t.tier in report.tier_excused else {})} for t in report.tiers],
         "stale": report.stale,
         "missingBaselines": report.missing_baselines,
+        "detection": {tier: {"target": DETECTION_MINUTES[tier], "drills": report.detection.get(tier, {}),
+                             "overTarget": report.over_target(tier)} for tier in TIERS},
     }

@@ -241,6 +241,11 @@ def test_cli_coverage_reports_every_alarm_and_fails_until_each_miss_is_excused(t
     assert "production-critical-pager" in by_name and by_name["production-critical-pager"]["composite"]
     assert {"fires"} <= {m["criterion"] for m in by_name["production-db-cpu"]["misses"]}
     assert [t["tier"] for t in coverage["tiers"]] == ["critical", "warning", "business"]
+    # Detection per tier, from each drill with faults: the orders error rate pages warning.
+    orders = next(d for d in json.loads(result.stdout)["drills"] if d["name"] == "orders-failing")
+    assert coverage["detection"]["warning"] == {"target": 15, "drills": {"orders-failing": orders["detectionMinutes"][
+        "warning"]}, "overTarget": [] if orders["detectionMinutes"]["warning"] <= 15 else ["orders-failing"]}
+    assert coverage["detection"]["critical"] == {"target": 5, "drills": {}, "overTarget": []}
     (folder / "coverage-allowlist.yaml").write_text("""
 production:
   alarms:
