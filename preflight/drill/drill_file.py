@@ -41,7 +41,14 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "health-monitor-down": {},
     "maintenance": {},
     "env": {"target": (True, "a function name"), "set": (True, "a mapping of VARIABLE: value")},
+    "datastore-metrics": {"target": (True, "an RDS instance or cache node id"),
+                          "set": (True, "a mapping of metric name: value in the unit AWS publishes")},
 }
+# What the emulator publishes for a database instance and a cache node: `datastore-metrics` may set these.
+RDS_METRICS = ("CPUUtilization", "DatabaseConnections", "FreeableMemory", "FreeStorageSpace", "ReadLatency",
+               "WriteLatency", "DiskQueueDepth", "ReadIOPS", "WriteIOPS", "ReplicaLag")
+CACHE_METRICS = ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "CurrConnections",
+                 "CacheHits", "CacheMisses", "ReplicationLag")
 
 
 class DrillError(ValueError):
@@ -61,6 +68,7 @@ class Fault:
     factor: Optional[float] = None
     env: Optional[dict[str, str]] = None
     per_minute: Optional[float] = None
+    metrics: Optional[dict[str, float]] = None
 
     def active(self, minute: int) -> bool:
         return self.at <= minute < self.at + self.duration
@@ -165,6 +173,13 @@ def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
             if not isinstance(value, str) or not value.startswith("/"):
                 raise _fail(path, f"{where}.endpoint", expected, value)
             values["endpoint"] = value
+        elif key == "set" and kind == "datastore-metrics":
+            known = (*RDS_METRICS, *CACHE_METRICS)
+            if not isinstance(value, dict) or not value or not all(
+                    k in known and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                    for k, v in value.items()):
+                raise _fail(path, f"{where}.set", f"{expected}, >= 0, of {', '.join(known)}", value)
+            values["metrics"] = {k: float(v) for k, v in value.items()}
         elif key == "set":
             if not isinstance(value, dict) or not value or not all(
                     isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool)

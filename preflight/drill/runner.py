@@ -21,7 +21,7 @@ from typing import Any, Optional
 from observability.slack_forwarder import contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
 from preflight.cloudwatch.store import MetricKey, MetricStore
-from preflight.drill.drill_file import TIERS, Drill, DrillError
+from preflight.drill.drill_file import CACHE_METRICS, RDS_METRICS, TIERS, Drill, DrillError
 from preflight.drill.slack_pages import slack_text
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
@@ -121,6 +121,16 @@ def check_targets(drill: Drill, platform: Platform) -> None:
             if f.target not in known:
                 what = "a function name" if f.kind == "env" else "a function name or inventory group"
                 raise DrillError(f"{where}.target: expected {what} of the stack (got {f.target!r})")
+        if f.kind == "datastore-metrics":
+            kinds = {**dict.fromkeys(platform.rds_instances, RDS_METRICS),
+                     **dict.fromkeys(platform.redis_nodes, CACHE_METRICS)}
+            if f.target not in kinds:
+                raise DrillError(f"{where}.target: expected an RDS instance or cache node of the stack, one of "
+                                 f"{', '.join(kinds)} (got {f.target!r})")
+            foreign = sorted(set(f.metrics or {}) - set(kinds[f.target]))
+            if foreign:
+                raise DrillError(f"{where}.set: expected metrics {f.target} publishes ({', '.join(kinds[f.target])}); "
+                                 f"got {', '.join(foreign)}")
         if f.kind == "reader-silent" and f.target not in platform.reader_ids:
             raise DrillError(f"{where}.target: expected a reader id of the stack, one of "
                              f"{', '.join(platform.reader_ids)} (got {f.target!r})")

@@ -233,7 +233,7 @@ class Sources:
         self._business(minute, when, faults, flows, down)
         invocations = self._lambda(minute, faults, flows, down, slow)
         self._api(minute, faults, invocations)
-        self._datastores(minute, flows, down, slow, invocations)
+        self._datastores(minute, flows, down, slow, invocations, faults)
         if any(f.kind == "maintenance" for f in faults):
             # The maintenance runbook (docs/alarms.md): `aws cloudwatch put-metric-data --namespace HASIVU/Operations
             # --metric-name MaintenanceMode --dimensions Environment=<env> --value 1` every minute.
@@ -458,7 +458,11 @@ class Sources:
         return group[0]
 
     def _datastores(self, minute: int, flows: dict[str, float], down: set[str], slow: dict[str, float],
-                    invocations: dict[str, tuple]) -> None:
+                    invocations: dict[str, tuple], faults: list[Fault]) -> None:
+        pressure: dict[str, dict[str, float]] = {}
+        for f in faults:
+            if f.kind == "datastore-metrics" and f.target:
+                pressure.setdefault(f.target, {}).update(f.metrics or {})
         load = min(1.0, (flows["orders"] + flows["rfid"] + flows["browsing"] / 6) / 200)
         for i, instance in enumerate(self.platform.rds_instances):
             dims = {"DBInstanceIdentifier": instance}
@@ -472,6 +476,7 @@ class Sources:
             }
             if i > 0:
                 values["ReplicaLag"] = 0.5
+            values.update(pressure.get(instance, {}))
             for name, value in values.items():
                 self._put("AWS/RDS", name, dims, minute, value)
         nodes = self.platform.redis_nodes
@@ -492,6 +497,7 @@ class Sources:
                 values["CacheHitRate"] = 100 * hits / (hits + misses)
             if i > 0:
                 values["ReplicationLag"] = 0.05
+            values.update(pressure.get(node, {}))
             for name, value in values.items():
                 self._put("AWS/ElastiCache", name, dims, minute, value)
 

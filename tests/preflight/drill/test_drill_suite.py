@@ -50,6 +50,10 @@ REQUIRED = [
     "daily-digest-run-fails",               # a failed daily run: warning within 15 minutes, cleared next morning
     "reconcile-run-fails-once",             # a failed hourly run: warning within 15 minutes, cleared by the next
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
+    "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
+    "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
+    "database-storage-running-out",         # 6 GiB left: one critical page within 5 minutes
+    "cache-memory-full-at-lunch",           # Redis full and evicting: one warning page within 15 minutes
 ]
 
 

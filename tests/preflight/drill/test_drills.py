@@ -294,3 +294,28 @@ def test_clears_holds_an_alarm_to_be_out_of_alarm_from_a_minute_on(tmp_path, pla
     assert never.failures == ["clears production-payments-reconcile-throttles: never in ALARM, nothing to clear"]
     with pytest.raises(DrillError, match=r"expect\.clears\[0\]\.by: expected an integer 0-90"):
         load_drill(write(tmp_path, RECONCILE.replace("BY", "soon"), "bad.yaml"))
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {CPUUtilization: 97}, at: 10, for: 20}", None),
+    ("{kind: datastore-metrics, target: nowhere-db, set: {CPUUtilization: 97}, at: 10, for: 20}",
+     r"faults\[0\]\.target: expected an RDS instance or cache node of the stack, one of hasivu-production-db, "),
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {Evictions: 500}, at: 10, for: 20}",
+     r"faults\[0\]\.set: expected metrics hasivu-production-db publishes \(CPUUtilization, .*\); got Evictions"),
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {CPUUtilisation: 97}, at: 10, for: 20}",
+     r"faults\[0\]\.set: expected a mapping of metric name: value in the unit AWS publishes, >= 0, of "),
+])
+def test_datastore_metrics_set_what_the_instance_publishes(tmp_path, platform, fault, message):
+    """`datastore-metrics`: the instance or node publishes the given values instead of the load's."""
+    text = THROTTLED.replace("{kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, "
+                             "at: 10, for: 20}", fault).replace("ALARM_NAME", "production-db-cpu")
+    path = write(tmp_path, text)
+    if message is None:
+        result = run_drill(load_drill(path), platform)
+        cpu = next(k for k in result.store.keys()
+                   if k[1] == "CPUUtilization" and ("DBInstanceIdentifier", "hasivu-production-db") in k[2])
+        assert result.store.datapoint(cpu, "Average", result.start_minute + 20, 60) == 97
+        assert result.store.datapoint(cpu, "Average", result.start_minute + 5, 60) < 80
+        return
+    with pytest.raises(DrillError, match=message):
+        run_drill(load_drill(path), platform)
