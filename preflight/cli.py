@@ -34,7 +34,9 @@ EXAMPLES = {
   python -m preflight drill --stack production all                        every drill in drills/
   python -m preflight drill --stack production drills/redis-down.yaml --json
   python -m preflight drill --stack production drills/redis-down.yaml --render out
-  python -m preflight drill --stack production drills/redis-down.yaml --save-history redis-down.json""",
+  python -m preflight drill --stack production drills/redis-down.yaml --save-history redis-down.json
+  python -m preflight drill --stack production all --coverage             every alarm: quiet, fires, can fire,
+                                                                          recovers; per tier: a second incident""",
     "account": """examples:
   python -m preflight account --stack production          read-only checks of the caller's account
   python -m preflight account --stack production --json   the preview document with an "account" key""",
@@ -111,6 +113,8 @@ def drill_parser() -> argparse.ArgumentParser:
     parser.add_argument("--save-history", type=Path, metavar="OUT",
                         help="write each drill's series in the history format (`history --from` reads it): "
                              "OUT is a file for one drill, a folder for several")
+    parser.add_argument("--coverage", action="store_true",
+                        help="after the drills, the coverage of the stack's alarms and pagers (docs/drills.md)")
     # Not an option of drills: taken only to say where a drill names its account's functions instead.
     parser.add_argument("--functions", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -232,7 +236,8 @@ def run_drill(argv: list[str]) -> int:
         print("preflight: --functions is not read by drill: a drill names its account's functions in "
               "account.functions: {prefix, count} (see docs/drills.md)", file=sys.stderr)
         return 2
-    return drill_main(args.stack, args.program, args.target, args.json, args.render, args.save_history)
+    return drill_main(args.stack, args.program, args.target, args.json, args.render, args.save_history,
+                      args.coverage)
 
 
 def run_history(argv: list[str]) -> int:

@@ -50,7 +50,7 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
-from stackconfig.thresholds import SECTIONS, LambdaThresholds, Thresholds
+from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
 # Discovery answers with the names of the account's functions (the real one asks AWS).
@@ -223,7 +223,7 @@ def _check_fleet_group(group: str, body: LambdaGroupSection) -> None:
                                  "functions in a group without fleet: true"))
     for i, entry in enumerate(body.functions):
         for key, value in (("tier", entry.tier), ("timeoutSeconds", entry.timeout_seconds),
-                           ("thresholds", entry.thresholds)):
+                           ("thresholds", entry.thresholds), ("invocation", entry.invocation)):
             if value is not None:
                 shown = value.model_dump(by_alias=True, exclude_none=True) if key == "thresholds" else value
                 problems.add(ConfigError(
@@ -262,7 +262,7 @@ def _functions(section: InventorySection, base: LambdaThresholds) -> tuple[Lambd
                 timeout_seconds=entry.timeout_seconds or body.timeout_seconds,
                 thresholds=_overrides(base, entry.thresholds),
                 fleet=body.fleet,
-                invocation=body.invocation,
+                invocation=entry.invocation or body.invocation,
             ))
     problems.raise_any()
     return tuple(functions)
@@ -314,7 +314,7 @@ def _discovery(section: InventorySection) -> Optional[Discovery]:
                      found.timeout_seconds or body.timeout_seconds, fleet=body.fleet)
 
 
-def _inventory(section: InventorySection, endpoint_latency: float, lambda_thresholds: LambdaThresholds,
+def _inventory(section: InventorySection, api_thresholds: ApiThresholds, lambda_thresholds: LambdaThresholds,
                own_functions: tuple[str, ...]) -> tuple[Inventory, Optional[Discovery]]:
     api = section.api
     log_group = section.security_log_group
@@ -335,7 +335,8 @@ def _inventory(section: InventorySection, endpoint_latency: float, lambda_thresh
             name=api.name,
             stage=api.stage,
             critical_endpoints=tuple(
-                CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or endpoint_latency))
+                CriticalEndpoint(e.path, e.method, float(e.latency_p99_ms or api_thresholds.endpoint_latency_p99_ms),
+                                 float(e.min_requests or api_thresholds.endpoint_min_requests))
                 for e in api.critical_endpoints
             ),
             detailed_metrics=api.detailed_metrics,
@@ -419,8 +420,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     alerting = problems.attempt(_alerting, parsed.alerting, config)
     health_monitor = health_monitor_settings(parsed.health_monitor)
     own = own_function_names(parsed.environment, alerting or {}, health_monitor)
-    found = problems.attempt(_inventory, parsed.inventory, thresholds.api.endpoint_latency_p99_ms,
-                             thresholds.lambda_, own)
+    found = problems.attempt(_inventory, parsed.inventory, thresholds.api, thresholds.lambda_, own)
     inventory = None
     # The catch-all fleet query leaves out this stack's own functions by name, which follow from
     # alerting: with alerting in error, its length is not known.

@@ -50,7 +50,8 @@ class LambdaFunction:
     discovered: bool = False
     # In a fleet group: alarmed by the group's Metrics Insights alarms, not one by one.
     fleet: bool = False
-    # "async" for functions invoked asynchronously (events, schedules): their lost events are alarmed.
+    # "async" for functions invoked asynchronously by events: their lost events are alarmed;
+    # "scheduled" for jobs on an EventBridge schedule (asynchronous too): judged on their last run.
     invocation: str = "sync"
 
 
@@ -73,6 +74,8 @@ class CriticalEndpoint:
     path: str
     method: str
     latency_p99_ms: float
+    # Requests in 5 minutes below which the endpoint's p99 is not judged (one slow cold start).
+    min_requests: float = 200
 
 
 @dataclasses.dataclass(frozen=True)

@@ -107,20 +107,27 @@ ThresholdsSection: type[Section] = create_model(
 
 # --- inventory ----------------------------------------------------------------------------------
 
+Invocation = one_of(("sync", "async", "scheduled"), "one of sync, async, scheduled")
+
+
 class FunctionEntry(Section):
     name: FunctionName = Field(description="Lambda function name")
     timeout_seconds: Optional[Timeout] = Field(None, description="the function's timeout (default: the group's)")
     tier: Optional[TierName] = Field(None, description="alert tier (default: the group's)")
     thresholds: Optional[LambdaThresholdsSection] = Field(  # type: ignore[valid-type]
         None, description="per-function Lambda threshold overrides")
+    invocation: Optional[Invocation] = Field(  # type: ignore[valid-type]
+        None, description="how it is invoked (default: the group's); scheduled: a job on an EventBridge schedule, "
+                          "judged on its last run")
 
 
 class LambdaGroupSection(Section):
     tier: Optional[TierName] = Field(
         None, description="alert tier of the group's alarms (required; a fleet group's defaults to warning)")
     timeout_seconds: Timeout = Field(30, description="timeout of the group's functions")
-    invocation: one_of(("sync", "async"), "one of sync, async") = Field(  # type: ignore[valid-type]
-        "sync", description="async: invoked by events or schedules; lost events are alarmed")
+    invocation: Invocation = Field(  # type: ignore[valid-type]
+        "sync", description="async: invoked by events, lost events are alarmed; scheduled: jobs on an EventBridge "
+                            "schedule, judged on their last run, lost runs alarmed")
     fleet: bool = Field(
         False, strict=True,
         description="one Metrics Insights alarm per metric for the whole group instead of alarms per function; "
@@ -137,6 +144,10 @@ class EndpointEntry(Section):
     method: Method = Field("POST", description="HTTP method")
     latency_p99_ms: Optional[number("a positive number of milliseconds", low=0, low_exclusive=True)] = Field(
         None, description="p99 latency threshold (default thresholds.api.endpointLatencyP99Ms)")
+    min_requests: Optional[number("a number of requests >= 1", low=1)] = Field(
+        None, description="requests in 5 minutes below which the p99 is not judged, sized from this endpoint's own "
+                          "traffic: below its busiest windows, above its quiet ones (default "
+                          "thresholds.api.endpointMinRequests)")
 
 
 class ApiSection(Section):

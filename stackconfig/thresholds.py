@@ -40,7 +40,8 @@ class ApiThresholds:
     # A 5XX rate is only judged in minutes with at least this many requests.
     error_5xx_min_requests: float = 20
     # An endpoint's p99 is only judged in 5-minute windows with at least this many requests: below
-    # that, p99 is one or two requests, i.e. a cold start.
+    # that, p99 is one or two requests, i.e. a cold start. Size it per endpoint from its own traffic
+    # (inventory.api.criticalEndpoints[].minRequests); this is the default.
     endpoint_min_requests: float = 200
     integration_latency_p99_ms: float = 4_000
     # During school hours, fewer requests than this in 5 minutes (15 minutes running) means the
@@ -80,7 +81,11 @@ class BusinessThresholds:
     # being switched off at night (80). Below 80 means a dependency that matters is down: the
     # database (65) or Razorpay (70), or several degraded at once.
     health_score: float = 80
-    failed_logins_per_5min: float = 50
+    # Failed logins are judged as a share of login attempts (failed + successful), so they grow with
+    # traffic as they should (3 % wrong passwords); an attack is at least `failed_logins_min_per_5min`
+    # failures in 5 minutes that make up more than `failed_login_rate_percent` of the attempts.
+    failed_login_rate_percent: float = 20
+    failed_logins_min_per_5min: float = 20
     fraud_attempts_per_5min: float = 0
     order_volume_anomaly_band: float = 2
     # Volume guards: a rate is judged only in windows (payments 15 minutes, RFID 5) with at least
@@ -96,8 +101,11 @@ class BusinessThresholds:
     school_days_per_week: float = 6
     # Fewer orders than this per 5 minutes at lunch, 15 minutes running: ordering has stopped.
     orders_min_per_5min: float = 1
-    # A reader with fewer heartbeats than this per 5 minutes in school hours, 15 minutes running, is offline.
-    reader_heartbeats_min_per_5min: float = 1
+    # Readers send this many heartbeats a minute; in school hours a reader that sent under
+    # `reader_heartbeat_share_percent` of them in 2 of the last 6 five-minute windows (10 of the last
+    # 30 minutes) is offline.
+    reader_heartbeats_per_minute: float = 1
+    reader_heartbeat_share_percent: float = 50
 
 
 @dataclasses.dataclass(frozen=True)

@@ -53,10 +53,12 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
         ),
         AlarmSpec(
             **common, metric_key="4xx-rate", tier=Tier.WARNING,
-            summary=f"{what} answers more than {t.error_4xx_rate_percent:g}% of requests with 4XX.",
+            summary=f"{what} answers more than {t.error_4xx_rate_percent:g}% of requests with 4XX "
+                    "(2 of 3 five-minute windows).",
             impact="a client release or an auth problem is rejecting users' requests.",
-            comparison=GREATER, threshold=t.error_4xx_rate_percent / 100, evaluation_periods=5,
-            datapoints_to_alarm=3, treat_missing_data=NO_DATA_IS_FINE,
+            # Two windows, so the warning page comes within the tier's 15 minutes (5 of them the pager's wait).
+            comparison=GREATER, threshold=t.error_4xx_rate_percent / 100, evaluation_periods=3,
+            datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_FINE,
             metric=Metric(NAMESPACE, "4XXError", dims, "Average", 300),
         ),
         AlarmSpec(
@@ -94,12 +96,13 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
             resource=f"{resource} {endpoint.method} {endpoint.path}", tier=Tier.WARNING,
             runbook="api-gateway#endpoints", scope="api",
             summary=f"{endpoint.method} {endpoint.path} p99 latency is above {endpoint.latency_p99_ms:g} ms "
-                    f"(5-minute windows with {t.endpoint_min_requests:g}+ requests, 3 of 3).",
+                    f"(5-minute windows with {endpoint.min_requests:g}+ requests, 2 of 3).",
             impact=f"the {endpoint.path} flow is slow for users (reads the stage's detailed metrics).",
-            comparison=GREATER, threshold=endpoint.latency_p99_ms, evaluation_periods=3, datapoints_to_alarm=3,
+            # Two windows, so the warning page comes within the tier's 15 minutes (5 of them the pager's wait).
+            comparison=GREATER, threshold=endpoint.latency_p99_ms, evaluation_periods=3, datapoints_to_alarm=2,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=guarded_percentile(Metric(NAMESPACE, "Latency", endpoint_dims, "p99", 300),
                                        Metric(NAMESPACE, "Count", endpoint_dims, "Sum", 300),
-                                       t.endpoint_min_requests),
+                                       endpoint.min_requests),
         ))
     return specs

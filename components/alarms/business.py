@@ -85,23 +85,34 @@ def health_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
     return specs
 
 
+# Reader liveness over 30 minutes of 5-minute windows: a constant window of 6 makes any on/off rhythm
+# of 5, 10, 15 or 30 minutes a steady count, so a flapping reader stays one incident; 2 offline windows
+# (10 minutes) fire it, so its warning page comes within 15 minutes with the pager's wait.
+READER_WINDOWS, READER_OFFLINE_WINDOWS = 6, 2
+
+
 def reader_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
                   readers: Sequence[str]) -> list[AlarmSpec]:
-    """One per installed reader: silent in school hours is offline; switched off at night is not."""
+    """One per installed reader: offline in school hours is judged on the share of its expected
+    heartbeats; switched off at night is not offline."""
     window = school_day_window(t)
+    expected = t.reader_heartbeats_per_minute * 5
+    minutes = READER_WINDOWS * 5
     return [
         AlarmSpec(
             resource=reader, runbook="rfid#reader-offline", scope="rfid", school_day=True,
             service="rfid", metric_key=f"reader-{reader}-silent", tier=Tier.WARNING,
-            summary=f"RFID reader {reader} sent fewer than {t.reader_heartbeats_min_per_5min:g} heartbeats per "
-                    f"5 minutes for 15 minutes during school hours ({window.describe()}).",
+            summary=f"RFID reader {reader} sent under {t.reader_heartbeat_share_percent:g}% of its expected "
+                    f"heartbeats ({expected:g} per 5 minutes) in {READER_OFFLINE_WINDOWS} of the last "
+                    f"{READER_WINDOWS} five-minute windows ({READER_OFFLINE_WINDOWS * 5} of {minutes} minutes) "
+                    f"during school hours ({window.describe()}).",
             impact="students at that counter cannot verify pickups; staff fall back to manual roll-call.",
-            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=3, datapoints_to_alarm=3,
-            treat_missing_data=NO_DATA_IS_FINE,
+            comparison=GREATER_OR_EQUAL, threshold=1, evaluation_periods=READER_WINDOWS,
+            datapoints_to_alarm=READER_OFFLINE_WINDOWS, treat_missing_data=NO_DATA_IS_FINE,
             queries=silent_in_window(
                 Metric(inventory.business_namespace, "RFIDReaderHeartbeat",
                        {"Environment": environment, "ReaderId": reader}, "Sum", 300),
-                window, t.reader_heartbeats_min_per_5min, "Reader silent in school hours (1 = yes)"),
+                window, expected * t.reader_heartbeat_share_percent / 100, "Reader offline in school hours (1 = yes)"),
         )
         for reader in readers
     ]
@@ -214,19 +225,45 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
         ),
     ]
     if inventory.security_log_group:
-        limits = {"failed-logins": t.failed_logins_per_5min, "fraud-attempts": t.fraud_attempts_per_5min}
-        impacts = {
-            "failed-logins": "a credential-stuffing attack on parent accounts may be under way.",
-            "fraud-attempts": "someone is attempting payment fraud.",
-        }
-        for f in SECURITY_FILTERS:
-            specs.append(AlarmSpec(
-                resource=inventory.security_log_group, runbook=f"security#{f.key}",
-                service="security", metric_key=f.key, tier=Tier.CRITICAL,
-                summary=f"{f.metric_name} above {limits[f.key]:g} in 5 minutes (log filter {f.pattern}).",
-                impact=impacts[f.key],
-                comparison=GREATER, threshold=limits[f.key], evaluation_periods=1, datapoints_to_alarm=1,
-                treat_missing_data=NO_DATA_IS_FINE,
-                metric=Metric(SECURITY_NAMESPACE, f.metric_name, {}, "Sum", 300),
-            ))
+        specs += security_alarms(inventory, t, metric("UserLogins", 300))
     return specs
+
+
+def failed_login_rate(failed: Metric, succeeded: Metric, floor: float) -> tuple[Query, ...]:
+    """100 * failed / (failed + succeeded) in windows with at least `floor` failures, else 0: the
+    parents' own wrong passwords grow with the logins and stay a few percent, an attack is a burst of
+    failures that outnumbers them. Both filled, so a window of failures and no success is 100 %."""
+    f, s = filled("m1"), filled("m2")
+    return (
+        Query("m1", metric=failed),
+        Query("m2", metric=succeeded),
+        Query("e1", expression=f"IF({f} >= {floor:g}, 100 * {f} / ({f} + {s}), 0)",
+              label="Failed logins of attempts (%)", returns=True),
+    )
+
+
+def security_alarms(inventory: Inventory, t: BusinessThresholds, logins: Metric) -> list[AlarmSpec]:
+    """From the stack's log metric filters on the security log group: failed logins as a share of the
+    attempts (the successful ones are the runtime library's UserLogins), fraud attempts as a count."""
+    failed, fraud = SECURITY_FILTERS
+    common = {"resource": inventory.security_log_group, "service": "security", "tier": Tier.CRITICAL,
+              "treat_missing_data": NO_DATA_IS_FINE, "evaluation_periods": 1, "datapoints_to_alarm": 1}
+    return [
+        AlarmSpec(
+            **common, runbook=f"security#{failed.key}", metric_key=failed.key,
+            summary=f"{failed.metric_name} are more than {t.failed_login_rate_percent:g}% of login attempts in 5 "
+                    f"minutes, with at least {t.failed_logins_min_per_5min:g} of them (log filter {failed.pattern}).",
+            impact="a credential-stuffing attack on parent accounts may be under way.",
+            comparison=GREATER, threshold=t.failed_login_rate_percent,
+            queries=failed_login_rate(Metric(SECURITY_NAMESPACE, failed.metric_name, {}, "Sum", 300), logins,
+                                      t.failed_logins_min_per_5min),
+        ),
+        AlarmSpec(
+            **common, runbook=f"security#{fraud.key}", metric_key=fraud.key,
+            summary=f"{fraud.metric_name} above {t.fraud_attempts_per_5min:g} in 5 minutes "
+                    f"(log filter {fraud.pattern}).",
+            impact="someone is attempting payment fraud.",
+            comparison=GREATER, threshold=t.fraud_attempts_per_5min,
+            metric=Metric(SECURITY_NAMESPACE, fraud.metric_name, {}, "Sum", 300),
+        ),
+    ]

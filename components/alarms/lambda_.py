@@ -6,6 +6,7 @@ import pulumi
 
 from components.alarms.spec import (
     GREATER,
+    LAST_DATAPOINT_STANDS,
     NO_DATA_IS_FINE,
     NO_DATA_KEEPS_STATE,
     AlarmSpec,
@@ -93,6 +94,30 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
     )
 
 
+def run_failed_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
+    """A scheduled job judged on its last run, whatever its schedule: the share of failed invocations in
+    the minute it ran, kept while it does not run (treat missing data as ignore), so a failed run is
+    noticed within minutes and the alarm clears with the next run that succeeds. Lambda retries a
+    failed asynchronous run; a retry that succeeds is the next run."""
+    t = function.thresholds
+    return AlarmSpec(
+        **common, metric_key="run-failed", tier=tier,
+        summary=f"Scheduled job {function.name} ({function.group}): its last run failed (more than "
+                f"{t.error_rate_percent:g}% of the invocations of the minute it ran); the alarm stays until a run "
+                "succeeds.",
+        impact=f"the {function.group} job's work is not done until a run succeeds.",
+        comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=1, datapoints_to_alarm=1,
+        treat_missing_data=LAST_DATAPOINT_STANDS,
+        queries=(
+            Query("m1", metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60)),
+            Query("m2", metric=Metric(NAMESPACE, "Invocations", dims, "Sum", 60)),
+            # No datapoint in a minute without a run (IF without a false value drops it).
+            Query("e1", expression=f"IF(m2 > 0, 100 * {filled('m1')} / m2)", label="Failed share of the run (%)",
+                  returns=True),
+        ),
+    )
+
+
 def async_alarms(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> list[AlarmSpec]:
     """Asynchronous invocations fail out of sight of any caller: events Lambda drops after its
     retries and events it could not hand to the dead-letter queue are lost for good."""
@@ -132,7 +157,7 @@ def function_alarms(
     common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
               "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
-    specs = [
+    failures = [run_failed_alarm(function, dims, common, tier)] if function.invocation == "scheduled" else [
         AlarmSpec(
             **common, metric_key="errors", tier=tier,
             summary=f"{what} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
@@ -142,6 +167,9 @@ def function_alarms(
             metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
         ),
         error_rate_alarm(function, dims, common, tier),
+    ]
+    specs = [
+        *failures,
         AlarmSpec(
             **common, metric_key="throttles", tier=tier,
             summary=f"{what} is being throttled (> {t.throttles_per_5min:g} per 5 minutes).",
@@ -160,7 +188,8 @@ def function_alarms(
             metric=Metric(NAMESPACE, "Duration", dims, "p99", 300),
         ),
     ]
-    if function.invocation == "async":
+    # EventBridge invokes a scheduled job asynchronously: a dropped run is lost like any async event.
+    if function.invocation in ("async", "scheduled"):
         specs += async_alarms(function, dims, common, tier)
     return specs
 

@@ -23,6 +23,9 @@ NO_DATA_IS_BAD = "breaching"
 NO_DATA_KEEPS_STATE = "missing"
 # Same setting, named for where silence means "no judgement" rather than "unchanged".
 NO_DATA_IS_MISSING = "missing"
+# "The current alarm state is maintained" while there is no datapoint: a scheduled job's alarm says
+# how its last run went until the next run.
+LAST_DATAPOINT_STANDS = "ignore"
 
 
 @dataclasses.dataclass(frozen=True)

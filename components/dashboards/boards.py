@@ -266,6 +266,12 @@ def business(settings: StackSettings, specs: Specs) -> list:
             Line(ns, "UserLogins", dims, stat="Sum", label="Logins")]),
         MetricGraph(title="Security events", width=12, lines=[
             Line(SECURITY_NAMESPACE, "FailedLogins", {}, label="Failed logins"),
-            Line(SECURITY_NAMESPACE, "FraudAttempts", {}, label="Fraud attempts")],
-            thresholds=specs.threshold("security", "failed-logins", "failed-login alarm")),
+            Line(SECURITY_NAMESPACE, "FraudAttempts", {}, label="Fraud attempts")]),
+        # As the failed-login alarm computes it: failed out of all attempts (failed + successful).
+        MetricGraph(title="Failed logins % of attempts", width=12, lines=[
+            Line(SECURITY_NAMESPACE, "FailedLogins", {}, id="f", visible=False),
+            Line(ns, "UserLogins", dims, id="s", visible=False),
+            Line(expression="IF(FILL(f, 0) > 0, 100 * FILL(f, 0) / (FILL(f, 0) + FILL(s, 0)), 0)",
+                 label="Failed %", id="rate")],
+            thresholds=specs.threshold("security", "failed-logins", "alarm")),
     ]

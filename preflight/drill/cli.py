@@ -1,6 +1,7 @@
-"""`python -m preflight drill --stack S PATH|all [--json] [--render DIR]`.
+"""`python -m preflight drill --stack S PATH|all [--json] [--render DIR] [--coverage]`.
 
-Exit status: 0 every drill passed, 1 a drill failed, 2 a bad drill file, usage or program error.
+Exit status: 0 every drill passed (and, with --coverage, the coverage is clean), 1 a drill failed or an
+alarm is not covered and not allowlisted, 2 a bad drill or allowlist file, usage or program error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from typing import TextIO
 
 from preflight.cloudwatch.cloudwatch import ModelError, subject
 from preflight.cloudwatch.log_filters import UnsupportedPattern
-from preflight.drill.drill_file import Drill, DrillError, drill_paths, load_drill
+from preflight.drill.coverage.allowlist import load_allowlist
+from preflight.drill.coverage.report import CoverageReport, build_report
+from preflight.drill.coverage.report import as_json as coverage_json
+from preflight.drill.coverage.report import write_text as write_coverage
+from preflight.drill.drill_file import COVERAGE_ALLOWLIST, Drill, DrillError, drill_paths, load_drill
 from preflight.drill.runner import DrillResult, run_drill
 from preflight.emulator.platform import Platform, platform_from_model
 from preflight.model.stack import StackModel, build_model
@@ -68,6 +73,24 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
     out.write(f"\n{passed} of {len(results)} drills passed\n")
 
 
+def write_summary(results: list[DrillResult], out: TextIO) -> None:
+    """One line per drill (verdict, pages, detection per tier) and the failures of those that failed."""
+    for result in results:
+        detection = ", ".join(f"{tier} {minutes} min" for tier, minutes in result.detection_minutes.items())
+        pages = ", ".join(f"{tier} {n}" for tier, n in result.pages.items())
+        out.write(f"{'passed' if result.passed else 'FAILED'}  {result.drill.name}  pages: {pages}"
+                  + (f"; detection: {detection}" if detection else "") + "\n")
+        for failure in result.failures:
+            out.write(f"    {failure}\n")
+    out.write(f"{sum(r.passed for r in results)} of {len(results)} drills passed\n\n")
+
+
+def allowlist_path(target: str) -> Path:
+    """The allowlist beside the drills: in the folder played (drills/ for `all`), or a drill file's folder."""
+    path = DRILLS if target == "all" else Path(target)
+    return (path if path.is_dir() else path.parent) / COVERAGE_ALLOWLIST
+
+
 def check_discovery(drill: Drill, model: StackModel) -> None:
     """`account.functions` only means something to a stack whose inventory discovers functions:
     otherwise no function of the account joins it, and the drill's targets would be blamed instead."""
@@ -105,7 +128,7 @@ def save_histories(worlds: dict, out: Path, results: list[DrillResult]) -> None:
 
 
 def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None,
-               save_history: Path | None = None) -> int:
+               save_history: Path | None = None, coverage: bool = False) -> int:
     try:
         drills = [load_drill(path) for path in drill_paths(target, DRILLS)]
     except DrillError as error:
@@ -133,6 +156,19 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
     except (DrillError, ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
+    report: CoverageReport | None = None
+    if coverage:
+        # The stack's own catalogue, from the drills played on --stack's file and account.
+        own = worlds.get((None, ()))
+        if own is None:
+            print(f"preflight: --coverage: expected drills on stack {stack} among {target} (every drill names "
+                  "its own stack file or account)", file=sys.stderr)
+            return 2
+        try:
+            report = build_report(own[0], own[1], own[2], load_allowlist(allowlist_path(target), stack))
+        except DrillError as error:
+            print(f"preflight: {error}", file=sys.stderr)
+            return 2
     if render_dir is not None:
         from preflight.pictures.drill_charts import render_drills
 
@@ -151,8 +187,15 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
                   file=sys.stderr)
             return 2
     if as_json:
-        json.dump({"drills": [r.as_json() for r in results]}, sys.stdout, indent=2)
+        document = {"drills": [r.as_json() for r in results]}
+        if report is not None:
+            document["coverage"] = coverage_json(report)
+        json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif report is not None:
+        write_summary(results, sys.stdout)
+        write_coverage(report, sys.stdout)
     else:
         write_text(results, sys.stdout)
-    return 0 if all(r.passed for r in results) else 1
+    clean = report is None or report.passed
+    return 0 if all(r.passed for r in results) and clean else 1

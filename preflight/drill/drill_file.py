@@ -18,6 +18,8 @@ DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
 FLOWS = ("orders", "payments", "rfid", "all")
 MAINTAINED = (*SCOPES, ALL)
 TIERS = ("critical", "warning", "business")
+# Beside the drills, not a drill: what the coverage report accepts (preflight/drill/coverage/allowlist.py).
+COVERAGE_ALLOWLIST = "coverage-allowlist.yaml"
 # `account.functions.count`: a fleet alarm's Metrics Insights query processes at most 10,000 metrics
 # (cloudwatch-metrics-insights-limits.html), which a larger fleet exceeds with one series per function;
 # the model refuses such a query, so a larger account could not drill a fleet. Time and memory grow
@@ -32,16 +34,25 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "function-throttles": {"target": (True, "a function name or inventory group"), "rate": (True, "a number 0-1")},
     "function-slow": {"target": (True, "a function name or inventory group"), "p99Ms": (True, "a number > 0")},
     "api-5xx": {"rate": (True, "a number 0-1"), "endpoint": (False, "a critical endpoint path")},
+    "api-4xx": {"rate": (True, "a number 0-1"), "endpoint": (False, "a critical endpoint path")},
     "api-latency": {"p99Ms": (True, "a number > 0"), "endpoint": (False, "a critical endpoint path")},
     "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
     "reader-silent": {"target": (True, "a reader id")},
+    "login-attack": {"perMinute": (True, "a number > 0")},
     "health-monitor-down": {},
     # An ad-hoc maintenance window, as `python -m preflight maintenance start` puts it: the pagers of
     # what it maintains (default all) are muted by alarm mute rules.
     "maintenance": {"target": (False, "what it maintains: one of " + ", ".join(MAINTAINED))},
     "env": {"target": (True, "a function name"), "set": (True, "a mapping of VARIABLE: value")},
+    "datastore-metrics": {"target": (True, "an RDS instance or cache node id"),
+                          "set": (True, "a mapping of metric name: value in the unit AWS publishes")},
 }
+# What the emulator publishes for a database instance and a cache node: `datastore-metrics` may set these.
+RDS_METRICS = ("CPUUtilization", "DatabaseConnections", "FreeableMemory", "FreeStorageSpace", "ReadLatency",
+               "WriteLatency", "DiskQueueDepth", "ReadIOPS", "WriteIOPS", "ReplicaLag")
+CACHE_METRICS = ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions", "CurrConnections",
+                 "CacheHits", "CacheMisses", "ReplicationLag")
 
 
 class DrillError(ValueError):
@@ -60,6 +71,8 @@ class Fault:
     endpoint: Optional[str] = None
     factor: Optional[float] = None
     env: Optional[dict[str, str]] = None
+    per_minute: Optional[float] = None
+    metrics: Optional[dict[str, float]] = None
 
     def active(self, minute: int) -> bool:
         return self.at <= minute < self.at + self.duration
@@ -76,6 +89,10 @@ class Expectations:
     page_names: Optional[list[str]] = None
     # The minutes at which each tier is paged, exactly (a tier not named: any).
     pages_at: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    # tier -> minutes: the tier's first page comes within that long of the first fault.
+    detection: dict[str, int] = dataclasses.field(default_factory=dict)
+    # (glob, minute): each matching alarm that entered ALARM is out of it from that drill minute on.
+    clears: list[tuple[str, int]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,14 +170,22 @@ def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
             values["target"] = value
         elif key == "rate":
             values["rate"] = _number(path, f"{where}.rate", value, 0, 1)
-        elif key in ("latencyMs", "p99Ms", "factor"):
+        elif key in ("latencyMs", "p99Ms", "factor", "perMinute"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise _fail(path, f"{where}.{key}", expected, value)
-            values[{"latencyMs": "latency_ms", "p99Ms": "p99_ms", "factor": "factor"}[key]] = float(value)
+            values[{"latencyMs": "latency_ms", "p99Ms": "p99_ms", "factor": "factor",
+                    "perMinute": "per_minute"}[key]] = float(value)
         elif key == "endpoint":
             if not isinstance(value, str) or not value.startswith("/"):
                 raise _fail(path, f"{where}.endpoint", expected, value)
             values["endpoint"] = value
+        elif key == "set" and kind == "datastore-metrics":
+            known = (*RDS_METRICS, *CACHE_METRICS)
+            if not isinstance(value, dict) or not value or not all(
+                    k in known and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                    for k, v in value.items()):
+                raise _fail(path, f"{where}.set", f"{expected}, >= 0, of {', '.join(known)}", value)
+            values["metrics"] = {k: float(v) for k, v in value.items()}
         elif key == "set":
             if not isinstance(value, dict) or not value or not all(
                     isinstance(k, str) and isinstance(v, (str, int, float)) and not isinstance(v, bool)
@@ -192,7 +217,8 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
     _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
-                                 "pageNames": False, "pagesAt": False})
+                                 "pageNames": False, "pagesAt": False, "detection": False,
+                                 "clears": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -216,7 +242,21 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
                 raise _fail(path, f"expect.pagesAt.{tier}", "a list of drill minutes", minutes_paged)
             pages_at[tier] = [_int(path, f"expect.pagesAt.{tier}[{i}]", m, -10_000, minutes)
                               for i, m in enumerate(minutes_paged)]
-    return Expectations(pages, fires, silent, contributors, page_names, pages_at)
+    detection = {}
+    if "detection" in data:
+        _keys(path, "expect.detection", data["detection"], {t: False for t in TIERS})
+        detection = {tier: _int(path, f"expect.detection.{tier}", v, 0, minutes)
+                     for tier, v in data["detection"].items()}
+    clears = []
+    if "clears" in data:
+        if not isinstance(data["clears"], list):
+            raise _fail(path, "expect.clears", "a list of {alarm: glob, by: minute}", data["clears"])
+        for i, item in enumerate(data["clears"]):
+            _keys(path, f"expect.clears[{i}]", item, {"alarm": True, "by": True})
+            if not isinstance(item["alarm"], str) or not item["alarm"]:
+                raise _fail(path, f"expect.clears[{i}].alarm", "an alarm-name glob", item["alarm"])
+            clears.append((item["alarm"], _int(path, f"expect.clears[{i}].by", item["by"], 0, minutes)))
+    return Expectations(pages, fires, silent, contributors, page_names, pages_at, detection, clears)
 
 
 def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:
@@ -290,11 +330,12 @@ def load_drill(path: Path) -> Drill:
 
 def drill_paths(target: str, default_folder: Path) -> list[Path]:
     """`all` (the repository's drills), a folder of drills (its subfolders too, where drills that
-    bring their own stack file live), or one drill file. Stack files (`Pulumi.*.yaml`) are not drills."""
+    bring their own stack file live), or one drill file. Stack files (`Pulumi.*.yaml`) and the coverage
+    allowlist are not drills."""
     path = default_folder if target == "all" else Path(target)
     if path.is_dir():
         found = sorted(p for pattern in ("*.yaml", "*.yml") for p in path.rglob(pattern)
-                       if not p.name.startswith("Pulumi."))
+                       if not p.name.startswith("Pulumi.") and p.name != COVERAGE_ALLOWLIST)
         if not found:
             raise DrillError(f"{path}: expected a folder with *.yaml drill files")
         return found

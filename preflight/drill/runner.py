@@ -23,7 +23,7 @@ from observability.slack_forwarder import contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
 from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore
-from preflight.drill.drill_file import TIERS, Drill, DrillError
+from preflight.drill.drill_file import CACHE_METRICS, RDS_METRICS, TIERS, Drill, DrillError
 from preflight.drill.slack_pages import slack_text
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
@@ -128,6 +128,16 @@ def check_targets(drill: Drill, platform: Platform) -> None:
             if f.target not in known:
                 what = "a function name" if f.kind == "env" else "a function name or inventory group"
                 raise DrillError(f"{where}.target: expected {what} of the stack (got {f.target!r})")
+        if f.kind == "datastore-metrics":
+            kinds = {**dict.fromkeys(platform.rds_instances, RDS_METRICS),
+                     **dict.fromkeys(platform.redis_nodes, CACHE_METRICS)}
+            if f.target not in kinds:
+                raise DrillError(f"{where}.target: expected an RDS instance or cache node of the stack, one of "
+                                 f"{', '.join(kinds)} (got {f.target!r})")
+            foreign = sorted(set(f.metrics or {}) - set(kinds[f.target]))
+            if foreign:
+                raise DrillError(f"{where}.set: expected metrics {f.target} publishes ({', '.join(kinds[f.target])}); "
+                                 f"got {', '.join(foreign)}")
         if f.kind == "reader-silent" and f.target not in platform.reader_ids:
             raise DrillError(f"{where}.target: expected a reader id of the stack, one of "
                              f"{', '.join(platform.reader_ids)} (got {f.target!r})")
@@ -137,6 +147,7 @@ def check_targets(drill: Drill, platform: Platform) -> None:
     names = [a.name for a in platform.alarms] + [c.name for c in platform.composites]
     globs = [(f"expect.fires[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.fires)]
     globs += [(f"expect.silent[{i}]", g) for i, g in enumerate(drill.expect.silent)]
+    globs += [(f"expect.clears[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.clears)]
     for key, glob in globs:
         if not fnmatch.filter(names, glob):
             raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
@@ -284,6 +295,33 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         shown = (f"{hits[0].alarm} in ALARM at minute {hits[0].minute}, {hits[0].minute - first_fault} min after "
                  "the fault" if hits else "never in ALARM after the fault")
         judge(f"fires {glob} within {within} min of the first fault (minute {first_fault})", failed, measured, shown)
+    for tier, within in drill.expect.detection.items():
+        first = next((p for p in model.pages if p.tier == tier and first_fault is not None
+                      and p.minute >= first_fault), None)
+        took = None if first is None or first_fault is None else first.minute - first_fault
+        failed = [] if took is not None and took <= within else [
+            f"{tier} detection: expected a page within {within} minutes of the first fault, "
+            + ("never paged" if took is None else f"first at minute {first.minute}, {took} min after it")]
+        shown = ("never paged" if first is None
+                 else f"{first.subject} at minute {first.minute}, {took} min after the fault")
+        judge(f"{tier} detection within {within} min of the first fault", failed, took, shown)
+    for glob, by in drill.expect.clears:
+        fired = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob) and t.contributor is None})
+        held = []
+        for alarm in fired:
+            moves = [t for t in model.transitions if t.alarm == alarm and t.contributor is None]
+            late = [t.minute for t in moves if t.minute > by and t.to_state == "ALARM"]
+            state_at_by = next((t.to_state for t in reversed(moves) if t.minute <= by), None)
+            if late or state_at_by == "ALARM":
+                held.append(f"{alarm} ({'in ALARM at minute ' + str(by) if state_at_by == 'ALARM' else ''}"
+                            f"{'; ' if late and state_at_by == 'ALARM' else ''}"
+                            f"{'into ALARM at minute ' + str(late[0]) if late else ''})")
+        cleared = [a for a in fired if not any(h.startswith(a + " ") for h in held)]
+        failed = [f"clears {glob}: never in ALARM, nothing to clear"] if not fired else (
+            [f"clears {glob} by minute {by}: {', '.join(held)}"] if held else [])
+        shown = ("never in ALARM" if not fired else
+                 "; ".join([*(f"{a} out of ALARM from minute {by} on" for a in cleared), *held]))
+        judge(f"clears {glob} by minute {by}", failed, cleared, shown)
     for glob in drill.expect.silent:
         loud = sorted({t.alarm for t in into_alarm if fnmatch.fnmatch(t.alarm, glob)})
         judge(f"silent {glob}", [f"silent {glob}: in ALARM: {', '.join(loud)}"] if loud else [], loud,

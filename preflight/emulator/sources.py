@@ -233,7 +233,7 @@ class Sources:
         self._business(minute, when, faults, flows, down)
         invocations = self._lambda(minute, faults, flows, down, slow)
         self._api(minute, faults, invocations)
-        self._datastores(minute, flows, down, slow, invocations)
+        self._datastores(minute, flows, down, slow, invocations, faults)
         if not any(f.kind == "health-monitor-down" for f in faults):
             self._health(minute, down, slow)
 
@@ -318,7 +318,9 @@ class Sources:
                    min(self.profile.active_users, round(flows["logins"] * ACTIVE_SESSION_MINUTES)))
         failed_logins = self._round(logins * LOGIN_FAILED_SHARE)
         self._emit(self._function_for("auth-login"), faults, minute, logins - failed_logins, "track_login", True)
-        self._security(minute, faults, failed_logins)
+        # Attempts with leaked passwords fail like a wrong password, on top of the parents' own.
+        attack = sum(self._round(f.per_minute or 0) for f in faults if f.kind == "login-attack")
+        self._security(minute, faults, failed_logins + attack)
 
     def _security(self, minute: int, faults: list[Fault], failed_logins: int) -> None:
         if failed_logins <= 0 or not self.platform.security_log_group:
@@ -419,15 +421,18 @@ class Sources:
                 requests += n
                 errors += err + handled
                 latencies += samples
+            rejected = API_4XX_SHARE
             for f in faults:
                 if f.kind == "api-5xx" and (f.endpoint is None or f.endpoint == path):
                     errors = max(errors, self._round(requests * (f.rate or 0)))
+                if f.kind == "api-4xx" and (f.endpoint is None or f.endpoint == path):
+                    rejected = max(rejected, f.rate or 0)
                 if f.kind == "api-latency" and (f.endpoint is None or f.endpoint == path) and f.p99_ms:
                     latencies = [(v, c * 0.97) for v, c in latencies] + [(f.p99_ms, requests * 0.03)]
             if requests <= 0:
                 continue
             errors = min(errors, requests)
-            client_errors = min(self._round(requests * API_4XX_SHARE), requests - errors)
+            client_errors = min(self._round(requests * rejected), requests - errors)
             self._put("AWS/ApiGateway", "Count", dims, minute, 1, requests)
             self._put_samples("AWS/ApiGateway", "5XXError", dims, minute, [(1, errors), (0, requests - errors)])
             self._put_samples("AWS/ApiGateway", "4XXError", dims, minute,
@@ -449,7 +454,11 @@ class Sources:
         return group[0]
 
     def _datastores(self, minute: int, flows: dict[str, float], down: set[str], slow: dict[str, float],
-                    invocations: dict[str, tuple]) -> None:
+                    invocations: dict[str, tuple], faults: list[Fault]) -> None:
+        pressure: dict[str, dict[str, float]] = {}
+        for f in faults:
+            if f.kind == "datastore-metrics" and f.target:
+                pressure.setdefault(f.target, {}).update(f.metrics or {})
         load = min(1.0, (flows["orders"] + flows["rfid"] + flows["browsing"] / 6) / 200)
         for i, instance in enumerate(self.platform.rds_instances):
             dims = {"DBInstanceIdentifier": instance}
@@ -463,6 +472,7 @@ class Sources:
             }
             if i > 0:
                 values["ReplicaLag"] = 0.5
+            values.update(pressure.get(instance, {}))
             for name, value in values.items():
                 self._put("AWS/RDS", name, dims, minute, value)
         nodes = self.platform.redis_nodes
@@ -483,6 +493,7 @@ class Sources:
                 values["CacheHitRate"] = 100 * hits / (hits + misses)
             if i > 0:
                 values["ReplicationLag"] = 0.05
+            values.update(pressure.get(node, {}))
             for name, value in values.items():
                 self._put("AWS/ElastiCache", name, dims, minute, value)
 

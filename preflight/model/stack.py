@@ -120,6 +120,7 @@ class CompositeAlarm:
     suppressor_wait_seconds: int
     suppressor_extension_seconds: int
     description: str
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,6 +298,7 @@ def _composite(r: Resource, tiers: dict[str, str]) -> CompositeAlarm:
         suppressor_wait_seconds=int(suppressor.get("waitPeriod") or 0),
         suppressor_extension_seconds=int(suppressor.get("extensionPeriod") or 0),
         description=str(props.get("alarmDescription") or ""),
+        tags=dict(props.get("tags") or {}),
     )
 
 

@@ -55,6 +55,12 @@ CASES = {
         {"set_": {"thresholds": {"lambda": {"errorsPerMinute": "lots"}}}},
         ["hasivu-monitoring:thresholds.lambda.errorsPerMinute", "'lots'", "a number"],
     ),
+    "endpoint volume guard below one request": (
+        {"set_": {"inventory": {**inventory_section(), "api": {
+            **inventory_section()["api"], "criticalEndpoints": [{"path": "/auth/login", "minRequests": 0}]}}}},
+        ["hasivu-monitoring:inventory.api.criticalEndpoints[0].minRequests", "got 0",
+         "expected a number of requests >= 1"],
+    ),
     "unknown threshold name": (
         {"set_": {"thresholds": {"api": {"latencyP95Ms": 10}}}},
         ["thresholds.api.latencyP95Ms: unknown key; did you mean `latencyP99Ms`?"],
@@ -219,6 +225,12 @@ CASES = {
             **inventory_section()["api"], "detailedMetrics": False}}}},
         ["inventory.api.detailedMetrics", "False", "detailed metrics enabled on the stage", "update-stage"],
     ),
+    "scheduled function in a fleet group": (
+        {"set_": {"inventory": _fleet_inventory({}, {"functions": [
+            {"name": "hasivu-production-menu-list", "invocation": "scheduled"}]})}},
+        ["inventory.lambdaGroups.platform.functions[hasivu-production-menu-list].invocation: got 'scheduled'; "
+         "expected no invocation of its own"],
+    ),
     "unknown invocation type": (
         {"set_": {"inventory": {**inventory_section(), "lambdaGroups": {
             "rfid": {"tier": "warning", "invocation": "queue", "functions": ["hasivu-production-rfid-x"]}}}}},
@@ -295,7 +307,7 @@ FILE_CASES = {
     "health monitor key": ("    schedule: rate(1 minute)", "    schedul: rate(1 minute)",
                            ["healthMonitor.schedul: unknown key; did you mean `schedule`?"]),
     "api key": ("      stage: prod", "      stag: prod", ["inventory.api.stag: unknown key; did you mean `stage`?"]),
-    "critical endpoint key": ("method: POST, latencyP99Ms: 2000}", "method: POST, latencyP99: 2000}",
+    "critical endpoint key": ("method: POST, latencyP99Ms: 2000,", "method: POST, latencyP99: 2000,",
                               ["criticalEndpoints[0].latencyP99: unknown key; did you mean `latencyP99Ms`?"]),
     "rds entry key": ("{instanceId: hasivu-production-db,", "{instanceID: hasivu-production-db,",
                       ["inventory.rds[0].instanceID: unknown key; did you mean `instanceId`?"]),

@@ -139,8 +139,13 @@ def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
 
 @pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
 def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_data(strict):
+    """Except a scheduled job's: it has a datapoint only in a minute it ran, and keeps the last run's
+    verdict in between (treat missing data as ignore)."""
+    jobs = {name for name, alarm in _alarms().items() if alarm.get("treatMissingData") == "ignore"}
+    assert jobs == {"production-payments-reconcile-run-failed", "production-menu-plan-weekly-run-failed",
+                    "production-notifications-daily-digest-run-failed"}
     for name, alarm in _alarms().items():
-        if not alarm.get("metricQueries"):
+        if not alarm.get("metricQueries") or name in jobs:
             continue
         empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
         series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
@@ -188,11 +193,9 @@ def _low_volume_functions() -> dict[str, dict]:
     return found
 
 
-def test_low_volume_and_scheduled_functions_alarm_when_every_run_fails():
+def test_low_volume_functions_alarm_when_every_call_fails():
     functions = _low_volume_functions()
-    assert {"hasivu-production-payments-reconcile", "hasivu-production-notifications-daily-digest",
-            "hasivu-production-menu-plan-weekly", "hasivu-production-payments-refund",
-            "hasivu-production-payments-webhook"} <= set(functions)
+    assert {"hasivu-production-payments-refund", "hasivu-production-payments-webhook"} <= set(functions)
     for function, thresholds in functions.items():
         name = f"production-{function.removeprefix('hasivu-production-')}-error-rate"
         runs = float(thresholds.get("lowVolumeMinErrors", 1))
@@ -200,12 +203,35 @@ def test_low_volume_and_scheduled_functions_alarm_when_every_run_fails():
         assert _evaluate(name, {"Errors": [None], "Invocations": [runs]}) == "OK", name
 
 
-def test_the_hourly_reconcile_failing_for_three_hours_is_one_warning_incident():
-    alarm = _alarms()["production-payments-reconcile-error-rate"]
-    assert alarm["tags"]["Tier"] == "warning"
-    # One run an hour, each failing: 2-hour periods hold two failed runs each.
-    series = alarm_series(alarm, _feed(alarm, {"Errors": [2.0, 2.0], "Invocations": [2.0, 2.0]}), MONDAY)
-    assert states_over_time(alarm, series) == ["ALARM", "ALARM"]
+def _job_states(errors: list[Optional[float]], invocations: list[Optional[float]]) -> list[str]:
+    alarm = _alarms()["production-payments-reconcile-run-failed"]
+    series = alarm_series(alarm, _feed(alarm, {"Errors": errors, "Invocations": invocations}), MONDAY)
+    return states_over_time(alarm, series)
+
+
+def test_a_scheduled_job_is_judged_on_its_last_run_until_the_next():
+    """One run an hour: the failed run's minute puts the alarm in ALARM; the 59 minutes without a run
+    keep it there (missing data: the state is maintained); the next successful run clears it. Lambda
+    publishes Errors = 0 in a minute with invocations and nothing in a minute without."""
+    alarm = _alarms()["production-payments-reconcile-run-failed"]
+    assert alarm["tags"]["Tier"] == "warning" and alarm["treatMissingData"] == "ignore"
+    hour = [None] * 59
+    states = _job_states([1.0, *hour, 0.0, *hour], [1.0, *hour, 1.0, *hour])
+    assert states[0] == "ALARM" and set(states[1:60]) == {"ALARM"}
+    assert set(states[60:]) == {"OK"}
+    # Never run since the deploy: no judgement yet, not an outage.
+    assert set(_job_states([None] * 10, [None] * 10)) == {"INSUFFICIENT_DATA"}
+    # A failed run whose retry a minute later succeeds: ALARM for that minute only.
+    assert _job_states([1.0, 0.0, None], [1.0, 1.0, None]) == ["ALARM", "OK", "OK"]
+
+
+def test_the_scheduled_jobs_alarm_on_a_lost_run():
+    """EventBridge invokes a scheduled job asynchronously: a run Lambda drops is lost like any event."""
+    alarms = _alarms()
+    for job in ("payments-reconcile", "menu-plan-weekly", "notifications-daily-digest"):
+        name = f"production-{job}-async-events-dropped"
+        assert _evaluate(name, {alarms[name]["metricName"]: [1.0]}) == "ALARM"
+        assert f"production-{job}-errors" not in alarms and f"production-{job}-error-rate" not in alarms
 
 
 def test_a_quiet_half_hour_inside_a_webhook_outage_keeps_it_one_incident():
@@ -249,6 +275,35 @@ def test_endpoint_p99_ignores_cold_starts_at_low_traffic():
     assert _evaluate(name, {"Latency": [400.0] * 3, "Count": [600.0] * 3}) == "OK"
 
 
+def test_each_endpoint_is_guarded_at_its_own_traffic():
+    """Payment orders see about 40 requests in 5 minutes at lunch, card verifications hundreds: the same
+    40 requests are judged on the first and left alone on the second (minRequests per endpoint)."""
+    lunch = {"Latency": [8000.0] * 3, "Count": [40.0] * 3}
+    assert _evaluate("production-api-payments-orders-latency-p99", lunch) == "ALARM"
+    assert _evaluate("production-api-rfid-verify-latency-p99", lunch) == "OK"
+    # Two slow windows of three are enough, so the warning page comes within 15 minutes.
+    assert _evaluate("production-api-payments-orders-latency-p99",
+                     {"Latency": [8000.0, 8000.0, 300.0], "Count": [40.0] * 3}) == "ALARM"
+    assert _evaluate("production-api-payments-orders-latency-p99",
+                     {"Latency": [8000.0] * 3, "Count": [10.0] * 3}) == "OK"
+
+
+@pytest.mark.parametrize("failed, succeeded, expected", [
+    # An evening twenty times busier than usual: 3 % wrong passwords of ~1,750 logins in 5 minutes.
+    ([53.0], [1700.0], "OK"),
+    # A botnet at night: 50 failures among a handful of parents' logins.
+    ([50.0], [1.0], "ALARM"),
+    # The same at the evening peak (~85 good logins in 5 minutes): still more than a fifth of attempts.
+    ([60.0], [85.0], "ALARM"),
+    # Under the floor: a parent trying passwords at night is not an attack.
+    ([6.0], [None], "OK"),
+    ([None], [None], "OK"),
+])
+def test_failed_logins_are_judged_against_attempts_with_a_floor(failed, succeeded, expected):
+    assert _evaluate("production-security-failed-logins",
+                     {"FailedLogins": failed, "UserLogins": succeeded}) == expected
+
+
 # ---- silence that matters only in school hours -------------------------------
 
 @pytest.mark.parametrize("name, metric, start, expected", [
@@ -266,9 +321,28 @@ def test_silence_alarms_only_in_school_hours(name, metric, start, expected):
     assert _evaluate(name, {metric: [5.0] * 3}, start) == "OK"
 
 
-def test_a_reader_silent_for_ten_minutes_is_not_yet_offline():
-    assert _evaluate("production-rfid-reader-reader-001-silent", {"RFIDReaderHeartbeat": [5.0, None, None]},
-                     MONDAY + timedelta(hours=10)) == "OK"
+def _reader_states(heartbeats: list[Optional[float]]) -> list[str]:
+    """The reader alarm's state after each 5-minute window of school hours, heartbeats per window."""
+    alarm = _alarms()["production-rfid-reader-reader-001-silent"]
+    series = alarm_series(alarm, _feed(alarm, {"RFIDReaderHeartbeat": heartbeats}), MONDAY + timedelta(hours=10))
+    return states_over_time(alarm, series)
+
+
+def test_a_five_minute_blip_is_not_an_outage_and_ten_minutes_is():
+    assert "ALARM" not in _reader_states([5.0, None, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    # Two windows with under half the heartbeats (2 of 5 is under half): offline.
+    assert _reader_states([5.0, 5.0, None, 2.0]) == ["OK", "OK", "OK", "ALARM"]
+
+
+@pytest.mark.parametrize("cycle", [
+    [None, None, 5.0],              # 10 minutes off, 5 on
+    [None, None, None, None, 5.0, 5.0],  # 20 off, 10 on
+])
+def test_a_flapping_reader_is_one_incident(cycle):
+    """Judged over 30 minutes (6 windows), a rhythm of 15 or 30 minutes is a steady count: the alarm
+    enters ALARM once, 10 minutes into the first drop, and stays there while the reader keeps flapping."""
+    states = _reader_states([5.0] * 6 + cycle * 6)
+    assert states[6:] == ["OK", "ALARM"] + ["ALARM"] * (len(cycle) * 6 - 2)
 
 
 def test_every_configured_reader_has_its_own_alarm():

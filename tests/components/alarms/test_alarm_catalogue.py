@@ -57,19 +57,33 @@ def test_production_has_well_over_the_seeds_25_alarms():
         assert tags["MuteScope"] in ("database", "redis", "api", "payments", "rfid", "platform", "jobs"), name
 
 
+def _scheduled_functions() -> set[str]:
+    return {f["name"] for body in inventory_section()["lambdaGroups"].values() for f in body["functions"]
+            if isinstance(f, dict) and (f.get("invocation") or body.get("invocation")) == "scheduled"}
+
+
+def _reads_errors_of(alarm: dict, function: str) -> bool:
+    metrics = [q["metric"] for q in alarm.get("metricQueries") or [] if q.get("metric")] or [alarm]
+    return any(m.get("metricName") == "Errors" and m.get("namespace") == "AWS/Lambda"
+               and m.get("dimensions") == {"FunctionName": function} for m in metrics)
+
+
 def test_every_inventory_lambda_has_an_errors_alarm_routed_to_its_tier():
+    """Per function a count of errors a minute; a scheduled job instead its last run's failed share."""
     result = run()
     alarms = _alarms(result)
     paged = {tier: _pager_members(result, tier) for tier in ("critical", "warning")}
     functions = _inventory_functions()
+    scheduled = _scheduled_functions()
     assert len(functions) >= 20
+    assert {"hasivu-production-payments-reconcile", "hasivu-production-menu-plan-weekly",
+            "hasivu-production-notifications-daily-digest"} == scheduled
     for function, group in functions.items():
-        matching = [
-            a for a in alarms.values()
-            if a.get("metricName") == "Errors" and a.get("namespace") == "AWS/Lambda"
-            and a["dimensions"] == {"FunctionName": function}
-        ]
+        key = "run-failed" if function in scheduled else "errors"
+        matching = [a for a in alarms.values() if _reads_errors_of(a, function) and a["name"].endswith(f"-{key}")]
         assert len(matching) == 1, function
+        assert not any(_reads_errors_of(a, function) and a["name"].endswith("-errors") for a in alarms.values()
+                       if function in scheduled)
         # The reconcile batch job is configured down to warning: a failed run waits for no user.
         tier = "critical" if group in CRITICAL_GROUPS and "reconcile" not in function else "warning"
         assert "alarmActions" not in matching[0], function
@@ -138,9 +152,13 @@ def test_security_events_come_from_log_metric_filters():
     assert set(filters) == {"FailedLogins", "FraudAttempts"}
     assert filters["FailedLogins"]["logGroupName"] == "/hasivu/production/security-events"
     alarms = _alarms(result)
-    for key, metric in (("failed-logins", "FailedLogins"), ("fraud-attempts", "FraudAttempts")):
-        alarm = alarms[f"production-security-{key}"]
-        assert alarm["metricName"] == metric and alarm["namespace"] == "HASIVU/Security"
+    fraud = alarms["production-security-fraud-attempts"]
+    assert fraud["metricName"] == "FraudAttempts" and fraud["namespace"] == "HASIVU/Security"
+    # Failed logins against all attempts: the filter's failures and the runtime library's successful logins.
+    failed = alarms["production-security-failed-logins"]
+    read = {(q["metric"]["namespace"], q["metric"]["metricName"]) for q in failed["metricQueries"] if q.get("metric")}
+    assert read == {("HASIVU/Security", "FailedLogins"), ("HASIVU/Business", "UserLogins")}
+    for alarm in (fraud, failed):
         assert alarm["name"] in _pager_members(result, "critical")
 
 
@@ -237,8 +255,11 @@ def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
 
     result = run(preview=True)
     table = coverage(build_model(result))
+    scheduled = _scheduled_functions()
     for function in _inventory_functions():
-        assert {"Errors", "Errors%", "Throttles", "Duration"} <= table[f"lambda {function}"], function
+        kinds = {"Errors%", "Throttles", "Duration"} | (set() if function in scheduled else {"Errors"})
+        assert kinds <= table[f"lambda {function}"], function
+    assert "Errors" not in table["lambda hasivu-production-payments-reconcile"]
     assert {"CPUUtilization", "FreeStorageSpace"} <= table["rds hasivu-production-db"]
     assert "5XXError%" in table["api hasivu-production-api prod"]
     assert "Latency%" in table["api hasivu-production-api prod /rfid/verify POST"]

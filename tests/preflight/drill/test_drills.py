@@ -226,3 +226,97 @@ def test_a_drill_is_deterministic_for_its_seed(tmp_path, platform):
     first, second = run_drill(drill, platform), run_drill(drill, platform)
     assert first.as_json() == second.as_json()
     assert first.store.series == second.store.series
+
+
+def test_detection_is_the_tiers_first_page_after_the_first_fault(tmp_path, platform):
+    """`expect.detection`: each listed tier's first page at or after the first fault comes within that
+    many minutes; a tier never paged fails it. The payments-verify throttles page critical."""
+    text = THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', "detection: {critical: 5, business: 30}")
+    result = run_drill(load_drill(write(tmp_path, text)), platform)
+    took = result.detection_minutes["critical"]
+    assert took <= 5
+    assert [(v.expectation, v.passed, v.measured) for v in result.verdicts] == [
+        ("critical detection within 5 min of the first fault", True, took),
+        ("business detection within 30 min of the first fault", False, None)]
+    assert result.failures == ["business detection: expected a page within 30 minutes of the first fault, never paged"]
+    slow = run_drill(load_drill(write(tmp_path, text.replace("critical: 5", f"critical: {took - 1}"), "slow.yaml")),
+                     platform)
+    assert slow.failures[0] == (f"critical detection: expected a page within {took - 1} minutes of the first fault, "
+                                f"first at minute {10 + took}, {took} min after it")
+
+
+@pytest.mark.parametrize(("detection", "message"), [
+    ("{urgent: 5}", "expect.detection.urgent: expected one of the keys critical, warning, business"),
+    ("{critical: soon}", "expect.detection.critical: expected an integer 0-40 (got 'soon')"),
+])
+def test_a_bad_detection_expectation_names_its_key(tmp_path, detection, message):
+    path = write(tmp_path, THROTTLED.replace('fires: [{alarm: "ALARM_NAME", within: 6}]', f"detection: {detection}"))
+    with pytest.raises(DrillError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_drill(path)
+
+
+def test_a_login_attack_is_failed_logins_on_top_of_the_parents_own(tmp_path, platform):
+    """`login-attack`: that many wrong-password attempts a minute, through the real security event log
+    and the stack's metric filter; `perMinute` is required and positive."""
+    attack = THROTTLED.replace("{kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, "
+                               "at: 10, for: 20}", "{kind: login-attack, perMinute: 12, at: 10, for: 20}")
+    result = run_drill(load_drill(write(tmp_path, attack.replace("ALARM_NAME", "production-security-failed-logins"))),
+                       platform)
+    assert result.passed, result.failures
+    failed = next(k for k in result.store.keys() if k[1] == "FailedLogins")
+    during = result.store.window_statistic(failed, "Sum", result.start_minute + 10, 20)
+    before = result.store.window_statistic(failed, "Sum", result.start_minute - 20, 20) or 0
+    assert during >= 12 * 20 and during - 12 * 20 < before + 40
+    with pytest.raises(DrillError, match=r"faults\[0\]\.perMinute: expected a number > 0 \(got 0\)"):
+        load_drill(write(tmp_path, attack.replace("perMinute: 12", "perMinute: 0"), "bad.yaml"))
+
+
+RECONCILE = """
+name: reconcile
+start: "2026-07-01T10:15:00+05:30"
+minutes: 90
+traffic: school-day
+faults:
+  - {kind: function-errors, target: hasivu-production-payments-reconcile, rate: 1, at: 10, for: 10}
+expect:
+  clears: [{alarm: "production-payments-reconcile-run-failed", by: BY}]
+"""
+
+
+def test_clears_holds_an_alarm_to_be_out_of_alarm_from_a_minute_on(tmp_path, platform):
+    """The 10:30 run fails, the 11:30 run (minute 75) succeeds: cleared by minute 76, not by 70."""
+    cleared = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "76"))), platform)
+    assert cleared.passed, cleared.failures
+    held = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "70"), "held.yaml")), platform)
+    assert held.failures == ["clears production-payments-reconcile-run-failed by minute 70: "
+                             "production-payments-reconcile-run-failed (in ALARM at minute 70)"]
+    never = run_drill(load_drill(write(tmp_path, RECONCILE.replace("BY", "70").replace(
+        "run-failed", "throttles"), "never.yaml")), platform)
+    assert never.failures == ["clears production-payments-reconcile-throttles: never in ALARM, nothing to clear"]
+    with pytest.raises(DrillError, match=r"expect\.clears\[0\]\.by: expected an integer 0-90"):
+        load_drill(write(tmp_path, RECONCILE.replace("BY", "soon"), "bad.yaml"))
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {CPUUtilization: 97}, at: 10, for: 20}", None),
+    ("{kind: datastore-metrics, target: nowhere-db, set: {CPUUtilization: 97}, at: 10, for: 20}",
+     r"faults\[0\]\.target: expected an RDS instance or cache node of the stack, one of hasivu-production-db, "),
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {Evictions: 500}, at: 10, for: 20}",
+     r"faults\[0\]\.set: expected metrics hasivu-production-db publishes \(CPUUtilization, .*\); got Evictions"),
+    ("{kind: datastore-metrics, target: hasivu-production-db, set: {CPUUtilisation: 97}, at: 10, for: 20}",
+     r"faults\[0\]\.set: expected a mapping of metric name: value in the unit AWS publishes, >= 0, of "),
+])
+def test_datastore_metrics_set_what_the_instance_publishes(tmp_path, platform, fault, message):
+    """`datastore-metrics`: the instance or node publishes the given values instead of the load's."""
+    text = THROTTLED.replace("{kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6, "
+                             "at: 10, for: 20}", fault).replace("ALARM_NAME", "production-db-cpu")
+    path = write(tmp_path, text)
+    if message is None:
+        result = run_drill(load_drill(path), platform)
+        cpu = next(k for k in result.store.keys()
+                   if k[1] == "CPUUtilization" and ("DBInstanceIdentifier", "hasivu-production-db") in k[2])
+        assert result.store.datapoint(cpu, "Average", result.start_minute + 20, 60) == 97
+        assert result.store.datapoint(cpu, "Average", result.start_minute + 5, 60) < 80
+        return
+    with pytest.raises(DrillError, match=message):
+        run_drill(load_drill(path), platform)

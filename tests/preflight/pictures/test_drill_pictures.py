@@ -25,7 +25,7 @@ PERCENT_WIDGETS = {"CPU %", "hasivu-production-cache-001 engine CPU %", "hasivu-
                    "hasivu-production-cache-001 memory %", "hasivu-production-cache-002 memory %",
                    "hasivu-production-cache-001 hit rate %", "hasivu-production-cache-002 hit rate %",
                    "Payment success rate", "Order completion rate", "System health score",
-                   "Payment failure rate %", "RFID verification rate %"}
+                   "Payment failure rate %", "RFID verification rate %", "Failed logins % of attempts"}
 TICK = re.compile(r"^-?\d+(\.\d+)?[kMG]?%?$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

@@ -1,0 +1,81 @@
+"""Per tier: while one incident holds the tier, does a second, unrelated one still reach someone?
+
+Played through the CloudWatch model's routing alone (`tick_states`: composites, suppressors and
+actions with the metric alarms in given states): one alarm of the tier goes into ALARM at minute 10
+and stays; at minute 40, long after its page, an alarm of another service of the same tier joins it.
+The second incident reaches someone when the tier's topic gets a page within the tier's detection
+target of minute 40. Each service of the tier is the second incident once (its first alarm by name),
+the first incident being the first alarm of another service; alarms that hold pages (a pager's
+actions suppressor, maintenance mode) are not incidents."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
+from preflight.cloudwatch.evaluation import ALARM
+from preflight.cloudwatch.store import MetricStore
+
+FIRST_AT, SECOND_AT = 10, 40
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    first: str
+    second: str
+    reached: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TierResult:
+    tier: str
+    pairs: tuple[Pair, ...]
+
+    @property
+    def reached(self) -> bool:
+        return all(p.reached for p in self.pairs)
+
+    def summary(self) -> str:
+        heard = sum(p.reached for p in self.pairs)
+        if not self.pairs:
+            return "no two services of this tier to pair"
+        text = f"reached in {heard} of {len(self.pairs)} pairs of services"
+        missed = next((p for p in self.pairs if not p.reached), None)
+        if missed is not None:
+            text += f"; e.g. {missed.second} during {missed.first} pages nobody"
+        return text
+
+
+def _representatives(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
+                     tier: str) -> list[tuple[str, str]]:
+    """(service, its first alarm by name) for each service with alarms of the tier."""
+    holders = {c.suppressor for c in composites if c.suppressor}
+    first: dict[str, str] = {}
+    for alarm in sorted(alarms, key=lambda a: a.name):
+        tags = alarm.props.get("tags") or {}
+        if tags.get("Tier") == tier and alarm.name not in holders:
+            first.setdefault(str(tags.get("Service", alarm.name)), alarm.name)
+    return sorted(first.items())
+
+
+def _reaches(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition], tier: str,
+             first: str, second: str, within: int) -> bool:
+    model = CloudWatchModel(MetricStore(), alarms, composites)
+    for minute in range(SECOND_AT + within + 1):
+        states: Mapping[str, str] = {
+            **({first: ALARM} if minute >= FIRST_AT else {}), **({second: ALARM} if minute >= SECOND_AT else {})}
+        model.tick_states(states, minute)
+    return any(p.tier == tier and SECOND_AT <= p.minute <= SECOND_AT + within for p in model.pages)
+
+
+def second_incident(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition], tier: str,
+                    within: int) -> TierResult:
+    services = _representatives(alarms, composites, tier)
+    pairs = []
+    for i, (_, second) in enumerate(services):
+        if len(services) < 2:
+            break
+        first = services[1][1] if i == 0 else services[0][1]
+        pairs.append(Pair(first, second, _reaches(alarms, composites, tier, first, second, within)))
+    return TierResult(tier, tuple(pairs))
