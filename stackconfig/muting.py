@@ -24,6 +24,9 @@ from stackconfig.maintenance import ALL
 
 JOBS = "jobs"
 PLATFORM = "platform"
+# Security alarms page on their own: an attack is never a symptom of a dependency or a release, and only
+# a window of scope `all` mutes them.
+SECURITY = "security"
 MAX_TARGETS = 100  # alarm names per mute rule (PutAlarmMuteRule MuteTargets.AlarmNames)
 # The tags a pager carries (components/alarms/composites.py) and the model reads.
 SCOPE_TAG = "MuteScope"
@@ -35,7 +38,7 @@ RECOVERY_TAG = "RecoveryMinutes"
 class Pager:
     name: str
     tier: str
-    scope: str  # one of stackconfig.maintenance.SCOPES, PLATFORM or JOBS
+    scope: str  # one of stackconfig.maintenance.SCOPES, PLATFORM, SECURITY or JOBS
     school_day: bool
     # How long after a fault ends its alarms may still be in ALARM (their period plus their window).
     recovery_minutes: int

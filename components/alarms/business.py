@@ -24,6 +24,7 @@ from components.alarms.spec import (
     silent_in_window,
 )
 from stackconfig.model import Inventory, Tier
+from stackconfig.muting import SECURITY
 from stackconfig.thresholds import BusinessThresholds
 
 SECURITY_NAMESPACE = "HASIVU/Security"
@@ -247,7 +248,8 @@ def security_alarms(inventory: Inventory, t: BusinessThresholds, logins: Metric)
     attempts (the successful ones are the runtime library's UserLogins), fraud attempts as a count."""
     failed, fraud = SECURITY_FILTERS
     common = {"resource": inventory.security_log_group, "service": "security", "tier": Tier.CRITICAL,
-              "treat_missing_data": NO_DATA_IS_FINE, "evaluation_periods": 1, "datapoints_to_alarm": 1}
+              "scope": SECURITY, "treat_missing_data": NO_DATA_IS_FINE, "evaluation_periods": 1,
+              "datapoints_to_alarm": 1}
     return [
         AlarmSpec(
             **common, runbook=f"security#{failed.key}", metric_key=failed.key,

@@ -11,7 +11,7 @@ from pulumi_aws import cloudwatch, sns
 
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
-from components.alarms.composites import CompositeAlarms, CompositeAlarmsArgs
+from components.alarms.composites import CAUSES, CompositeAlarms, CompositeAlarmsArgs
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
     AlarmGroupArgs,
@@ -63,6 +63,21 @@ def _function_specs(settings: StackSettings, own: Sequence[OwnFunction]) -> dict
     return by_group
 
 
+# After a dependency recovered, how long its symptoms' alarms may still take to enter ALARM: the
+# close of the longest period that saw the outage, and the few minutes CloudWatch takes to evaluate it.
+AFTERMATH_MARGIN_MINUTES = 5
+
+
+def _add_down_recently(spec_lists: Sequence[list[AlarmSpec]]) -> None:
+    """Beside each cause's connectivity alarm, the alarm that holds its symptoms' pages for as long as
+    the slowest of them may take to notice the outage (components/alarms/composites.py)."""
+    paging = [spec for specs in spec_lists for spec in specs if not spec.hold_only]
+    minutes = max(spec.period_minutes for spec in paging) + AFTERMATH_MARGIN_MINUTES
+    for specs in spec_lists:
+        specs.extend([datastores.down_recently(spec, minutes) for spec in list(specs)
+                      if spec.metric_key == "connectivity" and spec.scope in CAUSES])
+
+
 def build_alarm_catalogue(
     settings: StackSettings, tier_topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
 ) -> AlarmCatalogue:
@@ -105,6 +120,8 @@ def build_alarm_catalogue(
     groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
     groups.append((TopicAlarms, "sns", topics.topic_alarms({tier: topic.name for tier, topic in tier_topics.items()}),
                    {}))
+
+    _add_down_recently([specs for _, _, specs, _ in groups])
 
     all_specs: list[AlarmSpec] = []
     alarms: dict[str, cloudwatch.MetricAlarm] = {}

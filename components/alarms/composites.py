@@ -10,16 +10,21 @@ Pagers: one per tier and group (stackconfig/muting.py), `<env>-<tier>-<scope>[-s
 `<env>-<tier>-jobs-<N>m-pager`. A mute rule mutes pagers, never members: a muted member would still put
 its pager into ALARM (muted alarms keep evaluating), so only muting the pager silences it.
 
-Holds, so that an incident pages its cause and not each of its symptoms:
-- critical: the database and cache pagers are held by nothing; the payments pager by the database
-  pager (payments fail when the database does); the API pagers by "dependency down" (database, cache or
-  payments pager in ALARM); every other critical pager by "critical claimed" (dependency down, or an API
-  pager in ALARM). A held pager waits 2 minutes for its suppressor (a cause's alarm needs 2 of 3 minutes
-  of health checks), and stays held after the cause cleared for as long as its own alarms may take to
-  return to OK (`AlarmSpec.recovery_minutes`, at least 15 minutes).
-- warning and business: the pagers of a scope are held by "system health" (any critical pager in
-  ALARM); the platform and job pagers also by a pager of a scope of their tier ("<tier> claimed"). They
-  wait 5 minutes for a critical incident to claim them.
+Holds, so that an incident pages its cause and not each of its symptoms (the table and the reasons:
+docs/decisions/one-page-per-incident-per-tier.md):
+- critical: the database, cache and security pagers are held by nothing; the payments pager by the
+  database's "down recently" alarm (payments fail when the database does); the API pagers by
+  "dependency down" (database, cache or payments pager in ALARM, or a dependency down recently); every
+  other critical pager by "critical claimed" (dependency down, or an API pager in ALARM).
+- warning and business: the database and cache pagers by "critical incident" (a critical pager in
+  ALARM, or a dependency down recently); the other scopes' pagers also by the tier's database and cache
+  pagers ("<tier> dependency degraded"); the platform and job pagers also by any scoped pager of their
+  tier ("<tier> claimed").
+A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so
+that a symptom judged over a long period, which enters ALARM only after a short outage ended, is held.
+A held pager waits for its suppressor (critical 2 minutes, the others 5) unless every symptom in it is
+slower than the cause's own signal, and stays held after the cause cleared for as long as its own alarms
+may take to return to OK (`AlarmSpec.recovery_minutes`, at least 15 minutes).
 A held pager still in ALARM when its hold ends pages then; one that enters ALARM after its hold has
 ended pages too, which is why a low-volume alarm keeps its ALARM across a period too quiet to judge
 (components/alarms/lambda_.py). The "payment system health" (every critical payment signal) and "system
@@ -39,15 +44,19 @@ from components.alarms.factory import AlarmFactory
 from components.alarms.spec import AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
-from stackconfig.muting import JOBS, PLATFORM, Pager
+from stackconfig.muting import JOBS, PLATFORM, SECURITY, Pager
 
 MAX_RULE_LENGTH = 10_240
 # Seconds a held pager waits for its suppressor before paging.
 WAIT = {Tier.CRITICAL: 120, Tier.WARNING: 300, Tier.BUSINESS: 300}
 # At least this long after its suppressor clears, a held pager stays held (the tail of an incident).
 MIN_EXTENSION = 900
+# A dependency's connectivity alarm fires 2 minutes into an outage (2 of 3 one-minute health checks).
+CAUSE_DETECTION_MINUTES = 2
 # Critical pagers of the causes every flow depends on, in the order they hold each other.
 CAUSES = ("database", "redis", "payments")
+# The causes whose pressure (not only their outage) slows every flow: their warnings hold the others'.
+DATASTORES = ("database", "redis")
 
 
 def rule(names: Sequence[str]) -> str:
@@ -85,7 +94,8 @@ class Group:
 
     @property
     def order(self) -> tuple[int, bool, int]:
-        rank = {s: i for i, s in enumerate((*CAUSES, *[s for s in SCOPES if s not in CAUSES], PLATFORM, JOBS))}
+        scopes = (*CAUSES, *[s for s in SCOPES if s not in CAUSES], SECURITY, PLATFORM, JOBS)
+        rank = {s: i for i, s in enumerate(scopes)}
         return rank[self.scope], self.school_day, self.job_minutes
 
 
@@ -111,16 +121,25 @@ class CompositeAlarms(pulumi.ComponentResource):
         self._composite("payment-system-health", Tier.CRITICAL,
                         "Payment system unhealthy: payment errors or the payment Lambdas failing.",
                         "parents cannot pay; revenue stops.", args.payment_members)
+        env = args.factory.settings.environment
         groups: dict[Tier, dict[Group, list[AlarmSpec]]] = {tier: {} for tier in Tier}
         for spec in args.specs:
-            groups[spec.tier].setdefault(Group.of(spec), []).append(spec)
+            if not spec.hold_only:
+                groups[spec.tier].setdefault(Group.of(spec), []).append(spec)
+        # scope -> the alarm in ALARM while that cause is down and for as long after as its symptoms
+        # may take to notice (components/alarms/datastores.py, down_recently).
+        recently = {spec.scope: spec.name(env) for spec in args.specs if spec.hold_only}
+        # Suppressors that are a dependency's own signals, never a symptom that may fire first.
+        self.cause_holds: set[str] = set(recently.values())
         critical = dict(sorted(groups[Tier.CRITICAL].items(), key=lambda item: item[0].order))
         causes = [g for g in critical if g.scope in CAUSES]
         for group in causes:
-            database = self._names([Group("database").key(Tier.CRITICAL)]) if group.scope == "payments" else []
-            self._pager(Tier.CRITICAL, group, critical[group], database[0] if database else None)
-        dependency_down = self._or("dependency-down", "A dependency every flow uses is down: a database, cache or "
-                                   "payments pager is in ALARM.", self._names([g.key(Tier.CRITICAL) for g in causes]))
+            self._pager(Tier.CRITICAL, group, critical[group],
+                        recently.get("database") if group.scope == "payments" else None)
+        dependency_down = self._or("dependency-down", "A dependency every flow uses is down, or was in the last "
+                                   "minutes: a database, cache or payments pager is in ALARM, or a dependency "
+                                   "failed its health checks recently.",
+                                   [*self._names([g.key(Tier.CRITICAL) for g in causes]), *recently.values()])
         apis = [g for g in critical if g.scope == "api"]
         for group in apis:
             self._pager(Tier.CRITICAL, group, critical[group], dependency_down)
@@ -129,7 +148,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                            self._names(["dependency-down", *[g.key(Tier.CRITICAL) for g in apis]]))
         for group, specs in critical.items():
             if group not in causes and group not in apis:
-                self._pager(Tier.CRITICAL, group, specs, claimed)
+                self._pager(Tier.CRITICAL, group, specs, None if group.scope == SECURITY else claimed)
         # The system-wide roll-up is every critical pager (the payment roll-up is theirs too): in ALARM
         # exactly when a critical page is claimed or held, so it is also the hold of the other tiers.
         self._composite("system-health", Tier.CRITICAL,
@@ -137,15 +156,27 @@ class CompositeAlarms(pulumi.ComponentResource):
                         "logins, health score) is in ALARM; holds the warning and business pages.",
                         "the platform is down or failing for many users.",
                         [*self._names(["payment-system-health"]), *[p.name for p in self.pagers]])
-        held = self._names(["system-health"])[0] if "system-health" in self.composites else None
+        held = self._or("critical-incident", "Holds the warning and business pages: a critical pager is in "
+                        "ALARM, or a dependency failed its health checks recently.",
+                        [*self._names(["system-health"]), *recently.values()])
         for tier in (Tier.WARNING, Tier.BUSINESS):
             ordered = sorted(groups[tier].items(), key=lambda item: item[0].order)
             scoped = [(g, s) for g, s in ordered if g.scope in SCOPES]
             for group, specs in scoped:
-                self._pager(tier, group, specs, held)
+                if group.scope in DATASTORES:
+                    self._pager(tier, group, specs, held)
+            # A database or cache under pressure slows everything: the API's and the services' warnings
+            # are its symptoms.
+            tier_causes = [g.key(tier) for g, _ in scoped if g.scope in DATASTORES]
+            degraded = self._or(f"{tier.value}-dependency-degraded", f"Holds the {tier.value} pages of symptoms: "
+                                f"pages are held or a {tier.value} database or cache pager is in ALARM.",
+                                self._names(["critical-incident", *tier_causes])) if tier_causes else held
+            for group, specs in scoped:
+                if group.scope not in DATASTORES:
+                    self._pager(tier, group, specs, degraded)
             tier_claimed = self._or(f"{tier.value}-claimed", f"Holds the {tier.value} platform and job pages: pages "
                                     f"are held or a {tier.value} pager of a scope is in ALARM.",
-                                    self._names(["system-health", *[g.key(tier) for g, _ in scoped]]))
+                                    self._names(["critical-incident", *[g.key(tier) for g, _ in scoped]]))
             for group, specs in ordered:
                 if group.scope not in SCOPES:
                     self._pager(tier, group, specs, tier_claimed)
@@ -161,8 +192,19 @@ class CompositeAlarms(pulumi.ComponentResource):
         self._composite(key, tier, f"Pages the {tier.value} tier once per incident: one of its {what} is in ALARM.",
                         "see the member alarms in ALARM (the notification's reason names them).",
                         [spec.name(env) for spec in specs], route=True, suppressor=held_by,
-                        extension=max(MIN_EXTENSION, recovery * 60), tags=pager.tags())
+                        extension=max(MIN_EXTENSION, recovery * 60), tags=pager.tags(),
+                        wait=self._wait(tier, specs, held_by))
         self.pagers.append(pager)
+
+    def _wait(self, tier: Tier, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> int:
+        """How long a held pager waits for its suppressor: none when the suppressor is a dependency's own
+        signal and every symptom in the pager needs longer to fire than that signal (it is then in ALARM
+        first), so that a symptom's page is not delayed past its tier's detection target."""
+        symptoms = [spec for spec in specs if spec.metric_key != "connectivity"]
+        if held_by in self.cause_holds and symptoms and all(
+                spec.detection_minutes > CAUSE_DETECTION_MINUTES for spec in symptoms):
+            return 0
+        return WAIT[tier]
 
     def _or(self, key: str, summary: str, members: Sequence[str]) -> Optional[str]:
         """A composite (no actions) in ALARM when any of `members` is: a hold. Its name, if it has members."""
@@ -171,7 +213,7 @@ class CompositeAlarms(pulumi.ComponentResource):
 
     def _composite(self, key: str, tier: Tier, summary: str, impact: str, members: Sequence[str],
                    route: bool = False, suppressor: Optional[str] = None, extension: int = MIN_EXTENSION,
-                   tags: Optional[Mapping[str, str]] = None) -> None:
+                   tags: Optional[Mapping[str, str]] = None, wait: Optional[int] = None) -> None:
         factory = self.args.factory
         env = factory.settings.environment
         if not members:
@@ -195,7 +237,8 @@ class CompositeAlarms(pulumi.ComponentResource):
             alarm_actions=factory.actions(tier) if route else None,
             ok_actions=factory.ok_actions(tier) if route else None,
             actions_suppressor=cloudwatch.CompositeAlarmActionsSuppressorArgs(
-                alarm=held_by, wait_period=WAIT[tier], extension_period=extension) if held_by else None,
+                alarm=held_by, wait_period=WAIT[tier] if wait is None else wait,
+                extension_period=extension) if held_by else None,
             tags=factory.settings.tags(Service="platform", Tier=tier.value, Resource="composite", **(tags or {})),
             # CloudWatch rejects a rule naming an alarm that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=self._resources(

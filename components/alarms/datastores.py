@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from components.alarms.spec import (
     GREATER,
     LESS,
@@ -43,6 +45,20 @@ def connectivity_alarm(
         metric=Metric(health_namespace, "DependencyHealthy",
                       {"Environment": environment, "Dependency": dependency}, "Minimum", 60),
     )
+
+
+def down_recently(connectivity: AlarmSpec, minutes: int) -> AlarmSpec:
+    """In ALARM while the dependency failed 2 health checks in the last `minutes`: as soon as its
+    connectivity alarm (2 of 3), and for `minutes` after it recovered. It holds the pages of the
+    symptoms whose alarms, judged over longer periods, enter ALARM only after a short outage ended: a
+    composite that enters ALARM after its suppressor left ALARM waits its `ActionsSuppressorWaitPeriod`
+    for the suppressor to come back and then runs its actions (CloudWatch API reference, PutCompositeAlarm);
+    the extension period covers only a composite already in ALARM when the suppressor recovers."""
+    return dataclasses.replace(
+        connectivity, metric_key="down-recently", hold_only=True, evaluation_periods=minutes,
+        summary=f"The {connectivity.resource} failed 2 health checks in the last {minutes} minutes.",
+        impact="none by itself: holds the pages of its symptoms that are judged over long periods.",
+        runbook=f"{connectivity.resource}#down-recently")
 
 
 def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> list[AlarmSpec]:

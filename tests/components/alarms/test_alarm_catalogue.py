@@ -41,20 +41,21 @@ def _pager_members(result, tier: str) -> set[str]:
     return members
 
 
-def test_production_has_well_over_the_seeds_25_alarms():
+def test_production_has_well_over_25_alarms_and_every_other_composite_pages():
     result = run()
     assert len(of_type(result, ALARM)) >= 25
     composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
     roll_ups_and_holds = {f"production-{k}" for k in (
-        "payment-system-health", "system-health", "dependency-down", "critical-claimed", "warning-claimed",
-        "business-claimed")}
+        "payment-system-health", "system-health", "dependency-down", "critical-claimed", "critical-incident",
+        "warning-claimed", "warning-dependency-degraded", "business-claimed")}
     assert roll_ups_and_holds <= set(composites)
     # Every other composite pages: `<env>-<tier>-<group>-pager`, tagged with the group a window mutes.
     for name in set(composites) - roll_ups_and_holds:
         tags = composites[name]["tags"]
         assert name.startswith(f"production-{tags['Tier']}-") and name.endswith("-pager"), name
         assert composites[name]["alarmActions"] == [_topic_arn(tags["Tier"])], name
-        assert tags["MuteScope"] in ("database", "redis", "api", "payments", "rfid", "platform", "jobs"), name
+        assert tags["MuteScope"] in ("database", "redis", "api", "payments", "rfid", "security", "platform",
+                                     "jobs"), name
 
 
 def _scheduled_functions() -> set[str]:
@@ -173,8 +174,9 @@ def test_composites_reference_alarms_that_exist_and_only_pagers_notify():
         assert composite_problems(composite) == []
         if name.endswith("-pager"):
             assert composite["alarmActions"] == [_topic_arn(composite["tags"]["Tier"])]
-            # Only the causes every flow depends on page unheld (components/alarms/composites.py).
-            if name not in ("production-critical-database-pager", "production-critical-redis-pager"):
+            # Only the causes every flow depends on, and attacks, page unheld (components/alarms/composites.py).
+            if name not in ("production-critical-database-pager", "production-critical-redis-pager",
+                            "production-critical-security-pager"):
                 assert composite["actionsSuppressor"]["alarm"] in known, name
         else:
             assert not composite.get("alarmActions")

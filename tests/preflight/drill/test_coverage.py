@@ -238,7 +238,7 @@ def test_cli_coverage_reports_every_alarm_and_fails_until_each_miss_is_excused(t
     assert not coverage["passed"] and coverage["missingBaselines"] == []
     by_name = {a["name"]: a for a in coverage["alarms"]}
     assert by_name["production-orders-create-error-rate"]["firedIn"] == ["orders-failing"]
-    assert "production-critical-pager" in by_name and by_name["production-critical-pager"]["composite"]
+    assert by_name["production-critical-database-pager"]["composite"]
     assert {"fires"} <= {m["criterion"] for m in by_name["production-db-cpu"]["misses"]}
     assert [t["tier"] for t in coverage["tiers"]] == ["critical", "warning", "business"]
     # Detection per tier, from each drill with faults: the orders error rate pages warning.

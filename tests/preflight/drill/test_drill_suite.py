@@ -22,6 +22,8 @@ REQUIRED = [
     "quiet-night-sporadic-failures",        # single failures at night: no critical page
     "razorpay-outage-at-lunch",             # exactly one critical page, within 5 minutes
     "database-unreachable",                 # critical within 3 minutes
+    "database-blip-at-lunch",               # a 2-minute blip: one critical page, nothing after it
+    "database-outage-of-nine-minutes",      # one critical page, none when the long windows close
     "redis-down",
     "reader-silent-in-school-hours",        # one reader silent 30 minutes: a warning page within 15 minutes
     "readers-off-at-night",                 # every reader off at night: nothing

@@ -24,8 +24,7 @@ from tests.support.stack import REPO
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 NOW = dt.datetime(2026, 12, 9, 14, 5, 30, tzinfo=IST)  # a Wednesday
-JOB_PAGERS = {"production-critical-jobs-30m-pager", "production-warning-jobs-120m-pager",
-              "production-warning-jobs-1440m-pager"}
+JOB_PAGERS = {"production-critical-jobs-30m-pager"}
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -61,11 +60,10 @@ def test_start_mutes_what_is_maintained_and_the_job_pagers_from_this_minute(acco
     assert {p["Rule"]["Schedule"]["Timezone"] for p in puts} == {"Asia/Kolkata"}
     muted = {name: p["Rule"]["Schedule"]["Duration"] for p in puts for name in p["MuteTargets"]["AlarmNames"]}
     # Two hours, plus the time each pager's alarms need to clear (free storage: two 5-minute periods; the
-    # webhook and refund error rates: a 30-minute period and a window of two; the reconcile job: its 2-hour
-    # period and window); nothing of payments, the API or the platform.
+    # webhook and refund error rates: a 30-minute period and a window of two); nothing of payments, the
+    # API or the platform.
     assert muted == {"production-critical-database-pager": "PT2H10M", "production-warning-database-pager": "PT2H20M",
-                     "production-critical-jobs-30m-pager": "PT3H30M", "production-warning-jobs-120m-pager": "PT6H",
-                     "production-warning-jobs-1440m-pager": "P2DT2H"}
+                     "production-critical-jobs-30m-pager": "PT3H30M"}
     assert "until Wed 09 Dec 16:15 IST: production-critical-database-pager" in out
 
 
@@ -105,8 +103,8 @@ def test_stop_ends_the_window_says_what_pages_now_and_keeps_the_jobs_muted_until
     remaining = {t: r["Rule"]["Schedule"] for r in recorded.rules.values() for t in r["MuteTargets"]["AlarmNames"]}
     assert set(remaining) == JOB_PAGERS  # the scope's rules are gone
     # A job run that failed in the window is judged for its period and window from now on, not paged at once.
-    assert remaining["production-warning-jobs-120m-pager"] == {
-        "Expression": "at(2026-12-09T14:45)", "Duration": "PT4H", "Timezone": "Asia/Kolkata"}
+    assert remaining["production-critical-jobs-30m-pager"] == {
+        "Expression": "at(2026-12-09T14:45)", "Duration": "PT1H30M", "Timezone": "Asia/Kolkata"}
     assert "no active or scheduled ad-hoc" not in out
     code, out = invoke("stop", "--name", "production-adhoc-redis")
     assert code == 2
