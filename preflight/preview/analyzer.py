@@ -205,12 +205,13 @@ def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path,
     return pack
 
 
-def _analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
+def analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
     return analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r))
 
 
-def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
-    response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+def stack_request(registrations: list[Registration]) -> analyzer_pb2.AnalyzeStackRequest:
+    """What the engine sends AnalyzeStack: every resource's state, parent and dependencies."""
+    return analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
             type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
             dependencies=r.dependencies,
@@ -218,15 +219,18 @@ def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -
                                   for k, v in r.property_dependencies.items() if v},
         )
         for r in registrations
-    ]))
-    return _violations(response, "")
+    ])
+
+
+def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
+    return _violations(pack.stub.AnalyzeStack(stack_request(registrations)), "")
 
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
     """The sequential analysis: one Analyze call after another once the program has finished."""
     pack = _configured_pack(run.files, run.preview, pack_dir, read_policy_config(config_path))
     try:
-        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(_analyze_request(r)), r.urn)]
+        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(analyze_request(r)), r.urn)]
         return violations + _analyze_stack(pack, run.registrations)
     except grpc.RpcError as error:
         raise PolicyError(f"the policy pack failed: {error.details()}") from None
@@ -292,7 +296,7 @@ class StreamingAnalysis:
                 return
 
     def submit(self, r: Registration) -> None:
-        frame = _analyze_request(r).SerializeToString()
+        frame = analyze_request(r).SerializeToString()
         with self.lock:
             self.urns.append(r.urn)
             if self.waiting is not None:
