@@ -16,6 +16,7 @@ registers them (StreamingAnalysis), as the engine analyzes each step as it happe
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import errno
@@ -350,6 +351,16 @@ class StreamingAnalysis:
 def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
                     invokes: dict[str, InvokeHandler] | None = None) -> tuple[ProgramRun, list[Violation]]:
     """The program and the pack in a pipeline: each resource analyzed as it is registered."""
+    run, verdicts = run_with_analysis(files, preview, pack_dir, config_path, invokes)
+    return run, verdicts.result()
+
+
+def run_with_analysis(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
+                      invokes: dict[str, InvokeHandler] | None = None,
+                      ) -> tuple[ProgramRun, concurrent.futures.Future[list[Violation]]]:
+    """`run_and_analyze`, returning once the program has run: the pack's last answers (the per-resource
+    ones still under way, then AnalyzeStack) are awaited on a thread of their own, so the caller can
+    build its report from the run meanwhile; the future raises the pack's failure (PolicyError)."""
     analysis = StreamingAnalysis(files, preview, pack_dir, config_path)
     try:
         run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
@@ -360,7 +371,16 @@ def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_pat
         finally:
             analysis.close()
         raise
-    return run, analysis.finish(run.registrations)
+    verdicts: concurrent.futures.Future[list[Violation]] = concurrent.futures.Future()
+
+    def finish() -> None:
+        try:
+            verdicts.set_result(analysis.finish(run.registrations))
+        except BaseException as error:  # noqa: BLE001 - raised where the caller asks for the verdicts
+            verdicts.set_exception(error)
+
+    threading.Thread(target=finish, name="policy verdicts", daemon=True).start()
+    return run, verdicts
 
 
 def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:
