@@ -127,20 +127,26 @@ def _no_zip_written(*args, **kwargs):
 
 def test_an_archive_built_before_is_reused_and_has_the_bytes_of_a_fresh_build(tmp_path, monkeypatch):
     repo, site = _clone_environment(tmp_path / "m", "site", "pip", 0o644, 1_700_000_000)
-    first = _build(repo, site, tmp_path / "cache", LAYER_ROOT)
+    cache = tmp_path / "cache"
+    first = _build(repo, site, cache, LAYER_ROOT)
     with monkeypatch.context() as no_zip:
         no_zip.setattr(lambda_package.zipfile, "ZipFile", _no_zip_written)
-        again = _build(repo, site, tmp_path / "cache", LAYER_ROOT)
-    fresh = _build(repo, site, tmp_path / "empty", LAYER_ROOT)
+        again = _build(repo, site, cache, LAYER_ROOT)
     assert again == first
-    assert fresh.sha256 == first.sha256 and fresh.path.read_bytes() == again.path.read_bytes()
+    # Built afresh: the archive and its key gone (the compiled bytecode, cached on its own, stays).
+    content = first.path.read_bytes()
+    for built in [first.path, *cache.glob("archive-*")]:
+        built.unlink()
+    fresh = _build(repo, site, cache, LAYER_ROOT)
+    assert fresh == first and fresh.path.read_bytes() == content
 
     # A changed source is another archive, the one a fresh build of the changed sources gives.
+    before = _build(repo, site, cache)
     metrics = repo / "observability" / "metrics.py"
     metrics.write_text(metrics.read_text() + "\nCHANGED = True\n")
-    changed = _build(repo, site, tmp_path / "cache", LAYER_ROOT)
-    fresh = _build(repo, site, tmp_path / "empty-2", LAYER_ROOT)
-    assert changed.sha256 != first.sha256
+    changed = _build(repo, site, cache)
+    fresh = _build(repo, site, tmp_path / "empty")
+    assert changed.sha256 != before.sha256
     assert (changed.sha256, changed.path.read_bytes()) == (fresh.sha256, fresh.path.read_bytes())
 
 
