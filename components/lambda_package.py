@@ -32,7 +32,7 @@ from typing import Optional
 import pulumi
 
 from components.dist_info import dist_info_files
-from components.runtime_bytecode import compile_bytecode, find_early
+from components.runtime_bytecode import compile_bytecode, compile_step, find_early
 
 # A program that imports this builds archives with bytecode: python3.12 is looked for meanwhile.
 find_early()
@@ -125,18 +125,20 @@ def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = Non
     reused: every preview builds the same two archives, and writing them costs more than hashing
     their contents."""
     directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
-    if bytecode_root is not None:
-        files = {**files, **compile_bytecode(files, bytecode_root, directory)}
     contents = {name: content if isinstance(content, bytes) else content.read_bytes()
                 for name, content in files.items()}
-    key = directory / f"archive-{_archive_key(contents)}.sha256"
+    compiled = compile_step(bytecode_root) if bytecode_root is not None else None
+    key = directory / f"archive-{_archive_key(contents, compiled)}.sha256"
     built = _cached(key)
     if built is not None:
         return built
+    if bytecode_root is not None:
+        contents.update({name: pyc.read_bytes()
+                         for name, pyc in compile_bytecode(files, bytecode_root, directory).items()})
     directory.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
     with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
-        for name in sorted(files):
+        for name in sorted(contents):
             entry = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             entry.create_system = 3  # Unix, so the permission bits below are honoured
             entry.external_attr = FILE_MODE << 16
@@ -152,10 +154,12 @@ def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = Non
     return BuiltArchive(final, base64.b64encode(digest).decode())
 
 
-def _archive_key(contents: Mapping[str, bytes]) -> str:
-    """Everything the archive's bytes are made of: each entry's name and content, in archive order,
-    and how entries are written (this module's constants, the zip writer's Python)."""
-    key = hashlib.sha256(repr((ARCHIVE_FORMAT, sys.version_info[:2])).encode())
+def _archive_key(contents: Mapping[str, bytes], compiled: Optional[list[str]]) -> str:
+    """Everything the archive's bytes are made of: each entry's name and content, in archive order;
+    how entries are written (this module's constants, the zip writer's Python); and, for an archive
+    with bytecode, how the modules are compiled (`compile_step`: the pycs follow from that and the
+    modules, as `compile_bytecode`'s own cache has it), so a reused archive needs no compiling."""
+    key = hashlib.sha256(repr((ARCHIVE_FORMAT, sys.version_info[:2], compiled)).encode())
     for name in sorted(contents):
         key.update(name.encode() + b"\0" + hashlib.sha256(contents[name]).digest())
     return key.hexdigest()

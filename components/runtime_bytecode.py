@@ -171,6 +171,13 @@ def pyc_name(module: str) -> str:
     return f"{folder}/__pycache__/{file[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
 
 
+def compile_step(unpacked_at: str) -> list[str]:
+    """What the pycs `compile_bytecode` gives are made of besides the modules' names and sources: the
+    interpreter, this compile step, the pyc names and where the modules will be."""
+    interpreter = runtime_interpreter()
+    return [interpreter.executable, interpreter.version, COMPILE, CACHE_TAG, unpacked_at]
+
+
 def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, cache: Path) -> dict[str, Path]:
     """Archive name -> pyc for every module in `files` (modules are files on disk; generated entries
     are metadata); `unpacked_at` is where Lambda puts the archive's contents (/opt for a layer), so
