@@ -15,11 +15,16 @@ shared view is read-only for the pack's rules, which copy what they need (`value
 lives for one call on the gRPC worker thread that serves it (the engine may analyze several
 resources at once) and is dropped at its end. With another pulumi-policy, whose module lacks these
 names, nothing is changed: the rules run as before, only slower.
+
+Each call also starts by reading the stack config from PULUMI_CONFIG, where the engine puts it
+(`_configure_runtime_settings`: `pulumi.runtime.get_config_env()`, a `json.loads` of the whole
+variable, 38 KB with 1,000 functions listed). It is parsed once per value of the variable.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import types
 from collections.abc import Callable
@@ -67,6 +72,25 @@ def _scoped(entry: Callable[..., Any]) -> Callable[..., Any]:
     return scoped
 
 
+def _parsed_once(read: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """`read` (pulumi.runtime.get_config_env) answered from the last parse of the same PULUMI_CONFIG;
+    each caller gets its own dict (the values are strings)."""
+    parsed: dict[str, dict[str, Any]] = {}
+
+    @functools.wraps(read)
+    def config_env() -> dict[str, Any]:
+        raw = os.environ.get("PULUMI_CONFIG")
+        if raw is None:
+            return read()
+        if raw not in parsed:
+            parsed.clear()
+            parsed[raw] = read()
+        return dict(parsed[raw])
+
+    config_env.__wrapped_by_share_props__ = True  # type: ignore[attr-defined]
+    return config_env
+
+
 def share_props(module: types.ModuleType = pulumi_policy_module) -> bool:
     """Installs the sharing into pulumi-policy's analyzer; False (and nothing changed) when the module
     is not shaped as expected. Installing twice changes nothing more."""
@@ -87,4 +111,7 @@ def share_props(module: types.ModuleType = pulumi_policy_module) -> bool:
         setattr(module, name, _shared(getattr(module, name), step))
     for name in ENTRY_POINTS:
         setattr(servicer, name, _scoped(getattr(servicer, name)))
+    runtime = getattr(getattr(module, "pulumi", None), "runtime", None)
+    if callable(getattr(runtime, "get_config_env", None)):
+        runtime.get_config_env = _parsed_once(runtime.get_config_env)
     return True

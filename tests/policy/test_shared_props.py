@@ -9,9 +9,11 @@ policies, `unknown_checking_proxy(deserialize_properties(json_format.MessageToDi
 
 from __future__ import annotations
 
+import contextvars
 import types
 from typing import Any
 
+import pulumi.runtime
 import pulumi_policy.policy as pulumi_policy_module
 import pytest
 from pulumi_policy import EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy
@@ -33,6 +35,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         monkeypatch.setattr(pulumi_policy_module, name, getattr(pulumi_policy_module, name))
     for name in ENTRY_POINTS:
         monkeypatch.setattr(SERVICER, name, getattr(SERVICER, name))
+    monkeypatch.setattr(pulumi.runtime, "get_config_env", pulumi.runtime.get_config_env)
     converted: list[Any] = []
     message_to_dict = pulumi_policy_module.json_format.MessageToDict
 
@@ -104,6 +107,31 @@ def test_a_policy_that_reads_an_unknown_cannot_run_in_preview_and_the_next_polic
     assert unknown.policyName == "reads-every-prop" and "can't run policy 'reads-every-prop'" in unknown.message
     assert "during preview" in unknown.message
     assert counts.policyName == "counts" and counts.message.endswith(f"\n{len(stack.resources)} resources")
+
+
+def test_the_stack_config_is_parsed_once_per_value_of_pulumi_config(counted, monkeypatch):
+    """pulumi-policy reads the stack config from PULUMI_CONFIG at every call (`_configure_runtime_settings`);
+    the engine sets it once for the pack's process. Each Analyze still configures the runtime with it."""
+    requests, _ = _requests("compliant", True)
+    parsed = []
+    get_config_env = pulumi.runtime.get_config_env
+    monkeypatch.setattr(pulumi.runtime, "get_config_env", lambda: parsed.append(1) or get_config_env())
+    share_props()
+    servicer = _servicer(POLICIES)
+
+    def analyze() -> None:
+        # The config pulumi-policy sets goes into a map of this context's own, not the other tests'.
+        pulumi.runtime.set_all_config({})
+        monkeypatch.setenv("PULUMI_CONFIG", '{"hasivu-monitoring:tier": "first"}')
+        for request in requests:
+            servicer.Analyze(request, None)
+        assert len(parsed) == 1 and pulumi.runtime.get_config("hasivu-monitoring:tier") == "first"
+        monkeypatch.setenv("PULUMI_CONFIG", '{"hasivu-monitoring:tier": "second"}')
+        servicer.Analyze(requests[0], None)
+        assert len(parsed) == 2 and pulumi.runtime.get_config("hasivu-monitoring:tier") == "second"
+
+    contextvars.copy_context().run(analyze)
+    assert "hasivu-monitoring:tier" not in pulumi.runtime.config.CONFIG.get()
 
 
 def test_another_pulumi_policy_is_left_as_it_is():
