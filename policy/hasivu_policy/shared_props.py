@@ -60,10 +60,24 @@ def _shared(convert: Callable[..., Any], step: int) -> Callable[..., Any]:
     return shared
 
 
+def once_per_call(value: Any, derive: Callable[[Any], Any]) -> Any:
+    """`derive(value)`, computed once per analyzer call for the same `value` object (the shared view
+    of a resource's props): the stack rules' plain copy of each resource (hasivu_policy.stack) is
+    then made once, not once per stack policy. The result is shared: its users only read it."""
+    cache: list[dict[int, tuple[Any, Any]]] | None = getattr(_calls, "cache", None)
+    if cache is None:
+        return derive(value)
+    found = cache[-1].get(id(value))
+    if found is None or found[0] is not value:
+        found = cache[-1][id(value)] = (value, derive(value))
+    return found[1]
+
+
 def _scoped(entry: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(entry)
     def scoped(self: Any, request: Any, context: Any) -> Any:
-        _calls.cache = [{} for _ in range(len(CONVERSIONS) + 1)]
+        # One table per conversion step, and the last for `once_per_call`.
+        _calls.cache = [{} for _ in range(len(CONVERSIONS) + 2)]
         try:
             return entry(self, request, context)
         finally:
