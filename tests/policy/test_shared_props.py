@@ -18,8 +18,10 @@ import pulumi_policy.policy as pulumi_policy_module
 import pytest
 from pulumi_policy import EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy
 
+import hasivu_policy.stack
 from hasivu_policy.pack import PACK_NAME, POLICIES
 from hasivu_policy.shared_props import CONVERSIONS, ENTRY_POINTS, share_props
+from hasivu_policy.values import plain
 from preflight.preview.analyzer import analyze_request, stack_request
 from preflight.program.engine import run_program
 from preflight.program.stack_files import load_stack_files
@@ -63,7 +65,7 @@ def _verdicts(policies: list, requests: list, stack: Any) -> tuple[list[bytes], 
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-def test_the_pack_gives_the_same_verdicts_converting_each_resource_once(counted, preview):
+def test_the_pack_gives_the_same_verdicts_converting_each_resource_once(counted, monkeypatch, preview):
     requests, stack = _requests("noncompliant", preview)
     stack_policies = sum(isinstance(p, StackValidationPolicy) for p in POLICIES)
     resource_policies = len(POLICIES) - stack_policies
@@ -72,9 +74,13 @@ def test_the_pack_gives_the_same_verdicts_converting_each_resource_once(counted,
     counted.clear()
 
     assert share_props() is True
+    copied: list[Any] = []
+    monkeypatch.setattr(hasivu_policy.stack, "plain", lambda props: copied.append(props) or plain(props))
     assert _verdicts(POLICIES, requests, stack) == separately
-    # One conversion per Analyze call and one per resource of the stack.
+    # One conversion per Analyze call and one per resource of the stack; the stack rules' plain copy
+    # of a resource made once, whichever of them reads it first.
     assert len(counted) == len(requests) + len(stack.resources)
+    assert copied and len(copied) == len({id(props) for props in copied}) <= len(stack.resources)
     # The noncompliant program breaks resource and stack rules: the comparison compares verdicts.
     assert any(separately[0]) and separately[1]
 
