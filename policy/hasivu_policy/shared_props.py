@@ -10,8 +10,8 @@ the pack spends on a large stack.
 `share_props` makes each of the three steps give, within one `Analyze` or `AnalyzeStack` call, the
 same result for the same input object: the first policy pays the conversion and the others reuse
 it. Every policy still runs as pulumi-policy runs it (its own name, enforcement level, config,
-`UnknownValueError` when it reads an unknown, not-applicable), so the verdicts are unchanged; the
-shared view is read-only for the pack's rules, which copy what they need (`values.plain`). The cache
+`UnknownValueError` when it reads an unknown, not-applicable), so the verdicts are unchanged. The
+pack's rules only read the shared view, and the plain copy the stack rules share (`once_per_call`). The cache
 lives for one call on the gRPC worker thread that serves it (the engine may analyze several
 resources at once) and is dropped at its end. With another pulumi-policy, whose module lacks these
 names, nothing is changed: the rules run as before, only slower.
