@@ -22,6 +22,7 @@ import functools
 import hashlib
 import importlib.metadata
 import os
+import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,10 @@ from typing import Optional
 import pulumi
 
 from components.dist_info import dist_info_files
-from components.runtime_bytecode import compile_bytecode
+from components.runtime_bytecode import compile_bytecode, compile_step, find_early
+
+# A program that imports this builds archives with bytecode: python3.12 is looked for meanwhile.
+find_early()
 
 REPO = Path(__file__).resolve().parent.parent
 # Zip's epoch; what the archive says about every entry, whatever the files on disk say.
@@ -44,6 +48,8 @@ INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.jso
 # (wrapt falls back when `wrapt._wrappers` cannot be imported).
 OPTIONAL_EXTENSIONS = frozenset({"wrapt"})
 COMPILED = (".so", ".pyd", ".dylib")
+# How write_zip lays entries out; a change to it must change every archive key (`_archive_key`).
+ARCHIVE_FORMAT = (1, FIXED_DATE_TIME, FILE_MODE, zipfile.ZIP_STORED)
 
 
 class PackagingError(pulumi.RunError):
@@ -115,23 +121,60 @@ def write_zip(files: Mapping[str, Path | bytes], directory: Optional[Path] = Non
     """The archive, content-addressed in `directory` (default: a folder in the system's temp dir).
     `bytecode_root`: where Lambda unpacks it (/opt for a layer); given, the archive also holds the
     runtime Python's bytecode for every module, compiled for the paths the modules will have there
-    (and cached in `directory`)."""
+    (and cached in `directory`). An archive of the same entries built before, by any process, is
+    reused: every preview builds the same two archives, and writing them costs more than hashing
+    their contents."""
     directory = directory or Path(tempfile.gettempdir()) / "hasivu-lambda-archives"
+    contents = {name: content if isinstance(content, bytes) else content.read_bytes()
+                for name, content in files.items()}
+    compiled = compile_step(bytecode_root) if bytecode_root is not None else None
+    key = directory / f"archive-{_archive_key(contents, compiled)}.sha256"
+    built = _cached(key)
+    if built is not None:
+        return built
     if bytecode_root is not None:
-        files = {**files, **compile_bytecode(files, bytecode_root, directory)}
+        contents.update({name: pyc.read_bytes()
+                         for name, pyc in compile_bytecode(files, bytecode_root, directory).items()})
     directory.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
     with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
-        for name in sorted(files):
+        for name in sorted(contents):
             entry = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
             entry.create_system = 3  # Unix, so the permission bits below are honoured
             entry.external_attr = FILE_MODE << 16
-            content = files[name]
-            archive.writestr(entry, content if isinstance(content, bytes) else content.read_bytes())
+            archive.writestr(entry, contents[name])
     digest = hashlib.sha256(Path(partial).read_bytes()).digest()
     final = directory / f"{digest.hex()}.zip"
     os.replace(partial, final)
+    # Written after the archive, and whole (renamed into place): a key names only a complete archive.
+    handle, partial = tempfile.mkstemp(dir=directory, suffix=".partial")
+    with os.fdopen(handle, "w") as index:
+        index.write(digest.hex())
+    os.replace(partial, key)
     return BuiltArchive(final, base64.b64encode(digest).decode())
+
+
+def _archive_key(contents: Mapping[str, bytes], compiled: Optional[list[str]]) -> str:
+    """Everything the archive's bytes are made of: each entry's name and content, in archive order;
+    how entries are written (this module's constants, the zip writer's Python); and, for an archive
+    with bytecode, how the modules are compiled (`compile_step`: the pycs follow from that and the
+    modules, as `compile_bytecode`'s own cache has it), so a reused archive needs no compiling."""
+    key = hashlib.sha256(repr((ARCHIVE_FORMAT, sys.version_info[:2], compiled)).encode())
+    for name in sorted(contents):
+        key.update(name.encode() + b"\0" + hashlib.sha256(contents[name]).digest())
+    return key.hexdigest()
+
+
+def _cached(key: Path) -> Optional[BuiltArchive]:
+    """The archive a build with the same key wrote, if it is still there as written: the zip is
+    named by its SHA-256, checked again here (reading 16 MB is cheap; writing the zip is not)."""
+    try:
+        expected = bytes.fromhex(key.read_text())
+        path = key.parent / f"{expected.hex()}.zip"
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except (OSError, ValueError):
+        return None
+    return BuiltArchive(path, base64.b64encode(digest).decode()) if digest == expected else None
 
 
 def package_files(packages: Sequence[str], distributions: Sequence[str], prefix: str = "", repo: Path = REPO,

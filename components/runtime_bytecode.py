@@ -20,6 +20,7 @@ fixed hash seed and no inherited environment.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
@@ -29,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -111,8 +113,46 @@ def _probe(candidate: str) -> tuple[Optional[Interpreter], str]:
     return Interpreter(found["executable"], found["version"]), ""
 
 
+# What the choice depends on besides the files: where `python3.12` is looked for, where pyenv keeps
+# its versions, and how a pyenv shim picks one (PYENV_VERSION, or .python-version files from
+# PYENV_DIR or the working directory up).
+SEARCH_VARIABLES = ("PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "PYENV_DIR")
+
+
+def _environment() -> tuple[Optional[str], ...]:
+    return (os.getcwd(), *(os.environ.get(name) for name in SEARCH_VARIABLES))
+
+
+# (environment, finding) of the search `find_early` started, if it did.
+_early: Optional[tuple[tuple[Optional[str], ...], concurrent.futures.Future[Interpreter]]] = None
+
+
+def find_early() -> None:
+    """Starts the search on a thread of its own, so that the interpreters it starts (a pyenv shim
+    alone takes 0.1-0.2 s) run while the program loads; `runtime_interpreter` uses its answer if the
+    environment is still the same then, and searches again otherwise."""
+    global _early
+    if _early is None:
+        finding: concurrent.futures.Future[Interpreter] = concurrent.futures.Future()
+
+        def search() -> None:
+            try:
+                finding.set_result(_search())
+            except BaseException as error:  # noqa: BLE001 - handed to whoever asks, as if they had searched
+                finding.set_exception(error)
+
+        _early = (_environment(), finding)
+        threading.Thread(target=search, name="python3.12 search", daemon=True).start()
+
+
 @functools.cache
 def runtime_interpreter() -> Interpreter:
+    if _early is not None and _early[0] == _environment():
+        return _early[1].result()
+    return _search()
+
+
+def _search() -> Interpreter:
     rejected = []
     for candidate in _candidates():
         interpreter, why_not = _probe(candidate)
@@ -129,6 +169,13 @@ def pyc_name(module: str) -> str:
     """`python/observability/metrics.py` -> `python/observability/__pycache__/metrics.cpython-312.pyc`."""
     folder, _, file = module.rpartition("/")
     return f"{folder}/__pycache__/{file[:-3]}.{CACHE_TAG}.pyc".lstrip("/")
+
+
+def compile_step(unpacked_at: str) -> list[str]:
+    """What the pycs `compile_bytecode` gives are made of besides the modules' names and sources: the
+    interpreter, this compile step, the pyc names and where the modules will be."""
+    interpreter = runtime_interpreter()
+    return [interpreter.executable, interpreter.version, COMPILE, CACHE_TAG, unpacked_at]
 
 
 def compile_bytecode(files: Mapping[str, Path | bytes], unpacked_at: str, cache: Path) -> dict[str, Path]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from hasivu_policy.shared_props import once_per_call
 from hasivu_policy.values import UNKNOWN, is_unknown, plain
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -32,8 +33,9 @@ class Resource:
 
     @functools.cached_property
     def props(self) -> dict[str, Any]:
-        # Read on first use: most rules look at a few types, and a large stack is mostly alarms.
-        return plain(self.source.props)
+        # Read on first use: most rules look at a few types, and a large stack is mostly alarms. Made
+        # once per AnalyzeStack call for all the stack rules, which only read it.
+        return once_per_call(self.source.props, plain)
 
     @property
     def urn(self) -> str:

@@ -17,8 +17,14 @@ from cloudwatch_rules.values import UNKNOWN, is_unknown
 __all__ = ["UNKNOWN", "is_unknown", "plain", "strings_in"]
 
 
+# Leaves, checked first: most values are, and the abstract-class checks below cost far more.
+SCALARS = (str, int, float, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """A deep plain copy (dicts, lists, scalars) of proxied props, with UNKNOWN for unknowns."""
+    if isinstance(value, SCALARS):
+        return value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:

@@ -16,6 +16,7 @@ registers them (StreamingAnalysis), as the engine analyzes each step as it happe
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import errno
@@ -205,12 +206,13 @@ def _configured_pack(files: StackFiles, preview: bool, pack_dir: Path,
     return pack
 
 
-def _analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
+def analyze_request(r: Registration) -> analyzer_pb2.AnalyzeRequest:
     return analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.object, urn=r.urn, name=r.name, options=_options(r))
 
 
-def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
-    response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
+def stack_request(registrations: list[Registration]) -> analyzer_pb2.AnalyzeStackRequest:
+    """What the engine sends AnalyzeStack: every resource's state, parent and dependencies."""
+    return analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
             type=r.type, properties=r.state, urn=r.urn, name=r.name, options=_options(r), parent=r.parent,
             dependencies=r.dependencies,
@@ -218,15 +220,18 @@ def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -
                                   for k, v in r.property_dependencies.items() if v},
         )
         for r in registrations
-    ]))
-    return _violations(response, "")
+    ])
+
+
+def _analyze_stack(pack: PolicyPackProcess, registrations: list[Registration]) -> list[Violation]:
+    return _violations(pack.stub.AnalyzeStack(stack_request(registrations)), "")
 
 
 def analyze(run: ProgramRun, pack_dir: Path, config_path: Path | None) -> list[Violation]:
     """The sequential analysis: one Analyze call after another once the program has finished."""
     pack = _configured_pack(run.files, run.preview, pack_dir, read_policy_config(config_path))
     try:
-        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(_analyze_request(r)), r.urn)]
+        violations = [v for r in run.registrations for v in _violations(pack.stub.Analyze(analyze_request(r)), r.urn)]
         return violations + _analyze_stack(pack, run.registrations)
     except grpc.RpcError as error:
         raise PolicyError(f"the policy pack failed: {error.details()}") from None
@@ -292,7 +297,7 @@ class StreamingAnalysis:
                 return
 
     def submit(self, r: Registration) -> None:
-        frame = _analyze_request(r).SerializeToString()
+        frame = analyze_request(r).SerializeToString()
         with self.lock:
             self.urns.append(r.urn)
             if self.waiting is not None:
@@ -346,6 +351,16 @@ class StreamingAnalysis:
 def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
                     invokes: dict[str, InvokeHandler] | None = None) -> tuple[ProgramRun, list[Violation]]:
     """The program and the pack in a pipeline: each resource analyzed as it is registered."""
+    run, verdicts = run_with_analysis(files, preview, pack_dir, config_path, invokes)
+    return run, verdicts.result()
+
+
+def run_with_analysis(files: StackFiles, preview: bool, pack_dir: Path, config_path: Path | None,
+                      invokes: dict[str, InvokeHandler] | None = None,
+                      ) -> tuple[ProgramRun, concurrent.futures.Future[list[Violation]]]:
+    """`run_and_analyze`, returning once the program has run: the pack's last answers (the per-resource
+    ones still under way, then AnalyzeStack) are awaited on a thread of their own, so the caller can
+    build its report from the run meanwhile; the future raises the pack's failure (PolicyError)."""
     analysis = StreamingAnalysis(files, preview, pack_dir, config_path)
     try:
         run = run_program(files, preview=preview, invokes=invokes, on_register=analysis.submit)
@@ -356,7 +371,16 @@ def run_and_analyze(files: StackFiles, preview: bool, pack_dir: Path, config_pat
         finally:
             analysis.close()
         raise
-    return run, analysis.finish(run.registrations)
+    verdicts: concurrent.futures.Future[list[Violation]] = concurrent.futures.Future()
+
+    def finish() -> None:
+        try:
+            verdicts.set_result(analysis.finish(run.registrations))
+        except BaseException as error:  # noqa: BLE001 - raised where the caller asks for the verdicts
+            verdicts.set_exception(error)
+
+    threading.Thread(target=finish, name="policy verdicts", daemon=True).start()
+    return run, verdicts
 
 
 def _violations(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Violation]:

@@ -13,7 +13,7 @@ import pulumi
 
 from preflight.model.stack import build_model
 from preflight.pictures.dashboards import render
-from preflight.preview.analyzer import PolicyError, run_and_analyze
+from preflight.preview.analyzer import PolicyError, run_with_analysis
 from preflight.preview.cost import cost_section, estimate
 from preflight.preview.coverage import coverage_section
 from preflight.preview.mute_rules import mute_rules, mute_rules_section
@@ -80,9 +80,10 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
             invokes = {**(invokes or {}), **listed.handlers}
         config_path = policy_config_path(args)
         if args.no_policy:
-            run, violations = run_program(files, preview=not args.update, invokes=invokes), []
+            run, verdicts = run_program(files, preview=not args.update, invokes=invokes), None
         else:
-            run, violations = run_and_analyze(files, not args.update, args.policy_pack.resolve(), config_path, invokes)
+            run, verdicts = run_with_analysis(files, not args.update, args.policy_pack.resolve(), config_path,
+                                              invokes)
     except (ProgramError, PolicyError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
@@ -94,13 +95,19 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
         else:
             print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         return 2
+    # Built while the pack answers AnalyzeStack (it needs no verdict), on the first core.
+    model = build_model(run)
+    cost = estimate(model)
+    try:
+        violations = verdicts.result() if verdicts is not None else []
+    except PolicyError as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return 2
     if listed is not None and (note := listed.note()):
         print(note, file=sys.stderr)
     if not args.no_policy and config_path is None:
         print(f"preflight: note: no {args.policy_pack / 'config' / (args.stack + '.json')}: the policy pack runs "
               "with its defaults (pass --policy-config FILE, as --policy-pack-config for the CLI)", file=sys.stderr)
-    model = build_model(run)
-    cost = estimate(model)
     discovery = model.output("discovery") if isinstance(model.output("discovery"), dict) else None
     if args.render is not None:
         pages = render(model, args.render, model.stack)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from components import lambda_package
 from components.lambda_package import BuiltArchive, PackagingError, distribution_files, package_files, write_zip
 from components.runtime_bytecode import pyc_name
 from components.runtime_layer import LAYER_DISTRIBUTIONS, LAYER_ROOT
@@ -118,6 +119,45 @@ def test_a_changed_source_gets_new_bytecode_not_the_cached_one(tmp_path):
     changed = "python/observability/__pycache__/metrics.cpython-312.pyc"
     assert after[changed] != before[changed]
     assert {n: b for n, b in after.items() if n != changed} == {n: b for n, b in before.items() if n != changed}
+
+
+def _no_zip_written(*args, **kwargs):
+    raise AssertionError("the archive was written again")
+
+
+def test_an_archive_built_before_is_reused_and_has_the_bytes_of_a_fresh_build(tmp_path, monkeypatch):
+    repo, site = _clone_environment(tmp_path / "m", "site", "pip", 0o644, 1_700_000_000)
+    cache = tmp_path / "cache"
+    first = _build(repo, site, cache, LAYER_ROOT)
+    with monkeypatch.context() as no_zip:
+        no_zip.setattr(lambda_package.zipfile, "ZipFile", _no_zip_written)
+        again = _build(repo, site, cache, LAYER_ROOT)
+    assert again == first
+    # Built afresh: the archive and its key gone (the compiled bytecode, cached on its own, stays).
+    content = first.path.read_bytes()
+    for built in [first.path, *cache.glob("archive-*")]:
+        built.unlink()
+    fresh = _build(repo, site, cache, LAYER_ROOT)
+    assert fresh == first and fresh.path.read_bytes() == content
+
+    # A changed source is another archive, the one a fresh build of the changed sources gives.
+    before = _build(repo, site, cache)
+    metrics = repo / "observability" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\nCHANGED = True\n")
+    changed = _build(repo, site, cache)
+    fresh = _build(repo, site, tmp_path / "empty")
+    assert changed.sha256 != before.sha256
+    assert (changed.sha256, changed.path.read_bytes()) == (fresh.sha256, fresh.path.read_bytes())
+
+
+def test_a_damaged_or_removed_archive_is_built_again_not_reused(tmp_path):
+    repo, site = _clone_environment(tmp_path / "m", "site", "pip", 0o644, 1_700_000_000)
+    first = _build(repo, site, tmp_path / "cache")
+    content = first.path.read_bytes()
+    first.path.write_bytes(content[:-100])
+    assert _build(repo, site, tmp_path / "cache") == first and first.path.read_bytes() == content
+    first.path.unlink()  # a temp-folder cleaner
+    assert _build(repo, site, tmp_path / "cache") == first and first.path.read_bytes() == content
 
 
 def test_packaging_refuses_compiled_or_missing_distributions():

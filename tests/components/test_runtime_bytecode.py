@@ -151,3 +151,21 @@ def test_the_preflight_without_python312_fails_with_one_line(tmp_path, monkeypat
     assert result.returncode == 2
     assert result.stderr.startswith("preflight: the runtime layer's bytecode needs CPython 3.12")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_search_started_early_answers_only_in_the_environment_it_ran_in(python312, monkeypatch):
+    """The program looks for python3.12 as it loads (components.lambda_package); what it found then
+    is the answer while the environment is unchanged, and a changed PATH (another shim, another
+    .python-version) is searched again."""
+    import components.runtime_bytecode as runtime_bytecode
+
+    searched = []
+    monkeypatch.setattr(runtime_bytecode, "_search", lambda: searched.append(os.environ["PATH"]) or "searched")
+    runtime_interpreter.cache_clear()
+    try:
+        assert Path(runtime_interpreter().executable).resolve() == python312.resolve() and searched == []
+        runtime_interpreter.cache_clear()
+        monkeypatch.setenv("PATH", "/usr/bin:/bin")
+        assert runtime_interpreter() == "searched" and searched == ["/usr/bin:/bin"]
+    finally:
+        runtime_interpreter.cache_clear()
