@@ -3,13 +3,18 @@
 The webhook URL never appears in Lambda configuration: the function reads it from SSM with
 decryption at run time, and the parameter is encrypted with the tier's own key. To name the
 functions behind a fleet alarm in a page, the function may read the contributors in ALARM
-(cloudwatch:DescribeAlarmContributors) of this environment's alarms only: their names all start
-with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
+(cloudwatch:DescribeAlarmContributors), and to put the probable cause at the top of a page, which
+metric alarms are in ALARM (cloudwatch:DescribeAlarms), of this environment's alarms only: their names
+all start with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
+DescribeAlarms scoped narrower than `*` returns no composite alarms (API_DescribeAlarms.html), which
+the forwarder does not ask for. Which alarms are causes, and their labels, is one environment variable
+(PAGE_CAUSES_VARIABLE), from the alarm specs (components/alarms/catalogue.py `page_causes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -22,6 +27,7 @@ from stackconfig.own_functions import forwarder_name
 
 HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
 TIMEOUT_SECONDS = 10
+PAGE_CAUSES_VARIABLE = "HASIVU_PAGE_CAUSES"
 
 
 def environment_alarms_arn(topic_arn: str, environment: str) -> str:
@@ -38,6 +44,14 @@ class SlackForwarderArgs:
     topic_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
+    # Alarm name -> how a page names it as a probable cause, in the order a page lists them.
+    causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def page_causes_value(environment: str, causes: Mapping[str, str]) -> str:
+    """The forwarder's PAGE_CAUSES_VARIABLE: the environment's alarm-name prefix and the causes, as
+    compact JSON (Lambda allows 4 KB of environment variables in all)."""
+    return json.dumps({"alarmNamePrefix": f"{environment}-", "causes": dict(causes)}, separators=(",", ":"))
 
 
 class SlackForwarder(pulumi.ComponentResource):
@@ -66,11 +80,12 @@ class SlackForwarder(pulumi.ComponentResource):
                 statements=[
                     {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter.arn},
                     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.key_arn},
-                    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmContributors"],
+                    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmContributors", "cloudwatch:DescribeAlarms"],
                      "Resource": pulumi.Output.from_input(args.topic_arn).apply(
                          lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
-                environment={"SLACK_WEBHOOK_PARAMETER": parameter.name},
+                environment={"SLACK_WEBHOOK_PARAMETER": parameter.name,
+                             PAGE_CAUSES_VARIABLE: page_causes_value(args.environment, args.causes)},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
                 timeout_seconds=TIMEOUT_SECONDS,
             ),

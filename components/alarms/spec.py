@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
 import pulumi
@@ -51,6 +51,22 @@ class Query:
 
 
 @dataclasses.dataclass(frozen=True)
+class Cause:
+    """An alarm that names why other alarms fire: a page lists it first, as `label (alarm name)`.
+
+    `rank` orders causes in ALARM at once: a dependency that is unreachable (DEPENDENCY) explains a low
+    health score or a silent monitor (HEALTH_CHECKS), not the other way round.
+    """
+
+    label: str
+    rank: int
+
+
+DEPENDENCY = 0
+HEALTH_CHECKS = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class AlarmSpec:
     service: str
     metric_key: str
@@ -74,6 +90,8 @@ class AlarmSpec:
     scope: str = PLATFORM
     school_day: bool = False
     job: bool = False
+    # Set on the alarms a page names first when they are in ALARM (observability/slack_forwarder.py).
+    cause: Optional[Cause] = None
 
     def name(self, environment: str) -> str:
         return f"{environment}-{self.service}-{self.metric_key}"
@@ -94,6 +112,12 @@ class AlarmSpec:
         """How long after a fault ends the alarm may still be in ALARM: the fault's last period closes
         within one period, and that datapoint stays in the evaluated window for the window's length."""
         return self.period_minutes + self.window_minutes
+
+
+def probable_causes(specs: Sequence[AlarmSpec], environment: str) -> dict[str, str]:
+    """Alarm name -> label of every cause among `specs`, in the order a page lists them."""
+    causes = [(s.cause.rank, s.name(environment), s.cause.label) for s in specs if s.cause is not None]
+    return {name: label for _, name, label in sorted(causes, key=lambda cause: cause[0])}
 
 
 def filled(query_id: str) -> str:
