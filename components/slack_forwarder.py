@@ -8,13 +8,12 @@ metric alarms are in ALARM (cloudwatch:DescribeAlarms), of this environment's al
 all start with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
 DescribeAlarms scoped narrower than `*` returns no composite alarms (API_DescribeAlarms.html), which
 the forwarder does not ask for. Which alarms are causes, and their labels, is one environment variable
-(PAGE_CAUSES_VARIABLE), from the alarm specs (components/alarms/catalogue.py `page_causes`).
+(PAGE_CAUSES), from the alarm specs (components/alarms/catalogue.py `page_causes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional
@@ -23,11 +22,11 @@ import pulumi
 from pulumi_aws import lambda_, sns, ssm
 
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
+from observability.slack_forwarder import PAGE_CAUSES, PageCauses
 from stackconfig.own_functions import forwarder_name
 
 HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
 TIMEOUT_SECONDS = 10
-PAGE_CAUSES_VARIABLE = "HASIVU_PAGE_CAUSES"
 
 
 def environment_alarms_arn(topic_arn: str, environment: str) -> str:
@@ -46,12 +45,6 @@ class SlackForwarderArgs:
     tags: Mapping[str, str]
     # Alarm name -> how a page names it as a probable cause, in the order a page lists them.
     causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-
-def page_causes_value(environment: str, causes: Mapping[str, str]) -> str:
-    """The forwarder's PAGE_CAUSES_VARIABLE: the environment's alarm-name prefix and the causes, as
-    compact JSON (Lambda allows 4 KB of environment variables in all)."""
-    return json.dumps({"alarmNamePrefix": f"{environment}-", "causes": dict(causes)}, separators=(",", ":"))
 
 
 class SlackForwarder(pulumi.ComponentResource):
@@ -85,7 +78,7 @@ class SlackForwarder(pulumi.ComponentResource):
                          lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
                 environment={"SLACK_WEBHOOK_PARAMETER": parameter.name,
-                             PAGE_CAUSES_VARIABLE: page_causes_value(args.environment, args.causes)},
+                             PAGE_CAUSES: PageCauses(f"{args.environment}-", args.causes).variable()},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
                 timeout_seconds=TIMEOUT_SECONDS,
             ),

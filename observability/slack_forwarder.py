@@ -82,6 +82,12 @@ class PageCauses:
     alarm_name_prefix: str
     causes: Mapping[str, str]
 
+    def variable(self) -> str:
+        """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
+        of environment variables in all)."""
+        return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes)},
+                          separators=(",", ":"))
+
 
 def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
     """PAGE_CAUSES from a Lambda environment; None without it or when it is not the program's form

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from components.slack_forwarder import PAGE_CAUSES_VARIABLE
+from observability.slack_forwarder import PAGE_CAUSES
 from preflight.drill.drill_file import DrillError, drill_paths, load_drill
 from preflight.drill.runner import DrillResult, run_drill
 from preflight.emulator.platform import Platform
@@ -39,7 +39,7 @@ def result(platform) -> DrillResult:
 
 
 def test_the_critical_forwarder_is_told_the_stacks_causes(platform):
-    causes = json.loads(platform.forwarder_environments["critical"][PAGE_CAUSES_VARIABLE])
+    causes = json.loads(platform.forwarder_environments["critical"][PAGE_CAUSES])
     assert causes["alarmNamePrefix"] == "cause-drill-"
     assert list(causes["causes"].items())[:2] == [("cause-drill-database-connectivity", "Database unreachable"),
                                                   (CACHE, "Redis unreachable")]
@@ -60,7 +60,7 @@ def test_redis_down_pages_critical_once_naming_redis_first(result):
 def test_a_forwarder_not_told_the_causes_fails_the_expectation(platform):
     """A forwarder deployed without the variable posts no headline: the page names no probable cause."""
     mutated = copy.deepcopy(platform)
-    del mutated.forwarder_environments["critical"][PAGE_CAUSES_VARIABLE]
+    del mutated.forwarder_environments["critical"][PAGE_CAUSES]
     result = run_drill(load_drill(DRILL), mutated)
     assert result.failures == [f"pageCause: the Slack page of {result.notifications[0]['alarm']} at minute 32 "
                                f"names no probable cause, expected {CACHE}"]
