@@ -20,6 +20,8 @@ class AlarmTierArgs:
     contacts: TierContacts
     account_id: pulumi.Input[str]
     tags: Mapping[str, str]
+    # What a Slack page names first (components/alarms/catalogue.py `page_causes`).
+    causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 class AlarmTier(pulumi.ComponentResource):
@@ -113,6 +115,7 @@ class AlarmTier(pulumi.ComponentResource):
                     topic_arn=self.topic.arn,
                     key_arn=self.key.arn,
                     tags=tags,
+                    causes=args.causes,
                 ),
                 opts=child,
             )

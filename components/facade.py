@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
-from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue
+from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue, page_causes
 from components.alarms.mute_rules import MuteRules, MuteRulesArgs
 from components.alarms.topics import REPORTED_TO
 from components.cost_controls import CostControls, CostControlsArgs
@@ -42,6 +42,7 @@ class Monitoring:
 
 def build_monitoring(settings: StackSettings) -> Monitoring:
     account_id = pulumi_aws.get_caller_identity_output().account_id
+    causes = page_causes(settings)
     tiers = {
         tier: AlarmTier(
             f"{tier.value}-alerts",
@@ -50,6 +51,7 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
                 contacts=settings.alerting[tier],
                 account_id=account_id,
                 tags=settings.tags(),
+                causes=causes,
             ),
         )
         for tier in Tier

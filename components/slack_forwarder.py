@@ -3,8 +3,12 @@
 The webhook URL never appears in Lambda configuration: the function reads it from SSM with
 decryption at run time, and the parameter is encrypted with the tier's own key. To name the
 functions behind a fleet alarm in a page, the function may read the contributors in ALARM
-(cloudwatch:DescribeAlarmContributors) of this environment's alarms only: their names all start
-with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
+(cloudwatch:DescribeAlarmContributors), and to put the probable cause at the top of a page, which
+metric alarms are in ALARM (cloudwatch:DescribeAlarms), of this environment's alarms only: their names
+all start with `<environment>-`, so the grant is that ARN prefix in the topic's region and account.
+DescribeAlarms scoped narrower than `*` returns no composite alarms (API_DescribeAlarms.html), which
+the forwarder does not ask for. Which alarms are causes, and their labels, is one environment variable
+(PAGE_CAUSES), from the alarm specs (components/alarms/catalogue.py `page_causes`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pulumi
 from pulumi_aws import lambda_, sns, ssm
 
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
+from observability.slack_forwarder import PAGE_CAUSES, PageCauses
 from stackconfig.own_functions import forwarder_name
 
 HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
@@ -38,6 +43,8 @@ class SlackForwarderArgs:
     topic_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
+    # Alarm name -> how a page names it as a probable cause, in the order a page lists them.
+    causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 class SlackForwarder(pulumi.ComponentResource):
@@ -66,11 +73,12 @@ class SlackForwarder(pulumi.ComponentResource):
                 statements=[
                     {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter.arn},
                     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.key_arn},
-                    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmContributors"],
+                    {"Effect": "Allow", "Action": ["cloudwatch:DescribeAlarmContributors", "cloudwatch:DescribeAlarms"],
                      "Resource": pulumi.Output.from_input(args.topic_arn).apply(
                          lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
-                environment={"SLACK_WEBHOOK_PARAMETER": parameter.name},
+                environment={"SLACK_WEBHOOK_PARAMETER": parameter.name,
+                             PAGE_CAUSES: PageCauses(f"{args.environment}-", args.causes).variable()},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
                 timeout_seconds=TIMEOUT_SECONDS,
             ),

@@ -12,22 +12,37 @@ API_DescribeAlarmContributors.html) about each triggering child and adds their a
 dimension values, e.g. `FunctionName=hasivu-fleet-menu-list-137`) to the Slack text. The lookup is
 bounded (2 attempts, short timeouts, LOOKUP_BUDGET_SECONDS per notification) and never loses the page:
 when it fails, the page is posted without the names and one line says they could not be read.
+
+A page also names its probable cause first. A composite's notification names only its own
+triggering children, and a cause paging another tier or held by another pager is not among them; so
+for an ALARM of a composite the forwarder asks DescribeAlarms which metric alarms of this environment
+are in ALARM (`AlarmNamePrefix` `<env>-`, `StateValue` ALARM, every page of the answer; metric alarms
+only, the default of `AlarmTypes`, API_DescribeAlarms.html) and writes one line at the top: the causes
+in ALARM (dependency connectivity, then the health checks) with their labels, then every other alarm in
+ALARM, earliest first: "Probable cause: Redis unreachable (production-cache-connectivity) ->
+auth-login-errors, api-5xx-rate". Which alarms are causes, their labels and the prefix come from the
+program in one environment variable (PAGE_CAUSES). The same lookup budget covers both calls, and a
+CloudWatch that did not answer one (a timeout, a refused connection) is not asked again for that
+notification. When the alarms cannot be read the page is today's, with one line saying so.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import json
 import os
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
 import boto3
 import botocore
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 # The webhook read at cold start: 2 attempts of 1 s + 2 s, so a hung SSM endpoint fails the invocation
 # with its own error in about 7 s, inside the 10 s timeout, and Lambda's async retry delivers it again.
@@ -38,6 +53,14 @@ _LOOKUP = Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_
 LOOKUP_BUDGET_SECONDS = 3.0
 CONTRIBUTORS_SHOWN = 10
 CHILDREN_LOOKED_UP = 5
+# Alarms in ALARM the headline names after the causes; the rest are counted.
+SYMPTOMS_SHOWN = 8
+# DescribeAlarms' largest page (MaxRecords: 1 to 100).
+ALARMS_PER_PAGE = 100
+PAGE_CAUSES = "HASIVU_PAGE_CAUSES"
+# How the headline begins when a cause is in ALARM, and when none is.
+PROBABLE_CAUSE = ":mag: *Probable cause:*"
+IN_ALARM = ":mag: *In ALARM:*"
 # Answers that mean "this child has no contributor list": a plain metric alarm, a composite, or an
 # alarm deleted since. (Not documented per alarm type; a third-party binding of the API treats
 # these two as an empty list, alchemy.run providers/aws/cloudwatch/describealarmcontributors.)
@@ -47,6 +70,37 @@ _webhook_url: Optional[str] = None
 
 # Alarm name -> its AlarmContributors (DescribeAlarmContributors' response items).
 ContributorLookup = Callable[[str], list[dict[str, Any]]]
+# Alarm-name prefix -> its metric alarms in ALARM (DescribeAlarms' MetricAlarms items).
+AlarmsLookup = Callable[[str], list[dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class PageCauses:
+    """What the program tells the forwarder (PAGE_CAUSES): whose alarms it reads, and which of them
+    are causes, as `alarm name -> label` in the order a page lists them."""
+
+    alarm_name_prefix: str
+    causes: Mapping[str, str]
+
+    def variable(self) -> str:
+        """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
+        of environment variables in all)."""
+        return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes)},
+                          separators=(",", ":"))
+
+
+def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
+    """PAGE_CAUSES from a Lambda environment; None without it or when it is not the program's form
+    (the page then goes out without the headline)."""
+    try:
+        value = json.loads(environment[PAGE_CAUSES])
+        prefix, causes = value["alarmNamePrefix"], value["causes"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(prefix, str) or not prefix or not isinstance(causes, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in causes.items()):
+        return None
+    return PageCauses(prefix, causes)
 
 
 def _webhook() -> str:
@@ -60,31 +114,48 @@ def _webhook() -> str:
 
 @functools.cache
 def _cloudwatch() -> Any:
-    client = boto3.client("cloudwatch", config=_LOOKUP)
-    if not hasattr(client, "describe_alarm_contributors"):
-        # The runtime's bundled botocore decides which operations exist (Lambda: "Runtime-included SDK versions").
-        raise RuntimeError(f"this runtime's botocore {botocore.__version__} has no DescribeAlarmContributors")
-    return client
+    return boto3.client("cloudwatch", config=_LOOKUP)
 
 
-def describe_contributors(client: Any, alarm_name: str, deadline: float) -> list[dict[str, Any]]:
-    """Every contributor in ALARM of one alarm, following NextToken until the deadline."""
-    contributors: list[dict[str, Any]] = []
-    token: Optional[str] = None
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{LOOKUP_BUDGET_SECONDS:g} s spent before all contributors were read")
-        page = client.describe_alarm_contributors(AlarmName=alarm_name, **({"NextToken": token} if token else {}))
-        contributors += page.get("AlarmContributors", [])
-        token = page.get("NextToken")
-        if not token:
-            return contributors
+class CloudWatchReads:
+    """One notification's CloudWatch calls, within LOOKUP_BUDGET_SECONDS in all. Once CloudWatch did
+    not answer (a timeout, a refused connection), later calls fail at once with that error: a hung
+    endpoint costs one call's attempts, not one per lookup."""
 
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + LOOKUP_BUDGET_SECONDS
+        self.unreachable: Optional[Exception] = None
 
-def cloudwatch_lookup() -> ContributorLookup:
-    """The lookup the handler uses for one notification: CloudWatch, within LOOKUP_BUDGET_SECONDS."""
-    deadline = time.monotonic() + LOOKUP_BUDGET_SECONDS
-    return lambda alarm_name: describe_contributors(_cloudwatch(), alarm_name, deadline)
+    def _pages(self, operation: str, items: str, what: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a paginated answer, following NextToken until the deadline."""
+        found: list[dict[str, Any]] = []
+        token: Optional[str] = None
+        while True:
+            if self.unreachable is not None:
+                raise self.unreachable
+            if time.monotonic() > self.deadline:
+                raise TimeoutError(f"{LOOKUP_BUDGET_SECONDS:g} s spent before all {what} were read")
+            try:
+                page = getattr(_cloudwatch(), operation)(**params, **({"NextToken": token} if token else {}))
+            except (HTTPClientError, EndpointUnreachable) as error:
+                self.unreachable = error
+                raise
+            found += page.get(items, [])
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def contributors(self, alarm_name: str) -> list[dict[str, Any]]:
+        """Every contributor in ALARM of one alarm (DescribeAlarmContributors)."""
+        if not hasattr(_cloudwatch(), "describe_alarm_contributors"):
+            # The runtime's bundled botocore decides which operations exist (Lambda: "Runtime-included SDK versions").
+            raise RuntimeError(f"this runtime's botocore {botocore.__version__} has no DescribeAlarmContributors")
+        return self._pages("describe_alarm_contributors", "AlarmContributors", "contributors", AlarmName=alarm_name)
+
+    def alarms_in_alarm(self, prefix: str) -> list[dict[str, Any]]:
+        """Every metric alarm whose name starts with `prefix` that is in ALARM (DescribeAlarms)."""
+        return self._pages("describe_alarms", "MetricAlarms", "alarms in ALARM", AlarmNamePrefix=prefix,
+                           StateValue="ALARM", MaxRecords=ALARMS_PER_PAGE)
 
 
 def triggering_alarm_names(alarm: dict[str, Any]) -> list[str]:
@@ -125,10 +196,45 @@ def contributor_lines(alarm: dict[str, Any], lookup: ContributorLookup) -> list[
     return lines
 
 
-def format_message(subject: Optional[str], message: str,
-                   contributors: Optional[ContributorLookup] = None) -> dict[str, Any]:
-    """Slack payload for an SNS message: CloudWatch alarm JSON, or any other text as-is. With a
-    lookup, a composite's ALARM also names its triggering children's contributors in ALARM."""
+def _entered(alarm: dict[str, Any]) -> dt.datetime:
+    """When an alarm entered its state: StateTransitionedTimestamp, else StateUpdatedTimestamp (older
+    answers have only that one)."""
+    stamp = alarm.get("StateTransitionedTimestamp") or alarm.get("StateUpdatedTimestamp")
+    return stamp if isinstance(stamp, dt.datetime) else dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
+    """The page's first line: the causes in ALARM (`label (alarm name)`, in the program's order), then
+    the other alarms in ALARM, earliest first, named without the environment prefix; None when none is."""
+    # The answer is filtered again by name and state: only what CloudWatch says is in ALARM counts.
+    in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
+                and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
+    found = [f"{label} ({name})" for name, label in causes.causes.items() if name in in_alarm]
+    others = sorted((a for name, a in in_alarm.items() if name not in causes.causes),
+                    key=lambda a: (_entered(a), a["AlarmName"]))
+    names = [a["AlarmName"].removeprefix(causes.alarm_name_prefix) for a in others]
+    more = f" and {len(names) - SYMPTOMS_SHOWN} more" if len(names) > SYMPTOMS_SHOWN else ""
+    symptoms = ", ".join(names[:SYMPTOMS_SHOWN]) + more
+    if found:
+        return f"{PROBABLE_CAUSE} {', '.join(found)}" + (f" -> {symptoms}" if symptoms else "")
+    return f"{IN_ALARM} {symptoms}" if symptoms else None
+
+
+def headline_lines(lookup: AlarmsLookup, causes: PageCauses) -> tuple[list[str], list[str]]:
+    """(the headline, for the top of the page; the line saying it could not be read, for the end)."""
+    try:
+        line = headline(lookup(causes.alarm_name_prefix), causes)
+    except Exception as error:  # noqa: BLE001 - whatever fails here, the page goes out
+        reason = (_error_code(error) or type(error).__name__) + f": {error}"
+        return [], [f"_Alarms in ALARM could not be read_ ({reason[:200]})"]
+    return ([line] if line else []), []
+
+
+def format_message(subject: Optional[str], message: str, contributors: Optional[ContributorLookup] = None,
+                   in_alarm: Optional[AlarmsLookup] = None, causes: Optional[PageCauses] = None) -> dict[str, Any]:
+    """Slack payload for an SNS message: CloudWatch alarm JSON, or any other text as-is. With
+    lookups, a composite's ALARM starts with its probable cause and what else is in ALARM, and names
+    its triggering children's contributors in ALARM."""
     try:
         alarm = json.loads(message)
     except ValueError:
@@ -140,8 +246,10 @@ def format_message(subject: Optional[str], message: str,
             f"{alarm.get('AlarmDescription') or ''}\n"
             f"_Reason:_ {alarm.get('NewStateReason', '')}"
         ).strip()
-        if contributors is not None and state == "ALARM" and "AlarmRule" in alarm:
-            text = "\n".join([text, *contributor_lines(alarm, contributors)])
+        if state == "ALARM" and "AlarmRule" in alarm:
+            top, unread = headline_lines(in_alarm, causes) if in_alarm and causes else ([], [])
+            named = contributor_lines(alarm, contributors) if contributors else []
+            text = "\n".join([*top, text, *named, *unread])
     else:
         text = f"*{subject or 'HASIVU alert'}*\n{message}"
     return {"text": text}
@@ -158,8 +266,11 @@ def post(payload: dict[str, Any], url: str, timeout: float = 5.0) -> int:
 def handler(event: dict[str, Any], _context: Any) -> dict[str, int]:
     """Posts every SNS record; an HTTP failure raises so Lambda's async retry delivers it again."""
     delivered = 0
+    causes = page_causes(os.environ)
     for record in event.get("Records", []):
         sns = record.get("Sns", {})
-        post(format_message(sns.get("Subject"), sns.get("Message", ""), cloudwatch_lookup()), _webhook())
+        reads = CloudWatchReads()
+        post(format_message(sns.get("Subject"), sns.get("Message", ""), reads.contributors, reads.alarms_in_alarm,
+                            causes), _webhook())
         delivered += 1
     return {"delivered": delivered}

@@ -22,7 +22,7 @@ from components.alarms.groups import (
     LambdaAlarms,
     TopicAlarms,
 )
-from components.alarms.spec import AlarmSpec
+from components.alarms.spec import AlarmSpec, probable_causes
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 from stackconfig.muting import Pager
 
@@ -78,13 +78,14 @@ def _add_down_recently(spec_lists: Sequence[list[AlarmSpec]]) -> None:
                       if spec.metric_key == "connectivity" and spec.scope in CAUSES])
 
 
-def build_alarm_catalogue(
-    settings: StackSettings, tier_topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
-) -> AlarmCatalogue:
-    factory = AlarmFactory(settings, tier_topics)
+SpecGroup = tuple[type, str, list[AlarmSpec], dict]
+
+
+def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[SpecGroup]:
+    """Every alarm group but the topics' (which need the tier topics): its component, name, specs and args."""
     inventory, t, env = settings.inventory, settings.thresholds, settings.environment
     monitor = settings.health_monitor
-    groups: list[tuple[type, str, list[AlarmSpec], dict]] = [
+    groups: list[SpecGroup] = [
         (LambdaAlarms, f"lambda-{group}", specs, {})
         for group, specs in _function_specs(settings, own).items()
     ]
@@ -96,7 +97,8 @@ def build_alarm_catalogue(
         specs = [s for i in inventory.rds for s in datastores.rds_alarms(i, t.rds, env)]
         specs.append(datastores.connectivity_alarm(
             "database", "database", inventory.health_namespace, env, Tier.CRITICAL,
-            "no orders, payments or logins can be processed while the database is unreachable.", "database"))
+            "no orders, payments or logins can be processed while the database is unreachable.", "database",
+            "Database unreachable"))
         groups.append((DatabaseAlarms, "rds", specs, {}))
     if inventory.redis:
         specs = datastores.redis_alarms(inventory.redis, t.redis, env)
@@ -105,7 +107,7 @@ def build_alarm_catalogue(
         specs.append(datastores.connectivity_alarm(
             "cache", "redis", inventory.health_namespace, env, Tier.CRITICAL,
             "sessions and cached menus are unavailable, so logins fail; the database takes the whole load.",
-            "redis"))
+            "redis", "Redis unreachable"))
         groups.append((CacheAlarms, "redis", specs, {}))
     business_specs = business.business_alarms(inventory, t.business, env)
     business_specs += business.health_alarms(inventory, t.business, env, monitor.schedule if monitor else None)
@@ -116,8 +118,25 @@ def build_alarm_catalogue(
         # (the health score, API 5XX) are held while this is in ALARM.
         business_specs.append(datastores.connectivity_alarm(
             "payments", "payment_gateway", inventory.health_namespace, env, Tier.CRITICAL,
-            "parents cannot pay: the payment gateway does not answer.", "payments"))
+            "parents cannot pay: the payment gateway does not answer.", "payments", "Razorpay unreachable"))
     groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
+    return groups
+
+
+def page_causes(settings: StackSettings) -> dict[str, str]:
+    """The alarms a page names first when in ALARM, with their labels (`AlarmSpec.cause`), in order:
+    known before any resource exists, so the Slack forwarders can be handed them. The project's own
+    functions and topics, which need resources first, have no cause among their alarms."""
+    specs = [spec for _, _, group, _ in _spec_groups(settings, ()) for spec in group]
+    return probable_causes(specs, settings.environment)
+
+
+def build_alarm_catalogue(
+    settings: StackSettings, tier_topics: Mapping[Tier, sns.Topic], own: Sequence[OwnFunction] = ()
+) -> AlarmCatalogue:
+    factory = AlarmFactory(settings, tier_topics)
+    env = settings.environment
+    groups = _spec_groups(settings, own)
     groups.append((TopicAlarms, "sns", topics.topic_alarms({tier: topic.name for tier, topic in tier_topics.items()}),
                    {}))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 from components.alarms.spec import (
+    DEPENDENCY,
     GREATER,
     LESS,
     NO_DATA_IS_FINE,
     NO_DATA_IS_MISSING,
     NO_DATA_KEEPS_STATE,
     AlarmSpec,
+    Cause,
     Metric,
 )
 from stackconfig.model import RdsInstance, RedisConfig, Tier
@@ -28,9 +30,11 @@ def short_id(identifier: str, environment: str) -> str:
 
 
 def connectivity_alarm(
-    service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str, scope: str
+    service: str, dependency: str, health_namespace: str, environment: str, tier: Tier, impact: str, scope: str,
+    cause: str,
 ) -> AlarmSpec:
-    """From the health monitor's per-dependency result: 1 reachable, 0 unreachable.
+    """From the health monitor's per-dependency result: 1 reachable, 0 unreachable. `cause`: how a
+    page names the outage (`Redis unreachable`), before the errors it causes.
 
     Silence is not a failure of the dependency: a stopped health monitor is the health-monitor
     alarm's one page, not one page per dependency it can no longer see (missing data stays missing).
@@ -41,7 +45,7 @@ def connectivity_alarm(
         summary=f"The health monitor cannot reach the {dependency} (2 of 3 minutes failed).",
         impact=impact,
         comparison=LESS, threshold=1, evaluation_periods=3, datapoints_to_alarm=2,
-        treat_missing_data=NO_DATA_IS_MISSING,
+        treat_missing_data=NO_DATA_IS_MISSING, cause=Cause(cause, DEPENDENCY),
         metric=Metric(health_namespace, "DependencyHealthy",
                       {"Environment": environment, "Dependency": dependency}, "Minimum", 60),
     )
@@ -55,7 +59,7 @@ def down_recently(connectivity: AlarmSpec, minutes: int) -> AlarmSpec:
     for the suppressor to come back and then runs its actions (CloudWatch API reference, PutCompositeAlarm);
     the extension period covers only a composite already in ALARM when the suppressor recovers."""
     return dataclasses.replace(
-        connectivity, metric_key="down-recently", hold_only=True, evaluation_periods=minutes,
+        connectivity, metric_key="down-recently", hold_only=True, cause=None, evaluation_periods=minutes,
         summary=f"The {connectivity.resource} failed 2 health checks in the last {minutes} minutes.",
         impact="none by itself: holds the pages of its symptoms that are judged over long periods.",
         runbook=f"{connectivity.resource}#down-recently")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
 import pulumi
@@ -53,6 +53,22 @@ class Query:
 
 
 @dataclasses.dataclass(frozen=True)
+class Cause:
+    """An alarm that names why other alarms fire: a page lists it first, as `label (alarm name)`.
+
+    `rank` orders causes in ALARM at once: a dependency that is unreachable (DEPENDENCY) explains a low
+    health score or a silent monitor (HEALTH_CHECKS), not the other way round.
+    """
+
+    label: str
+    rank: int
+
+
+DEPENDENCY = 0
+HEALTH_CHECKS = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class AlarmSpec:
     service: str
     metric_key: str
@@ -78,6 +94,8 @@ class AlarmSpec:
     job: bool = False
     # An alarm that only holds pages (a dependency down recently): no pager's member, no actions.
     hold_only: bool = False
+    # Set on the alarms a page names first when they are in ALARM (observability/slack_forwarder.py).
+    cause: Optional[Cause] = None
 
     def name(self, environment: str) -> str:
         return f"{environment}-{self.service}-{self.metric_key}"
@@ -108,6 +126,12 @@ class AlarmSpec:
         if self.treat_missing_data == LAST_DATAPOINT_STANDS:
             return max(NEXT_RUN_MINUTES, self.period_minutes + self.window_minutes)
         return self.period_minutes + self.window_minutes
+
+
+def probable_causes(specs: Sequence[AlarmSpec], environment: str) -> dict[str, str]:
+    """Alarm name -> label of every cause among `specs`, in the order a page lists them."""
+    causes = [(s.cause.rank, s.name(environment), s.cause.label) for s in specs if s.cause is not None]
+    return {name: label for _, name, label in sorted(causes, key=lambda cause: cause[0])}
 
 
 def filled(query_id: str) -> str:

@@ -120,6 +120,9 @@ class Notification:
     # attributes of every Metrics Insights alarm's contributors in ALARM at that minute, by alarm.
     triggering: tuple[str, ...] = ()
     contributors_in_alarm: Mapping[str, tuple[Mapping[str, str], ...]] = dataclasses.field(default_factory=dict)
+    # A composite's page: every metric alarm in ALARM when it was sent (what DescribeAlarms lists
+    # with StateValue ALARM), with the minute it entered ALARM.
+    alarms_in_alarm: Mapping[str, int] = dataclasses.field(default_factory=dict)
     # A notification an alarm mute rule held: the rule.
     muted_by: Optional[str] = None
 
@@ -202,6 +205,8 @@ class CloudWatchModel:
         self._composite_by_name = {c.name: c for c in self.composites}
         self.states: dict[str, str] = {a.name: INSUFFICIENT_DATA for a in [*self.alarms, *self.composites]}
         self.transitions: list[Transition] = []
+        # Metric alarm -> the minute of its last transition into ALARM.
+        self._entered_alarm: dict[str, int] = {}
         self.pages: list[Notification] = []
         self.ok_notifications: list[Notification] = []
         self.suppressed_minutes: dict[str, int] = {}
@@ -397,6 +402,8 @@ class CloudWatchModel:
         if new == old:
             return
         self.states[name] = new
+        if new == ALARM:
+            self._entered_alarm[name] = offset
         self._changed.add(name)
         self.transitions.append(Transition(offset, name, old, new, reason=self._reasons.get(name)))
         if new in (ALARM, OK):
@@ -447,7 +454,9 @@ class CloudWatchModel:
                     for alarm, contributors in self.contributors.items()}
         return Notification(offset, name, tier, ALARM, members_in_alarm=self._members_in_alarm(name),
                             triggering=tuple(sorted(m for m in composite.members if self.states.get(m) == ALARM)),
-                            contributors_in_alarm={alarm: found for alarm, found in in_alarm.items() if found})
+                            contributors_in_alarm={alarm: found for alarm, found in in_alarm.items() if found},
+                            alarms_in_alarm={a.name: self._entered_alarm[a.name] for a in self.alarms
+                                             if self.states[a.name] == ALARM})
 
     def _members_in_alarm(self, name: str) -> tuple[str, ...]:
         """The metric alarms in ALARM beneath a composite (through nested composites), a Metrics

@@ -50,9 +50,10 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
             members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
             who = subject(page["alarm"], page.get("contributor"))
             out.write(f"    page minute {page['minute']:>5}  {page['tier']}  {who}{members}\n")
-            # What the Slack page adds to the notification: the contributors it names (slack_forwarder.py).
+            # What the Slack page adds to the notification: its headline (the probable cause), the
+            # contributors it names, and what it could not read (slack_forwarder.py).
             for line in page.get("slack", "").splitlines():
-                if line.startswith(("_In ALARM in ", "_Contributors in ALARM")):
+                if line.startswith((":mag: ", "_In ALARM in ", "_Contributors in ALARM", "_Alarms in ALARM")):
                     out.write(f"      slack: {line}\n")
         for held in result.muted:
             who = subject(held["alarm"], held.get("contributor"))

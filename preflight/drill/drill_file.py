@@ -93,6 +93,9 @@ class Expectations:
     detection: dict[str, int] = dataclasses.field(default_factory=dict)
     # (glob, minute): each matching alarm that entered ALARM is out of it from that drill minute on.
     clears: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    # An alarm-name glob: each page to a tier with a Slack forwarder names a matching alarm first in
+    # its headline (the probable cause); None: any.
+    page_cause: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +221,7 @@ def _globs(path: Path, key: str, value: Any) -> list[str]:
 def _expect(path: Path, data: Any, minutes: int) -> Expectations:
     _keys(path, "expect", data, {"pages": False, "fires": False, "silent": False, "contributors": False,
                                  "pageNames": False, "pagesAt": False, "detection": False,
-                                 "clears": False})
+                                 "clears": False, "pageCause": False})
     pages = {}
     if "pages" in data:
         _keys(path, "expect.pages", data["pages"], {t: False for t in TIERS})
@@ -256,7 +259,10 @@ def _expect(path: Path, data: Any, minutes: int) -> Expectations:
             if not isinstance(item["alarm"], str) or not item["alarm"]:
                 raise _fail(path, f"expect.clears[{i}].alarm", "an alarm-name glob", item["alarm"])
             clears.append((item["alarm"], _int(path, f"expect.clears[{i}].by", item["by"], 0, minutes)))
-    return Expectations(pages, fires, silent, contributors, page_names, pages_at, detection, clears)
+    page_cause = data.get("pageCause")
+    if "pageCause" in data and (not isinstance(page_cause, str) or not page_cause):
+        raise _fail(path, "expect.pageCause", "an alarm-name glob", page_cause)
+    return Expectations(pages, fires, silent, contributors, page_names, pages_at, detection, clears, page_cause)
 
 
 def _contributor_list(path: Path, key: str, value: Any) -> Optional[list[str]]:

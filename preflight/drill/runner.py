@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from cloudwatch_rules.mute_rules import schedule_of
-from observability.slack_forwarder import contributor_label
+from observability.slack_forwarder import PROBABLE_CAUSE, contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
 from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore
@@ -148,6 +148,7 @@ def check_targets(drill: Drill, platform: Platform) -> None:
     globs = [(f"expect.fires[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.fires)]
     globs += [(f"expect.silent[{i}]", g) for i, g in enumerate(drill.expect.silent)]
     globs += [(f"expect.clears[{i}].alarm", g) for i, (g, _) in enumerate(drill.expect.clears)]
+    globs += [("expect.pageCause", drill.expect.page_cause)] if drill.expect.page_cause else []
     for key, glob in globs:
         if not fnmatch.filter(names, glob):
             raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
@@ -209,7 +210,8 @@ def _slack_texts(model: CloudWatchModel, platform: Platform, start_minute: int) 
             # wait period sent it later.
             changed = max(t.minute for t in model.transitions
                           if t.alarm == page.alarm and t.to_state == "ALARM" and t.minute <= page.minute)
-            texts[i] = slack_text(page, composites[page.alarm], start_minute + changed, platform.region)
+            texts[i] = slack_text(page, composites[page.alarm], start_minute + changed, platform.region,
+                                  start_minute, platform.forwarder_environments.get(page.tier, {}))
     return texts
 
 
@@ -241,6 +243,22 @@ def _page_names(page: Notification, text: str, expected: set[str], known: set[st
 def _named(text: str, known: set[str]) -> set[str]:
     """The contributors a text names, each as a whole token (`...-13` is not named by `...-137`)."""
     return {c for c in known if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])", text)}
+
+
+def _first_alarm(text: str, alarms: Iterable[str], environment: str) -> Optional[str]:
+    """The alarm a Slack page names first as its probable cause: in a first line that gives a
+    probable cause, the alarm named first, by its name or by its name without the `<environment>-`
+    prefix (how the headline names what is not a cause), each as a whole token."""
+    line = text.splitlines()[0] if text else ""
+    if not line.startswith(PROBABLE_CAUSE):
+        return None
+    found = []
+    for alarm in alarms:
+        for shown in {alarm, alarm.removeprefix(f"{environment}-")}:
+            match = re.search(rf"(?<![\w.-]){re.escape(shown)}(?![\w.-])", line)
+            if match:
+                found.append((match.start(), alarm))
+    return min(found)[1] if found else None
 
 
 def _bounds(low: Optional[int], high: Optional[int]) -> str:
@@ -348,6 +366,19 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
             failed += page_failed
         judge(f"each Slack page names exactly {', '.join(sorted(expected)) or 'no contributor'}", failed,
               said, "; ".join(said) or "no page reached a tier with a Slack forwarder")
+    if drill.expect.page_cause is not None:
+        glob = drill.expect.page_cause
+        alarms = [a.name for a in platform.alarms]
+        led = {i: _first_alarm(text, alarms, platform.environment) for i, text in slack.items()}
+        said = [f"the Slack page of {model.pages[i].alarm} at minute {model.pages[i].minute} names "
+                + (f"{first} first" if first else "no probable cause") for i, first in led.items()]
+        failed = [f"pageCause: {line}, expected {glob}" for line, first in zip(said, led.values(), strict=True)
+                  if first is None or not fnmatch.fnmatch(first, glob)]
+        if not slack:
+            failed.append(f"pageCause: no page reached a tier with a Slack forwarder (tiers with one: "
+                          f"{', '.join(sorted(set(platform.forwarders.values()))) or 'none'})")
+        judge(f"each Slack page names {glob} first", failed, said,
+              "; ".join(said) or "no page reached a tier with a Slack forwarder")
     transitions = [_transition(t) for t in model.transitions]
     notifications = [{"minute": p.minute, "tier": p.tier, "alarm": p.alarm,
                       **({"contributor": p.contributor} if p.contributor else {}),

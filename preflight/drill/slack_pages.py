@@ -12,6 +12,12 @@ botocore's Stubber validates); a child without contributors answers an empty lis
 (API_DescribeAlarmContributors.html) does not say in which order contributors come back, so the model
 answers in a stable one, by contributor attributes (sorted by key, then value): which names the forwarder
 shows before "and K more" is the same on every run, though CloudWatch may list others first.
+
+DescribeAlarms, which the forwarder asks for the page's headline (its probable cause), is answered
+with the metric alarms in ALARM when the page was sent whose names start with the prefix asked for,
+each with the time it entered ALARM (`StateTransitionedTimestamp`, and `StateUpdatedTimestamp`: the
+model has no other update), in name order and in the operation's output shape. Which alarms are causes
+is what the program handed the tier's forwarder: its Lambda's environment as registered.
 """
 
 from __future__ import annotations
@@ -24,14 +30,15 @@ from typing import Any
 import botocore.session
 from botocore.validate import validate_parameters
 
-from observability.slack_forwarder import format_message
+from observability.slack_forwarder import format_message, page_causes
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, Notification
 from preflight.program.engine import PLACEHOLDER_ACCOUNT
 
 # The notification's `Region` is the region's display name, as in CloudWatch's own messages.
 REGION_NAMES = {"ap-south-1": "Asia Pacific (Mumbai)"}
-_CONTRIBUTORS_OUTPUT = botocore.session.get_session().get_service_model("cloudwatch").operation_model(
-    "DescribeAlarmContributors").output_shape
+_CLOUDWATCH = botocore.session.get_session().get_service_model("cloudwatch")
+_CONTRIBUTORS_OUTPUT = _CLOUDWATCH.operation_model("DescribeAlarmContributors").output_shape
+_ALARMS_OUTPUT = _CLOUDWATCH.operation_model("DescribeAlarms").output_shape
 
 
 def _time(minute: int) -> dt.datetime:
@@ -62,8 +69,21 @@ def composite_notification(page: Notification, composite: CompositeDefinition, a
     }
 
 
-def slack_text(page: Notification, composite: CompositeDefinition, at_minute: int, region: str) -> str:
-    """The Slack text the tier's forwarder posts for this page."""
+def alarms_answer(page: Notification, prefix: str, start_minute: int, region: str) -> list[dict[str, Any]]:
+    """DescribeAlarms(AlarmNamePrefix=prefix, StateValue=ALARM)'s MetricAlarms when `page` was sent;
+    `start_minute`: the minute since the epoch of the model's minute 0."""
+    arn = f"arn:aws:cloudwatch:{region}:{PLACEHOLDER_ACCOUNT}:alarm:{{}}".format
+    items = [{"AlarmName": name, "AlarmArn": arn(name), "StateValue": "ALARM",
+              "StateUpdatedTimestamp": _time(start_minute + minute),
+              "StateTransitionedTimestamp": _time(start_minute + minute)}
+             for name, minute in sorted(page.alarms_in_alarm.items()) if name.startswith(prefix)]
+    validate_parameters({"MetricAlarms": items}, _ALARMS_OUTPUT)
+    return items
+
+
+def slack_text(page: Notification, composite: CompositeDefinition, at_minute: int, region: str,
+               start_minute: int, forwarder_environment: Mapping[str, str]) -> str:
+    """The Slack text the tier's forwarder, with `forwarder_environment`, posts for this page."""
 
     def contributors(alarm_name: str) -> list[dict[str, Any]]:
         items = [{"ContributorId": str(i), "ContributorAttributes": dict(attributes), "StateReason": ""}
@@ -72,4 +92,6 @@ def slack_text(page: Notification, composite: CompositeDefinition, at_minute: in
         return items
 
     message = json.dumps(composite_notification(page, composite, at_minute, region))
-    return format_message(f"ALARM: \"{page.alarm}\" in {region}", message, contributors)["text"]
+    return format_message(f"ALARM: \"{page.alarm}\" in {region}", message, contributors,
+                          lambda prefix: alarms_answer(page, prefix, start_minute, region),
+                          page_causes(forwarder_environment))["text"]

@@ -48,6 +48,8 @@ class Platform:
     daily_revenue_inr: float
     topic_names: dict[str, str] = dataclasses.field(default_factory=dict)  # tier -> SNS topic name
     forwarders: dict[str, str] = dataclasses.field(default_factory=dict)  # function name -> tier it delivers
+    # Tier -> its Slack forwarder's environment variables, as the program registered them.
+    forwarder_environments: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     region: str = "ap-south-1"
     pagers: list[Pager] = dataclasses.field(default_factory=list)
     # The stack's planned windows and calendar: they apply to every drill by themselves.
@@ -106,6 +108,7 @@ def platform_from_model(model: StackModel) -> Platform:
         daily_revenue_inr=(monitor.daily_revenue_inr if monitor and monitor.daily_revenue_inr
                            else DEFAULT_DAILY_REVENUE_INR),
         topic_names=model.topic_names(), forwarders=forwarders, region=model.region,
+        forwarder_environments={f.forwards_tier: dict(f.environment) for f in model.functions if f.forwards_tier},
         pagers=model.pagers,
         mute_rules=[MuteRuleDefinition(r.name, r.schedule, frozenset(r.targets))
                     for r in model.mute_rules if r.schedule is not None],

@@ -85,7 +85,8 @@ def test_warning_tier_mails_and_forwards_to_slack_through_an_encrypted_parameter
     ]
     function = props(by_name(result, "warning-alerts-slack-lambda-function"))
     variables = function["environment"]["variables"]
-    assert set(variables) == {"SLACK_WEBHOOK_PARAMETER"}
+    # The parameter's name, and which alarms a page names first (tests/observability/test_slack_forwarder.py).
+    assert set(variables) == {"SLACK_WEBHOOK_PARAMETER", "HASIVU_PAGE_CAUSES"}
     assert "hooks.slack.com" not in json.dumps(function)
     assert function["tracingConfig"] == {"mode": "Active"}
 

@@ -1,9 +1,13 @@
 """The Slack forwarder handler: webhook read from an encrypted SSM parameter (moto server), posted locally;
 a pager's page names the contributors in ALARM of its triggering fleet alarm (DescribeAlarmContributors
-on a loopback endpoint, tests/support/cloudwatch_contributors.py: moto lacks the call)."""
+on a loopback endpoint, tests/support/cloudwatch_contributors.py: moto lacks the call), and starts with
+its probable cause, from the alarms in ALARM (DescribeAlarms on moto, and on the loopback endpoint for
+pages of answers and errors)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import time
 from pathlib import Path
@@ -15,7 +19,7 @@ from components.slack_forwarder import TIMEOUT_SECONDS
 from observability import slack_forwarder
 from tests.observability.test_health_monitor_bounded import HungEndpoint
 from tests.support.cloudwatch_contributors import composite_notification, contributor, contributors_endpoint
-from tests.support.stack import by_name, props, run
+from tests.support.stack import by_name, of_type, props, run
 
 
 def _alarm_event(state: str = "ALARM") -> dict:
@@ -139,6 +143,7 @@ def test_a_failing_lookup_still_posts_the_page_with_one_line_saying_so(contribut
 
 
 def test_a_hung_cloudwatch_costs_at_most_the_lookup_budget_and_the_page_goes_out(webhook_parameter, monkeypatch):
+    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
     hung = HungEndpoint()
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", hung.url)
     slack_forwarder._cloudwatch.cache_clear()
@@ -150,8 +155,11 @@ def test_a_hung_cloudwatch_costs_at_most_the_lookup_budget_and_the_page_goes_out
         slack_forwarder._cloudwatch.cache_clear()
         hung.close()
     text = _posted(webhook_parameter)
+    assert text.startswith(":rotating_light: *production-warning-pager* is *ALARM*")
     assert "_Contributors in ALARM could not be read_" in text and "timeout" in text.lower()
-    # 2 attempts of 0.5 s connect + 1 s read, with backoff between them; the Lambda has 10 s.
+    assert text.splitlines()[-1].startswith("_Alarms in ALARM could not be read_ (")
+    # 2 attempts of 0.5 s connect + 1 s read, with backoff between them; the Lambda has 10 s. The
+    # alarms are asked first; once CloudWatch did not answer, the contributors are not asked again.
     assert len(hung.connections) == 2
     assert elapsed < TIMEOUT_SECONDS / 2, elapsed
 
@@ -170,9 +178,11 @@ def test_the_forwarder_may_read_contributors_of_this_environments_alarms_only():
     granted = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
     assert set(granted) == {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments",
                             "xray:PutTelemetryRecords", "ssm:GetParameter", "kms:Decrypt",
-                            "cloudwatch:DescribeAlarmContributors"}
-    assert granted["cloudwatch:DescribeAlarmContributors"] == (
-        "arn:aws:cloudwatch:ap-south-1:123456789012:alarm:production-*")
+                            "cloudwatch:DescribeAlarmContributors", "cloudwatch:DescribeAlarms"}
+    # DescribeAlarms scoped narrower than `*` lists metric alarms only (API_DescribeAlarms.html), all
+    # the forwarder asks for.
+    for action in ("cloudwatch:DescribeAlarmContributors", "cloudwatch:DescribeAlarms"):
+        assert granted[action] == "arn:aws:cloudwatch:ap-south-1:123456789012:alarm:production-*"
 
 
 def test_a_runtime_botocore_without_the_operation_still_posts_the_page(webhook_parameter, monkeypatch, tmp_path):
@@ -198,3 +208,96 @@ def test_a_runtime_botocore_without_the_operation_still_posts_the_page(webhook_p
     assert _posted(webhook_parameter).splitlines()[-1] == (
         f"_Contributors in ALARM could not be read_ ({FLEET_ALARM}: RuntimeError: this runtime's botocore "
         f"{botocore.__version__} has no DescribeAlarmContributors)")
+
+
+# -- a page names its probable cause first (DescribeAlarms) ---------------------------------------
+
+CAUSES = {"production-database-connectivity": "Database unreachable",
+          "production-cache-connectivity": "Redis unreachable"}
+
+
+def _put_alarm(cloudwatch, name: str, state: str) -> None:
+    cloudwatch.put_metric_alarm(AlarmName=name, Namespace="HASIVU/Health", MetricName="DependencyHealthy",
+                                Statistic="Minimum", Period=60, EvaluationPeriods=3, Threshold=1,
+                                ComparisonOperator="LessThanThreshold")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="drilled")
+
+
+def test_the_page_starts_with_the_causes_in_alarm_then_the_other_alarms_earliest_first(
+        aws, webhook_parameter, monkeypatch):
+    """moto answers DescribeAlarms (moto/cloudwatch/responses.py describe_alarms). Each environment
+    of a test run gets its own prefix: moto's alarms outlive the test."""
+    env = f"cause{time.time_ns()}"
+    causes = {f"{env}-database-connectivity": "Database unreachable", f"{env}-cache-connectivity": "Redis unreachable"}
+    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses(f"{env}-", causes).variable())
+    monkeypatch.setattr(slack_forwarder, "_cloudwatch", functools.cache(lambda: boto3.client("cloudwatch")))
+    cloudwatch = boto3.client("cloudwatch")
+    # Entering ALARM in this order: symptoms first, the causes after them, the cache before the database.
+    for name, state in [("auth-login-errors", "ALARM"), ("api-5xx-rate", "ALARM"), ("menu-list-errors", "OK"),
+                        ("cache-connectivity", "ALARM"), ("database-connectivity", "ALARM"),
+                        ("database-cpu", "INSUFFICIENT_DATA")]:
+        _put_alarm(cloudwatch, f"{env}-{name}", state)
+        time.sleep(0.01)
+    _put_alarm(cloudwatch, f"other{env}-cache-connectivity", "ALARM")  # another environment's
+    notification = composite_notification([f"{env}-cache-connectivity"], name=f"{env}-critical-redis-pager")
+    slack_forwarder.handler(_page(notification), None)
+    lines = _posted(webhook_parameter).splitlines()
+    # The causes in the order the program lists them, then the others in the order they entered ALARM;
+    # alarms not in ALARM (moto ignores StateValue beside AlarmNamePrefix) and other environments' are not named.
+    assert lines[0] == (f":mag: *Probable cause:* Database unreachable ({env}-database-connectivity), "
+                        f"Redis unreachable ({env}-cache-connectivity) -> auth-login-errors, api-5xx-rate")
+    assert lines[1] == f":rotating_light: *{env}-critical-redis-pager* is *ALARM*"
+
+
+def _symptom(name: str, minute: int) -> dict:
+    stamp = dt.datetime(2026, 7, 1, 8, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+    return {"AlarmName": name, "StateValue": "ALARM", "StateUpdatedTimestamp": stamp,
+            "StateTransitionedTimestamp": stamp}
+
+
+def test_without_a_cause_in_alarm_the_page_lists_the_alarms_in_alarm_over_several_answers(
+        contributors, webhook_parameter, monkeypatch):
+    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
+    # Named in one order, entered ALARM in the other: fn-149 first.
+    contributors.alarms = [_symptom(f"production-fn-{i:03d}-errors", 150 - i) for i in range(150)]
+    slack_forwarder.handler(_page(composite_notification(["production-fn-000-errors"])), None)
+    first = _posted(webhook_parameter).splitlines()[0]
+    earliest = [f"fn-{i:03d}-errors" for i in range(149, 149 - slack_forwarder.SYMPTOMS_SHOWN, -1)]
+    assert first == f":mag: *In ALARM:* {', '.join(earliest)} and {150 - slack_forwarder.SYMPTOMS_SHOWN} more"
+    alarm_requests = [r for r in contributors.requests if "AlarmNamePrefix" in r]
+    assert [(r["AlarmNamePrefix"], r["StateValue"], r.get("NextToken")) for r in alarm_requests] == [
+        ("production-", "ALARM", None), ("production-", "ALARM", "100")]
+
+
+def test_a_failing_describe_alarms_still_posts_todays_page(contributors, webhook_parameter, monkeypatch):
+    """Every DescribeAlarms answered 500: botocore's standard mode retries it once, then the page is
+    what it would have been without the headline, with one line saying the alarms could not be read."""
+    contributors.contributors[FLEET_ALARM] = [contributor("hasivu-fleet-menu-list-137")]
+    page = _page(composite_notification([FLEET_ALARM]))
+    slack_forwarder.handler(page, None)  # a forwarder deployed before it was told the causes
+    today = _posted(webhook_parameter)
+    webhook_parameter.requests.clear()
+    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
+    contributors.alarms_error = (500, "InternalServiceFault")
+    assert slack_forwarder.handler(page, None) == {"delivered": 1}
+    lines = _posted(webhook_parameter).splitlines()
+    assert lines[:-1] == today.splitlines()
+    assert lines[-1].startswith("_Alarms in ALARM could not be read_ (InternalServiceFault: ")
+    assert len([r for r in contributors.requests if "AlarmNamePrefix" in r]) == 2
+
+
+def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
+    result = run()
+    function = by_name(result, "warning-alerts-slack-lambda-function")
+    value = props(function)["environment"]["variables"][slack_forwarder.PAGE_CAUSES]
+    alarms = {props(r)["name"] for r in of_type(result, "aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert set(json.loads(value)["causes"]) <= alarms  # each one an alarm the program registers
+    # Dependencies before the health checks that their outage also fails (components/alarms/catalogue.py).
+    assert json.loads(value) == {"alarmNamePrefix": "production-", "causes": {
+        "production-database-connectivity": "Database unreachable",
+        "production-cache-connectivity": "Redis unreachable",
+        "production-payments-connectivity": "Razorpay unreachable",
+        "production-platform-health-score": "Health checks failing",
+        "production-platform-health-monitor-silent": "Health monitor silent"}}
+    # Lambda allows 4 KB of environment variables in all (Lambda quotas).
+    assert len(value) < 1024

@@ -1,5 +1,6 @@
 """A loopback CloudWatch endpoint that answers DescribeAlarmContributors, which moto 5.2 lacks
-(moto/cloudwatch/responses.py has no describe_alarm_contributors).
+(moto/cloudwatch/responses.py has no describe_alarm_contributors), and DescribeAlarms where a test
+needs what moto does not do: pages of MaxRecords with NextToken, or an error.
 
 It speaks the protocol botocore 1.44 chooses for CloudWatch among the model's `protocols` (seen on
 the wire: awsJson1_0, `POST /` with `X-Amz-Target: GraniteServiceVersion20100801.<Operation>`,
@@ -24,7 +25,10 @@ from tests.conftest import QuietServer
 
 OPERATION = "DescribeAlarmContributors"
 TARGET = f"GraniteServiceVersion20100801.{OPERATION}"
-_MODEL = botocore.session.get_session().get_service_model("cloudwatch").operation_model(OPERATION)
+ALARMS_TARGET = "GraniteServiceVersion20100801.DescribeAlarms"
+_SERVICE = botocore.session.get_session().get_service_model("cloudwatch")
+_MODEL = _SERVICE.operation_model(OPERATION)
+_ALARMS_MODEL = _SERVICE.operation_model("DescribeAlarms")
 
 
 def contributor(function: str, index: int = 0) -> dict[str, Any]:
@@ -40,6 +44,9 @@ class ContributorsEndpoint:
         self.contributors: dict[str, list[dict[str, Any]]] = {}
         self.errors: dict[str, tuple[int, str]] = {}
         self.page_size = 100
+        # DescribeAlarms: the metric alarms (MetricAlarms items), or the error every call gets.
+        self.alarms: list[dict[str, Any]] = []
+        self.alarms_error: tuple[int, str] | None = None
         self.requests: list[dict[str, Any]] = []
         server = self
 
@@ -63,6 +70,8 @@ class ContributorsEndpoint:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(self, target: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if target == ALARMS_TARGET:
+            return self.answer_alarms(params)
         if target != TARGET:
             return 400, {"__type": "UnknownOperationException", "message": target}
         name = params.get("AlarmName", "")
@@ -75,6 +84,26 @@ class ContributorsEndpoint:
         if start + self.page_size < len(items):
             response["NextToken"] = str(start + self.page_size)
         validate_parameters(response, _MODEL.output_shape)  # raises when the answer is not what AWS could send
+        return 200, response
+
+    def answer_alarms(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """DescribeAlarms as its API reference words the filters: names starting with AlarmNamePrefix,
+        in StateValue, at most MaxRecords a page (API_DescribeAlarms.html)."""
+        if self.alarms_error is not None:
+            status, code = self.alarms_error
+            return status, {"__type": f"com.amazonaws.cloudwatch#{code}", "message": f"{code} for DescribeAlarms"}
+        found = [a for a in self.alarms if a["AlarmName"].startswith(params.get("AlarmNamePrefix", ""))
+                 and a.get("StateValue") == params.get("StateValue", a.get("StateValue"))]
+        start, size = int(params.get("NextToken") or 0), int(params.get("MaxRecords") or 50)
+        response: dict[str, Any] = {"MetricAlarms": [dict(a) for a in found[start:start + size]]}
+        if start + size < len(found):
+            response["NextToken"] = str(start + size)
+        validate_parameters(response, _ALARMS_MODEL.output_shape)
+        # On the wire a timestamp is epoch seconds in this protocol.
+        for alarm in response["MetricAlarms"]:
+            for key in ("StateUpdatedTimestamp", "StateTransitionedTimestamp"):
+                if key in alarm:
+                    alarm[key] = alarm[key].timestamp()
         return 200, response
 
     def close(self) -> None:

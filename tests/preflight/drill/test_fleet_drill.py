@@ -69,6 +69,8 @@ def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_n
 def test_the_slack_page_names_the_failing_function_and_no_other(result, platform):
     [notification] = result.notifications
     assert notification["slack"].splitlines() == [
+        # The one metric alarm in ALARM (DescribeAlarms), named without the environment prefix; no cause.
+        ":mag: *In ALARM:* fleet-fleet-errors",
         ":rotating_light: *fleet-drill-warning-platform-pager* is *ALARM*",
         "Pages the warning tier once per incident: one of its platform alarms is in ALARM. Impact: see the "
         "member alarms in ALARM (the notification's reason names them). Runbook: "
