@@ -106,6 +106,21 @@ class BusinessThresholds:
     # 30 minutes) is offline.
     reader_heartbeats_per_minute: float = 1
     reader_heartbeat_share_percent: float = 50
+    # Cancelled of the orders finished at the counter, against the anomaly band of that share (std devs),
+    # in 15-minute windows with at least `order_cancellation_min_orders` finished orders (lunch, not the
+    # few breakfast pickups, where one expired order is already several percent).
+    order_cancellation_anomaly_band: float = 2
+    order_cancellation_min_orders: float = 200
+    # Active users (sessions) below their anomaly band (std devs) in school hours.
+    active_users_anomaly_band: float = 2
+    # User Satisfaction Index (Apdex) of the API stage's latency: requests at or under `apdex_target_ms`
+    # are satisfied, up to 4 times it tolerating, slower frustrated; judged in 5-minute windows with at
+    # least `apdex_min_requests` requests, alerting under `user_satisfaction_percent`. 1.5 s, so that a
+    # Lambda cold start (about 0.9 s) on a usual call still satisfies: with 1 s, the cold starts of a
+    # quiet morning alone put the index near 94 %.
+    apdex_target_ms: float = 1500
+    apdex_min_requests: float = 100
+    user_satisfaction_percent: float = 95
 
 
 @dataclasses.dataclass(frozen=True)

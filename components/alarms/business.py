@@ -7,7 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import Optional
 
+from components.alarms.apigateway import NAMESPACE as API_NAMESPACE
 from components.alarms.spec import (
+    ABOVE_BAND,
     BELOW_BAND,
     GREATER,
     GREATER_OR_EQUAL,
@@ -25,7 +27,7 @@ from components.alarms.spec import (
     rate,
     silent_in_window,
 )
-from stackconfig.model import Inventory, Tier
+from stackconfig.model import ApiConfig, Inventory, Tier
 from stackconfig.muting import SECURITY
 from stackconfig.thresholds import BusinessThresholds
 
@@ -226,10 +228,107 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             queries=silent_in_window(metric("OrdersCreated", 300), lunch, t.orders_min_per_5min,
                                      "Ordering stopped at lunch (1 = yes)"),
         ),
+        cancellation_alarm(metric("OrdersCompleted", 900), metric("OrdersCancelled", 900), t),
+        engagement_alarm(metric("ActiveUsers", 300, "Average"), t),
     ]
+    if inventory.api:
+        specs.append(satisfaction_alarm(inventory.api, t))
     if inventory.security_log_group:
         specs += security_alarms(inventory, t, metric("UserLogins", 300))
     return specs
+
+
+def cancellation_alarm(completed: Metric, cancelled: Metric, t: BusinessThresholds) -> AlarmSpec:
+    """Cancelled of the orders finished at the counter, above the anomaly band of that share: the band is
+    trained on the share itself, so it learns the usual level for each hour and day of the week (user
+    guide, "Using CloudWatch anomaly detection"; an anomaly detector on a metric-math expression: API
+    reference, MetricMathAnomalyDetector). Metric math has no function that shifts a series in time, so
+    a week-over-week comparison cannot be an alarm. Windows with fewer finished orders than the guard
+    return no datapoint, which the alarm treats as not breaching."""
+    c, x = filled("m1"), filled("m2")
+    band = f"ANOMALY_DETECTION_BAND(e1, {t.order_cancellation_anomaly_band:g})"
+    return AlarmSpec(
+        resource=cancelled.namespace, runbook="business#cancellations",
+        service="orders", metric_key="cancellation-rate", tier=Tier.BUSINESS,
+        summary=f"The share of cancelled orders at the counter is above its usual band for the hour "
+                f"({t.order_cancellation_anomaly_band:g} std devs; 15-minute windows with "
+                f"{t.order_cancellation_min_orders:g}+ finished orders, 2 of 2).",
+        impact="students are turned away at the counter (meals out of stock, orders expiring); refunds follow.",
+        comparison=ABOVE_BAND, threshold=0, evaluation_periods=2, datapoints_to_alarm=2,
+        treat_missing_data=NO_DATA_IS_FINE,
+        queries=(
+            Query("m1", metric=completed),
+            Query("m2", metric=cancelled),
+            Query("e1", expression=f"IF({c} + {x} >= {t.order_cancellation_min_orders:g}, 100 * {x} / ({c} + {x}))",
+                  label="Orders cancelled of finished (%)", returns=True),
+            Query("ad1", expression=band, label="Usual cancelled share (%)", returns=True),
+        ),
+        band_query_id="ad1",
+    )
+
+
+def apdex_statistics(target_ms: float) -> tuple[str, str]:
+    """The percentile-rank statistics of Apdex's satisfied (at most T) and tolerating (over T, at most 4T)
+    requests. "Percentile rank (PR) is the percentage of values that meet a fixed threshold. For example,
+    PR(:300) returns the percentage of data points that have a value of 300 or less", exclusive on the
+    lower bound and inclusive on the upper (user guide, "CloudWatch statistics definitions"); a metric
+    query's `Stat` takes "any CloudWatch statistic or extended statistic" (API reference, MetricStat)."""
+    return f"PR(:{target_ms:g})", f"PR({target_ms:g}:{4 * target_ms:g})"
+
+
+def apdex_expression(satisfied: str, tolerating: str) -> str:
+    """Apdex = (satisfied + tolerating / 2) / total, in percent: both ranks are already shares of the total."""
+    return f"{satisfied} + {tolerating} / 2"
+
+
+def satisfaction_alarm(api: ApiConfig, t: BusinessThresholds) -> AlarmSpec:
+    """The User Satisfaction Index as Apdex of the API stage's latency, in windows with enough requests
+    (otherwise 100: a handful of requests at night, one of them a cold start, says nothing about users)."""
+    dims = {"ApiName": api.name, "Stage": api.stage}
+    satisfied, tolerating = apdex_statistics(t.apdex_target_ms)
+    return AlarmSpec(
+        resource=f"{api.name}/{api.stage}", runbook="business#satisfaction",
+        service="users", metric_key="satisfaction", tier=Tier.BUSINESS,
+        summary=f"User Satisfaction Index (Apdex, T = {t.apdex_target_ms:g} ms) of API {api.name} stage "
+                f"{api.stage} is below {t.user_satisfaction_percent:g}% (5-minute windows with "
+                f"{t.apdex_min_requests:g}+ requests, 3 of 3).",
+        impact="the app feels slow to parents and staff; they give up on orders and payments.",
+        comparison=LESS, threshold=t.user_satisfaction_percent, evaluation_periods=3, datapoints_to_alarm=3,
+        treat_missing_data=NO_DATA_IS_FINE,
+        queries=(
+            Query("m1", metric=Metric(API_NAMESPACE, "Latency", dims, satisfied, 300)),
+            Query("m2", metric=Metric(API_NAMESPACE, "Latency", dims, tolerating, 300)),
+            Query("m3", metric=Metric(API_NAMESPACE, "Count", dims, "Sum", 300)),
+            Query("e1", expression=f"IF({filled('m3')} >= {t.apdex_min_requests:g}, "
+                                   f"{apdex_expression('m1', 'm2')}, 100)",
+                  label="User Satisfaction Index (Apdex %)", returns=True),
+        ),
+    )
+
+
+def engagement_alarm(active_users: Metric, t: BusinessThresholds) -> AlarmSpec:
+    """Active users below their anomaly band during school hours; outside them the expression returns no
+    datapoint (IF without a false value), which is not breaching. It assumes a school day, so the school
+    calendar mutes its pager on holidays, weekends and between terms."""
+    window = school_day_window(t)
+    band = f"ANOMALY_DETECTION_BAND(e1, {t.active_users_anomaly_band:g})"
+    return AlarmSpec(
+        resource=active_users.namespace, runbook="business#engagement", school_day=True,
+        service="users", metric_key="engagement-drop", tier=Tier.BUSINESS,
+        summary=f"Active users are below their usual band ({t.active_users_anomaly_band:g} std devs) for 15 "
+                f"minutes during school hours ({window.describe()}).",
+        impact="parents are not reaching the app (login, app release or network problem); orders will follow.",
+        comparison=BELOW_BAND, threshold=0, evaluation_periods=3, datapoints_to_alarm=3,
+        treat_missing_data=NO_DATA_IS_FINE,
+        queries=(
+            Query("m1", metric=active_users),
+            # No sessions published is 0 users, below the band, not a gap.
+            Query("e1", expression=f"IF({window.condition('m1')}, {filled('m1')})", label="Active users",
+                  returns=True),
+            Query("ad1", expression=band, label="Usual active users", returns=True),
+        ),
+        band_query_id="ad1",
+    )
 
 
 def failed_login_rate(failed: Metric, succeeded: Metric, floor: float) -> tuple[Query, ...]:

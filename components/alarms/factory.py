@@ -36,8 +36,9 @@ def _query_args(query: Query) -> cloudwatch.MetricAlarmMetricQueryArgs:
 
 
 def _statistic(stat: str) -> dict[str, str]:
-    """CloudWatch takes Sum/Average/... as `statistic` and percentiles as `extended_statistic`."""
-    return {"extended_statistic": stat} if stat.startswith("p") else {"statistic": stat}
+    """CloudWatch takes Sum/Average/... as `statistic`, percentiles and percentile ranks (`PR(n:m)`) as
+    `extended_statistic` (API reference, PutMetricAlarm: ExtendedStatistic)."""
+    return {"extended_statistic": stat} if stat.startswith(("p", "PR(")) else {"statistic": stat}
 
 
 class AlarmFactory:

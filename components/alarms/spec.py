@@ -15,6 +15,7 @@ GREATER = "GreaterThanThreshold"
 GREATER_OR_EQUAL = "GreaterThanOrEqualToThreshold"
 LESS = "LessThanThreshold"
 BELOW_BAND = "LessThanLowerThreshold"
+ABOVE_BAND = "GreaterThanUpperThreshold"
 
 # treat_missing_data per metric kind: an error count that is absent means no errors; a heartbeat
 # or health metric that is absent means the thing reporting it is down.

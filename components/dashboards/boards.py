@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from components.alarms import apigateway as api_alarms
+from components.alarms import business as business_alarms
 from components.alarms import datastores
 from components.alarms import lambda_ as lambda_alarms
 from components.alarms.spec import AlarmSpec
@@ -55,6 +56,20 @@ def _completion(ns: str, dims: dict[str, str]) -> list[Line]:
     ]
 
 
+def _satisfaction(settings: StackSettings, specs: Specs) -> list:
+    """The User Satisfaction Index as the satisfaction alert computes it: Apdex of the API stage's latency."""
+    api = settings.inventory.api
+    if api is None:
+        return []
+    dims = {"ApiName": api.name, "Stage": api.stage}
+    satisfied, tolerating = business_alarms.apdex_statistics(settings.thresholds.business.apdex_target_ms)
+    return [single_value("User satisfaction (Apdex, last hour)", [
+        Line(api_alarms.NAMESPACE, "Latency", dims, stat=satisfied, id="s", visible=False),
+        Line(api_alarms.NAMESPACE, "Latency", dims, stat=tolerating, id="t", visible=False),
+        Line(expression=business_alarms.apdex_expression("s", "t"), label="Apdex %", id="apdex")],
+        period=3600, thresholds=specs.threshold("users", "satisfaction", "alert"))]
+
+
 def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[str]) -> list:
     inv, env = settings.inventory, settings.environment
     ns, health = inv.business_namespace, inv.health_namespace
@@ -70,6 +85,7 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
         single_value("System health score", [Line(health, "SystemHealthScore", dims, label="Score %")],
                      period=300, stat="Minimum", thresholds=specs.threshold("platform", "health-score", "alarm")),
         single_value("Active users", [Line(ns, "ActiveUsers", dims, label="Users")], stat="Maximum"),
+        *_satisfaction(settings, specs),
         single_value("Revenue at risk", [Line(health, "RevenueAtRisk", dims, label="INR/day at risk")],
                      period=300, stat="Maximum"),
         single_value("Users affected", [Line(health, "UsersAffected", dims, label="Users")], period=300,

@@ -33,7 +33,7 @@ from preflight.cloudwatch.insights import (
     insights_query,
     returned_series,
 )
-from preflight.cloudwatch.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, tokenize
+from preflight.cloudwatch.metric_math import TIME_FUNCTIONS, BandModel, Evaluator, ExpressionSource, tokenize
 from preflight.cloudwatch.mutes import MuteClock
 from preflight.cloudwatch.store import MetricKey, MetricStore, low_sample_count, metric_key
 
@@ -151,14 +151,22 @@ def single_metric(props: dict[str, Any]) -> tuple[MetricKey, str, int]:
             int(props["period"]))
 
 
-def query_sources(alarm: MetricAlarmDefinition) -> dict[str, tuple[MetricKey, str, int]]:
-    """Query id -> the metric it stands for in a band: each metric query, and each expression over
-    exactly one metric (e.g. FILL(m1, 0)), which is modelled by that metric's band."""
-    sources = dict(alarm.metrics)
+def query_sources(alarm: MetricAlarmDefinition) -> dict[str, Any]:
+    """Query id -> what it stands for in a band: each metric query, each expression over exactly one
+    metric (e.g. FILL(m1, 0)), which is modelled by that metric's band, and each expression over several
+    metric queries and nothing else, as an `ExpressionSource` (a band trained on the expression itself)."""
+    metrics = alarm.metrics
+    sources: dict[str, Any] = dict(metrics)
     for q in alarm.props.get("metricQueries") or []:
-        used = {t for t in tokenize(q.get("expression") or "") if t in sources}
-        if q.get("expression") and len({sources[t] for t in used}) == 1:
-            sources[q["id"]] = sources[used.pop()]
+        expression = q.get("expression")
+        if not expression:
+            continue
+        used = {t for t in tokenize(expression) if t in metrics}
+        if len({metrics[t] for t in used}) == 1:
+            sources[q["id"]] = metrics[used.pop()]
+        elif used and not any(t in sources and t not in metrics for t in tokenize(expression)):
+            sources[q["id"]] = ExpressionSource(expression, tuple((t, metrics[t]) for t in sorted(used)),
+                                                alarm.period)
     return sources
 
 

@@ -9,12 +9,14 @@ where a has no datapoint) or b (dropped where b has none or is omitted); no cond
 timestamp one of them lacks instead of counting it as 0, so the alarm tests can prove the catalogue's
 ratios hold under either reading (a ratio must not go quiet when a series has no datapoint).
 FILL(m, value | REPEAT | LINEAR) fills the missing datapoints of the query's range.
-ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint. MINUTE, HOUR, DAY,
+ANOMALY_DETECTION_BAND(m, k) asks the band model for (lower, upper) per datapoint, of a metric or of an
+expression (`ExpressionSource`). MINUTE, HOUR, DAY,
 DATE, MONTH, YEAR and EPOCH give each datapoint's timestamp (every period of the range, UTC).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -22,6 +24,19 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Optional, Union
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpressionSource:
+    """The input of ANOMALY_DETECTION_BAND when it is an expression over several metrics: the detector is
+    trained on the expression's own series (API reference, MetricMathAnomalyDetector: "the CloudWatch math
+    expression that provides the time series the anomaly detector uses as input"). `inputs` names the
+    source of each metric query the expression reads."""
+
+    expression: str
+    inputs: tuple[tuple[str, Any], ...]
+    period: int
+
 
 Series = list[Optional[Any]]
 Value = Union[float, Series]

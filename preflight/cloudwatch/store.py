@@ -2,12 +2,13 @@
 
 Samples are kept per minute as (value, count) pairs, so a batch of identical events costs one entry.
 Statistics follow the CloudWatch concepts page ("Statistics"): Sum, Average, Minimum, Maximum,
-SampleCount and percentiles pNN over the samples of a period.
+SampleCount, percentiles pNN and percentile ranks PR(n:m) over the samples of a period.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Optional
@@ -33,6 +34,20 @@ def percentile(samples: Samples, p: float) -> float:
     return ordered[-1][0]
 
 
+# "PR(:300) returns the percentage of data points that have a value of 300 or less. PR(100:2000) returns
+# the percentage of data points that have a value between 100 and 2000. Percentile rank is exclusive on the
+# lower bound and inclusive on the upper bound." (user guide, "CloudWatch statistics definitions")
+PERCENTILE_RANK = re.compile(r"PR\((\d+(?:\.\d+)?)?:(\d+(?:\.\d+)?)?\)")
+
+
+def percentile_rank(samples: Samples, lower: Optional[float], upper: Optional[float]) -> float:
+    """The percentage of the samples above `lower` (exclusive) and at most `upper` (inclusive); a bound
+    left out is no bound."""
+    total = sum(c for _, c in samples)
+    inside = sum(c for v, c in samples if (lower is None or v > lower) and (upper is None or v <= upper))
+    return 100 * inside / total
+
+
 def statistic(samples: Samples, stat: str) -> Optional[float]:
     if not samples:
         return None
@@ -49,6 +64,10 @@ def statistic(samples: Samples, stat: str) -> Optional[float]:
         return max(v for v, _ in samples)
     if stat.startswith("p"):
         return percentile(samples, float(stat[1:]))
+    rank = PERCENTILE_RANK.fullmatch(stat)
+    if rank:
+        lower, upper = (None if bound is None else float(bound) for bound in rank.groups())
+        return percentile_rank(samples, lower, upper)
     raise ValueError(f"unsupported statistic {stat!r}")
 
 
@@ -107,7 +126,7 @@ class MetricStore:
         if not by_minute:
             return None
         first = next(iter(by_minute))  # minutes are fed in order
-        if minutes <= len(by_minute) or stat.startswith("p") or start_minute > first or \
+        if minutes <= len(by_minute) or stat.startswith(("p", "PR(")) or start_minute > first or \
                 start_minute + minutes <= self.latest_minute:
             return statistic(self.samples(key, start_minute, minutes), stat)
         folded_to, total = self.totals.get(key) or (first - 1, [0.0, 0.0, math.inf, -math.inf])

@@ -15,7 +15,7 @@ from stackconfig.maintenance import ALL, SCOPES
 
 PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
-FLOWS = ("orders", "payments", "rfid", "all")
+FLOWS = ("orders", "payments", "rfid", "logins", "all")
 MAINTAINED = (*SCOPES, ALL)
 TIERS = ("critical", "warning", "business")
 # Beside the drills, not a drill: what the coverage report accepts (preflight/drill/coverage/allowlist.py).
@@ -38,6 +38,7 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "api-latency": {"p99Ms": (True, "a number > 0"), "endpoint": (False, "a critical endpoint path")},
     "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
+    "orders-cancelled": {"rate": (True, "a number 0-1")},
     "reader-silent": {"target": (True, "a reader id")},
     "login-attack": {"perMinute": (True, "a number > 0")},
     "health-monitor-down": {},

@@ -21,22 +21,27 @@ from typing import Any, Optional
 from cloudwatch_rules.mute_rules import schedule_of
 from observability.slack_forwarder import PROBABLE_CAUSE, contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
+from preflight.cloudwatch.metric_math import Evaluator, ExpressionSource
 from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore
 from preflight.drill.drill_file import CACHE_METRICS, RDS_METRICS, TIERS, Drill, DrillError
 from preflight.drill.slack_pages import slack_text
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
-from preflight.emulator.traffic import Profile, profile
+from preflight.emulator.traffic import ORDER_CANCELLED_SHARE, Profile, profile
 from preflight.maintenance.rules import adhoc_rules
 from stackconfig.maintenance import ALL
 
 HISTORY_MINUTES = 30
 WARMUP_MINUTES = 30
 CONDITIONS = ("env", "maintenance")
-# Business metrics whose anomaly model follows a traffic flow.
-FLOW_OF_METRIC = {"OrdersCreated": "orders", "PaymentAttempts": "payments", "RFIDVerificationAttempts": "rfid",
-                  "OrdersCompleted": "completions", "UserLogins": "logins"}
+# Business metrics whose anomaly model follows a traffic flow: (flow, share of its events).
+FLOW_OF_METRIC = {"OrdersCreated": ("orders", 1.0), "PaymentAttempts": ("payments", 1.0),
+                  "RFIDVerificationAttempts": ("rfid", 1.0), "OrdersCompleted": ("completions", 1.0),
+                  "OrdersCancelled": ("completions", ORDER_CANCELLED_SHARE), "UserLogins": ("logins", 1.0)}
+# Gauges published once a minute, whose anomaly model is their level at that time.
+GAUGE_OF_METRIC = {"ActiveUsers": Profile.sessions}
+GAUGE_STATISTICS = ("Average", "Minimum", "Maximum")
 # The forwarder's count of the contributors it does not show (slack_forwarder.contributor_lines).
 MORE = re.compile(r" and (\d+) more$", re.M)
 
@@ -103,18 +108,45 @@ def band_model(prof: Profile, platform: Platform):
     """ANOMALY_DETECTION_BAND, approximated deterministically: the model CloudWatch trains on two
     weeks of history is taken as the fault-free expectation of the drill's traffic profile at that
     time of day (the centre), with a standard deviation of sqrt(centre) + 10% of the centre (Poisson
-    noise plus day-to-day variation). Metrics without a modelled flow get an unbounded band."""
+    noise plus day-to-day variation). A band on an expression over several metrics is centred on the
+    expression of their expectations (no band where the expression has no value there). Metrics
+    without a modelled flow get an unbounded band."""
 
-    def band(source: tuple[MetricKey, str, int], deviations: float, end_minute: int) -> tuple[float, float]:
+    def centre(source: tuple[MetricKey, str, int], end_minute: int) -> Optional[float]:
         (namespace, name, _), stat, period = source
-        flow = FLOW_OF_METRIC.get(name)
-        if namespace != platform.business_namespace or flow is None or stat != "Sum":
-            return -math.inf, math.inf
-        minutes = period // 60
-        centre = sum(prof.rates(dt.datetime.fromtimestamp(m * 60, dt.UTC))[flow]
-                     for m in range(end_minute - minutes, end_minute))
-        spread = deviations * (math.sqrt(centre) + 0.1 * centre)
-        return centre - spread, centre + spread
+        minutes = range(end_minute - period // 60, end_minute)
+        if namespace != platform.business_namespace:
+            return None
+        if name in FLOW_OF_METRIC and stat == "Sum":
+            flow, share = FLOW_OF_METRIC[name]
+            return share * sum(prof.rates(dt.datetime.fromtimestamp(m * 60, dt.UTC))[flow] for m in minutes)
+        if name in GAUGE_OF_METRIC and stat in GAUGE_STATISTICS:
+            level = GAUGE_OF_METRIC[name]
+            return sum(level(prof, dt.datetime.fromtimestamp(m * 60, dt.UTC)) for m in minutes) / len(minutes)
+        return None
+
+    def expression_centre(source: ExpressionSource, end_minute: int) -> tuple[bool, Optional[float]]:
+        """(every input modelled, the expression's value over their expectations)."""
+        inputs = {query_id: centre(metric, end_minute) for query_id, metric in source.inputs}
+        if any(value is None for value in inputs.values()):
+            return False, None
+        value = Evaluator({k: [v] for k, v in inputs.items()}, 1, end_minute=end_minute,
+                          period=source.period).evaluate(source.expression)
+        return True, value[0] if isinstance(value, list) else value
+
+    def band(source: Any, deviations: float, end_minute: int) -> Optional[tuple[float, float]]:
+        if isinstance(source, ExpressionSource):
+            modelled, expected = expression_centre(source, end_minute)
+            if not modelled:
+                return -math.inf, math.inf
+            if expected is None:
+                return None
+        else:
+            expected = centre(source, end_minute)
+            if expected is None:
+                return -math.inf, math.inf
+        spread = deviations * (math.sqrt(max(expected, 0.0)) + 0.1 * abs(expected))
+        return expected - spread, expected + spread
 
     return band
 

@@ -272,6 +272,7 @@ class Sources:
     @staticmethod
     def _flows_of(target: str) -> tuple[str, ...]:
         return {"orders": ("orders", "payments"), "payments": ("payments",), "rfid": ("rfid", "completions"),
+                "logins": ("logins",),
                 "all": ("orders", "payments", "rfid", "completions", "logins", "browsing")}[target]
 
     def _business(self, minute: int, when: dt.datetime, faults: list[Fault], flows: dict[str, float],
@@ -295,10 +296,15 @@ class Sources:
             counter = self._function_for("orders-update-status")
             self._emit(self._function_for("orders-create"), faults, minute, self._round(flows["orders"]),
                        "track_order_metrics", "order_drill", "created")
-            self._emit(counter, faults, minute, self._round(flows["completions"]), "track_order_metrics",
-                       "order_drill", "completed")
+            # An `orders-cancelled` fault: that share of the orders finished at the counter is refused
+            # (out of stock) instead of served.
+            refused = max((f.rate or 0.0 for f in faults if f.kind == "orders-cancelled"), default=0.0)
+            self._emit(counter, faults, minute, self._round(flows["completions"] * (1 - refused)),
+                       "track_order_metrics", "order_drill", "completed")
             self._emit(counter, faults, minute, self._round(flows["completions"] * ORDER_CANCELLED_SHARE),
                        "track_order_metrics", "order_drill", "expired")
+            self._emit(counter, faults, minute, self._round(flows["completions"] * refused),
+                       "track_order_metrics", "order_drill", "cancelled")
         verify = self._function_for("rfid-verify-card")
         rfid = self._round(flows["rfid"])
         rfid_failed = rfid if db_down else self._round(rfid * RFID_FAILED_SHARE)

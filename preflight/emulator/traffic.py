@@ -68,6 +68,12 @@ class Profile:
         }
 
 
+    def sessions(self, when: dt.datetime) -> float:
+        """Users with a live session (the runtime library's ActiveUsers): those who logged in within a
+        session's life, at most the platform's active users."""
+        return min(float(self.active_users), self.rates(when)["logins"] * ACTIVE_SESSION_MINUTES)
+
+
 def profile(name: str, active_users: int, daily_revenue_inr: float) -> Profile:
     return Profile(name, daily_revenue_inr / AVERAGE_ORDER_INR, active_users)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from preflight.cloudwatch.evaluation import STATES
-from preflight.cloudwatch.store import MetricKey, metric_key
+from preflight.cloudwatch.store import PERCENTILE_RANK, MetricKey, metric_key
 
 VERSION = 1
 STATISTIC = re.compile(r"^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$")
@@ -167,8 +167,9 @@ class _Reader:
         if not isinstance(dims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in dims.items()):
             raise self.fail(f"{key}.dimensions", "a mapping of dimension name to value (strings)", dims)
         statistic = data["statistic"]
-        if not isinstance(statistic, str) or not STATISTIC.match(statistic):
-            raise self.fail(f"{key}.statistic", "Sum, Average, Minimum, Maximum, SampleCount or pNN", statistic)
+        if not isinstance(statistic, str) or not (STATISTIC.match(statistic) or PERCENTILE_RANK.fullmatch(statistic)):
+            raise self.fail(f"{key}.statistic", "Sum, Average, Minimum, Maximum, SampleCount, pNN or PR(n:m)",
+                            statistic)
         period = data["period"]
         if isinstance(period, bool) or not isinstance(period, int) or period <= 0 or period % 60:
             raise self.fail(f"{key}.period", "a positive multiple of 60 seconds", period)

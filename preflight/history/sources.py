@@ -12,7 +12,7 @@ from typing import Optional
 
 from preflight.cloudwatch.cloudwatch import EXTRA_RANGE_PERIODS, MetricAlarmDefinition, query_sources
 from preflight.cloudwatch.insights import InsightsError, selected, statistics_needed
-from preflight.cloudwatch.metric_math import tokenize
+from preflight.cloudwatch.metric_math import ExpressionSource, tokenize
 from preflight.cloudwatch.store import MetricKey
 
 Source = tuple[MetricKey, str, int]  # metric, statistic, period in seconds
@@ -55,6 +55,8 @@ def band_source(alarm: MetricAlarmDefinition) -> Optional[BandSource]:
     sources = query_sources(alarm)
     if len(tokens) < 4 or tokens[0].upper() != "ANOMALY_DETECTION_BAND" or tokens[2] not in sources:
         return None
+    if isinstance(sources[tokens[2]], ExpressionSource):
+        return None  # a band on an expression is not one metric's band: a history file cannot carry it
     deviations = float(tokens[4]) if len(tokens) > 5 and tokens[3] == "," else 2.0
     return BandSource(sources[tokens[2]], deviations, band_id)
 

@@ -10,7 +10,7 @@ count of nothing). Over it:
 - the noisy alarm: RDS CPU at NOISY_CPU % for NOISE_MINUTES at a time, outside both incidents.
 
 moto 5.2 answers GetMetricData without percentiles (moto/cloudwatch/models.py `Statistics.get_statistics_for_type`
-returns None for a pNN statistic, which its serializer cannot write), without ANOMALY_DETECTION_BAND,
+returns None for a pNN or a PR(n:m) statistic, which its serializer cannot write), without ANOMALY_DETECTION_BAND,
 and has no DescribeAlarmHistory (`describe_alarm_history` is not implemented) nor composite alarms. Those
 answers are computed here from the same one-minute data and validated against botocore's output shape
 of the operation, as tests/support/account_seed.py does; every other metric query goes to moto over HTTP.
@@ -116,6 +116,12 @@ def statistic(samples: Samples, stat: str) -> Optional[float]:
         return min(v for v, _ in samples)
     if stat == "Maximum":
         return max(v for v, _ in samples)
+    if stat.startswith("PR("):
+        # "PR(:300) returns the percentage of data points that have a value of 300 or less ... exclusive on
+        # the lower bound and inclusive on the upper bound" (user guide, "CloudWatch statistics definitions").
+        low, high = (float(bound) if bound else None for bound in stat[3:-1].split(":"))
+        inside = sum(c for v, c in samples if (low is None or v > low) and (high is None or v <= high))
+        return 100 * inside / count
     # pNN: the smallest value with at least NN % of the samples at or below it.
     rank, seen = max(math.ceil(count * float(stat[1:]) / 100 - 1e-9), 1), 0.0
     for value, weight in sorted(samples):
@@ -292,7 +298,7 @@ class Answers:
     def _results(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         queries = params["MetricDataQueries"]
         start, end = params["StartTime"], params["EndTime"]
-        plain = [q for q in queries if "MetricStat" in q and not q["MetricStat"]["Stat"].startswith("p")
+        plain = [q for q in queries if "MetricStat" in q and not q["MetricStat"]["Stat"].startswith(("p", "PR("))
                  and q.get("ReturnData", True)]
         found: dict[str, dict[str, Any]] = {}
         if plain:

@@ -140,12 +140,17 @@ def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
 @pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
 def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_data(strict):
     """Except a scheduled job's: it has a datapoint only in a minute it ran, and keeps the last run's
-    verdict in between (treat missing data as ignore)."""
+    verdict in between (treat missing data as ignore); and the anomaly-band alarms that judge a share or
+    a level only at volume or in school hours: no value lies inside a band for sure, so outside those they
+    return no datapoint, which they treat as not breaching."""
     jobs = {name for name, alarm in _alarms().items() if alarm.get("treatMissingData") == "ignore"}
     assert jobs == {"production-payments-reconcile-run-failed", "production-menu-plan-weekly-run-failed",
                     "production-notifications-daily-digest-run-failed"}
+    judged_sometimes = {"production-orders-cancellation-rate", "production-users-engagement-drop"}
+    for name in judged_sometimes:
+        assert _alarms()[name]["treatMissingData"] == "notBreaching"
     for name, alarm in _alarms().items():
-        if not alarm.get("metricQueries") or name in jobs:
+        if not alarm.get("metricQueries") or name in jobs | judged_sometimes:
             continue
         empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
         series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
@@ -523,3 +528,92 @@ def test_a_proxy_api_alarms_on_the_resource_path_api_gateway_reports():
     alarms = _alarms(run(set_={"inventory": inventory}))
     alarm = alarms["production-api-proxy-latency-p99"]
     assert {ref[2]["Resource"] for ref in _metric_refs(alarm)} == {"/{proxy+}"}
+
+
+# ---- business outcomes: cancellations, engagement, user satisfaction ----------------------
+
+def _band_states(name: str, values: dict[str, list[Optional[float]]], start: datetime,
+                 band: tuple[float, float]) -> tuple[list[Optional[float]], str]:
+    """(the series an anomaly alarm compares with its band, its state), with the band fixed at `band`."""
+    from preflight.cloudwatch.evaluation import breaches, evaluate_breaches
+
+    alarm = _alarms()[name]
+    definition = MetricAlarmDefinition(name, alarm, [], [])
+    metrics = _feed(alarm, values)
+    count = len(next(iter(metrics.values())))
+    end_minute = int(start.timestamp()) // 60 + count * definition.period // 60
+    series, bands = math_series(definition, {k: list(v) for k, v in metrics.items()}, end_minute, count,
+                                lambda source, deviations, end: band)
+    flags = [None if v is None else breaches(alarm, v, b) for v, b in zip(series, bands, strict=True)]
+    return series, evaluate_breaches(alarm, flags)
+
+
+LUNCH_BAND = (-1.2, 3.2)  # the drill model's band of the cancelled share at lunch (2 std devs around 1 %)
+
+
+@pytest.mark.parametrize("completed, cancelled, expected", [
+    ([800.0] * 2, [8.0] * 2, "OK"),  # the usual 1 %
+    ([800.0] * 2, [40.0] * 2, "ALARM"),  # 5 %: meals refused at the counter
+    ([800.0, 800.0], [40.0, 8.0], "OK"),  # one window: 2 of 2 are needed
+    ([150.0] * 2, [30.0] * 2, "OK"),  # 17 %, but a breakfast's handful of pickups is not judged
+    ([None] * 2, [None] * 2, "OK"),  # no pickups (night, holiday)
+])
+def test_cancellations_are_judged_against_their_usual_share_at_volume(completed, cancelled, expected):
+    series, state = _band_states("production-orders-cancellation-rate",
+                                 {"OrdersCompleted": completed, "OrdersCancelled": cancelled},
+                                 MONDAY + timedelta(hours=12, minutes=30), LUNCH_BAND)
+    assert state == expected
+    if completed[0] is None or completed[0] < 200:
+        assert series == [None, None]
+
+
+@pytest.mark.parametrize("start, users, expected", [
+    (MONDAY + timedelta(hours=10), [110.0] * 3, "OK"),
+    (MONDAY + timedelta(hours=10), [20.0] * 3, "ALARM"),
+    (MONDAY + timedelta(hours=10), [None] * 3, "ALARM"),  # no sessions published is 0 users
+    (MONDAY + timedelta(hours=20), [0.0] * 3, "OK"),  # after school hours: not judged
+    (SUNDAY + timedelta(hours=10), [0.0] * 3, "OK"),  # not a school day
+])
+def test_engagement_drops_are_judged_in_school_hours_only(start, users, expected):
+    assert _band_states("production-users-engagement-drop", {"ActiveUsers": users}, start, (67.0, 153.0))[1] \
+        == expected
+
+
+def test_the_engagement_alarm_pages_through_the_pager_the_school_calendar_mutes():
+    rules = {c["alarmName"]: c["alarmRule"] for c in _composites()}
+    school_day = rules["production-business-platform-school-day-pager"]
+    assert '"production-users-engagement-drop"' in school_day
+    assert '"production-users-satisfaction"' not in school_day
+    assert '"production-orders-cancellation-rate"' not in school_day
+    assert '"production-users-satisfaction"' in rules["production-business-platform-pager"]
+    assert '"production-orders-cancellation-rate"' in rules["production-business-platform-pager"]
+
+
+def test_user_satisfaction_is_apdex_of_the_api_latency():
+    """Apdex = (satisfied + tolerating / 2) / total, satisfied at most T, tolerating over T up to 4T
+    (Apdex Alliance, "Apdex Technical Specification"), from CloudWatch's percentile rank of the stage's
+    Latency ("PR(:300) returns the percentage of data points that have a value of 300 or less", exclusive
+    on the lower bound and inclusive on the upper: user guide, "CloudWatch statistics definitions"). Each
+    minute 60 requests satisfied, 30 tolerating, 10 frustrated: (60 + 30 / 2) / 100 = 75 %."""
+    alarm = _alarms()["production-users-satisfaction"]
+    stats = {q["metric"]["stat"] for q in alarm["metricQueries"] if q.get("metric", {}).get("metricName") == "Latency"}
+    assert stats == {"PR(:1500)", "PR(1500:6000)"}
+    definition = MetricAlarmDefinition(alarm["name"], alarm, ["business"], [])
+    dims = next(q["metric"]["dimensions"] for q in alarm["metricQueries"] if q.get("metric"))
+    start = int((MONDAY + timedelta(hours=19)).timestamp()) // 60
+
+    def state(samples: list[tuple[float, float]]) -> str:
+        store = MetricStore()
+        for minute in range(start, start + 15):
+            store.put_samples(metric_key("AWS/ApiGateway", "Latency", dims), minute, samples)
+            store.put(metric_key("AWS/ApiGateway", "Count", dims), minute, 1, sum(c for _, c in samples))
+        model = CloudWatchModel(store, [definition], [])
+        for minute in range(start + 1, start + 16):
+            model.tick(minute, minute - start)
+        values, _ = model.series(definition, start + 15)
+        return model.states[alarm["name"]], values[-1]
+
+    assert state([(1500.0, 60), (6000.0, 30), (6001.0, 10)]) == ("ALARM", pytest.approx(75.0))
+    assert state([(200.0, 97), (1600.0, 2), (9000.0, 1)]) == ("OK", pytest.approx(98.0))
+    # A handful of requests (under 100 in 5 minutes), all slow, is not judged.
+    assert state([(9000.0, 5)]) == ("OK", 100.0)

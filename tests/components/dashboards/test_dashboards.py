@@ -100,3 +100,25 @@ def test_every_custom_metric_graphed_or_alarmed_is_one_the_runtime_library_publi
         metrics = [q["metric"] for q in p.get("metricQueries", []) if q.get("metric")] or [p]
         used |= {m["metricName"] for m in metrics if m["namespace"].startswith("HASIVU/")}
     assert used and used <= known, used - known
+
+
+def test_the_executive_dashboard_shows_user_satisfaction_as_its_alert_computes_it():
+    """The "User satisfaction > 95 %" tile: Apdex of the API stage's latency from the same percentile ranks
+    and expression as the satisfaction alert, with the alert's threshold drawn."""
+    result = run()
+    executive = _bodies(result)["production-HASIVU-Executive-Overview"]["widgets"]
+    tile = next(w for w in executive if w["properties"].get("title") == "User satisfaction (Apdex, last hour)")
+    alarm = next(props(r) for r in of_type(result, "aws:cloudwatch/metricAlarm:MetricAlarm")
+                 if props(r)["name"] == "production-users-satisfaction")
+    latency = [q["metric"] for q in alarm["metricQueries"] if q.get("metric", {}).get("metricName") == "Latency"]
+    rows = tile["properties"]["metrics"]
+    assert [(row[1], row[-1]["stat"]) for row in rows if "stat" in row[-1]] == [
+        ("Latency", m["stat"]) for m in latency]
+    assert [row[0]["expression"] for row in rows if "expression" in row[0]] == ["s + t / 2"]
+    assert "m1 + m2 / 2" in next(q["expression"] for q in alarm["metricQueries"] if q.get("returnData"))
+    assert tile["properties"]["annotations"]["horizontal"][0]["value"] == alarm["threshold"] == 95
+    stricter = _bodies(run(set_={"thresholds": {"business": {"apdexTargetMs": 800}}}))
+    tile = next(w for w in stricter["production-HASIVU-Executive-Overview"]["widgets"]
+                if w["properties"].get("title") == "User satisfaction (Apdex, last hour)")
+    assert [row[-1]["stat"] for row in tile["properties"]["metrics"] if "stat" in row[-1]] == [
+        "PR(:800)", "PR(800:3200)"]

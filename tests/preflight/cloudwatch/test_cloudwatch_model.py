@@ -287,3 +287,49 @@ def test_a_new_composite_with_ok_actions_notifies_on_its_first_evaluation_to_ok(
     assert [(n.alarm, n.minute) for n in model.ok_notifications] == [("pager", 0)]
     assert [(t.from_state, t.to_state) for t in model.transitions if t.alarm == "pager"] == [
         ("INSUFFICIENT_DATA", "OK")]
+
+
+def test_percentile_rank_is_exclusive_below_and_inclusive_above():
+    """User guide, "CloudWatch statistics definitions": "PR(:300) returns the percentage of data points
+    that have a value of 300 or less. PR(100:2000) returns the percentage of data points that have a
+    value between 100 and 2000. Percentile rank is exclusive on the lower bound and inclusive on the
+    upper bound." Samples are (value, count)."""
+    samples = [(100.0, 1), (300.0, 2), (301.0, 1), (2000.0, 3), (2500.0, 3)]
+    assert statistic(samples, "PR(:300)") == pytest.approx(30.0)
+    assert statistic(samples, "PR(100:2000)") == pytest.approx(60.0)
+    assert statistic(samples, "PR(300:)") == pytest.approx(70.0)
+    assert statistic([], "PR(:300)") is None
+    store = MetricStore()
+    key = metric_key("Demo", "Latency", {})
+    store.put_samples(key, 0, samples)
+    assert store.window_statistic(key, "PR(:300)", -43_200, 43_400) == pytest.approx(30.0)
+    assert store.datapoint(key, "PR(100:2000)", 1, 60) == pytest.approx(60.0)
+
+
+def test_a_band_on_an_expression_over_several_metrics_is_asked_for_that_expression():
+    """An anomaly detector can take "the CloudWatch math expression that provides the time series the
+    anomaly detector uses as input" (API reference, MetricMathAnomalyDetector): the band model is asked
+    for the expression with the source of each metric it reads, not for one of the metrics."""
+    from preflight.cloudwatch.cloudwatch import math_series
+    from preflight.cloudwatch.metric_math import ExpressionSource
+
+    ratio = "IF(FILL(m1, 0) + FILL(m2, 0) >= 100, 100 * FILL(m2, 0) / (FILL(m1, 0) + FILL(m2, 0)))"
+    alarm = MetricAlarmDefinition("ratio", {
+        "comparisonOperator": "GreaterThanUpperThreshold", "evaluationPeriods": 2, "thresholdMetricId": "ad1",
+        "metricQueries": [
+            {"id": "m1", "metric": {"namespace": "Demo", "metricName": "Done", "stat": "Sum", "period": 900}},
+            {"id": "m2", "metric": {"namespace": "Demo", "metricName": "Cancelled", "stat": "Sum", "period": 900}},
+            {"id": "e1", "expression": ratio, "returnData": True},
+            {"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(e1, 2)", "returnData": True}]}, [], [])
+    asked = []
+
+    def band(source, deviations, end_minute):
+        asked.append((source, deviations))
+        return (0.0, 3.0)
+
+    values, bands = math_series(alarm, {"m1": [50.0, 950.0], "m2": [None, 50.0]}, 30, 2, band)
+    assert values == [None, 5.0]
+    assert bands == [(0.0, 3.0), (0.0, 3.0)]
+    source, deviations = asked[0]
+    assert deviations == 2.0
+    assert source == ExpressionSource(ratio, (("m1", alarm.metrics["m1"]), ("m2", alarm.metrics["m2"])), 900)

@@ -37,7 +37,7 @@ REQUIRED = [
     # Maintenance windows and the school calendar, as alarm mute rules:
     "weekly-window-database-restart",       # a restart in the weekly database window: no page
     "fault-outlives-window",                # one critical page, when the window's mute ends
-    "school-holiday-no-orders",             # no orders, readers off on a holiday: no page
+    "school-holiday-no-orders",             # no orders, logins or readers on a holiday: no page
     "razorpay-outage-on-holiday",           # one critical page, within 5 minutes
     "job-fails-in-window",                  # a job run failing in a window: no page after it
     "razorpay-outage-in-database-window",   # a window mutes only what it maintains
@@ -63,6 +63,10 @@ REQUIRED = [
     "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
     "database-storage-running-out",         # 6 GiB left: one critical page within 5 minutes
     "cache-memory-full-at-lunch",           # Redis full and evicting: one warning page within 15 minutes
+    # Business outcomes: one business page within the hour, nobody else woken.
+    "cancellations-surge-at-lunch",         # meals refused at the counters: the cancellation-rate alert
+    "parents-cannot-log-in-in-the-morning",  # logins at a fifth: the engagement alert
+    "cache-slow-at-evening-ordering",       # everything 2 s slower: the user satisfaction (Apdex) alert
 ]
 
 

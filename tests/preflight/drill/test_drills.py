@@ -46,6 +46,11 @@ def write(tmp_path: Path, text: str, name: str = "drill.yaml") -> Path:
     (("rate: 0.6, ", ""), "faults[0].rate: expected a value (the key is required)"),
     (("within: 6", "within: soon"), "expect.fires[0].within: expected an integer 0-40 (got 'soon')"),
     (("expect:\n", "expect:\n  pages: {critical: {least: 1}}\n"), "expect.pages.critical: expected a count n >= 0"),
+    (("kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6",
+      "kind: orders-cancelled, rate: 4"), "faults[0].rate: expected a number 0-1 (got 4)"),
+    (("kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6",
+      "kind: traffic-spike, target: parents, factor: 0.2"),
+     "faults[0].target: expected one of orders, payments, rfid, logins, all (got 'parents')"),
 ])
 def test_a_bad_drill_file_is_one_line_naming_file_key_and_expected_form(tmp_path, change, message):
     path = write(tmp_path, THROTTLED.replace(*change))

@@ -32,9 +32,16 @@ def test_without_the_weekly_window_the_database_restart_pages_critical(unplanned
     assert result.pages["critical"] == 1 and not result.passed
 
 
-def test_without_the_calendar_the_holiday_pages_the_readers_and_the_ordering(unplanned: Platform):
+def test_without_the_calendar_the_holiday_pages_the_readers_the_sessions_and_the_ordering(unplanned: Platform):
+    """Without the calendar's mute, the breakfast hour without sessions and the lunch without orders (or
+    sessions) are two business incidents hours apart on the school-day pager."""
     result = run_drill(load_drill(DRILLS / "school-holiday-no-orders.yaml"), unplanned)
-    assert result.pages == {"critical": 0, "warning": 1, "business": 1}
+    assert result.pages == {"critical": 0, "warning": 1, "business": 2}
+    business = [n for n in result.notifications if n["tier"] == "business"]
+    assert [n["alarm"] for n in business] == ["production-business-platform-school-day-pager"] * 2
+    assert [n["membersInAlarm"] for n in business] == [
+        ["production-users-engagement-drop"],
+        ["production-orders-ordering-stopped", "production-users-engagement-drop"]]
 
 
 def test_without_its_window_the_failed_job_run_pages_warning_after_it(production: Platform):

@@ -155,3 +155,47 @@ def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform)
     assert metric_key("HASIVU/Business", "OrdersCancelled", {"Environment": "production"}) in present
     unpublished = [key for key in present if not publisher(platform, key[0], key[1], dict(key[2])).publishes]
     assert unpublished == []
+
+
+def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform):
+    """The drill's stand-in for a trained anomaly model (docs/cloudwatch-model.md): a gauge's band is
+    centred on the level the emulator publishes with no fault (ActiveUsers, the sessions of the last 30
+    minutes), and a band on a ratio of two metrics on the ratio of their expectations (the cancelled
+    share of the orders finished at the counter: 1 % expire, so 1 / 101)."""
+    from preflight.cloudwatch.cloudwatch import query_sources
+    from preflight.drill.runner import band_model
+    from preflight.emulator.traffic import profile
+
+    result = run_drill(load_drill(DRILLS / "normal-school-day.yaml"), platform)
+    band = band_model(profile("school-day", platform.active_users, platform.daily_revenue_inr), platform)
+    users = metric_key(platform.business_namespace, "ActiveUsers", {"Environment": "production"})
+    for minute in (8 * 60, 10 * 60, 12 * 60 + 30):  # IST breakfast, morning, lunch
+        end = result.start_minute + minute + 5
+        published = result.store.datapoint(users, "Average", end, 300)
+        lower, upper = band((users, "Average", 300), 2, end)
+        assert lower < published < upper
+        assert (lower + upper) / 2 == pytest.approx(published, rel=0.01)
+    alarm = next(a for a in platform.alarms if a.name == "production-orders-cancellation-rate")
+    lunch = result.start_minute + 13 * 60
+    lower, upper = band(query_sources(alarm)["e1"], 2, lunch)
+    assert (lower + upper) / 2 == pytest.approx(100 / 101)
+    assert upper < 4  # a lunch with 4 % more of the meals refused is out of the band
+    breakfast = result.start_minute + 8 * 60
+    assert band(query_sources(alarm)["e1"], 2, breakfast) is None  # the volume guard: no judgement
+
+
+def test_refused_meals_are_cancelled_instead_of_completed(platform):
+    """An `orders-cancelled` fault moves that share of the counter's finished orders from completed to
+    cancelled; the pickups themselves stay as many."""
+    result = run_drill(load_drill(DRILLS / "cancellations-surge-at-lunch.yaml"), platform)
+    dims = {"Environment": "production"}
+    completed, cancelled = (metric_key(platform.business_namespace, name, dims)
+                            for name in ("OrdersCompleted", "OrdersCancelled"))
+
+    def share(first: int, last: int) -> float:
+        done = sum(_over(result, completed, "Sum", first, last))
+        refused = sum(_over(result, cancelled, "Sum", first, last))
+        return 100 * refused / (done + refused)
+
+    assert share(60, 75) < 2.5  # 12:00-12:15: the usual 1 % expire
+    assert 4 < share(75, 135) < 6.5  # 12:15-13:15: 4 % more refused

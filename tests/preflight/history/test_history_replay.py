@@ -148,7 +148,7 @@ def _doc() -> dict:
     (lambda d: d["metrics"][0].update(period=45),
      "metrics[0].period: expected a positive multiple of 60 seconds (got 45)"),
     (lambda d: d["metrics"][0].update(statistic="Mean"),
-     "metrics[0].statistic: expected Sum, Average, Minimum, Maximum, SampleCount or pNN (got 'Mean')"),
+     "metrics[0].statistic: expected Sum, Average, Minimum, Maximum, SampleCount, pNN or PR(n:m) (got 'Mean')"),
     (lambda d: d["metrics"][1]["datapoints"].append([1782864030, 1.0]),
      "metrics[1].datapoints[60]: expected a period start: a multiple of 60 s since the epoch (got 1782864030)"),
     (lambda d: d["metrics"][1]["datapoints"].append(["noon", 1.0]),
