@@ -77,7 +77,8 @@ AlarmsLookup = Callable[[str], list[dict[str, Any]]]
 @dataclasses.dataclass(frozen=True)
 class PageCauses:
     """What the program tells the forwarder (PAGE_CAUSES): whose alarms it reads, and which of them
-    are causes, as `alarm name -> label` in the order a page lists them."""
+    are causes, as `alarm name -> label` in the order a page lists them; an empty label marks an alarm
+    that only holds pages, which a page does not list."""
 
     alarm_name_prefix: str
     causes: Mapping[str, str]
@@ -209,7 +210,8 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
     # The answer is filtered again by name and state: only what CloudWatch says is in ALARM counts.
     in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
-    found = [f"{label} ({name})" for name, label in causes.causes.items() if name in in_alarm]
+    # An alarm with an empty label is a hold (a dependency down recently): never listed.
+    found = [f"{label} ({name})" for name, label in causes.causes.items() if label and name in in_alarm]
     others = sorted((a for name, a in in_alarm.items() if name not in causes.causes),
                     key=lambda a: (_entered(a), a["AlarmName"]))
     names = [a["AlarmName"].removeprefix(causes.alarm_name_prefix) for a in others]

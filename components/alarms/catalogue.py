@@ -126,9 +126,12 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
 def page_causes(settings: StackSettings) -> dict[str, str]:
     """The alarms a page names first when in ALARM, with their labels (`AlarmSpec.cause`), in order:
     known before any resource exists, so the Slack forwarders can be handed them. The project's own
-    functions and topics, which need resources first, have no cause among their alarms."""
+    functions and topics, which need resources first, have no cause among their alarms. The dependencies'
+    down-recently holds come last with an empty label: a page never lists a hold."""
     specs = [spec for _, _, group, _ in _spec_groups(settings, ()) for spec in group]
-    return probable_causes(specs, settings.environment)
+    holds = [datastores.down_recently(spec, 1).name(settings.environment) for spec in specs
+             if spec.metric_key == "connectivity" and spec.scope in CAUSES]
+    return {**probable_causes(specs, settings.environment), **dict.fromkeys(holds, "")}
 
 
 def build_alarm_catalogue(

@@ -298,6 +298,9 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "production-cache-connectivity": "Redis unreachable",
         "production-payments-connectivity": "Razorpay unreachable",
         "production-platform-health-score": "Health checks failing",
-        "production-platform-health-monitor-silent": "Health monitor silent"}}
+        "production-platform-health-monitor-silent": "Health monitor silent",
+        # Holds, never listed on a page (an empty label).
+        "production-database-down-recently": "", "production-cache-down-recently": "",
+        "production-payments-down-recently": ""}}
     # Lambda allows 4 KB of environment variables in all (Lambda quotas).
     assert len(value) < 1024

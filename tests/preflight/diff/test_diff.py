@@ -99,10 +99,10 @@ RFID_FUNCTIONS = ("hasivu-production-rfid-verify-card", "hasivu-production-rfid-
 
 
 def test_removing_a_groups_error_alarm_loses_coverage_and_exits_3(repo: Path):
-    edit_source(repo, "components/alarms/lambda_.py", '    if function.invocation == "async":\n',
+    edit_source(repo, "components/alarms/lambda_.py", '    if function.invocation in ("async", "scheduled"):\n',
                 '    if function.group == "rfid":\n'
                 '        specs = [s for s in specs if s.metric_key != "errors"]\n'
-                '    if function.invocation == "async":\n')
+                '    if function.invocation in ("async", "scheduled"):\n')
     result = diff(repo, "--base", "HEAD", "--drills", "none", "--json")
     assert result.returncode == 3, result.stderr
     doc = json.loads(result.stdout)

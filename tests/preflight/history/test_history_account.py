@@ -34,11 +34,12 @@ from tests.support.stack import REPO, stack_files
 
 # 00:00 IST on a Wednesday: the window is at night, the warning pages are night pages.
 START = int(dt.datetime(2026, 7, 1, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))).timestamp()) // 60
-SCENARIO_MINUTES = 125
+SCENARIO_MINUTES = 170
 LEAD = 35  # the longest evaluation range of the one- and five-minute alarms: (5 + 2) x 5 minutes
-NOISE = [START + 5, START + 85]
+NOISE = [START + 5, START + 120]
 DATABASE_DOWN = [START + 45]
-PAYMENTS = [START + 70]
+# After the database's aftermath (its down-recently hold, 35 minutes), so that it is an incident of its own.
+PAYMENTS = [START + 100]
 # CloudWatch's evaluation comes a little after the period closes; one recorded transition comes too late.
 LATE_BY = dt.timedelta(minutes=6)
 

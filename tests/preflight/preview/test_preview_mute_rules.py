@@ -22,9 +22,9 @@ def test_each_rule_is_shown_with_its_next_activation_in_ist():
     weekly = rows["production-window-weekly-database-plus-10m"]
     assert weekly["nextActivation"] == "2026-07-05T02:00:00+05:30" and weekly["mutingUntil"] is None
     assert weekly["targets"] == ["production-critical-database-pager"]
-    assert rows["production-holiday-2026-10-02"]["nextActivation"] == "2026-10-02T00:00:00+05:30"
+    assert rows["production-holiday-2026-10-02-plus-20m"]["nextActivation"] == "2026-10-02T00:00:00+05:30"
     # The break between the terms: a daily rule from its first day.
-    assert rows["production-break-2026-10-10"]["nextActivation"] == "2026-10-10T00:00:00+05:30"
+    assert rows["production-break-2026-10-10-plus-20m"]["nextActivation"] == "2026-10-10T00:00:00+05:30"
     section = mute_rules_section(list(rows.values()))
     assert ("  production-window-weekly-database-plus-10m: cron(0 2 * * SUN) for PT2H10M, "
             "next Sun 05 Jul 2026 02:00 IST\n      mutes production-critical-database-pager") in section
@@ -36,16 +36,16 @@ def test_each_rule_is_shown_with_its_next_activation_in_ist():
 def test_the_preview_prints_them_and_puts_them_in_its_json(capsys):
     args = preview_parser().parse_args(["--stack", "production", "--no-policy"])
     assert preview_main(args, account=False, now=SATURDAY_NIGHT) == 0
-    assert "Alarm mute rules: 13 (maintenance windows and the school calendar; each mutes pagers)" in \
+    assert "Alarm mute rules: 19 (maintenance windows and the school calendar; each mutes pagers)" in \
         capsys.readouterr().out
     args = preview_parser().parse_args(["--stack", "production", "--no-policy", "--json"])
     assert preview_main(args, account=False, now=SATURDAY_NIGHT) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert len(doc["muteRules"]) == 13
+    assert len(doc["muteRules"]) == 19
     assert "Alarm mute rules: none" in mute_rules_section([])
 
 
 def test_the_cost_counts_the_rules_at_no_charge():
     line = next(x for x in estimate(build_model(run("production", preview=True)))["lines"]
                 if x["item"] == "alarm mute rules")
-    assert (line["quantity"], line["unit_usd"], line["monthly_usd"]) == (13, 0.0, 0.0)
+    assert (line["quantity"], line["unit_usd"], line["monthly_usd"]) == (19, 0.0, 0.0)
