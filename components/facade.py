@@ -116,7 +116,7 @@ def cost_assumptions(settings: StackSettings) -> dict:
             f"{settings.environment}-{s.name}-{i}"[:32]: s.monthly_requests // len(s.url_paths)
             for s in costs.sampling for i in range(len(s.url_paths))
         },
-        "costExplorerRequestsPerMonth": costs.cost_explorer_queries_per_hour * 730,
+        "costExplorerRequestsPerMonth": round(costs.cost_explorer_queries_per_day * 365 / 12),
         "alertsPerTopicPerMonth": 300,
         "customMetrics": [list(metric) for metric in published_metrics(
             settings.environment, settings.health_monitor.rfid_reader_ids if settings.health_monitor else ())],

@@ -18,6 +18,10 @@ from observability.aws import RETRIES, metric_window_end
 from observability.settings import ConfigurationError, RuntimeSettings, env_number
 
 RATE_VARIABLE = "HASIVU_INR_PER_USD"
+# Cost Explorer's data is updated at most three times a day ("Best practices for optimizing your Cost
+# Explorer API costs", docs.aws.amazon.com/cost-management/latest/userguide/ce-api-best-practices.html):
+# a breakdown younger than 8 hours is as fresh as a new $0.01 request could make it.
+COST_EXPLORER_REFRESH_SECONDS = 8 * 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +55,7 @@ class TtlCache:
 class CostMonitor:
     def __init__(self, ce: Any = None, budgets: Any = None, cloudwatch: Any = None, lambda_client: Any = None,
                  account_id: Optional[str] = None, settings: Optional[RuntimeSettings] = None,
-                 cache_seconds: float = 3600, clock: Callable[[], float] = time.monotonic,
+                 cache_seconds: float = COST_EXPLORER_REFRESH_SECONDS, clock: Callable[[], float] = time.monotonic,
                  inr_per_usd: Optional[float] = None) -> None:
         # Cost Explorer and Budgets are global APIs served from us-east-1.
         self.ce = ce or boto3.client("ce", region_name="us-east-1", config=RETRIES)

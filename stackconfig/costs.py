@@ -49,7 +49,7 @@ class CostSettings:
     monthly_budgets: dict[str, float]
     anomaly_threshold_usd: float
     sampling: tuple[SamplingClass, ...]
-    cost_explorer_queries_per_hour: int
+    cost_explorer_queries_per_day: int
     monitoring_budget_usd: float | None
     # Account singletons: reuse the account's SERVICE anomaly monitor; own the X-Ray EncryptionConfig.
     existing_anomaly_monitor_arn: str | None = None
@@ -76,7 +76,7 @@ def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: f
         monthly_budgets=_budgets("monthly", budgets.monthly),
         anomaly_threshold_usd=float(anomaly.threshold_usd),
         sampling=sampling,
-        cost_explorer_queries_per_hour=tracing.cost_explorer_queries_per_hour,
+        cost_explorer_queries_per_day=tracing.cost_explorer_queries_per_day,
         monitoring_budget_usd=monitoring_budget,
         existing_anomaly_monitor_arn=anomaly.existing_monitor_arn,
         manage_xray_encryption=tracing.manage_encryption,

@@ -241,7 +241,9 @@ SamplingSection: type[Section] = create_model(
 
 class TracingSection(Section):
     sampling: Optional[SamplingSection] = Field(None, description="overrides per sampling class")  # type: ignore[valid-type]
-    cost_explorer_queries_per_hour: whole(0) = Field(2, description="Cost Explorer calls of the runtime library")
+    cost_explorer_queries_per_day: whole(0) = Field(
+        4, description="Cost Explorer calls of the runtime library a day: its cache keeps a breakdown 8 hours, "
+                       "as long as Cost Explorer's data stays current, and a new day is a new query")
     manage_encryption: bool = Field(
         True, strict=True,
         description="this stack owns the account's X-Ray EncryptionConfig (exactly one stack per account and region)")
