@@ -19,6 +19,7 @@ from components.dashboards.dashboard import Dashboard, build_dashboards, console
 from components.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.runtime_layer import RuntimeLayer, RuntimeLayerArgs
 from components.slack_forwarder import TIMEOUT_SECONDS as FORWARDER_TIMEOUT
+from components.slos import slos_output
 from components.tracing import Tracing, TracingArgs
 from observability.catalogue import published_metrics
 from stackconfig.fleet_queries import fleet_members
@@ -102,6 +103,7 @@ def export_outputs(monitoring: Monitoring) -> None:
     pulumi.export("observabilityLayerArn", monitoring.runtime.layer.arn)
     pulumi.export("pseudonymKeyParameter", monitoring.runtime.pseudonym_key.name)
     pulumi.export("costAssumptions", cost_assumptions(monitoring.settings))
+    pulumi.export("slos", slos_output(monitoring.settings))
     if monitoring.settings.discovery is not None:
         pulumi.export("discovery", discovery_report(monitoring.settings.discovery, monitoring.settings.inventory))
     # Another stack in the same account reuses it: costAnomaly.existingMonitorArn.

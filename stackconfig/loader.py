@@ -50,6 +50,7 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
+from stackconfig.slos import measurable_slos, slo_settings
 from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
@@ -445,4 +446,5 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         health_monitor=health_monitor,
         maintenance=maintenance_settings(parsed.maintenance, parsed.school_calendar,
                                          int(thresholds.business.school_days_per_week)),
+        slos=measurable_slos(slo_settings(parsed.slos), inventory, health_monitor),
     )

@@ -11,6 +11,7 @@ import pulumi
 from stackconfig.costs import CostSettings
 from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.maintenance import MaintenanceSettings
+from stackconfig.slos import Slo
 from stackconfig.thresholds import LambdaThresholds, Thresholds
 
 
@@ -166,6 +167,8 @@ class StackSettings:
     discovery: Optional[Discovery] = None
     health_monitor: Optional[HealthMonitorSettings] = None
     maintenance: MaintenanceSettings = dataclasses.field(default_factory=MaintenanceSettings)
+    # The SLOs this stack can measure (stackconfig/slos.py): enabled, and their SLI is published.
+    slos: tuple[Slo, ...] = ()
 
     def tags(self, **extra: str) -> dict[str, str]:
         return {"Environment": self.environment, "ManagedBy": "pulumi", "Project": self.project, **extra}

@@ -16,6 +16,7 @@ from stackconfig.costs import BUDGET_SERVICES, DEFAULT_SAMPLING
 from stackconfig.health_monitor import HealthMonitorSection
 from stackconfig.maintenance import MaintenanceSection, SchoolCalendarSection
 from stackconfig.model import Tier
+from stackconfig.slos import SlosSection
 from stackconfig.thresholds import SECTIONS, Thresholds
 from stackconfig.types import Section, camel, non_empty, number, one_of, or_mapping, snake, text, whole
 
@@ -267,6 +268,8 @@ class StackConfig(Section):
     monitoring_budget_usd: Optional[Amount] = Field(
         None, description="monthly budget of this monitoring; the preflight warns above it")
     health_monitor: Optional[HealthMonitorSection] = Field(None, description="the deployed health monitor Lambda")
+    slos: SlosSection = Field(default_factory=SlosSection,  # type: ignore[valid-type]
+                              description="service level objectives: targets, traffic guards, the latency threshold")
     maintenance: MaintenanceSection = Field(default_factory=MaintenanceSection,
                                             description="planned maintenance windows, muted as alarm mute rules")
     school_calendar: Optional[SchoolCalendarSection] = Field(

@@ -18,6 +18,7 @@ from preflight.preview.cost import cost_section, estimate
 from preflight.preview.coverage import coverage_section
 from preflight.preview.mute_rules import mute_rules, mute_rules_section
 from preflight.preview.report import discovery_section, document, violations_section, write_json, write_summary
+from preflight.preview.slos import slo_section, slos
 from preflight.preview.sms import sms_advisory, sms_section
 from preflight.program.engine import InvokeHandler, ProgramFailed, functions_invoke, run_program
 from preflight.program.function_list import read_function_names
@@ -123,11 +124,12 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
         doc = document(model, [v.as_json() for v in violations], cost)
         doc["smsSandbox"] = sms
         doc["muteRules"] = mutes
+        doc["slos"] = slos(model)
         if discovery is not None:
             doc["discovery"] = discovery
         write_json({**doc, "account": report.as_json()} if report else doc, sys.stdout)
     else:
-        sections = [coverage_section(model), cost_section(cost), mute_rules_section(mutes)]
+        sections = [coverage_section(model), cost_section(cost), slo_section(model), mute_rules_section(mutes)]
         if discovery is not None:
             sections.append(discovery_section(discovery))
         if sms is not None:

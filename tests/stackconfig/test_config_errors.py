@@ -244,6 +244,18 @@ CASES = {
         {"set_": {"thresholds": {"business": {"schoolDayStartIst": 9, "schoolDayEndIst": 8}}}},
         ["thresholds.business.schoolDayEndIst", "8", "a time after schoolDayStartIst (9)"],
     ),
+    "SLO target of 100 %": (
+        {"set_": {"slos": {"database": {"target": 100}}}},
+        ["hasivu-monitoring:slos.database.target", "100", "a percentage above 0 and below 100"],
+    ),
+    "misspelt SLO": (
+        {"set_": {"slos": {"apiAvailabilty": {"target": 99.5}}}},
+        ["hasivu-monitoring:slos", "apiAvailabilty", "apiAvailability"],
+    ),
+    "latency threshold on a period-based SLO": (
+        {"set_": {"slos": {"redis": {"thresholdMs": 500}}}},
+        ["hasivu-monitoring:slos.redis", "thresholdMs"],
+    ),
     "low-volume window longer than a day": (
         {"set_": {"thresholds": {"lambda": {"lowVolumeWindowMinutes": 2880}}}},
         ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "a whole number from 0 to 1440"],

@@ -1,0 +1,150 @@
+"""Service level objectives: what each one measures, its target, and the error budget that follows.
+
+Each SLO is judged over a 30-day rolling window (the monthly report uses calendar months). Two kinds:
+- period-based, on the health monitor's per-minute result of a dependency (`DependencyHealthy`, 1 or 0):
+  a minute is bad when the check failed, and the budget is a number of bad minutes;
+- request-based, on the share of good requests among all: the budget is a number of bad requests at
+  the expected monthly traffic.
+The four dependency targets (database 99.9 %, Redis 99.5 %, payments 99.8 %, RFID 99 %) are the
+platform's availability targets; the request-based ones are where parents and students feel failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+from pydantic import Field, create_model
+
+from stackconfig.types import Section, number, whole
+
+if TYPE_CHECKING:
+    from stackconfig.health_monitor import HealthMonitorSettings
+    from stackconfig.model import Inventory
+
+WINDOW_DAYS = 30
+PERIOD, REQUEST = "period", "request"
+
+
+@dataclasses.dataclass(frozen=True)
+class Slo:
+    """One objective. `good`/`total` name the SLI; `dependency` is set for the period-based ones."""
+
+    name: str
+    service: str
+    kind: Literal["period", "request"]
+    target_percent: float
+    what: str
+    # Period-based: the health monitor's Dependency dimension.
+    dependency: Optional[str] = None
+    # Request-based: a window with fewer requests is never judged bad (one failure at night is no outage).
+    min_requests: int = 0
+    # The latency SLO: a request is good under this many milliseconds.
+    threshold_ms: Optional[int] = None
+    # Requests a 30-day window is expected to hold: the budget in requests.
+    monthly_requests: int = 0
+    enabled: bool = True
+
+    @property
+    def budget_fraction(self) -> float:
+        """The share of minutes or requests that may be bad: 1 - target."""
+        return 1 - self.target_percent / 100
+
+    @property
+    def budget_minutes(self) -> float:
+        return self.budget_fraction * WINDOW_DAYS * 24 * 60
+
+    @property
+    def budget_requests(self) -> float:
+        return self.budget_fraction * self.monthly_requests
+
+    def budget_text(self) -> str:
+        if self.kind == PERIOD:
+            return f"{self.budget_minutes:,.1f} bad minutes in {WINDOW_DAYS} days"
+        return f"{self.budget_requests:,.0f} bad requests in {WINDOW_DAYS} days (of {self.monthly_requests:,})"
+
+
+DEFAULT_SLOS = (
+    Slo("database", "database", PERIOD, 99.9, "minutes the health monitor reached the database",
+        dependency="database"),
+    Slo("redis", "redis", PERIOD, 99.5, "minutes the health monitor reached Redis", dependency="redis"),
+    Slo("payments", "payments", PERIOD, 99.8, "minutes the health monitor reached Razorpay",
+        dependency="payment_gateway"),
+    Slo("rfid", "rfid", PERIOD, 99.0, "minutes the RFID readers answered the health monitor", dependency="rfid"),
+    Slo("api-availability", "api", REQUEST, 99.9, "requests to the API stage answered without a 5XX",
+        min_requests=50, monthly_requests=3_000_000),
+    Slo("payment-success", "payments", REQUEST, 99.8,
+        "payment attempts that did not fail for the platform's or Razorpay's fault", min_requests=20,
+        monthly_requests=600_000),
+    Slo("rfid-verification", "rfid", REQUEST, 99.5, "RFID card verifications that succeeded", min_requests=20,
+        monthly_requests=1_500_000),
+    Slo("api-latency", "api", REQUEST, 99.0, "requests to the API stage answered under the threshold",
+        min_requests=50, threshold_ms=3000, monthly_requests=3_000_000),
+)
+
+Target = number("a percentage above 0 and below 100, like 99.9", low=0, high=99.999, low_exclusive=True)
+
+
+class PeriodSloEntry(Section):
+    target: Optional[Target] = Field(None, description="the objective, a percentage of good minutes")
+    enabled: Optional[bool] = Field(None, strict=True, description="false: no SLO, burn-rate alarms or budget")
+
+
+class RequestSloEntry(PeriodSloEntry):
+    min_requests: Optional[whole(0)] = Field(  # type: ignore[valid-type]
+        None, description="a window with fewer requests is never judged bad (one failure at night is no outage)")
+    monthly_requests: Optional[whole(1)] = Field(  # type: ignore[valid-type]
+        None, description="the requests a 30-day window holds, for the budget in requests")
+
+
+class LatencySloEntry(RequestSloEntry):
+    threshold_ms: Optional[whole(1, 29_000)] = Field(  # type: ignore[valid-type]
+        None, description="a request is good under this many milliseconds (API Gateway's 29 s integration limit)")
+
+
+def field_name(slo: Slo) -> str:
+    return slo.name.replace("-", "_")
+
+
+def _entry(slo: Slo) -> type[Section]:
+    if slo.kind == PERIOD:
+        return PeriodSloEntry
+    return LatencySloEntry if slo.threshold_ms is not None else RequestSloEntry
+
+
+SlosSection = create_model(
+    "SlosSection", __base__=Section,
+    **{field_name(s): (Optional[_entry(s)], Field(None, description=f"default: {s.target_percent:g} % of {s.what}"))
+       for s in DEFAULT_SLOS},
+)
+
+
+def slo_settings(section: Any) -> tuple[Slo, ...]:
+    """The SLOs from the validated `slos` section: defaults, overridden key by key."""
+    slos = []
+    for default in DEFAULT_SLOS:
+        entry = getattr(section, field_name(default), None) if section is not None else None
+        given = {k: v for k, v in dict(entry or {}).items() if v is not None}
+        slos.append(dataclasses.replace(
+            default,
+            target_percent=float(given.get("target", default.target_percent)),
+            enabled=given.get("enabled", default.enabled),
+            min_requests=given.get("min_requests", default.min_requests),
+            monthly_requests=given.get("monthly_requests", default.monthly_requests),
+            threshold_ms=given.get("threshold_ms", default.threshold_ms),
+        ))
+    return tuple(slos)
+
+
+def measurable_slos(slos: tuple[Slo, ...], inventory: Inventory,
+                    monitor: Optional[HealthMonitorSettings]) -> tuple[Slo, ...]:
+    """The enabled SLOs whose SLI this stack publishes: a dependency's minutes need the health monitor
+    checking it; the API's requests need an API; payments and RFID need their business metrics."""
+    def measured(slo: Slo) -> bool:
+        if slo.kind == PERIOD:
+            checks = {"database": bool(inventory.rds), "redis": inventory.redis is not None,
+                      "payment_gateway": bool(monitor and monitor.payment_gateway_url),
+                      "rfid": bool(monitor and monitor.rfid_reader_ids)}
+            return monitor is not None and checks[str(slo.dependency)]
+        return inventory.api is not None if slo.service == "api" else True
+    return tuple(slo for slo in slos if slo.enabled and measured(slo))

@@ -1,0 +1,71 @@
+"""The SLOs a stack measures: targets, error budgets, and SLIs that read metrics the platform publishes."""
+
+from __future__ import annotations
+
+import pytest
+
+from observability.catalogue import published_metrics
+from preflight.cli import main as preflight_main
+from preflight.model.stack import build_model
+from tests.support.stack import run
+
+# The platform's availability targets per dependency, and the request-based objectives users feel.
+DEPENDENCY_TARGETS = {"database": 99.9, "redis": 99.5, "payments": 99.8, "rfid": 99.0}
+MINUTES_IN_30_DAYS = 30 * 24 * 60
+
+
+def _slos(**changes) -> dict[str, dict]:
+    return {slo["name"]: slo for slo in build_model(run(**changes)).output("slos")}
+
+
+def test_production_measures_the_dependency_targets_and_the_request_slos():
+    slos = _slos()
+    assert {name: slos[name]["target"] for name in DEPENDENCY_TARGETS} == DEPENDENCY_TARGETS
+    assert {slos[name]["kind"] for name in DEPENDENCY_TARGETS} == {"period"}
+    assert {"api-availability", "payment-success", "rfid-verification", "api-latency"} <= set(slos)
+    assert slos["api-availability"]["target"] == 99.9
+    assert slos["api-latency"]["sli"]["goodPercent"]["stat"] == f"PR(:{slos['api-latency']['thresholdMs']})"
+
+
+def test_budgets_are_the_share_the_target_leaves_of_30_days_or_of_the_expected_requests():
+    slos = _slos()
+    # 0.1 % of 43,200 minutes; 0.5 % of them; 1 %.
+    assert slos["database"]["budget"] == {"minutes": pytest.approx(43.2)}
+    assert slos["redis"]["budget"] == {"minutes": pytest.approx(216.0)}
+    assert slos["rfid"]["budget"]["minutes"] == pytest.approx(0.01 * MINUTES_IN_30_DAYS)
+    payment = slos["payment-success"]
+    assert payment["budget"]["requests"] == round(0.002 * payment["budget"]["monthlyRequests"])
+
+
+def test_config_overrides_a_target_and_switches_an_slo_off():
+    slos = _slos(set_={"slos": {"database": {"target": 99.95}, "rfidVerification": {"enabled": False},
+                                "apiLatency": {"thresholdMs": 1500, "minRequests": 10}}})
+    assert slos["database"]["budget"]["minutes"] == pytest.approx(21.6)
+    assert "rfid-verification" not in slos
+    assert slos["api-latency"]["sli"]["goodPercent"]["stat"] == "PR(:1500)"
+    assert slos["api-latency"]["minRequests"] == 10
+
+
+def test_every_custom_metric_an_sli_reads_is_one_the_runtime_library_publishes():
+    # A metric is namespace + name + the exact dimension set: an SLI naming another set reads nothing.
+    published = {(ns, name, frozenset(dims.items())) for ns, name, dims in published_metrics("production")}
+    for slo in _slos().values():
+        for metric in slo["sli"].values():
+            if metric["namespace"].startswith("AWS/"):
+                continue
+            key = (metric["namespace"], metric["metricName"], frozenset(metric["dimensions"].items()))
+            assert key in published, f"{slo['name']} reads {key}, which nothing publishes"
+
+
+def test_a_stack_without_a_health_monitor_measures_no_dependency_minutes():
+    slos = _slos(remove=("healthMonitor",))
+    assert not set(DEPENDENCY_TARGETS) & set(slos)
+    assert "api-availability" in slos
+
+
+def test_preview_prints_each_slo_with_its_budget(capsys):
+    assert preflight_main(["--stack", "production", "--no-policy"]) == 0
+    out = capsys.readouterr().out
+    assert "Service level objectives: 8, error budgets over a 30-day window" in out
+    assert "database (database, period-based): 99.9 % of" in out and "budget 43.2 bad minutes" in out
+    assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0
