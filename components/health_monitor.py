@@ -48,6 +48,9 @@ def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings,
         "HASIVU_REDIS_SECRET_ARN": monitor.redis_secret_arn,
         "HASIVU_PAYMENT_GATEWAY_URL": monitor.payment_gateway_url,
         "HASIVU_RFID_READER_IDS": ",".join(monitor.rfid_reader_ids) or None,
+        # The SLA targets of the health report: the stack's period-based SLOs.
+        "HASIVU_SLO_TARGETS": ",".join(f"{slo.dependency}={slo.target_percent:g}" for slo in settings.slos
+                                       if slo.dependency) or None,
     }
     return {**env, **{k: v for k, v in optional.items() if v}}
 

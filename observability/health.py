@@ -48,15 +48,16 @@ DEFAULT_DEADLINE_SECONDS = 10.0
 PREPARE_TIMEOUT_SECONDS = 3.0
 # The SLA history is context, not a live result: a slow CloudWatch gets this long at most.
 SLA_HISTORY_TIMEOUT_SECONDS = 3.0
+SLO_TARGETS_VARIABLE = "HASIVU_SLO_TARGETS"
 # Kept back from the Lambda's remaining time for publishing the results and answering.
 DEADLINE_MARGIN_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Dependency:
-    """What a dependency is worth: SLA target, weight in the score, what its failure blocks."""
+    """What a dependency is worth: weight in the score, what its failure blocks. Its SLA target is the
+    stack's SLO (stackconfig/slos.py), handed over in HASIVU_SLO_TARGETS."""
 
-    sla_target_percent: float
     weight: float
     revenue_share: float
     users_share: float
@@ -64,23 +65,22 @@ class Dependency:
     recovery: tuple[str, ...]
 
 
-# The availability targets (database 99.9 %, Redis 99.5 %, payments 99.8 %, RFID 99 %) and the flows
-# each dependency carries.
+# The flows each dependency carries.
 DEPENDENCIES = {
-    "database": Dependency(99.9, 0.35, 1.0, 1.0, ("orders", "payments", "logins", "menus"), (
+    "database": Dependency(0.35, 1.0, 1.0, ("orders", "payments", "logins", "menus"), (
         "Check RDS status and recent events; fail over to the standby if the primary is impaired.",
         "If the pool is exhausted, find long-running or idle-in-transaction sessions in pg_stat_activity; "
         "consider RDS Proxy for Lambda connection reuse.",
     )),
-    "redis": Dependency(99.5, 0.15, 0.1, 0.3, ("sessions", "menu cache"), (
+    "redis": Dependency(0.15, 0.1, 0.3, ("sessions", "menu cache"), (
         "Check the ElastiCache replication group; promote a replica if the primary is down.",
         "If memory is high, review TTLs and evictions; scale the node type.",
     )),
-    "payment_gateway": Dependency(99.8, 0.30, 1.0, 0.6, ("payments",), (
+    "payment_gateway": Dependency(0.30, 1.0, 0.6, ("payments",), (
         "Check Razorpay's status page; switch the app to 'pay later' mode to keep orders flowing.",
         "Verify outbound network (NAT gateway) from the payment Lambdas.",
     )),
-    "rfid": Dependency(99.0, 0.20, 0.0, 0.5, ("meal pickup verification",), (
+    "rfid": Dependency(0.20, 0.0, 0.5, ("meal pickup verification",), (
         "Power-cycle offline readers and check their network; fall back to manual roll-call at counters.",
     )),
 }
@@ -124,10 +124,12 @@ class SlaHistory:
 
 class EnhancedHealthMonitor:
     def __init__(self, checks: Sequence[HealthCheck], profile: BusinessProfile,
-                 history: Optional[SlaHistory] = None) -> None:
+                 history: Optional[SlaHistory] = None, targets: Optional[Mapping[str, float]] = None) -> None:
         self.checks = list(checks)
         self.profile = profile
         self.history = history
+        # Dependency -> SLA target percent: the stack's SLOs; a dependency without one has no compliance.
+        self.targets = dict(targets or {})
 
     def run_checks(self, deadline: float, history: Optional[Callable[[], Any]] = None
                    ) -> tuple[list[CheckResult], Optional[Future]]:
@@ -170,7 +172,7 @@ class EnhancedHealthMonitor:
         return results, pending_history
 
     def score(self, results: Sequence[CheckResult]) -> float:
-        weights = {r.name: DEPENDENCIES.get(r.name, Dependency(99.0, 0.1, 0, 0, (), ())).weight for r in results}
+        weights = {r.name: DEPENDENCIES.get(r.name, Dependency(0.1, 0, 0, (), ())).weight for r in results}
         total = sum(weights.values())
         if not total:
             return 100.0
@@ -213,14 +215,14 @@ class EnhancedHealthMonitor:
         for r in results:
             dependency = DEPENDENCIES.get(r.name)
             measured = availability.get(r.name)
+            target = self.targets.get(r.name)
             checks[r.name] = {
                 **r.as_json(),
                 "impact": self.impact(r),
                 "sla": {
-                    "target_percent": dependency.sla_target_percent if dependency else None,
+                    "target_percent": target,
                     "availability_percent": measured,
-                    "compliant": None if measured is None or dependency is None
-                    else measured >= dependency.sla_target_percent,
+                    "compliant": None if measured is None or target is None else measured >= target,
                 },
                 "recommendations": list(dependency.recovery) if dependency and r.status != HEALTHY else [],
             }
@@ -343,7 +345,23 @@ def enhanced_health_monitor(settings: Optional[RuntimeSettings] = None,
                                  settings.reader_ids, timeout=env_seconds("HASIVU_RFID_TIMEOUT", 3, env)))
     return EnhancedHealthMonitor(checks, BusinessProfile.from_env(env),
                                  SlaHistory(deadline_client("cloudwatch"), settings.health_namespace,
-                                            settings.environment))
+                                            settings.environment), slo_targets(env))
+
+
+def slo_targets(env: Mapping[str, str]) -> dict[str, float]:
+    """`HASIVU_SLO_TARGETS`, `dependency=percent` pairs separated by commas (`database=99.9,redis=99.5`)."""
+    targets: dict[str, float] = {}
+    for pair in filter(None, (p.strip() for p in env.get(SLO_TARGETS_VARIABLE, "").split(","))):
+        name, _, value = pair.partition("=")
+        try:
+            percent = float(value)
+        except ValueError:
+            percent = -1.0
+        if name.strip() not in DEPENDENCIES or not 0 < percent < 100:
+            raise ConfigurationError(f"{SLO_TARGETS_VARIABLE}: got {pair!r}; expected dependency=percent with a "
+                                     f"dependency among {', '.join(DEPENDENCIES)} and a percent between 0 and 100")
+        targets[name.strip()] = percent
+    return targets
 
 
 @functools.cache

@@ -76,6 +76,16 @@ def test_credentials_only_by_secret_arn():
     assert not any("PASSWORD" in k or "password" in v.lower() for k, v in variables.items())
 
 
+def test_the_health_reports_sla_targets_are_the_stacks_slos():
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    targets = dict(pair.split("=") for pair in variables["HASIVU_SLO_TARGETS"].split(","))
+    assert targets == {"database": "99.9", "redis": "99.5", "payment_gateway": "99.8", "rfid": "99"}
+    changed = run(set_={"slos": {"database": {"target": 99.95}, "rfid": {"enabled": False}}})
+    variables = props(by_name(changed, "health-monitor-lambda-function"))["environment"]["variables"]
+    assert "database=99.95" in variables["HASIVU_SLO_TARGETS"].split(",")
+    assert "rfid" not in variables["HASIVU_SLO_TARGETS"]
+
+
 @pytest.mark.parametrize(("section", "fragment"), [
     ({"databasePassword": "hunter2"}, "healthMonitor.databasePassword: unknown key"),
     ({"databaseSecretArn": "hasivu/db"},
@@ -165,6 +175,9 @@ def test_packaged_handler_runs_on_the_eventbridge_event(tmp_path, aws, postgres_
     assert score["Environment"] == "production"
     assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HASIVU/Health"
     assert {r["Dependency"] for r in emf if "DependencyHealthy" in r} == {"database", "redis"}
+    # The SLA compliance of the report is judged against the stack's SLOs (database 99.9 %, Redis 99.5 %).
+    assert report["checks"]["database"]["sla"]["target_percent"] == 99.9
+    assert report["checks"]["redis"]["sla"]["target_percent"] == 99.5
     # As CloudWatch ingests it, with the function's POWERTOOLS_SERVICE_NAME set: only catalogue metrics.
     assert variables["POWERTOOLS_SERVICE_NAME"] == "health-monitor"
     published = {(ns, name, frozenset(dims.items())) for ns, name, dims in published_metrics("production")}

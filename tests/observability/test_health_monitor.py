@@ -10,7 +10,7 @@ import boto3
 import pg8000.native
 import pytest
 
-from observability.health import BusinessProfile, EnhancedHealthMonitor, SlaHistory
+from observability.health import BusinessProfile, EnhancedHealthMonitor, SlaHistory, slo_targets
 from observability.health_checks import (
     HealthCheck,
     PostgresTarget,
@@ -21,7 +21,7 @@ from observability.health_checks import (
     rfid_check,
 )
 from observability.health_handler import handler
-from observability.settings import RuntimeSettings
+from observability.settings import ConfigurationError, RuntimeSettings
 from tests.conftest import free_port, start_redis
 
 PROFILE = BusinessProfile(daily_revenue_inr=500_000, active_users=12_000)
@@ -186,6 +186,24 @@ def test_sla_compliance_from_recorded_history(aws):
         "Dimensions": [{"Name": "Environment", "Value": env}, {"Name": "Dependency", "Value": "redis"}]}])
     history = SlaHistory(cloudwatch, "HASIVU/Health", env)
     assert history.availability(["database", "redis", "rfid"]) == {"database": 99.9, "redis": 100.0, "rfid": None}
+
+
+def test_sla_targets_come_from_the_environment_and_a_bad_one_is_one_line():
+    assert slo_targets({"HASIVU_SLO_TARGETS": "database=99.9, redis=99.5"}) == {"database": 99.9, "redis": 99.5}
+    assert slo_targets({}) == {}
+    for bad in ("database=100", "databse=99.9", "database=high"):
+        with pytest.raises(ConfigurationError) as error:
+            slo_targets({"HASIVU_SLO_TARGETS": bad})
+        assert bad in str(error.value) and "\n" not in str(error.value)
+
+
+def test_compliance_is_judged_against_the_given_target_only():
+    ok = HealthCheck("database", 1.0, lambda: ("healthy", {}))
+    report = EnhancedHealthMonitor([ok], PROFILE, targets={"database": 99.9}).get_enhanced_system_health()
+    assert report["checks"]["database"]["sla"]["target_percent"] == 99.9
+    untargeted = EnhancedHealthMonitor([ok], PROFILE).get_enhanced_system_health()
+    assert untargeted["checks"]["database"]["sla"] == {"target_percent": None, "availability_percent": None,
+                                                        "compliant": None}
 
 
 def test_handler_publishes_the_score_and_answers_http(postgres_server, capsys, monkeypatch):
