@@ -1,8 +1,9 @@
 """Business metrics as CloudWatch Embedded Metric Format (Powertools), never an API call.
 
 Every event is one EMF record whose dimension sets are exactly those `catalogue.published_metrics()`
-lists: `Environment` (what the alarms and dashboards read) and, for payments, `Environment,
-PaymentMethod`; heartbeats also `Environment, ReaderId` for the installed fleet. Methods outside the
+lists: `Environment` (what the alarms and dashboards read); a payment adds a second record with its
+attempt and decline under `Environment, PaymentMethod` (`catalogue.PAYMENT_METHOD_BREAKDOWN`), the method a
+property of the first; heartbeats also `Environment, ReaderId` for the installed fleet. Methods outside the
 known list become "other", so a typo or an attacker cannot mint metrics. Status, ids and the caller's
 context go into EMF properties: the library's own fields (orderId, amount, status, readerId) are set
 last, and caller context is limited to `boundary.CONTEXT_PROPERTIES` without personal data.
@@ -11,12 +12,13 @@ last, and caller context is limited to `boundary.CONTEXT_PROPERTIES` without per
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from observability import boundary, emf
+from observability.catalogue import PAYMENT_METHOD_BREAKDOWN
 from observability.settings import RuntimeSettings
 
 # Razorpay's payment states (created, authorized, captured, refunded, failed; docs "About Payments")
@@ -51,10 +53,20 @@ class BusinessMetrics:
         self.settings = settings or RuntimeSettings.from_env()
 
     def _emit(self, values: Mapping[str, tuple[float, MetricUnit]], breakdown: Optional[Mapping[str, str]],
-              caller: Optional[Mapping[str, Any]], own: Mapping[str, Any]) -> None:
+              caller: Optional[Mapping[str, Any]], own: Mapping[str, Any],
+              broken_down: Optional[Sequence[str]] = None) -> None:
+        """One record under `Environment` and, with a `breakdown`, also under it; `broken_down` limits the
+        breakdown to those metrics (a second record: a directive's dimension sets apply to all its metrics)."""
         env = {"Environment": self.settings.environment}
-        sets = [env, {**env, **breakdown}] if breakdown else [env]
-        emf.emit(self.settings.business_namespace, sets, values, {**boundary.context_properties(caller), **own})
+        namespace = self.settings.business_namespace
+        properties = {**boundary.context_properties(caller), **own}
+        if breakdown and broken_down is None:
+            emf.emit(namespace, [env, {**env, **breakdown}], values, properties)
+            return
+        emf.emit(namespace, [env], values, {**properties, **(breakdown or {})})
+        split = {name: value for name, value in values.items() if name in (broken_down or ())}
+        if breakdown and split:
+            emf.emit(namespace, [{**env, **breakdown}], split, {})
 
     def track_payment_metrics(
         self, order_id: str, amount: float, status: str, method: str, context: Optional[Mapping[str, Any]] = None
@@ -71,7 +83,8 @@ class BusinessMetrics:
         elif state == "error":
             values["PaymentErrors"] = (1, MetricUnit.Count)
         self._emit(values, {"PaymentMethod": boundary.payment_method(method)}, context,
-                   {"orderId": str(order_id), "amount": rupees, "status": state, "providerStatus": raw})
+                   {"orderId": str(order_id), "amount": rupees, "status": state, "providerStatus": raw},
+                   broken_down=PAYMENT_METHOD_BREAKDOWN)
 
     def track_payment_verification_failure(self, order_id: str, reason: str) -> None:
         self._emit({"PaymentVerificationFailures": (1, MetricUnit.Count)}, None, None,

@@ -152,12 +152,17 @@ def _records(capsys) -> list[dict]:
 def test_payment_metrics_are_emf_with_bounded_dimensions_and_ids_as_properties(capsys):
     BusinessMetrics(SETTINGS).track_payment_metrics(
         "ord-1", 250, "success", "UPI", {"schoolId": "sch-9", "mealType": "lunch", "studentGrade": "5th"})
-    [record] = _records(capsys)
+    record, by_method = _records(capsys)
     cw = record["_aws"]["CloudWatchMetrics"][0]
     assert cw["Namespace"] == "HASIVU/Business"
-    assert cw["Dimensions"] == [["Environment"], ["Environment", "PaymentMethod"]]
+    assert cw["Dimensions"] == [["Environment"]]
     assert {m["Name"] for m in cw["Metrics"]} == {"PaymentAttempts", "PaymentSuccesses", "Revenue"}
     assert record["Revenue"] == [250.0] and record["PaymentMethod"] == "upi"
+    # Per method only the attempt (and a decline): the method's failure rate, 7 metrics each.
+    method_cw = by_method["_aws"]["CloudWatchMetrics"][0]
+    assert method_cw["Dimensions"] == [["Environment", "PaymentMethod"]]
+    assert {m["Name"] for m in method_cw["Metrics"]} == {"PaymentAttempts"}
+    assert by_method["PaymentMethod"] == "upi" and "orderId" not in by_method
     assert record["orderId"] == "ord-1" and record["schoolId"] == "sch-9" and record["studentGrade"] == "5th"
     assert record["mealType"] == "lunch" and record["status"] == "success"
     dimension_names = {d for ds in cw["Dimensions"] for d in ds}
@@ -168,8 +173,9 @@ def test_unknown_dimension_values_cannot_mint_metrics(capsys):
     m = BusinessMetrics(SETTINGS)
     m.track_payment_metrics("o", 10, "failed", "crypto-coin-of-the-day", {"mealType": "midnight-feast"})
     m.track_payment_metrics("o", 10, "error", "card")
-    failed, error = _records(capsys)
+    failed, failed_by_method, error, _ = _records(capsys)
     assert (failed["PaymentMethod"], failed["PaymentFailures"]) == ("other", [1.0])
+    assert (failed_by_method["PaymentMethod"], failed_by_method["PaymentFailures"]) == ("other", [1.0])
     assert error["PaymentErrors"] == [1.0] and "Revenue" not in error
 
 

@@ -68,8 +68,9 @@ def test_context_cannot_overwrite_dimensions_or_the_librarys_fields(capsys):
     BusinessMetrics(SETTINGS).track_payment_metrics("ord-1", 250, "captured", "upi", {
         "PaymentMethod": "9876543210@ybl", "Environment": "parent-7781", "status": "failed", "orderId": "x",
         "amount": 1, "Revenue": 99999, "schoolId": "sch-9", "mealType": "lunch"})
-    [record] = documents(capsys.readouterr().out, strict=True)
+    record, by_method = documents(capsys.readouterr().out, strict=True)
     assert (record["Environment"], record["PaymentMethod"]) == ("production", "upi")
+    assert (by_method["Environment"], by_method["PaymentMethod"]) == ("production", "upi")
     own = (record["status"], record["orderId"], record["amount"], record["Revenue"])
     assert own == ("success", "ord-1", 250, [250])
     assert (record["schoolId"], record["mealType"]) == ("sch-9", "lunch")
