@@ -2,7 +2,14 @@
 
 - A metric alarm is evaluated each time one of its periods closes, over its evaluation range
   (Evaluation Periods + 2 periods, the range of the user guide's examples) of completed periods;
-  metrics arrive without delay. Percentile alarms with `evaluateLowSampleCountPercentile: ignore`
+  metrics arrive without delay. An alarm whose period is an hour or longer is evaluated every minute
+  over a sliding window ending at that minute: CloudWatch's default evaluation window is a sliding
+  window that "advances each time the alarm is evaluated" (user guide, "Alarm evaluation window";
+  API reference, `EvaluationWindow`), and for an hour-long period the difference decides whether a
+  burn-rate page comes in minutes or at the top of the hour. Shorter periods keep the period-close
+  evaluation the drills were written against, a known deviation (docs/cloudwatch-model.md): the model
+  may notice a breach up to a period later than CloudWatch, and misses a burst that only a window
+  straddling two periods would see. Percentile alarms with `evaluateLowSampleCountPercentile: ignore`
   keep their state while the newest period has too few samples.
 - Composite alarms are evaluated after the metric alarms of the same minute, members first.
 - Actions: each transition into ALARM delivers one notification to each `alarmActions` topic (a page
@@ -38,6 +45,8 @@ from preflight.cloudwatch.mutes import MuteClock
 from preflight.cloudwatch.store import MetricKey, MetricStore, low_sample_count, metric_key
 
 EXTRA_RANGE_PERIODS = 2
+# Alarms with periods at least this long are evaluated every minute over a sliding window.
+SLIDING_FROM_SECONDS = 3600
 
 
 class ModelError(ValueError):
@@ -59,6 +68,11 @@ class MetricAlarmDefinition:
         periods = [int(q["metric"]["period"]) if q.get("metric") else int(q["period"])
                    for q in self.props.get("metricQueries") or [] if q.get("metric") or q.get("period")]
         return min(periods) if periods else 60
+
+    @functools.cached_property
+    def sliding(self) -> bool:
+        """Evaluated every minute over a window ending at that minute (module docstring)."""
+        return self.period >= SLIDING_FROM_SECONDS and self.insights is None
 
     @functools.cached_property
     def clock_dependent(self) -> bool:
@@ -273,6 +287,10 @@ class CloudWatchModel:
         when the alarm was evaluated one period ago (closed periods never change)."""
         step = alarm.period // 60
         previous = self._ranges.get(alarm.name)
+        if alarm.sliding:
+            ends = [end_minute - (length - 1 - i) * step for i in range(length)]
+            return {query_id: [self.store.sliding(key, stat, e, metric_period // 60) for e in ends]
+                    for query_id, (key, stat, metric_period) in alarm.metrics.items()}
         if previous is not None and previous[0] == end_minute - step:
             ranges = {query_id: [*values[1:], self.store.datapoint(key, stat, end_minute, metric_period)]
                       for (query_id, (key, stat, metric_period)), values
@@ -366,7 +384,7 @@ class CloudWatchModel:
         self._release(offset)
         self._changed = set()
         for alarm in self.alarms:
-            if now_minute % max(alarm.period // 60, 1) == 0:
+            if alarm.sliding or now_minute % max(alarm.period // 60, 1) == 0:
                 try:
                     query = alarm.insights
                 except InsightsError as error:

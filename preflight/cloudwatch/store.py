@@ -7,6 +7,8 @@ SampleCount, percentiles pNN and percentile ranks PR(n:m) over the samples of a 
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import math
 import re
 from collections import defaultdict
@@ -44,8 +46,11 @@ def percentile_rank(samples: Samples, lower: Optional[float], upper: Optional[fl
     """The percentage of the samples above `lower` (exclusive) and at most `upper` (inclusive); a bound
     left out is no bound."""
     total = sum(c for _, c in samples)
-    inside = sum(c for v, c in samples if (lower is None or v > lower) and (upper is None or v <= upper))
-    return 100 * inside / total
+    return 100 * _inside_count(samples, lower, upper) / total
+
+
+def _inside_count(samples: Samples, lower: Optional[float], upper: Optional[float]) -> float:
+    return sum(c for v, c in samples if (lower is None or v > lower) and (upper is None or v <= upper))
 
 
 def statistic(samples: Samples, stat: str) -> Optional[float]:
@@ -79,6 +84,28 @@ def low_sample_count(samples: Samples, stat: str) -> bool:
     return sum(c for _, c in samples) < needed
 
 
+@dataclasses.dataclass
+class _Running:
+    """Running totals of one metric up to each minute that has samples: what a long window's Sum,
+    SampleCount, Average or percentile rank needs, without walking its samples every minute."""
+
+    minutes: list[int] = dataclasses.field(default_factory=list)
+    counts: list[float] = dataclasses.field(default_factory=list)
+    sums: list[float] = dataclasses.field(default_factory=list)
+    # (lower, upper) of a PR statistic -> running count of the samples inside it.
+    inside: dict[tuple[Optional[float], Optional[float]], list[float]] = dataclasses.field(default_factory=dict)
+    folded_to: int = -(2**62)
+
+    def before(self, series: list[float], minute: int) -> float:
+        """The running value over the minutes before `minute`."""
+        i = bisect.bisect_left(self.minutes, minute)
+        return series[i - 1] if i else 0.0
+
+
+# Statistics a window answers from running totals (the others walk the window's samples).
+RUNNING_STATISTICS = ("Sum", "SampleCount", "Average")
+
+
 class MetricStore:
     def __init__(self) -> None:
         self.series: dict[MetricKey, dict[int, Samples]] = defaultdict(lambda: defaultdict(list))
@@ -90,9 +117,11 @@ class MetricStore:
         self.totals: dict[MetricKey, tuple[int, list[float]]] = {}
         # The unit a metric is published with (PutMetricData's and EMF's `Unit`), where it was given.
         self.units: dict[MetricKey, str] = {}
+        self._running: dict[MetricKey, _Running] = {}
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""
+        self._invalidate(key, minute)
         if count > 0:
             self.series[key][minute].append((value, count))
             if minute > self.latest_minute:
@@ -100,6 +129,7 @@ class MetricStore:
 
     def put_samples(self, key: MetricKey, minute: int, samples: Samples) -> None:
         """Several (value, count) samples of one metric in one minute."""
+        self._invalidate(key, minute)
         if samples:
             self.series[key][minute].extend(samples)
             if minute > self.latest_minute:
@@ -155,6 +185,62 @@ class MetricStore:
         if period_end_minute - 1 <= self.latest_minute:
             self._closed[cache_key] = value
         return value
+
+    def sliding(self, key: MetricKey, stat: str, end_minute: int, minutes: int) -> Optional[float]:
+        """`stat` over the `minutes` before `end_minute`, for windows that are evaluated every minute:
+        Sum, SampleCount, Average and PR(n:m) from running totals, the others from the samples."""
+        rank = PERCENTILE_RANK.fullmatch(stat)
+        if stat not in RUNNING_STATISTICS and not rank:
+            return statistic(self.samples(key, end_minute - minutes, minutes), stat)
+        by_minute = self.series.get(key)
+        if not by_minute:
+            return None
+        running = self._fold(key, by_minute, end_minute)
+        start = end_minute - minutes
+        count = running.before(running.counts, end_minute) - running.before(running.counts, start)
+        if count <= 0:
+            return None
+        if rank:
+            bounds = tuple(None if b is None else float(b) for b in rank.groups())
+            inside = self._inside(running, by_minute, bounds)  # type: ignore[arg-type]
+            return 100 * (running.before(inside, end_minute) - running.before(inside, start)) / count
+        if stat == "SampleCount":
+            return count
+        total = running.before(running.sums, end_minute) - running.before(running.sums, start)
+        return total if stat == "Sum" else total / count
+
+    def _fold(self, key: MetricKey, by_minute: dict[int, Samples], end_minute: int) -> _Running:
+        """The running totals of `key` folded up to the minute before `end_minute`."""
+        running = self._running.setdefault(key, _Running())
+        if end_minute - 1 <= running.folded_to:
+            return running
+        new = sorted(m for m in by_minute if running.folded_to < m < end_minute)
+        for minute in new:
+            samples = by_minute[minute]
+            running.minutes.append(minute)
+            running.counts.append((running.counts[-1] if running.counts else 0.0) + sum(c for _, c in samples))
+            running.sums.append((running.sums[-1] if running.sums else 0.0) + sum(v * c for v, c in samples))
+            for (lower, upper), inside in running.inside.items():
+                inside.append((inside[-1] if inside else 0.0) + _inside_count(samples, lower, upper))
+        running.folded_to = end_minute - 1
+        return running
+
+    @staticmethod
+    def _inside(running: _Running, by_minute: dict[int, Samples],
+                bounds: tuple[Optional[float], Optional[float]]) -> list[float]:
+        if bounds not in running.inside:
+            total, inside = 0.0, []
+            for minute in running.minutes:
+                total += _inside_count(by_minute[minute], *bounds)
+                inside.append(total)
+            running.inside[bounds] = inside
+        return running.inside[bounds]
+
+    def _invalidate(self, key: MetricKey, minute: int) -> None:
+        """A sample for a minute already folded in (a drill writing the past) makes its totals stale."""
+        running = self._running.get(key)
+        if running is not None and minute <= running.folded_to:
+            del self._running[key]
 
     def set_unit(self, key: MetricKey, unit: Optional[str]) -> None:
         if unit and unit != "None":

@@ -172,6 +172,42 @@ def test_low_sample_percentile_alarm_keeps_its_state_when_told_to_ignore():
     assert model.states == {"ignore": "ALARM", "evaluate": "ALARM"}
 
 
+def test_an_hour_long_alarm_slides_every_minute_instead_of_waiting_for_the_top_of_the_hour():
+    # "Alarm evaluation window": the default SlidingWindow "advances each time the alarm is evaluated".
+    # More than 10 errors in the last hour: the 11th error at 10:17 is noticed at 10:18, not at 11:00,
+    # and the alarm clears an hour after the errors, when they have slid out of the window. The metric
+    # publishes a 0 every minute without errors, as Lambda's Errors does for a function that runs.
+    store = MetricStore()
+    key = metric_key("Demo", "Errors", {})
+    model = CloudWatchModel(store, [alarm("hourly", period=3600, threshold=10)], [])
+    base = 600  # 10:00
+    for minute in range(base - 120, base + 240):
+        store.put(key, minute, 1 if base + 7 <= minute <= base + 17 else 0)
+        model.tick(minute + 1, minute + 1)
+    entered = [t.minute for t in model.transitions if t.alarm == "hourly" and t.to_state == "ALARM"]
+    cleared = [t.minute for t in model.transitions if t.alarm == "hourly" and t.to_state == "OK" and t.minute > base]
+    assert entered == [base + 18]
+    # At 11:08 the window 10:08-11:07 holds 10 errors: not more than 10.
+    assert cleared == [base + 68]
+
+
+def test_sliding_window_statistics_equal_the_statistics_of_the_window_samples():
+    import random
+
+    rng = random.Random(7)
+    store = MetricStore()
+    key = metric_key("Demo", "Latency", {})
+    for minute in range(0, 500):
+        if rng.random() < 0.8:
+            store.put_samples(key, minute, [(rng.choice([120, 900, 3000, 4200]), rng.randint(1, 5))
+                                            for _ in range(rng.randint(1, 3))])
+    for end in (60, 61, 250, 499, 500):
+        for minutes in (5, 60, 360):
+            window = store.samples(key, end - minutes, minutes)
+            for stat in ("Sum", "SampleCount", "Average", "PR(:3000)", "PR(3000:12000)", "Maximum"):
+                assert store.sliding(key, stat, end, minutes) == pytest.approx(statistic(window, stat)), (stat, end)
+
+
 def test_composite_rule_grammar():
     states = {"a": "ALARM", "b": "OK", "c": "INSUFFICIENT_DATA"}
     assert composite_state(parse_rule('ALARM("a") AND NOT OK(b)'), states) == "OK"
