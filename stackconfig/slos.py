@@ -23,7 +23,29 @@ if TYPE_CHECKING:
     from stackconfig.model import Inventory
 
 WINDOW_DAYS = 30
+WINDOW_MINUTES = WINDOW_DAYS * 24 * 60
 PERIOD, REQUEST = "period", "request"
+
+
+@dataclasses.dataclass(frozen=True)
+class BurnRate:
+    """One row of the SRE workbook's multiwindow burn-rate table ("Alerting on SLOs"): spending
+    `budget_percent` of a 30-day budget in `long_minutes` is a burn rate of `rate`; the short window
+    confirms the burn is still going on."""
+
+    rate: float
+    budget_percent: float
+    long_minutes: int
+    short_minutes: int
+    action: Literal["page", "ticket"]
+
+
+BURN_RATES = (
+    BurnRate(14.4, 2, 60, 5, "page"),
+    BurnRate(6, 5, 6 * 60, 30, "page"),
+    BurnRate(3, 10, 24 * 60, 2 * 60, "ticket"),
+    BurnRate(1, 10, 3 * 24 * 60, 6 * 60, "ticket"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +74,7 @@ class Slo:
 
     @property
     def budget_minutes(self) -> float:
-        return self.budget_fraction * WINDOW_DAYS * 24 * 60
+        return self.budget_fraction * WINDOW_MINUTES
 
     @property
     def budget_requests(self) -> float:

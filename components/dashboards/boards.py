@@ -13,6 +13,7 @@ from components.alarms import business as business_alarms
 from components.alarms import datastores
 from components.alarms import lambda_ as lambda_alarms
 from components.alarms.spec import AlarmSpec
+from components.dashboards.error_budgets import error_budgets
 from components.dashboards.widgets import (
     AlarmStatus,
     Line,
@@ -93,6 +94,7 @@ def executive(settings: StackSettings, specs: Specs, composite_arns: Sequence[st
         MetricGraph(title="Payments and orders (hourly)", width=12, period=3600, lines=[
             Line(ns, "PaymentAttempts", dims, label="Payments"), Line(ns, "OrdersCreated", dims, label="Orders")]),
         AlarmStatus(title="Composite health", alarm_arns=list(composite_arns), width=12),
+        *error_budgets(settings),
     ]
 
 

@@ -65,6 +65,10 @@ class MetricGraph(Widget):
     thresholds: Sequence[Threshold] = ()
     view: str = "timeSeries"
     stat: str = "Sum"
+    # The widget's own time range, independent of the dashboard's: a relative ISO 8601 duration ("-P30D").
+    start: Optional[str] = None
+    # A single value computed over the whole time range, as one period ("setPeriodToTimeRange").
+    whole_range: bool = False
     kind: str = dataclasses.field(default="metric", init=False)
 
     def properties(self, region: str) -> dict[str, Any]:
@@ -72,6 +76,10 @@ class MetricGraph(Widget):
             "title": self.title, "region": region, "view": self.view, "period": self.period, "stat": self.stat,
             "metrics": [line.to_json() for line in self.lines],
         }
+        if self.start:
+            props["start"] = self.start
+        if self.whole_range:
+            props["setPeriodToTimeRange"] = True
         if self.thresholds:
             props["annotations"] = {"horizontal": [
                 {"label": t.label, "value": t.value, "color": t.color} for t in self.thresholds]}
@@ -79,9 +87,10 @@ class MetricGraph(Widget):
 
 
 def single_value(title: str, lines: Sequence[Line], period: int = 86_400, stat: str = "Sum",
-                 thresholds: Sequence[Threshold] = (), width: int = 6, height: int = 4) -> MetricGraph:
+                 thresholds: Sequence[Threshold] = (), width: int = 6, height: int = 4,
+                 start: Optional[str] = None, whole_range: bool = False) -> MetricGraph:
     return MetricGraph(title=title, lines=lines, period=period, stat=stat, thresholds=thresholds,
-                       view="singleValue", width=width, height=height)
+                       view="singleValue", width=width, height=height, start=start, whole_range=whole_range)
 
 
 @dataclasses.dataclass(frozen=True)

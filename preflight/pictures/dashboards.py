@@ -40,6 +40,8 @@ def _widget(i: int, widget: dict[str, Any]) -> str:
                         for t in (p.get("annotations") or {}).get("horizontal", [])
                         if isinstance(t.get("value"), (int, float)))
         lines += "<ul>" + "".join(f"<li>{esc(describe(m))}</li>" for m in p.get("metrics", [])) + "</ul>"
+        if p.get("setPeriodToTimeRange") is True:
+            lines += f'<div class="note">one value over {esc(p.get("start") or "the dashboard range")}</div>'
         shown = "single value" if p.get("view") == "singleValue" else "metric"
         return frame(i, widget, f'<div class="body">{lines}</div>', shown)
     if kind == "alarm":

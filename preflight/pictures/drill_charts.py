@@ -10,10 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from preflight.cloudwatch.insights import parse
-from preflight.cloudwatch.series import Series, insights_queries, read_metrics, widget_series
+from preflight.cloudwatch.series import (
+    Series,
+    insights_queries,
+    is_whole_range,
+    range_minutes,
+    range_values,
+    read_metrics,
+    widget_series,
+)
 from preflight.cloudwatch.store import MetricKey, MetricStore
 from preflight.drill.runner import CONDITIONS, DrillResult
 from preflight.emulator.publishers import Publisher, publisher
@@ -56,6 +64,9 @@ CSS = """
 .track .alarm-band { position: absolute; top: 0; bottom: 0; background: #d13212; }
 .track .fault, .plot .fault { position: absolute; top: 0; bottom: 0; background: rgba(84, 91, 100, 0.22); }
 .timeline .x-axis { height: 14px; }
+.single-value { margin: 6px 8px 2px; }
+.single-value .value { font-size: 28px; font-weight: 600; }
+.single-value .label, .single-value .range { font-size: 11px; color: #545b64; overflow-wrap: anywhere; }
 """
 
 
@@ -201,9 +212,38 @@ def _marks(properties: dict[str, Any], series: list[Series], result: DrillResult
     return marks
 
 
+def _span(minutes: int) -> str:
+    return f"{minutes // 1440} days" if minutes % 1440 == 0 else f"{minutes} minutes"
+
+
+def _value(value: Optional[float]) -> str:
+    return "no value" if value is None else f"{value:,.2f}"
+
+
+def _single_value(i: int, widget: dict[str, Any], result: DrillResult) -> str:
+    """One value per line over the widget's whole range, which ends at the drill's end: the drill
+    simulated only its last minutes, and the rest of the range has no datapoint."""
+    p = widget.get("properties", {})
+    end = result.start_minute + result.drill.minutes
+    series = range_values(p, result.store, end, result.drill.minutes)
+    firsts = [next(iter(result.store.series[key])) for key in read_metrics(p) if result.store.series.get(key)]
+    simulated = f", of which the drill simulated the last {end - min(firsts)} minutes" if firsts else ""
+    values = "".join(
+        f'<div class="single-value" data-value="{"" if v is None else repr(v)}"><div class="value">{esc(_value(v))}'
+        f'</div><div class="label">{esc(s.label)}</div></div>' for s in series for _, v in s.points)
+    thresholds = "".join(f'<div class="range">{esc(t.get("label", "threshold"))}: {esc(_value(t["value"]))}</div>'
+                         for t in (p.get("annotations") or {}).get("horizontal", [])
+                         if isinstance(t.get("value"), (int, float)))
+    shown = (f'<div class="range single-value">one value over the {_span(range_minutes(p, result.drill.minutes))} '
+             f"to {clock(result.drill.start, result.drill.minutes)} IST{simulated}</div>")
+    return frame(i, widget, values + thresholds + shown + "".join(_marks(p, series, result)))
+
+
 def _metric_widget(i: int, widget: dict[str, Any], result: DrillResult, spans: dict[str, list[tuple[int, int]]],
                    alarms_of: dict[MetricKey, list[str]]) -> str:
     p = widget.get("properties", {})
+    if is_whole_range(p):
+        return _single_value(i, widget, result)
     series = widget_series(p, result.store, result.start_minute, result.drill.minutes)
     alarms = sorted({a for key in read_metrics(p) for a in alarms_of.get(key, ())})
     bands = [span for a in alarms for span in spans.get(a, [])]

@@ -67,7 +67,9 @@ def test_screenshot_shows_the_widgets_on_the_grid(rendered: Path, tmp_path: Path
                 assert rects[j]["top"] == rect["top"]
             elif other["y"] >= widget["y"] + widget["height"]:
                 assert rects[j]["top"] >= rect["bottom"]
-    image = Image.open(screenshot(page, tmp_path / "profile", tmp_path / "executive.png")).convert("RGB")
+    # A window as tall as the page, so every widget is in the screenshot.
+    height = int(max(r["bottom"] for r in rects.values())) + 20
+    image = Image.open(screenshot(page, tmp_path / "profile", tmp_path / "executive.png", 1400, height)).convert("RGB")
     for i, widget in enumerate(body["widgets"]):
         corner = (int(rects[i]["left"]) + 6, int(rects[i]["top"]) + 4)
         assert (image.getpixel(corner) == HEADER_RGB) == (widget["type"] != "text"), (widget["properties"], corner)

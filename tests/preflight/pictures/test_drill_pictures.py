@@ -196,3 +196,33 @@ def test_the_pictures_document_shows_a_drill_page_before_and_after():
         path = REPO / "docs" / image
         assert path.stat().st_size < 300_000, image
         assert Image.open(path).size[0] == 1400, image
+
+
+def _tiles(page: Path) -> dict[str, list[str]]:
+    """Per single-value widget of a drill page, its title and the full-precision values it shows."""
+    tiles = {}
+    for widget in page.read_text().split('<div class="widget"')[1:]:
+        header = re.search(r"<header>(?:<span[^>]*>[^<]*</span>)?([^<]*)</header>", widget)
+        values = re.findall(r'<div class="single-value" data-value="([^"]*)">', widget)
+        if header and values:
+            tiles[header.group(1)] = values
+    return tiles
+
+
+def test_the_error_budget_tiles_of_a_nine_minute_database_outage(tmp_path):
+    """The database is down from minute 30 for 9 minutes; the health monitor checks it once a minute
+    from the simulation's start (60 minutes before the drill's), so 9 checks fail. The tiles' range is
+    the 30 days to the drill's end; the minutes before the simulation have no check and spend nothing.
+    The budget is 0.1 % of 43,200 minutes = 43.2 minutes: 9 spent leave 100 x (1 - 9 / 43.2) = 79.17 %,
+    and 43,191 good minutes of 43,200 are 99.979 % attained."""
+    program = run("production", preview=True)
+    result = run_drill(load_drill(DRILLS / "database-outage-of-nine-minutes.yaml"), platform_from_run(program))
+    [page] = [p for p in render_drills(build_model(program), [result], tmp_path, "production")
+              if p.name == "production-HASIVU-Executive-Overview.html"]
+    tiles = _tiles(page)
+    assert [float(v) for v in tiles["database: error budget left (30 days)"]] == pytest.approx([79.1667], abs=1e-4)
+    assert [float(v) for v in tiles["database: attainment (30 days)"]] == pytest.approx([99.97917], abs=1e-5)
+    # Redis stayed up: its budget is whole.
+    assert [float(v) for v in tiles["redis: error budget left (30 days)"]] == [100.0]
+    assert "one value over the 30 days to 16:00 IST, of which the drill simulated the last 300 minutes" in \
+        page.read_text()
