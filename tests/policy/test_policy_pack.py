@@ -169,6 +169,7 @@ def test_bad_policy_config_is_refused(tmp_path, config, message):
         analyze(run_program(load_stack_files(PROGRAMS / "compliant", "dev")), PACK, path)
 
 
+@pytest.mark.slow
 def test_preflight_of_a_noncompliant_program_exits_1_and_names_rule_resource_and_fix():
     result = preflight_cli("--stack", "dev", "--program", str(PROGRAMS / "noncompliant"))
     assert result.returncode == 1

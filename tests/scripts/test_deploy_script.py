@@ -124,6 +124,7 @@ def _config_sets(calls: list[str]) -> list[tuple[str, bool]]:
     return written
 
 
+@pytest.mark.slow
 def test_a_deploy_writes_only_keys_the_stack_file_lacks_and_secrets(tmp_path):
     d = Deployer(tmp_path)
     committed = _config(d.stack_text("production"))
@@ -153,6 +154,7 @@ def test_a_region_other_than_the_stack_files_stops_before_any_cli_call(tmp_path)
     assert d.stack_text("production") == before
 
 
+@pytest.mark.slow
 def test_a_stack_file_without_a_region_gets_aws_region(tmp_path):
     d = Deployer(tmp_path)
     stack = d.checkout / "Pulumi.production.yaml"
@@ -182,6 +184,7 @@ def test_missing_or_bad_variables_stop_before_anything_runs(tmp_path):
     assert "ALERTING_EMAIL: got 'ops-at-hasivu'; expected an email address" in result.stderr
 
 
+@pytest.mark.slow
 def test_first_run_creates_the_stack_adds_the_email_and_a_rerun_changes_nothing(tmp_path):
     d = Deployer(tmp_path)
     result, calls = d.deploy(**PRODUCTION)
@@ -208,6 +211,7 @@ def test_first_run_creates_the_stack_adds_the_email_and_a_rerun_changes_nothing(
     assert not [c for c in calls if c.startswith("config set --path")]
 
 
+@pytest.mark.slow
 def test_staging_keeps_its_chatbot_mapping_when_a_webhook_is_given(tmp_path):
     d = Deployer(tmp_path)
     result, calls = d.deploy(ENVIRONMENT="staging", ALERTING_EMAIL=EMAIL, AWS_REGION="ap-south-1",
@@ -239,6 +243,7 @@ def test_passphrase_stack_without_passphrase_fails_before_changing_anything(tmp_
     assert d.stack_text("production") == before
 
 
+@pytest.mark.slow
 def test_passphrase_backend_with_passphrase_encrypts_with_the_stack_salt(tmp_path):
     d = Deployer(tmp_path)
     backend = f"file://{tmp_path / 'state'}"

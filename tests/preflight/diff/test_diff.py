@@ -43,6 +43,7 @@ def no_worktree_left(repo: Path) -> bool:
     return git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
+@pytest.mark.slow
 def test_a_threshold_change_is_one_changed_alarm_and_no_cost_change(repo: Path, tmp_path: Path):
     edit_config(repo, set_errors_per_minute(4))
     commit(repo, "payments-verify pages from 4 errors a minute")
@@ -59,6 +60,7 @@ def test_a_threshold_change_is_one_changed_alarm_and_no_cost_change(repo: Path, 
     assert no_worktree_left(repo)
 
 
+@pytest.mark.slow
 def test_a_saved_side_gives_the_diff_of_the_commit(repo: Path, tmp_path: Path):
     edit_config(repo, set_errors_per_minute(4))
     saved = tmp_path / "base.json"
@@ -75,6 +77,7 @@ def test_a_saved_side_gives_the_diff_of_the_commit(repo: Path, tmp_path: Path):
     assert doc["drills"] == {"changed": [], "unchanged": 0}
 
 
+@pytest.mark.slow
 def test_adding_a_function_adds_its_alarms_coverage_and_cost(repo: Path):
     edit_config(repo, lambda config: groups(config)["orders"]["functions"].append(ORDERS_FUNCTION))
     status, doc = diff_json(repo, "--base", "HEAD", "--drills", "none", "--max-cost-increase", "0.25")
@@ -98,6 +101,7 @@ RFID_FUNCTIONS = ("hasivu-production-rfid-verify-card", "hasivu-production-rfid-
                   "hasivu-production-rfid-reader-heartbeat")
 
 
+@pytest.mark.slow
 def test_removing_a_groups_error_alarm_loses_coverage_and_exits_3(repo: Path):
     edit_source(repo, "components/alarms/lambda_.py", '    if function.invocation in ("async", "scheduled"):\n',
                 '    if function.group == "rfid":\n'
@@ -117,6 +121,7 @@ def test_removing_a_groups_error_alarm_loses_coverage_and_exits_3(repo: Path):
     assert no_worktree_left(repo)
 
 
+@pytest.mark.slow
 def test_a_default_changed_in_the_programs_own_stackconfig_shows(repo: Path):
     # The base's stackconfig is its own, not the one this preflight imported: a default changed there shows.
     edit_source(repo, "stackconfig/thresholds.py", "    errors_per_minute: float = 5\n",
@@ -128,6 +133,7 @@ def test_a_default_changed_in_the_programs_own_stackconfig_shows(repo: Path):
     assert all(c["name"].endswith("-errors") and c["changes"] == {"condition": ["> 5", "> 4"]} for c in changed)
 
 
+@pytest.mark.slow
 def test_a_change_that_breaks_a_drill_shows_its_new_failure(repo: Path):
     edit_config(repo, blunt_razorpay_detection)
     result = diff(repo, "--base", "HEAD", "--drills", "drills/razorpay-outage-at-lunch.yaml", "--json")
@@ -144,6 +150,7 @@ def test_a_change_that_breaks_a_drill_shows_its_new_failure(repo: Path):
     assert doc["worse"] == ["drill razorpay-outage-at-lunch passed on the base and now failed"]
 
 
+@pytest.mark.slow
 def test_a_renamed_alarm_is_a_rename(repo: Path):
     edit_source(repo, "components/alarms/business.py", 'metric_key="payment-errors"',
                 'metric_key="payment-error-count"')
@@ -168,6 +175,7 @@ def test_a_base_that_is_not_a_commit_is_one_line_and_exit_2(repo: Path):
         "in CI fetch it first, e.g. actions/checkout with fetch-depth: 0)"]
 
 
+@pytest.mark.slow
 def test_a_base_whose_program_fails_is_named_and_its_worktree_removed(repo: Path):
     edit_config(repo, lambda config: config[f"{PROJECT}:alerting"]["critical"].update(emails=["oncall-at-hasivu"]))
     commit(repo, "a broken address")

@@ -186,6 +186,7 @@ def test_a_comment_over_the_limit_is_cut_with_a_note_and_stays_whole(doc: dict[s
         assert len(table["rows"]) + cut.get(title, 0) == int(total), title
 
 
+@pytest.mark.slow
 def test_the_default_cap_is_under_githubs_limit_for_a_huge_change(doc: dict[str, Any]):
     huge = copy.deepcopy(doc)
     facts = huge["alarms"]["facts"][huge["alarms"]["added"][0]]

@@ -224,6 +224,7 @@ def test_a_bad_allowlist_is_one_line_naming_the_key(tmp_path, text, message):
     assert str(error.value).startswith(f"{path}: {message}") and "\n" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_cli_coverage_reports_every_alarm_and_fails_until_each_miss_is_excused(tmp_path):
     folder = tmp_path / "suite"
     folder.mkdir()

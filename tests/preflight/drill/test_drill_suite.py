@@ -96,12 +96,14 @@ def result_of(name: str, platform: Platform, played: dict[str, DrillResult]) -> 
     return played[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REQUIRED)
 def test_required_drill_passes(name: str, platform: Platform, played: dict[str, DrillResult]) -> None:
     result = result_of(name, platform, played)
     assert result.passed, "\n".join(result.failures)
 
 
+@pytest.mark.slow
 def test_the_suite_covers_every_alarm_and_pager_or_the_allowlist_says_why(model, platform, played):
     """Quiet on a school day, a night and a holiday; in ALARM in some drill; able to fire under the
     traffic; back to OK within its tier's bound; per tier a second incident heard. Each exception is in

@@ -56,6 +56,7 @@ def test_the_overrunning_fault_pages_at_once_without_its_window(unplanned: Platf
     assert "critical pages at minutes [160]: got [122] (production-critical-database-pager at 122)" in result.failures
 
 
+@pytest.mark.slow
 def test_the_overrunning_fault_pages_once_whatever_the_nights_webhooks(production: Platform):
     """Each seed draws other minutes for the night's few webhook calls; in some half-hours of the outage only
     two arrive (under the webhook alarm's 3-error floor). Whatever the draw, the critical tier is paged once,

@@ -129,6 +129,7 @@ def test_a_redis_outage_shows_on_the_cache_nodes_metrics(platform):
         assert result.store.units[cpu] == "Percent" and result.store.units[hits] == "Count"
 
 
+@pytest.mark.slow
 def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform):
     """A metric a dashboard line reads and production publishes arrives in a normal school-day drill; one
     that does not arrive is one nothing in the stack publishes (the line stays empty in production too),

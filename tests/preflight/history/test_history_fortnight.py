@@ -19,6 +19,9 @@ from tests.support import history_scenario
 from tests.support.history_scenario import CPU, DATABASE, PAYMENT_ERRORS, m_of_n_changes
 from tests.support.stack import stack_files
 
+# Two weeks of minutes through the program's alarms: the full suite runs it, the quick loop does not.
+pytestmark = pytest.mark.slow
+
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 START = int(dt.datetime(2026, 7, 1, tzinfo=IST).timestamp()) // 60  # a Wednesday, 00:00 IST
 DAY = 1440

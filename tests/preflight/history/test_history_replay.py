@@ -35,6 +35,7 @@ def _minute(hours: int, minutes: int = 0) -> int:
 
 @pytest.mark.parametrize("drill_file", ["drills/redis-down.yaml", "drills/fleet/one-failing-function-among-300.yaml",
                                         "drills/orders-stop-at-lunch.yaml"])
+@pytest.mark.slow
 def test_a_drill_exported_and_replayed_gives_the_drills_transitions_and_pages(drill_file, tmp_path):
     # Static, metric-math, anomaly-band (orders-volume: the drill's band is exported with the series)
     # and Metrics Insights alarms (the fleet drill: each function's series, as the query reads them).
@@ -52,6 +53,7 @@ def test_a_drill_exported_and_replayed_gives_the_drills_transitions_and_pages(dr
     assert any(t["to"] == "ALARM" for t in result.transitions)  # the comparison saw the incident
 
 
+@pytest.mark.slow
 def test_drill_save_history_writes_the_from_format_and_history_reports_the_drills_pages(tmp_path):
     out = tmp_path / "redis-down.json"
     drilled = preflight("drill", "--stack", "production", "drills/redis-down.yaml", "--json",
