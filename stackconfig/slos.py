@@ -80,11 +80,6 @@ class Slo:
     def budget_requests(self) -> float:
         return self.budget_fraction * self.monthly_requests
 
-    def budget_text(self) -> str:
-        if self.kind == PERIOD:
-            return f"{self.budget_minutes:,.1f} bad minutes in {WINDOW_DAYS} days"
-        return f"{self.budget_requests:,.0f} bad requests in {WINDOW_DAYS} days (of {self.monthly_requests:,})"
-
 
 DEFAULT_SLOS = (
     Slo("database", "database", PERIOD, 99.9, "minutes the health monitor reached the database",
