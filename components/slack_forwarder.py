@@ -21,6 +21,7 @@ from typing import Optional
 import pulumi
 from pulumi_aws import lambda_, sns, ssm
 
+from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
 from observability.slack_forwarder import PAGE_CAUSES, PageCauses
 from stackconfig.own_functions import forwarder_name
@@ -78,7 +79,9 @@ class SlackForwarder(pulumi.ComponentResource):
                          lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
                 environment={"SLACK_WEBHOOK_PARAMETER": parameter.name,
-                             PAGE_CAUSES: PageCauses(f"{args.environment}-", args.causes).variable()},
+                             PAGE_CAUSES: PageCauses(
+                                 f"{args.environment}-", args.causes,
+                                 (f"{args.environment}-{BURN_RATE_SERVICE_PREFIX}",)).variable()},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
                 timeout_seconds=TIMEOUT_SECONDS,
             ),

@@ -82,12 +82,15 @@ class PageCauses:
 
     alarm_name_prefix: str
     causes: Mapping[str, str]
+    # Name prefixes of alarms a page never lists as symptoms: an SLO's burn-rate windows say only that a
+    # budget burns, and the page's own members already name a pair that pages.
+    unlisted: tuple[str, ...] = ()
 
     def variable(self) -> str:
         """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
         of environment variables in all)."""
-        return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes)},
-                          separators=(",", ":"))
+        return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes),
+                           **({"unlisted": list(self.unlisted)} if self.unlisted else {})}, separators=(",", ":"))
 
 
 def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
@@ -95,13 +98,14 @@ def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
     (the page then goes out without the headline)."""
     try:
         value = json.loads(environment[PAGE_CAUSES])
-        prefix, causes = value["alarmNamePrefix"], value["causes"]
-    except (KeyError, TypeError, ValueError):
+        prefix, causes, unlisted = value["alarmNamePrefix"], value["causes"], value.get("unlisted", [])
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
     if not isinstance(prefix, str) or not prefix or not isinstance(causes, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in causes.items()):
+            isinstance(k, str) and isinstance(v, str) for k, v in causes.items()) or not isinstance(
+            unlisted, list) or not all(isinstance(u, str) and u for u in unlisted):
         return None
-    return PageCauses(prefix, causes)
+    return PageCauses(prefix, causes, tuple(unlisted))
 
 
 def _webhook() -> str:
@@ -212,7 +216,8 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
     # An alarm with an empty label is a hold (a dependency down recently): never listed.
     found = [f"{label} ({name})" for name, label in causes.causes.items() if label and name in in_alarm]
-    others = sorted((a for name, a in in_alarm.items() if name not in causes.causes),
+    others = sorted((a for name, a in in_alarm.items()
+                     if name not in causes.causes and not name.startswith(causes.unlisted)),
                     key=lambda a: (_entered(a), a["AlarmName"]))
     names = [a["AlarmName"].removeprefix(causes.alarm_name_prefix) for a in others]
     more = f" and {len(names) - SYMPTOMS_SHOWN} more" if len(names) > SYMPTOMS_SHOWN else ""

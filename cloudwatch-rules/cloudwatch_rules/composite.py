@@ -105,6 +105,29 @@ def referenced_alarms(rule: Rule) -> list[str]:
     return [name for part in rule[1:] for name in referenced_alarms(part)]
 
 
+def conjunctions(rule: Rule) -> list[tuple[str, ...]]:
+    """The `ALARM(a) AND ALARM(b) ...` terms of a rule: alarms that count only while all are in ALARM."""
+    if isinstance(rule, bool) or rule[0] == "STATE":
+        return []
+    if rule[0] == "AND":
+        names = _all_alarm(rule)
+        if names is not None:
+            return [tuple(names)]
+    return [term for part in rule[1:] for term in conjunctions(part)]
+
+
+def _all_alarm(rule: Rule) -> list[str] | None:
+    """The names of an AND chain of ALARM states, or None when it holds anything else."""
+    if isinstance(rule, bool):
+        return None
+    if rule[0] == "STATE":
+        return [rule[2]] if rule[1] == "ALARM" else None
+    if rule[0] != "AND":
+        return None
+    left, right = _all_alarm(rule[1]), _all_alarm(rule[2])
+    return None if left is None or right is None else left + right
+
+
 def members(rule: Rule) -> set[str]:
     return set(referenced_alarms(rule))
 

@@ -11,6 +11,7 @@ from pulumi_aws import cloudwatch, sns
 
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
+from components.alarms.burn_rates import burn_rate_alarms
 from components.alarms.composites import CAUSES, CompositeAlarms, CompositeAlarmsArgs
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
@@ -20,6 +21,7 @@ from components.alarms.groups import (
     CacheAlarms,
     DatabaseAlarms,
     LambdaAlarms,
+    SloAlarms,
     TopicAlarms,
 )
 from components.alarms.spec import AlarmSpec, probable_causes
@@ -71,7 +73,8 @@ AFTERMATH_MARGIN_MINUTES = 5
 def _add_down_recently(spec_lists: Sequence[list[AlarmSpec]]) -> None:
     """Beside each cause's connectivity alarm, the alarm that holds its symptoms' pages for as long as
     the slowest of them may take to notice the outage (components/alarms/composites.py)."""
-    paging = [spec for specs in spec_lists for spec in specs if not spec.hold_only]
+    # A burn-rate pair clears with its short window, whatever its long window's period.
+    paging = [spec for specs in spec_lists for spec in specs if not spec.hold_only and spec.partner is None]
     minutes = max(spec.period_minutes for spec in paging) + AFTERMATH_MARGIN_MINUTES
     for specs in spec_lists:
         specs.extend([datastores.down_recently(spec, minutes) for spec in list(specs)
@@ -120,6 +123,9 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
             "payments", "payment_gateway", inventory.health_namespace, env, Tier.CRITICAL,
             "parents cannot pay: the payment gateway does not answer.", "payments", "Razorpay unreachable"))
     groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
+    burn_rates = burn_rate_alarms(settings)
+    if burn_rates:
+        groups.append((SloAlarms, "slos", burn_rates, {}))
     return groups
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Optional
+from typing import Optional, Union
 
 import pulumi
 from pulumi_aws import cloudwatch
@@ -59,18 +59,47 @@ CAUSES = ("database", "redis", "payments")
 DATASTORES = ("database", "redis")
 
 
-def rule(names: Sequence[str]) -> str:
-    return " OR ".join(f'ALARM("{n}")' for n in names)
+# A member of a composite: one alarm's name, or the names of alarms that page only while all are in ALARM.
+Member = Union[str, tuple[str, ...]]
 
 
-def rule_chunks(names: Sequence[str], limit: int = MAX_RULE_LENGTH) -> list[list[str]]:
+def term(member: Member) -> str:
+    if isinstance(member, str):
+        return f'ALARM("{member}")'
+    return "(" + " AND ".join(term(name) for name in member) + ")"
+
+
+def rule(members: Sequence[Member]) -> str:
+    return " OR ".join(term(m) for m in members)
+
+
+def alarm_names(members: Sequence[Member]) -> list[str]:
+    return [name for m in members for name in ((m,) if isinstance(m, str) else m)]
+
+
+def rule_chunks(members: Sequence[Member], limit: int = MAX_RULE_LENGTH) -> list[list[Member]]:
     """Members split so that each chunk's rule fits CloudWatch's AlarmRule length limit."""
-    chunks: list[list[str]] = [[]]
-    for name in names:
-        if chunks[-1] and len(rule([*chunks[-1], name])) > limit:
+    chunks: list[list[Member]] = [[]]
+    for member in members:
+        if chunks[-1] and len(rule([*chunks[-1], member])) > limit:
             chunks.append([])
-        chunks[-1].append(name)
+        chunks[-1].append(member)
     return chunks
+
+
+def pager_members(specs: Sequence[AlarmSpec], environment: str) -> list[Member]:
+    """A pager's rule terms: each alarm by itself, and each burn-rate pair once, as both its windows."""
+    by_key = {(spec.service, spec.metric_key): spec for spec in specs}
+    members: list[Member] = []
+    paired: set[tuple[str, str]] = set()
+    for spec in specs:
+        if spec.partner is None:
+            members.append(spec.name(environment))
+        elif (spec.service, spec.metric_key) not in paired:
+            partner = by_key[(spec.service, spec.partner)]
+            paired.update({(spec.service, spec.metric_key), (spec.service, spec.partner)})
+            members.append((spec.name(environment), partner.name(environment)))
+    return members
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,21 +111,27 @@ class Group:
     scope: str
     school_day: bool = False
     job_minutes: int = 0
+    # The SLO burn-rate tickets of the scope: a slow burn lasts hours and must not hold its other warnings.
+    slo_tickets: bool = False
 
     @classmethod
     def of(cls, spec: AlarmSpec) -> Group:
-        return cls(JOBS, False, spec.period_minutes) if spec.job else cls(spec.scope, spec.school_day)
+        if spec.job:
+            return cls(JOBS, False, spec.period_minutes)
+        return cls(spec.scope, spec.school_day, slo_tickets=spec.partner is not None and spec.tier is Tier.WARNING)
 
     def key(self, tier: Tier) -> str:
         if self.scope == JOBS:
             return f"{tier.value}-jobs-{self.job_minutes}m-pager"
+        if self.slo_tickets:
+            return f"{tier.value}-{self.scope}-slo-pager"
         return f"{tier.value}-{self.scope}{'-school-day' if self.school_day else ''}-pager"
 
     @property
-    def order(self) -> tuple[int, bool, int]:
+    def order(self) -> tuple[int, bool, bool, int]:
         scopes = (*CAUSES, *[s for s in SCOPES if s not in CAUSES], SECURITY, PLATFORM, JOBS)
         rank = {s: i for i, s in enumerate(scopes)}
-        return rank[self.scope], self.school_day, self.job_minutes
+        return rank[self.scope], self.slo_tickets, self.school_day, self.job_minutes
 
 
 @dataclasses.dataclass
@@ -167,7 +202,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                     self._pager(tier, group, specs, held)
             # A database or cache under pressure slows everything: the API's and the services' warnings
             # are its symptoms.
-            tier_causes = [g.key(tier) for g, _ in scoped if g.scope in DATASTORES]
+            tier_causes = [g.key(tier) for g, _ in scoped if g.scope in DATASTORES and not g.slo_tickets]
             degraded = self._or(f"{tier.value}-dependency-degraded", f"Holds the {tier.value} pages of symptoms: "
                                 f"pages are held or a {tier.value} database or cache pager is in ALARM.",
                                 self._names(["critical-incident", *tier_causes])) if tier_causes else held
@@ -176,7 +211,8 @@ class CompositeAlarms(pulumi.ComponentResource):
                     self._pager(tier, group, specs, degraded)
             tier_claimed = self._or(f"{tier.value}-claimed", f"Holds the {tier.value} platform and job pages: pages "
                                     f"are held or a {tier.value} pager of a scope is in ALARM.",
-                                    self._names(["critical-incident", *[g.key(tier) for g, _ in scoped]]))
+                                    self._names(["critical-incident",
+                                                 *[g.key(tier) for g, _ in scoped if not g.slo_tickets]]))
             for group, specs in ordered:
                 if group.scope not in SCOPES:
                     self._pager(tier, group, specs, tier_claimed)
@@ -187,11 +223,12 @@ class CompositeAlarms(pulumi.ComponentResource):
         key = group.key(tier)
         recovery = max(spec.recovery_minutes for spec in specs)
         what = (f"job alarms judged over {group.job_minutes}-minute periods" if group.scope == JOBS
+                else f"{group.scope} SLO burn-rate tickets" if group.slo_tickets
                 else f"{group.scope} alarms" + (" that assume a school day" if group.school_day else ""))
         pager = Pager(f"{env}-{key}", tier.value, group.scope, group.school_day, recovery)
         self._composite(key, tier, f"Pages the {tier.value} tier once per incident: one of its {what} is in ALARM.",
                         "see the member alarms in ALARM (the notification's reason names them).",
-                        [spec.name(env) for spec in specs], route=True, suppressor=held_by,
+                        pager_members(specs, env), route=True, suppressor=held_by,
                         extension=max(MIN_EXTENSION, recovery * 60), tags=pager.tags(),
                         wait=self._wait(tier, specs, held_by))
         self.pagers.append(pager)
@@ -211,7 +248,7 @@ class CompositeAlarms(pulumi.ComponentResource):
         self._composite(key, Tier.CRITICAL, summary, "none by itself.", members)
         return self._names([key])[0] if key in self.composites else None
 
-    def _composite(self, key: str, tier: Tier, summary: str, impact: str, members: Sequence[str],
+    def _composite(self, key: str, tier: Tier, summary: str, impact: str, members: Sequence[Member],
                    route: bool = False, suppressor: Optional[str] = None, extension: int = MIN_EXTENSION,
                    tags: Optional[Mapping[str, str]] = None, wait: Optional[int] = None) -> None:
         factory = self.args.factory
@@ -225,7 +262,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                 part = f"{key}-part-{i}"
                 self._composite(part, tier, f"{summary} (members {i} of {len(chunks)})", impact, chunk)
                 parts.append(f"{env}-{part}")
-            members = parts
+            members = list(parts)
         name = f"{env}-{key}"
         held_by = suppressor
         self.composites[key] = cloudwatch.CompositeAlarm(
@@ -242,7 +279,7 @@ class CompositeAlarms(pulumi.ComponentResource):
             tags=factory.settings.tags(Service="platform", Tier=tier.value, Resource="composite", **(tags or {})),
             # CloudWatch rejects a rule naming an alarm that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=self._resources(
-                [*members, *([held_by] if held_by else [])])),
+                [*alarm_names(members), *([held_by] if held_by else [])])),
         )
         self.composite_tiers[key] = tier
 

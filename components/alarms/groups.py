@@ -58,6 +58,10 @@ class TopicAlarms(AlarmGroup):
     TYPE = "TopicAlarms"
 
 
+class SloAlarms(AlarmGroup):
+    TYPE = "SloAlarms"
+
+
 class BusinessAlarms(AlarmGroup):
     TYPE = "BusinessAlarms"
 

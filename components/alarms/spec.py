@@ -97,6 +97,11 @@ class AlarmSpec:
     hold_only: bool = False
     # Set on the alarms a page names first when they are in ALARM (observability/slack_forwarder.py).
     cause: Optional[Cause] = None
+    # One window of a burn-rate pair (components/alarms/burn_rates.py): the metric key of the other
+    # window, both of which must be in ALARM for the pair to page, and how soon the pair clears after
+    # a burn ends (its short window's), which is what holds and mutes wait for.
+    partner: Optional[str] = None
+    clears_within: Optional[int] = None
 
     def name(self, environment: str) -> str:
         return f"{environment}-{self.service}-{self.metric_key}"
@@ -123,7 +128,10 @@ class AlarmSpec:
         within one period, and that datapoint stays in the evaluated window for the window's length.
         A scheduled job's alarm keeps its state until the job runs again: at least the hour an hourly
         job takes, so that a run failing in a maintenance window and the next run succeeding page nobody;
-        a daily or weekly job that failed in a window pages when the mute ends, its work not done."""
+        a daily or weekly job that failed in a window pages when the mute ends, its work not done.
+        A burn-rate pair pages only while both its windows are in ALARM: it clears with the short one."""
+        if self.clears_within is not None:
+            return self.clears_within
         if self.treat_missing_data == LAST_DATAPOINT_STANDS:
             return max(NEXT_RUN_MINUTES, self.period_minutes + self.window_minutes)
         return self.period_minutes + self.window_minutes

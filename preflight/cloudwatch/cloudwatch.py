@@ -2,11 +2,11 @@
 
 - A metric alarm is evaluated each time one of its periods closes, over its evaluation range
   (Evaluation Periods + 2 periods, the range of the user guide's examples) of completed periods;
-  metrics arrive without delay. An alarm whose period is an hour or longer is evaluated every minute
-  over a sliding window ending at that minute: CloudWatch's default evaluation window is a sliding
+  metrics arrive without delay. An alarm whose period is 30 minutes or longer is evaluated every
+  minute over a sliding window ending at that minute: CloudWatch's default evaluation window is a sliding
   window that "advances each time the alarm is evaluated" (user guide, "Alarm evaluation window";
-  API reference, `EvaluationWindow`), and for an hour-long period the difference decides whether a
-  burn-rate page comes in minutes or at the top of the hour. Shorter periods keep the period-close
+  API reference, `EvaluationWindow`), and for the SLOs' burn-rate windows the difference decides whether
+  a page comes in minutes or half an hour later, after the incident. Shorter periods keep the period-close
   evaluation the drills were written against, a known deviation (docs/cloudwatch-model.md): the model
   may notice a breach up to a period later than CloudWatch, and misses a burst that only a window
   straddling two periods would see. Percentile alarms with `evaluateLowSampleCountPercentile: ignore`
@@ -46,7 +46,7 @@ from preflight.cloudwatch.store import MetricKey, MetricStore, low_sample_count,
 
 EXTRA_RANGE_PERIODS = 2
 # Alarms with periods at least this long are evaluated every minute over a sliding window.
-SLIDING_FROM_SECONDS = 3600
+SLIDING_FROM_SECONDS = 1800
 
 
 class ModelError(ValueError):

@@ -39,6 +39,7 @@ FAULT_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     "traffic-stop": {"target": (True, "one of " + ", ".join(FLOWS))},
     "traffic-spike": {"factor": (True, "a number > 0"), "target": (False, "one of " + ", ".join(FLOWS))},
     "orders-cancelled": {"rate": (True, "a number 0-1")},
+    "payment-errors": {"rate": (True, "a number 0-1")},
     "reader-silent": {"target": (True, "a reader id")},
     "login-attack": {"perMinute": (True, "a number > 0")},
     "health-monitor-down": {},

@@ -1,10 +1,12 @@
 """Runs drills: the program's alarms over a simulated incident, minute by minute, then the verdicts.
 
-The simulation starts before the drill's start with the same traffic and no faults: HISTORY_MINUTES
-of metrics only (the stack has been running; the user guide: when data is missing soon after an
-alarm is created, "CloudWatch retrieves the most recent data points from before the alarm was
-created"), then WARMUP_MINUTES in which the alarms are evaluated and everything counts: an alarm that
-can never see its metric goes to ALARM and pages there (shown at negative minutes).
+Before the simulation, the days the longest alarm windows look back over hold the expected values of
+the metrics they read (preflight/emulator/history.py). The simulation starts before the drill's start
+with the same traffic and no faults: HISTORY_MINUTES of metrics only (the stack has been running; the
+user guide: when data is missing soon after an alarm is created, "CloudWatch retrieves the most recent
+data points from before the alarm was created"), then WARMUP_MINUTES in which the alarms are evaluated
+and everything counts: an alarm that can never see its metric goes to ALARM and pages there (shown at
+negative minutes).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore
 from preflight.drill.drill_file import CACHE_METRICS, RDS_METRICS, TIERS, Drill, DrillError
 from preflight.drill.slack_pages import slack_text
+from preflight.emulator.history import put_history
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
 from preflight.emulator.traffic import ORDER_CANCELLED_SHARE, Profile, profile
@@ -215,6 +218,10 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform),
                             drill_mutes(drill, platform, start_minute))
     sources = Sources(platform, prof, store, drill.seed)
+    # The days before a school night were school days.
+    before = prof if drill.traffic != "school-night" else profile("school-day", platform.active_users,
+                                                                   platform.daily_revenue_inr)
+    put_history(store, platform, before, platform.alarms, start_minute - WARMUP_MINUTES - HISTORY_MINUTES)
     try:
         with sources.boundary():
             for offset in range(-WARMUP_MINUTES - HISTORY_MINUTES, drill.minutes):

@@ -285,7 +285,9 @@ class Sources:
                        "error", "upi")
         else:
             failed = self._round(attempts * PAYMENT_FAILED_SHARE)
-            errors = min(self._round(attempts * PAYMENT_ERROR_SHARE), attempts - failed)
+            # A `payment-errors` fault: that share of attempts fails for Razorpay's or the platform's fault.
+            error_share = max([PAYMENT_ERROR_SHARE, *(f.rate or 0 for f in faults if f.kind == "payment-errors")])
+            errors = min(self._round(attempts * error_share), attempts - failed)
             self._emit(pay, faults, minute, failed, "track_payment_metrics", "order_drill", AVERAGE_ORDER_INR,
                        "failed", "upi")
             self._emit(pay, faults, minute, errors, "track_payment_metrics", "order_drill", AVERAGE_ORDER_INR,

@@ -2,8 +2,9 @@
 can be held against each other: the replay of an exported drill must give the drill's transitions.
 
 Written: every series the alarms read, at each alarm's statistic and period, over every simulated
-minute; the anomaly bands the drill's band model gave; the window is the drill's evaluated minutes
-(warm-up included), so the replay evaluates the alarms at the same minutes as the drill.
+minute (a sliding window's one-minute series also over the history before it); the anomaly bands the
+drill's band model gave; the window is the drill's evaluated minutes (warm-up included), so the replay
+evaluates the alarms at the same minutes as the drill.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 
 from preflight.drill.runner import HISTORY_MINUTES, WARMUP_MINUTES, DrillResult
 from preflight.history.history_file import Band, History, Series
-from preflight.history.sources import band_source, every_source
+from preflight.history.sources import MINUTE, band_source, every_source
 
 
 def _period_ends(first_minute: int, last_minute: int, step: int) -> range:
@@ -30,7 +31,9 @@ def drill_history(result: DrillResult, stack: str) -> History:
     for key, stat, period in every_source(alarms, store.keys()):
         step = period // 60
         points = []
-        for period_end in _period_ends(first, end, step):
+        # A one-minute series of a sliding window starts with the days of history before the simulation.
+        since = min(first, min(store.series.get(key) or [first])) if period == MINUTE else first
+        for period_end in _period_ends(since, end, step):
             value = store.datapoint(key, stat, period_end, period)
             if value is not None:
                 points.append(((period_end - step) * 60, value))

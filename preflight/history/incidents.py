@@ -8,8 +8,9 @@ The file (`--incidents FILE`, YAML):
         what: Razorpay outage at lunch
 
 Without a file, an incident is each stretch in which an alarm that pages the critical tier was in
-ALARM: by the account's alarm history for the alarms it records, by the replay for the others (not
-deployed, or no history fetched). Overlapping stretches are one incident.
+ALARM (alarms that page only together, an SLO's burn-rate pair, while all of them were): by the
+account's alarm history for the alarms it records, by the replay for the others (not deployed, or no
+history fetched). Overlapping stretches are one incident.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from cloudwatch_rules.composite import conjunctions
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.history.figures import ist, reached_tiers
 from preflight.history.history_file import History, HistoryError
@@ -116,6 +118,14 @@ def _recorded_windows(history: History, alarm: str) -> list[tuple[int, int]]:
     return windows
 
 
+def _overlap(window_lists: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """The stretches in which every list has a window."""
+    found = window_lists[0]
+    for windows in window_lists[1:]:
+        found = [(max(a, c), min(b, d)) for a, b in found for c, d in windows if max(a, c) < min(b, d)]
+    return found
+
+
 def _merged(stretches: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, list[str]]]:
     merged: list[tuple[int, int, list[str]]] = []
     for start, end, name in sorted(stretches):
@@ -134,6 +144,7 @@ def critical_incidents(replay: Replay) -> tuple[list[Incident], str]:
     tiers = reached_tiers(replay.alarms, replay.composites)
     stretches = []
     sources = set()
+    windows_of: dict[str, list[tuple[int, int]]] = {}
     for alarm in replay.alarms:
         if "critical" not in tiers.get(alarm.name, ()):
             continue
@@ -141,7 +152,18 @@ def critical_incidents(replay: Replay) -> tuple[list[Incident], str]:
             windows, sources = _recorded_windows(history, alarm.name), sources | {"the account's alarm history"}
         else:
             windows, sources = replay.alarm_windows(alarm.name), sources | {"the replay"}
-        stretches += [(max(a, replay.start), min(b, replay.end), alarm.name) for a, b in windows if b > replay.start]
+        windows_of[alarm.name] = windows
+    # Alarms that page only together (an SLO's burn-rate pair) are an incident while all are in ALARM.
+    together = {term for c in replay.composites for term in conjunctions(c.rule)}
+    paired = {name for term in together for name in term}
+    for name, windows in windows_of.items():
+        if name not in paired:
+            stretches += [(max(a, replay.start), min(b, replay.end), name) for a, b in windows if b > replay.start]
+    for term in sorted(together):
+        if all(name in windows_of for name in term):
+            both = _overlap([windows_of[name] for name in term])
+            stretches += [(max(a, replay.start), min(b, replay.end), " AND ".join(term))
+                          for a, b in both if b > replay.start]
     incidents = [Incident(start, end, "critical alarms in ALARM: " + ", ".join(sorted(names)))
                  for start, end, names in _merged(stretches)]
     where = " and ".join(sorted(sources)) or "no critical alarm"

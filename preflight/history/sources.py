@@ -27,8 +27,22 @@ class BandSource:
     query_id: str  # the alarm's band query (its thresholdMetricId)
 
 
+# An alarm whose window slides minute by minute reads a window ending at any minute: it is answered from
+# one-minute series, a Sum or SampleCount by adding them up, an Average or percentile rank by weighting
+# each minute with its SampleCount (a percentile rank is the share of samples under its bound, so the
+# weighted mean of the minutes' shares is the window's).
+MINUTE = 60
+ADDED_UP = ("Sum", "SampleCount")
+
+
+def sliding_sources(key: MetricKey, stat: str) -> list[Source]:
+    return [(key, stat, MINUTE)] if stat in ADDED_UP else [(key, stat, MINUTE), (key, "SampleCount", MINUTE)]
+
+
 def alarm_sources(alarm: MetricAlarmDefinition) -> list[Source]:
     """The series of a metric or metric-math alarm (a Metrics Insights alarm's are `insights_sources`)."""
+    if alarm.sliding:
+        return [source for key, stat, _ in alarm.metrics.values() for source in sliding_sources(key, stat)]
     found = list(alarm.metrics.values())
     stat = alarm.props.get("extendedStatistic")
     if stat and alarm.props.get("evaluateLowSampleCountPercentile") == "ignore":
@@ -76,5 +90,8 @@ def every_source(alarms: Sequence[MetricAlarmDefinition], keys: Iterable[MetricK
 
 
 def evaluation_range_minutes(alarm: MetricAlarmDefinition) -> int:
-    """How far back the first evaluation reads: Evaluation Periods + 2 periods (the model's range)."""
+    """How far back the first evaluation reads: Evaluation Periods + 2 periods (the model's range); a
+    sliding window only its own length."""
+    if alarm.sliding:
+        return int(alarm.props["evaluationPeriods"]) * alarm.period // 60
     return (int(alarm.props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS) * alarm.period // 60

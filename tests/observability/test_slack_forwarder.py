@@ -301,6 +301,14 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "production-platform-health-monitor-silent": "Health monitor silent",
         # Holds, never listed on a page (an empty label).
         "production-database-down-recently": "", "production-cache-down-recently": "",
-        "production-payments-down-recently": ""}}
+        "production-payments-down-recently": ""},
+        # The SLOs' burn-rate windows: a page names the pair that pages among its own members.
+        "unlisted": ["production-slo-"]}
+    slo_windows = sorted(name for name in alarms if name.startswith("production-slo-"))
+    assert slo_windows, "the production stack alarms on its SLOs' burn rates"
+    in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
+                ["production-cache-connectivity", slo_windows[0], "production-auth-login-errors"]]
+    assert slack_forwarder.headline(in_alarm, slack_forwarder.page_causes({slack_forwarder.PAGE_CAUSES: value})) == \
+        f"{slack_forwarder.PROBABLE_CAUSE} Redis unreachable (production-cache-connectivity) -> auth-login-errors"
     # Lambda allows 4 KB of environment variables in all (Lambda quotas).
     assert len(value) < 1024

@@ -361,3 +361,11 @@ def state_item(alarm: str, when: dt.datetime, old: str, new: str) -> dict[str, A
             "HistorySummary": f"Alarm updated from {old} to {new}",
             "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old, "stateReason": "recorded"},
                                        "newState": {"stateValue": new, "stateReason": "recorded"}})}
+
+
+# The stack config that turns off every SLO, and with them their burn-rate alarms: the scenario's
+# incidents and pages are counted by hand from the threshold alarms' own M of N; a burn-rate pair's
+# windows (up to three days, read as one-minute series) are drilled (drills/payment-errors-*.yaml) and
+# replayed from a drill's export (tests/preflight/history/test_history_replay.py).
+WITHOUT_SLOS = {"slos": {name: {"enabled": False} for name in (
+    "database", "redis", "payments", "rfid", "apiAvailability", "paymentSuccess", "rfidVerification", "apiLatency")}}

@@ -63,6 +63,23 @@ class Timelines:
     def of(self, result: DrillResult, alarm: str) -> list[dict]:
         return self.by_drill[result.drill.name].get(alarm, [])
 
+    def add_conjunction(self, name: str, alarms: Sequence[str]) -> None:
+        """The timeline of `alarms` together, as `name`: in ALARM while every one of them is."""
+        for by_alarm in self.by_drill.values():
+            moves = sorted((t for a in alarms for t in by_alarm.get(a, [])), key=lambda t: t["minute"])
+            states = dict.fromkeys(alarms, "OK")
+            together, timeline = "OK", []
+            for i, move in enumerate(moves):
+                states[move["alarm"]] = move["to"]
+                if i + 1 < len(moves) and moves[i + 1]["minute"] == move["minute"]:
+                    continue  # moves of one minute are judged together
+                now = ALARM if all(state == ALARM for state in states.values()) else "OK"
+                if now != together:
+                    timeline.append({"minute": move["minute"], "alarm": name, "from": together, "to": now})
+                    together = now
+            if timeline:
+                by_alarm[name] = timeline
+
 
 def quiet(alarm: str, baselines: Sequence[DrillResult], timelines: Timelines) -> Optional[Miss]:
     for result in baselines:

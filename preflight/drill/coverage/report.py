@@ -8,6 +8,7 @@ import fnmatch
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
+from cloudwatch_rules.composite import conjunctions
 from preflight.drill.coverage.allowlist import Allowlist
 from preflight.drill.coverage.criteria import Miss, Recovery, Timelines, fired_in, is_baseline, quiet, recovery
 from preflight.drill.coverage.second_incident import TierResult, second_incident
@@ -68,8 +69,8 @@ class CoverageReport:
 
 
 def _recoveries(name: str, tier: str, incidents: Sequence[DrillResult], timelines: Timelines,
-                platform: Platform) -> tuple[list[Recovery], Optional[Miss]]:
-    bound = RECOVERY_MINUTES.get(tier, max(RECOVERY_MINUTES.values()))
+                platform: Platform, clears_within: int = 0) -> tuple[list[Recovery], Optional[Miss]]:
+    bound = max(RECOVERY_MINUTES.get(tier, max(RECOVERY_MINUTES.values())), clears_within)
     definition = next((a for a in platform.alarms if a.name == name), None)
     found = [r for result in incidents if (r := recovery(name, result, timelines, bound, definition)) is not None]
     judged = [r for r in found if r.judged]
@@ -116,10 +117,18 @@ def build_report(model: StackModel, platform: Platform, results: Sequence[DrillR
     incidents = [r for r in results if not is_baseline(r)]
     timelines = Timelines(results)
     definitions = {a.name: a for a in platform.alarms}
-    entries = [(a.name, a.tags.get("Tier", ""), False) for a in model.alarms]
-    entries += [(c.name, c.tags.get("Tier", ""), True) for c in model.composites]
+    # Alarms that page only together (a burn-rate pair's two windows) are judged as one.
+    together = {term for c in platform.composites for term in conjunctions(c.rule)}
+    paired = {name for term in together for name in term}
+    entries = [(a.name, a.tags.get("Tier", ""), False, ()) for a in model.alarms if a.name not in paired]
+    entries += [(c.name, c.tags.get("Tier", ""), True, ()) for c in model.composites]
+    tier_of = {a.name: a.tags.get("Tier", "") for a in model.alarms}
+    for term in sorted(together):
+        name = " AND ".join(term)
+        timelines.add_conjunction(name, term)
+        entries.append((name, tier_of.get(term[0], ""), False, term))
     alarms = []
-    for name, tier, composite in sorted(entries):
+    for name, tier, composite, term in sorted(entries):
         misses = []
         loud = quiet(name, baselines, timelines)
         if loud is not None:
@@ -127,11 +136,16 @@ def build_report(model: StackModel, platform: Platform, results: Sequence[DrillR
         fired = fired_in(name, incidents, timelines)
         if not fired:
             misses.append(Miss("fires", f"never in ALARM in the {len(incidents)} drills with faults"))
-        checks = [] if composite else can_fire(definitions[name], baselines)
+        # A pair's windows share a line and a guard, and each holds its shortest window's requests: the
+        # pair can fire when its shortest window can.
+        shortest = min(term, key=lambda m: definitions[m].period) if term else name
+        checks = [] if composite else can_fire(definitions[shortest], baselines)
         short = unreachable(checks)
         if short is not None:
             misses.append(Miss("can-fire", short))
-        recoveries, late = _recoveries(name, tier, incidents, timelines, platform)
+        # A pair clears when its shortest window has moved past the burn: up to two of its periods.
+        clears = 2 * min(definitions[m].period // 60 for m in term) if term else 0
+        recoveries, late = _recoveries(name, tier, incidents, timelines, platform, clears)
         if late is not None:
             misses.append(late)
         alarms.append(AlarmCoverage(name, tier, composite, loud is None, fired, checks, recoveries, misses))

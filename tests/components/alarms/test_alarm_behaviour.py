@@ -14,6 +14,7 @@ from typing import Optional
 
 import pytest
 
+from cloudwatch_rules.composite import conjunctions
 from components.alarms.business import SECURITY_FILTERS, SECURITY_NAMESPACE
 from observability.catalogue import published_metrics
 from preflight.cloudwatch import evaluate_alarm
@@ -424,8 +425,15 @@ def _merge(*timelines: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def test_every_alarm_alone_pages_its_own_tier_exactly_once():
     alarms = _alarms()
+    pairs = {name: term for c in _production_platform().composites for term in conjunctions(c.rule) for name in term}
+    assert pairs, "the SLOs' burn-rate pairs"
     for name, alarm in alarms.items():
         tier = alarm["tags"]["Tier"]
+        if name in pairs:
+            # One window of a burn-rate pair says nothing alone; both windows page the tier once.
+            assert _pages(_incident(5, 40, [name])) == {}, name
+            assert _pages(_incident(5, 40, list(pairs[name]))) == {tier: 1}, name
+            continue
         # A dependency's "down recently" alarm is a hold: its connectivity alarm is the one that pages.
         expected = {} if name.endswith("-down-recently") else {tier: 1}
         assert _pages(_incident(5, 40, [name])) == expected, name

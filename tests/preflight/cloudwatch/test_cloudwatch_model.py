@@ -191,6 +191,23 @@ def test_an_hour_long_alarm_slides_every_minute_instead_of_waiting_for_the_top_o
     assert cleared == [base + 68]
 
 
+def test_a_half_hour_alarm_slides_too_and_a_five_minute_one_waits_for_its_period_to_close():
+    # Burn-rate short windows of 30 minutes slide like the hour-long ones; 5-minute periods keep the
+    # period-close evaluation (docs/cloudwatch-model.md, the deviation). 6 errors from 10:07 to 10:12.
+    store = MetricStore()
+    key = metric_key("Demo", "Errors", {})
+    alarms = [alarm("half-hour", period=1800, threshold=5), alarm("five", period=300, threshold=1)]
+    model = CloudWatchModel(store, alarms, [])
+    base = 600
+    for minute in range(base - 60, base + 90):
+        store.put(key, minute, 1 if base + 7 <= minute <= base + 12 else 0)
+        model.tick(minute + 1, minute + 1)
+    entered = {t.alarm: t.minute for t in model.transitions if t.to_state == "ALARM"}
+    # The sixth error (10:12) is in the half-hour window ending 10:13, seen then; the 5-minute alarm
+    # sees its first errors only when the period 10:05-10:09 closes, at 10:10 (not at 10:08).
+    assert entered == {"half-hour": base + 13, "five": base + 10}
+
+
 def test_sliding_window_statistics_equal_the_statistics_of_the_window_samples():
     import random
 

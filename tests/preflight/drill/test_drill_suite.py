@@ -58,6 +58,10 @@ REQUIRED = [
     "rfid-network-down-at-lunch",           # every reader unreachable: one warning page within 15 minutes
     "daily-digest-run-fails",               # a failed daily run: warning within 15 minutes, cleared next morning
     "reconcile-run-fails-once",             # a failed hourly run: warning within 15 minutes, cleared by the next
+    # SLOs: the payment-success budget burning, within budget, and too little traffic to judge:
+    "payment-errors-slow-burn",             # 0.8 % of payments failing all day: one warning ticket, no page
+    "payment-errors-within-budget",         # 0.1 % for three days (half the budget): nobody
+    "payments-failing-on-a-quiet-night",    # 1 in 5 of a handful of night payments failing: nobody
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
     "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
     "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
