@@ -6,9 +6,10 @@ Exit status: 0 the report was made, 2 a usage, month, drill file, account or pro
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
-from typing import Any
+from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError
 
@@ -21,7 +22,7 @@ from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import ProgramError, load_stack_files
 from preflight.report.data import ReportData, from_account, from_drill
 from preflight.report.measure import SloFigures, measure
-from preflight.report.window import ReportError
+from preflight.report.window import ReportError, month_window
 
 
 def _measured(model: StackModel, data: ReportData) -> list[SloFigures]:
@@ -35,17 +36,21 @@ def _no_slos(model: StackModel) -> ReportError:
                        "nothing to report")
 
 
-def build(args: argparse.Namespace, session: Any = None) -> tuple[StackModel, ReportData, list[SloFigures]]:
+def build(args: argparse.Namespace, session: Any = None,
+          now: Optional[dt.datetime] = None) -> tuple[StackModel, ReportData, list[SloFigures]]:
+    """`session` and `now` stand in for the caller's credentials and the clock (tests)."""
     if args.drill is not None:
         model, data = from_drill(args.drill, args.stack, args.program)
         if not slos(model):
             raise _no_slos(model)
     else:
+        now = now or dt.datetime.now(dt.UTC)
+        window = month_window(args.month, now)  # a bad month fails before the program runs
         files = load_stack_files(args.program, args.stack)
         model = build_model(run_program(files, preview=True))
         if not slos(model):
             raise _no_slos(model)
-        data = from_account(files, model, slos(model), args.month, session=session)
+        data = from_account(files, model, slos(model), window, now, session)
     return model, data, _measured(model, data)
 
 

@@ -18,7 +18,7 @@ from preflight.history.recorded_store import RecordedStore
 from preflight.model.stack import StackModel
 from preflight.program.stack_files import StackFiles
 from preflight.report.measure import Store, sources
-from preflight.report.window import Window, month_window
+from preflight.report.window import Window
 
 
 @dataclasses.dataclass
@@ -30,13 +30,12 @@ class ReportData:
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
-def from_account(files: StackFiles, model: StackModel, slos: list[dict[str, Any]], month: str,
-                 now: Optional[dt.datetime] = None, session: Any = None) -> ReportData:
+def from_account(files: StackFiles, model: StackModel, slos: list[dict[str, Any]], window: Window,
+                 now: dt.datetime, session: Any = None) -> ReportData:
+    """`window` as `month_window` made it at `now` (retention counts from `now`)."""
     from preflight.account.session import connect
     from preflight.history.account_fetch import Fetcher  # boto3 clients: only with --aws
 
-    now = now or dt.datetime.now(dt.UTC)
-    window = month_window(month, now)
     account = connect(files, session)
     fetcher = Fetcher(account, model, window.start, window.end, now)
     fetcher.series({source: 0 for source in sources(slos, window.period)})
