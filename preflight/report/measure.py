@@ -162,7 +162,8 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
     periods = _data_periods(store, slo, window)
     span = (periods[0].start_minute, periods[-1].end_minute) if periods else None
     whole = span == (window.start_minute, window.end_minute)
-    fraction = 1 - slo["target"] / 100
+    # 1 - 99.9 / 100 is 0.0010000000000000009: a window at exactly the target is not bad.
+    fraction = round(1 - slo["target"] / 100, 12)
     if slo["kind"] == PERIOD:
         bad = sum(p.bad for p in periods)
         measured = span[1] - span[0] if span else 0
@@ -184,7 +185,7 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
     counted = [p for p in judged if p.total >= guard]
     bad = sum(p.bad for p in counted)
     total = sum(p.total for p in judged)
-    windows = _merge([p for p in counted if p.total > 0 and p.bad / p.total > fraction])
+    windows = _merge([p for p in counted if p.total > 0 and round(p.bad / p.total, 12) > fraction])
     return SloFigures(
         slo, judged, round(bad, 6), total,
         attained=100 * (1 - bad / total) if total else None,

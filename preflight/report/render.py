@@ -37,8 +37,8 @@ def slo_json(figures: SloFigures, data: ReportData) -> dict[str, Any]:
     slo = figures.slo
     found: dict[str, Any] = {
         "name": slo["name"], "service": slo["service"], "kind": slo["kind"], "target": slo["target"],
-        "attained": _round(figures.attained), "over": over(figures, data),
-        "budgetSpent": _round(figures.budget_spent, 2),
+        "attained": _round(figures.attained, 6), "over": over(figures, data),
+        "budgetSpent": _round(figures.budget_spent, 4),
     }
     if figures.period_based:
         found["badMinutes"] = _round(figures.bad, 2)
