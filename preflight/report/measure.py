@@ -113,8 +113,11 @@ def _data_periods(store: Store, slo: dict[str, Any], window: Window) -> list[Per
         elif "good" in sli:
             bad = total - (_read(store, sli["good"], end, window.period) or 0.0)
         else:
+            # As the dashboard's (100 - p) / 100: a period without a percentile rank has no value.
             good_percent = _read(store, sli["goodPercent"], end, window.period)
-            bad = total * (100 - good_percent) / 100 if good_percent is not None else 0.0
+            if good_percent is None:
+                continue
+            bad = total * (100 - good_percent) / 100
         # Floating point: 5 checks at an Average of 0.8 are 1 bad minute, not 0.9999999999999998.
         found.append(Period(end, step, round(max(bad, 0.0), 6), total))
     return found
@@ -176,7 +179,7 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
         return SloFigures(
             slo, periods, round(bad, 6), measured,
             attained=100 * (1 - bad / measured) if measured else None,
-            budget_spent=100 * bad / (fraction * window.budget_minutes),
+            budget_spent=100 * bad / (fraction * window.budget_minutes) if periods else None,
             windows=windows, span=span, whole_window=whole,
             revenue_inr=round(sum(w.revenue_inr or 0.0 for w in windows), 2),
             users=max((w.users or 0 for w in windows), default=0))

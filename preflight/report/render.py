@@ -27,7 +27,9 @@ def _round(value: Optional[float], digits: int = 4) -> Optional[float]:
 def over(figures: SloFigures, data: ReportData) -> dict[str, Any]:
     """What the attainment is over: the whole window, or the stretch that has data when that is shorter."""
     window = data.window
-    start, end = figures.span or (window.start_minute, window.start_minute)
+    if figures.span is None:
+        return {"what": "none", "start": None, "end": None, "minutes": 0}
+    start, end = figures.span
     what = ("drill" if window.label.startswith("drill ") else "month so far" if window.in_progress else "month") \
         if figures.whole_window else "data"
     return {"what": what, "start": moment(start), "end": moment(end), "minutes": end - start}
@@ -81,6 +83,8 @@ def percent_text(value: Optional[float], digits: int = 4) -> str:
 
 def over_text(entry: dict[str, Any]) -> str:
     o = entry["over"]
+    if o["what"] == "none":
+        return "(no datapoint in the window)"
     if o["what"] == "data":
         return f"over the data's span, {o['start']} to {o['end']} ({o['minutes']:,} minutes)"
     return {"drill": "over the drill", "month": "over the month",
@@ -97,7 +101,8 @@ def markdown(doc: dict[str, Any]) -> str:
              + f", read at {window['periodSeconds']} s periods; budgets of {window['budgetMinutes']:,} minutes.", ""]
     if "fetch" in doc:
         f = doc["fetch"]
-        lines += [f"Fetched in {f['getMetricDataCalls']} GetMetricData calls ({f['metricsRequested']} metrics "
+        calls = f["getMetricDataCalls"]
+        lines += [f"Fetched in {calls} GetMetricData call{'s' if calls != 1 else ''} ({f['metricsRequested']} metrics "
                   f"requested, {f['costUsd']:.4f} USD; {f['priceSource']}).", ""]
         lines += [f"- {note}" for note in f["retention"]] + ([""] if f["retention"] else [])
     lines += ["| SLO | kind | target | attained | budget spent | bad | bad windows |",
