@@ -26,8 +26,7 @@ class ReportData:
     store: Store
     window: Window
     source: str  # `aws account 123456789012`, `drill redis-down`
-    fetch: Optional[dict[str, Any]] = None
-    notes: list[str] = dataclasses.field(default_factory=list)
+    fetch: Optional[dict[str, Any]] = None  # the calls, metrics requested and cost of --aws
 
 
 def from_account(files: StackFiles, model: StackModel, slos: list[dict[str, Any]], window: Window,
