@@ -8,6 +8,7 @@
     schema   the JSON Schema of Pulumi.<stack>.yaml
     diff     what a change does to the monitoring: the program at a base commit against the working tree
     maintenance  ad-hoc maintenance windows: alarm mute rules on the stack's pagers (start, stop, status)
+    report   the monthly SLA report: per SLO attainment, budget spent, bad windows (a month of the account, or a drill)
 
 Exit status everywhere: 0 clean, 1 a finding that blocks (a mandatory policy violation, a blocking
 account finding, a failed drill), 2 a usage, config, drill file or program error; diff: 3 when the change makes the
@@ -61,6 +62,12 @@ monthly cost rises by more than --max-cost-increase; 2 a usage, config, drill fi
   python -m preflight maintenance --stack production status          active and scheduled mute rules, IST
   python -m preflight maintenance --stack production status --json
   python -m preflight maintenance --stack production stop            ends it; says which pagers page now""",
+    "report": """examples:
+  python -m preflight report --stack production --aws --month 2026-11                 Markdown, to stdout
+  python -m preflight report --stack production --aws --month 2026-11 --format html --out sla-2026-11.html
+  python -m preflight report --stack production --aws --month 2026-11 --format json
+  python -m preflight report --stack production --drill drills/database-outage-of-nine-minutes.yaml
+                                                       offline: the drill's simulated metrics over its own span""",
 }
 
 
@@ -155,6 +162,20 @@ def maintenance_parser() -> argparse.ArgumentParser:
     stop.add_argument("--name", help="only the window whose rules start with this name")
     status = actions.add_parser("status", help="the account's active and scheduled mute rules")
     status.add_argument("--json", action="store_true", help="print one JSON document")
+    return parser
+
+
+def report_parser() -> argparse.ArgumentParser:
+    parser = _parser("report", "The monthly SLA report: per SLO of the stack, its target, attainment, error budget "
+                               "spent and bad windows, and for the dependency SLOs the revenue at risk and users "
+                               "affected as the health report counts them (docs/report.md).")
+    _stack(parser)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--aws", action="store_true", help="read the month from the caller's account (read-only)")
+    where.add_argument("--drill", type=Path, metavar="FILE", help="offline: a drill's simulated metrics, over its span")
+    parser.add_argument("--month", metavar="YYYY-MM", help="with --aws: the calendar month (UTC)")
+    parser.add_argument("--format", choices=("md", "html", "json"), default="md", help="default md (Markdown)")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
     return parser
 
 
@@ -263,6 +284,18 @@ def run_schema(argv: list[str]) -> int:
     return 0
 
 
+def run_report(argv: list[str]) -> int:
+    from preflight.report.cli import report_main
+
+    parser = report_parser()
+    args = parser.parse_args(argv)
+    if args.aws and args.month is None:
+        parser.error("--aws needs --month YYYY-MM")
+    if args.drill is not None and args.month is not None:
+        parser.error("--month goes with --aws; a drill's report covers the drill's own span")
+    return report_main(args)
+
+
 def run_maintenance(argv: list[str]) -> int:
     from preflight.maintenance.cli import maintenance_main
 
@@ -272,6 +305,7 @@ def run_maintenance(argv: list[str]) -> int:
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "preview": run_preview, "drill": run_drill, "account": run_account, "history": run_history,
     "schema": run_schema, "diff": run_diff, "maintenance": run_maintenance,
+    "report": run_report,
 }
 
 

@@ -60,7 +60,7 @@ def retention(period: int) -> dt.timedelta:
     return next(kept for divisor, kept in RETENTION if period % divisor == 0)
 
 
-def _floor(moment: dt.datetime, seconds: int) -> dt.datetime:
+def floor(moment: dt.datetime, seconds: int) -> dt.datetime:
     stamp = int(moment.timestamp())
     return dt.datetime.fromtimestamp(stamp - stamp % seconds, dt.UTC)
 
@@ -98,13 +98,15 @@ class Fetched:
         }
 
 
-class _Fetcher:
-    def __init__(self, account: Account, model: StackModel, window: dt.timedelta, now: dt.datetime) -> None:
+class Fetcher:
+    """GetMetricData (and the alarm history) over [start, end) as seen at `now`, which retention counts from."""
+
+    def __init__(self, account: Account, model: StackModel, start: dt.datetime, end: dt.datetime,
+                 now: dt.datetime) -> None:
         self.account, self.model = account, model
         self.cloudwatch = one_line_failures(account.session.client("cloudwatch", region_name=account.region,
                                                                    config=HISTORY_CONFIG))
-        self.end = _floor(now - SETTLING, 300)
-        self.start = self.end - window
+        self.start, self.end = start, end
         self.now = now
         prices = load_prices()
         self.fetched = Fetched(History(model.stack, account.region, f"aws account {account.account_id}",
@@ -115,8 +117,8 @@ class _Fetcher:
     # -- series --------------------------------------------------------------------------------
 
     def _from(self, period: int, lead_minutes: int) -> dt.datetime:
-        wanted = _floor(self.start - dt.timedelta(minutes=lead_minutes), period)
-        oldest = _floor(self.now - retention(period), period) + dt.timedelta(seconds=period)
+        wanted = floor(self.start - dt.timedelta(minutes=lead_minutes), period)
+        oldest = floor(self.now - retention(period), period) + dt.timedelta(seconds=period)
         return max(wanted, oldest)
 
     def _get(self, queries: list[dict[str, Any]], start: dt.datetime) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +155,7 @@ class _Fetcher:
     def _note_retention(self, wanted: dict[Source, int]) -> None:
         short: dict[int, int] = defaultdict(int)
         for (_, _, period), lead in wanted.items():
-            if self._from(period, lead) > _floor(self.start - dt.timedelta(minutes=lead), period):
+            if self._from(period, lead) > floor(self.start - dt.timedelta(minutes=lead), period):
                 short[period] += 1
         for period, count in sorted(short.items()):
             oldest = self._from(period, 0)
@@ -223,7 +225,9 @@ def _state_change(item: dict[str, Any]) -> Optional[StateChange]:
 def fetch_history(account: Account, model: StackModel, window: dt.timedelta,
                   now: Optional[dt.datetime] = None) -> Fetched:
     """The `window` that ends 10 minutes before `now` (default: the clock), rounded to 5 minutes."""
-    fetcher = _Fetcher(account, model, window, now or dt.datetime.now(dt.UTC))
+    now = now or dt.datetime.now(dt.UTC)
+    end = floor(now - SETTLING, 300)
+    fetcher = Fetcher(account, model, end - window, end, now)
     alarms, _ = cloudwatch_definitions(model)
     wanted: dict[Source, int] = {}
     listed: dict[tuple[str, str], list[MetricKey]] = {}

@@ -1,0 +1,124 @@
+"""`report --drill FILE`: the SLA report over a drill's own span, from the drill's simulated metrics, and
+its HTML checked in a real headless Chromium."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preflight.cli import main
+from preflight.cloudwatch.store import metric_key
+from preflight.report.cli import build, rendered
+from preflight.report.render import document
+from tests.support.chromium import CHROMIUM, FLAGS, measure
+from tests.support.stack import REPO
+
+DRILL = REPO / "drills" / "database-outage-of-nine-minutes.yaml"
+STAGE = {"ApiName": "hasivu-production-api", "Stage": "prod"}
+
+
+@pytest.fixture(scope="module")
+def report():
+    """PostgreSQL unreachable from minute 30 for 9 minutes of a 240-minute drill at lunch."""
+    args = argparse.Namespace(stack="production", program=REPO, drill=DRILL, aws=False, month=None)
+    model, data, figures = build(args)
+    return {"model": model, "data": data, "figures": figures, "doc": document(model.stack, data, figures)}
+
+
+def _slo(report, name: str) -> dict:
+    return next(s for s in report["doc"]["slos"] if s["name"] == name)
+
+
+def test_nine_bad_database_minutes_of_a_240_minute_drill(report):
+    """100 x (1 - 9 / 240) = 96.25 % attained; the drill's budget is 0.1 % of 240 = 0.24 minutes, so 9 are
+    3,750 % of it. The health report puts a day of the database down at Rs 450,000 and 12,000 users:
+    9 minutes are Rs 450,000 x 9 / 1,440 = Rs 2,812.50."""
+    database = _slo(report, "database")
+    assert database["attained"] == 96.25
+    assert database["budgetSpent"] == 3750
+    assert database["over"]["what"] == "drill"
+    assert database["badWindows"] == [{"start": "2026-07-01T07:00:00Z", "end": "2026-07-01T07:09:00Z", "minutes": 9,
+                                       "badMinutes": 9, "revenueAtRiskInr": 2812.5, "usersAffected": 12000}]
+    assert (database["revenueAtRiskInr"], database["usersAffected"]) == (2812.5, 12000)
+    redis = _slo(report, "redis")
+    assert (redis["attained"], redis["budgetSpent"], redis["badWindows"], redis["usersAffected"]) == (100, 0, [], 0)
+
+
+def test_api_availability_is_the_5xx_share_of_the_stages_requests(report):
+    """Every 5-minute window of a school-day lunch holds more than the 50-request guard, so the bad requests
+    are all the 5XX errors the drill's stage answered, and the total all its requests."""
+    api = _slo(report, "api-availability")
+    store, window = report["data"].store, report["data"].window
+    minutes = window.end_minute - window.start_minute
+
+    def total(name: str) -> float:
+        return store.window_statistic(metric_key("AWS/ApiGateway", name, STAGE), "Sum", window.start_minute, minutes)
+
+    assert api["ignoredBadRequests"] == 0
+    assert (api["badRequests"], api["requests"]) == (total("5XXError"), total("Count"))
+    assert api["attained"] == pytest.approx(100 * (1 - total("5XXError") / total("Count")), abs=1e-6)
+    # The outage's 5XX fill the two 5-minute windows from 12:30 IST; no other window misses 99.9 %.
+    assert [(w["start"], w["end"]) for w in api["badWindows"]] == [("2026-07-01T07:00:00Z", "2026-07-01T07:10:00Z")]
+
+
+def test_markdown_names_each_slo_and_its_bad_windows(report):
+    text = rendered("md", report["model"], report["data"], report["figures"])
+    assert "| database | period | 99.9 % | 96.2500 % (missed) | 3750.0 % | 9 minutes | 1 |" in text
+    assert "| 2026-07-01 07:00 UTC (12:30 IST) | 2026-07-01 07:09 UTC (12:39 IST) | 9 | 9 minutes | " \
+           "Rs 2,812.50 at risk, 12,000 users |" in text
+    assert text.count("\n## ") == len(report["doc"]["slos"])
+
+
+def test_the_json_output_is_the_document(report, capsys):
+    assert main(["report", "--stack", "production", "--drill", str(DRILL), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(report["doc"]))
+
+
+# -- the HTML in a real browser ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def page(report, tmp_path_factory) -> Path:
+    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(rendered("html", report["model"], report["data"], report["figures"]))
+    return path
+
+
+@pytest.mark.servers
+def test_the_page_renders_without_console_messages(page, tmp_path):
+    """Chromium logs every console message of the page (`--enable-logging=stderr`) as `CONSOLE`."""
+    run = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path}", "--enable-logging=stderr", "--v=0",
+                          "--window-size=1400,1000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert "SLA report" in run.stdout
+    assert [line for line in run.stderr.splitlines() if ":CONSOLE" in line] == []
+
+
+@pytest.mark.servers
+def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
+    measured = measure(page, tmp_path)
+    slos = report["doc"]["slos"]
+    assert len(measured["charts"]) == len(slos)
+    for chart, slo in zip(measured["charts"], slos, strict=True):
+        assert chart["plot"]["width"] > 800 and chart["plot"]["height"] >= 80, slo["name"]
+        assert len(chart["y"]) >= 3 and len(chart["x"]) >= 3, slo["name"]
+    # The bad windows drawn, per chart, as laid out in the DOM.
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    charts = re.findall(r'<div class="chart" data-slo="([^"]+)".*?</svg>', dom, re.S)
+    drawn = {name: len(re.findall(r'class="bad-window"', body))
+             for name, body in re.findall(r'<div class="chart" data-slo="([^"]+)"(.*?)</svg>', dom, re.S)}
+    assert charts == [s["name"] for s in slos]
+    assert drawn == {s["name"]: len(s["badWindows"]) for s in slos}
+    assert drawn["database"] == 1 and drawn["redis"] == 0
+
+
+@pytest.mark.servers
+def test_no_text_is_cut_off(page, tmp_path):
+    cut = [(t["text"], t["cut"]) for t in measure(page, tmp_path, width=1000)["texts"] if t["cut"]]
+    assert cut == []
