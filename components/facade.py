@@ -24,10 +24,11 @@ from components.tracing import Tracing, TracingArgs
 from observability.catalogue import published_metrics
 from stackconfig.fleet_queries import fleet_members
 from stackconfig.model import Discovery, Inventory, LambdaFunction, StackSettings, Tier
+from stackconfig.muting import MONITORING
 from stackconfig.own_functions import forwarder_name, health_monitor_name
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
-OWN_GROUP = "monitoring"
+OWN_GROUP = MONITORING
 
 
 @dataclasses.dataclass

@@ -50,7 +50,7 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
-from stackconfig.slos import measurable_slos, slo_settings
+from stackconfig.slos import Slo, measurable_slos, replaced_alarms, slo_settings
 from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
 from stackconfig.types import camel
 
@@ -196,6 +196,16 @@ def _check_business_hours(business: Any) -> None:
                           f"a time after {camel(start)} ({getattr(business, start):g})")
               for start, end in (("school_day_start_ist", "school_day_end_ist"), ("lunch_start_ist", "lunch_end_ist"))
               if getattr(business, end) <= getattr(business, start))
+
+
+def _check_replaced_thresholds(section: Any, slos: tuple[Slo, ...]) -> None:
+    """A threshold whose alarm an SLO's burn-rate pages replace would do nothing: say so, never ignore it."""
+    business = dict(getattr(section, "business", None) or {})
+    raise_all(ConfigError(f"thresholds.business.{camel(key)}", business[key],
+                          f"no value: the {name} SLO's burn-rate alarms replace its {service}-{metric} alarm "
+                          f"(docs/slos.md); remove the key, or set slos.{camel(name.replace('-', '_'))}.enabled: false "
+                          "to keep that alarm")
+              for name, (service, metric, key) in replaced_alarms(slos).items() if business.get(key) is not None)
 
 
 FLEET_DEFAULT_TIER = Tier.WARNING
@@ -427,6 +437,8 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     # alerting: with alerting in error, its length is not known.
     if found is not None and alerting is not None:
         inventory = problems.attempt(_completed, *found, discover, thresholds.lambda_)
+    slos = measurable_slos(slo_settings(parsed.slos), inventory, health_monitor) if inventory is not None else ()
+    problems.attempt(_check_replaced_thresholds, parsed.thresholds, slos)
     problems.raise_any()
     # No problem: every check above returned its value.
     assert region is not None and alerting is not None and found is not None and inventory is not None
@@ -446,5 +458,5 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         health_monitor=health_monitor,
         maintenance=maintenance_settings(parsed.maintenance, parsed.school_calendar,
                                          int(thresholds.business.school_days_per_week)),
-        slos=measurable_slos(slo_settings(parsed.slos), inventory, health_monitor),
+        slos=slos,
     )

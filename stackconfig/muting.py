@@ -27,6 +27,11 @@ PLATFORM = "platform"
 # Security alarms page on their own: an attack is never a symptom of a dependency or a release, and only
 # a window of scope `all` mutes them.
 SECURITY = "security"
+# The monitoring's own parts (the tier topics' deliveries, the Slack forwarders, the health monitor
+# function) page on their own too: their failure is never a symptom of the platform's incident, and one
+# that goes unheard while the platform's pager is held leaves on-call deaf. Only a window of scope `all`
+# mutes them.
+MONITORING = "monitoring"
 MAX_TARGETS = 100  # alarm names per mute rule (PutAlarmMuteRule MuteTargets.AlarmNames)
 # The tags a pager carries (components/alarms/composites.py) and the model reads.
 SCOPE_TAG = "MuteScope"
@@ -38,7 +43,7 @@ RECOVERY_TAG = "RecoveryMinutes"
 class Pager:
     name: str
     tier: str
-    scope: str  # one of stackconfig.maintenance.SCOPES, PLATFORM, SECURITY or JOBS
+    scope: str  # one of stackconfig.maintenance.SCOPES, PLATFORM, SECURITY, MONITORING or JOBS
     school_day: bool
     # How long after a fault ends its alarms may still be in ALARM (their period plus their window).
     recovery_minutes: int

@@ -99,6 +99,19 @@ DEFAULT_SLOS = (
         min_requests=50, threshold_ms=3000, monthly_requests=3_000_000),
 )
 
+# The threshold alarm an SLO's burn-rate pages take the place of: SLO -> (alarm service, metric key,
+# its threshold under `thresholds.business`). The drills detect every incident of the suite as early
+# without it (docs/slos.md, "What the burn-rate pages replace").
+REPLACED_ALARMS = {
+    "rfid-verification": ("rfid", "verification-rate", "rfid_verification_percent"),
+}
+
+
+def replaced_alarms(slos: tuple[Slo, ...]) -> dict[str, tuple[str, str, str]]:
+    """Of REPLACED_ALARMS, those of the SLOs this stack alarms on."""
+    return {slo.name: REPLACED_ALARMS[slo.name] for slo in slos if slo.name in REPLACED_ALARMS}
+
+
 Target = number("a percentage above 0 and below 100, like 99.9", low=0, high=99.999, low_exclusive=True)
 
 

@@ -27,6 +27,7 @@ from components.alarms.groups import (
 from components.alarms.spec import AlarmSpec, probable_causes
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 from stackconfig.muting import Pager
+from stackconfig.slos import replaced_alarms
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +127,10 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
     burn_rates = burn_rate_alarms(settings)
     if burn_rates:
         groups.append((SloAlarms, "slos", burn_rates, {}))
-    return groups
+    # The threshold alarms the SLOs' burn-rate pages replace (stackconfig/slos.py, REPLACED_ALARMS).
+    gone = {(service, metric) for service, metric, _ in replaced_alarms(settings.slos).values()}
+    return [(cls, name, [s for s in specs if (s.service, s.metric_key) not in gone], extra)
+            for cls, name, specs, extra in groups]
 
 
 def page_causes(settings: StackSettings) -> dict[str, str]:

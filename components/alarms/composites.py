@@ -44,7 +44,7 @@ from components.alarms.factory import AlarmFactory
 from components.alarms.spec import AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
-from stackconfig.muting import JOBS, PLATFORM, SECURITY, Pager
+from stackconfig.muting import JOBS, MONITORING, PLATFORM, SECURITY, Pager
 
 MAX_RULE_LENGTH = 10_240
 # Seconds a held pager waits for its suppressor before paging.
@@ -129,7 +129,7 @@ class Group:
 
     @property
     def order(self) -> tuple[int, bool, bool, int]:
-        scopes = (*CAUSES, *[s for s in SCOPES if s not in CAUSES], SECURITY, PLATFORM, JOBS)
+        scopes = (*CAUSES, *[s for s in SCOPES if s not in CAUSES], SECURITY, MONITORING, PLATFORM, JOBS)
         rank = {s: i for i, s in enumerate(scopes)}
         return rank[self.scope], self.slo_tickets, self.school_day, self.job_minutes
 
@@ -183,7 +183,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                            self._names(["dependency-down", *[g.key(Tier.CRITICAL) for g in apis]]))
         for group, specs in critical.items():
             if group not in causes and group not in apis:
-                self._pager(Tier.CRITICAL, group, specs, None if group.scope == SECURITY else claimed)
+                self._pager(Tier.CRITICAL, group, specs, None if group.scope in (SECURITY, MONITORING) else claimed)
         # The system-wide roll-up is every critical pager (the payment roll-up is theirs too): in ALARM
         # exactly when a critical page is claimed or held, so it is also the hold of the other tiers.
         self._composite("system-health", Tier.CRITICAL,
@@ -215,7 +215,9 @@ class CompositeAlarms(pulumi.ComponentResource):
                                                  *[g.key(tier) for g, _ in scoped if not g.slo_tickets]]))
             for group, specs in ordered:
                 if group.scope not in SCOPES:
-                    self._pager(tier, group, specs, tier_claimed)
+                    # The monitoring's own pager is held by a critical incident (whose symptoms its
+                    # functions share, throttled or slowed with the rest), never by this tier's others.
+                    self._pager(tier, group, specs, held if group.scope == MONITORING else tier_claimed)
         self.register_outputs({"compositeNames": sorted(self.composites)})
 
     def _pager(self, tier: Tier, group: Group, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> None:

@@ -17,15 +17,16 @@ from components.alarms.spec import (
 )
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import LambdaFunction, Tier
-from stackconfig.muting import PLATFORM
+from stackconfig.muting import MONITORING, PLATFORM
 from stackconfig.thresholds import AccountThresholds
 
 NAMESPACE = "AWS/Lambda"
 
 
 def group_scope(group: str) -> str:
-    """An inventory group named like a maintenance scope (payments, rfid) is muted with it."""
-    return group if group in SCOPES else PLATFORM
+    """An inventory group named like a maintenance scope (payments, rfid) is muted with it; the
+    monitoring's own functions page through its own pagers."""
+    return group if group in (*SCOPES, MONITORING) else PLATFORM
 
 
 def service_name(function: LambdaFunction, environment: str) -> str:

@@ -8,6 +8,7 @@ import pulumi
 
 from components.alarms.spec import GREATER, NO_DATA_IS_FINE, AlarmSpec, Metric
 from stackconfig.model import Tier
+from stackconfig.muting import MONITORING
 
 # A tier whose deliveries fail cannot be told so through itself.
 REPORTED_TO = {Tier.CRITICAL: Tier.WARNING, Tier.WARNING: Tier.CRITICAL, Tier.BUSINESS: Tier.WARNING}
@@ -17,6 +18,7 @@ def topic_alarms(topic_names: Mapping[Tier, pulumi.Input[str]]) -> list[AlarmSpe
     return [
         AlarmSpec(
             service="alerting", metric_key=f"{tier.value}-deliveries-failed", resource=f"{tier.value} topic",
+            scope=MONITORING,
             tier=REPORTED_TO[tier], runbook="alerting#delivery-failures",
             summary=f"The {tier.value} tier topic failed to deliver notifications (SMS, email, PagerDuty, Slack "
                     "forwarder) in the last 5 minutes.",

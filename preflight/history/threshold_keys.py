@@ -20,6 +20,7 @@ from preflight.model.stack import StackModel, build_model
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import StackFiles
 from stackconfig.publish import stack_file_schema
+from stackconfig.slos import replaced_alarms
 from stackconfig.thresholds import SECTIONS
 from stackconfig.types import camel
 
@@ -116,10 +117,12 @@ def _nudged_config(files: StackFiles, model: StackModel, nudges: _Nudges) -> dic
     project = model.project
     config = dict(files.config)
     thresholds = {}
+    # A threshold whose alarm an SLO replaces may not be set (the config refuses it): not nudged.
+    replaced = {camel(key) for _, _, key in replaced_alarms(settings.slos).values()}
     for section, attr in SECTIONS.items():
         values = getattr(settings.thresholds, attr)
-        thresholds[section] = _fields(values, nudges, ("thresholds", section),
-                                      _integer_keys(f"{type(values).__name__}Section"))
+        fields = _fields(values, nudges, ("thresholds", section), _integer_keys(f"{type(values).__name__}Section"))
+        thresholds[section] = {k: v for k, v in fields.items() if section != "business" or k not in replaced}
     config[f"{project}:thresholds"] = json.dumps(thresholds)
     inventory = json.loads(config[f"{project}:inventory"])
     own = {fn.name: fn.thresholds for fn in settings.inventory.functions}

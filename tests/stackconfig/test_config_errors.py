@@ -256,6 +256,11 @@ CASES = {
         {"set_": {"slos": {"redis": {"thresholdMs": 500}}}},
         ["hasivu-monitoring:slos.redis", "thresholdMs"],
     ),
+    "threshold of an alarm an SLO replaces": (
+        {"set_": {"thresholds": {"business": {"rfidVerificationPercent": 98}}}},
+        ["thresholds.business.rfidVerificationPercent", "98", "rfid-verification SLO",
+         "slos.rfidVerification.enabled: false"],
+    ),
     "low-volume window longer than a day": (
         {"set_": {"thresholds": {"lambda": {"lowVolumeWindowMinutes": 2880}}}},
         ["thresholds.lambda.lowVolumeWindowMinutes", "2880", "a whole number from 0 to 1440"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+from cloudwatch_rules.composite import conjunctions
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.cloudwatch.store import MetricStore
@@ -48,23 +49,26 @@ class TierResult:
 
 
 def _representatives(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
-                     tier: str) -> list[tuple[str, str]]:
-    """(service, its first alarm by name) for each service with alarms of the tier."""
+                     tier: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(service, its first alarm by name) for each service with alarms of the tier; an alarm that pages
+    only together with others (an SLO's burn-rate pair) comes with them."""
     holders = {c.suppressor for c in composites if c.suppressor}
-    first: dict[str, str] = {}
+    together = {name: term for c in composites for term in conjunctions(c.rule) for name in term}
+    first: dict[str, tuple[str, ...]] = {}
     for alarm in sorted(alarms, key=lambda a: a.name):
         tags = alarm.props.get("tags") or {}
         if tags.get("Tier") == tier and alarm.name not in holders:
-            first.setdefault(str(tags.get("Service", alarm.name)), alarm.name)
+            first.setdefault(str(tags.get("Service", alarm.name)), together.get(alarm.name, (alarm.name,)))
     return sorted(first.items())
 
 
 def _reaches(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition], tier: str,
-             first: str, second: str, within: int) -> bool:
+             first: tuple[str, ...], second: tuple[str, ...], within: int) -> bool:
     model = CloudWatchModel(MetricStore(), alarms, composites)
     for minute in range(SECOND_AT + within + 1):
         states: Mapping[str, str] = {
-            **({first: ALARM} if minute >= FIRST_AT else {}), **({second: ALARM} if minute >= SECOND_AT else {})}
+            **(dict.fromkeys(first, ALARM) if minute >= FIRST_AT else {}),
+            **(dict.fromkeys(second, ALARM) if minute >= SECOND_AT else {})}
         model.tick_states(states, minute)
     return any(p.tier == tier and SECOND_AT <= p.minute <= SECOND_AT + within for p in model.pages)
 
@@ -77,5 +81,6 @@ def second_incident(alarms: Sequence[MetricAlarmDefinition], composites: Sequenc
         if len(services) < 2:
             break
         first = services[1][1] if i == 0 else services[0][1]
-        pairs.append(Pair(first, second, _reaches(alarms, composites, tier, first, second, within)))
+        pairs.append(Pair(" AND ".join(first), " AND ".join(second),
+                          _reaches(alarms, composites, tier, first, second, within)))
     return TierResult(tier, tuple(pairs))

@@ -160,16 +160,17 @@ def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_d
 
 @pytest.mark.parametrize("strict", [False, True], ids=["guide-arithmetic", "strict-arithmetic"])
 def test_zero_successes_is_a_zero_rate_that_alarms(strict):
-    assert _evaluate("production-rfid-verification-rate", {
-        "RFIDVerificationSuccess": [None] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "ALARM"
+    # Card verification: the rfid-verification SLO's 5-minute burn-rate window (under 92.8 % good).
+    assert _evaluate("production-slo-rfid-verification-burn-5m-14.4x", {
+        "RFIDVerificationSuccess": [None], "RFIDVerificationAttempts": [120.0]}, strict=strict) == "ALARM"
     assert _evaluate("production-payments-failure-rate", {
         "PaymentFailures": [150.0] * 3, "PaymentAttempts": [150.0] * 3}, strict=strict) == "ALARM"
     assert _evaluate("production-orders-completion-rate", {
         "OrdersCompleted": [None] * 4, "OrdersCancelled": [40.0] * 4}, strict=strict) == "ALARM"
-    assert _evaluate("production-rfid-verification-rate", {
-        "RFIDVerificationSuccess": [110.0] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "ALARM"
-    assert _evaluate("production-rfid-verification-rate", {
-        "RFIDVerificationSuccess": [120.0] * 3, "RFIDVerificationAttempts": [120.0] * 3}, strict=strict) == "OK"
+    assert _evaluate("production-slo-rfid-verification-burn-5m-14.4x", {
+        "RFIDVerificationSuccess": [110.0], "RFIDVerificationAttempts": [120.0]}, strict=strict) == "ALARM"
+    assert _evaluate("production-slo-rfid-verification-burn-5m-14.4x", {
+        "RFIDVerificationSuccess": [120.0], "RFIDVerificationAttempts": [120.0]}, strict=strict) == "OK"
 
 
 def test_orders_placed_ahead_do_not_count_against_completion():
@@ -267,8 +268,8 @@ def test_rates_are_judged_only_at_volume():
         "PaymentFailures": [3.0] * 3, "PaymentAttempts": [40.0] * 3}) == "OK"
     assert _evaluate("production-payments-failure-rate", {
         "PaymentFailures": [15.0] * 3, "PaymentAttempts": [150.0] * 3}) == "ALARM"
-    assert _evaluate("production-rfid-verification-rate", {
-        "RFIDVerificationSuccess": [2.0] * 3, "RFIDVerificationAttempts": [3.0] * 3}) == "OK"
+    assert _evaluate("production-slo-rfid-verification-burn-5m-14.4x", {
+        "RFIDVerificationSuccess": [2.0], "RFIDVerificationAttempts": [3.0]}) == "OK"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [2.0] * 5, "Count": [3.0] * 5}) == "OK"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [10.0] * 5, "Count": [100.0] * 5}) == "ALARM"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [None] * 5, "Count": [100.0] * 5}) == "OK"

@@ -54,8 +54,8 @@ def test_production_has_well_over_25_alarms_and_every_other_composite_pages():
         tags = composites[name]["tags"]
         assert name.startswith(f"production-{tags['Tier']}-") and name.endswith("-pager"), name
         assert composites[name]["alarmActions"] == [_topic_arn(tags["Tier"])], name
-        assert tags["MuteScope"] in ("database", "redis", "api", "payments", "rfid", "security", "platform",
-                                     "jobs"), name
+        assert tags["MuteScope"] in ("database", "redis", "api", "payments", "rfid", "security", "monitoring",
+                                     "platform", "jobs"), name
 
 
 def _scheduled_functions() -> set[str]:
@@ -123,7 +123,9 @@ def test_seed_thresholds_and_routing():
     assert "production-database-connectivity" in critical
     assert "production-payments-failure-rate" in business
     assert alarms["production-orders-completion-rate"]["threshold"] == 95
-    assert alarms["production-rfid-verification-rate"]["threshold"] == 99
+    # The rfid-verification SLO's burn-rate pairs take the place of the verification-rate alarm.
+    assert "production-rfid-verification-rate" not in alarms
+    assert alarms["production-slo-rfid-verification-burn-1h-14.4x"]["threshold"] == 92.8
     # p99 duration: the 10 s duration cap, or 80% of a shorter timeout.
     assert alarms["production-payments-create-order-duration-p99"]["threshold"] == 10_000
     assert alarms["production-auth-login-duration-p99"]["threshold"] == 8_000
@@ -174,9 +176,10 @@ def test_composites_reference_alarms_that_exist_and_only_pagers_notify():
         assert composite_problems(composite) == []
         if name.endswith("-pager"):
             assert composite["alarmActions"] == [_topic_arn(composite["tags"]["Tier"])]
-            # Only the causes every flow depends on, and attacks, page unheld (components/alarms/composites.py).
+            # Only the causes every flow depends on, attacks and the monitoring's own parts page unheld
+            # (components/alarms/composites.py).
             if name not in ("production-critical-database-pager", "production-critical-redis-pager",
-                            "production-critical-security-pager"):
+                            "production-critical-security-pager", "production-critical-monitoring-pager"):
                 assert composite["actionsSuppressor"]["alarm"] in known, name
         else:
             assert not composite.get("alarmActions")
@@ -307,3 +310,10 @@ def test_the_stacks_lambda_thresholds_apply_to_every_function_without_its_own():
     assert by_function[name].errors_per_minute == 3
     assert by_function[name].error_rate_percent == next(
         fn.thresholds.error_rate_percent for fn in functions if fn.name == name)
+
+
+def test_a_stack_without_the_rfid_verification_slo_keeps_the_verification_rate_alarm_and_its_threshold():
+    alarms = _alarms(run(set_={"slos": {"rfidVerification": {"enabled": False}},
+                               "thresholds": {"business": {"rfidVerificationPercent": 98}}}))
+    assert alarms["production-rfid-verification-rate"]["threshold"] == 98
+    assert not [name for name in alarms if name.startswith("production-slo-rfid-verification-")]
