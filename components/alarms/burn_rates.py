@@ -40,14 +40,11 @@ from components.alarms.spec import (
 )
 from components.slos import sli
 from stackconfig.model import StackSettings, Tier
-from stackconfig.slos import BURN_RATES, PERIOD, BurnRate, Slo
+from stackconfig.slos import BURN_RATES, CHECKED_AROUND_THE_CLOCK, PERIOD, BurnRate, Slo
 
 # Every burn-rate alarm is named `<env>-slo-<SLO>-burn-<window>-<rate>x`.
 BURN_RATE_SERVICE_PREFIX = "slo-"
 TIER_OF_ACTION = {"page": Tier.CRITICAL, "ticket": Tier.WARNING}
-# The dependencies the health monitor judges around the clock. The RFID readers are switched off at
-# night, so their checks fail every night by design: RFID is judged on card verifications instead.
-ROUND_THE_CLOCK = ("database", "redis", "payment_gateway")
 
 
 def _metric(sli_metric: dict[str, Any], period: int) -> Metric:
@@ -118,7 +115,8 @@ def rows(slo: Slo) -> tuple[BurnRate, ...]:
     period-based one whose dependency is checked around the clock, none for the readers."""
     if slo.kind != PERIOD:
         return BURN_RATES
-    if slo.dependency not in ROUND_THE_CLOCK:
+    # RFID is judged on card verifications instead (rfid-verification).
+    if slo.dependency not in CHECKED_AROUND_THE_CLOCK:
         return ()
     return tuple(row for row in BURN_RATES if row.action == "ticket")
 

@@ -30,7 +30,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from cloudwatch_rules.composite import Rule, composite_state, members, parse_rule
+from cloudwatch_rules.composite import Rule, composite_state, conjunctions, members, parse_rule
 from preflight.cloudwatch.evaluation import ALARM, INSUFFICIENT_DATA, OK, breaches, evaluate_breaches
 from preflight.cloudwatch.insights import (
     MAX_CONTRIBUTORS_IN_ALARM,
@@ -112,6 +112,12 @@ class CompositeDefinition:
     def __post_init__(self) -> None:
         self.rule = parse_rule(self.rule_text)
         self.members = members(self.rule)
+
+
+def paged_together(composites: Sequence[CompositeDefinition]) -> set[tuple[str, ...]]:
+    """The alarms that page only while all of them are in ALARM (an SLO's burn-rate pair): the AND
+    terms of the composites' rules."""
+    return {term for c in composites for term in conjunctions(c.rule)}
 
 
 def subject(alarm: str, contributor: Optional[str]) -> str:

@@ -30,6 +30,7 @@ from preflight.emulator.traffic import (
     Profile,
     role_of,
 )
+from stackconfig.slos import CHECKED_AROUND_THE_CLOCK
 
 BATCH_MINUTES = 10
 API_OVERHEAD_MS = 15
@@ -42,8 +43,6 @@ BUSINESS_FLOWS = {
     "RFIDVerificationAttempts": ("rfid", 1.0),
     "RFIDVerificationSuccess": ("rfid", 1 - RFID_FAILED_SHARE),
 }
-# The readers are off at night, so their check fails then by design: no history is guessed for it.
-ROUND_THE_CLOCK = ("database", "redis", "payment_gateway")
 
 
 def _expected(key: MetricKey, platform: Platform, profile: Profile, when: dt.datetime) -> Optional[Samples]:
@@ -52,8 +51,8 @@ def _expected(key: MetricKey, platform: Platform, profile: Profile, when: dt.dat
     dimensions = dict(dims)
     rates = profile.rates(when)
     if namespace == "AWS/ApiGateway" and dimensions == {"ApiName": platform.api_name, "Stage": platform.api_stage}:
-        served = [(role_of(fn), rates.get(role_of(fn).flow or "", 0.0) * role_of(fn).per_event)
-                  for fn in platform.functions if role_of(fn).api and fn != platform.health_function]
+        roles = [role_of(fn) for fn in platform.functions if fn != platform.health_function]
+        served = [(role, rates.get(role.flow or "", 0.0) * role.per_event) for role in roles if role.api]
         requests = sum(n for _, n in served)
         return {"Count": [(1.0, requests)], "5XXError": [(0.0, requests)],
                 "Latency": [(role.base_ms + API_OVERHEAD_MS, n) for role, n in served if n > 0]}.get(name)
@@ -61,7 +60,7 @@ def _expected(key: MetricKey, platform: Platform, profile: Profile, when: dt.dat
         flow, share = BUSINESS_FLOWS[name]
         return [(1.0, rates.get(flow, 0.0) * share)]
     if namespace == platform.health_namespace and name == "DependencyHealthy" and \
-            dimensions.get("Dependency") in ROUND_THE_CLOCK and platform.health_schedule_minutes:
+            dimensions.get("Dependency") in CHECKED_AROUND_THE_CLOCK and platform.health_schedule_minutes:
         return [(1.0, 1 / platform.health_schedule_minutes)]
     return None
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from cloudwatch_rules.composite import conjunctions
+from preflight.cloudwatch.cloudwatch import paged_together
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.history.figures import ist, reached_tiers
 from preflight.history.history_file import History, HistoryError
@@ -154,7 +154,7 @@ def critical_incidents(replay: Replay) -> tuple[list[Incident], str]:
             windows, sources = replay.alarm_windows(alarm.name), sources | {"the replay"}
         windows_of[alarm.name] = windows
     # Alarms that page only together (an SLO's burn-rate pair) are an incident while all are in ALARM.
-    together = {term for c in replay.composites for term in conjunctions(c.rule)}
+    together = paged_together(replay.composites)
     paired = {name for term in together for name in term}
     for name, windows in windows_of.items():
         if name not in paired:

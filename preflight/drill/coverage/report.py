@@ -8,7 +8,7 @@ import fnmatch
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 
-from cloudwatch_rules.composite import conjunctions
+from preflight.cloudwatch.cloudwatch import paged_together
 from preflight.drill.coverage.allowlist import Allowlist
 from preflight.drill.coverage.criteria import Miss, Recovery, Timelines, fired_in, is_baseline, quiet, recovery
 from preflight.drill.coverage.second_incident import TierResult, second_incident
@@ -118,7 +118,7 @@ def build_report(model: StackModel, platform: Platform, results: Sequence[DrillR
     timelines = Timelines(results)
     definitions = {a.name: a for a in platform.alarms}
     # Alarms that page only together (a burn-rate pair's two windows) are judged as one.
-    together = {term for c in platform.composites for term in conjunctions(c.rule)}
+    together = paged_together(platform.composites)
     paired = {name for term in together for name in term}
     entries = [(a.name, a.tags.get("Tier", ""), False, ()) for a in model.alarms if a.name not in paired]
     entries += [(c.name, c.tags.get("Tier", ""), True, ()) for c in model.composites]

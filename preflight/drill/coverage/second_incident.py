@@ -13,8 +13,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from cloudwatch_rules.composite import conjunctions
-from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
+from preflight.cloudwatch.cloudwatch import (
+    CloudWatchModel,
+    CompositeDefinition,
+    MetricAlarmDefinition,
+    paged_together,
+)
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.cloudwatch.store import MetricStore
 
@@ -53,7 +57,7 @@ def _representatives(alarms: Sequence[MetricAlarmDefinition], composites: Sequen
     """(service, its first alarm by name) for each service with alarms of the tier; an alarm that pages
     only together with others (an SLO's burn-rate pair) comes with them."""
     holders = {c.suppressor for c in composites if c.suppressor}
-    together = {name: term for c in composites for term in conjunctions(c.rule) for name in term}
+    together = {name: term for term in paged_together(composites) for name in term}
     first: dict[str, tuple[str, ...]] = {}
     for alarm in sorted(alarms, key=lambda a: a.name):
         tags = alarm.props.get("tags") or {}
