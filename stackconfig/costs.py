@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from stackconfig.types import snake
+
+if TYPE_CHECKING:
+    from stackconfig.model import LambdaFunction
+    from stackconfig.traffic import MonthlyTraffic
 
 # Budget key -> the Cost Explorer "Service" dimension value it filters on (None: the whole bill).
 BUDGET_SERVICES: dict[str, str | None] = {
@@ -30,17 +35,31 @@ class SamplingClass:
     reservoir_per_second: int
     url_paths: tuple[str, ...]
     priority: int
-    monthly_requests: int
+    # The inventory's function groups whose API routes `url_paths` match (a group serves /<group>/...);
+    # empty: every group no other class names.
+    groups: tuple[str, ...]
+    monthly_requests: int = 0
 
 
 # Reservoirs default to 0 so the sampling rates decide: at HASIVU's traffic a reservoir of even one
 # trace a second would record nearly every request of a class (see preflight/preview/cost.py).
 DEFAULT_SAMPLING = (
-    SamplingClass("health", 0.01, 0, ("/health*",), 10, 2_600_000),
-    SamplingClass("critical", 0.5, 0, ("/payments/*", "/auth/*"), 20, 3_000_000),
-    SamplingClass("business", 0.3, 0, ("/orders*", "/rfid/*"), 30, 6_000_000),
-    SamplingClass("general", 0.2, 0, ("*",), 9000, 10_000_000),
+    SamplingClass("health", 0.01, 0, ("/health*",), 10, ("health",)),
+    SamplingClass("critical", 0.5, 0, ("/payments/*", "/auth/*"), 20, ("payments", "auth")),
+    SamplingClass("business", 0.3, 0, ("/orders*", "/rfid/*"), 30, ("orders", "rfid")),
+    SamplingClass("general", 0.2, 0, ("*",), 9000, ()),
 )
+
+
+def expected_requests(traffic: MonthlyTraffic, functions: Iterable[LambdaFunction]) -> dict[str, int]:
+    """Sampling class -> the API requests the traffic model expects its URL paths to receive a month."""
+    named = {group for cls in DEFAULT_SAMPLING for group in cls.groups}
+    requests = dict.fromkeys((cls.name for cls in DEFAULT_SAMPLING), 0.0)
+    for function in functions:
+        served = [cls.name for cls in DEFAULT_SAMPLING
+                  if function.group in cls.groups or (not cls.groups and function.group not in named)]
+        requests[served[0]] += traffic.api_requests([function.name])
+    return {name: round(count) for name, count in requests.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +75,10 @@ class CostSettings:
     manage_xray_encryption: bool = True
 
 
-def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: float | None) -> CostSettings:
-    """Settings from the validated `budgets`, `costAnomaly` and `tracing` sections (stackconfig.schema)."""
+def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: float | None,
+                  expected: dict[str, int]) -> CostSettings:
+    """Settings from the validated `budgets`, `costAnomaly` and `tracing` sections (stackconfig.schema);
+    `expected`: each sampling class's monthly requests where `tracing` does not set them."""
     overrides = {
         cls.name: {k: v for k, v in dict(getattr(tracing.sampling, cls.name, None) or {}).items() if v is not None}
         for cls in DEFAULT_SAMPLING
@@ -67,7 +88,7 @@ def cost_settings(budgets: Any, anomaly: Any, tracing: Any, monitoring_budget: f
             cls,
             rate=float(overrides[cls.name].get("rate", cls.rate)),
             reservoir_per_second=overrides[cls.name].get("reservoir", cls.reservoir_per_second),
-            monthly_requests=overrides[cls.name].get("monthly_requests", cls.monthly_requests),
+            monthly_requests=overrides[cls.name].get("monthly_requests", expected[cls.name]),
         )
         for cls in DEFAULT_SAMPLING
     )

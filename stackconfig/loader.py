@@ -20,7 +20,7 @@ from botocore.loaders import create_loader
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import ValidationError
 
-from stackconfig.costs import cost_settings
+from stackconfig.costs import cost_settings, expected_requests
 from stackconfig.errors import MISSING, PROJECT, ConfigError, Problems, item_key, raise_all, validation_errors
 from stackconfig.fleet_queries import check_fleet_queries
 from stackconfig.health_monitor import health_monitor_settings
@@ -50,8 +50,9 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
-from stackconfig.slos import Slo, measurable_slos, replaced_alarms, slo_settings
+from stackconfig.slos import Slo, measurable_slos, replaced_alarms, slo_settings, with_expected_traffic
 from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
+from stackconfig.traffic import monthly_traffic
 from stackconfig.types import camel
 
 # Discovery answers with the names of the account's functions (the real one asks AWS).
@@ -437,7 +438,10 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     # alerting: with alerting in error, its length is not known.
     if found is not None and alerting is not None:
         inventory = problems.attempt(_completed, *found, discover, thresholds.lambda_)
-    slos = measurable_slos(slo_settings(parsed.slos), inventory, health_monitor) if inventory is not None else ()
+    traffic = monthly_traffic(health_monitor, thresholds.business.school_days_per_week)
+    slos = () if inventory is None else with_expected_traffic(
+        measurable_slos(slo_settings(parsed.slos), inventory, health_monitor), traffic,
+        [f.name for f in inventory.functions])
     problems.attempt(_check_replaced_thresholds, parsed.thresholds, slos)
     problems.raise_any()
     # No problem: every check above returned its value.
@@ -453,7 +457,8 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
         thresholds=thresholds,
         inventory=inventory,
         costs=cost_settings(parsed.budgets, parsed.cost_anomaly, parsed.tracing,
-                            None if parsed.monitoring_budget_usd is None else float(parsed.monitoring_budget_usd)),
+                            None if parsed.monitoring_budget_usd is None else float(parsed.monitoring_budget_usd),
+                            expected_requests(traffic, inventory.functions)),
         discovery=discovery,
         health_monitor=health_monitor,
         maintenance=maintenance_settings(parsed.maintenance, parsed.school_calendar,

@@ -229,7 +229,9 @@ class CostAnomalySection(Section):
 class SamplingEntry(Section):
     rate: Optional[number("a sampling rate between 0 and 1", low=0, high=1)] = Field(None, description="fixed rate")
     reservoir: Optional[whole(0)] = Field(None, description="traces per second recorded before the rate applies")
-    monthly_requests: Optional[whole(0)] = Field(None, description="expected requests a month (cost estimate)")
+    monthly_requests: Optional[whole(0)] = Field(
+        None, description="expected requests a month, for the cost estimate (default: the traffic model's for "
+                          "the class's function groups)")
 
 
 SamplingSection: type[Section] = create_model(

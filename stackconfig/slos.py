@@ -12,6 +12,7 @@ platform's availability targets; the request-based ones are where parents and st
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field, create_model
@@ -21,10 +22,12 @@ from stackconfig.types import Section, number, whole
 if TYPE_CHECKING:
     from stackconfig.health_monitor import HealthMonitorSettings
     from stackconfig.model import Inventory
+    from stackconfig.traffic import MonthlyTraffic
 
 WINDOW_DAYS = 30
 WINDOW_MINUTES = WINDOW_DAYS * 24 * 60
 PERIOD, REQUEST = "period", "request"
+API_REQUESTS = "api"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +66,9 @@ class Slo:
     min_requests: int = 0
     # The latency SLO: a request is good under this many milliseconds.
     threshold_ms: Optional[int] = None
-    # Requests a 30-day window is expected to hold: the budget in requests.
+    # Request-based: what the SLI counts in the traffic model, the API stage's requests or a flow of events.
+    counts: Optional[str] = None
+    # Requests a 30-day window is expected to hold: the budget in requests (default: the traffic model's).
     monthly_requests: int = 0
     enabled: bool = True
 
@@ -89,14 +94,14 @@ DEFAULT_SLOS = (
         dependency="payment_gateway"),
     Slo("rfid", "rfid", PERIOD, 99.0, "minutes the RFID readers answered the health monitor", dependency="rfid"),
     Slo("api-availability", "api", REQUEST, 99.9, "requests to the API stage answered without a 5XX",
-        min_requests=50, monthly_requests=3_000_000),
+        min_requests=50, counts=API_REQUESTS),
     Slo("payment-success", "payments", REQUEST, 99.8,
         "payment attempts that did not fail for the platform's or Razorpay's fault", min_requests=20,
-        monthly_requests=600_000),
+        counts="payments"),
     Slo("rfid-verification", "rfid", REQUEST, 99.5, "RFID card verifications that succeeded", min_requests=20,
-        monthly_requests=1_500_000),
+        counts="rfid"),
     Slo("api-latency", "api", REQUEST, 99.0, "requests to the API stage answered under the threshold",
-        min_requests=50, threshold_ms=3000, monthly_requests=3_000_000),
+        min_requests=50, threshold_ms=3000, counts=API_REQUESTS),
 )
 
 # The dependencies the health monitor judges around the clock. The RFID readers are switched off at
@@ -128,7 +133,8 @@ class RequestSloEntry(PeriodSloEntry):
     min_requests: Optional[whole(0)] = Field(  # type: ignore[valid-type]
         None, description="a window with fewer requests is never judged bad (one failure at night is no outage)")
     monthly_requests: Optional[whole(1)] = Field(  # type: ignore[valid-type]
-        None, description="the requests a 30-day window holds, for the budget in requests")
+        None, description="the requests a 30-day window holds, for the budget in requests (default: the "
+                          "traffic model's, sized by healthMonitor.activeUsers and dailyRevenueInr)")
 
 
 class LatencySloEntry(RequestSloEntry):
@@ -168,6 +174,15 @@ def slo_settings(section: Any) -> tuple[Slo, ...]:
             threshold_ms=given.get("threshold_ms", default.threshold_ms),
         ))
     return tuple(slos)
+
+
+def with_expected_traffic(slos: tuple[Slo, ...], traffic: MonthlyTraffic,
+                          function_names: Sequence[str]) -> tuple[Slo, ...]:
+    """The request-based SLOs whose `monthlyRequests` the config leaves out get the traffic model's."""
+    return tuple(
+        dataclasses.replace(slo, monthly_requests=round(traffic.count(slo.counts, function_names)))
+        if slo.counts is not None and not slo.monthly_requests else slo
+        for slo in slos)
 
 
 def measurable_slos(slos: tuple[Slo, ...], inventory: Inventory,

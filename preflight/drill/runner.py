@@ -31,9 +31,9 @@ from preflight.drill.slack_pages import slack_text
 from preflight.emulator.history import put_history
 from preflight.emulator.platform import Platform
 from preflight.emulator.sources import Sources
-from preflight.emulator.traffic import ORDER_CANCELLED_SHARE, Profile, profile
 from preflight.maintenance.rules import adhoc_rules
 from stackconfig.maintenance import ALL
+from stackconfig.traffic import ORDER_CANCELLED_SHARE, Profile, profile
 
 HISTORY_MINUTES = 30
 WARMUP_MINUTES = 30

@@ -24,13 +24,13 @@ from typing import Optional
 from preflight.cloudwatch.cloudwatch import MetricAlarmDefinition
 from preflight.cloudwatch.store import MetricKey, MetricStore, Samples
 from preflight.emulator.platform import Platform
-from preflight.emulator.traffic import (
+from stackconfig.slos import CHECKED_AROUND_THE_CLOCK
+from stackconfig.traffic import (
     PAYMENT_ERROR_SHARE,
     RFID_FAILED_SHARE,
     Profile,
     role_of,
 )
-from stackconfig.slos import CHECKED_AROUND_THE_CLOCK
 
 BATCH_MINUTES = 10
 API_OVERHEAD_MS = 15

@@ -13,11 +13,7 @@ from preflight.model.stack import LogFilter, StackModel, build_model
 from preflight.program.engine import ProgramRun
 from preflight.program.props import COMPUTED
 from stackconfig.muting import Pager
-
-# A stack that does not say how big the platform is (no healthMonitor.activeUsers or
-# dailyRevenueInr: those feed the health report) is emulated as a small school platform.
-DEFAULT_ACTIVE_USERS = 1000
-DEFAULT_DAILY_REVENUE_INR = 60_000.0
+from stackconfig.traffic import platform_size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +87,7 @@ def platform_from_model(model: StackModel) -> Platform:
     monitor = settings.health_monitor
     api = inventory.api
     alarms, composites = cloudwatch_definitions(model)
+    users, revenue = platform_size(monitor)
     return Platform(
         environment=settings.environment,
         alarms=alarms, composites=composites,
@@ -104,9 +101,7 @@ def platform_from_model(model: StackModel) -> Platform:
         endpoints=[Endpoint(e.path, e.method) for e in api.critical_endpoints] if api else [],
         rds_instances=[i.instance_id for i in inventory.rds],
         redis_nodes=list(inventory.redis.node_ids) if inventory.redis else [],
-        active_users=(monitor.active_users if monitor and monitor.active_users else DEFAULT_ACTIVE_USERS),
-        daily_revenue_inr=(monitor.daily_revenue_inr if monitor and monitor.daily_revenue_inr
-                           else DEFAULT_DAILY_REVENUE_INR),
+        active_users=users, daily_revenue_inr=revenue,
         topic_names=model.topic_names(), forwarders=forwarders, region=model.region,
         forwarder_environments={f.forwards_tier: dict(f.environment) for f in model.functions if f.forwards_tier},
         pagers=model.pagers,

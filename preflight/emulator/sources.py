@@ -30,7 +30,7 @@ from preflight.drill.drill_file import Fault
 from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.emulator.platform import Platform
 from preflight.emulator.publishers import aws_unit
-from preflight.emulator.traffic import (
+from stackconfig.traffic import (
     ACTIVE_SESSION_MINUTES,
     API_4XX_SHARE,
     AVERAGE_ORDER_INR,

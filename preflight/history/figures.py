@@ -18,10 +18,10 @@ from typing import Optional
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, MetricAlarmDefinition
 from preflight.cloudwatch.insights import InsightsError
 from preflight.drill.drill_file import TIERS
-from preflight.emulator.traffic import IST
 from preflight.history.replay import Replay
 from preflight.history.sources import alarm_sources, insights_sources
 from preflight.model.stack import alarm_kind
+from stackconfig.traffic import IST
 
 NIGHT_STARTS, NIGHT_ENDS = 22, 6  # IST hours
 # An alarm that changes state more often than this in one day flaps (`--flapping N`).

@@ -8,7 +8,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-from preflight.emulator.traffic import IST
+from stackconfig.traffic import IST
 
 # Tick steps are 1, 2, 2.5 or 5 times a power of ten; about this many intervals span the values.
 STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)

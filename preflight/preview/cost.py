@@ -17,6 +17,12 @@ from preflight.program.props import COMPUTED
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 SECONDS_PER_MONTH = 30 * 24 * 3600
+# An invocation that arrives without a sampling decision (a schedule, an SNS delivery) is traced at Lambda's
+# default rate, the first request each second, then 5 % (https://docs.aws.amazon.com/lambda/latest/dg/
+# services-xray.html). pulumi-aws's tracingConfig says Lambda may instead ask X-Ray for a decision under
+# the account's rules, which would record fewer: the estimate takes the larger.
+LAMBDA_RESERVOIR = 1
+LAMBDA_FIXED_RATE = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +79,22 @@ def traces_per_month(rate: float, reservoir: int, requests: int) -> float:
     return reserved + (requests - reserved) * rate
 
 
+def _traced_own_invocations(model: StackModel, alerts_per_topic: float) -> list[int]:
+    """Monthly invocations of the monitoring's own functions with active tracing: the health monitor on its
+    schedule, a Slack forwarder once per alert of its tier."""
+    active = {r.label() for r in model.of_type("aws:lambda/function:Function")
+              if (r.props.get("tracingConfig") or {}).get("mode") == "Active"}
+    invocations = []
+    for function in model.functions:
+        if function.name not in active:
+            continue
+        if function.role == "health-monitor" and model.health_schedule_minutes:
+            invocations.append(SECONDS_PER_MONTH // 60 // model.health_schedule_minutes)
+        elif function.forwards_tier:
+            invocations.append(int(alerts_per_topic))
+    return invocations
+
+
 def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[str, Any]:
     p = (prices or load_prices())["prices"]
     assumptions = model.output("costAssumptions")
@@ -123,15 +145,18 @@ def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[st
     for props in _props(model, "aws:xray/samplingRule:SamplingRule"):
         traces += traces_per_month(float(props.get("fixedRate", 0)), int(props.get("reservoirSize", 0)),
                                    int(requests.get(props.get("ruleName"), 0)))
+    alerts = float(assumptions.get("alertsPerTopicPerMonth") or 0)
+    traces += sum(traces_per_month(LAMBDA_FIXED_RATE, LAMBDA_RESERVOIR, invocations)
+                  for invocations in _traced_own_invocations(model, alerts))
     line("X-Ray traces recorded (millions)", traces / 1e6, p["xray_traces_recorded"]["usd"],
-         "sampling rules applied to the expected requests per rule")
+         "sampling rules applied to the expected API requests per rule; the monitoring's own functions "
+         "at Lambda's fixed rate")
     line("Cost Explorer API requests", float(assumptions.get("costExplorerRequestsPerMonth") or 0),
          p["cost_explorer_request"]["usd"], "made by the runtime library's cost monitor")
     line("budgets", len(_props(model, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
     line("alarm mute rules", len(model.mute_rules), p["alarm_mute_rule"]["usd"],
          "maintenance windows and school calendar; no charge on the CloudWatch price page")
     line("KMS customer-managed keys", len(_props(model, "aws:kms/key:Key")), p["kms_key"]["usd"], "")
-    alerts = float(assumptions.get("alertsPerTopicPerMonth") or 0)
     protocols = Counter(props.get("protocol") for props in _props(model, "aws:sns/topicSubscription:TopicSubscription"))
     for protocol in ("email", "sms", "https", "lambda"):
         if protocols.get(protocol):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from preflight.emulator.traffic import IST
 from preflight.report.data import ReportData
 from preflight.report.measure import SloFigures, judged_minutes
+from stackconfig.traffic import IST
 
 
 def moment(minute: int) -> str:

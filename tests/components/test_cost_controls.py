@@ -11,7 +11,7 @@ from preflight.model.stack import build_model
 from preflight.preview.cost import estimate, load_prices, traces_per_month
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import load_stack_files
-from tests.support.stack import PROGRAMS, of_type, preflight_cli, props, run
+from tests.support.stack import PROGRAMS, of_type, preflight_cli, props, run, stack_files
 
 TOPIC = "arn:aws:sns:ap-south-1:123456789012:production-hasivu-{}-alerts"
 SEED_DAILY = {"total": 200, "lambda": 50, "rds": 80, "apiGateway": 30, "s3": 20}
@@ -24,7 +24,7 @@ def _budgets(result) -> dict[str, dict]:
     return {props(r)["name"]: props(r) for r in of_type(result, "aws:budgets/budget:Budget")}
 
 
-def test_the_seeds_ten_budgets_with_service_filters_and_tiered_notifications():
+def test_ten_budgets_with_service_filters_and_tiered_notifications():
     budgets = _budgets(run())
     assert len(budgets) == 10
     for period, amounts in (("daily", SEED_DAILY), ("monthly", SEED_MONTHLY)):
@@ -81,7 +81,7 @@ def test_cost_anomaly_monitor_and_subscription_to_the_business_tier():
     assert subscription.property_dependencies["monitorArnLists"]
 
 
-def test_sampling_rules_follow_the_seeds_rates_and_specific_rules_win():
+def test_sampling_rules_follow_the_required_rates_and_specific_rules_win():
     rules = [props(r) for r in of_type(run(), "aws:xray/samplingRule:SamplingRule")]
     rate_by_path = {r["urlPath"]: r["fixedRate"] for r in rules}
     assert rate_by_path == {"/payments/*": 0.5, "/auth/*": 0.5, "/orders*": 0.3, "/rfid/*": 0.3,
@@ -93,6 +93,31 @@ def test_sampling_rules_follow_the_seeds_rates_and_specific_rules_win():
     assert max(priority.values()) == priority["*"]
     assert priority["/health*"] == min(priority.values())
     assert all(len(r["ruleName"]) <= 32 for r in rules)
+
+
+def _expected_requests(**changes) -> dict[str, int]:
+    return build_model(run(**changes)).output("costAssumptions")["xrayMonthlyRequests"]
+
+
+def test_each_sampling_rule_expects_the_traffic_of_the_platform_the_stack_describes():
+    production = _expected_requests()
+    # One health check a minute for 30 days.
+    assert production["production-health-0"] == 30 * 24 * 60
+    # The classes together receive every request the API stage is expected to serve: the same traffic
+    # the API SLOs budget.
+    slos = {slo["name"]: slo for slo in build_model(run()).output("slos")}
+    assert sum(production.values()) == pytest.approx(slos["api-availability"]["budget"]["monthlyRequests"], abs=6)
+    # A platform twice the size (orders and users) expects twice the requests; the health checks stay.
+    monitor = json.loads(stack_files().config["hasivu-monitoring:healthMonitor"])
+    doubled = _expected_requests(set_={"healthMonitor": {**monitor, "dailyRevenueInr": 900_000, "activeUsers": 24_000}})
+    assert doubled["production-critical-0"] == pytest.approx(2 * production["production-critical-0"], rel=1e-6)
+    assert doubled["production-health-0"] == production["production-health-0"]
+
+
+def test_expected_requests_set_in_config_win_over_the_traffic_model():
+    requests = _expected_requests(set_={"tracing": {"sampling": {"critical": {"monthlyRequests": 1_000_000}}}})
+    # The class's two URL patterns share its requests.
+    assert requests["production-critical-0"] == requests["production-critical-1"] == 500_000
 
 
 def test_xray_groups_with_insights_and_encryption_with_a_rotating_cmk():
@@ -160,7 +185,16 @@ def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
     cost = json.loads(capsys.readouterr().out)["cost"]
     assert cost["monthly_usd"] == pytest.approx(sum(line["monthly_usd"] for line in cost["lines"]), abs=0.01)
     assert cost["budget_usd"] == 100 and cost["over_budget"] is False
-    assert 80 < cost["monthly_usd"] < 100
+    # The monitoring's own target, everything included: at most $80 a month.
+    assert cost["monthly_usd"] <= 80
+    xray = next(line for line in cost["lines"] if line["item"].startswith("X-Ray"))
+    # The sampling rules' share of the expected API requests, and every invocation of the monitoring's own
+    # traced functions (each well under Lambda's first request a second): the health monitor once a minute,
+    # the Slack forwarder once per warning alert.
+    requests = build_model(run()).output("costAssumptions")["xrayMonthlyRequests"]
+    rates = {"health": 0.01, "critical": 0.5, "business": 0.3, "general": 0.2}
+    sampled = sum(n * rates[rule.split("-")[1]] for rule, n in requests.items())
+    assert xray["quantity"] * 1e6 == pytest.approx(sampled + 30 * 24 * 60 + 300)
 
 
 def test_exceeding_the_monitoring_budget_is_a_preflight_warning():

@@ -37,6 +37,20 @@ def test_budgets_are_the_share_the_target_leaves_of_30_days_or_of_the_expected_r
     assert payment["budget"]["requests"] == round(0.002 * payment["budget"]["monthlyRequests"])
 
 
+def test_request_budgets_count_the_traffic_of_the_platform_the_health_monitor_describes():
+    slos = _slos()
+    # Production: Rs 450,000 a day at Rs 60 an order is 7,500 orders a school day, 6 school days a week:
+    # 30 x 6/7 school days, and the other 30 x 1/7 days at 3 % of a school day's ordering.
+    school_days, other_days = 30 * 6 / 7, 30 / 7
+    attempts = 7_500 * 1.04  # a few payment retries per order
+    assert slos["payment-success"]["budget"]["monthlyRequests"] == round(
+        school_days * attempts + other_days * 0.03 * attempts)
+    # Cards are verified at pickups, on school days: 97 % of the orders.
+    assert slos["rfid-verification"]["budget"]["monthlyRequests"] == round(school_days * 7_500 * 0.97)
+    configured = _slos(set_={"slos": {"paymentSuccess": {"monthlyRequests": 250_000}}})
+    assert configured["payment-success"]["budget"] == {"requests": 500, "monthlyRequests": 250_000}
+
+
 def test_config_overrides_a_target_and_switches_an_slo_off():
     slos = _slos(set_={"slos": {"database": {"target": 99.95}, "rfidVerification": {"enabled": False},
                                 "apiLatency": {"thresholdMs": 1500, "minRequests": 10}}})

@@ -165,7 +165,7 @@ def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform):
     share of the orders finished at the counter: 1 % expire, so 1 / 101)."""
     from preflight.cloudwatch.cloudwatch import query_sources
     from preflight.drill.runner import band_model
-    from preflight.emulator.traffic import profile
+    from stackconfig.traffic import profile
 
     result = run_drill(load_drill(DRILLS / "normal-school-day.yaml"), platform)
     band = band_model(profile("school-day", platform.active_users, platform.daily_revenue_inr), platform)

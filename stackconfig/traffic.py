@@ -1,5 +1,6 @@
 """Traffic profiles and the platform model: how many business events and invocations each minute
-brings, which functions serve which flow, and which dependencies each function group uses.
+brings, which functions serve which flow, and which dependencies each function group uses. The drills'
+emulator plays it minute by minute; the cost estimate and the SLOs' budgets read its monthly totals.
 
 Profiles are shapes over the IST day, scaled from the stack's `activeUsers` and `dailyRevenueInr`:
 breakfast ordering 07:30-09:00, lunch peak 12:00-14:00 with the RFID pickups, evening ordering for the
@@ -11,10 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from typing import Optional
+
+from stackconfig.health_monitor import HealthMonitorSettings
+from stackconfig.slos import API_REQUESTS, WINDOW_DAYS
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 AVERAGE_ORDER_INR = 60.0
+# A stack that does not say how big the platform is (no healthMonitor.activeUsers or
+# dailyRevenueInr: those feed the health report) is modelled as a small school platform.
+DEFAULT_ACTIVE_USERS = 1000
+DEFAULT_DAILY_REVENUE_INR = 60_000.0
 
 # (start hour, end hour, ordering weight, pickup weight): weights per minute, relative.
 SCHOOL_DAY = (
@@ -152,3 +161,49 @@ def role_of(function_name: str) -> FunctionRole:
         if fragment in function_name:
             return role
     return DEFAULT_ROLE
+
+
+def platform_size(monitor: Optional[HealthMonitorSettings]) -> tuple[int, float]:
+    """(active users, daily revenue) of the traffic model: the stack's figures, or a small platform's."""
+    return ((monitor.active_users if monitor else 0) or DEFAULT_ACTIVE_USERS,
+            (monitor.daily_revenue_inr if monitor else 0.0) or DEFAULT_DAILY_REVENUE_INR)
+
+
+@dataclasses.dataclass(frozen=True)
+class MonthlyTraffic:
+    """What a 30-day month (an SLO's window; the cost estimate's month) brings: the first
+    `school_days_per_week` days of each week at the school-day profile, the others at the holiday one.
+    The calendar's holidays are left out: a month's estimate is not tied to a date."""
+
+    events: dict[str, float]  # flow -> events
+    readers: int
+
+    def invocations(self, function_name: str) -> float:
+        role = role_of(function_name)
+        if role.schedule_minutes:
+            return WINDOW_DAYS * 24 * 60 / role.schedule_minutes
+        if role.flow == "heartbeats":
+            return WINDOW_DAYS * 24 * 60 * self.readers
+        return self.events.get(role.flow or "", 0.0) * role.per_event
+
+    def api_requests(self, function_names: Iterable[str]) -> float:
+        """Requests to the API stage: the invocations of the functions that serve it."""
+        return sum(self.invocations(name) for name in function_names if role_of(name).api)
+
+    def count(self, what: str, function_names: Iterable[str]) -> float:
+        """`api`: the API stage's requests; otherwise the events of the flow `what`."""
+        return self.api_requests(function_names) if what == API_REQUESTS else self.events.get(what, 0.0)
+
+
+def monthly_traffic(monitor: Optional[HealthMonitorSettings], school_days_per_week: float) -> MonthlyTraffic:
+    """The month of the platform the health monitor's figures describe (its readers send heartbeats)."""
+    users, revenue = platform_size(monitor)
+    school_days = WINDOW_DAYS * school_days_per_week / 7
+    events: dict[str, float] = {}
+    for name, days in (("school-day", school_days), ("holiday", WINDOW_DAYS - school_days)):
+        day = profile(name, users, revenue)
+        midnight = dt.datetime(2026, 1, 5, tzinfo=IST)  # any date: the profiles depend on the hour only
+        for minute in range(24 * 60):
+            for flow, rate in day.rates(midnight + dt.timedelta(minutes=minute)).items():
+                events[flow] = events.get(flow, 0.0) + rate * days
+    return MonthlyTraffic(events, len(monitor.rfid_reader_ids) if monitor else 0)
