@@ -4,6 +4,7 @@ role, optional `/health` function URL. Its results feed the health-score alarm a
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Optional
 
 import pulumi
@@ -11,6 +12,8 @@ from pulumi_aws import cloudwatch, lambda_
 
 from components.lambda_package import lambda_package
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
+from observability.school_hours import VARIABLE as SCHOOL_HOURS_VARIABLE
+from observability.school_hours import SchoolHours
 from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.model import StackSettings
 from stackconfig.own_functions import health_monitor_name
@@ -51,8 +54,25 @@ def handler_environment(settings: StackSettings, monitor: HealthMonitorSettings,
         # The SLA targets of the health report: the stack's period-based SLOs.
         "HASIVU_SLO_TARGETS": ",".join(f"{slo.dependency}={slo.target_percent:g}" for slo in settings.slos
                                        if slo.dependency) or None,
+        # The readers are switched off outside school hours: they are judged only within them.
+        SCHOOL_HOURS_VARIABLE: school_hours(settings).as_variable() if monitor.rfid_reader_ids else None,
     }
     return {**env, **{k: v for k, v in optional.items() if v}}
+
+
+def school_hours(settings: StackSettings) -> SchoolHours:
+    """The school day of the business thresholds (the reader-heartbeat alarm's window) on school days,
+    without the school calendar's holidays and breaks."""
+    business = settings.thresholds.business
+    calendar = settings.maintenance.calendar
+    return SchoolHours(_time(business.school_day_start_ist), _time(business.school_day_end_ist),
+                       int(business.school_days_per_week),
+                       tuple((c.first, c.last) for c in calendar.closures) if calendar else ())
+
+
+def _time(hours: float) -> dt.time:
+    minutes = round(hours * 60)
+    return dt.time.max if minutes >= 24 * 60 else dt.time(minutes // 60, minutes % 60)
 
 
 def role_statements(settings: StackSettings, monitor: HealthMonitorSettings,

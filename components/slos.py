@@ -49,7 +49,8 @@ def slos_output(settings: StackSettings) -> list[dict[str, Any]]:
     return [{
         "name": slo.name, "service": slo.service, "kind": slo.kind, "target": slo.target_percent,
         "description": slo.what, "windowDays": WINDOW_DAYS,
-        "budget": ({"minutes": round(slo.budget_minutes, 1)} if slo.kind == PERIOD
+        "budget": ({"minutes": round(slo.budget_minutes, 1), "judgedMinutes": slo.judged_minutes}
+                   if slo.kind == PERIOD
                    else {"requests": round(slo.budget_requests), "monthlyRequests": slo.monthly_requests}),
         "minRequests": slo.min_requests,
         **({"thresholdMs": slo.threshold_ms} if slo.threshold_ms is not None else {}),

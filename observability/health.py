@@ -38,6 +38,8 @@ from observability.health_checks import (
     redis_check,
     rfid_check,
 )
+from observability.school_hours import VARIABLE as SCHOOL_HOURS_VARIABLE
+from observability.school_hours import SchoolHours
 from observability.settings import ConfigurationError, RuntimeSettings, env_number, env_seconds, parse_bool
 
 STATUS_SCORE = {HEALTHY: 100.0, DEGRADED: 50.0, UNHEALTHY: 0.0}
@@ -131,15 +133,15 @@ class EnhancedHealthMonitor:
         # Dependency -> SLA target percent: the stack's SLOs; a dependency without one has no compliance.
         self.targets = dict(targets or {})
 
-    def run_checks(self, deadline: float, history: Optional[Callable[[], Any]] = None
+    def run_checks(self, checks: Sequence[HealthCheck], deadline: float, history: Optional[Callable[[], Any]] = None
                    ) -> tuple[list[CheckResult], Optional[Future]]:
-        """Every check (and the SLA history query) at once. A check's preparation (its secret) gets
+        """The checks (and the SLA history query) at once. A check's preparation (its secret) gets
         PREPARE_TIMEOUT_SECONDS, then its probe its own timeout; the run's deadline (a
         `time.monotonic()` instant) cuts both."""
-        pool = ThreadPoolExecutor(max_workers=len(self.checks) + 1, thread_name_prefix="health")
+        pool = ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="health")
         started = time.monotonic()
         prepared_at: dict[str, float] = {}
-        ready = {check.name: threading.Event() for check in self.checks}
+        ready = {check.name: threading.Event() for check in checks}
 
         def prepare_then_probe(check: HealthCheck) -> CheckResult:
             try:
@@ -152,7 +154,7 @@ class EnhancedHealthMonitor:
                 ready[check.name].set()
             return check.run()
 
-        futures = [(check, pool.submit(prepare_then_probe, check)) for check in self.checks]
+        futures = [(check, pool.submit(prepare_then_probe, check)) for check in checks]
         pending_history = pool.submit(history) if history is not None else None
         results = []
         for check, future in futures:
@@ -199,9 +201,14 @@ class EnhancedHealthMonitor:
                 "business_impact": {"revenue_at_risk_inr_per_day": None, "users_affected": None},
             }
         names = [check.name for check in self.checks]
+        now = datetime.now(UTC)
+        # A dependency that is switched off by design at this hour (the RFID readers outside school
+        # hours) is not judged: it neither fails the run nor counts as a good minute of its SLO.
+        idle = {check.name: check.idle_reason for check in self.checks if check.active and not check.active(now)}
         history = self.history
         history_limit = min(deadline, time.monotonic() + SLA_HISTORY_TIMEOUT_SECONDS)
-        results, pending = self.run_checks(deadline, (lambda: history.availability(names)) if history else None)
+        results, pending = self.run_checks([check for check in self.checks if check.name not in idle], deadline,
+                                           (lambda: history.availability(names)) if history else None)
         availability: dict[str, Optional[float]] = {}
         history_error: Optional[str] = None
         if pending is not None:
@@ -232,7 +239,7 @@ class EnhancedHealthMonitor:
         report: dict[str, Any] = {
             "status": overall,
             "score": self.score(results),
-            "timestamp": datetime.now(UTC).isoformat(),
+            "timestamp": now.isoformat(),
             "checks": checks,
             "business_impact": {
                 "revenue_at_risk_inr_per_day": round(min(self.profile.daily_revenue_inr,
@@ -241,6 +248,8 @@ class EnhancedHealthMonitor:
                                                                      default=0)),
             },
         }
+        if idle:
+            report["not_checked"] = idle
         if history_error:
             report["sla_history_error"] = history_error
         return report
@@ -341,8 +350,13 @@ def enhanced_health_monitor(settings: Optional[RuntimeSettings] = None,
     if env.get("HASIVU_PAYMENT_GATEWAY_URL"):
         checks.append(http_check(_gateway_url(env), timeout=env_seconds("HASIVU_PAYMENT_GATEWAY_TIMEOUT", 3, env)))
     if settings.reader_ids:
-        checks.append(rfid_check(deadline_client("cloudwatch"), settings.business_namespace, settings.environment,
-                                 settings.reader_ids, timeout=env_seconds("HASIVU_RFID_TIMEOUT", 3, env)))
+        readers = rfid_check(deadline_client("cloudwatch"), settings.business_namespace, settings.environment,
+                             settings.reader_ids, timeout=env_seconds("HASIVU_RFID_TIMEOUT", 3, env))
+        if env.get(SCHOOL_HOURS_VARIABLE):
+            school = SchoolHours.from_variable(env[SCHOOL_HOURS_VARIABLE])
+            readers = dataclasses.replace(readers, active=school.includes,
+                                          idle_reason="outside school hours: the readers are switched off")
+        checks.append(readers)
     return EnhancedHealthMonitor(checks, BusinessProfile.from_env(env),
                                  SlaHistory(deadline_client("cloudwatch"), settings.health_namespace,
                                             settings.environment), slo_targets(env))

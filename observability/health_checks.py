@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Optional
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
@@ -38,6 +39,9 @@ class HealthCheck:
     timeout: float
     probe: Callable[[], tuple[str, dict[str, Any]]]
     prepare: Optional[Callable[[], object]] = None
+    # When the dependency is expected to answer at all (None: always); outside it the check is not run.
+    active: Optional[Callable[[datetime], bool]] = None
+    idle_reason: str = ""
 
     def run(self) -> CheckResult:
         start = time.perf_counter()

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from stackconfig.costs import cost_settings, expected_requests
 from stackconfig.errors import MISSING, PROJECT, ConfigError, Problems, item_key, raise_all, validation_errors
 from stackconfig.fleet_queries import check_fleet_queries
-from stackconfig.health_monitor import health_monitor_settings
+from stackconfig.health_monitor import HealthMonitorSettings, health_monitor_settings
 from stackconfig.maintenance import maintenance_settings
 from stackconfig.model import (
     ApiConfig,
@@ -50,9 +50,16 @@ from stackconfig.schema import (
     TierSection,
 )
 from stackconfig.secrets import hide_plaintext_webhooks, read_secret, set_secret_command
-from stackconfig.slos import Slo, measurable_slos, replaced_alarms, slo_settings, with_expected_traffic
-from stackconfig.thresholds import SECTIONS, ApiThresholds, LambdaThresholds, Thresholds
-from stackconfig.traffic import monthly_traffic
+from stackconfig.slos import (
+    Slo,
+    judged_in_school_hours,
+    measurable_slos,
+    replaced_alarms,
+    slo_settings,
+    with_expected_traffic,
+)
+from stackconfig.thresholds import SECTIONS, ApiThresholds, BusinessThresholds, LambdaThresholds, Thresholds
+from stackconfig.traffic import MonthlyTraffic, monthly_traffic
 from stackconfig.types import camel
 
 # Discovery answers with the names of the account's functions (the real one asks AWS).
@@ -413,6 +420,15 @@ def validate(raw: dict[str, Any]) -> StackConfig:
     return parsed
 
 
+def _slos(section: Any, inventory: Inventory, monitor: Optional[HealthMonitorSettings], traffic: MonthlyTraffic,
+          business: BusinessThresholds) -> tuple[Slo, ...]:
+    """The SLOs the stack measures, their budgets sized by the expected traffic and the judged minutes."""
+    slos = measurable_slos(slo_settings(section), inventory, monitor)
+    slos = with_expected_traffic(slos, traffic, [f.name for f in inventory.functions])
+    return judged_in_school_hours(slos, business.school_day_end_ist - business.school_day_start_ist,
+                                  business.school_days_per_week)
+
+
 def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     """The validated settings of the current stack; `discover` answers discovery lookups.
 
@@ -439,9 +455,7 @@ def load_settings(discover: Optional[Discover] = None) -> StackSettings:
     if found is not None and alerting is not None:
         inventory = problems.attempt(_completed, *found, discover, thresholds.lambda_)
     traffic = monthly_traffic(health_monitor, thresholds.business.school_days_per_week)
-    slos = () if inventory is None else with_expected_traffic(
-        measurable_slos(slo_settings(parsed.slos), inventory, health_monitor), traffic,
-        [f.name for f in inventory.functions])
+    slos = _slos(parsed.slos, inventory, health_monitor, traffic, thresholds.business) if inventory else ()
     problems.attempt(_check_replaced_thresholds, parsed.thresholds, slos)
     problems.raise_any()
     # No problem: every check above returned its value.

@@ -71,6 +71,8 @@ class Slo:
     # Requests a 30-day window is expected to hold: the budget in requests (default: the traffic model's).
     monthly_requests: int = 0
     enabled: bool = True
+    # Period-based: the minutes of a 30-day window the health monitor judges (all of them, or school hours).
+    judged_minutes: int = WINDOW_MINUTES
 
     @property
     def budget_fraction(self) -> float:
@@ -79,7 +81,7 @@ class Slo:
 
     @property
     def budget_minutes(self) -> float:
-        return self.budget_fraction * WINDOW_MINUTES
+        return self.budget_fraction * self.judged_minutes
 
     @property
     def budget_requests(self) -> float:
@@ -104,8 +106,8 @@ DEFAULT_SLOS = (
         min_requests=50, threshold_ms=3000, counts=API_REQUESTS),
 )
 
-# The dependencies the health monitor judges around the clock. The RFID readers are switched off at
-# night, so their check fails every night by design.
+# The dependencies the health monitor judges around the clock. The RFID readers are switched off
+# outside school hours, and judged only within them (observability/school_hours.py).
 CHECKED_AROUND_THE_CLOCK = ("database", "redis", "payment_gateway")
 
 # The threshold alarm an SLO's burn-rate pages take the place of: SLO -> (alarm service, metric key,
@@ -183,6 +185,16 @@ def with_expected_traffic(slos: tuple[Slo, ...], traffic: MonthlyTraffic,
         dataclasses.replace(slo, monthly_requests=round(traffic.count(slo.counts, function_names)))
         if slo.counts is not None and not slo.monthly_requests else slo
         for slo in slos)
+
+
+def judged_in_school_hours(slos: tuple[Slo, ...], school_day_hours: float,
+                           school_days_per_week: float) -> tuple[Slo, ...]:
+    """The period-based SLOs of dependencies checked only in school hours judge that many minutes of a
+    30-day window (the calendar's holidays left out, as for the expected traffic)."""
+    minutes = round(school_day_hours * 60 * WINDOW_DAYS * school_days_per_week / 7)
+    return tuple(dataclasses.replace(slo, judged_minutes=minutes)
+                 if slo.dependency is not None and slo.dependency not in CHECKED_AROUND_THE_CLOCK else slo
+                 for slo in slos)
 
 
 def measurable_slos(slos: tuple[Slo, ...], inventory: Inventory,

@@ -77,8 +77,8 @@ class BusinessThresholds:
     order_completion_percent: float = 95
     rfid_verification_percent: float = 99
     # The health-score target is 85, but with the health monitor's weights (database 35, Razorpay 30, RFID 20,
-    # Redis 15; degraded counts half) 85 is crossed by one slow database (82.5) and by the readers
-    # being switched off at night (80). Below 80 means a dependency that matters is down: the
+    # Redis 15; degraded counts half) 85 is crossed by one slow database (82.5) and by every reader
+    # off in school hours (80), which its heartbeat alarms page. Below 80 means a dependency that matters is down: the
     # database (65) or Razorpay (70), or several degraded at once.
     health_score: float = 80
     # Failed logins are judged as a share of login attempts (failed + successful), so they grow with

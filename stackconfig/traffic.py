@@ -15,10 +15,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Optional
 
+from observability.school_hours import IST
 from stackconfig.health_monitor import HealthMonitorSettings
 from stackconfig.slos import API_REQUESTS, WINDOW_DAYS
 
-IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 AVERAGE_ORDER_INR = 60.0
 # A stack that does not say how big the platform is (no healthMonitor.activeUsers or
 # dailyRevenueInr: those feed the health report) is modelled as a small school platform.

@@ -8,7 +8,8 @@ period over it (`setPeriodToTimeRange`), whatever range the dashboard shows.
 - Period-based SLOs: the health monitor checks once a minute, so the bad minutes of a range are
   SampleCount x (1 - Average) of `DependencyHealthy`. They are spent against the budget in minutes, as
   Application Signals keeps a period-based SLO's budget in time (`TotalBudgetSeconds`,
-  `BudgetSecondsRemaining` of its budget report): a minute without a check spends none.
+  `BudgetSecondsRemaining` of its budget report): a minute without a check spends none. The RFID
+  readers are judged in school hours only: their budget and attainment count those minutes.
 - Request-based SLOs: the bad share of the range's requests, bad / total, (total - good) / total or
   (100 - PR(:T)) / 100, against the budget fraction (1 - target).
 - Burn rate: each 5-minute period's bad share over the budget fraction (1: the budget lasts exactly
@@ -62,7 +63,7 @@ def budget_expressions(slo: Slo, bad_share: str) -> tuple[str, str]:
     if slo.kind == PERIOD:
         bad_minutes = f"t * {bad_share}"
         return (f"100 * (1 - {bad_minutes} / {_number(slo.budget_minutes)})",
-                f"100 * (1 - {bad_minutes} / {WINDOW_MINUTES})")
+                f"100 * (1 - {bad_minutes} / {slo.judged_minutes})")
     return f"100 * (1 - {bad_share} / {_number(slo.budget_fraction)})", f"100 * (1 - {bad_share})"
 
 

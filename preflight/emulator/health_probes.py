@@ -6,12 +6,14 @@ Secrets Manager (connection details), the PostgreSQL connection (pg8000), the Re
 payment gateway's HTTP answer and CloudWatch GetMetricData (from the simulated metric store).
 The monitor's pool runs its checks inline. A slow dependency advances the probe's clock by its
 latency instead of sleeping, so the checks' own thresholds decide healthy or degraded; a down
-dependency refuses the connection. Each drill is a fresh Lambda container for the library's caches.
+dependency refuses the connection. The monitor's `datetime.now()` is the simulated minute, so it judges
+the RFID readers by the drill's hour. Each drill is a fresh Lambda container for the library's caches.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import io
 import json
@@ -95,6 +97,18 @@ class InlineExecutor:
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass
+
+
+def simulated_datetime(now_minute: Callable[[], int]) -> type[dt.datetime]:
+    """`datetime` for observability.health: `now()` is the start of the simulated minute being played (the
+    monitor judges the RFID readers by the hour), everything else is the real class."""
+
+    class SimulatedDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: Optional[dt.tzinfo] = None) -> dt.datetime:  # type: ignore[override]
+            return dt.datetime.fromtimestamp((now_minute() - 1) * 60, tz or dt.UTC)
+
+    return SimulatedDatetime
 
 
 class FakeSecrets:
@@ -245,6 +259,7 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
         swap(module, "boto3", fake)
         swap(module, "deadline_client", fake.client)
     swap(observability.health, "ThreadPoolExecutor", InlineExecutor)
+    swap(observability.health, "datetime", simulated_datetime(cloudwatch.now_minute))
     swap(observability.health_checks, "time", VirtualClock())
     swap(pg8000.native, "Connection", _fake_pg_connection(answers))
     swap(redis, "Redis", _fake_redis(answers))

@@ -5,8 +5,10 @@ revenue at risk and users affected as the health report counts them.
 The SLI is the program's `slos` output (components/slos.py), read as the executive dashboard's
 error-budget widgets read it (components/dashboards/error_budgets.py):
 - period-based: the health monitor's `DependencyHealthy`, 1 or 0 a check; a period's bad minutes are
-  SampleCount x (1 - Average). Attainment is 1 - bad minutes / the minutes measured; a minute without a
-  check spends nothing. The budget is (1 - target) x the month's minutes.
+  SampleCount x (1 - Average). Attainment is 1 - bad minutes / the minutes checked; a minute without a
+  check spends nothing. The budget is (1 - target) x the month's minutes the dependency is judged in:
+  all of them, or for the RFID readers the school hours' share (the `slos` output's `judgedMinutes` of
+  30 days).
 - request-based: bad requests are the `bad` count, `total - good`, or `total x (100 - PR(:T)) / 100`.
   They are judged in windows of the dashboard's burn-rate period (5 minutes, or the data's period when
   that is longer): a window with fewer than `minRequests` requests is never judged bad, so its bad
@@ -24,7 +26,7 @@ from observability.health import BusinessProfile, EnhancedHealthMonitor
 from observability.health_checks import UNHEALTHY, CheckResult
 from preflight.cloudwatch.store import MetricKey, metric_key
 from preflight.report.window import Window
-from stackconfig.slos import PERIOD
+from stackconfig.slos import PERIOD, WINDOW_MINUTES
 
 Source = tuple[MetricKey, str, int]  # metric, statistic, period in seconds
 DAY_MINUTES = 1440
@@ -169,7 +171,10 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
     fraction = round(1 - slo["target"] / 100, 12)
     if slo["kind"] == PERIOD:
         bad = sum(p.bad for p in periods)
-        measured = span[1] - span[0] if span else 0
+        # The checks made: every minute of the window, or only those the dependency is judged in (the RFID
+        # readers in school hours). The budget is that share of the window's minutes.
+        measured = sum(p.total for p in periods)
+        judged = window.budget_minutes * slo["budget"]["judgedMinutes"] / WINDOW_MINUTES
         windows = _merge([p for p in periods if p.bad > 0])
         per_day = dependency_impact(str(slo["sli"]["good"]["dimensions"]["Dependency"]), monitor_environment)
         for w in windows:
@@ -179,7 +184,7 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
         return SloFigures(
             slo, periods, round(bad, 6), measured,
             attained=100 * (1 - bad / measured) if measured else None,
-            budget_spent=100 * bad / (fraction * window.budget_minutes) if periods else None,
+            budget_spent=100 * bad / (fraction * judged) if periods else None,
             windows=windows, span=span, whole_window=whole,
             revenue_inr=round(sum(w.revenue_inr or 0.0 for w in windows), 2),
             users=max((w.users or 0 for w in windows), default=0))

@@ -4,6 +4,7 @@ and the packaged handler run locally on the event EventBridge sends."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import os
@@ -16,9 +17,10 @@ import boto3
 import pytest
 
 from observability.catalogue import published_metrics
+from observability.school_hours import IST, SchoolHours
 from preflight.cloudwatch.emf import metrics_in
 from preflight.program.engine import ProgramFailed
-from tests.support.stack import by_name, of_type, preflight_cli, props, raw, run
+from tests.support.stack import by_name, of_type, preflight_cli, props, raw, run, stack_files
 
 EVENTBRIDGE_EVENT = {
     "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
@@ -84,6 +86,20 @@ def test_the_health_reports_sla_targets_are_the_stacks_slos():
     variables = props(by_name(changed, "health-monitor-lambda-function"))["environment"]["variables"]
     assert "database=99.95" in variables["HASIVU_SLO_TARGETS"].split(",")
     assert "rfid" not in variables["HASIVU_SLO_TARGETS"]
+
+
+def test_the_readers_are_judged_in_the_stacks_school_hours():
+    variables = props(by_name(run(), "health-monitor-lambda-function"))["environment"]["variables"]
+    school = SchoolHours.from_variable(variables["HASIVU_SCHOOL_HOURS"])
+    # Production's school day (thresholds.business: 07:30 to 15:00 IST, 6 days a week) and its calendar.
+    assert (school.start, school.end, school.days_per_week) == (dt.time(7, 30), dt.time(15, 0), 6)
+    assert school.includes(dt.datetime(2026, 12, 7, 10, 0, tzinfo=IST))  # a Monday in term
+    assert not school.includes(dt.datetime(2026, 12, 7, 20, 0, tzinfo=IST))
+    assert not school.includes(dt.datetime(2026, 12, 25, 10, 0, tzinfo=IST))  # Christmas, a Friday
+    assert not school.includes(dt.datetime(2026, 10, 14, 10, 0, tzinfo=IST))  # between the terms
+    no_readers = {**json.loads(stack_files().config["hasivu-monitoring:healthMonitor"]), "rfidReaderIds": []}
+    variables = props(by_name(run(set_={"healthMonitor": no_readers}), "health-monitor-lambda-function"))
+    assert "HASIVU_SCHOOL_HOURS" not in variables["environment"]["variables"]
 
 
 @pytest.mark.parametrize(("section", "fragment"), [

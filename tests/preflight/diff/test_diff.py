@@ -90,11 +90,15 @@ def test_adding_a_function_adds_its_alarms_coverage_and_cost(repo: Path):
     assert sorted(c["alarm"] for c in doc["coverage"]["gained"] if c["resource"] == f"lambda {ORDERS_FUNCTION}") \
         == ["Duration", "Errors", "Errors%", "Throttles"]
     assert doc["coverage"]["lost"] == []
-    # Five alarm metrics (the error rate reads Errors and Invocations) at $0.10 a metric a month.
-    assert doc["cost"]["delta"] == pytest.approx(0.50)
-    assert [line["item"] for line in doc["cost"]["lines"]] == ["alarm metrics, standard resolution"]
+    # Five alarm metrics (the error rate reads Errors and Invocations) at $0.10 a metric a month, and the
+    # traces of the requests the new function is expected to serve (its group's sampling class).
+    lines = {line["item"]: line["delta"] for line in doc["cost"]["lines"]}
+    assert set(lines) == {"alarm metrics, standard resolution", "X-Ray traces recorded (millions)"}
+    assert lines["alarm metrics, standard resolution"] == pytest.approx(0.50)
+    assert 0 < lines["X-Ray traces recorded (millions)"] < 0.25
+    assert doc["cost"]["delta"] == pytest.approx(sum(lines.values()), abs=0.011)  # each rounded to cents
     assert status == 3
-    assert doc["worse"] == ["monthly cost rises by $0.50, more than --max-cost-increase $0.25"]
+    assert doc["worse"] == [f"monthly cost rises by ${doc['cost']['delta']:.2f}, more than --max-cost-increase $0.25"]
 
 
 RFID_FUNCTIONS = ("hasivu-production-rfid-verify-card", "hasivu-production-rfid-register-card",

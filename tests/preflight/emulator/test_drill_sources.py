@@ -4,6 +4,7 @@ security event log through the program's metric filters, AWS metrics for the inv
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import random
@@ -12,6 +13,7 @@ import pg8000.native
 import pytest
 import redis
 
+from observability.school_hours import IST, SchoolHours
 from preflight.cloudwatch.emf import documents
 from preflight.cloudwatch.log_filters import matches
 from preflight.cloudwatch.series import insights_queries, read_metrics, widget_series
@@ -59,6 +61,25 @@ def test_the_real_checks_decide_from_what_the_boundary_answers(monkeypatch):
     published = {d.get("Dependency"): d for d in emf if "Dependency" in d}
     assert set(published) == {"database", "redis", "payment_gateway"}
     assert published["payment_gateway"]["DependencyHealthy"] in (1, [1], 1.0, [1.0])
+
+
+@pytest.mark.parametrize(("ist_hour", "judged"), [(10, True), (22, False)])
+def test_the_monitor_judges_the_readers_by_the_drills_hour_not_the_wall_clock(monkeypatch, ist_hour, judged):
+    from observability.health_handler import handler
+
+    school = SchoolHours(dt.time(7, 30), dt.time(15, 0), 6)
+    for key, value in {"HASIVU_ENVIRONMENT": "production", "HASIVU_RFID_READER_IDS": "reader-001",
+                       "HASIVU_SCHOOL_HOURS": school.as_variable()}.items():
+        monkeypatch.setenv(key, value)
+    # Monday 7 December 2026 at the hour (IST); the handler runs in the minute before `now_minute`.
+    minute = int(dt.datetime(2026, 12, 7, ist_hour, 0, tzinfo=IST).timestamp()) // 60 + 1
+    out = io.StringIO()
+    with probe_boundary(DependencyAnswers(random.Random(0)), StoreCloudWatch(MetricStore(), lambda: minute)), \
+            contextlib.redirect_stdout(out):
+        report = handler({"source": "aws.events"}, None)
+    assert ("rfid" in report["checks"]) is judged
+    assert ("rfid" in report.get("not_checked", {})) is not judged
+    assert any(d.get("Dependency") == "rfid" for d in documents(out.getvalue())) is judged
 
 
 def test_the_boundary_is_lifted_afterwards(monkeypatch):
