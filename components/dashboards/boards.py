@@ -234,9 +234,9 @@ def database(settings: StackSettings, specs: Specs) -> list:
                 Line("AWS/RDS", "WriteLatency", dims, id="w", visible=False),
                 Line(expression="r * 1000", label="read ms", id="rms"),
                 Line(expression="w * 1000", label="write ms", id="wms")],
-                thresholds=[Threshold("healthy query < 100 ms (seed)", 100),
+                thresholds=[Threshold("healthy query < 100 ms", 100),
                             *specs.threshold(service, "read-latency", "read alarm", 1000)]),
-            LogQuery(title="Slow queries (> 2 s, seed)", width=12,
+            LogQuery(title="Slow queries (> 2 s)", width=12,
                      log_groups=[f"/aws/rds/instance/{instance.instance_id}/postgresql"],
                      query='filter @message like /duration: / | parse @message "duration: * ms" as ms '
                            "| filter ms > 2000 | sort ms desc | limit 20"),

@@ -14,8 +14,8 @@ from preflight.program.stack_files import load_stack_files
 from tests.support.stack import PROGRAMS, of_type, preflight_cli, props, run, stack_files
 
 TOPIC = "arn:aws:sns:ap-south-1:123456789012:production-hasivu-{}-alerts"
-SEED_DAILY = {"total": 200, "lambda": 50, "rds": 80, "apiGateway": 30, "s3": 20}
-SEED_MONTHLY = {"total": 5000, "lambda": 1200, "rds": 2000, "apiGateway": 800, "s3": 500}
+REQUIRED_DAILY = {"total": 200, "lambda": 50, "rds": 80, "apiGateway": 30, "s3": 20}
+REQUIRED_MONTHLY = {"total": 5000, "lambda": 1200, "rds": 2000, "apiGateway": 800, "s3": 500}
 SERVICE_FILTERS = {"total": None, "lambda": "AWS Lambda", "rds": "Amazon Relational Database Service",
                    "apiGateway": "Amazon API Gateway", "s3": "Amazon Simple Storage Service"}
 
@@ -27,7 +27,7 @@ def _budgets(result) -> dict[str, dict]:
 def test_ten_budgets_with_service_filters_and_tiered_notifications():
     budgets = _budgets(run())
     assert len(budgets) == 10
-    for period, amounts in (("daily", SEED_DAILY), ("monthly", SEED_MONTHLY)):
+    for period, amounts in (("daily", REQUIRED_DAILY), ("monthly", REQUIRED_MONTHLY)):
         for service, amount in amounts.items():
             budget = budgets[f"production-hasivu-{period}-{service}"]
             assert float(budget["limitAmount"]) == amount

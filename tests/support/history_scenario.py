@@ -13,7 +13,7 @@ moto 5.2 answers GetMetricData without percentiles (moto/cloudwatch/models.py `S
 returns None for a pNN or a PR(n:m) statistic, which its serializer cannot write), without ANOMALY_DETECTION_BAND,
 and has no DescribeAlarmHistory (`describe_alarm_history` is not implemented) nor composite alarms. Those
 answers are computed here from the same one-minute data and validated against botocore's output shape
-of the operation, as tests/support/account_seed.py does; every other metric query goes to moto over HTTP.
+of the operation, as tests/support/moto_account.py does; every other metric query goes to moto over HTTP.
 """
 
 from __future__ import annotations

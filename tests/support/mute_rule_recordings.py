@@ -3,7 +3,7 @@
 DeleteAlarmMuteRule) and composite alarms in DescribeAlarms (DESIGN.md: moto lacks composite alarms).
 
 Each answer is checked against the operation's output shape in botocore's service model, as
-tests/support/account_seed.py's recordings are, and every request is checked against its input shape by
+tests/support/moto_account.py's recordings are, and every request is checked against its input shape by
 botocore itself before it is answered. The rules an account holds are kept here, so that `start`,
 `status` and `stop` see each other's work as they would in one account.
 """
@@ -35,7 +35,7 @@ class MuteRuleAccount:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._model = session.client("cloudwatch", region_name=REGION).meta.service_model
         self._last: dict[str, Any] = {}
-        # On the general events, as answer_from_recording registers: tests/support/account_seed.py's
+        # On the general events, as answer_from_recording registers: tests/support/moto_account.py's
         # record_operations (registered first there) still sees each call.
         session.events.register("before-parameter-build", self._parameters)
         session.events.register("before-call", self._answer)

@@ -107,7 +107,7 @@ def test_alarm_names_descriptions_tags_and_ok_actions():
             assert composite["okActions"] == composite["alarmActions"], composite["alarmName"]
 
 
-def test_seed_thresholds_and_routing():
+def test_required_thresholds_and_routing():
     result = run()
     alarms = _alarms(result)
     critical, warning, business = (_pager_members(result, t) for t in ("critical", "warning", "business"))

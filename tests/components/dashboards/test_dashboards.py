@@ -10,7 +10,7 @@ from cloudwatch_rules.metrics_insights import parse
 from observability.catalogue import BUSINESS_METRICS, HEALTH_METRICS, SECURITY_METRICS
 from tests.support.stack import inventory_section, of_type, props, run
 
-SEED_NAMES = {f"production-HASIVU-{s}" for s in (
+REQUIRED_NAMES = {f"production-HASIVU-{s}" for s in (
     "Executive-Overview", "Lambda-Performance", "API-Gateway", "Database-Performance", "Business-Metrics")}
 
 
@@ -23,9 +23,9 @@ def _metric_rows(body: dict) -> list[list]:
     return [row for w in body["widgets"] if w["type"] == "metric" for row in w["properties"]["metrics"]]
 
 
-def test_five_dashboards_with_the_seed_names_each_a_component():
+def test_five_dashboards_with_the_required_names_each_a_component():
     result = run(preview=True)
-    assert set(_bodies(result)) == SEED_NAMES
+    assert set(_bodies(result)) == REQUIRED_NAMES
     components = of_type(result, "hasivu:monitoring:Dashboard")
     assert len(components) == 5
     for dashboard in of_type(result, "aws:cloudwatch/dashboard:Dashboard"):

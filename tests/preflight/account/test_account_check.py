@@ -1,5 +1,5 @@
 """`python -m preflight account`: the account report against moto in server mode, seeded as the
-production platform's account would be (tests/support/account_seed.py says what moto lacks and how those
+production platform's account would be (tests/support/moto_account.py says what moto lacks and how those
 few calls are answered)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from preflight.account import AccountReport, Finding, Level, check_account, conn
 from preflight.account.policy import ACTIONS, HISTORY_ACTIONS, NEEDS_NO_PERMISSION, iam_action, policy_document
 from preflight.model.stack import build_model
 from preflight.program.engine import run_program
-from tests.support import account_seed
+from tests.support import moto_account
 from tests.support.stack import REPO, inventory_section, run, stack_files
 
 
@@ -37,11 +37,11 @@ def seeded(moto_endpoint: str) -> Iterator[dict]:
         env.setenv("AWS_ENDPOINT_URL", moto_endpoint)
         env.setenv("AWS_DEFAULT_REGION", "ap-south-1")
         program = run("production", preview=True)
-        session = account_seed.fresh_account(moto_endpoint)
+        session = moto_account.fresh_account(moto_endpoint)
         # CloudWatch keeps the real clock: the report is taken a day and two hours after seeding.
         as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
-        ids = account_seed.seed_production(session, moto_endpoint, program, as_of)
-        calls = account_seed.record_operations(session)
+        ids = moto_account.populate_production(session, moto_endpoint, program, as_of)
+        calls = moto_account.record_operations(session)
         report = check_account(build_model(program), connect(program.files, session), as_of=as_of)
         yield {"report": report, "calls": calls, "ids": ids, "session": session}
 
@@ -82,18 +82,18 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     # A metric-math alarm reads two metrics; both are checked, with the nearest published set.
     rate = rows["production-payments-verify-error-rate"]
     assert [(m["metricName"], m["exists"]) for m in rate] == [("Errors", False), ("Invocations", False)]
-    assert rate[0]["nearest"] == {"FunctionName": account_seed.PUBLISHED_AS}
+    assert rate[0]["nearest"] == {"FunctionName": moto_account.PUBLISHED_AS}
     # The function's metrics exist under its real name: one blocking finding for all alarms on it.
     typo = metric_finding(report, "Invocations")
-    assert (typo.level, typo.subject) == (Level.BLOCKING, f"AWS/Lambda {{FunctionName={account_seed.TYPO_FUNCTION}}}")
+    assert (typo.level, typo.subject) == (Level.BLOCKING, f"AWS/Lambda {{FunctionName={moto_account.TYPO_FUNCTION}}}")
     assert typo.message.startswith("Duration, Errors, Invocations, Throttles never published with these "
-                                   f"dimensions in two weeks, but as {{FunctionName={account_seed.PUBLISHED_AS}}} "
+                                   f"dimensions in two weeks, but as {{FunctionName={moto_account.PUBLISHED_AS}}} "
                                    "(read by 4 alarms: ")
     # Every other missing metric is one finding per cause, each listing what it covers. A listed function the
     # account does not have:
     absent = one(report, "metric", "not in the account")
     assert (absent.level, absent.subject) == (Level.WARNING, "1 function not in the account")
-    assert absent.message.startswith(f"{account_seed.ABSENT_FUNCTION}: no such function in this account and Region, "
+    assert absent.message.startswith(f"{moto_account.ABSENT_FUNCTION}: no such function in this account and Region, "
                                      "so nothing publishes their 4 metrics (read by 4 alarms: ")
     # Resources that exist (a function not invoked in two weeks) or name no function, and nothing published:
     # the alarm stays green forever, a warning, not a typo (no nearest set offered for a function that exists).
@@ -102,11 +102,11 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     unpublished = one(report, "metric", "not published")
     assert (unpublished.level, unpublished.subject) == (Level.WARNING, "5 metrics not published")
     assert unpublished.message.startswith(
-        f"AWS/Lambda {{FunctionName={account_seed.IDLE_FUNCTION}}}: Duration, Errors, Invocations, Throttles; "
-        f"HASIVU/Security {{}}: {account_seed.UNPUBLISHED}: none in the last two weeks, so the alarms see no data "
+        f"AWS/Lambda {{FunctionName={moto_account.IDLE_FUNCTION}}}: Duration, Errors, Invocations, Throttles; "
+        f"HASIVU/Security {{}}: {moto_account.UNPUBLISHED}: none in the last two weeks, so the alarms see no data "
         "(read by 5 alarms: ")
     assert "nearest" not in unpublished.message
-    assert not [f for f in findings(report, "metric") if f is not unpublished and account_seed.UNPUBLISHED in f.message]
+    assert not [f for f in findings(report, "metric") if f is not unpublished and moto_account.UNPUBLISHED in f.message]
     # Functions this stack creates have no metrics before the deploy: one info line, no alarm about them.
     own = one(report, "metric", "metrics of resources this stack creates")
     assert own.level is Level.INFO and own.subject.startswith("8 ")
@@ -127,15 +127,15 @@ def test_list_metrics_lists_each_namespace_once_following_its_pages(seeded):
     listed_functions = {m["dimensions"]["FunctionName"] for m in found}
     # The 23 inventory functions but the one the account knows under another name, the one it lacks and
     # the one not invoked in two weeks.
-    assert len(listed_functions) == 20 and account_seed.TYPO_FUNCTION not in listed_functions
+    assert len(listed_functions) == 20 and moto_account.TYPO_FUNCTION not in listed_functions
 
 
 def test_after_a_deploy_stuck_alarms_orphaned_actions_pending_subscriptions_and_failures(seeded):
     report: AccountReport = seeded["report"]
-    stuck = one(report, "alarm state", account_seed.STUCK_ALARM)
+    stuck = one(report, "alarm state", moto_account.STUCK_ALARM)
     assert stuck.level is Level.WARNING and "INSUFFICIENT_DATA for 1 day" in stuck.message
     assert not [f for f in findings(report, "alarm state") if "db-cpu" in f.subject]  # OK, recently updated
-    orphaned = one(report, "alarm actions", account_seed.ORPHANED_ALARM)
+    orphaned = one(report, "alarm actions", moto_account.ORPHANED_ALARM)
     assert orphaned.level is Level.BLOCKING and seeded["ids"]["deleted_topic"] in orphaned.message
     pending = one(report, "subscriptions", "tier business")
     assert pending.level is Level.WARNING
@@ -161,24 +161,24 @@ def test_preconditions_stage_metrics_anomaly_monitor_xray_log_group_and_unlisted
     assert monitor.fix.startswith(f"reuse it: costAnomaly.existingMonitorArn: {ids['monitor_arn']}")
     xray = one(report, "x-ray encryption", "account")
     assert xray.level is Level.WARNING and ids["key_arn"] in xray.message
-    security = one(report, "log group", account_seed.SECURITY_LOG_GROUP)
+    security = one(report, "log group", moto_account.SECURITY_LOG_GROUP)
     assert security.level is Level.BLOCKING and "ResourceAlreadyExistsException" in security.message
     assert security.fix == ("the platform made it: inventory.securityLogGroup: {name: /hasivu/production/"
                             "security-events, create: false} in Pulumi.production.yaml")
-    hand_made = one(report, "log group", account_seed.HAND_MADE_LOG_GROUP)
+    hand_made = one(report, "log group", moto_account.HAND_MADE_LOG_GROUP)
     assert hand_made.level is Level.BLOCKING and "ResourceAlreadyExistsException" in hand_made.message
     assert (f"pulumi import aws:cloudwatch/logGroup:LogGroup health-monitor-lambda-logs "
-            f"{account_seed.HAND_MADE_LOG_GROUP} --parent 'parent=urn:pulumi:production::hasivu-monitoring::"
+            f"{moto_account.HAND_MADE_LOG_GROUP} --parent 'parent=urn:pulumi:production::hasivu-monitoring::"
             in hand_made.fix)
-    unlisted = one(report, "unlisted function", account_seed.UNLISTED_FUNCTION)
-    assert unlisted.fix.startswith(f"add the line `          - {account_seed.UNLISTED_FUNCTION}` before "
+    unlisted = one(report, "unlisted function", moto_account.UNLISTED_FUNCTION)
+    assert unlisted.fix.startswith(f"add the line `          - {moto_account.UNLISTED_FUNCTION}` before "
                                    "Pulumi.production.yaml line ")
     line = int(re.search(r"Pulumi.production.yaml line (\d+)", unlisted.fix).group(1))
     stack_file = (stack_files().directory / "Pulumi.production.yaml").read_text().splitlines()
     assert stack_file[line - 1].strip() == "- hasivu-production-payments-create-order"
-    typo = one(report, "unlisted function", account_seed.PUBLISHED_AS)
+    typo = one(report, "unlisted function", moto_account.PUBLISHED_AS)
     assert "replace `hasivu-production-payments-verify`" in typo.fix
-    assert not [f for f in report.findings if account_seed.OTHER_STACK_FUNCTION in f.subject]
+    assert not [f for f in report.findings if moto_account.OTHER_STACK_FUNCTION in f.subject]
 
 
 def test_every_call_is_a_read_only_action_of_the_documented_policy(seeded):
@@ -194,9 +194,9 @@ def test_every_call_is_a_read_only_action_of_the_documented_policy(seeded):
 def test_exit_status_and_json_follow_the_blocking_findings(aws, moto_endpoint):
     """The command line end to end against moto (without the recorded answers: the calls moto lacks
     become 'not checked' warnings, never a crash)."""
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     # Blocking: the platform made the security log group the production stack file says to create.
-    session.client("logs").create_log_group(logGroupName=account_seed.SECURITY_LOG_GROUP)
+    session.client("logs").create_log_group(logGroupName=moto_account.SECURITY_LOG_GROUP)
     credentials = session.get_credentials()
     env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
            "AWS_SESSION_TOKEN": credentials.token, "AWS_ENDPOINT_URL": aws}
@@ -210,9 +210,9 @@ def test_exit_status_and_json_follow_the_blocking_findings(aws, moto_endpoint):
 
 
 def test_discovery_is_answered_from_the_account(aws, moto_endpoint):
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    account_seed._function(session, moto_endpoint, "hasivu-staging-reports-export", role)
+    moto_account._function(session, moto_endpoint, "hasivu-staging-reports-export", role)
     files = stack_files("staging")
     account = connect(files, session)
     offline = run("staging", preview=True)
@@ -264,10 +264,10 @@ def test_the_docs_show_the_policy_the_check_is_held_to():
 
 
 def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_endpoint):
-    session = account_seed.fresh_account(moto_endpoint)
-    account_seed.deny(session, "ce", "GetAnomalyMonitors")
-    account_seed.answer_from_recording(session, "xray", "GetEncryptionConfig", {"EncryptionConfig": {"Type": "NONE"}})
-    account_seed.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
+    session = moto_account.fresh_account(moto_endpoint)
+    moto_account.deny(session, "ce", "GetAnomalyMonitors")
+    moto_account.answer_from_recording(session, "xray", "GetEncryptionConfig", {"EncryptionConfig": {"Type": "NONE"}})
+    moto_account.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
     program = run("staging", preview=True)
     report = check_account(build_model(program), connect(program.files, session))
     denied = one(report, "anomaly monitors", "not checked")
@@ -284,21 +284,21 @@ def test_a_denied_call_is_a_warning_and_the_rest_of_the_report_stands(aws, moto_
 
 def test_an_existing_security_log_group_that_is_missing_blocks(aws, moto_endpoint):
     inventory = inventory_section()
-    inventory["securityLogGroup"] = {"name": account_seed.SECURITY_LOG_GROUP, "create": False}
+    inventory["securityLogGroup"] = {"name": moto_account.SECURITY_LOG_GROUP, "create": False}
     program = run("production", preview=True, set_={"inventory": inventory})
-    account = connect(program.files, account_seed.fresh_account(moto_endpoint))
+    account = connect(program.files, moto_account.fresh_account(moto_endpoint))
     missing, = preconditions.check_log_groups(account, build_model(program))
-    assert (missing.level, missing.subject) == (Level.BLOCKING, account_seed.SECURITY_LOG_GROUP)
+    assert (missing.level, missing.subject) == (Level.BLOCKING, moto_account.SECURITY_LOG_GROUP)
     assert "ResourceNotFoundException" in missing.message
     assert missing.fix == "let this stack create it: inventory.securityLogGroup.create: true in Pulumi.production.yaml"
 
 
 def test_a_reused_anomaly_monitor_must_exist_in_the_account(aws, moto_endpoint):
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     account = connect(stack_files("production"), session)
-    configured = account_seed.EXISTING_MONITOR_ARN.format(account=account.account_id)
+    configured = moto_account.EXISTING_MONITOR_ARN.format(account=account.account_id)
     other = configured.rsplit("/", 1)[0] + "/11111111-2222-4333-8444-555555555555"
-    account_seed.answer_from_recording(session, "ce", "GetAnomalyMonitors", {"AnomalyMonitors": [{
+    moto_account.answer_from_recording(session, "ce", "GetAnomalyMonitors", {"AnomalyMonitors": [{
         "MonitorArn": other, "MonitorName": "Default-Services-Monitor", "MonitorType": "DIMENSIONAL",
         "MonitorDimension": "SERVICE"}]})
     program = run("production", preview=True, set_={"costAnomaly": {"thresholdUsd": 50,
@@ -312,7 +312,7 @@ def test_a_reused_anomaly_monitor_must_exist_in_the_account(aws, moto_endpoint):
 def test_an_empty_account_blocks_once_naming_the_account_the_region_and_the_count(aws, moto_endpoint):
     """A wrong account or Region looks like an empty account: one blocking line says so, the exit status
     is 1, and the alarms' missing metrics are one line per cause, not one per function."""
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     account_id = session.client("sts").get_caller_identity()["Account"]
     credentials = session.get_credentials()
     env = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
@@ -334,7 +334,7 @@ def test_an_empty_account_blocks_once_naming_the_account_the_region_and_the_coun
     # metrics each) and the three tier topics (NumberOfNotificationsFailed).
     assert metric[2] == ("INFO", "11 metrics of resources this stack creates")
     assert len(metric) == 3
-    # moto answers the SNS sandbox call it lacks (tests/support/account_seed.py) with an HTML error page: one line.
+    # moto answers the SNS sandbox call it lacks (tests/support/moto_account.py) with an HTML error page: one line.
     assert "  [WARNING] sms: not checked: sns GetSMSSandboxAccountStatus: HTTP 500" in lines
     assert "html" not in result.stdout.lower()
 
@@ -346,10 +346,10 @@ def test_the_account_is_the_stacks_when_it_holds_half_the_listed_functions(aws, 
     view = build_model(run("production", preview=True, set_={"inventory": inventory}))
     found = {}
     for held in (2, 1):
-        session = account_seed.fresh_account(moto_endpoint)
+        session = moto_account.fresh_account(moto_endpoint)
         role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         for name in names[:held]:
-            account_seed._function(session, moto_endpoint, name, role)
+            moto_account._function(session, moto_endpoint, name, role)
         account = connect(stack_files("production"), session)
         found[held] = (account.account_id, preconditions.check_inventory_functions(account, view))
     assert found[2][1] == []
@@ -361,13 +361,13 @@ def test_the_account_is_the_stacks_when_it_holds_half_the_listed_functions(aws, 
 
 def test_a_deployed_function_of_the_stack_without_metrics_is_missing_not_pending(aws, moto_endpoint):
     program = run("production", preview=True)
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     cloudwatch = session.client("cloudwatch")
-    for namespace, data in account_seed._metric_data(build_model(program)).items():
+    for namespace, data in moto_account._metric_data(build_model(program)).items():
         for start in range(0, len(data), 500):
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 500])
     role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    account_seed._function(session, moto_endpoint, "production-hasivu-health-monitor", role)
+    moto_account._function(session, moto_endpoint, "production-hasivu-health-monitor", role)
     report = check_account(build_model(program), connect(program.files, session))
     deployed = "AWS/Lambda {FunctionName=production-hasivu-health-monitor}: Duration, Errors, Invocations, Throttles"
     assert deployed in one(report, "metric", "not published").message

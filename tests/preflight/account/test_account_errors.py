@@ -11,7 +11,7 @@ from preflight.account.findings import guarded
 from preflight.model.stack import build_model
 from tests.conftest import free_port
 from tests.preflight.account.test_account_check import preflight_cli
-from tests.support import account_seed
+from tests.support import moto_account
 from tests.support.stack import run, stack_files
 
 HTML_ERROR_PAGE = (b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
@@ -37,8 +37,8 @@ def test_a_failed_call_is_one_line_with_its_operation_status_and_code(aws, moto_
         url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     else:
         recorder.status, recorder.content_type, recorder.body = answer
-    session = account_seed.fresh_account(moto_endpoint)
-    account_seed.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
+    session = moto_account.fresh_account(moto_endpoint)
+    moto_account.answer_from_recording(session, "sns", "GetSMSSandboxAccountStatus", {"IsInSandbox": False})
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", url)  # every other service stays on moto
     account = connect(stack_files("production"), session)
     view = build_model(run("production", preview=True))

@@ -28,7 +28,7 @@ from preflight.history.report import document
 from preflight.model.stack import build_model
 from preflight.program.engine import run_program
 from preflight.program.stack_files import load_stack_files
-from tests.support import account_seed, history_scenario
+from tests.support import history_scenario, moto_account
 from tests.support.history_scenario import CPU, DATABASE, PAYMENT_ERRORS, Answers, Scenario, m_of_n_changes, state_item
 from tests.support.stack import REPO, stack_files
 
@@ -93,7 +93,7 @@ def endpoint(moto_endpoint):
 def fetched(world, moto_endpoint):
     """The account: the metrics, six of the stack's alarms deployed (one with another threshold), the
     recorded history; then the fetch as `history --aws` makes it, with every call recorded."""
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     s, model = world["scenario"], world["model"]
     cloudwatch = session.client("cloudwatch", endpoint_url=moto_endpoint)
     history_scenario.put_metrics(s, cloudwatch)
@@ -103,7 +103,7 @@ def fetched(world, moto_endpoint):
         history_scenario.put_alarm(cloudwatch, name, props[name])
     history_scenario.put_alarm(cloudwatch, "production-api-5xx-rate", props["production-api-5xx-rate"], Threshold=10)
     answers = Answers(session, moto_endpoint, s, _recorded(world["changes"]))
-    calls = account_seed.record_operations(session)
+    calls = moto_account.record_operations(session)
     requests: list[dict] = []
     session.events.register("before-parameter-build.cloudwatch.GetMetricData",
                             lambda params, **_: requests.append(dict(params)))
@@ -221,9 +221,9 @@ def test_an_answer_in_pages_gives_the_same_history(world, moto_endpoint):
     metrics of its own: the percentile series, answered from the recording, fill the pages)."""
     histories, counted = [], []
     for page in (100_800, 500):
-        session = account_seed.fresh_account(moto_endpoint)
+        session = moto_account.fresh_account(moto_endpoint)
         answers = Answers(session, moto_endpoint, world["scenario"], {}, page_datapoints=page)
-        calls = account_seed.record_operations(session)
+        calls = moto_account.record_operations(session)
         found = fetch_history(connect(world["files"], session), world["model"], dt.timedelta(minutes=60),
                               now=_at(START + 60) + dt.timedelta(minutes=10))
         assert answers.pages == {}  # every NextToken was followed
@@ -235,7 +235,7 @@ def test_an_answer_in_pages_gives_the_same_history(world, moto_endpoint):
 
 
 def test_retention_limits_what_is_fetched_and_the_report_says_so(world, moto_endpoint):
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     now = _at(START) + dt.timedelta(days=20)
     requests: list[dict] = []
     session.events.register("before-parameter-build.cloudwatch.GetMetricData",
@@ -261,7 +261,7 @@ def test_a_metrics_insights_alarm_fetches_the_metrics_its_query_selects(moto_end
     drill = load_drill(REPO / "drills" / "fleet" / "one-failing-function-among-300.yaml")
     model, platform = drill_platform(drill, "production", REPO)
     [errors] = [a for a in platform.alarms if a.name == "fleet-drill-fleet-fleet-errors"]
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     now = _at(START + 30) + dt.timedelta(minutes=10)
     functions = [f"hasivu-fleet-menu-list-{i:03d}" for i in (7, 42, 137)]
     session.client("cloudwatch", endpoint_url=moto_endpoint).put_metric_data(Namespace="AWS/Lambda", MetricData=[
@@ -270,7 +270,7 @@ def test_a_metrics_insights_alarm_fetches_the_metrics_its_query_selects(moto_end
         for name in functions for minute in range(-10, 30)])
     quiet = Scenario(START, 30, 10, [], [], [], {}, 0, [])  # the p99 series of the other alarms: zeros
     Answers(session, moto_endpoint, quiet, {})
-    calls = account_seed.record_operations(session)
+    calls = moto_account.record_operations(session)
     files = load_stack_files(REPO, "fleet-drill", stack_file=drill.stack_file)
     found = fetch_history(connect(files, session), model, dt.timedelta(minutes=30), now=now)
     assert ("cloudwatch", "ListMetrics", "POST") in calls

@@ -18,7 +18,7 @@ from preflight.account.policy import iam_action
 from preflight.cli import maintenance_parser
 from preflight.maintenance.cli import maintenance_main
 from preflight.maintenance.policy import ACTIONS, NEEDS_NO_PERMISSION, policy_document
-from tests.support.account_seed import record_operations
+from tests.support.moto_account import record_operations
 from tests.support.mute_rule_recordings import MuteRuleAccount, oncall_session
 from tests.support.stack import REPO
 

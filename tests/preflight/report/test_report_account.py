@@ -27,7 +27,7 @@ from botocore.validate import validate_parameters
 from preflight.history.account_fetch import MAX_DATAPOINTS, MAX_QUERIES
 from preflight.report.cli import build
 from preflight.report.render import document
-from tests.support import account_seed
+from tests.support import moto_account
 from tests.support.stack import REPO
 
 UTC = dt.UTC
@@ -104,7 +104,7 @@ def _by_name(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def five_minute(moto_endpoint):
     """November on 6 December: its first minute is 35 days old, so CloudWatch answers at 300 s periods."""
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     _put(session.client("cloudwatch", endpoint_url=moto_endpoint), HEALTH, _checks(300))
     requests = _record_requests(session)
     model, data, figures = build(_args(), session, now=dt.datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
@@ -217,7 +217,7 @@ class PercentileRanks:
 @pytest.fixture(scope="module")
 def hourly(moto_endpoint):
     """November on 10 February 2027: 101 days old, so hourly periods."""
-    session = account_seed.fresh_account(moto_endpoint)
+    session = moto_account.fresh_account(moto_endpoint)
     cloudwatch = session.client("cloudwatch", endpoint_url=moto_endpoint)
     _put(cloudwatch, HEALTH, _checks(3600))
     _put(cloudwatch, API, _sums("Count", {h: 30 if h == QUIET else 1000 for h in _hours()}))

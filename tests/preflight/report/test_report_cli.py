@@ -12,7 +12,7 @@ from preflight.cli import main
 from preflight.report.cli import build
 from preflight.report.window import month_window
 from tests.conftest import free_port
-from tests.support import account_seed
+from tests.support import moto_account
 from tests.support.stack import REPO
 
 NO_SLOS_STACK = """config:
@@ -121,8 +121,8 @@ def test_an_account_that_cannot_be_reached(monkeypatch, capsys):
 def test_get_metric_data_refused(moto_endpoint, monkeypatch):
     """An AccessDenied answer to GetMetricData (the caller's policy lacks it) is one line naming the call."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    session = account_seed.fresh_account(moto_endpoint)
-    account_seed.deny(session, "cloudwatch", "GetMetricData")
+    session = moto_account.fresh_account(moto_endpoint)
+    moto_account.deny(session, "cloudwatch", "GetMetricData")
     args = argparse.Namespace(stack="production", program=REPO, drill=None, aws=True, month="2026-11")
     with pytest.raises(CallFailed) as failed:
         build(args, session, now=dt.datetime(2026, 12, 6, tzinfo=dt.UTC))

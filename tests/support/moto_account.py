@@ -1,4 +1,4 @@
-"""An AWS account seeded as the production platform's account would be, in moto server mode, plus
+"""An AWS account set up as the production platform's account would be, in moto server mode, plus
 recorded responses for the three calls moto does not implement.
 
 moto 5.2 (checked in its source) has no `GetAnomalyMonitors` (moto/ce/responses.py), no
@@ -12,7 +12,7 @@ only: every other call of the check goes to moto over HTTP. The account's mute r
 database window, and an ad-hoc window started three days before the report on a pager name the stack no
 longer has.
 
-`python -m tests.support.account_seed` prints the production report against a freshly seeded account
+`python -m tests.support.moto_account` prints the production report against a freshly populated account
 (docs/account.md shows its output).
 """
 
@@ -110,7 +110,7 @@ def record_operations(session: boto3.Session) -> list[tuple[str, str, str]]:
 
 
 def _metric_data(view: StackModel) -> dict[str, list[dict[str, Any]]]:
-    """Every metric the stack's alarms read, as the platform publishes it (flaws included, as seeded)."""
+    """Every metric the stack's alarms read, as the platform publishes it (flaws included, as populated)."""
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     own = view.function_names
     for alarm in view.alarms:
@@ -138,7 +138,7 @@ def _function(session: boto3.Session, endpoint: str, name: str, role: str) -> No
         Code={"ZipFile": archive.getvalue()})
 
 
-def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_of: datetime) -> dict[str, str]:
+def populate_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_of: datetime) -> dict[str, str]:
     """Seeds the account; returns the ids the report names (API id, foreign X-Ray key, ...)."""
     account_id = session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"]
     view = build_model(run)
@@ -172,7 +172,7 @@ def seed_production(session: boto3.Session, endpoint: str, run: ProgramRun, as_o
     sns.delete_topic(TopicArn=deleted)
     # moto starts alarms in OK; AWS starts them in INSUFFICIENT_DATA, where this one stayed.
     cloudwatch.set_alarm_state(AlarmName=STUCK_ALARM, StateValue="INSUFFICIENT_DATA", StateReason="no data")
-    # SNS failed to deliver to the critical topic in the last day (as_of is about a day after seeding).
+    # SNS failed to deliver to the critical topic in the last day (as_of is about a day after populating it).
     cloudwatch.put_metric_data(Namespace="AWS/SNS", MetricData=[{
         "MetricName": "NumberOfNotificationsFailed", "Value": 2.0, "Timestamp": as_of - timedelta(hours=1),
         "Dimensions": [{"Name": "TopicName", "Value": topics["critical"].split(":")[-1]}]}])
@@ -226,8 +226,8 @@ def _record_mute_rules(session: boto3.Session, as_of: datetime) -> None:
     recorded.hold(FORGOTTEN_RULE, f"at({ist:%Y-%m-%dT%H:%M})", "P15D", ["production-critical-pager"])
 
 
-def seeded_report() -> str:
-    """The production report against a freshly seeded account (for docs/account.md)."""
+def populated_account_report() -> str:
+    """The production report against a freshly populated account (for docs/account.md)."""
     from moto.server import ThreadedMotoServer
 
     from preflight.account import check_account, connect
@@ -245,7 +245,7 @@ def seeded_report() -> str:
         program = run("production", preview=True)
         session = fresh_account(endpoint)
         as_of = datetime.now(UTC) + timedelta(days=1, hours=2)
-        seed_production(session, endpoint, program, as_of)
+        populate_production(session, endpoint, program, as_of)
         account = connect(program.files, session)
         return check_account(build_model(program), account, as_of=as_of).section()
     finally:
@@ -253,4 +253,4 @@ def seeded_report() -> str:
 
 
 if __name__ == "__main__":
-    print(seeded_report())
+    print(populated_account_report())
