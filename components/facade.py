@@ -6,11 +6,13 @@ Tiers come first because every alarm, budget and anomaly subscription needs a ti
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pulumi
 import pulumi_aws
 
 from components.alarm_tier import AlarmTier, AlarmTierArgs
+from components.alarms.burn_rates import burn_rate_pairs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue, page_causes
 from components.alarms.mute_rules import MuteRules, MuteRulesArgs
 from components.alarms.topics import REPORTED_TO
@@ -19,13 +21,14 @@ from components.dashboards.dashboard import Dashboard, build_dashboards, console
 from components.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.runtime_layer import RuntimeLayer, RuntimeLayerArgs
 from components.slack_forwarder import TIMEOUT_SECONDS as FORWARDER_TIMEOUT
-from components.slos import slos_output
+from components.slos import sli
 from components.tracing import Tracing, TracingArgs
 from observability.catalogue import published_metrics
 from stackconfig.fleet_queries import fleet_members
 from stackconfig.model import Discovery, Inventory, LambdaFunction, StackSettings, Tier
 from stackconfig.muting import MONITORING
 from stackconfig.own_functions import forwarder_name, health_monitor_name
+from stackconfig.slos import PERIOD, WINDOW_DAYS
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
 OWN_GROUP = MONITORING
@@ -129,6 +132,21 @@ def cost_assumptions(settings: StackSettings) -> dict:
         "fleetFunctions": {group.name: fleet_members(group, settings.inventory)
                            for group in settings.inventory.fleet_groups},
     }
+
+
+def slos_output(settings: StackSettings) -> list[dict[str, Any]]:
+    """One entry per SLO the stack measures: its target, budget, SLI and burn-rate alarm pairs."""
+    return [{
+        "name": slo.name, "service": slo.service, "kind": slo.kind, "target": slo.target_percent,
+        "description": slo.what, "windowDays": WINDOW_DAYS,
+        "budget": ({"minutes": round(slo.budget_minutes, 1), "judgedMinutes": slo.judged_minutes}
+                   if slo.kind == PERIOD
+                   else {"requests": round(slo.budget_requests), "monthlyRequests": slo.monthly_requests}),
+        "minRequests": slo.min_requests,
+        **({"thresholdMs": slo.threshold_ms} if slo.threshold_ms is not None else {}),
+        "sli": sli(slo, settings),
+        "burnRateAlarms": burn_rate_pairs(slo, settings),
+    } for slo in settings.slos]
 
 
 def discovery_report(discovery: Discovery, inventory: Inventory) -> dict:

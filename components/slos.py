@@ -1,4 +1,5 @@
-"""What each SLO measures, as CloudWatch metrics: the `slos` output the preflight's preview and SLA report read.
+"""What each SLO measures, as CloudWatch metrics: the SLIs of the alarms, the dashboards and the `slos` output
+(components/facade.py) that the preflight's preview and SLA report read.
 
 An SLI is a total and one of:
 - `good`: a metric whose statistic is the good share of each minute (the health monitor's
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackconfig.model import StackSettings
-from stackconfig.slos import PERIOD, WINDOW_DAYS, Slo
+from stackconfig.slos import PERIOD, Slo
 
 API_NAMESPACE = "AWS/ApiGateway"
 
@@ -42,17 +43,3 @@ def sli(slo: Slo, settings: StackSettings) -> dict[str, Any]:
     if slo.threshold_ms is not None:
         return {"goodPercent": _metric(API_NAMESPACE, "Latency", stage, f"PR(:{slo.threshold_ms})"), "total": total}
     return {"bad": _metric(API_NAMESPACE, "5XXError", stage, "Sum"), "total": total}
-
-
-def slos_output(settings: StackSettings) -> list[dict[str, Any]]:
-    """One entry per SLO the stack measures: its target, budget and SLI."""
-    return [{
-        "name": slo.name, "service": slo.service, "kind": slo.kind, "target": slo.target_percent,
-        "description": slo.what, "windowDays": WINDOW_DAYS,
-        "budget": ({"minutes": round(slo.budget_minutes, 1), "judgedMinutes": slo.judged_minutes}
-                   if slo.kind == PERIOD
-                   else {"requests": round(slo.budget_requests), "monthlyRequests": slo.monthly_requests}),
-        "minRequests": slo.min_requests,
-        **({"thresholdMs": slo.threshold_ms} if slo.threshold_ms is not None else {}),
-        "sli": sli(slo, settings),
-    } for slo in settings.slos]

@@ -131,3 +131,20 @@ def burn_rate_alarms(settings: StackSettings) -> list[AlarmSpec]:
             specs.append(_window(slo, settings, row, row.long_minutes, row.short_minutes, clears))
             specs.append(_window(slo, settings, row, row.short_minutes, row.long_minutes, clears))
     return specs
+
+
+def burn_rate_pairs(slo: Slo, settings: StackSettings) -> list[dict[str, Any]]:
+    """Per workbook row the SLO is alarmed on: its action and tier, rate, windows, the line both windows
+    are judged against (percent bad), a request-based window's minimum traffic, and the pair's alarm
+    names, long window first."""
+    pairs = []
+    for row in rows(slo):
+        windows = (row.long_minutes, row.short_minutes)
+        alarms = [_window(slo, settings, row, minutes, partner, 2 * row.short_minutes).name(settings.environment)
+                  for minutes, partner in (windows, windows[::-1])]
+        bad = _bad_percent(slo, row)
+        pairs.append({"action": row.action, "tier": TIER_OF_ACTION[row.action].value, "rate": row.rate,
+                      "budgetPercent": row.budget_percent, "windows": [window_name(m) for m in windows],
+                      "badPercent": bad, **({} if slo.kind == PERIOD else {"minRequests": min_requests(slo, bad)}),
+                      "alarms": alarms})
+    return pairs

@@ -29,4 +29,19 @@ def slo_section(model: StackModel) -> str:
         threshold = f" ({slo['thresholdMs']:,} ms)" if slo.get("thresholdMs") else ""
         lines.append(f"  {slo['name']} ({slo['service']}, {slo['kind']}-based): {slo['target']:g} % of "
                      f"{slo['description']}{threshold}; budget {budget_text(slo)}{guard}")
+        lines.append(f"    {pairs_text(slo.get('burnRateAlarms') or [])}")
     return "\n".join(lines)
+
+
+def pairs_text(pairs: list[dict[str, Any]]) -> str:
+    """`pages (critical): 1h and 5m over 1.44 % bad (14.4x), ...; tickets (warning): ...`."""
+    if not pairs:
+        return "no burn-rate alarms"
+    parts = []
+    for action in ("page", "ticket"):
+        rows = [p for p in pairs if p["action"] == action]
+        if rows:
+            parts.append(f"{action}s ({rows[0]['tier']}): " + ", ".join(
+                f"{long} and {short} over {p['badPercent']:g} % bad ({p['rate']:g}x)"
+                for p in rows for long, short in [p["windows"]]))
+    return "burn-rate " + "; ".join(parts)

@@ -54,6 +54,28 @@ def test_request_budgets_count_the_traffic_of_the_platform_the_health_monitor_de
     assert configured["payment-success"]["budget"] == {"requests": 500, "monthlyRequests": 250_000}
 
 
+def test_each_slo_lists_its_burn_rate_pairs_and_each_is_a_registered_alarm_on_that_line():
+    model = build_model(run())
+    alarms = model.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    thresholds = {r.props["name"]: r.props.get("threshold") for r in alarms}
+    slos = {slo["name"]: slo for slo in model.output("slos")}
+    workbook = [("page", "critical", 14.4, ["1h", "5m"]), ("page", "critical", 6, ["6h", "30m"]),
+                ("ticket", "warning", 3, ["1d", "2h"]), ("ticket", "warning", 1, ["3d", "6h"])]
+    for name in ("api-availability", "payment-success", "rfid-verification", "api-latency"):
+        pairs = slos[name]["burnRateAlarms"]
+        assert [(p["action"], p["tier"], p["rate"], p["windows"]) for p in pairs] == workbook, name
+    for name in ("database", "redis", "payments"):
+        assert [p["action"] for p in slos[name]["burnRateAlarms"]] == ["ticket", "ticket"], name
+    assert slos["rfid"]["burnRateAlarms"] == []
+    # 14.4 times the 0.1 % budget: 1.44 % of requests failing, read by both alarms of the pair.
+    fastest = slos["api-availability"]["burnRateAlarms"][0]
+    assert fastest["badPercent"] == pytest.approx(1.44)
+    assert [thresholds[alarm] for alarm in fastest["alarms"]] == [pytest.approx(1.44)] * 2
+    # Period-based: the alarm reads the share of good minutes, 1 - 0.3 % for the database's 3x line.
+    [daily, _] = slos["database"]["burnRateAlarms"]
+    assert [thresholds[alarm] for alarm in daily["alarms"]] == [pytest.approx(0.997)] * 2
+
+
 def test_config_overrides_a_target_and_switches_an_slo_off():
     slos = _slos(set_={"slos": {"database": {"target": 99.95}, "rfidVerification": {"enabled": False},
                                 "apiLatency": {"thresholdMs": 1500, "minRequests": 10}}})
@@ -85,4 +107,6 @@ def test_preview_prints_each_slo_with_its_budget(capsys):
     out = capsys.readouterr().out
     assert "Service level objectives: 8, error budgets over a 30-day window" in out
     assert "database (database, period-based): 99.9 % of" in out and "budget 43.2 bad minutes" in out
+    assert "burn-rate tickets (warning): 1d and 2h over 0.3 % bad (3x), 3d and 6h over 0.1 % bad (1x)" in out
+    assert "burn-rate pages (critical): 1h and 5m over 1.44 % bad (14.4x)" in out
     assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0
