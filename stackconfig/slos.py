@@ -94,7 +94,8 @@ DEFAULT_SLOS = (
     Slo("redis", "redis", PERIOD, 99.5, "minutes the health monitor reached Redis", dependency="redis"),
     Slo("payments", "payments", PERIOD, 99.8, "minutes the health monitor reached Razorpay",
         dependency="payment_gateway"),
-    Slo("rfid", "rfid", PERIOD, 99.0, "minutes the RFID readers answered the health monitor", dependency="rfid"),
+    Slo("rfid", "rfid", PERIOD, 99.0, "school-hour minutes the health monitor judged the RFID readers healthy "
+        "(answering, and verifying at least 95 % of cards)", dependency="rfid"),
     Slo("api-availability", "api", REQUEST, 99.9, "requests to the API stage answered without a 5XX",
         min_requests=50, counts=API_REQUESTS),
     Slo("payment-success", "payments", REQUEST, 99.8,
@@ -132,6 +133,7 @@ class PeriodSloEntry(Section):
 
 
 class RequestSloEntry(PeriodSloEntry):
+    target: Optional[Target] = Field(None, description="the objective, a percentage of good requests")
     min_requests: Optional[whole(0)] = Field(  # type: ignore[valid-type]
         None, description="a window with fewer requests is never judged bad (one failure at night is no outage)")
     monthly_requests: Optional[whole(1)] = Field(  # type: ignore[valid-type]

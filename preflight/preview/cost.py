@@ -79,6 +79,11 @@ def traces_per_month(rate: float, reservoir: int, requests: int) -> float:
     return reserved + (requests - reserved) * rate
 
 
+def _price(usd: float) -> str:
+    """A unit price as written on a price page: $0.0000006, not $6e-07."""
+    return f"{usd:.7f}".rstrip("0").rstrip(".") if usd else "0"
+
+
 def _traced_own_invocations(model: StackModel, alerts_per_topic: float) -> list[int]:
     """Monthly invocations of the monitoring's own functions with active tracing: the health monitor on its
     schedule, a Slack forwarder once per alert of its tier."""
@@ -150,7 +155,7 @@ def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[st
                   for invocations in _traced_own_invocations(model, alerts))
     line("X-Ray traces recorded (millions)", traces / 1e6, p["xray_traces_recorded"]["usd"],
          "sampling rules applied to the expected API requests per rule; the monitoring's own functions "
-         "at Lambda's fixed rate")
+         "at Lambda's default rate")
     line("Cost Explorer API requests", float(assumptions.get("costExplorerRequestsPerMonth") or 0),
          p["cost_explorer_request"]["usd"], "made by the runtime library's cost monitor")
     line("budgets", len(_props(model, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
@@ -161,7 +166,8 @@ def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[st
     for protocol in ("email", "sms", "https", "lambda"):
         if protocols.get(protocol):
             line(f"SNS {protocol} deliveries", protocols[protocol] * alerts, p[f"sns_{protocol}"]["usd"],
-                 f"{protocols[protocol]} subscriptions x {alerts:g} alerts a month")
+                 f"{protocols[protocol]} subscription{'s' if protocols[protocol] != 1 else ''} x {alerts:g} "
+                 "alerts a month")
     total = sum(x.monthly_usd for x in lines)
     budget = assumptions.get("monitoringBudgetUsd")
     return {
@@ -176,7 +182,7 @@ def cost_section(cost: dict[str, Any]) -> str:
     lines = [f"Monthly cost of this monitoring: ${cost['monthly_usd']:.2f}"]
     for x in cost["lines"]:
         if x["quantity"]:
-            lines.append(f"  ${x['monthly_usd']:9.2f}  {x['item']}: {x['quantity']:g} x ${x['unit_usd']:.6g}"
+            lines.append(f"  ${x['monthly_usd']:9.2f}  {x['item']}: {x['quantity']:g} x ${_price(x['unit_usd'])}"
                          + (f"  ({x['note']})" if x["note"] else ""))
     if cost.get("over_budget"):
         lines.append(f"WARNING: over the monitoring budget of ${cost['budget_usd']:.2f} a month")

@@ -15,7 +15,7 @@ def slos(model: StackModel) -> list[dict[str, Any]]:
 def budget_text(slo: dict[str, Any]) -> str:
     budget = slo["budget"]
     if "minutes" in budget:
-        return f"{budget['minutes']:,.1f} bad minutes"
+        return f"{budget['minutes']:,.1f} bad minutes of {budget['judgedMinutes']:,} judged"
     return f"{budget['requests']:,} bad requests of {budget['monthlyRequests']:,}"
 
 
@@ -25,7 +25,7 @@ def slo_section(model: StackModel) -> str:
         return "Service level objectives: none measured by this stack"
     lines = [f"Service level objectives: {len(found)}, error budgets over a {found[0]['windowDays']}-day window"]
     for slo in found:
-        guard = f"; windows under {slo['minRequests']} requests do not count" if slo.get("minRequests") else ""
+        guard = f"; a window of fewer than {slo['minRequests']} requests is never bad" if slo.get("minRequests") else ""
         threshold = f" ({slo['thresholdMs']:,} ms)" if slo.get("thresholdMs") else ""
         lines.append(f"  {slo['name']} ({slo['service']}, {slo['kind']}-based): {slo['target']:g} % of "
                      f"{slo['description']}{threshold}; budget {budget_text(slo)}{guard}")
@@ -34,7 +34,8 @@ def slo_section(model: StackModel) -> str:
 
 
 def pairs_text(pairs: list[dict[str, Any]]) -> str:
-    """`pages (critical): 1h and 5m over 1.44 % bad (14.4x), ...; tickets (warning): ...`."""
+    """`pages (critical): 1h and 5m over 1.44 % bad (14.4x, 70+ requests), ...; tickets (warning): ...`:
+    a request-based window is judged from that many requests (its SLO's `minRequests` at least)."""
     if not pairs:
         return "no burn-rate alarms"
     parts = []
@@ -42,6 +43,7 @@ def pairs_text(pairs: list[dict[str, Any]]) -> str:
         rows = [p for p in pairs if p["action"] == action]
         if rows:
             parts.append(f"{action}s ({rows[0]['tier']}): " + ", ".join(
-                f"{long} and {short} over {p['badPercent']:g} % bad ({p['rate']:g}x)"
+                f"{long} and {short} over {p['badPercent']:g} % bad ({p['rate']:g}x"
+                + (f", {p['minRequests']:,}+ requests)" if "minRequests" in p else ")")
                 for p in rows for long, short in [p["windows"]]))
     return "burn-rate " + "; ".join(parts)

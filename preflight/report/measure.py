@@ -6,9 +6,8 @@ The SLI is the program's `slos` output (components/slos.py), read as the executi
 error-budget widgets read it (components/dashboards/error_budgets.py):
 - period-based: the health monitor's `DependencyHealthy`, 1 or 0 a check; a period's bad minutes are
   SampleCount x (1 - Average). Attainment is 1 - bad minutes / the minutes checked; a minute without a
-  check spends nothing. The budget is (1 - target) x the month's minutes the dependency is judged in:
-  all of them, or for the RFID readers the school hours' share (the `slos` output's `judgedMinutes` of
-  30 days).
+  check spends nothing. The budget is (1 - target) x the minutes checked (all of them, or for the RFID
+  readers those of school hours), extended to the whole month for a month in progress.
 - request-based: bad requests are the `bad` count, `total - good`, or `total x (100 - PR(:T)) / 100`.
   They are judged in windows of the dashboard's burn-rate period (5 minutes, or the data's period when
   that is longer): a window with fewer than `minRequests` requests is never judged bad, so its bad
@@ -26,7 +25,7 @@ from observability.health import BusinessProfile, EnhancedHealthMonitor
 from observability.health_checks import UNHEALTHY, CheckResult
 from preflight.cloudwatch.store import MetricKey, metric_key
 from preflight.report.window import Window
-from stackconfig.slos import PERIOD, WINDOW_MINUTES
+from stackconfig.slos import PERIOD
 
 Source = tuple[MetricKey, str, int]  # metric, statistic, period in seconds
 DAY_MINUTES = 1440
@@ -172,9 +171,10 @@ def measure(store: Store, slo: dict[str, Any], window: Window,
     if slo["kind"] == PERIOD:
         bad = sum(p.bad for p in periods)
         # The checks made: every minute of the window, or only those the dependency is judged in (the RFID
-        # readers in school hours). The budget is that share of the window's minutes.
+        # readers in school hours). The budget is theirs, extended to the whole budget window when it
+        # is still running (a month in progress spends against the month's budget).
         measured = sum(p.total for p in periods)
-        judged = window.budget_minutes * slo["budget"]["judgedMinutes"] / WINDOW_MINUTES
+        judged = measured * window.budget_minutes / (window.end_minute - window.start_minute)
         windows = _merge([p for p in periods if p.bad > 0])
         per_day = dependency_impact(str(slo["sli"]["good"]["dimensions"]["Dependency"]), monitor_environment)
         for w in windows:

@@ -43,11 +43,11 @@ def slo_json(figures: SloFigures, data: ReportData) -> dict[str, Any]:
         "budgetSpent": _round(figures.budget_spent, 4),
     }
     if figures.period_based:
-        found["badMinutes"] = _round(figures.bad, 2)
+        found.update(badMinutes=_round(figures.bad, 2), checkedMinutes=_round(figures.total, 2))
     else:
         found.update(badRequests=_round(figures.bad, 2), requests=_round(figures.total, 2),
                      minRequests=slo.get("minRequests", 0), ignoredBadRequests=_round(figures.ignored_bad, 2),
-                     judgedMinutes=judged_minutes(data.window))
+                     windowMinutes=judged_minutes(data.window))
     windows = []
     for w in figures.windows:
         entry: dict[str, Any] = {"start": moment(w.start_minute), "end": moment(w.end_minute),
@@ -121,7 +121,7 @@ def markdown(doc: dict[str, Any]) -> str:
             lines.append(f"Revenue at risk Rs {s['revenueAtRiskInr']:,.2f}; users affected {s['usersAffected']:,} "
                          "(the health report's figures for the dependency down: revenue per day, here per bad minute).")
         if s.get("ignoredBadRequests"):
-            lines.append(f"{s['ignoredBadRequests']:,} bad requests fell in {s['judgedMinutes']}-minute windows "
+            lines.append(f"{s['ignoredBadRequests']:,} bad requests fell in {s['windowMinutes']}-minute windows "
                          f"under {s['minRequests']} requests and spend no budget.")
         if not s["badWindows"]:
             lines += ["", "No bad window."]

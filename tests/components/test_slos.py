@@ -108,5 +108,7 @@ def test_preview_prints_each_slo_with_its_budget(capsys):
     assert "Service level objectives: 8, error budgets over a 30-day window" in out
     assert "database (database, period-based): 99.9 % of" in out and "budget 43.2 bad minutes" in out
     assert "burn-rate tickets (warning): 1d and 2h over 0.3 % bad (3x), 3d and 6h over 0.1 % bad (1x)" in out
-    assert "burn-rate pages (critical): 1h and 5m over 1.44 % bad (14.4x)" in out
+    # One bad request in a 1-hour window stays under 1.44 % from 70 requests (100 / 1.44 = 69.4).
+    assert "burn-rate pages (critical): 1h and 5m over 1.44 % bad (14.4x, 70+ requests)" in out
+    assert "budget 115.7 bad minutes of 11,571 judged" in out
     assert preflight_main(["--stack", "production", "--no-policy", "--json"]) == 0

@@ -245,7 +245,7 @@ def test_api_availability_counts_bad_requests_only_where_the_window_has_enough_t
     assert api["ignoredBadRequests"] == 3
     assert api["attained"] == pytest.approx(99.97205, abs=5e-5)
     assert api["budgetSpent"] == pytest.approx(27.95, abs=5e-3)
-    assert api["judgedMinutes"] == 60
+    assert api["windowMinutes"] == 60
     assert [(w["start"], w["end"], w["minutes"], w["badRequests"], w["requests"]) for w in api["badWindows"]] == [
         ("2026-11-10T05:00:00Z", "2026-11-10T07:00:00Z", 120, 200, 2000)]
 

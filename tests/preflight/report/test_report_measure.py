@@ -61,27 +61,37 @@ def test_a_period_without_a_percentile_rank_counts_neither_good_nor_bad():
 HEALTH_ENVIRONMENT = {"HASIVU_DAILY_REVENUE_INR": "100", "HASIVU_ACTIVE_USERS": "5"}
 
 
-def _dependency_slo(dependency: str, target: float, judged_minutes: int) -> dict:
+def _dependency_slo(dependency: str, target: float) -> dict:
     healthy = {"namespace": "HASIVU/Health", "metricName": "DependencyHealthy",
                "dimensions": {"Environment": "production", "Dependency": dependency}}
     return {"name": dependency, "service": dependency, "kind": "period", "target": target,
-            "budget": {"judgedMinutes": judged_minutes},
             "sli": {"good": {**healthy, "stat": "Average"}, "total": {**healthy, "stat": "SampleCount"}}}
 
 
+def _checks(dependency: str, results: list[float]) -> RecordedStore:
+    """One check a minute from the window's start."""
+    healthy = metric_key("HASIVU/Health", "DependencyHealthy", {"Environment": "production", "Dependency": dependency})
+    return RecordedStore([Series(healthy, "Average", 60, [(T0 + 60 * i, v) for i, v in enumerate(results)]),
+                          Series(healthy, "SampleCount", 60, [(T0 + 60 * i, 1.0) for i in range(len(results))])])
+
+
 def test_a_dependency_never_checked_has_no_attainment_and_no_budget_spent():
-    figures = measure(RecordedStore([]), _dependency_slo("redis", 99.5, 43_200), WINDOW, HEALTH_ENVIRONMENT)
+    figures = measure(RecordedStore([]), _dependency_slo("redis", 99.5), WINDOW, HEALTH_ENVIRONMENT)
     assert (figures.attained, figures.budget_spent, figures.windows, figures.span) == (None, None, [], None)
 
 
 def test_readers_judged_in_school_hours_only_spend_the_budget_of_those_minutes():
-    """The readers are checked in 10 of the window's 20 minutes (school hours), one check failing; an SLO
-    judged 21,600 of 30 days' 43,200 minutes has half the window's minutes as its budget's basis."""
-    healthy = metric_key("HASIVU/Health", "DependencyHealthy", {"Environment": "production", "Dependency": "rfid"})
-    checks = [1.0] * 9 + [0.0]
-    store = RecordedStore([Series(healthy, "Average", 60, [(T0 + 60 * i, v) for i, v in enumerate(checks)]),
-                           Series(healthy, "SampleCount", 60, [(T0 + 60 * i, 1.0) for i in range(10)])])
-    figures = measure(store, _dependency_slo("rfid", 99.0, 21_600), WINDOW, HEALTH_ENVIRONMENT)
-    assert (figures.bad, figures.total) == (1, 10)
-    assert figures.attained == pytest.approx(90.0)  # 1 bad of the 10 minutes checked, the night not counted
-    assert figures.budget_spent == pytest.approx(100 * 1 / (0.01 * 20 * 0.5))
+    """School starts 12 minutes into the 20-minute window: the readers are checked in its last 8 minutes
+    only (the report reads them as the monitor publishes them), one check failing."""
+    figures = measure(_checks("rfid", [1.0] * 7 + [0.0]), _dependency_slo("rfid", 99.0), WINDOW, HEALTH_ENVIRONMENT)
+    assert (figures.bad, figures.total) == (1, 8)
+    assert figures.attained == pytest.approx(87.5)  # 1 bad of the 8 minutes checked; the others not counted
+    assert figures.budget_spent == pytest.approx(100 * 1 / (0.01 * 8))  # 1 % of those 8 minutes
+
+
+def test_a_month_in_progress_spends_against_the_whole_months_budget():
+    """20 minutes into a 40-minute "month", every minute checked and one bad: 1 % of 40 minutes is 0.4."""
+    month = Window("2026-11", START, START + dt.timedelta(minutes=20), 40, 60, in_progress=True)
+    figures = measure(_checks("redis", [1.0] * 19 + [0.0]), _dependency_slo("redis", 99.0), month, HEALTH_ENVIRONMENT)
+    assert figures.attained == pytest.approx(95.0)
+    assert figures.budget_spent == pytest.approx(100 * 1 / (0.01 * 40))
