@@ -27,6 +27,10 @@ EXTRA_CSS = """
 """
 
 
+# Up to two days the time axis reads IST clock times; a longer window reads UTC dates.
+CLOCK_AXIS_MINUTES = 2 * 1440
+
+
 def _bucket(window_minutes: int, step: int) -> int:
     return next((b for b in BUCKET_MINUTES if b % step == 0 and window_minutes / b <= MAX_BARS), 1440)
 
@@ -34,7 +38,7 @@ def _bucket(window_minutes: int, step: int) -> int:
 def _x_ticks(start_minute: int, minutes: int) -> list[tuple[int, str]]:
     """IST clock times for up to two days, UTC dates beyond (a month is cut in UTC)."""
     start = dt.datetime.fromtimestamp(start_minute * 60, dt.UTC)
-    if minutes <= 2 * 1440:
+    if minutes <= CLOCK_AXIS_MINUTES:
         return clock_ticks(start, minutes)
     days = minutes // 1440
     step = next(s for s in (1, 2, 5, 7, 10, 15, 30) if days // s + 1 <= MAX_DATE_TICKS)
@@ -81,7 +85,8 @@ def chart(figures: SloFigures, data: ReportData) -> str:
     rows = f"grid-template-rows: minmax({max(PLOT_MIN_PX, (len(scale.ticks) - 1) * TICK_SPACING_PX)}px, 1fr) 16px"
     unit = "minutes" if figures.period_based else "requests"
     legend = (f'<ul class="legend"><li><i class="swatch bar"></i>bad {unit} per {_per(size)}</li>'
-              f'<li><i class="swatch bad"></i>bad windows: {len(figures.windows)}</li></ul>')
+              f'<li><i class="swatch bad"></i>bad windows: {len(figures.windows)}</li>'
+              f'<li>time axis: {"IST" if minutes <= CLOCK_AXIS_MINUTES else "UTC dates"}</li></ul>')
     return (f'<div class="chart" data-slo="{esc(figures.slo["name"])}" data-bad-windows="{len(figures.windows)}" '
             f'style="{rows}"><div class="y-axis">{sizers}{y_ticks}</div><div class="plot">{svg}</div>'
             f'<div></div><div class="x-axis">{x_ticks}</div></div>{legend}')

@@ -132,8 +132,8 @@ def markdown(doc: dict[str, Any]) -> str:
             end = dt.datetime.fromisoformat(w["end"]).timestamp() // 60
             if "badMinutes" in w:
                 extra = f"Rs {w['revenueAtRiskInr']:,.2f} at risk, {w['usersAffected']:,} users"
-                bad = f"{w['badMinutes']:g} minutes"
+                bad = f"{w['badMinutes']:,g} minutes"
             else:
-                extra, bad = "", f"{w['badRequests']:g} of {w['requests']:g} requests"
+                extra, bad = "", f"{w['badRequests']:,g} of {w['requests']:,g} requests"
             lines.append(f"| {shown(int(start))} | {shown(int(end))} | {w['minutes']:,} | {bad} | {extra} |")
     return "\n".join(lines) + "\n"
