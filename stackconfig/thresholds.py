@@ -39,6 +39,9 @@ class ApiThresholds:
     endpoint_latency_p99_ms: float = 3_000
     # A 5XX rate is only judged in minutes with at least this many requests.
     error_5xx_min_requests: float = 20
+    # A 4XX rate is only judged in 5-minute windows with at least this many requests: at night a
+    # handful of requests with two wrong passwords among them is over 10 %.
+    error_4xx_min_requests: float = 50
     # An endpoint's p99 is only judged in 5-minute windows with at least this many requests: below
     # that, p99 is one or two requests, i.e. a cold start. Size it per endpoint from its own traffic
     # (inventory.api.criticalEndpoints[].minRequests); this is the default.

@@ -54,12 +54,13 @@ def api_alarms(api: ApiConfig, t: ApiThresholds, school_day: Window) -> list[Ala
         AlarmSpec(
             **common, metric_key="4xx-rate", tier=Tier.WARNING,
             summary=f"{what} answers more than {t.error_4xx_rate_percent:g}% of requests with 4XX "
-                    "(2 of 3 five-minute windows).",
+                    f"(five-minute windows with {t.error_4xx_min_requests:g}+ requests, 2 of 3).",
             impact="a client release or an auth problem is rejecting users' requests.",
             # Two windows, so the warning page comes within the tier's 15 minutes (5 of them the pager's wait).
-            comparison=GREATER, threshold=t.error_4xx_rate_percent / 100, evaluation_periods=3,
+            comparison=GREATER, threshold=t.error_4xx_rate_percent, evaluation_periods=3,
             datapoints_to_alarm=2, treat_missing_data=NO_DATA_IS_FINE,
-            metric=Metric(NAMESPACE, "4XXError", dims, "Average", 300),
+            queries=rate(Metric(NAMESPACE, "4XXError", dims, "Sum", 300), Metric(NAMESPACE, "Count", dims, "Sum", 300),
+                         "4XX rate (%)", min_denominator=t.error_4xx_min_requests),
         ),
         AlarmSpec(
             **common, metric_key="latency-p99", tier=Tier.WARNING,

@@ -20,6 +20,7 @@ REQUIRED = [
     "quiet-night",                          # a school night, no page
     "school-holiday",                       # a weekday holiday, no page
     "quiet-night-sporadic-failures",        # single failures at night: no critical page
+    "old-app-rejected-on-a-quiet-night",    # a third of a handful of night requests rejected with 4XX: nobody
     "razorpay-outage-at-lunch",             # exactly one critical page, within 5 minutes
     "database-unreachable",                 # critical within 3 minutes
     "database-blip-at-lunch",               # a 2-minute blip: one critical page, nothing after it
