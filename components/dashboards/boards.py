@@ -191,9 +191,9 @@ def api_gateway(settings: StackSettings, specs: Specs) -> list:
         MetricGraph(title="4XX / 5XX rate", width=8, stat="Average", lines=[
             Line(ns, "4XXError", dims, stat="Average", label="4XX"), Line(ns, "5XXError", dims, stat="Average",
                                                                           label="5XX")],
-            # The 5XX alarm is in percent of requests; this graph plots the share.
+            # The alarms are in percent of requests; this graph plots the share.
             thresholds=specs.threshold("api", "5xx-rate", "5XX alarm", 1 / 100) + specs.threshold(
-                "api", "4xx-rate", "4XX alarm")),
+                "api", "4xx-rate", "4XX alarm", 1 / 100)),
         MetricGraph(title="Cache hits / misses", width=12, lines=[
             Line(ns, "CacheHitCount", dims, label="Hits"), Line(ns, "CacheMissCount", dims, label="Misses")]),
         MetricGraph(title="Integration latency p99", width=12, stat="p99",

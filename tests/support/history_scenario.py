@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from botocore.validate import validate_parameters
 
 from preflight.cloudwatch.store import MetricKey, metric_key
@@ -255,7 +256,10 @@ class Answers:
         # A client of its own, outside the session's hooks: moto's own answers.
         own = boto3.Session(aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key,
                             aws_session_token=credentials.token, region_name=session.region_name)
-        self.moto = own.client("cloudwatch", endpoint_url=endpoint)
+        # moto scans every stored datapoint per query: on a loaded 2-core machine one call of a fortnight's
+        # series can outlast botocore's 60-second read timeout.
+        self.moto = own.client("cloudwatch", endpoint_url=endpoint,
+                               config=Config(read_timeout=600, retries={"max_attempts": 1}))
         self.scenario, self.history, self.page_datapoints = s, history, page_datapoints
         self.shapes = {op: self.moto.meta.service_model.operation_model(op).output_shape
                        for op in ("GetMetricData", "DescribeAlarmHistory")}
