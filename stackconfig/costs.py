@@ -51,14 +51,17 @@ DEFAULT_SAMPLING = (
 )
 
 
+def _class_of(group: str) -> str:
+    """The sampling class whose URL paths a group's routes match: the one naming it, else the catch-all."""
+    catch_all = next(cls.name for cls in DEFAULT_SAMPLING if not cls.groups)
+    return next((cls.name for cls in DEFAULT_SAMPLING if group in cls.groups), catch_all)
+
+
 def expected_requests(traffic: MonthlyTraffic, functions: Iterable[LambdaFunction]) -> dict[str, int]:
     """Sampling class -> the API requests the traffic model expects its URL paths to receive a month."""
-    named = {group for cls in DEFAULT_SAMPLING for group in cls.groups}
     requests = dict.fromkeys((cls.name for cls in DEFAULT_SAMPLING), 0.0)
     for function in functions:
-        served = [cls.name for cls in DEFAULT_SAMPLING
-                  if function.group in cls.groups or (not cls.groups and function.group not in named)]
-        requests[served[0]] += traffic.api_requests([function.name])
+        requests[_class_of(function.group)] += traffic.api_requests([function.name])
     return {name: round(count) for name, count in requests.items()}
 
 
