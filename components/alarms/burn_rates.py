@@ -121,16 +121,17 @@ def rows(slo: Slo) -> tuple[BurnRate, ...]:
     return tuple(row for row in BURN_RATES if row.action == "ticket")
 
 
+def _pair(slo: Slo, settings: StackSettings, row: BurnRate) -> tuple[AlarmSpec, AlarmSpec]:
+    """A row's two alarms, the long window first. A pair clears when its short window does: its period
+    closes and the window moves past the burn."""
+    clears = 2 * row.short_minutes
+    return (_window(slo, settings, row, row.long_minutes, row.short_minutes, clears),
+            _window(slo, settings, row, row.short_minutes, row.long_minutes, clears))
+
+
 def burn_rate_alarms(settings: StackSettings) -> list[AlarmSpec]:
-    """Two alarms per workbook row of each SLO the stack measures: the long window, then the short.
-    A pair clears when its short window does: its period closes and the window moves past the burn."""
-    specs = []
-    for slo in settings.slos:
-        for row in rows(slo):
-            clears = 2 * row.short_minutes
-            specs.append(_window(slo, settings, row, row.long_minutes, row.short_minutes, clears))
-            specs.append(_window(slo, settings, row, row.short_minutes, row.long_minutes, clears))
-    return specs
+    """Two alarms per workbook row of each SLO the stack measures: the long window, then the short."""
+    return [spec for slo in settings.slos for row in rows(slo) for spec in _pair(slo, settings, row)]
 
 
 def burn_rate_pairs(slo: Slo, settings: StackSettings) -> list[dict[str, Any]]:
@@ -139,12 +140,10 @@ def burn_rate_pairs(slo: Slo, settings: StackSettings) -> list[dict[str, Any]]:
     names, long window first."""
     pairs = []
     for row in rows(slo):
-        windows = (row.long_minutes, row.short_minutes)
-        alarms = [_window(slo, settings, row, minutes, partner, 2 * row.short_minutes).name(settings.environment)
-                  for minutes, partner in (windows, windows[::-1])]
         bad = _bad_percent(slo, row)
         pairs.append({"action": row.action, "tier": TIER_OF_ACTION[row.action].value, "rate": row.rate,
-                      "budgetPercent": row.budget_percent, "windows": [window_name(m) for m in windows],
+                      "budgetPercent": row.budget_percent,
+                      "windows": [window_name(row.long_minutes), window_name(row.short_minutes)],
                       "badPercent": bad, **({} if slo.kind == PERIOD else {"minRequests": min_requests(slo, bad)}),
-                      "alarms": alarms})
+                      "alarms": [spec.name(settings.environment) for spec in _pair(slo, settings, row)]})
     return pairs
