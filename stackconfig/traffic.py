@@ -42,6 +42,11 @@ def _daily_weight(shape: tuple[tuple[float, float, float, float], ...], column: 
     return sum((end - start) * 60 * row[column] for row in shape for start, end in [row[:2]])
 
 
+# Minute-weights of a whole school day: what one minute's weight is a share of.
+ORDERING_PER_DAY = _daily_weight(SCHOOL_DAY, 2)
+PICKUP_PER_DAY = _daily_weight(SCHOOL_DAY, 3)
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """Expected events per minute at a given IST time (before faults)."""
@@ -64,9 +69,9 @@ class Profile:
 
     def rates(self, when: dt.datetime) -> dict[str, float]:
         ordering, pickup = self.weights(when)
-        orders = self.orders_per_day * ordering / _daily_weight(SCHOOL_DAY, 2)
-        pickups = self.orders_per_day * 0.97 * pickup / _daily_weight(SCHOOL_DAY, 3)
-        logins = self.active_users * 0.6 * ordering / _daily_weight(SCHOOL_DAY, 2)
+        orders = self.orders_per_day * ordering / ORDERING_PER_DAY
+        pickups = self.orders_per_day * 0.97 * pickup / PICKUP_PER_DAY
+        logins = self.active_users * 0.6 * ordering / ORDERING_PER_DAY
         return {
             "orders": orders,
             "payments": orders * 1.04,  # a few retries per order

@@ -229,10 +229,10 @@ def _shadowed_modules(directory: Path) -> dict[str, ModuleType]:
 
 
 def _run_main(files: StackFiles, loaded: list[StackSettings]) -> None:
-    runpy.run_path(str(files.main), run_name="__main__")
-    # Loaded again in the program's own run (same config, same invoke answers; the outputs it makes
+    program_globals = runpy.run_path(str(files.main), run_name="__main__")
+    # The settings of the program's own run (same config, same invoke answers; the outputs they hold
     # settle with the program's), so the tools read the inventory the program used, through stackconfig.
-    settings_ = program_settings(files.project)
+    settings_ = program_settings(files.project, program_globals)
     if settings_ is not None:
         loaded.append(settings_)
 

@@ -12,8 +12,6 @@ import functools
 import re
 from pathlib import Path
 
-from botocore.loaders import create_loader
-
 from preflight.program.stack_files import ProgramError
 
 MAX_NAME = 64
@@ -22,7 +20,10 @@ NAME = re.compile(rf"[a-zA-Z0-9_-]{{1,{MAX_NAME}}}")
 
 @functools.cache
 def _arn_pattern() -> re.Pattern[str]:
-    """Lambda's own FunctionArn pattern, from the botocore in this venv (no network)."""
+    """Lambda's own FunctionArn pattern, from the botocore in this venv (no network); imported here, so
+    that a preview without a function list does not pay for botocore."""
+    from botocore.loaders import create_loader
+
     model = create_loader().load_service_model("lambda", "service-2")
     return re.compile(model["shapes"]["FunctionArn"]["pattern"])
 
