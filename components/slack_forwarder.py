@@ -23,10 +23,12 @@ from pulumi_aws import lambda_, sns, ssm
 
 from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
-from observability.slack_forwarder import PAGE_CAUSES, PageCauses
+from observability.page_causes import PAGE_CAUSES, PageCauses
 from stackconfig.own_functions import forwarder_name
 
-HANDLER_SOURCE = Path(__file__).resolve().parent.parent / "observability" / "slack_forwarder.py"
+# The handler and the one module of the runtime library it imports, as the package they are in here.
+HANDLER_MODULES = ("__init__.py", "page_causes.py", "slack_forwarder.py")
+PACKAGE = Path(__file__).resolve().parent.parent / "observability"
 TIMEOUT_SECONDS = 10
 
 
@@ -69,8 +71,9 @@ class SlackForwarder(pulumi.ComponentResource):
             PackagedFunctionArgs(
                 function_name=forwarder_name(args.environment, args.tier),
                 description=f"Forwards {args.tier} alerts from SNS to Slack",
-                code=pulumi.AssetArchive({"slack_forwarder.py": pulumi.FileAsset(str(HANDLER_SOURCE))}),
-                handler="slack_forwarder.handler",
+                code=pulumi.AssetArchive({f"observability/{module}": pulumi.FileAsset(str(PACKAGE / module))
+                                          for module in HANDLER_MODULES}),
+                handler="observability.slack_forwarder.handler",
                 statements=[
                     {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": parameter.arn},
                     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.key_arn},

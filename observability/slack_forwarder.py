@@ -28,14 +28,13 @@ notification. When the alarms cannot be read the page is today's, with one line 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import json
 import os
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Optional
 
 import boto3
@@ -43,6 +42,8 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
+
+from observability.page_causes import PageCauses, page_causes
 
 # The webhook read at cold start: 2 attempts of 1 s + 2 s, so a hung SSM endpoint fails the invocation
 # with its own error in about 7 s, inside the 10 s timeout, and Lambda's async retry delivers it again.
@@ -57,7 +58,6 @@ CHILDREN_LOOKED_UP = 5
 SYMPTOMS_SHOWN = 8
 # DescribeAlarms' largest page (MaxRecords: 1 to 100).
 ALARMS_PER_PAGE = 100
-PAGE_CAUSES = "HASIVU_PAGE_CAUSES"
 # How the headline begins when a cause is in ALARM, and when none is.
 PROBABLE_CAUSE = ":mag: *Probable cause:*"
 IN_ALARM = ":mag: *In ALARM:*"
@@ -72,40 +72,6 @@ _webhook_url: Optional[str] = None
 ContributorLookup = Callable[[str], list[dict[str, Any]]]
 # Alarm-name prefix -> its metric alarms in ALARM (DescribeAlarms' MetricAlarms items).
 AlarmsLookup = Callable[[str], list[dict[str, Any]]]
-
-
-@dataclasses.dataclass(frozen=True)
-class PageCauses:
-    """What the program tells the forwarder (PAGE_CAUSES): whose alarms it reads, and which of them
-    are causes, as `alarm name -> label` in the order a page lists them; an empty label marks an alarm
-    that only holds pages, which a page does not list."""
-
-    alarm_name_prefix: str
-    causes: Mapping[str, str]
-    # Name prefixes of alarms a page never lists as symptoms: an SLO's burn-rate windows say only that a
-    # budget burns, and the page's own members already name a pair that pages.
-    unlisted: tuple[str, ...] = ()
-
-    def variable(self) -> str:
-        """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
-        of environment variables in all)."""
-        return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes),
-                           **({"unlisted": list(self.unlisted)} if self.unlisted else {})}, separators=(",", ":"))
-
-
-def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
-    """PAGE_CAUSES from a Lambda environment; None without it or when it is not the program's form
-    (the page then goes out without the headline)."""
-    try:
-        value = json.loads(environment[PAGE_CAUSES])
-        prefix, causes, unlisted = value["alarmNamePrefix"], value["causes"], value.get("unlisted", [])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    if not isinstance(prefix, str) or not prefix or not isinstance(causes, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in causes.items()) or not isinstance(
-            unlisted, list) or not all(isinstance(u, str) and u for u in unlisted):
-        return None
-    return PageCauses(prefix, causes, tuple(unlisted))
 
 
 def _webhook() -> str:

@@ -30,7 +30,8 @@ from typing import Any
 import botocore.session
 from botocore.validate import validate_parameters
 
-from observability.slack_forwarder import format_message, page_causes
+from observability.page_causes import page_causes
+from observability.slack_forwarder import format_message
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, Notification
 from preflight.program.engine import PLACEHOLDER_ACCOUNT
 

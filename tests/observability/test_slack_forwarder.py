@@ -17,6 +17,7 @@ import pytest
 
 from components.slack_forwarder import TIMEOUT_SECONDS
 from observability import slack_forwarder
+from observability.page_causes import PAGE_CAUSES, PageCauses, page_causes
 from tests.observability.test_health_monitor_bounded import HungEndpoint
 from tests.support.cloudwatch_contributors import composite_notification, contributor, contributors_endpoint
 from tests.support.stack import by_name, of_type, props, run
@@ -143,7 +144,7 @@ def test_a_failing_lookup_still_posts_the_page_with_one_line_saying_so(contribut
 
 
 def test_a_hung_cloudwatch_costs_at_most_the_lookup_budget_and_the_page_goes_out(webhook_parameter, monkeypatch):
-    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
+    monkeypatch.setenv(PAGE_CAUSES, PageCauses("production-", CAUSES).variable())
     hung = HungEndpoint()
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", hung.url)
     slack_forwarder._cloudwatch.cache_clear()
@@ -229,7 +230,7 @@ def test_the_page_starts_with_the_causes_in_alarm_then_the_other_alarms_earliest
     of a test run gets its own prefix: moto's alarms outlive the test."""
     env = f"cause{time.time_ns()}"
     causes = {f"{env}-database-connectivity": "Database unreachable", f"{env}-cache-connectivity": "Redis unreachable"}
-    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses(f"{env}-", causes).variable())
+    monkeypatch.setenv(PAGE_CAUSES, PageCauses(f"{env}-", causes).variable())
     monkeypatch.setattr(slack_forwarder, "_cloudwatch", functools.cache(lambda: boto3.client("cloudwatch")))
     cloudwatch = boto3.client("cloudwatch")
     # Entering ALARM in this order: symptoms first, the causes after them, the cache before the database.
@@ -257,7 +258,7 @@ def _symptom(name: str, minute: int) -> dict:
 
 def test_without_a_cause_in_alarm_the_page_lists_the_alarms_in_alarm_over_several_answers(
         contributors, webhook_parameter, monkeypatch):
-    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
+    monkeypatch.setenv(PAGE_CAUSES, PageCauses("production-", CAUSES).variable())
     # Named in one order, entered ALARM in the other: fn-149 first.
     contributors.alarms = [_symptom(f"production-fn-{i:03d}-errors", 150 - i) for i in range(150)]
     slack_forwarder.handler(_page(composite_notification(["production-fn-000-errors"])), None)
@@ -277,7 +278,7 @@ def test_a_failing_describe_alarms_still_posts_todays_page(contributors, webhook
     slack_forwarder.handler(page, None)  # a forwarder deployed before it was told the causes
     today = _posted(webhook_parameter)
     webhook_parameter.requests.clear()
-    monkeypatch.setenv(slack_forwarder.PAGE_CAUSES, slack_forwarder.PageCauses("production-", CAUSES).variable())
+    monkeypatch.setenv(PAGE_CAUSES, PageCauses("production-", CAUSES).variable())
     contributors.alarms_error = (500, "InternalServiceFault")
     assert slack_forwarder.handler(page, None) == {"delivered": 1}
     lines = _posted(webhook_parameter).splitlines()
@@ -289,7 +290,7 @@ def test_a_failing_describe_alarms_still_posts_todays_page(contributors, webhook
 def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
     result = run()
     function = by_name(result, "warning-alerts-slack-lambda-function")
-    value = props(function)["environment"]["variables"][slack_forwarder.PAGE_CAUSES]
+    value = props(function)["environment"]["variables"][PAGE_CAUSES]
     alarms = {props(r)["name"] for r in of_type(result, "aws:cloudwatch/metricAlarm:MetricAlarm")}
     assert set(json.loads(value)["causes"]) <= alarms  # each one an alarm the program registers
     # Dependencies before the health checks that their outage also fails (components/alarms/catalogue.py).
@@ -308,7 +309,7 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
     assert slo_windows, "the production stack alarms on its SLOs' burn rates"
     in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
                 ["production-cache-connectivity", slo_windows[0], "production-auth-login-errors"]]
-    assert slack_forwarder.headline(in_alarm, slack_forwarder.page_causes({slack_forwarder.PAGE_CAUSES: value})) == \
+    assert slack_forwarder.headline(in_alarm, page_causes({PAGE_CAUSES: value})) == \
         f"{slack_forwarder.PROBABLE_CAUSE} Redis unreachable (production-cache-connectivity) -> auth-login-errors"
     # Lambda allows 4 KB of environment variables in all (Lambda quotas).
     assert len(value) < 1024

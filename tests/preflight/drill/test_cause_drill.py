@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from observability.slack_forwarder import PAGE_CAUSES
+from observability.page_causes import PAGE_CAUSES
 from preflight.drill.drill_file import DrillError, drill_paths, load_drill
 from preflight.drill.runner import DrillResult, run_drill
 from preflight.emulator.platform import Platform
