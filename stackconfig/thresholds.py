@@ -18,9 +18,10 @@ class LambdaThresholds:
     throttles_per_5min: float = 0
     duration_timeout_share: float = 0.8
     duration_max_ms: float = 10_000
-    # Low-volume and scheduled functions (a nightly job, refunds at night): when > 0, the error-rate
-    # alarm looks at windows this long with no invocation minimum, and fires once a window holds at
-    # least `low_volume_min_errors` errors above the rate threshold (0 = the 5-minute, guarded rate).
+    # Low-volume functions (refunds at night, sign-ups, menu changes): when > 0, the error-rate alarm
+    # looks at windows this long with no invocation minimum, and fires once a window holds at least
+    # `low_volume_min_errors` errors above the rate threshold; it is then the function's only error alarm
+    # (no count of errors a minute, which such a function never reaches). 0 = the 5-minute, guarded rate.
     low_volume_window_minutes: float = 0
     low_volume_min_errors: float = 1
 

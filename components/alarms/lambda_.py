@@ -158,17 +158,23 @@ def function_alarms(
     common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
               "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
-    failures = [run_failed_alarm(function, dims, common, tier)] if function.invocation == "scheduled" else [
-        AlarmSpec(
-            **common, metric_key="errors", tier=tier,
-            summary=f"{what} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
-            impact=f"requests of the {function.group} flow fail for users.",
-            comparison=GREATER, threshold=t.errors_per_minute, evaluation_periods=5, datapoints_to_alarm=3,
-            treat_missing_data=NO_DATA_IS_FINE,
-            metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
-        ),
-        error_rate_alarm(function, dims, common, tier),
-    ]
+    errors_per_minute = AlarmSpec(
+        **common, metric_key="errors", tier=tier,
+        summary=f"{what} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
+        impact=f"requests of the {function.group} flow fail for users.",
+        comparison=GREATER, threshold=t.errors_per_minute, evaluation_periods=5, datapoints_to_alarm=3,
+        treat_missing_data=NO_DATA_IS_FINE,
+        metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
+    )
+    if function.invocation == "scheduled":
+        failures = [run_failed_alarm(function, dims, common, tier)]
+    elif t.low_volume_window_minutes:
+        # One error alarm, the low-volume error rate: at the function's usual volume a count of more than
+        # `errorsPerMinute` errors a minute could never fire, and at its busiest the rate's window, sliding
+        # minute by minute, fires within minutes of a burst (drill payments-release-breaks-checkout).
+        failures = [error_rate_alarm(function, dims, common, tier)]
+    else:
+        failures = [errors_per_minute, error_rate_alarm(function, dims, common, tier)]
     specs = [
         *failures,
         AlarmSpec(

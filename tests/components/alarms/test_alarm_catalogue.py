@@ -63,6 +63,11 @@ def _scheduled_functions() -> set[str]:
             if isinstance(f, dict) and (f.get("invocation") or body.get("invocation")) == "scheduled"}
 
 
+def _low_volume_functions() -> set[str]:
+    return {f["name"] for body in inventory_section()["lambdaGroups"].values() for f in body["functions"]
+            if isinstance(f, dict) and (f.get("thresholds") or {}).get("lowVolumeWindowMinutes")}
+
+
 def _reads_errors_of(alarm: dict, function: str) -> bool:
     metrics = [q["metric"] for q in alarm.get("metricQueries") or [] if q.get("metric")] or [alarm]
     return any(m.get("metricName") == "Errors" and m.get("namespace") == "AWS/Lambda"
@@ -70,21 +75,24 @@ def _reads_errors_of(alarm: dict, function: str) -> bool:
 
 
 def test_every_inventory_lambda_has_an_errors_alarm_routed_to_its_tier():
-    """Per function a count of errors a minute; a scheduled job instead its last run's failed share."""
+    """Per function a count of errors a minute; a scheduled job instead its last run's failed share, and a
+    low-volume function its low-volume error rate alone."""
     result = run()
     alarms = _alarms(result)
     paged = {tier: _pager_members(result, tier) for tier in ("critical", "warning")}
     functions = _inventory_functions()
     scheduled = _scheduled_functions()
+    low_volume = _low_volume_functions()
     assert len(functions) >= 20
     assert {"hasivu-production-payments-reconcile", "hasivu-production-menu-plan-weekly",
             "hasivu-production-notifications-daily-digest"} == scheduled
+    assert {"hasivu-production-auth-register", "hasivu-production-payments-webhook"} <= low_volume
     for function, group in functions.items():
-        key = "run-failed" if function in scheduled else "errors"
+        key = "run-failed" if function in scheduled else "error-rate" if function in low_volume else "errors"
         matching = [a for a in alarms.values() if _reads_errors_of(a, function) and a["name"].endswith(f"-{key}")]
         assert len(matching) == 1, function
         assert not any(_reads_errors_of(a, function) and a["name"].endswith("-errors") for a in alarms.values()
-                       if function in scheduled)
+                       if function in scheduled | low_volume)
         # The reconcile batch job is configured down to warning: a failed run waits for no user.
         tier = "critical" if group in CRITICAL_GROUPS and "reconcile" not in function else "warning"
         assert "alarmActions" not in matching[0], function
@@ -260,9 +268,9 @@ def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
 
     result = run(preview=True)
     table = coverage(build_model(result))
-    scheduled = _scheduled_functions()
+    counted = set(_inventory_functions()) - _scheduled_functions() - _low_volume_functions()
     for function in _inventory_functions():
-        kinds = {"Errors%", "Throttles", "Duration"} | (set() if function in scheduled else {"Errors"})
+        kinds = {"Errors%", "Throttles", "Duration"} | ({"Errors"} if function in counted else set())
         assert kinds <= table[f"lambda {function}"], function
     assert "Errors" not in table["lambda hasivu-production-payments-reconcile"]
     assert {"CPUUtilization", "FreeStorageSpace"} <= table["rds hasivu-production-db"]

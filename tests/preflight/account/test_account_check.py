@@ -68,7 +68,7 @@ def metric_finding(report: AccountReport, metric_name: str) -> Finding:
 def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     report: AccountReport = seeded["report"]
     rows = {row["alarm"]: row["metrics"] for row in report.alarm_metrics}
-    assert len(rows) == 213  # the production catalogue (docs/alarms.md), SLO burn-rate windows included
+    assert len(rows) == 206  # the production catalogue (docs/alarms.md), SLO burn-rate windows included
     assert rows["production-db-cpu"] == [{
         "namespace": "AWS/RDS", "metricName": "CPUUtilization",
         "dimensions": {"DBInstanceIdentifier": "hasivu-production-db"}, "exists": True, "nearest": None}]
@@ -104,7 +104,7 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     assert unpublished.message.startswith(
         f"AWS/Lambda {{FunctionName={moto_account.IDLE_FUNCTION}}}: Duration, Errors, Invocations, Throttles; "
         f"HASIVU/Security {{}}: {moto_account.UNPUBLISHED}: none in the last two weeks, so the alarms see no data "
-        "(read by 5 alarms: ")
+        "(read by 4 alarms: ")
     assert "nearest" not in unpublished.message
     assert not [f for f in findings(report, "metric") if f is not unpublished and moto_account.UNPUBLISHED in f.message]
     # Functions this stack creates have no metrics before the deploy: one info line, no alarm about them.

@@ -91,10 +91,10 @@ def test_a_volume_guard_above_the_busiest_window_cannot_fire(platform, lunch):
 
 def test_a_failure_count_is_bounded_by_the_traffic_it_counts(platform, lunch):
     """`Errors > 5` a minute in 3 of 5 needs 6 invocations in 3 of 5 minutes even if all fail: the health
-    check runs once a minute and never gets there; payment orders at lunch do."""
-    health = can_fire(alarm(platform, "production-health-check-errors"), [lunch])
+    monitor runs once a minute and never gets there; payment orders at lunch do."""
+    health = can_fire(alarm(platform, "production-health-monitor-errors"), [lunch])
     assert [c.reachable for c in health] == [False] and health[0].busiest == 1
-    assert "at most AWS/Lambda Invocations {FunctionName=hasivu-production-health-check}" in health[0].what
+    assert "at most AWS/Lambda Invocations {FunctionName=production-hasivu-health-monitor}" in health[0].what
     payments = can_fire(alarm(platform, "production-payments-create-order-errors"), [lunch])
     assert [c.reachable for c in payments] == [True] and payments[0].busiest > 5
 
