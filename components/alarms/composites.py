@@ -224,7 +224,7 @@ class CompositeAlarms(pulumi.ComponentResource):
         env = self.args.factory.settings.environment
         key = group.key(tier)
         recovery = max(spec.recovery_minutes for spec in specs)
-        what = (f"job alarms judged over {group.job_minutes}-minute periods" if group.scope == JOBS
+        what = (f"low-volume error rates judged over {group.job_minutes}-minute windows" if group.scope == JOBS
                 else f"{group.scope} SLO burn-rate tickets" if group.slo_tickets
                 else f"{group.scope} alarms" + (" that assume a school day" if group.school_day else ""))
         pager = Pager(f"{env}-{key}", tier.value, group.scope, group.school_day, recovery)

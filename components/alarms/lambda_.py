@@ -72,7 +72,7 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
             **common, metric_key="error-rate", tier=tier, job=True,
             summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations {when} "
                     f"(low-volume: any volume counts, from {t.low_volume_min_errors:g} error(s)).",
-            impact=f"a {function.group} job or low-traffic flow is failing while nobody is watching.",
+            impact=f"calls to a rarely called {function.group} function fail; too few for a count a minute to show.",
             comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=periods, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=low_volume_error_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
