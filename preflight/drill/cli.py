@@ -45,7 +45,7 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
         warmup = (f" (and {len(first)} in warm-up: the first evaluation of {', '.join(first)}, "
                   "INSUFFICIENT_DATA -> OK, runs its OK actions as for a newly created alarm)") if first else ""
         out.write("  pages: " + ", ".join(f"{tier} {n}" for tier, n in result.pages.items())
-                  + f"; OK notifications {result.ok_notifications - len(first)}{warmup}\n")
+                  + f"; OK notifications {len(result.ok_notifications) - len(first)}{warmup}\n")
         for page in result.notifications:
             members = f"  (in ALARM: {', '.join(page['membersInAlarm'])})" if "membersInAlarm" in page else ""
             who = subject(page["alarm"], page.get("contributor"))

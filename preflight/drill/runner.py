@@ -69,11 +69,11 @@ class DrillResult:
     transitions: list[dict[str, Any]]
     pages: dict[str, int]
     notifications: list[dict[str, Any]]  # each page: minute, tier, alarm and (per contributor) contributor
-    ok_notifications: int
-    # Alarms whose OK actions ran on their first evaluation in warm-up (INSUFFICIENT_DATA -> OK): an
-    # alarm is created in INSUFFICIENT_DATA and "any actions associated with the new state are then
-    # executed" (PutCompositeAlarm / PutMetricAlarm, CloudWatch API reference). Counted in ok_notifications.
-    first_evaluation_oks: list[str]
+    # Each OK action that ran (the page's "resolved", e.g. PagerDuty's): minute, tier, alarm, and
+    # `firstEvaluation` for one that ran on the alarm's first evaluation in warm-up (INSUFFICIENT_DATA -> OK):
+    # an alarm is created in INSUFFICIENT_DATA and "any actions associated with the new state are then
+    # executed" (PutCompositeAlarm / PutMetricAlarm, CloudWatch API reference).
+    ok_notifications: list[dict[str, Any]]
     failures: list[str]
     store: MetricStore
     model: CloudWatchModel
@@ -90,6 +90,10 @@ class DrillResult:
         return not self.failures
 
     @property
+    def first_evaluation_oks(self) -> list[str]:
+        return [n["alarm"] for n in self.ok_notifications if n.get("firstEvaluation")]
+
+    @property
     def detection_minutes(self) -> dict[str, int]:
         """Per tier, minutes from the first fault to the tier's first page at or after it."""
         if self.first_fault is None:
@@ -102,7 +106,8 @@ class DrillResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
-                "notifications": self.notifications, "muted": self.muted, "transitions": self.transitions,
+                "notifications": self.notifications, "okNotifications": self.ok_notifications,
+                "muted": self.muted, "transitions": self.transitions,
                 "failures": self.failures, "verdicts": [v.as_json() for v in self.verdicts],
                 "detectionMinutes": self.detection_minutes}
 
@@ -426,11 +431,13 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
                      for i, p in enumerate(model.pages)]
     first = {(t.minute, t.alarm) for t in model.transitions
              if t.minute <= 0 and t.from_state == "INSUFFICIENT_DATA" and t.contributor is None}
-    first_evaluation_oks = [n.alarm for n in model.ok_notifications
-                            if n.contributor is None and (n.minute, n.alarm) in first]
     muted = [{"minute": n.minute, "tier": n.tier, "alarm": n.alarm, "state": n.state, "rule": n.muted_by,
               **({"contributor": n.contributor} if n.contributor else {})} for n in model.muted]
-    return DrillResult(drill, transitions, pages, notifications, len(model.ok_notifications), first_evaluation_oks,
+    oks = [{"minute": n.minute, "tier": n.tier, "alarm": n.alarm,
+            **({"contributor": n.contributor} if n.contributor else {}),
+            **({"firstEvaluation": True} if n.contributor is None and (n.minute, n.alarm) in first else {})}
+           for n in model.ok_notifications]
+    return DrillResult(drill, transitions, pages, notifications, oks,
                        failures, store, model, start_minute, platform, verdicts, first_fault, muted)
 
 

@@ -112,8 +112,12 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     passing, failing = doc["drills"]
     for drill in doc["drills"]:
         # `muted`: the notifications alarm mute rules held (minute, tier, alarm, state, rule).
-        assert set(drill) == {"name", "passed", "pages", "notifications", "muted", "transitions", "failures",
-                              "verdicts", "detectionMinutes"}
+        assert set(drill) == {"name", "passed", "pages", "notifications", "okNotifications", "muted", "transitions",
+                              "failures", "verdicts", "detectionMinutes"}
+        # Each OK action that ran (a pager's "resolved"); a new alarm's first evaluation, in warm-up, flagged.
+        assert all({"minute", "tier", "alarm"} <= set(n) <= {"minute", "tier", "alarm", "contributor",
+                                                             "firstEvaluation"} for n in drill["okNotifications"])
+        assert all(n["minute"] <= 0 for n in drill["okNotifications"] if n.get("firstEvaluation"))
         assert all(set(v) == {"expectation", "passed", "measured"} for v in drill["verdicts"])
         # Minutes from the first fault (minute 10) to each tier's first page from then on.
         assert drill["detectionMinutes"] == {n["tier"]: n["minute"] - 10 for n in reversed(drill["notifications"])
@@ -137,6 +141,10 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     single = preflight_cli("drill", "--stack", "production", str(folder / "a-passes.yaml"))
     assert single.returncode == 0, single.stdout + single.stderr
     assert "Drill verify-throttled" in single.stdout and "1 of 1 drills passed" in single.stdout
+    # The text counts the OK actions the JSON lists, the warm-up's first evaluations apart.
+    warm_up = [n for n in passing["okNotifications"] if n.get("firstEvaluation")]
+    assert f"OK notifications {len(passing['okNotifications']) - len(warm_up)} (and {len(warm_up)} in warm-up" \
+        in single.stdout
 
 
 def test_cli_text_gives_each_expectation_its_verdict_and_measurement(tmp_path, platform):
