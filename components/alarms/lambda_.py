@@ -60,20 +60,17 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
     what = f"Lambda {function.name} ({function.group})"
     if t.low_volume_window_minutes:
         period = int(t.low_volume_window_minutes) * 60
-        # With a floor of several errors, a period with fewer invocations than the floor reads as healthy
-        # even when every one of them failed (two webhooks in a quiet half-hour of a database outage). Such
-        # an alarm stays in ALARM until two periods in a row are healthy (1 of the last 2): one quiet period
-        # inside an incident neither sends OK nor makes the next period page the incident again once its
-        # cause's hold has ended (components/alarms/composites.py).
-        periods = 2 if t.low_volume_min_errors > 1 else 1
-        when = (f"in one of the last two {t.low_volume_window_minutes:g}-minute periods" if periods == 2
-                else f"in the last {t.low_volume_window_minutes:g} minutes")
+        # One window, sliding minute by minute: in ALARM while the last window holds the floor's errors.
+        # Two windows of half the length (1 of the last 2) would clear no sooner, and the older one would
+        # bring a burst shorter than a window back into ALARM a window later: a second page for one incident.
+        # So the window is long enough for a quiet stretch of an outage to reach the floor on its own.
         return AlarmSpec(
             **common, metric_key="error-rate", tier=tier, job=True,
-            summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations {when} "
+            summary=f"{what} failed more than {t.error_rate_percent:g}% of its invocations in the last "
+                    f"{t.low_volume_window_minutes:g} minutes "
                     f"(low-volume: any volume counts, from {t.low_volume_min_errors:g} error(s)).",
             impact=f"calls to a rarely called {function.group} function fail; too few for a count a minute to show.",
-            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=periods, datapoints_to_alarm=1,
+            comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=low_volume_error_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
                                           Metric(NAMESPACE, "Invocations", dims, "Sum", period),

@@ -242,14 +242,19 @@ def test_the_scheduled_jobs_alarm_on_a_lost_run():
 
 
 def test_a_quiet_half_hour_inside_a_webhook_outage_keeps_it_one_incident():
-    """Webhooks at night: every call fails while the database is down, but one half-hour brings only two
-    calls, under the 3-error floor. That period reads as healthy; the alarm stays in ALARM (1 of the last
-    2 periods) instead of sending OK mid-outage and entering ALARM again on the next failing period."""
+    """Webhooks at night: every call fails while the database is down, but one half hour brings only two
+    calls, under the 3-error floor. The alarm judges the last hour, one window (1 of 1), which holds the
+    half hour before as well: it stays in ALARM instead of sending OK mid-outage and paging again."""
     alarm = _alarms()["production-payments-webhook-error-rate"]
-    series = alarm_series(alarm, _feed(alarm, {"Errors": [7.0, 2.0, 3.0, None, None],
-                                               "Invocations": [7.0, 2.0, 4.0, 2.0, 5.0]}), SUNDAY)
-    assert series == [100.0, 0.0, 75.0, 0.0, 0.0]
-    assert states_over_time(alarm, series) == ["ALARM", "ALARM", "ALARM", "ALARM", "OK"]
+    assert {q["metric"]["period"] for q in alarm["metricQueries"] if q.get("metric")} == {3600}
+    assert (alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (1, 1)
+    # Hours of the outage: 7 calls then 2 in a quiet half hour, all failing; 3 of 4; then none failing.
+    series = alarm_series(alarm, _feed(alarm, {"Errors": [9.0, 3.0, None, None],
+                                               "Invocations": [9.0, 4.0, 2.0, 5.0]}), SUNDAY)
+    assert series == [100.0, 75.0, 0.0, 0.0]
+    assert states_over_time(alarm, series) == ["ALARM", "ALARM", "OK", "OK"]
+    # The quiet half hour alone: two failed calls are under the floor.
+    assert _evaluate("production-payments-webhook-error-rate", {"Errors": [2.0], "Invocations": [2.0]}) == "OK"
 
 
 def test_a_sporadic_refund_failure_at_night_does_not_alarm():

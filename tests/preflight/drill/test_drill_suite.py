@@ -46,6 +46,7 @@ REQUIRED = [
     "payments-release-breaks-checkout",     # payments failing: one critical page within 5 minutes
     "auth-release-breaks-sessions",         # auth failing: one critical page within 5 minutes
     "registration-broken-in-the-evening",   # sign-ups failing, a few every half hour: critical within 30
+    "registration-blip-at-lunch",           # four sign-ups failing in 15 minutes: one page, none after it
     "cancellations-broken-at-lunch",        # cancellations failing: a warning page within 45 minutes
     "orders-release-breaks-pickups",        # orders failing at lunch: the API's 5XX pages critical
     "rfid-release-breaks-verification",     # card verification failing at lunch: likewise

@@ -24,7 +24,7 @@ from tests.support.stack import REPO
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 NOW = dt.datetime(2026, 12, 9, 14, 5, 30, tzinfo=IST)  # a Wednesday
-JOB_PAGERS = {"production-critical-jobs-30m-pager", "production-warning-jobs-30m-pager"}
+JOB_PAGERS = {"production-critical-jobs-60m-pager", "production-warning-jobs-60m-pager"}
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -60,11 +60,11 @@ def test_start_mutes_what_is_maintained_and_the_job_pagers_from_this_minute(acco
     assert {p["Rule"]["Schedule"]["Timezone"] for p in puts} == {"Asia/Kolkata"}
     muted = {name: p["Rule"]["Schedule"]["Duration"] for p in puts for name in p["MuteTargets"]["AlarmNames"]}
     # Two hours, plus the time each pager's alarms need to clear (free storage: two 5-minute periods; the
-    # low-volume error rates of both tiers' job pagers: a 30-minute period and a window of two); nothing
-    # of payments, the API or the platform.
+    # low-volume error rates of both tiers' job pagers: an hour's period and its window); nothing of
+    # payments, the API or the platform.
     # The database SLO's ticket pager: until its 6-hour windows have moved past the window, twice.
     assert muted == {"production-critical-database-pager": "PT2H10M", "production-warning-database-pager": "PT2H20M",
-                     "production-critical-jobs-30m-pager": "PT3H30M", "production-warning-jobs-30m-pager": "PT3H30M",
+                     "production-critical-jobs-60m-pager": "PT4H", "production-warning-jobs-60m-pager": "PT4H",
                      "production-warning-database-slo-pager": "PT14H"}
     assert "until Wed 09 Dec 16:15 IST: production-critical-database-pager" in out
 
@@ -106,8 +106,8 @@ def test_stop_ends_the_window_says_what_pages_now_and_keeps_the_jobs_muted_until
     remaining = {t: r["Rule"]["Schedule"] for r in recorded.rules.values() for t in r["MuteTargets"]["AlarmNames"]}
     assert set(remaining) == JOB_PAGERS  # the scope's rules are gone
     # A job run that failed in the window is judged for its period and window from now on, not paged at once.
-    assert remaining["production-critical-jobs-30m-pager"] == {
-        "Expression": "at(2026-12-09T14:45)", "Duration": "PT1H30M", "Timezone": "Asia/Kolkata"}
+    assert remaining["production-critical-jobs-60m-pager"] == {
+        "Expression": "at(2026-12-09T14:45)", "Duration": "PT2H", "Timezone": "Asia/Kolkata"}
     assert "no active or scheduled ad-hoc" not in out
     code, out = invoke("stop", "--name", "production-adhoc-redis")
     assert code == 2
