@@ -55,6 +55,19 @@ def low_volume_error_rate(errors: Metric, invocations: Metric, min_errors: float
     )
 
 
+def errors_per_minute_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
+    t = function.thresholds
+    return AlarmSpec(
+        **common, metric_key="errors", tier=tier,
+        summary=f"Lambda {function.name} ({function.group}) is throwing errors "
+                f"(> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
+        impact=f"requests of the {function.group} flow fail for users.",
+        comparison=GREATER, threshold=t.errors_per_minute, evaluation_periods=5, datapoints_to_alarm=3,
+        treat_missing_data=NO_DATA_IS_FINE,
+        metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
+    )
+
+
 def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
     t = function.thresholds
     what = f"Lambda {function.name} ({function.group})"
@@ -155,14 +168,6 @@ def function_alarms(
     common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
               "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
-    errors_per_minute = AlarmSpec(
-        **common, metric_key="errors", tier=tier,
-        summary=f"{what} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
-        impact=f"requests of the {function.group} flow fail for users.",
-        comparison=GREATER, threshold=t.errors_per_minute, evaluation_periods=5, datapoints_to_alarm=3,
-        treat_missing_data=NO_DATA_IS_FINE,
-        metric=Metric(NAMESPACE, "Errors", dims, "Sum", 60),
-    )
     if function.invocation == "scheduled":
         failures = [run_failed_alarm(function, dims, common, tier)]
     elif t.low_volume_window_minutes:
@@ -171,7 +176,8 @@ def function_alarms(
         # minute by minute, fires within minutes of a burst (drill payments-release-breaks-checkout).
         failures = [error_rate_alarm(function, dims, common, tier)]
     else:
-        failures = [errors_per_minute, error_rate_alarm(function, dims, common, tier)]
+        failures = [errors_per_minute_alarm(function, dims, common, tier),
+                    error_rate_alarm(function, dims, common, tier)]
     specs = [
         *failures,
         AlarmSpec(
