@@ -55,12 +55,16 @@ def low_volume_error_rate(errors: Metric, invocations: Metric, min_errors: float
     )
 
 
+def function_label(function: LambdaFunction) -> str:
+    """How an alarm's summary names the function."""
+    return f"Lambda {function.name} ({function.group})"
+
+
 def errors_per_minute_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
     t = function.thresholds
     return AlarmSpec(
         **common, metric_key="errors", tier=tier,
-        summary=f"Lambda {function.name} ({function.group}) is throwing errors "
-                f"(> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
+        summary=f"{function_label(function)} is throwing errors (> {t.errors_per_minute:g}/min in 3 of 5 minutes).",
         impact=f"requests of the {function.group} flow fail for users.",
         comparison=GREATER, threshold=t.errors_per_minute, evaluation_periods=5, datapoints_to_alarm=3,
         treat_missing_data=NO_DATA_IS_FINE,
@@ -70,7 +74,7 @@ def errors_per_minute_alarm(function: LambdaFunction, dims: dict, common: dict, 
 
 def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: Tier) -> AlarmSpec:
     t = function.thresholds
-    what = f"Lambda {function.name} ({function.group})"
+    what = function_label(function)
     if t.low_volume_window_minutes:
         period = int(t.low_volume_window_minutes) * 60
         # One window, sliding minute by minute: in ALARM while the last window holds the floor's errors.
@@ -164,7 +168,7 @@ def function_alarms(
     service = service_name(function, environment)
     t = function.thresholds
     tier = error_tier(function)
-    what = f"Lambda {function.name} ({function.group})"
+    what = function_label(function)
     common = {"service": service, "resource": function.name, "runbook": f"lambda#{function.group}",
               "scope": group_scope(function.group)}
     limit_ms = duration_threshold_ms(function)
