@@ -26,9 +26,10 @@ A held pager waits for its suppressor (critical 2 minutes, the others 5) unless 
 slower than the cause's own signal, and stays held after the cause cleared for as long as its own alarms
 may take to return to OK (`AlarmSpec.recovery_minutes`, at least 15 minutes).
 A held pager still in ALARM when its hold ends pages then; one that enters ALARM after its hold has
-ended pages too, which is why a low-volume alarm keeps its ALARM across a period too quiet to judge
-(components/alarms/lambda_.py). The "payment system health" (every critical payment signal) and "system
-health" (every critical pager) composites are the executive dashboard's status roll-ups.
+ended pages too, which is why a low-volume error rate judges one sliding window and not 1 of 2 shorter
+ones, whose older window would bring a short burst back into ALARM (components/alarms/lambda_.py).
+The "payment system health" (every critical payment signal) and "system health" (every critical pager)
+composites are the executive dashboard's status roll-ups.
 """
 
 from __future__ import annotations
