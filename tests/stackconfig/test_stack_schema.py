@@ -13,9 +13,9 @@ import yaml
 from preflight.program.project_config import ProjectConfigError, apply_project_config, config_value_is
 from stackconfig.errors import ConfigError
 from stackconfig.health_monitor import HealthMonitorSection, HealthMonitorSettings
-from stackconfig.loader import known_regions, read_namespace, validate
+from stackconfig.loader import STRING_KEYS, known_regions, read_namespace, validate
 from stackconfig.publish import project_config_block
-from stackconfig.schema import THRESHOLD_SECTIONS, ThresholdsSection
+from stackconfig.schema import THRESHOLD_SECTIONS, StackConfig, ThresholdsSection
 from stackconfig.thresholds import SECTIONS, Thresholds
 from stackconfig.types import camel
 from tests.support.stack import REPO, preflight_cli
@@ -103,6 +103,23 @@ def test_the_program_reads_the_namespace_the_language_host_passes_in_pulumi_conf
     assert raw == {"environment": "qa", "healthMonitr": {}}
     with pytest.raises(ConfigError, match="healthMonitr: unknown key; did you mean `healthMonitor`"):
         validate(raw)
+
+
+def test_string_keys_are_kept_as_the_cli_text_and_are_the_schemas_string_keys(monkeypatch):
+    # A string key is the CLI's text as it is (an environment named `1` stays "1"); the others are JSON.
+    schema = StackConfig.model_json_schema()["properties"]
+    strings = {key for key, body in schema.items()
+               if body.get("type") == "string" or any(s.get("type") == "string" for s in body.get("anyOf", []))}
+    assert STRING_KEYS == strings == {"environment", "runbookBaseUrl", "pagerdutyEndpoint", "slackWebhookUrl"}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"hasivu-monitoring:environment": "1",
+                                                    "hasivu-monitoring:monitoringBudgetUsd": "80"}))
+
+    def read() -> dict:
+        import pulumi
+
+        return read_namespace(pulumi.Config("hasivu-monitoring"), "hasivu-monitoring")
+
+    assert contextvars.Context().run(read) == {"environment": "1", "monitoringBudgetUsd": 80}
 
 
 def test_every_problem_of_a_mapping_is_reported_beside_its_unknown_keys():
