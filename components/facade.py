@@ -29,9 +29,15 @@ from stackconfig.model import Discovery, Inventory, LambdaFunction, StackSetting
 from stackconfig.muting import MONITORING
 from stackconfig.own_functions import forwarder_name, health_monitor_name
 from stackconfig.slos import PERIOD, WINDOW_DAYS
+from stackconfig.thresholds import LambdaThresholds
 
 # The project's own Lambdas form one inventory group, alarmed like the platform's.
 OWN_GROUP = MONITORING
+# The project's own Lambdas run a few times a minute at most (the health monitor once a minute, a Slack
+# forwarder once a page): judged on the errors of the last hour, as the inventory's rarely called
+# functions are, since no count of errors a minute or 5-minute rate of theirs could ever fire. Three
+# errors: a forwarder's page is lost only after Lambda's two retries of an asynchronous invocation.
+OWN_THRESHOLDS = LambdaThresholds(low_volume_window_minutes=60, low_volume_min_errors=3)
 
 
 @dataclasses.dataclass
@@ -65,7 +71,7 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
     own = [
         OwnFunction(
             LambdaFunction(forwarder_name(settings.environment, tier.value), OWN_GROUP, REPORTED_TO[tier],
-                           FORWARDER_TIMEOUT),
+                           FORWARDER_TIMEOUT, OWN_THRESHOLDS),
             component.slack_forwarder.name,
         )
         for tier, component in tiers.items()
@@ -78,7 +84,7 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
             settings, settings.health_monitor, runtime.pseudonym_key.name, runtime.pseudonym_key.arn))
         own.append(OwnFunction(
             LambdaFunction(health_monitor_name(settings.environment), OWN_GROUP, Tier.WARNING,
-                           settings.health_monitor.timeout_seconds),
+                           settings.health_monitor.timeout_seconds, OWN_THRESHOLDS),
             health.function.name,
         ))
     topics = {tier: c.topic for tier, c in tiers.items()}

@@ -123,7 +123,7 @@ def test_the_projects_own_lambdas_are_alarmed_and_pass_the_policy_pack():
     result = run()
     alarms = {props(a)["name"] for a in of_type(result, "aws:cloudwatch/metricAlarm:MetricAlarm")}
     for own in ("warning-slack-forwarder", "health-monitor"):
-        assert {f"production-{own}-{k}" for k in ("errors", "throttles", "duration-p99", "error-rate")} <= alarms
+        assert {f"production-{own}-{k}" for k in ("throttles", "duration-p99", "error-rate")} <= alarms
     # The one advice production always gets: its SMS numbers need the account out of the SMS sandbox.
     assert [v.policy for v in violations("production", True)] == ["sms-sandbox"]
 

@@ -491,7 +491,7 @@ def test_a_symptom_still_in_alarm_after_the_hold_pages_then():
 
 
 def test_the_slack_forwarder_and_topic_failures_report_to_another_tier():
-    assert _pages(_incident(5, 30, ["production-warning-slack-forwarder-errors"])) == {"critical": 1}
+    assert _pages(_incident(5, 30, ["production-warning-slack-forwarder-error-rate"])) == {"critical": 1}
     assert _pages(_incident(5, 30, ["production-alerting-warning-deliveries-failed"])) == {"critical": 1}
     assert _pages(_incident(5, 30, ["production-alerting-critical-deliveries-failed"])) == {"warning": 1}
     assert _pages(_incident(5, 30, ["production-alerting-business-deliveries-failed"])) == {"warning": 1}

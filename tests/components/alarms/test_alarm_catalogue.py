@@ -257,9 +257,17 @@ def test_discovered_functions_are_merged_and_alarmed():
 def test_the_projects_own_lambdas_are_alarmed_by_the_same_catalogue():
     result = run()
     forwarder = by_name(result, "warning-alerts-slack-lambda-function")
-    errors = by_name(result, "production-warning-slack-forwarder-errors")
-    assert props(errors)["dimensions"] == {"FunctionName": props(forwarder)["name"]}
-    assert errors.property_dependencies["dimensions"] == [forwarder.urn]
+    errors = by_name(result, "production-warning-slack-forwarder-error-rate")
+    read = [q["metric"] for q in props(errors)["metricQueries"] if "metric" in q]
+    dims = {"FunctionName": props(forwarder)["name"]}
+    assert [(m["metricName"], m["dimensions"]) for m in read] == [("Errors", dims), ("Invocations", dims)]
+    assert errors.property_dependencies["metricQueries"] == [forwarder.urn]
+    # Run a few times a minute at most, they are judged on the errors of the last hour and have no count
+    # of errors a minute, which they could never reach.
+    assert [q["metric"]["period"] for q in props(errors)["metricQueries"] if "metric" in q] == [3600, 3600]
+    names = {r.name for r in result.registrations}
+    assert not {"production-warning-slack-forwarder-errors", "production-health-monitor-errors"} & names
+    assert "production-health-monitor-error-rate" in names
 
 
 def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
@@ -277,7 +285,7 @@ def test_preflight_coverage_table_shows_every_inventory_resource_and_gaps():
     assert "5XXError%" in table["api hasivu-production-api prod"]
     assert "Latency%" in table["api hasivu-production-api prod /rfid/verify POST"]
     # The forwarder's name is known in preview because it is set explicitly; its alarm covers it.
-    assert "Errors" in table["lambda production-hasivu-warning-slack-forwarder"]
+    assert "Errors%" in table["lambda production-hasivu-warning-slack-forwarder"]
     assert coverage_section(build_model(result)).endswith("Lambda functions without an Errors alarm: none")
 
 

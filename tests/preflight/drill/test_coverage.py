@@ -90,11 +90,17 @@ def test_a_volume_guard_above_the_busiest_window_cannot_fire(platform, lunch):
 
 
 def test_a_failure_count_is_bounded_by_the_traffic_it_counts(platform, lunch):
-    """`Errors > 5` a minute in 3 of 5 needs 6 invocations in 3 of 5 minutes even if all fail: the health
-    monitor runs once a minute and never gets there; payment orders at lunch do."""
-    health = can_fire(alarm(platform, "production-health-monitor-errors"), [lunch])
-    assert [c.reachable for c in health] == [False] and health[0].busiest == 1
-    assert "at most AWS/Lambda Invocations {FunctionName=production-hasivu-health-monitor}" in health[0].what
+    """`Errors > N` a minute in 3 of 5 needs more than N invocations in 3 of 5 minutes even if all fail: the
+    readers' heartbeats come once a minute from each of the 4 readers, over 2 but never over 5."""
+    heartbeats = alarm(platform, "production-rfid-reader-heartbeat-errors")
+    assert heartbeats.props["threshold"] == 2
+    reachable = can_fire(heartbeats, [lunch])
+    assert [c.reachable for c in reachable] == [True] and reachable[0].busiest == 4
+    above = copy.deepcopy(heartbeats)
+    above.props["threshold"] = 5
+    never = can_fire(above, [lunch])
+    assert [c.reachable for c in never] == [False] and never[0].busiest == 4
+    assert "at most AWS/Lambda Invocations {FunctionName=hasivu-production-rfid-reader-heartbeat}" in never[0].what
     payments = can_fire(alarm(platform, "production-payments-create-order-errors"), [lunch])
     assert [c.reachable for c in payments] == [True] and payments[0].busiest > 5
 
@@ -252,7 +258,6 @@ production:
   alarms:
     - {alarm: "production-*", criteria: [fires, can-fire], reason: a four-drill suite}
   tiers:
-    - {tier: critical, criteria: [second-incident], reason: one pager per tier}
     - {tier: warning, criteria: [second-incident], reason: one pager per tier}
     - {tier: business, criteria: [second-incident], reason: one pager per tier}
 """)

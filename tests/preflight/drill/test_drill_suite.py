@@ -31,6 +31,7 @@ REQUIRED = [
     "reconcile-job-failing",                # hourly job failing for 3 hours: one warning page
     "orders-stop-at-lunch",                 # business alarm within 15 minutes
     "health-monitor-stops",                 # alarm within 10 minutes
+    "health-monitor-failing-at-lunch",      # every run of it failing: one warning page within 15 minutes
     "maintenance-window-database-down",     # no page
     "health-monitor-deployed-environment",  # health alarms OK throughout
     "powertools-service-name-set",          # business alarms still see the metrics

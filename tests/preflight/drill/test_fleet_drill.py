@@ -146,8 +146,9 @@ def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function(tm
     assert f"{ERRORS_ALARM} [{FAILING}]  OK -> ALARM" in result.stdout
     assert "1 out of 300 time series evaluated to ALARM" in result.stdout
     # The only OK notifications are the critical pagers' first evaluations, told apart from the drill's.
-    assert ("pages: critical 0, warning 1, business 0; OK notifications 0 (and 4 in warm-up: the first evaluation "
-            "of fleet-drill-critical-monitoring-pager, fleet-drill-critical-payments-pager, "
+    assert ("pages: critical 0, warning 1, business 0; OK notifications 0 (and 5 in warm-up: the first evaluation "
+            "of fleet-drill-critical-jobs-60m-pager, fleet-drill-critical-monitoring-pager, "
+            "fleet-drill-critical-payments-pager, "
             "fleet-drill-critical-platform-pager, fleet-drill-critical-rfid-pager, INSUFFICIENT_DATA -> OK, "
             "runs its OK actions as for a newly created alarm)\n") in result.stdout
     assert "1 of 1 drills passed" in result.stdout
