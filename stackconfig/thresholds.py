@@ -77,6 +77,11 @@ class RedisThresholds:
 @dataclasses.dataclass(frozen=True)
 class BusinessThresholds:
     payment_errors_per_5min: float = 10
+    # A payment outage at any traffic: more than this share of the last hour's payment attempts ended in an
+    # error, at least `payment_outage_min_errors` of them. At night or on a holiday a parent pays every few
+    # minutes, too few for the 5-minute count or the payment objective's windows, yet every one can fail.
+    payment_outage_percent: float = 50
+    payment_outage_min_errors: float = 3
     payment_failure_rate_percent: float = 5
     order_completion_percent: float = 95
     rfid_verification_percent: float = 99

@@ -24,6 +24,7 @@ from components.alarms.spec import (
     Query,
     Window,
     filled,
+    floored_rate,
     rate,
     silent_in_window,
 )
@@ -148,6 +149,20 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             impact="parents cannot pay for meals; orders stall and revenue is lost.",
             comparison=GREATER, threshold=t.payment_errors_per_5min, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE, metric=metric("PaymentErrors", 300),
+        ),
+        AlarmSpec(
+            # One window of an hour sliding minute by minute: it stays in ALARM through the whole outage,
+            # so the payments pager pages once while the 5-minute count above dips and rises with the few
+            # payments of the early morning.
+            **payments, service="payments", metric_key="outage", tier=Tier.CRITICAL, sliding=True,
+            summary=f"More than {t.payment_outage_percent:g}% of the last hour's payment attempts ended in an "
+                    f"error (at least {t.payment_outage_min_errors:g} errors; any traffic counts).",
+            impact="nobody who tries to pay can; at night or on a holiday too few parents pay for the "
+                   "5-minute count to show it.",
+            comparison=GREATER, threshold=t.payment_outage_percent, evaluation_periods=1, datapoints_to_alarm=1,
+            treat_missing_data=NO_DATA_IS_FINE,
+            queries=floored_rate(metric("PaymentErrors", 3600), metric("PaymentAttempts", 3600),
+                                 t.payment_outage_min_errors, "Payment attempts ended in an error (%)"),
         ),
         AlarmSpec(
             **payments, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,

@@ -76,9 +76,10 @@ def _add_down_recently(spec_lists: Sequence[list[AlarmSpec]]) -> None:
     the slowest of them may take to notice the outage (components/alarms/composites.py)."""
     # A burn-rate pair clears with its short window, whatever its long window's period. A low-volume error
     # rate pages through its tier's job pager, held by the tier's claim for as long as the rate's own
-    # window (the pager's extension), not by these alarms.
+    # window (the pager's extension), not by these alarms. A sliding rate enters ALARM while the
+    # failures happen, not when a period closes after them.
     paging = [spec for specs in spec_lists for spec in specs
-              if not spec.hold_only and spec.partner is None and not spec.job]
+              if not spec.hold_only and spec.partner is None and not spec.job and not spec.sliding]
     minutes = max(spec.period_minutes for spec in paging) + AFTERMATH_MARGIN_MINUTES
     for specs in spec_lists:
         specs.extend([datastores.down_recently(spec, minutes) for spec in list(specs)

@@ -13,6 +13,7 @@ from components.alarms.spec import (
     Metric,
     Query,
     filled,
+    floored_rate,
     rate,
 )
 from stackconfig.maintenance import SCOPES
@@ -40,19 +41,6 @@ def service_name(function: LambdaFunction, environment: str) -> str:
 def error_tier(function: LambdaFunction) -> Tier:
     """Payment and auth failures page someone; everything else is a warning."""
     return Tier.CRITICAL if function.tier is Tier.CRITICAL else Tier.WARNING
-
-
-def low_volume_error_rate(errors: Metric, invocations: Metric, min_errors: float) -> tuple[Query, ...]:
-    """The error rate over a long window with no invocation minimum: one failed run of a nightly
-    job is a 100 % window. `min_errors` keeps one sporadic failure from counting where the
-    function runs often enough for that to be noise (refunds at night)."""
-    n, d = filled("m1"), filled("m2")
-    return (
-        Query("m1", metric=errors),
-        Query("m2", metric=invocations),
-        Query("e1", expression=f"IF({d} > 0 AND {n} >= {min_errors:g}, 100 * {n} / {d}, 0)",
-              label="Error rate (%)", returns=True),
-    )
 
 
 def function_label(function: LambdaFunction) -> str:
@@ -89,9 +77,11 @@ def error_rate_alarm(function: LambdaFunction, dims: dict, common: dict, tier: T
             impact=f"calls to a rarely called {function.group} function fail; too few for a count a minute to show.",
             comparison=GREATER, threshold=t.error_rate_percent, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
-            queries=low_volume_error_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
-                                          Metric(NAMESPACE, "Invocations", dims, "Sum", period),
-                                          t.low_volume_min_errors),
+            # No invocation minimum: one failed call of a rarely called function is a 100 % window; the
+            # floor of errors keeps one sporadic failure from counting where it is noise (refunds at night).
+            queries=floored_rate(Metric(NAMESPACE, "Errors", dims, "Sum", period),
+                                 Metric(NAMESPACE, "Invocations", dims, "Sum", period),
+                                 t.low_volume_min_errors, "Error rate (%)"),
         )
     return AlarmSpec(
         **common, metric_key="error-rate", tier=tier,

@@ -93,6 +93,10 @@ class AlarmSpec:
     scope: str = PLATFORM
     school_day: bool = False
     job: bool = False
+    # Judged every minute over a trailing window of an hour or more, on a rate with a floor of failures:
+    # it enters ALARM while the failures happen, so a dependency's down-recently hold need not wait for
+    # its period to close (components/alarms/catalogue.py).
+    sliding: bool = False
     # An alarm that only holds pages (a dependency down recently): no pager's member, no actions.
     hold_only: bool = False
     # Set on the alarms a page names first when they are in ALARM (observability/slack_forwarder.py).
@@ -165,6 +169,19 @@ def rate(
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
         Query("e1", expression=f"IF({guard}, 100 * {n} / {d}, {when_idle:g})", label=label, returns=True),
+    )
+
+
+def floored_rate(numerator: Metric, denominator: Metric, min_numerator: float, label: str) -> tuple[Query, ...]:
+    """100 * numerator / denominator with no minimum of the denominator, once the numerator reaches
+    `min_numerator` (0 below it): over a long window, a few failures of a rarely called thing are a rate
+    as telling as thousands, and the floor keeps one sporadic failure from counting."""
+    n, d = filled("m1"), filled("m2")
+    return (
+        Query("m1", metric=numerator),
+        Query("m2", metric=denominator),
+        Query("e1", expression=f"IF({d} > 0 AND {n} >= {min_numerator:g}, 100 * {n} / {d}, 0)",
+              label=label, returns=True),
     )
 
 

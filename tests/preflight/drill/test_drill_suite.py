@@ -32,6 +32,9 @@ REQUIRED = [
     "orders-stop-at-lunch",                 # business alarm within 15 minutes
     "health-monitor-stops",                 # alarm within 10 minutes
     "health-monitor-failing-at-lunch",      # every run of it failing: one warning page within 15 minutes
+    "payments-broken-before-breakfast",     # every payment failing 06:00-09:00: one critical page in 5 minutes
+    "payments-broken-all-night",            # every payment failing at night: one page once three have failed
+    "payments-broken-on-a-holiday",         # every payment failing for an hour on a holiday: one page
     "maintenance-window-database-down",     # no page
     "health-monitor-deployed-environment",  # health alarms OK throughout
     "powertools-service-name-set",          # business alarms still see the metrics
