@@ -124,7 +124,13 @@ def replaced_alarms(slos: tuple[Slo, ...]) -> dict[str, tuple[str, str, str]]:
     return {slo.name: REPLACED_ALARMS[slo.name] for slo in slos if slo.name in REPLACED_ALARMS}
 
 
-Target = number("a percentage above 0 and below 100, like 99.9", low=0, high=99.999, low_exclusive=True)
+# Below this target the fastest burn rate's line is over 100 % bad: its alarms could never fire (a
+# fraction such as 0.999 written for 99.9 % lands here). Above 99.999 the budget is under 1 in 100,000.
+FASTEST_BURN = max(row.rate for row in BURN_RATES)
+LOWEST_TARGET = 100 - 100 / FASTEST_BURN
+Target = number(f"a percentage above {LOWEST_TARGET:.2f} and at most 99.999, like 99.9 (at or below "
+                f"{LOWEST_TARGET:.2f} the {FASTEST_BURN:g}x burn rate is more than every request or minute bad)",
+                low=LOWEST_TARGET, high=99.999, low_exclusive=True)
 
 
 class PeriodSloEntry(Section):

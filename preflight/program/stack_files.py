@@ -42,6 +42,22 @@ class _CliLoader(yaml.SafeLoader):
     set it as a string", go-yaml decode.go), so the program receives the date as written."""
 
 
+def _unique_keys(loader: _CliLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """A key written twice in one mapping is refused, as go-yaml v3's decoder does by default ("mapping
+    key %#v already defined at line %d", decode.go): with last-wins the earlier value would be silently
+    dropped, a misspelt key's twin of the strict config."""
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"mapping key {key!r} already defined at line {seen[key].line + 1}", key_node.start_mark)
+        seen[key] = key_node.start_mark
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_CliLoader.construct_mapping = _unique_keys  # type: ignore[method-assign]
 _CliLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -246,7 +246,16 @@ CASES = {
     ),
     "SLO target of 100 %": (
         {"set_": {"slos": {"database": {"target": 100}}}},
-        ["hasivu-monitoring:slos.database.target", "100", "a percentage above 0 and below 100"],
+        ["hasivu-monitoring:slos.database.target", "100", "a percentage above 93.06 and at most 99.999"],
+    ),
+    "SLO target just above what a budget can count": (
+        {"set_": {"slos": {"database": {"target": 99.9995}}}},
+        ["hasivu-monitoring:slos.database.target", "99.9995", "at most 99.999"],
+    ),
+    "SLO target written as a fraction": (
+        {"set_": {"slos": {"paymentSuccess": {"target": 0.999}}}},
+        ["hasivu-monitoring:slos.paymentSuccess.target", "0.999", "above 93.06",
+         "the 14.4x burn rate is more than every request or minute bad"],
     ),
     "misspelt SLO": (
         {"set_": {"slos": {"apiAvailabilty": {"target": 99.5}}}},
@@ -471,6 +480,20 @@ def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
         f"preflight: {program / 'Pulumi.production.yaml'}: not valid YAML at line {opened + 2}, column "
         f"{text[opened + 1].index(':') + 1}: expected ',' or ']', but got ':' (while parsing a flow sequence that "
         f"starts at line {opened + 1}, column {text[opened].index('[') + 1})"]
+
+
+def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, capsys):
+    # go-yaml v3, which reads stack files for the CLI, refuses a repeated mapping key by default
+    # ("mapping key %#v already defined at line %d", decode.go); last-wins would drop the first value.
+    program = _program_with(tmp_path, [("  hasivu-monitoring:thresholds:\n    account:\n",
+                                        "  hasivu-monitoring:thresholds:\n    account: {concurrencyLimit: 900}\n"
+                                        "    account:\n")])
+    text = (program / "Pulumi.production.yaml").read_text().splitlines()
+    first = text.index("    account: {concurrencyLimit: 900}") + 1
+    assert _preflight_errors(capsys, program) == [
+        f"preflight: {program / 'Pulumi.production.yaml'}: not valid YAML at line {first + 1}, column 5: "
+        f"mapping key 'account' already defined at line {first} (while constructing a mapping that starts at "
+        f"line {first}, column 5)"]
 
 
 def test_an_unknown_stack_names_the_stacks_there(tmp_path, capsys):
