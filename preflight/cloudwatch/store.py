@@ -95,6 +95,8 @@ class _Running:
     # (lower, upper) of a PR statistic -> running count of the samples inside it.
     inside: dict[tuple[Optional[float], Optional[float]], list[float]] = dataclasses.field(default_factory=dict)
     folded_to: int = -(2**62)
+    # Minutes written after `folded_to` and not folded in yet: a fold reads these, not every minute.
+    pending: set[int] = dataclasses.field(default_factory=set)
 
     def before(self, series: list[float], minute: int) -> float:
         """The running value over the minutes before `minute`."""
@@ -156,6 +158,8 @@ class MetricStore:
         if not by_minute:
             return None
         first = next(iter(by_minute))  # minutes are fed in order
+        if stat in RUNNING_STATISTICS and start_minute + minutes > self.latest_minute:
+            return self._running_window(key, by_minute, stat, start_minute, start_minute + minutes)
         if minutes <= len(by_minute) or stat.startswith(("p", "PR(")) or start_minute > first or \
                 start_minute + minutes <= self.latest_minute:
             return statistic(self.samples(key, start_minute, minutes), stat)
@@ -175,6 +179,22 @@ class MetricStore:
             return None
         return {"SampleCount": count, "Sum": amount, "Average": amount / count, "Minimum": low,
                 "Maximum": high}[stat]
+
+    def _running_window(self, key: MetricKey, by_minute: dict[int, Samples], stat: str, start: int,
+                        end: int) -> Optional[float]:
+        """Sum, SampleCount or Average of a window reaching the newest minute (a health check reading 30
+        days of SLA history every minute): the complete minutes from running totals, the newest, which
+        may still grow, from its samples."""
+        running = self._fold(key, by_minute, self.latest_minute)
+        lower = min(start, self.latest_minute)
+        count = running.before(running.counts, self.latest_minute) - running.before(running.counts, lower)
+        total = running.before(running.sums, self.latest_minute) - running.before(running.sums, lower)
+        if start <= self.latest_minute < end:
+            for value, weight in by_minute.get(self.latest_minute, ()):
+                count, total = count + weight, total + value * weight
+        if count <= 0:
+            return None
+        return {"SampleCount": count, "Sum": total, "Average": total / count}[stat]
 
     def datapoint(self, key: MetricKey, stat: str, period_end_minute: int, period_seconds: int) -> Optional[float]:
         cache_key = (key, stat, period_end_minute, period_seconds)
@@ -211,12 +231,17 @@ class MetricStore:
 
     def _fold(self, key: MetricKey, by_minute: dict[int, Samples], end_minute: int) -> _Running:
         """The running totals of `key` folded up to the minute before `end_minute`."""
-        running = self._running.setdefault(key, _Running())
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = _Running(pending=set(by_minute))
         if end_minute - 1 <= running.folded_to:
             return running
-        new = sorted(m for m in by_minute if running.folded_to < m < end_minute)
+        new = sorted(m for m in running.pending if m < end_minute)
+        running.pending.difference_update(new)
         for minute in new:
-            samples = by_minute[minute]
+            samples = by_minute.get(minute)
+            if not samples:
+                continue
             running.minutes.append(minute)
             running.counts.append((running.counts[-1] if running.counts else 0.0) + sum(c for _, c in samples))
             running.sums.append((running.sums[-1] if running.sums else 0.0) + sum(v * c for v, c in samples))
@@ -239,8 +264,12 @@ class MetricStore:
     def _invalidate(self, key: MetricKey, minute: int) -> None:
         """A sample for a minute already folded in (a drill writing the past) makes its totals stale."""
         running = self._running.get(key)
-        if running is not None and minute <= running.folded_to:
+        if running is None:
+            return
+        if minute <= running.folded_to:
             del self._running[key]
+        else:
+            running.pending.add(minute)
 
     def set_unit(self, key: MetricKey, unit: Optional[str]) -> None:
         if unit and unit != "None":

@@ -322,7 +322,7 @@ def load_drill(path: Path) -> Drill:
         raise _fail(path, "start", 'an ISO 8601 time with offset, like "2026-07-01T11:30:00+05:30"', start)
     if parsed.second or parsed.microsecond:
         raise _fail(path, "start", "a whole minute", start)
-    minutes = _int(path, "minutes", data["minutes"], 1, 7 * 24 * 60)
+    minutes = _int(path, "minutes", data["minutes"], 1, 30 * 24 * 60)
     if data["traffic"] not in PROFILES:
         raise _fail(path, "traffic", "one of " + ", ".join(PROFILES), data["traffic"])
     seed = _int(path, "seed", data.get("seed", 0), 0, 2**31)

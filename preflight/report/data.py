@@ -50,12 +50,11 @@ def from_drill(path: Path, stack: str, program: Path) -> tuple[StackModel, Repor
     """The drill's own span, one-minute periods, its budget that of its minutes."""
     from preflight.drill.cli import drill_platform
     from preflight.drill.drill_file import load_drill
-    from preflight.drill.runner import run_drill
+    from preflight.drill.runner import play_metrics
 
     drill = load_drill(path)
     model, platform = drill_platform(drill, stack, program)
-    result = run_drill(drill, platform)
+    store: MetricStore = play_metrics(drill, platform)
     start = drill.start.astimezone(dt.UTC)
     window = Window(f"drill {drill.name}", start, start + dt.timedelta(minutes=drill.minutes), drill.minutes, 60)
-    store: MetricStore = result.store
     return model, ReportData(store, window, f"drill {drill.name} ({path})")

@@ -327,6 +327,23 @@ def test_a_window_holding_all_samples_matches_the_samples_statistic():
             assert store.window_statistic(key, stat, -43_200, 43_400) == pytest.approx(whole)
 
 
+def test_a_window_ending_at_the_newest_minute_matches_the_samples_statistic_once_it_drops_old_ones():
+    """A health check reads 30 days of SLA history every minute; past 30 days of samples its window no
+    longer holds them all. Read minute by minute, with the newest minute written in two parts, the window
+    must still give its samples' statistic."""
+    store = MetricStore()
+    key = metric_key("Demo", "Healthy", {})
+    for minute in range(400):
+        store.put(key, minute, float(minute % 7 != 0))
+        for stat in ("Average", "Sum", "SampleCount"):
+            window = statistic(store.samples(key, minute - 99, 100), stat)
+            assert store.window_statistic(key, stat, minute - 99, 100) == pytest.approx(window), (minute, stat)
+        store.put(key, minute, 0.5)
+        assert store.window_statistic(key, "Sum", minute - 99, 100) == pytest.approx(
+            statistic(store.samples(key, minute - 99, 100), "Sum"))
+    assert store.window_statistic(key, "Average", 1_000, 100) is None
+
+
 def test_a_new_composite_with_ok_actions_notifies_on_its_first_evaluation_to_ok():
     """PutCompositeAlarm (CloudWatch API reference): "the alarm state is immediately set to
     INSUFFICIENT_DATA. The alarm is then evaluated and its state is set appropriately. Any actions

@@ -122,3 +122,45 @@ def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
 def test_no_text_is_cut_off(page, tmp_path):
     cut = [(t["text"], t["cut"]) for t in measure(page, tmp_path, width=1000)["texts"] if t["cut"]]
     assert cut == []
+
+
+MONTH = """\
+name: november-with-three-outages
+description: Thirty days from 1 November; the database down 20 minutes, Redis 45, Razorpay 90.
+start: "2026-11-01T00:00:00+05:30"
+minutes: 43200
+traffic: school-day
+faults:
+  - {kind: dependency-down, target: database, at: 14460, for: 20}
+  - {kind: dependency-down, target: redis, at: 25000, for: 45}
+  - {kind: dependency-down, target: payment_gateway, at: 36000, for: 90}
+expect: {}
+"""
+
+
+@pytest.mark.slow
+def test_a_30_day_drill_gives_the_attainment_computed_by_hand(tmp_path):
+    """30 days are 43,200 minutes. Each dependency's budget is its share of them: 43.2 minutes at 99.9 %
+    (database), 216 at 99.5 % (Redis), 86.4 at 99.8 % (Razorpay). The health report puts a day of each down
+    at Rs 450,000 x its revenue share (1, 0.1, 1) and 12,000 users x its users share (1, 0.3, 0.6)."""
+    drill = tmp_path / "november.yaml"
+    drill.write_text(MONTH)
+    args = argparse.Namespace(stack="production", program=REPO, drill=drill, aws=False, month=None)
+    model, data, figures = build(args)
+    doc = document(model.stack, data, figures)
+    assert doc["window"]["budgetMinutes"] == 43_200
+    by_hand = {
+        # name: (bad minutes, budget minutes, start, end, revenue at risk, users affected)
+        "database": (20, 43.2, "2026-11-10T19:30:00Z", "2026-11-10T19:50:00Z", 450_000 * 20 / 1440, 12_000),
+        "redis": (45, 216, "2026-11-18T03:10:00Z", "2026-11-18T03:55:00Z", 450_000 * 0.1 * 45 / 1440, 3_600),
+        "payments": (90, 86.4, "2026-11-25T18:30:00Z", "2026-11-25T20:00:00Z", 450_000 * 90 / 1440, 7_200),
+    }
+    for name, (bad, budget, start, end, revenue, users) in by_hand.items():
+        slo = next(s for s in doc["slos"] if s["name"] == name)
+        assert slo["over"]["what"] == "drill", name
+        assert slo["attained"] == pytest.approx(100 * (1 - bad / 43_200), abs=1e-6), name
+        assert slo["budgetSpent"] == pytest.approx(100 * bad / budget, abs=1e-4), name
+        assert slo["badWindows"] == [{"start": start, "end": end, "minutes": bad, "badMinutes": bad,
+                                      "revenueAtRiskInr": revenue, "usersAffected": users}], name
+    # 99.953704 % meets 99.9 %; Razorpay's 90 minutes spend more than its 86.4-minute budget.
+    assert [s["name"] for s in doc["slos"] if s["kind"] == "period" and s["attained"] < s["target"]] == ["payments"]
