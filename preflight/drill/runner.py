@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fnmatch
-import gc
 import math
 import re
 from collections import Counter
@@ -37,8 +36,6 @@ from stackconfig.maintenance import ALL
 from stackconfig.traffic import ORDER_CANCELLED_SHARE, Profile, profile
 
 HISTORY_MINUTES = 30
-# How often a long drill's metrics are moved out of the garbage collector's sight (gc.freeze).
-FREEZE_EVERY_MINUTES = 1440
 WARMUP_MINUTES = 30
 CONDITIONS = ("env", "maintenance")
 # Business metrics whose anomaly model follows a traffic flow: (flow, share of its events).
@@ -252,9 +249,6 @@ def _play(drill: Drill, platform: Platform, store: MetricStore, model: Optional[
                 minute = start_minute + offset
                 active = [f for f in drill.faults if offset >= 0 and f.active(offset)]
                 sources.minute(minute, dt.datetime.fromtimestamp(minute * 60, dt.UTC), active)
-                if offset % FREEZE_EVERY_MINUTES == 0:
-                    # The metrics played so far stay to the end: the collector need not walk them again.
-                    gc.freeze()
                 if model is not None and offset >= -WARMUP_MINUTES:
                     pages, oks = len(model.pages), len(model.ok_notifications)
                     model.tick(minute + 1, offset + 1)
