@@ -35,6 +35,7 @@ REQUIRED = [
     "payments-broken-before-breakfast",     # every payment failing 06:00-09:00: one critical page in 5 minutes
     "payments-broken-all-night",            # every payment failing at night: one page once three have failed
     "payments-broken-on-a-holiday",         # every payment failing for an hour on a holiday: one page
+    "redis-down-during-database-outage",    # a second cause during a first: a page for each
     "maintenance-window-database-down",     # no page
     "health-monitor-deployed-environment",  # health alarms OK throughout
     "powertools-service-name-set",          # business alarms still see the metrics
