@@ -133,9 +133,12 @@ class AlarmSpec:
         A scheduled job's alarm keeps its state until the job runs again: at least the hour an hourly
         job takes, so that a run failing in a maintenance window and the next run succeeding page nobody;
         a daily or weekly job that failed in a window pages when the mute ends, its work not done.
-        A burn-rate pair pages only while both its windows are in ALARM: it clears with the short one."""
+        A burn-rate pair pages only while both its windows are in ALARM: it clears with the short one.
+        A sliding window clears as soon as it has moved past the last failure."""
         if self.clears_within is not None:
             return self.clears_within
+        if self.sliding:
+            return self.window_minutes
         if self.treat_missing_data == LAST_DATAPOINT_STANDS:
             return max(NEXT_RUN_MINUTES, self.period_minutes + self.window_minutes)
         return self.period_minutes + self.window_minutes
@@ -164,12 +167,17 @@ def rate(
     failure among three requests at night from paging anyone.
     """
     n, d = filled("m1"), filled("m2")
-    guard = f"{d} >= {min_denominator:g}" if min_denominator > 0 else f"{d} > 0"
+    guard = f"{d} >= {literal(min_denominator)}" if min_denominator > 0 else f"{d} > 0"
     return (
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
         Query("e1", expression=f"IF({guard}, 100 * {n} / {d}, {when_idle:g})", label=label, returns=True),
     )
+
+
+def literal(value: float) -> str:
+    """A number as metric math reads it: a whole number in full, since `1e+09` is no number there."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def floored_rate(numerator: Metric, denominator: Metric, min_numerator: float, label: str) -> tuple[Query, ...]:
@@ -180,7 +188,7 @@ def floored_rate(numerator: Metric, denominator: Metric, min_numerator: float, l
     return (
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
-        Query("e1", expression=f"IF({d} > 0 AND {n} >= {min_numerator:g}, 100 * {n} / {d}, 0)",
+        Query("e1", expression=f"IF({d} > 0 AND {n} >= {literal(min_numerator)}, 100 * {n} / {d}, 0)",
               label=label, returns=True),
     )
 

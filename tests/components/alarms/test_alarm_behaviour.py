@@ -631,3 +631,11 @@ def test_user_satisfaction_is_apdex_of_the_api_latency():
     assert state([(200.0, 97), (1600.0, 2), (9000.0, 1)]) == ("OK", pytest.approx(98.0))
     # A handful of requests (under 100 in 5 minutes), all slow, is not judged.
     assert state([(9000.0, 5)]) == ("OK", 100.0)
+
+
+def test_a_large_floor_of_errors_is_written_as_metric_math_reads_it():
+    """`:g` would write a million as `1e+06`, which no metric-math expression reads as a number."""
+    result = run(set_={"thresholds": {"business": {"paymentOutageMinErrors": 1_000_000}}})
+    outage = _alarms(result)["production-payments-outage"]
+    [expression] = [q["expression"] for q in outage["metricQueries"] if "expression" in q]
+    assert ">= 1000000," in expression and "e+" not in expression

@@ -68,7 +68,7 @@ def metric_finding(report: AccountReport, metric_name: str) -> Finding:
 def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     report: AccountReport = seeded["report"]
     rows = {row["alarm"]: row["metrics"] for row in report.alarm_metrics}
-    assert len(rows) == 206  # the production catalogue (docs/alarms.md), SLO burn-rate windows included
+    assert len(rows) == 205  # the production catalogue (docs/alarms.md), SLO burn-rate windows included
     assert rows["production-db-cpu"] == [{
         "namespace": "AWS/RDS", "metricName": "CPUUtilization",
         "dimensions": {"DBInstanceIdentifier": "hasivu-production-db"}, "exists": True, "nearest": None}]
@@ -76,9 +76,9 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     emf = metric_finding(report, "PaymentErrors")
     assert (emf.level, emf.subject) == (Level.BLOCKING, "HASIVU/Business {Environment=production}")
     assert emf.message == ("PaymentErrors never published with these dimensions in two weeks, but as "
-                           "{Environment=production, service=payments} (read by 9 alarms: "
-                           "production-payments-payment-errors, production-slo-payment-success-burn-1d-3x, "
-                           "production-slo-payment-success-burn-1h-14.4x, ...)")
+                           "{Environment=production, service=payments} (read by 10 alarms: "
+                           "production-payments-outage, production-payments-payment-errors, "
+                           "production-slo-payment-success-burn-1d-3x, ...)")
     # A metric-math alarm reads two metrics; both are checked, with the nearest published set.
     rate = rows["production-payments-verify-error-rate"]
     assert [(m["metricName"], m["exists"]) for m in rate] == [("Errors", False), ("Invocations", False)]

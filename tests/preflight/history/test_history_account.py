@@ -50,9 +50,9 @@ def _at(minute: int, seconds: int = 0) -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def world(moto_endpoint):
-    # Without the SLOs' burn-rate alarms (history_scenario.WITHOUT_SLOS); moto would also scan their
+    # Without the SLOs' burn-rate alarms (history_scenario.SCENARIO_SETTINGS); moto would also scan their
     # three-day windows of one-minute series period by period.
-    files = stack_files("production", set_=history_scenario.WITHOUT_SLOS)
+    files = stack_files("production", set_=history_scenario.SCENARIO_SETTINGS)
     model = build_model(run_program(files, preview=True))
     platform = platform_from_model(model)
     s = history_scenario.scenario(platform, START, SCENARIO_MINUTES, DATABASE_DOWN, PAYMENTS, NOISE, lead=LEAD)

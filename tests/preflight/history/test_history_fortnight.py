@@ -37,7 +37,7 @@ def _ist_hour(minute: int) -> int:
 
 @pytest.fixture(scope="module")
 def fortnight(tmp_path_factory):
-    files = stack_files("production", set_=history_scenario.WITHOUT_SLOS)  # WITHOUT_SLOS says why
+    files = stack_files("production", set_=history_scenario.SCENARIO_SETTINGS)  # SCENARIO_SETTINGS says why
     model = build_model(run_program(files, preview=True))
     platform = platform_from_model(model)
     s = history_scenario.scenario(platform, START, 14 * DAY, DATABASE_DOWN, PAYMENTS, NOISE)
