@@ -43,9 +43,10 @@ class _CliLoader(yaml.SafeLoader):
 
 
 def _unique_keys(loader: _CliLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    """A key written twice in one mapping is refused, as go-yaml v3's decoder does by default ("mapping
-    key %#v already defined at line %d", decode.go): with last-wins the earlier value would be silently
-    dropped, a misspelt key's twin of the strict config."""
+    """A key written twice in one mapping is refused, in go-yaml v3's words ("mapping key %#v already
+    defined at line %d", decode.go, which refuses it by default). The CLI reads stack files through
+    sdk/go/common/encoding (marshal.go); where that is go-yaml v2, the later value silently wins. Either
+    way the earlier value is a mistake the strict config would never see, so the preflight refuses it."""
     seen: dict[Any, Any] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)

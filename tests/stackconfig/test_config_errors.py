@@ -483,8 +483,8 @@ def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
 
 
 def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, capsys):
-    # go-yaml v3, which reads stack files for the CLI, refuses a repeated mapping key by default
-    # ("mapping key %#v already defined at line %d", decode.go); last-wins would drop the first value.
+    # In go-yaml v3's words ("mapping key %#v already defined at line %d", decode.go); go-yaml v2, which
+    # some CLI versions read stack files with, would keep the later value and drop the first silently.
     program = _program_with(tmp_path, [("  hasivu-monitoring:thresholds:\n    account:\n",
                                         "  hasivu-monitoring:thresholds:\n    account: {concurrencyLimit: 900}\n"
                                         "    account:\n")])
