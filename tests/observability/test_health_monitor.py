@@ -176,6 +176,24 @@ def test_rfid_readers_and_verification_rate_from_cloudwatch(aws):
     assert result.details["verification_rate_percent"] == 98.0
 
 
+def test_a_few_verifications_are_not_judged_on_their_share(aws):
+    """At school start the readers have verified a handful of cards: one failure among eight is not an
+    unhealthy minute; from 20 verifications the share counts."""
+    cloudwatch = boto3.client("cloudwatch")
+    ns = "HASIVU/Business"
+    for env, attempts, succeeded, status in (("few", 8, 7, "healthy"), ("enough", 40, 30, "unhealthy")):
+        dims = [{"Name": "Environment", "Value": env}]
+        cloudwatch.put_metric_data(Namespace=ns, MetricData=[
+            {"MetricName": "RFIDReaderHeartbeat", "Dimensions": [*dims, {"Name": "ReaderId", "Value": "r-1"}],
+             "Value": 1},
+            {"MetricName": "RFIDVerificationAttempts", "Dimensions": dims, "Value": attempts},
+            {"MetricName": "RFIDVerificationSuccess", "Dimensions": dims, "Value": succeeded},
+        ])
+        result = rfid_check(cloudwatch, ns, env, ["r-1"]).run()
+        assert (result.status, result.details["verification_rate_percent"]) == (
+            status, round(100 * succeeded / attempts, 2)), env
+
+
 def test_sla_compliance_from_recorded_history(aws):
     cloudwatch = boto3.client("cloudwatch")
     env = "sla-test"
