@@ -162,5 +162,8 @@ def test_a_30_day_drill_gives_the_attainment_computed_by_hand(tmp_path):
         assert slo["budgetSpent"] == pytest.approx(100 * bad / budget, abs=1e-4), name
         assert slo["badWindows"] == [{"start": start, "end": end, "minutes": bad, "badMinutes": bad,
                                       "revenueAtRiskInr": revenue, "usersAffected": users}], name
+    # No reader fault: every school minute of the month is good, the first minutes of each day included.
+    rfid = next(s for s in doc["slos"] if s["name"] == "rfid")
+    assert (rfid["attained"], rfid["badWindows"]) == (100, [])
     # 99.953704 % meets 99.9 %; Razorpay's 90 minutes spend more than its 86.4-minute budget.
     assert [s["name"] for s in doc["slos"] if s["kind"] == "period" and s["attained"] < s["target"]] == ["payments"]
