@@ -114,9 +114,6 @@ class MetricStore:
         # Aggregates of closed periods: minutes are fed in order, so a past period never changes.
         self._closed: dict[tuple[MetricKey, str, int, int], Optional[float]] = {}
         self.latest_minute = -(2**62)
-        # Metrics read over windows that hold all their samples: the last minute folded in, and
-        # SampleCount, Sum, Minimum, Maximum up to it.
-        self.totals: dict[MetricKey, tuple[int, list[float]]] = {}
         # The unit a metric is published with (PutMetricData's and EMF's `Unit`), where it was given.
         self.units: dict[MetricKey, str] = {}
         self._running: dict[MetricKey, _Running] = {}
@@ -152,33 +149,14 @@ class MetricStore:
         return found
 
     def window_statistic(self, key: MetricKey, stat: str, start_minute: int, minutes: int) -> Optional[float]:
-        """`stat` over a window; one that holds every sample of the metric (e.g. 30 days of SLA history)
-        is answered from running totals instead of walking the samples."""
+        """`stat` over a window; Sum, SampleCount and Average of one that reaches the newest minute (30 days
+        of SLA history, read every minute) from running totals instead of walking the samples."""
         by_minute = self.series.get(key)
         if not by_minute:
             return None
-        first = next(iter(by_minute))  # minutes are fed in order
         if stat in RUNNING_STATISTICS and start_minute + minutes > self.latest_minute:
             return self._running_window(key, by_minute, stat, start_minute, start_minute + minutes)
-        if minutes <= len(by_minute) or stat.startswith(("p", "PR(")) or start_minute > first or \
-                start_minute + minutes <= self.latest_minute:
-            return statistic(self.samples(key, start_minute, minutes), stat)
-        folded_to, total = self.totals.get(key) or (first - 1, [0.0, 0.0, math.inf, -math.inf])
-        # Minutes before the newest are complete and folded in once; the newest may still grow.
-        for minute in range(folded_to + 1, self.latest_minute):
-            for value, count in by_minute.get(minute, ()):
-                total[0] += count
-                total[1] += value * count
-                total[2], total[3] = min(total[2], value), max(total[3], value)
-        self.totals[key] = (max(folded_to, self.latest_minute - 1), total)
-        count, amount, low, high = total
-        for value, weight in by_minute.get(self.latest_minute, ()):
-            count, amount = count + weight, amount + value * weight
-            low, high = min(low, value), max(high, value)
-        if not count:
-            return None
-        return {"SampleCount": count, "Sum": amount, "Average": amount / count, "Minimum": low,
-                "Maximum": high}[stat]
+        return statistic(self.samples(key, start_minute, minutes), stat)
 
     def _running_window(self, key: MetricKey, by_minute: dict[int, Samples], stat: str, start: int,
                         end: int) -> Optional[float]:
