@@ -11,6 +11,7 @@ from components.alarms.spec import (
     Metric,
     Query,
     Window,
+    literal,
     rate,
     silent_in_window,
 )
@@ -31,7 +32,7 @@ def guarded_percentile(latency: Metric, count: Metric, minimum: float) -> tuple[
     return (
         Query("m1", metric=latency),
         Query("m2", metric=count),
-        Query("e1", expression=f"IF(FILL(m2, 0) >= {minimum:g}, m1, 0)", label="p99 latency (ms)", returns=True),
+        Query("e1", expression=f"IF(FILL(m2, 0) >= {literal(minimum)}, m1, 0)", label="p99 latency (ms)", returns=True),
     )
 
 

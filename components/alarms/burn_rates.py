@@ -36,6 +36,7 @@ from components.alarms.spec import (
     Metric,
     Query,
     filled,
+    literal,
     rate,
 )
 from components.slos import sli
@@ -96,7 +97,7 @@ def _window(slo: Slo, settings: StackSettings, row: BurnRate, minutes: int, part
                        min_denominator=guard)
     else:
         # PR(:T) is already the good share of the window's requests; a window with too few is all good.
-        judged = f"{filled('m2')} >= {guard:g}" if guard else f"{filled('m2')} > 0"
+        judged = f"{filled('m2')} >= {literal(guard)}" if guard else f"{filled('m2')} > 0"
         queries = (Query("m1", metric=_metric(signal["goodPercent"], period)), Query("m2", metric=total),
                    Query("e1", expression=f"IF({judged}, FILL(m1, 100), 100)", label=label.replace("bad", "good"),
                          returns=True))

@@ -25,6 +25,7 @@ from components.alarms.spec import (
     Window,
     filled,
     floored_rate,
+    literal,
     rate,
     silent_in_window,
 )
@@ -202,7 +203,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
                 Query("m1", metric=metric("OrdersCompleted", 900)),
                 Query("m2", metric=metric("OrdersCancelled", 900)),
                 Query("e1", expression=(
-                    f"IF({filled('m1')} + {filled('m2')} >= {t.order_completion_min_orders:g}, "
+                    f"IF({filled('m1')} + {filled('m2')} >= {literal(t.order_completion_min_orders)}, "
                     f"100 * {filled('m1')} / ({filled('m1')} + {filled('m2')}), 100)"),
                     label="Orders completed of finished (%)", returns=True),
             ),
@@ -228,7 +229,7 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             queries=(
                 Query("m1", metric=metric("OrdersCreated", 300)),
                 Query("e1", expression=filled("m1"), label="Orders created", returns=True),
-                Query("ad1", expression=f"ANOMALY_DETECTION_BAND(e1, {t.order_volume_anomaly_band:g})",
+                Query("ad1", expression=f"ANOMALY_DETECTION_BAND(e1, {literal(t.order_volume_anomaly_band)})",
                       label="Expected orders", returns=True),
             ),
             band_query_id="ad1",
@@ -274,7 +275,8 @@ def cancellation_alarm(completed: Metric, cancelled: Metric, t: BusinessThreshol
         queries=(
             Query("m1", metric=completed),
             Query("m2", metric=cancelled),
-            Query("e1", expression=f"IF({c} + {x} >= {t.order_cancellation_min_orders:g}, 100 * {x} / ({c} + {x}))",
+            Query("e1", expression=f"IF({c} + {x} >= {literal(t.order_cancellation_min_orders)}, "
+                                   f"100 * {x} / ({c} + {x}))",
                   label="Orders cancelled of finished (%)", returns=True),
             Query("ad1", expression=band, label="Usual cancelled share (%)", returns=True),
         ),
@@ -314,7 +316,7 @@ def satisfaction_alarm(api: ApiConfig, t: BusinessThresholds) -> AlarmSpec:
             Query("m1", metric=Metric(API_NAMESPACE, "Latency", dims, satisfied, 300)),
             Query("m2", metric=Metric(API_NAMESPACE, "Latency", dims, tolerating, 300)),
             Query("m3", metric=Metric(API_NAMESPACE, "Count", dims, "Sum", 300)),
-            Query("e1", expression=f"IF({filled('m3')} >= {t.apdex_min_requests:g}, "
+            Query("e1", expression=f"IF({filled('m3')} >= {literal(t.apdex_min_requests)}, "
                                    f"{apdex_expression('m1', 'm2')}, 100)",
                   label="User Satisfaction Index (Apdex %)", returns=True),
         ),
@@ -354,7 +356,7 @@ def failed_login_rate(failed: Metric, succeeded: Metric, floor: float) -> tuple[
     return (
         Query("m1", metric=failed),
         Query("m2", metric=succeeded),
-        Query("e1", expression=f"IF({f} >= {floor:g}, 100 * {f} / ({f} + {s}), 0)",
+        Query("e1", expression=f"IF({f} >= {literal(floor)}, 100 * {f} / ({f} + {s}), 0)",
               label="Failed logins of attempts (%)", returns=True),
     )
 

@@ -171,7 +171,7 @@ def rate(
     return (
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
-        Query("e1", expression=f"IF({guard}, 100 * {n} / {d}, {when_idle:g})", label=label, returns=True),
+        Query("e1", expression=f"IF({guard}, 100 * {n} / {d}, {literal(when_idle)})", label=label, returns=True),
     )
 
 
@@ -230,6 +230,6 @@ def silent_in_window(metric: Metric, window: Window, minimum: float, label: str)
     """
     return (
         Query("m1", metric=metric),
-        Query("e1", expression=f"IF({window.condition('m1')} AND {filled('m1')} < {minimum:g}, 1, 0)",
+        Query("e1", expression=f"IF({window.condition('m1')} AND {filled('m1')} < {literal(minimum)}, 1, 0)",
               label=label, returns=True),
     )

@@ -635,7 +635,10 @@ def test_user_satisfaction_is_apdex_of_the_api_latency():
 
 def test_a_large_floor_of_errors_is_written_as_metric_math_reads_it():
     """`:g` would write a million as `1e+06`, which no metric-math expression reads as a number."""
-    result = run(set_={"thresholds": {"business": {"paymentOutageMinErrors": 1_000_000}}})
-    outage = _alarms(result)["production-payments-outage"]
-    [expression] = [q["expression"] for q in outage["metricQueries"] if "expression" in q]
-    assert ">= 1000000," in expression and "e+" not in expression
+    result = run(set_={"thresholds": {"business": {"paymentOutageMinErrors": 1_000_000,
+                                                   "orderCancellationMinOrders": 2_000_000}}})
+    alarms = _alarms(result)
+    for name, written in (("production-payments-outage", ">= 1000000,"),
+                          ("production-orders-cancellation-rate", ">= 2000000,")):
+        expressions = " ".join(q["expression"] for q in alarms[name]["metricQueries"] if "expression" in q)
+        assert written in expressions and "e+" not in expressions, name
