@@ -222,7 +222,7 @@ def run_drill(drill: Drill, platform: Platform) -> DrillResult:
     prof = profile(drill.traffic, platform.active_users, platform.daily_revenue_inr)
     model = CloudWatchModel(store, platform.alarms, platform.composites, band_model(prof, platform),
                             drill_mutes(drill, platform, start_minute))
-    _play(drill, platform, store, model)
+    _play(drill, platform, store, prof, model)
     return _verdict(drill, store, model, start_minute, platform)
 
 
@@ -231,12 +231,12 @@ def play_metrics(drill: Drill, platform: Platform) -> MetricStore:
     third of a drill's cost (no page, so no Slack forwarder runs)."""
     check_targets(drill, platform)
     store = MetricStore()
-    _play(drill, platform, store, None)
+    _play(drill, platform, store, profile(drill.traffic, platform.active_users, platform.daily_revenue_inr), None)
     return store
 
 
-def _play(drill: Drill, platform: Platform, store: MetricStore, model: Optional[CloudWatchModel]) -> None:
-    prof = profile(drill.traffic, platform.active_users, platform.daily_revenue_inr)
+def _play(drill: Drill, platform: Platform, store: MetricStore, prof: Profile,
+          model: Optional[CloudWatchModel]) -> None:
     start_minute = int(drill.start.timestamp()) // 60
     sources = Sources(platform, prof, store, drill.seed)
     # The days before a school night were school days.
