@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# --stack goes straight after the subcommand: `maintenance` takes its own subcommand (start, stop,
+# status) after its options.
 case " $* " in
   *" --stack "* | *" --stack="* | " schema "* | *" -h "* | *" --help "*) ;;
-  *) set -- "$@" --stack production ;;
+  " -"*) set -- --stack production "$@" ;;
+  "  ") set -- --stack production ;;
+  *) set -- "$1" --stack production "${@:2}" ;;
 esac
 exec venv/bin/python -m preflight "$@"

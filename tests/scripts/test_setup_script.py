@@ -5,6 +5,7 @@ The installing runs are played in a copy of the script and its requirements file
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -103,3 +104,19 @@ def test_a_changed_rules_source_reinstalls_the_packs_venv_whose_copy_is_not_edit
         "pip output\n")
     assert log.read_text().splitlines() == [
         "venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt"]
+
+
+def test_the_preflight_script_puts_the_production_stack_where_each_subcommand_takes_it():
+    """`maintenance` takes its own subcommand after its options, so `--stack` goes straight after the
+    subcommand; without AWS credentials it then gets as far as the account."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    maintenance = subprocess.run(["bash", "scripts/preflight.sh", "maintenance", "status"], cwd=REPO, env=env,
+                                 capture_output=True, text=True, timeout=120)
+    assert maintenance.returncode == 2
+    assert maintenance.stderr.strip().splitlines() == [
+        "preflight: account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"]
+    schema = subprocess.run(["bash", "scripts/preflight.sh", "schema"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert schema.returncode == 0 and schema.stdout.startswith("{")
