@@ -55,12 +55,14 @@ def _plain(value: Any) -> Any:
 
 
 def platform_json(platform: Platform) -> str:
-    """The platform as canonical JSON: alarms and composites by name (the SDK registers resources from
-    several threads, so two runs of one program list them in different orders)."""
+    """The platform as canonical JSON: alarms and composites by name, and every other list of resources
+    in one order (the SDK registers resources from several threads, so two runs of one program list
+    them in different orders)."""
     plain = dataclasses.asdict(platform)
     for key in ("alarms", "composites"):
         plain[key] = sorted(plain[key], key=lambda a: a["name"])
-    plain["log_filters"] = sorted(plain["log_filters"], key=lambda f: json.dumps(f, sort_keys=True))
+    for key in ("log_filters", "pagers", "mute_rules"):
+        plain[key] = sorted(plain[key], key=lambda item: json.dumps(item, sort_keys=True, default=_plain))
     return json.dumps(plain, sort_keys=True, default=_plain)
 
 
