@@ -190,7 +190,10 @@ def _reads(props: dict[str, Any]) -> str:
 
 def _fires(props: dict[str, Any]) -> str:
     op = COMPARISONS.get(props.get("comparisonOperator", ""), props.get("comparisonOperator"))
-    value = props.get("thresholdMetricId") if props.get("thresholdMetricId") else f"{props.get('threshold'):g}"
+    from components.alarms.spec import literal
+
+    # In full: 10 GiB of free storage is 10737418240 bytes, not 1.07374e+10.
+    value = props.get("thresholdMetricId") if props.get("thresholdMetricId") else literal(props["threshold"])
     return (f"{op} {value}, {props.get('datapointsToAlarm')} of {props.get('evaluationPeriods')}; "
             f"missing data {props.get('treatMissingData')}")
 

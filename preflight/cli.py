@@ -28,13 +28,13 @@ EXAMPLES = {
     "preview": """examples:
   python -m preflight preview --stack production               summary: resources, coverage, cost, policy
   python -m preflight preview --stack production --json        one JSON document
-  python -m preflight preview --stack production --render out  an HTML picture of each dashboard
+  python -m preflight preview --stack production --render render   an HTML picture of each dashboard
   python -m preflight preview --stack production --functions names.txt   discovery finds these functions
   python -m preflight preview --stack dev --program DIR        any other Python Pulumi program""",
     "drill": """examples:
   python -m preflight drill --stack production all                        every drill in drills/
   python -m preflight drill --stack production drills/redis-down.yaml --json
-  python -m preflight drill --stack production drills/redis-down.yaml --render out
+  python -m preflight drill --stack production drills/redis-down.yaml --render render
   python -m preflight drill --stack production drills/redis-down.yaml --save-history redis-down.json
   python -m preflight drill --stack production all --coverage             every alarm: quiet, fires, can fire,
                                                                           recovers; per tier: a second incident""",
@@ -45,7 +45,9 @@ EXAMPLES = {
   python -m preflight history --stack production --aws --days 14                 the last two weeks of the account
   python -m preflight history --stack production --aws --days 14 --save h.json   ... and keep what was fetched
   python -m preflight history --stack production --from h.json --json            replay a saved history offline
-  python -m preflight history --stack production --from h.json --incidents incidents.yaml""",
+  python -m preflight history --stack production --from h.json --incidents incidents.yaml
+  python -m preflight drill --stack production drills/redis-down.yaml --save-history redis-down.json
+  python -m preflight history --stack production --from redis-down.json          with no account: a drill's pages""",
     "schema": """examples:
   python -m preflight schema > stack-schema.json   point your editor's YAML schema setting at it""",
     "diff": """examples:
