@@ -86,12 +86,12 @@ def connect(files: StackFiles, session: Optional[boto3.Session] = None) -> Accou
         session = session or boto3.Session()
         region = files.config.get("aws:region") or session.region_name
         if not region:
-            raise AccountError("account: no region: set aws:region in the stack file or AWS_REGION")
+            raise AccountError("AWS account: no region: set aws:region in the stack file or AWS_REGION")
         if session.get_credentials() is None:
-            raise AccountError("account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            raise AccountError("AWS account: no credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                                "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)")
         sts = one_line_failures(session.client("sts", region_name=region, config=CLIENT_CONFIG))
         identity = sts.get_caller_identity()
     except (BotoCoreError, CallFailed) as error:
-        raise AccountError(f"account: cannot reach the account: {error}") from None
+        raise AccountError(f"AWS account: cannot reach it: {error}") from None
     return Account(session, region, identity["Account"], identity["Arn"], identity["UserId"])

@@ -115,7 +115,7 @@ def test_the_preflight_script_puts_the_production_stack_where_each_subcommand_ta
                                  capture_output=True, text=True, timeout=120)
     assert maintenance.returncode == 2
     assert maintenance.stderr.strip().splitlines() == [
-        "preflight: account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+        "preflight: AWS account: no credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"]
     schema = subprocess.run(["bash", "scripts/preflight.sh", "schema"], cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=120)

@@ -227,7 +227,7 @@ def test_without_credentials_one_line_and_exit_2(tmp_path):
     result = preflight_cli("account", "--stack", "production", env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "preflight: account: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+        "preflight: AWS account: no credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"]
     assert result.stdout == ""
 

@@ -57,5 +57,5 @@ def test_an_unreadable_identity_answer_is_one_line_and_exit_2(http_endpoint):
     result = preflight_cli("account", "--stack", "production", env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "preflight: account: cannot reach the account: sts GetCallerIdentity: HTTP 500"]
+        "preflight: AWS account: cannot reach it: sts GetCallerIdentity: HTTP 500"]
     assert any("Action=GetCallerIdentity" in r["body"] for r in recorder.requests)

@@ -198,5 +198,5 @@ def test_history_aws_without_credentials_is_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "preflight", "history", "--stack", "production", "--aws",
                              "--days", "14"], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2
-    assert result.stderr.startswith("preflight: account: no AWS credentials found")
+    assert result.stderr.startswith("preflight: AWS account: no credentials found")
     assert len(result.stderr.splitlines()) == 1

@@ -146,7 +146,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("start", "--for", "14d", "--reason", "x"),
      "--for 14d: expected a duration like 2h, 90m or 1h30m, from 1m to 13d"),
     (("start", "--for", "2h", "--reason", " "), "--reason: expected why"),
-    (("status",), "account: no AWS credentials found"),
+    (("status",), "AWS account: no credentials found"),
 ])
 def test_bad_use_is_one_line_and_exit_2(args: tuple[str, ...], message: str):
     result = _cli("--stack", "production", *args)

@@ -115,7 +115,7 @@ def test_an_account_that_cannot_be_reached(monkeypatch, capsys):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     assert main(["report", "--stack", "production", "--aws", "--month", "2026-11"]) == 2
-    assert _one_line(capsys).startswith("preflight: account: cannot reach the account: sts GetCallerIdentity: ")
+    assert _one_line(capsys).startswith("preflight: AWS account: cannot reach it: sts GetCallerIdentity: ")
 
 
 def test_get_metric_data_refused(moto_endpoint, monkeypatch):
