@@ -124,11 +124,15 @@ def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side)
 
 
 def _save(path: Path, head: Side, uncommitted: bool, drills: list[Drill]) -> None:
+    # The whole drill suite takes a minute or two: say so before, rather than sit silent.
+    print(f"preflight: --save-json {path}: playing {len(drills)} drill{'s' if len(drills) != 1 else ''} on this "
+          "side", file=sys.stderr, flush=True)
     verdicts: dict[str, Verdict] = {d.name: head.drills.verdict(d) for d in drills}
     doc = {**head.facts, "commit": head.commit, "uncommitted": uncommitted,
            "drills": {name: v.as_json() for name, v in verdicts.items()}}
     with path.open("w") as out:
         write_json(doc, out)
+    print(f"preflight: --save-json {path}: saved; compare a change with --base-json {path}", file=sys.stderr)
 
 
 def _failed(side: str, error: ProgramFailed) -> str:

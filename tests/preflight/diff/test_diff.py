@@ -64,7 +64,12 @@ def test_a_threshold_change_is_one_changed_alarm_and_no_cost_change(repo: Path, 
 def test_a_saved_side_gives_the_diff_of_the_commit(repo: Path, tmp_path: Path):
     edit_config(repo, set_errors_per_minute(4))
     saved = tmp_path / "base.json"
-    assert diff(repo, "--save-json", str(saved), "--drills", "drills/redis-down.yaml").returncode == 0
+    result = diff(repo, "--save-json", str(saved), "--drills", "drills/redis-down.yaml")
+    assert result.returncode == 0
+    # Playing the drills takes a while: the side says so before, and where it went after.
+    assert result.stderr.splitlines() == [f"preflight: --save-json {saved}: playing 1 drill on this side",
+                                          f"preflight: --save-json {saved}: saved; compare a change with "
+                                          f"--base-json {saved}"]
     side = json.loads(saved.read_text())
     assert side["drills"]["redis-down"]["verdict"] == "passed"
     assert side["alarms"]["production-payments-verify-errors"]["condition"] == "> 4"
