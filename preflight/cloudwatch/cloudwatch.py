@@ -253,6 +253,11 @@ class CloudWatchModel:
         self._pending: dict[tuple[str, Optional[str]], tuple[str, list[str]]] = {}
         self._minute = 0
 
+    def __getstate__(self) -> dict:
+        """The model as a drill played in another process hands it back: its states, transitions and
+        notifications. The band model stays behind: it is a closure over the drill's traffic profile."""
+        return {**self.__dict__, "band_model": None}
+
     @staticmethod
     def _members_first(composites: Sequence[CompositeDefinition]) -> list[CompositeDefinition]:
         by_name = {c.name: c for c in composites}

@@ -108,15 +108,24 @@ class _Running:
 RUNNING_STATISTICS = ("Sum", "SampleCount", "Average")
 
 
+def _minutes() -> defaultdict[int, Samples]:
+    return defaultdict(list)
+
+
 class MetricStore:
     def __init__(self) -> None:
-        self.series: dict[MetricKey, dict[int, Samples]] = defaultdict(lambda: defaultdict(list))
+        self.series: dict[MetricKey, dict[int, Samples]] = defaultdict(_minutes)
         # Aggregates of closed periods: minutes are fed in order, so a past period never changes.
         self._closed: dict[tuple[MetricKey, str, int, int], Optional[float]] = {}
         self.latest_minute = -(2**62)
         # The unit a metric is published with (PutMetricData's and EMF's `Unit`), where it was given.
         self.units: dict[MetricKey, str] = {}
         self._running: dict[MetricKey, _Running] = {}
+
+    def __getstate__(self) -> dict:
+        """The samples and units, for a drill played in another process; the closed periods' aggregates
+        and the running totals are caches, rebuilt where they are read."""
+        return {**self.__dict__, "_closed": {}, "_running": {}}
 
     def put(self, key: MetricKey, minute: int, value: float, count: float = 1) -> None:
         """`minute` is minutes since the epoch (UTC); `count` identical samples of `value`."""

@@ -6,7 +6,11 @@ alarm is not covered and not allowlisted, 2 a bad drill or allowlist file, usage
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import json
+import multiprocessing
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -128,6 +132,46 @@ def save_histories(worlds: dict, out: Path, results: list[DrillResult]) -> None:
             save(drill_history(result, model.stack), out / f"{result.drill.name}.json" if len(results) > 1 else out)
 
 
+World = tuple[Path | None, tuple[str, ...]]
+
+
+def world_of(drill: Drill) -> World:
+    """The program run a drill plays on: its own stack file (or --stack's), and its account's functions."""
+    return drill.stack_file, drill.account_functions
+
+
+# The platforms the drills of one `play` are played on, inherited by the processes it forks.
+_PLATFORMS: dict[World, Platform] = {}
+
+
+def _play_one(drill: Drill) -> DrillResult:
+    """One drill in a forked process, its result without the platform, which the caller has."""
+    result = run_drill(drill, _PLATFORMS[world_of(drill)])
+    return dataclasses.replace(result, platform=None)
+
+
+def play(drills: list[Drill], platforms: dict[World, Platform], processes: int | None = None) -> list[DrillResult]:
+    """Each drill's result, in the drills' order. Drills are independent, so several are played at once,
+    one process per core (`processes`, default the cores this process may use); each result is the same
+    as one played alone, since a drill's randomness comes from its own seed."""
+    # Forked processes inherit the platforms; elsewhere than Linux forking a Python process is not safe
+    # (macOS's system libraries), and the drills are played one by one.
+    forks = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    cores = processes or (len(os.sched_getaffinity(0)) if forks else 1)
+    if cores < 2 or len(drills) < 2 or not forks:
+        return [run_drill(drill, platforms[world_of(drill)]) for drill in drills]
+    _PLATFORMS.clear()
+    _PLATFORMS.update(platforms)
+    try:
+        with concurrent.futures.ProcessPoolExecutor(min(cores, len(drills)),
+                                                    mp_context=multiprocessing.get_context("fork")) as pool:
+            played = list(pool.map(_play_one, drills))
+    finally:
+        _PLATFORMS.clear()
+    return [dataclasses.replace(result, platform=platforms[world_of(drill)])
+            for drill, result in zip(drills, played, strict=True)]
+
+
 def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None,
                save_history: Path | None = None, coverage: bool = False) -> int:
     try:
@@ -136,17 +180,16 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     # Drills that name the same stack file and account share one program run.
-    worlds: dict[tuple[Path | None, tuple[str, ...]], tuple[StackModel, Platform, list[DrillResult]]] = {}
-    results = []
+    worlds: dict[World, tuple[StackModel, Platform, list[DrillResult]]] = {}
     try:
         for drill in drills:
-            world = (drill.stack_file, drill.account_functions)
-            if world not in worlds:
-                worlds[world] = (*drill_platform(drill, stack, program), [])
-            _, platform, world_results = worlds[world]
-            result = run_drill(drill, platform)
-            world_results.append(result)
-            results.append(result)
+            if world_of(drill) not in worlds:
+                worlds[world_of(drill)] = (*drill_platform(drill, stack, program), [])
+        # Pictures and history exports read the band model, which stays in the process that played.
+        results = play(drills, {world: platform for world, (_, platform, _) in worlds.items()},
+                       processes=1 if render_dir is not None or save_history is not None else None)
+        for drill, result in zip(drills, results, strict=True):
+            worlds[world_of(drill)][2].append(result)
     except ProgramError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2
