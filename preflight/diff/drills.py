@@ -20,11 +20,9 @@ from typing import Any, Optional
 import pulumi
 
 import cloudwatch_rules
-from preflight.cloudwatch.cloudwatch import ModelError
-from preflight.cloudwatch.log_filters import UnsupportedPattern
-from preflight.drill.cli import drill_platform
-from preflight.drill.drill_file import Drill, DrillError
-from preflight.drill.runner import run_drill
+from preflight.drill.cli import drill_platform, play_each, world_of
+from preflight.drill.drill_file import Drill
+from preflight.drill.runner import DrillResult
 from preflight.emulator.platform import Platform, platform_from_model
 from preflight.model.stack import StackModel
 from preflight.program.engine import ProgramFailed
@@ -90,6 +88,7 @@ class DrillSide:
     def __init__(self, program: Path, stack: str, model: StackModel) -> None:
         self.program, self.stack, self.model = program, stack, model
         self._worlds: dict[tuple[Optional[Path], tuple[str, ...]], tuple[Optional[Platform], str]] = {}
+        self._verdicts: dict[Path, Verdict] = {}
 
     def _world(self, drill: Drill) -> tuple[Optional[Platform], str]:
         """(the platform or None, its JSON or the error that stops the drill on this side)."""
@@ -112,15 +111,25 @@ class DrillSide:
         digest = hashlib.sha256(tools_digest().encode() + drill.path.read_bytes() + text.encode())
         return digest.hexdigest()
 
+    def play(self, drills: list[Drill]) -> None:
+        """Plays these drills on this side, several at once (`play_each`), for `verdict` to read."""
+        playable = [d for d in drills if d.path not in self._verdicts and self._world(d)[0] is not None]
+        platforms = {world_of(d): platform for d in playable if (platform := self._world(d)[0]) is not None}
+        for drill, outcome in zip(playable, play_each(playable, platforms), strict=True):
+            self._verdicts[drill.path] = self._verdict_of(drill, outcome)
+
     def verdict(self, drill: Drill) -> Verdict:
         platform, text = self._world(drill)
         if platform is None:
             return Verdict("error", [text], None)
-        try:
-            result = run_drill(drill, platform)
-        except (DrillError, ModelError, UnsupportedPattern) as error:
-            return Verdict("error", [str(error)], self.fingerprint(drill))
-        return Verdict("passed" if result.passed else "failed", list(result.failures), self.fingerprint(drill))
+        if drill.path not in self._verdicts:
+            self.play([drill])
+        return self._verdicts[drill.path]
+
+    def _verdict_of(self, drill: Drill, outcome: DrillResult | Exception) -> Verdict:
+        if isinstance(outcome, Exception):
+            return Verdict("error", [str(outcome)], self.fingerprint(drill))
+        return Verdict("passed" if outcome.passed else "failed", list(outcome.failures), self.fingerprint(drill))
 
 
 def changed(name: str, before: Verdict | dict[str, Any] | None, after: Verdict | None) -> Optional[dict[str, Any]]:

@@ -98,9 +98,12 @@ def _load_drills(target: str) -> list[Drill]:
 def drills_against_side(drills: list[Drill], base: Side, head: Side) -> tuple[list[dict[str, Any]], int]:
     """Each drill whose inputs differ, run on both sides: (verdicts that changed, drills not run)."""
     entries, unchanged = [], 0
+    rerun = [d for d in drills if (f := head.drills.fingerprint(d)) is None or f != base.drills.fingerprint(d)]
+    base.drills.play(rerun)
+    head.drills.play(rerun)
+    rerun_paths = {d.path for d in rerun}
     for drill in drills:
-        fingerprint = head.drills.fingerprint(drill)
-        if fingerprint is not None and fingerprint == base.drills.fingerprint(drill):
+        if drill.path not in rerun_paths:
             unchanged += 1
             continue
         if entry := changed(drill.name, base.drills.verdict(drill), head.drills.verdict(drill)):
@@ -110,10 +113,15 @@ def drills_against_side(drills: list[Drill], base: Side, head: Side) -> tuple[li
 
 def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side) -> tuple[list[dict[str, Any]], int]:
     entries, unchanged = [], 0
+
+    def same(drill: Drill) -> bool:
+        before, fingerprint = saved.get(drill.name), head.drills.fingerprint(drill)
+        return before is not None and fingerprint is not None and before.get("fingerprint") == fingerprint
+
+    head.drills.play([d for d in drills if not same(d)])
     for drill in drills:
         before = saved.get(drill.name)
-        fingerprint = head.drills.fingerprint(drill)
-        if before is not None and fingerprint is not None and before.get("fingerprint") == fingerprint:
+        if same(drill):
             unchanged += 1
             continue
         if entry := changed(drill.name, before, head.drills.verdict(drill)):
@@ -127,6 +135,7 @@ def _save(path: Path, head: Side, uncommitted: bool, drills: list[Drill]) -> Non
     # The whole drill suite takes a minute or two: say so before, rather than sit silent.
     print(f"preflight: --save-json {path}: playing {len(drills)} drill{'s' if len(drills) != 1 else ''} on this "
           "side", file=sys.stderr, flush=True)
+    head.drills.play(drills)
     verdicts: dict[str, Verdict] = {d.name: head.drills.verdict(d) for d in drills}
     doc = {**head.facts, "commit": head.commit, "uncommitted": uncommitted,
            "drills": {name: v.as_json() for name, v in verdicts.items()}}

@@ -142,34 +142,52 @@ def world_of(drill: Drill) -> World:
 
 # The platforms the drills of one `play` are played on, inherited by the processes it forks.
 _PLATFORMS: dict[World, Platform] = {}
+# What stops one drill (a bad target, an alarm the model cannot evaluate), not the others.
+PLAY_ERRORS = (DrillError, ModelError, UnsupportedPattern)
 
 
-def _play_one(drill: Drill) -> DrillResult:
-    """One drill in a forked process, its result without the platform, which the caller has."""
-    result = run_drill(drill, _PLATFORMS[world_of(drill)])
+def _play_one(drill: Drill) -> DrillResult | Exception:
+    """One drill, in a forked process: its result without the platform, which the caller has, or what
+    stopped it."""
+    try:
+        result = run_drill(drill, _PLATFORMS[world_of(drill)])
+    except PLAY_ERRORS as error:
+        return error
     return dataclasses.replace(result, platform=None)
 
 
-def play(drills: list[Drill], platforms: dict[World, Platform], processes: int | None = None) -> list[DrillResult]:
-    """Each drill's result, in the drills' order. Drills are independent, so several are played at once,
-    one process per core (`processes`, default the cores this process may use); each result is the same
-    as one played alone, since a drill's randomness comes from its own seed."""
+def play_each(drills: list[Drill], platforms: dict[World, Platform],
+              processes: int | None = None) -> list[DrillResult | Exception]:
+    """Each drill's result, or what stopped it, in the drills' order. Drills are independent, so several
+    are played at once, one process per core (`processes`, default the cores this process may use);
+    each result is the same as one played alone, since a drill's randomness comes from its own seed."""
     # Forked processes inherit the platforms; elsewhere than Linux forking a Python process is not safe
     # (macOS's system libraries), and the drills are played one by one.
     forks = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
     cores = processes or (len(os.sched_getaffinity(0)) if forks else 1)
-    if cores < 2 or len(drills) < 2 or not forks:
-        return [run_drill(drill, platforms[world_of(drill)]) for drill in drills]
     _PLATFORMS.clear()
     _PLATFORMS.update(platforms)
     try:
-        with concurrent.futures.ProcessPoolExecutor(min(cores, len(drills)),
-                                                    mp_context=multiprocessing.get_context("fork")) as pool:
-            played = list(pool.map(_play_one, drills))
+        if cores < 2 or len(drills) < 2 or not forks:
+            played = [_play_one(drill) for drill in drills]
+        else:
+            with concurrent.futures.ProcessPoolExecutor(min(cores, len(drills)),
+                                                        mp_context=multiprocessing.get_context("fork")) as pool:
+                played = list(pool.map(_play_one, drills))
     finally:
         _PLATFORMS.clear()
-    return [dataclasses.replace(result, platform=platforms[world_of(drill)])
-            for drill, result in zip(drills, played, strict=True)]
+    return [outcome if isinstance(outcome, Exception)
+            else dataclasses.replace(outcome, platform=platforms[world_of(drill)])
+            for drill, outcome in zip(drills, played, strict=True)]
+
+
+def play(drills: list[Drill], platforms: dict[World, Platform], processes: int | None = None) -> list[DrillResult]:
+    """Each drill's result, in the drills' order (`play_each`); the first drill's error that stops it."""
+    outcomes = play_each(drills, platforms, processes)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    return outcomes  # type: ignore[return-value]
 
 
 def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir: Path | None,
