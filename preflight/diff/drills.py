@@ -20,7 +20,7 @@ from typing import Any, Optional
 import pulumi
 
 import cloudwatch_rules
-from preflight.drill.cli import drill_platform, play_each, world_of
+from preflight.drill.cli import World, drill_platform, play_each, world_of
 from preflight.drill.drill_file import Drill
 from preflight.drill.runner import DrillResult
 from preflight.emulator.platform import Platform, platform_from_model
@@ -87,12 +87,12 @@ class DrillSide:
 
     def __init__(self, program: Path, stack: str, model: StackModel) -> None:
         self.program, self.stack, self.model = program, stack, model
-        self._worlds: dict[tuple[Optional[Path], tuple[str, ...]], tuple[Optional[Platform], str]] = {}
+        self._worlds: dict[World, tuple[Optional[Platform], str]] = {}
         self._verdicts: dict[Path, Verdict] = {}
 
     def _world(self, drill: Drill) -> tuple[Optional[Platform], str]:
         """(the platform or None, its JSON or the error that stops the drill on this side)."""
-        key = (drill.stack_file, drill.account_functions)
+        key = world_of(drill)
         if key not in self._worlds:
             try:
                 if key == (None, ()):
