@@ -9,8 +9,9 @@ from preflight.cloudwatch.store import MetricStore, metric_key
 from preflight.drill.cli import DRILLS, drill_platform, play, world_of
 from preflight.drill.drill_file import load_drill
 
-NAMES = ["database-blip-at-lunch", "quiet-night-sporadic-failures", "fleet/one-failing-function-among-300",
-         "redis-down"]
+# Short drills of both worlds (the production stack, the fleet stack of 300 functions), interleaved.
+NAMES = ["auth-release-breaks-sessions", "fleet/one-failing-function-among-300", "credential-stuffing-at-night",
+         "health-monitor-stops"]
 
 
 def test_drills_played_at_once_give_the_results_played_one_by_one():

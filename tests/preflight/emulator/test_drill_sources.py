@@ -19,7 +19,7 @@ from preflight.cloudwatch.log_filters import matches
 from preflight.cloudwatch.series import insights_queries, read_metrics, widget_series
 from preflight.cloudwatch.store import MetricStore, metric_key
 from preflight.drill.drill_file import load_drill
-from preflight.drill.runner import run_drill
+from preflight.drill.runner import play_metrics, run_drill
 from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch, probe_boundary
 from preflight.emulator.platform import Platform, platform_from_run
 from preflight.emulator.publishers import publisher
@@ -120,6 +120,13 @@ def platform() -> Platform:
     return platform_from_run(run("production", preview=True))
 
 
+@pytest.fixture(scope="module")
+def school_day(platform: Platform) -> tuple[int, int, MetricStore]:
+    """A normal school day's metrics (no alarm evaluated): the drill's first minute, its length, the store."""
+    drill = load_drill(DRILLS / "normal-school-day.yaml")
+    return int(drill.start.timestamp()) // 60, drill.minutes, play_metrics(drill, platform)
+
+
 def _over(result, key, stat: str, first: int, last: int) -> list[float]:
     """The per-minute `stat` of a metric over drill minutes [first, last)."""
     values = [result.store.datapoint(key, stat, result.start_minute + m + 1, 60) for m in range(first, last)]
@@ -151,24 +158,23 @@ def test_a_redis_outage_shows_on_the_cache_nodes_metrics(platform):
 
 
 @pytest.mark.slow
-def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform):
+def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform, school_day):
     """A metric a dashboard line reads and production publishes arrives in a normal school-day drill; one
     that does not arrive is one nothing in the stack publishes (the line stays empty in production too),
     and the publisher catalogue says why. Whatever arrives, production would publish as well."""
     program = run("production", preview=True)
-    result = run_drill(load_drill(DRILLS / "normal-school-day.yaml"), platform)
-    start, minutes = result.start_minute, result.drill.minutes
+    start, minutes, store = school_day
     read, empty_queries = set(), []
     for body in (d.body for d in build_model(program).dashboards):
         for widget in body["widgets"]:
             p = widget.get("properties", {})
             read.update(read_metrics(p))
-            drawn = {s.expression for s in widget_series(p, result.store, start, minutes) if s.key is None}
+            drawn = {s.expression for s in widget_series(p, store, start, minutes) if s.key is None}
             empty_queries += [q for q in insights_queries(p) if q not in drawn]
     assert len(read) > 50
     assert empty_queries == []
     absent = {key: publisher(platform, key[0], key[1], dict(key[2])) for key in read
-              if not any(start <= m < start + minutes for m in result.store.series.get(key, {}))}
+              if not any(start <= m < start + minutes for m in store.series.get(key, {}))}
     assert {(key[0], key[1]) for key in absent} == {("AWS/ApiGateway", "CacheHitCount"),
                                                   ("AWS/ApiGateway", "CacheMissCount")}
     assert all(not who.publishes and "API caching" in who.explanation for who in absent.values())
@@ -179,7 +185,7 @@ def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform)
     assert unpublished == []
 
 
-def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform):
+def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform, school_day):
     """The drill's stand-in for a trained anomaly model (docs/cloudwatch-model.md): a gauge's band is
     centred on the level the emulator publishes with no fault (ActiveUsers, the sessions of the last 30
     minutes), and a band on a ratio of two metrics on the ratio of their expectations (the cancelled
@@ -188,21 +194,21 @@ def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform):
     from preflight.drill.runner import band_model
     from stackconfig.traffic import profile
 
-    result = run_drill(load_drill(DRILLS / "normal-school-day.yaml"), platform)
+    start, _, store = school_day
     band = band_model(profile("school-day", platform.active_users, platform.daily_revenue_inr), platform)
     users = metric_key(platform.business_namespace, "ActiveUsers", {"Environment": "production"})
     for minute in (8 * 60, 10 * 60, 12 * 60 + 30):  # IST breakfast, morning, lunch
-        end = result.start_minute + minute + 5
-        published = result.store.datapoint(users, "Average", end, 300)
+        end = start + minute + 5
+        published = store.datapoint(users, "Average", end, 300)
         lower, upper = band((users, "Average", 300), 2, end)
         assert lower < published < upper
         assert (lower + upper) / 2 == pytest.approx(published, rel=0.01)
     alarm = next(a for a in platform.alarms if a.name == "production-orders-cancellation-rate")
-    lunch = result.start_minute + 13 * 60
+    lunch = start + 13 * 60
     lower, upper = band(query_sources(alarm)["e1"], 2, lunch)
     assert (lower + upper) / 2 == pytest.approx(100 / 101)
     assert upper < 4  # a lunch with 4 % more of the meals refused is out of the band
-    breakfast = result.start_minute + 8 * 60
+    breakfast = start + 8 * 60
     assert band(query_sources(alarm)["e1"], 2, breakfast) is None  # the volume guard: no judgement
 
 
