@@ -9,11 +9,12 @@ property dependencies, parent) are exactly what the engine hands a policy analyz
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import runpy
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
@@ -21,8 +22,9 @@ from typing import Any, Optional
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -237,12 +239,35 @@ def _run_main(files: StackFiles, loaded: list[StackSettings]) -> None:
         loaded.append(settings_)
 
 
+@contextlib.contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """The SDK walks the Python stack at every registration to tell the engine where the program declared
+    the resource (`RegisterResourceRequest.sourcePosition`, `stackTrace`: the CLI shows them in its own
+    messages). Nothing a policy pack or these tools read depends on them, and reading the source files'
+    lines for every frame is about a tenth of a program run, so the run records none."""
+    capture = getattr(sdk_resource, "_get_stack_trace", None)
+    if capture is None:
+        yield
+        return
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = capture
+
+
 def run_program(
     files: StackFiles, preview: bool = True, invokes: Optional[dict[str, InvokeHandler]] = None,
     on_register: Optional[Callable[[Registration], None]] = None,
 ) -> ProgramRun:
     """Runs `files.main` as `pulumi preview` (or `up`, with preview=False) would, offline;
     `on_register` sees each registration as it arrives (the streaming policy analysis)."""
+    with _without_source_positions():
+        return _run(files, preview, invokes, on_register)
+
+
+def _run(files: StackFiles, preview: bool, invokes: Optional[dict[str, InvokeHandler]],
+         on_register: Optional[Callable[[Registration], None]]) -> ProgramRun:
     asyncio.set_event_loop(asyncio.new_event_loop())
     monitor = RecordingMonitor(ComputedOutputs(invokes), preview, on_register)
     settings.reset_options()
