@@ -20,8 +20,15 @@ KeyArn = text(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$",
               "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
 Subnet = text(r"^subnet-[0-9a-f]{8,17}$", "a subnet id like subnet-0abc12345def67890")
 SecurityGroup = text(r"^sg-[0-9a-f]{8,17}$", "a security group id like sg-0abc12345def67890")
-Schedule = text(r"^(rate\(1 minute\)|rate\([1-9]\d* (minutes|hours|days)\)|rate\(1 (hour|day)\)|cron\(.+\))$",
-                "an EventBridge schedule like rate(1 minute)")
+# EventBridge's schedule expressions (user guide, "Rate expressions reference" and "Cron expressions"): a
+# rate's unit is singular for 1 and plural above; a cron has six fields, and exactly one of day-of-month
+# and day-of-week is `?`.
+_CRON_FIELD = r"[0-9A-Za-z,*/#-]+"
+Schedule = text(rf"^(rate\(1 (minute|hour|day)\)|rate\(([2-9]|[1-9]\d+) (minutes|hours|days)\)|"
+                rf"cron\({_CRON_FIELD} {_CRON_FIELD} (\? {_CRON_FIELD} {_CRON_FIELD}|{_CRON_FIELD} {_CRON_FIELD} \?) "
+                rf"{_CRON_FIELD}\))$",
+                "an EventBridge schedule: rate(1 minute), rate(5 minutes) (singular for 1, plural above), or "
+                "cron( ) with six fields and ? in day-of-month or day-of-week")
 Reader = text(r"^[A-Za-z0-9_-]{1,64}$", "a reader id like reader-001")
 Https = text(r"^https://\S+$", "an https:// URL to probe")
 

@@ -11,6 +11,7 @@ from typing import Any, Optional
 import yaml
 
 from preflight.cloudwatch.insights import MAX_METRICS
+from preflight.program.stack_files import UniqueKeyLoader
 from stackconfig.maintenance import ALL, SCOPES
 
 PROFILES = ("school-day", "school-night", "holiday")
@@ -300,7 +301,7 @@ def _account(path: Path, data: Any) -> tuple[str, ...]:
 
 def load_drill(path: Path) -> Drill:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except OSError as error:
         raise DrillError(f"{path}: cannot read the drill file ({error.strerror})") from None
     except yaml.YAMLError as error:

@@ -154,9 +154,11 @@ class PolicyPackProcess:
             # What `pulumi preview --policy-pack` reports as "fork/exec <python>: no such file or directory".
             hint = ""
             if launch.virtualenv is not None and error.errno == errno.ENOENT:
-                hint = (f" (PulumiPolicy.yaml names virtualenv {launch.virtualenv}; create it: python3 -m venv "
-                        f"{launch.virtualenv} && {launch.virtualenv}/bin/pip install -r "
-                        f"{launch.cwd}/requirements.txt, or run bash scripts/setup.sh)")
+                # From the pack's folder, as the language host runs pip: requirements.txt's relative
+                # paths (../cloudwatch-rules) are read from pip's working directory.
+                hint = (f" (PulumiPolicy.yaml names virtualenv {launch.virtualenv}; create it: cd {launch.cwd} && "
+                        f"python3 -m venv {launch.virtualenv} && {launch.virtualenv}/bin/pip install -r "
+                        "requirements.txt, or run bash scripts/setup.sh)")
             raise PolicyError(f"policy pack {launch.cwd.name} failed to start: fork/exec {launch.argv[0]}: "
                               f"{(error.strerror or str(error)).lower()}{hint}") from None
         port = self._read_port()

@@ -9,6 +9,7 @@ is "missing configuration value"; an explicitly typed key's stack value must be 
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from typing import Any
@@ -18,11 +19,19 @@ class ProjectConfigError(Exception):
     """What the CLI would refuse before starting the program."""
 
 
-def _missing(stack: str, keys: list[str]) -> str:
+def _missing(stack: str, keys: list[str], undeclared: list[str]) -> str:
+    """The CLI's words; then, for a missing key that a key the stack sets but the project does not
+    declare resembles (a misspelling), that key and the guess."""
     keys = sorted(keys)
     quoted = [f"'{k}'" for k in keys]
     listed = quoted[0] if len(keys) == 1 else ", ".join([*quoted[:-2], f"{quoted[-2]} and {quoted[-1]}"])
-    return f"Stack '{stack}' is missing configuration {'value' if len(keys) == 1 else 'values'} {listed}"
+    text = f"Stack '{stack}' is missing configuration {'value' if len(keys) == 1 else 'values'} {listed}"
+    guesses = []
+    for key in keys:
+        near = difflib.get_close_matches(key, undeclared, n=1, cutoff=0.6)
+        if near:
+            guesses.append(f"it sets '{near[0]}', which the project does not declare: did you mean '{key}'?")
+    return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
 def config_value_is(type_name: str, items: Any, value: Any) -> bool:
@@ -78,7 +87,9 @@ def apply_project_config(project: dict[str, Any], stack: str, config: dict[str, 
             str(fallback).lower() if isinstance(fallback, bool) else str(fallback))
         values[full] = fallback
     if missing:
-        raise ProjectConfigError(_missing(stack, missing))
+        known = {key if ":" in key else f"{name}:{key}" for key in declared}
+        undeclared = [full.split(":", 1)[1] for full in config if full.startswith(f"{name}:") and full not in known]
+        raise ProjectConfigError(_missing(stack, missing, undeclared))
     for key in sorted(declared):
         spec = declared[key]
         full = key if ":" in key else f"{name}:{key}"

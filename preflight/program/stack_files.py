@@ -36,13 +36,18 @@ class StackFiles:
     stack_file: Path = Path()  # the Pulumi.<stack>.yaml read (a drill's own stack file, or the stack's)
 
 
-class _CliLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice in one mapping (`_unique_keys`): the stack files, and
+    the drill files."""
+
+
+class _CliLoader(UniqueKeyLoader):
     """YAML as the Pulumi CLI reads it (go-yaml): a timestamp-like scalar (`2026-10-02`) decoded into an
     untyped value stays its text ("It looks like a timestamp but for backward compatibility reasons we
     set it as a string", go-yaml decode.go), so the program receives the date as written."""
 
 
-def _unique_keys(loader: _CliLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _unique_keys(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     """A key written twice in one mapping is refused, in go-yaml v3's words ("mapping key %#v already
     defined at line %d", decode.go, which refuses it by default). The CLI reads stack files through
     sdk/go/common/encoding (marshal.go); where that is go-yaml v2, the later value silently wins. Either
@@ -58,7 +63,7 @@ def _unique_keys(loader: _CliLoader, node: yaml.MappingNode, deep: bool = False)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
-_CliLoader.construct_mapping = _unique_keys  # type: ignore[method-assign]
+UniqueKeyLoader.construct_mapping = _unique_keys  # type: ignore[method-assign]
 _CliLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -154,7 +159,8 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
     try:
         apply_project_config(project, stack, config, values)
     except ProjectConfigError as error:
-        raise ProgramError(f"{project_file}: {error}") from None
+        # The stack file lacks or mistypes a value that Pulumi.yaml declares.
+        raise ProgramError(f"{stack_file}: {error} (declared in {project_file.name})") from None
     unset: list[str] = []
     if name == PROJECT:
         for secret in required_secrets(values.get(f"{name}:alerting")):

@@ -330,6 +330,13 @@ FILE_CASES = {
                            ["thresholds.acount: unknown key; did you mean `account`?"]),
     "threshold name": ("concurrencyLimit: 1000", "concurencyLimit: 1000",
                        ["thresholds.account.concurencyLimit: unknown key; did you mean `concurrencyLimit`?"]),
+    # EventBridge refuses these at deploy time: a unit that disagrees with its value, a cron not of six fields.
+    "schedule unit for 1": ("    schedule: rate(1 minute)", "    schedule: rate(1 minutes)",
+                            ["healthMonitor.schedule: got 'rate(1 minutes)'; expected an EventBridge schedule"]),
+    "schedule unit above 1": ("    schedule: rate(1 minute)", "    schedule: rate(5 minute)",
+                              ["healthMonitor.schedule: got 'rate(5 minute)'; expected an EventBridge schedule"]),
+    "schedule cron": ("    schedule: rate(1 minute)", "    schedule: cron(every minute)",
+                      ["healthMonitor.schedule: got 'cron(every minute)'; expected an EventBridge schedule"]),
     "health monitor key": ("    schedule: rate(1 minute)", "    schedul: rate(1 minute)",
                            ["healthMonitor.schedul: unknown key; did you mean `schedule`?"]),
     "api key": ("      stage: prod", "      stag: prod", ["inventory.api.stag: unknown key; did you mean `stage`?"]),
@@ -367,6 +374,12 @@ FILE_CASES = {
                    ["alerting.critical.sms[0]: got '9800000001'; expected an E.164 phone number"]),
     "required key missing (Pulumi.yaml)": ("  hasivu-monitoring:environment: production\n", "",
                                            ["Stack 'production' is missing configuration value 'environment'"]),
+    # A required key misspelt is missing to the CLI; the message names the stack file and the key it
+    # holds instead.
+    "required key misspelt (Pulumi.yaml)": ("  hasivu-monitoring:inventory:\n", "  hasivu-monitoring:inventori:\n",
+                                           ["Pulumi.production.yaml: Stack 'production' is missing configuration "
+                                            "value 'inventory'; it sets 'inventori', which the project does not "
+                                            "declare: did you mean 'inventory'? (declared in Pulumi.yaml)"]),
     "declared type (Pulumi.yaml)": ("hasivu-monitoring:environment: production",
                                     "hasivu-monitoring:environment: {name: production}",
                                     ["Stack 'production' with configuration key 'environment' must be of type "

@@ -187,7 +187,7 @@ def test_every_call_is_a_read_only_action_of_the_documented_policy(seeded):
     read_only = ("Get", "List", "Describe")
     assert all(a == "apigateway:GET" or a.split(":")[1].startswith(read_only) for a in ACTIONS)
     statements = policy_document()["Statement"]
-    # The history replay's actions too (tests/test_history_account.py checks those against its calls).
+    # The history replay's actions too (tests/preflight/history/test_history_account.py checks those against its calls).
     assert sorted(a for s in statements for a in s["Action"]) == sorted({*ACTIONS, *HISTORY_ACTIONS})
 
 

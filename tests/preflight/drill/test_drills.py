@@ -51,6 +51,9 @@ def write(tmp_path: Path, text: str, name: str = "drill.yaml") -> Path:
     (("kind: function-throttles, target: hasivu-production-payments-verify, rate: 0.6",
       "kind: traffic-spike, target: parents, factor: 0.2"),
      "faults[0].target: expected one of orders, payments, rfid, logins, all (got 'parents')"),
+    # A key written twice is refused, as in a stack file: a silent later value would be judged instead.
+    (("minutes: 40", "minutes: 40\nminutes: 10"), "line 5: expected valid YAML (mapping key 'minutes' already "
+                                                  "defined at line 4)"),
 ])
 def test_a_bad_drill_file_is_one_line_naming_file_key_and_expected_form(tmp_path, change, message):
     path = write(tmp_path, THROTTLED.replace(*change))

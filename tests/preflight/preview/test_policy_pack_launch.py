@@ -67,6 +67,9 @@ def test_preflight_fails_in_one_line_when_the_pack_interpreter_is_missing(tmp_pa
     assert lines[0].startswith(f"preflight: policy pack policy failed to start: fork/exec {pack}/venv/bin/python: "
                                "no such file or directory")
     assert "bash scripts/setup.sh" in lines[0]
+    # pip reads requirements.txt's relative paths (../cloudwatch-rules) from its working directory.
+    assert f"create it: cd {pack} && python3 -m venv " in lines[0]
+    assert "pip install -r requirements.txt" in lines[0]
 
 
 def test_a_pack_that_cannot_start_is_the_error_even_when_the_program_fails_too(tmp_path):
