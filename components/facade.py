@@ -149,6 +149,7 @@ def slos_output(settings: StackSettings) -> list[dict[str, Any]]:
                    if slo.kind == PERIOD
                    else {"requests": round(slo.budget_requests), "monthlyRequests": slo.monthly_requests}),
         "minRequests": slo.min_requests,
+        **({"minBadRequests": slo.min_bad_requests} if slo.kind != PERIOD else {}),
         **({"thresholdMs": slo.threshold_ms} if slo.threshold_ms is not None else {}),
         "sli": sli(slo, settings),
         "burnRateAlarms": burn_rate_pairs(slo, settings),

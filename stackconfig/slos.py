@@ -64,6 +64,8 @@ class Slo:
     dependency: Optional[str] = None
     # Request-based: a window with fewer requests is never judged bad (one failure at night is no outage).
     min_requests: int = 0
+    # Request-based: nor one with fewer bad requests (a couple of failures at dawn are chance, not a burn).
+    min_bad_requests: int = 10
     # The latency SLO: a request is good under this many milliseconds.
     threshold_ms: Optional[int] = None
     # Request-based: what the SLI counts in the traffic model, the API stage's requests or a flow of events.
@@ -142,6 +144,9 @@ class RequestSloEntry(PeriodSloEntry):
     target: Optional[Target] = Field(None, description="the objective, a percentage of good requests")
     min_requests: Optional[whole(0)] = Field(  # type: ignore[valid-type]
         None, description="a window with fewer requests is never judged bad (one failure at night is no outage)")
+    min_bad_requests: Optional[whole(1)] = Field(  # type: ignore[valid-type]
+        None, description="a window with fewer bad requests is never judged bad: at low traffic a burn just "
+                          "under a line crosses it by chance (default 10)")
     monthly_requests: Optional[whole(1)] = Field(  # type: ignore[valid-type]
         None, description="the requests a 30-day window holds, for the budget in requests (default: the "
                           "traffic model's, sized by healthMonitor.activeUsers and dailyRevenueInr)")
@@ -180,6 +185,7 @@ def slo_settings(section: Any) -> tuple[Slo, ...]:
             target_percent=float(given.get("target", default.target_percent)),
             enabled=given.get("enabled", default.enabled),
             min_requests=given.get("min_requests", default.min_requests),
+            min_bad_requests=given.get("min_bad_requests", default.min_bad_requests),
             monthly_requests=given.get("monthly_requests", default.monthly_requests),
             threshold_ms=given.get("threshold_ms", default.threshold_ms),
         ))
@@ -187,10 +193,11 @@ def slo_settings(section: Any) -> tuple[Slo, ...]:
 
 
 def with_expected_traffic(slos: tuple[Slo, ...], traffic: MonthlyTraffic,
-                          function_names: Sequence[str]) -> tuple[Slo, ...]:
-    """The request-based SLOs whose `monthlyRequests` the config leaves out get the traffic model's."""
+                          functions: Sequence[tuple[str, str]]) -> tuple[Slo, ...]:
+    """The request-based SLOs whose `monthlyRequests` the config leaves out get the traffic model's, from
+    the inventory's functions (name, invocation)."""
     return tuple(
-        dataclasses.replace(slo, monthly_requests=round(traffic.count(slo.counts, function_names)))
+        dataclasses.replace(slo, monthly_requests=round(traffic.count(slo.counts, functions)))
         if slo.counts is not None and not slo.monthly_requests else slo
         for slo in slos)
 

@@ -14,9 +14,10 @@ CloudWatch's limit of a 7-day evaluation window for periods of an hour or more a
 (user guide, "Alarm evaluation window"). The choice of these alarms over Application Signals SLOs:
 docs/decisions/slo-burn-rate-alarms.md.
 
-Minimum traffic: a request-based window is judged only when it holds the SLO's `minRequests` and enough
-requests that one bad request alone does not cross its line (a 0.6 % line: 167 requests); with fewer
-it is judged good, so one failure among a handful of night-time requests never pages or tickets.
+Minimum traffic: a request-based window is judged only when it holds the SLO's `minRequests`, enough
+requests that one bad request alone does not cross its line (a 0.6 % line: 167 requests), and the SLO's
+`minBadRequests` bad ones (10); otherwise it is judged good. So one failure among a handful of night-time
+requests never pages or tickets, and a burn just under a line does not cross it by chance at dawn.
 Period-based SLOs (the health monitor's checks of a dependency, which already pages critical within two
 minutes of an outage through its connectivity alarm) get the ticket rows only: they catch a dependency
 failing now and then for days.
@@ -37,7 +38,6 @@ from components.alarms.spec import (
     Query,
     filled,
     literal,
-    rate,
 )
 from components.slos import sli
 from stackconfig.model import StackSettings, Tier
@@ -88,21 +88,40 @@ def _window(slo: Slo, settings: StackSettings, row: BurnRate, minutes: int, part
                          treat_missing_data=NO_DATA_IS_MISSING, metric=_metric(signal["good"], period))
     total = _metric(signal["total"], period)
     label = f"{slo.name} bad % over {window_name(minutes)}"
+    judged = _judged(slo, guard, signal)
     if "bad" in signal:
-        queries = rate(_metric(signal["bad"], period), total, label, when_idle=0, min_denominator=guard)
+        queries = (Query("m1", metric=_metric(signal["bad"], period)), Query("m2", metric=total),
+                   Query("e1", expression=f"IF({judged}, 100 * {filled('m1')} / {filled('m2')}, 0)", label=label,
+                         returns=True))
         return AlarmSpec(**common, comparison=GREATER, threshold=bad, treat_missing_data=NO_DATA_IS_FINE,
                          queries=queries)
     if "good" in signal:
-        queries = rate(_metric(signal["good"], period), total, label.replace("bad", "good"), when_idle=100,
-                       min_denominator=guard)
+        good = (Query("m1", metric=_metric(signal["good"], period)),
+                Query("e1", expression=f"IF({judged}, 100 * {filled('m1')} / {filled('m2')}, 100)",
+                      label=label.replace("bad", "good"), returns=True))
     else:
-        # PR(:T) is already the good share of the window's requests; a window with too few is all good.
-        judged = f"{filled('m2')} >= {literal(guard)}" if guard else f"{filled('m2')} > 0"
-        queries = (Query("m1", metric=_metric(signal["goodPercent"], period)), Query("m2", metric=total),
-                   Query("e1", expression=f"IF({judged}, FILL(m1, 100), 100)", label=label.replace("bad", "good"),
-                         returns=True))
+        # PR(:T) is already the good share of the window's requests; a window not judged is all good.
+        good = (Query("m1", metric=_metric(signal["goodPercent"], period)),
+                Query("e1", expression=f"IF({judged}, FILL(m1, 100), 100)", label=label.replace("bad", "good"),
+                      returns=True))
     return AlarmSpec(**common, comparison=LESS, threshold=round(100 - bad, 6), treat_missing_data=NO_DATA_IS_FINE,
-                     queries=queries)
+                     queries=(good[0], Query("m2", metric=total), good[1]))
+
+
+def _judged(slo: Slo, guard: int, signal: dict[str, Any]) -> str:
+    """When a request-based window is judged: it holds `guard` requests and the SLO's `minBadRequests` bad
+    ones. At low traffic a burn under a line crosses it by chance (two failed payments among sixty at
+    dawn are 3.3 %, over the 14.4x line of 2.88 % while the day burns at 4x); a few bad requests
+    more make that unlikely, and an outage brings them in minutes."""
+    requests = filled("m2")
+    if "bad" in signal:
+        bad = filled("m1")
+    elif "good" in signal:
+        bad = f"({requests} - {filled('m1')})"
+    else:
+        bad = f"(100 - FILL(m1, 100)) * {requests} / 100"
+    enough = f"{requests} >= {literal(guard)}" if guard else f"{requests} > 0"
+    return f"{enough} AND {bad} >= {literal(slo.min_bad_requests)}"
 
 
 def min_requests(slo: Slo, bad_percent: float) -> int:

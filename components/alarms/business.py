@@ -133,7 +133,33 @@ def lunch_window(t: BusinessThresholds) -> Window:
     return Window(t.lunch_start_ist, t.lunch_end_ist, int(t.school_days_per_week))
 
 
-def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: str) -> list[AlarmSpec]:
+def _outage_queries(errors: Metric, attempts: Metric, min_errors: float,
+                    gateway_checks_seconds: Optional[int], gateway_health: Metric) -> tuple[Query, ...]:
+    """The share of the window's attempts that ended in an error, from `min_errors` errors (`floored_rate`).
+
+    With the health monitor checking Razorpay, none while two of the window's checks failed: Razorpay's
+    own connectivity alarm has that page. Without it, after a Razorpay outage of about half the window
+    the share sits at the line for the rest of the hour (the successes from before the outage leave the
+    window as fast as new ones enter it), and the alarm flapped: the payments pager paged again and again
+    after Razorpay had recovered. `gateway_health` is DependencyHealthy's Average over the window, the
+    share of good checks; missing (a silent monitor) counts as good."""
+    if gateway_checks_seconds is None:
+        return floored_rate(errors, attempts, min_errors, "Payment attempts ended in an error (%)")
+    checks = max(1, gateway_health.period // gateway_checks_seconds)
+    healthy = f"FILL(m3, 1) > {literal(round(1 - 1.5 / checks, 6))}"
+    n, d = filled("m1"), filled("m2")
+    return (
+        Query("m1", metric=errors),
+        Query("m2", metric=attempts),
+        Query("m3", metric=gateway_health),
+        Query("e1", expression=f"IF({healthy} AND {d} > 0 AND {n} >= {literal(min_errors)}, 100 * {n} / {d}, 0)",
+              label="Payment attempts ended in an error (%)", returns=True),
+    )
+
+
+def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,
+                    gateway_checks_seconds: Optional[int] = None) -> list[AlarmSpec]:
+    """`gateway_checks_seconds`: how often the health monitor checks Razorpay (None: it does not)."""
     ns = inventory.business_namespace
     dims = {"Environment": environment}
 
@@ -157,13 +183,18 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
             # payments of the early morning.
             **payments, service="payments", metric_key="outage", tier=Tier.CRITICAL, sliding=True,
             summary=f"More than {t.payment_outage_percent:g}% of the last hour's payment attempts ended in an "
-                    f"error (at least {t.payment_outage_min_errors:g} errors; any traffic counts).",
+                    f"error (at least {t.payment_outage_min_errors:g} errors; any traffic counts)."
+                    + (" Not judged in an hour in which two health checks of Razorpay failed: its connectivity "
+                       "alarm pages that outage." if gateway_checks_seconds is not None else ""),
             impact="nobody who tries to pay can; at night or on a holiday too few parents pay for the "
                    "5-minute count to show it.",
             comparison=GREATER, threshold=t.payment_outage_percent, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
-            queries=floored_rate(metric("PaymentErrors", 3600), metric("PaymentAttempts", 3600),
-                                 t.payment_outage_min_errors, "Payment attempts ended in an error (%)"),
+            queries=_outage_queries(
+                metric("PaymentErrors", 3600), metric("PaymentAttempts", 3600), t.payment_outage_min_errors,
+                gateway_checks_seconds,
+                Metric(inventory.health_namespace, "DependencyHealthy",
+                       {**dims, "Dependency": "payment_gateway"}, "Average", 3600)),
         ),
         AlarmSpec(
             **payments, service="payments", metric_key="failure-rate", tier=Tier.BUSINESS,

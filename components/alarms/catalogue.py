@@ -117,7 +117,9 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
             "sessions and cached menus are unavailable, so logins fail; the database takes the whole load.",
             "redis", "Redis unreachable"))
         groups.append((CacheAlarms, "redis", specs, {}))
-    business_specs = business.business_alarms(inventory, t.business, env)
+    gateway_checked = monitor is not None and bool(monitor.payment_gateway_url)
+    business_specs = business.business_alarms(
+        inventory, t.business, env, business.monitor_period_seconds(monitor.schedule) if gateway_checked else None)
     business_specs += business.health_alarms(inventory, t.business, env, monitor.schedule if monitor else None)
     business_specs += business.reader_alarms(inventory, t.business, env, monitor.rfid_reader_ids if monitor else ())
     if monitor is not None and monitor.payment_gateway_url:

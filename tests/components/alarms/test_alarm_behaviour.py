@@ -123,8 +123,10 @@ def test_the_deployed_health_monitor_publishes_what_the_health_alarms_read(monke
     assert {a["name"] for a in health} >= {"production-platform-health-score", "production-database-connectivity",
                                            "production-cache-connectivity", "production-payments-connectivity"}
     for alarm in health:
+        # The payment outage alarm reads the business metrics too; the monitor publishes the health ones.
         for namespace, metric, dims in _metric_refs(alarm):
-            assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
+            if namespace == "HASIVU/Health":
+                assert metric_key(namespace, metric, dims) in emitted, alarm["name"]
 
 
 def test_the_stacks_own_filters_publish_the_security_metrics_the_alarms_read():
@@ -642,3 +644,34 @@ def test_a_large_floor_of_errors_is_written_as_metric_math_reads_it():
                           ("production-orders-cancellation-rate", ">= 2000000,")):
         expressions = " ".join(q["expression"] for q in alarms[name]["metricQueries"] if "expression" in q)
         assert written in expressions and "e+" not in expressions, name
+
+
+# ---- payment outage and burn-rate windows at low traffic ----------------------------
+
+def test_a_payment_outage_stands_down_in_an_hour_razorpay_failed_its_health_checks():
+    """More than half of the hour's attempts ending in an error pages as an outage of the payment code (a
+    release), unless the health monitor saw Razorpay fail two checks in that hour: its connectivity alarm
+    has that page, and after Razorpay recovers the share sits at the line for the rest of the hour."""
+    broken = {"PaymentErrors": [20.0], "PaymentAttempts": [30.0]}
+    assert _evaluate("production-payments-outage", {**broken, "DependencyHealthy": [1.0]}) == "ALARM"
+    assert _evaluate("production-payments-outage", {**broken, "DependencyHealthy": [59 / 60]}) == "ALARM"
+    assert _evaluate("production-payments-outage", {**broken, "DependencyHealthy": [58 / 60]}) == "OK"
+    # A silent health monitor is its own alarm's page; the outage is still judged.
+    assert _evaluate("production-payments-outage", {**broken, "DependencyHealthy": [None]}) == "ALARM"
+
+
+def test_a_burn_rate_window_is_judged_from_ten_bad_requests():
+    """At dawn a 4x burn of payment-success (0.8 %) puts 3 bad among 60 attempts (5 %) over the 14.4x line
+    (2.88 %) by chance; ten bad requests over the line are a burn."""
+    window = "production-slo-payment-success-burn-1h-14.4x"
+    assert _evaluate(window, {"PaymentErrors": [3.0], "PaymentAttempts": [60.0]}) == "OK"
+    assert _evaluate(window, {"PaymentErrors": [9.0], "PaymentAttempts": [300.0]}) == "OK"
+    assert _evaluate(window, {"PaymentErrors": [10.0], "PaymentAttempts": [300.0]}) == "ALARM"
+    # Latency: PR(:3000) is the good share; 20 % slow of 40 requests is 8 slow, of 100 it is 20.
+    latency = "production-slo-api-latency-burn-5m-14.4x"
+    assert _evaluate(latency, {"Latency": [80.0], "Count": [40.0]}) == "OK"
+    assert _evaluate(latency, {"Latency": [80.0], "Count": [100.0]}) == "ALARM"
+    # Card verification: the good count against the attempts.
+    cards = "production-slo-rfid-verification-burn-5m-14.4x"
+    assert _evaluate(cards, {"RFIDVerificationSuccess": [21.0], "RFIDVerificationAttempts": [30.0]}) == "OK"
+    assert _evaluate(cards, {"RFIDVerificationSuccess": [50.0], "RFIDVerificationAttempts": [60.0]}) == "ALARM"
