@@ -61,7 +61,7 @@ def expected_requests(traffic: MonthlyTraffic, functions: Iterable[LambdaFunctio
     """Sampling class -> the API requests the traffic model expects its URL paths to receive a month."""
     requests = dict.fromkeys((cls.name for cls in DEFAULT_SAMPLING), 0.0)
     for function in functions:
-        requests[_class_of(function.group)] += traffic.api_requests([function.name])
+        requests[_class_of(function.group)] += traffic.api_requests([(function.name, function.invocation)])
     return {name: round(count) for name, count in requests.items()}
 
 

@@ -437,7 +437,7 @@ def _slos(section: Any, inventory: Inventory, monitor: Optional[HealthMonitorSet
           business: BusinessThresholds) -> tuple[Slo, ...]:
     """The SLOs the stack measures, their budgets sized by the expected traffic and the judged minutes."""
     slos = measurable_slos(slo_settings(section), inventory, monitor)
-    slos = with_expected_traffic(slos, traffic, [f.name for f in inventory.functions])
+    slos = with_expected_traffic(slos, traffic, [(f.name, f.invocation) for f in inventory.functions])
     return judged_in_school_hours(slos, business.school_day_end_ist - business.school_day_start_ist,
                                   business.school_days_per_week)
 

@@ -146,7 +146,14 @@ ROLES: tuple[tuple[str, FunctionRole], ...] = (
     ("notifications-daily-digest", FunctionRole(None, schedule_minutes=24 * 60, base_ms=60_000, api=False)),
     ("slack", FunctionRole(None, base_ms=200, api=False)),
 )
-DEFAULT_ROLE = FunctionRole("browsing", 0.01)
+# A function no fragment names: by how the inventory says it is invoked. Behind the API, a little of the
+# browsing; invoked by events, as many as one order in a hundred, not through the API; on a schedule,
+# hourly (the job alarms' assumption), not through the API.
+DEFAULT_ROLES = {
+    "sync": FunctionRole("browsing", 0.01),
+    "async": FunctionRole("orders", 0.01, api=False),
+    "scheduled": FunctionRole(None, schedule_minutes=60, base_ms=5_000, api=False),
+}
 
 # The dependency map: which inventory groups need which dependency to serve a request.
 DEPENDENCY_USERS = {
@@ -161,11 +168,12 @@ DEPENDENCY_USERS = {
 HANDLED_FAILURES = {"payment_gateway"}
 
 
-def role_of(function_name: str) -> FunctionRole:
+def role_of(function_name: str, invocation: str = "sync") -> FunctionRole:
+    """The role a fragment of the name gives; otherwise the one of the inventory's `invocation`."""
     for fragment, role in ROLES:
         if fragment in function_name:
             return role
-    return DEFAULT_ROLE
+    return DEFAULT_ROLES.get(invocation, DEFAULT_ROLES["sync"])
 
 
 def platform_size(monitor: Optional[HealthMonitorSettings]) -> tuple[int, float]:
@@ -183,21 +191,21 @@ class MonthlyTraffic:
     events: dict[str, float]  # flow -> events
     readers: int
 
-    def invocations(self, function_name: str) -> float:
-        role = role_of(function_name)
+    def invocations(self, function_name: str, invocation: str = "sync") -> float:
+        role = role_of(function_name, invocation)
         if role.schedule_minutes:
             return WINDOW_DAYS * 24 * 60 / role.schedule_minutes
         if role.flow == "heartbeats":
             return WINDOW_DAYS * 24 * 60 * self.readers
         return self.events.get(role.flow or "", 0.0) * role.per_event
 
-    def api_requests(self, function_names: Iterable[str]) -> float:
-        """Requests to the API stage: the invocations of the functions that serve it."""
-        return sum(self.invocations(name) for name in function_names if role_of(name).api)
+    def api_requests(self, functions: Iterable[tuple[str, str]]) -> float:
+        """Requests to the API stage: the invocations of the functions (name, invocation) that serve it."""
+        return sum(self.invocations(name, how) for name, how in functions if role_of(name, how).api)
 
-    def count(self, what: str, function_names: Iterable[str]) -> float:
+    def count(self, what: str, functions: Iterable[tuple[str, str]]) -> float:
         """`api`: the API stage's requests; otherwise the events of the flow `what`."""
-        return self.api_requests(function_names) if what == API_REQUESTS else self.events.get(what, 0.0)
+        return self.api_requests(functions) if what == API_REQUESTS else self.events.get(what, 0.0)
 
 
 def monthly_traffic(monitor: Optional[HealthMonitorSettings], school_days_per_week: float) -> MonthlyTraffic:

@@ -29,7 +29,6 @@ from stackconfig.traffic import (
     PAYMENT_ERROR_SHARE,
     RFID_FAILED_SHARE,
     Profile,
-    role_of,
 )
 
 BATCH_MINUTES = 10
@@ -51,7 +50,7 @@ def _expected(key: MetricKey, platform: Platform, profile: Profile, when: dt.dat
     dimensions = dict(dims)
     rates = profile.rates(when)
     if namespace == "AWS/ApiGateway" and dimensions == {"ApiName": platform.api_name, "Stage": platform.api_stage}:
-        roles = [role_of(fn) for fn in platform.functions if fn != platform.health_function]
+        roles = [platform.role(fn) for fn in platform.functions if fn != platform.health_function]
         served = [(role, rates.get(role.flow or "", 0.0) * role.per_event) for role in roles if role.api]
         requests = sum(n for _, n in served)
         return {"Count": [(1.0, requests)], "5XXError": [(0.0, requests)],

@@ -13,7 +13,7 @@ from preflight.model.stack import LogFilter, StackModel, build_model
 from preflight.program.engine import ProgramRun
 from preflight.program.props import COMPUTED
 from stackconfig.muting import Pager
-from stackconfig.traffic import platform_size
+from stackconfig.traffic import FunctionRole, platform_size, role_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Platform:
     pagers: list[Pager] = dataclasses.field(default_factory=list)
     # The stack's planned windows and calendar: they apply to every drill by themselves.
     mute_rules: list[MuteRuleDefinition] = dataclasses.field(default_factory=list)
+    # Function name -> how the inventory says it is invoked (sync, async, scheduled): the traffic model's
+    # role for a function whose name it does not know.
+    invocations: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def role(self, function_name: str) -> FunctionRole:
+        return role_of(function_name, self.invocations.get(function_name, "sync"))
 
     @property
     def reader_ids(self) -> list[str]:
@@ -107,6 +113,7 @@ def platform_from_model(model: StackModel) -> Platform:
         pagers=model.pagers,
         mute_rules=[MuteRuleDefinition(r.name, r.schedule, frozenset(r.targets))
                     for r in model.mute_rules if r.schedule is not None],
+        invocations={fn.name: fn.invocation for fn in inventory.functions},
     )
 
 

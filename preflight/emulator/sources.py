@@ -44,7 +44,6 @@ from stackconfig.traffic import (
     PAYMENT_FAILED_SHARE,
     RFID_FAILED_SHARE,
     Profile,
-    role_of,
 )
 
 COLD_START_MS = 900.0
@@ -131,7 +130,7 @@ class Sources:
         self.now_minute = 0
         self.cloudwatch = StoreCloudWatch(store, lambda: self.now_minute)
         self.logs = LogsDelivery(platform, store)
-        self._by_fragment = {name: role_of(name) for name in platform.functions}
+        self._by_fragment = {name: platform.role(name) for name in platform.functions}
         self.environments = LambdaEnvironments()
         self._api_scopes: Optional[list[tuple[dict[str, str], list[str], Optional[str]]]] = None
         self._keys: dict[tuple, MetricKey] = {}

@@ -29,7 +29,18 @@ def test_scheduled_functions_and_reader_heartbeats_do_not_follow_the_orders():
     assert month.invocations("hasivu-dev-rfid-reader-heartbeat") == 2 * 30 * 24 * 60  # 2 readers, every minute
     assert month.invocations("hasivu-dev-notifications-daily-digest") == 30
     # Not served by the API stage: a job and an event consumer.
-    assert month.api_requests(["hasivu-dev-payments-reconcile", "hasivu-dev-notifications-send-sms"]) == 0
+    assert month.api_requests([("hasivu-dev-payments-reconcile", "scheduled"),
+                               ("hasivu-dev-notifications-send-sms", "async")]) == 0
+
+
+def test_a_function_the_model_does_not_know_is_traffic_as_the_inventory_invokes_it():
+    """A new group's functions: behind the API a little of the browsing; invoked by events or on a schedule,
+    none of the API stage's requests (the budget of api-availability stays the same)."""
+    month = monthly_traffic(SMALL, school_days_per_week=6)
+    assert month.api_requests([("hasivu-dev-reports-daily", "sync")]) > 0
+    assert month.api_requests([("hasivu-dev-reports-daily", "async"), ("hasivu-dev-reports-weekly", "scheduled")]) == 0
+    assert month.invocations("hasivu-dev-reports-weekly", "scheduled") == 30 * 24  # hourly
+    assert month.invocations("hasivu-dev-reports-daily", "async") > 0
 
 
 def test_a_stack_that_does_not_size_its_platform_is_modelled_as_a_small_one():

@@ -51,7 +51,8 @@ REQUIRED = [
     "payments-release-breaks-checkout",     # payments failing: one critical page within 5 minutes
     "auth-release-breaks-sessions",         # auth failing: one critical page within 5 minutes
     "registration-broken-in-the-evening",   # sign-ups failing, a few every half hour: critical within 30
-    "registration-blip-at-lunch",           # four sign-ups failing in 15 minutes: one page, none after it
+    "registration-blip-in-the-evening",      # sign-ups failing for 30 minutes: one page, none after it
+    "rare-calls-failing-through-the-day",   # refunds and card registration broken all day: both alarms fire
     "cancellations-broken-at-lunch",        # cancellations failing: a warning page within 45 minutes
     "orders-release-breaks-pickups",        # orders failing at lunch: the API's 5XX pages critical
     "rfid-release-breaks-verification",     # card verification failing at lunch: likewise
