@@ -78,11 +78,13 @@ def test_each_slo_lists_its_burn_rate_pairs_and_each_is_a_registered_alarm_on_th
 
 def test_config_overrides_a_target_and_switches_an_slo_off():
     slos = _slos(set_={"slos": {"database": {"target": 99.95}, "rfidVerification": {"enabled": False},
-                                "apiLatency": {"thresholdMs": 1500, "minRequests": 10}}})
+                                "apiLatency": {"thresholdMs": 1500, "minRequests": 10, "minBadRequests": 3}}})
     assert slos["database"]["budget"]["minutes"] == pytest.approx(21.6)
     assert "rfid-verification" not in slos
     assert slos["api-latency"]["sli"]["goodPercent"]["stat"] == "PR(:1500)"
     assert slos["api-latency"]["minRequests"] == 10
+    assert (slos["api-latency"]["minBadRequests"], slos["api-availability"]["minBadRequests"]) == (3, 10)
+    assert "minBadRequests" not in slos["database"]
 
 
 def test_every_custom_metric_an_sli_reads_is_one_the_runtime_library_publishes():
