@@ -143,18 +143,12 @@ def _outage_queries(errors: Metric, attempts: Metric, min_errors: float,
     window as fast as new ones enter it), and the alarm flapped: the payments pager paged again and again
     after Razorpay had recovered. `gateway_health` is DependencyHealthy's Average over the window, the
     share of good checks; missing (a silent monitor) counts as good."""
+    label = "Payment attempts ended in an error (%)"
     if gateway_checks_seconds is None:
-        return floored_rate(errors, attempts, min_errors, "Payment attempts ended in an error (%)")
+        return floored_rate(errors, attempts, min_errors, label)
     checks = max(1, gateway_health.period // gateway_checks_seconds)
     healthy = f"FILL(m3, 1) > {literal(round(1 - 1.5 / checks, 6))}"
-    n, d = filled("m1"), filled("m2")
-    return (
-        Query("m1", metric=errors),
-        Query("m2", metric=attempts),
-        Query("m3", metric=gateway_health),
-        Query("e1", expression=f"IF({healthy} AND {d} > 0 AND {n} >= {literal(min_errors)}, 100 * {n} / {d}, 0)",
-              label="Payment attempts ended in an error (%)", returns=True),
-    )
+    return floored_rate(errors, attempts, min_errors, label, judged_while=(Query("m3", metric=gateway_health), healthy))
 
 
 def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: str,

@@ -122,7 +122,7 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
         inventory, t.business, env, business.monitor_period_seconds(monitor.schedule) if gateway_checked else None)
     business_specs += business.health_alarms(inventory, t.business, env, monitor.schedule if monitor else None)
     business_specs += business.reader_alarms(inventory, t.business, env, monitor.rfid_reader_ids if monitor else ())
-    if monitor is not None and monitor.payment_gateway_url:
+    if gateway_checked:
         # Razorpay's own signal, two minutes after it stops answering whatever the traffic: at night a
         # payment outage produces too few payment errors to judge, and the symptoms it causes elsewhere
         # (the health score, API 5XX) are held while this is in ALARM.

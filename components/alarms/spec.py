@@ -180,16 +180,23 @@ def literal(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def floored_rate(numerator: Metric, denominator: Metric, min_numerator: float, label: str) -> tuple[Query, ...]:
+def floored_rate(numerator: Metric, denominator: Metric, min_numerator: float, label: str,
+                 judged_while: Optional[tuple[Query, str]] = None) -> tuple[Query, ...]:
     """100 * numerator / denominator with no minimum of the denominator, once the numerator reaches
     `min_numerator` (0 below it): over a long window, a few failures of a rarely called thing are a rate
-    as telling as thousands, and the floor keeps one sporadic failure from counting."""
+    as telling as thousands, and the floor keeps one sporadic failure from counting. `judged_while`: one
+    more query and the condition on it under which the rate is judged at all (0 otherwise)."""
     n, d = filled("m1"), filled("m2")
+    condition = f"{d} > 0 AND {n} >= {literal(min_numerator)}"
+    extra: tuple[Query, ...] = ()
+    if judged_while is not None:
+        extra = (judged_while[0],)
+        condition = f"{judged_while[1]} AND {condition}"
     return (
         Query("m1", metric=numerator),
         Query("m2", metric=denominator),
-        Query("e1", expression=f"IF({d} > 0 AND {n} >= {literal(min_numerator)}, 100 * {n} / {d}, 0)",
-              label=label, returns=True),
+        *extra,
+        Query("e1", expression=f"IF({condition}, 100 * {n} / {d}, 0)", label=label, returns=True),
     )
 
 

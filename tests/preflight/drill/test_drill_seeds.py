@@ -13,7 +13,7 @@ import pytest
 from preflight.drill.cli import DRILLS, drill_platform, play, world_of
 from preflight.drill.drill_file import load_drill
 
-# Drill -> the seeds besides its own that each gave a wrong page count.
+# Drill -> other random draws (`seed`) on which its expectation must hold too.
 SEEDS = {
     "razorpay-outage-on-holiday": (1, 2, 3, 4, 5),
     "registration-blip-in-the-evening": (1, 2, 3, 4, 5),
