@@ -7,13 +7,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-# Fixtures that start a server (moto, PostgreSQL, Redis, a local HTTP endpoint): a test that uses one,
-# directly or through another fixture, carries the `servers` marker, so `pytest -m "not servers"`
-# runs only what needs no server. Tests that start Chromium are marked where they are written.
-SERVER_FIXTURES = frozenset({"moto_endpoint", "postgres_server", "redis_server", "http_endpoint"})
+# Fixtures that start a server (moto, PostgreSQL, Redis, a local HTTP endpoint) or Chromium: a test that
+# uses one, directly or through another fixture, carries the `servers` marker, so `pytest -m "not servers"`
+# runs only what needs neither.
+SERVER_FIXTURES = frozenset({"moto_endpoint", "postgres_server", "redis_server", "http_endpoint", "chromium"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,6 +39,15 @@ def moto_endpoint() -> Iterator[str]:
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The headless browser that opens rendered pages (tests/support/chromium.py)."""
+    from tests.support.chromium import CHROMIUM
+
+    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
+    return CHROMIUM
 
 
 @pytest.fixture

@@ -68,13 +68,13 @@ MEASURE = r"""
 """
 
 
-def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+def run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
                           capture_output=True, text=True, timeout=120)
 
 
 def dump_dom(page: Path, profile: Path, width: int = 1400) -> str:
-    return chromium(profile, f"--window-size={width},1000", "--dump-dom", page.as_uri()).stdout
+    return run_chromium(profile, f"--window-size={width},1000", "--dump-dom", page.as_uri()).stdout
 
 
 def measure(page: Path, profile: Path, width: int = 1400) -> dict[str, Any]:
@@ -88,5 +88,5 @@ def measure(page: Path, profile: Path, width: int = 1400) -> dict[str, Any]:
 
 
 def screenshot(page: Path, profile: Path, out: Path, width: int = 1400, height: int = 1000) -> Path:
-    chromium(profile, f"--window-size={width},{height}", f"--screenshot={out}", page.as_uri())
+    run_chromium(profile, f"--window-size={width},{height}", f"--screenshot={out}", page.as_uri())
     return out

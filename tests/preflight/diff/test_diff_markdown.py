@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from cmarkgfm.cmark import Options
 
 from preflight.diff.markdown import markdown
 from preflight.diff.sections import sections, summary_rows
+from tests.support.chromium import dump_dom
 from tests.support.program_repo import (
     ORDERS_FUNCTION,
     blunt_razorpay_detection,
@@ -30,9 +30,6 @@ from tests.support.program_repo import (
     program_repo,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # GitHub refuses a comment body of 65,536 characters or more ("Body is too long (maximum is 65536 characters)").
 GITHUB_LIMIT = 65_536
 
@@ -106,12 +103,10 @@ class Tables(HTMLParser):
 
 
 def browser_tables(text: str, tmp_path: Path) -> Tables:
-    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
     body = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
     page = tmp_path / "comment.html"
     page.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}</body></html>")
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=90).stdout
+    dom = dump_dom(page, tmp_path / "profile")
     assert "<table>" in dom, dom[:500]
     parsed = Tables()
     parsed.feed(dom)
@@ -136,8 +131,7 @@ def _whole(tables: Tables) -> None:
 TRICKY = "a|b *c* _d_ `e` [f](g) &amp; <computed> \\ ~~h~~\nsecond line"
 
 
-@pytest.mark.servers
-def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Path):
+def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Path, chromium: str):
     doc = copy.deepcopy(doc)
     doc["resources"]["changed"].append({"name": "sns TopicPolicy alerts",
                                         "changes": {"policy": ["<computed>", TRICKY]}})
@@ -169,8 +163,8 @@ def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Pa
     assert why.startswith("fires production-*payment*: ")
 
 
-@pytest.mark.servers
-def test_a_comment_over_the_limit_is_cut_with_a_note_and_stays_whole(doc: dict[str, Any], tmp_path: Path):
+def test_a_comment_over_the_limit_is_cut_with_a_note_and_stays_whole(doc: dict[str, Any], tmp_path: Path,
+                                                                    chromium: str):
     limit = 4_000
     text = markdown(doc, limit)
     assert len(text) < limit

@@ -11,6 +11,7 @@ import pytest
 from preflight.drill.drill_file import DrillError, load_drill
 from preflight.drill.runner import run_drill
 from preflight.emulator.platform import Platform, platform_from_run
+from tests.support.chromium import dump_dom
 from tests.support.stack import preflight_cli, run
 
 THROTTLED = """
@@ -187,11 +188,9 @@ def test_cli_text_has_no_empty_section(tmp_path):
     assert "  no transition into or out of ALARM" in result.stdout
 
 
-@pytest.mark.servers
-def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform):
+def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, platform, chromium):
     """Each metric widget is an SVG with a plotted path, or says in red which metric never came."""
     import re
-    import subprocess
 
     from preflight.model.stack import build_model
     from preflight.pictures.drill_charts import render_drills
@@ -202,9 +201,7 @@ def test_rendered_drill_shows_the_incident_on_every_graph_in_chromium(tmp_path, 
     assert len(pages) == 5
     plotted = 0
     for page in pages:
-        dom = subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                              f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-                             capture_output=True, text=True, timeout=90).stdout
+        dom = dump_dom(page, tmp_path / "profile")
         widgets = [w for w in dom.split('<div class="widget" ')[1:] if 'data-kind="metric"' in w[:60]]
         assert widgets, page.name
         for widget in widgets:

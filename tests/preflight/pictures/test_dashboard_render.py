@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.support.chromium import CHROMIUM, dump_dom, measure, screenshot
+from tests.support.chromium import dump_dom, measure, screenshot
 from tests.support.stack import preflight_cli
 
 HEADER_RGB = (0x23, 0x2F, 0x3E)
@@ -19,7 +19,6 @@ HEADER_RGB = (0x23, 0x2F, 0x3E)
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> Path:
-    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
     out = tmp_path_factory.mktemp("render")
     result = preflight_cli("--stack", "production", "--no-policy", "--json", "--render", str(out))
     assert result.returncode == 0, result.stderr
@@ -34,8 +33,7 @@ def test_index_links_the_five_pages(rendered: Path):
     assert len(re.findall(r'<a href="production-HASIVU-[A-Za-z-]+\.html">', index)) == 5
 
 
-@pytest.mark.servers
-def test_every_widget_is_drawn_by_the_browser(rendered: Path, tmp_path: Path):
+def test_every_widget_is_drawn_by_the_browser(rendered: Path, tmp_path: Path, chromium: str):
     bodies = json.loads((rendered / "bodies.json").read_text())
     for name, body in bodies.items():
         dom = dump_dom(rendered / f"{name}.html", tmp_path / "profile")
@@ -48,8 +46,7 @@ def test_every_widget_is_drawn_by_the_browser(rendered: Path, tmp_path: Path):
                 assert f"{html.escape(title, quote=False)}</header>" in dom, title
 
 
-@pytest.mark.servers
-def test_screenshot_shows_the_widgets_on_the_grid(rendered: Path, tmp_path: Path):
+def test_screenshot_shows_the_widgets_on_the_grid(rendered: Path, tmp_path: Path, chromium: str):
     """The 24 columns span the window; each widget keeps its columns and its place among the rows, and
     its dark title bar is where the layout put it (text widgets have none, as on CloudWatch)."""
     body = json.loads((rendered / "bodies.json").read_text())["production-HASIVU-Executive-Overview"]
@@ -76,7 +73,7 @@ def test_screenshot_shows_the_widgets_on_the_grid(rendered: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("width", [1400, 1920])
-def test_the_pages_use_the_whole_window_and_cut_no_text(rendered: Path, tmp_path: Path, width: int):
+def test_the_pages_use_the_whole_window_and_cut_no_text(rendered: Path, tmp_path: Path, width: int, chromium: str):
     bodies = json.loads((rendered / "bodies.json").read_text())
     for name in bodies:
         measured = measure(rendered / f"{name}.html", tmp_path / "profile", width)

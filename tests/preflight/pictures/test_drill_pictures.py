@@ -14,7 +14,7 @@ from preflight.drill.runner import run_drill
 from preflight.emulator.platform import platform_from_run
 from preflight.model.stack import build_model
 from preflight.pictures.drill_charts import render_drills
-from tests.support.chromium import CHROMIUM, measure
+from tests.support.chromium import measure
 from tests.support.stack import REPO, run
 
 DRILLS = REPO / "drills"
@@ -33,7 +33,6 @@ CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory) -> dict[str, list[Path]]:
     """Per drill, its five pages: redis-down (12:00-14:00 IST), a quiet night, a normal school day."""
-    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
     program = run("production", preview=True)
     platform = platform_from_run(program)
     out = tmp_path_factory.mktemp("drills")
@@ -44,7 +43,7 @@ def drawn(tmp_path_factory) -> dict[str, list[Path]]:
 
 
 @pytest.fixture(scope="module")
-def redis_down(drawn, tmp_path_factory) -> dict[str, dict]:
+def redis_down(drawn, tmp_path_factory, chromium) -> dict[str, dict]:
     profile = tmp_path_factory.mktemp("profile")
     return {p.stem.removeprefix("production-HASIVU-"): measure(p, profile) for p in drawn["redis-down"]}
 
@@ -53,7 +52,6 @@ def _titles(measured: dict) -> dict[int, str]:
     return {w["index"]: w["text"].split("\n", 1)[0] for w in measured["widgets"]}
 
 
-@pytest.mark.servers
 def test_axes_have_round_ticks_in_k_m_notation_and_ist_clock_times(redis_down):
     charts = 0
     for page, measured in redis_down.items():
@@ -75,7 +73,6 @@ def test_axes_have_round_ticks_in_k_m_notation_and_ist_clock_times(redis_down):
     assert [t["text"] for t in memory["y"]] == ["0", "2k", "4k", "6k", "8k"]
 
 
-@pytest.mark.servers
 def test_percentage_charts_run_from_0_to_100(redis_down):
     seen = set()
     for measured in redis_down.values():
@@ -91,7 +88,6 @@ def test_percentage_charts_run_from_0_to_100(redis_down):
     assert seen == PERCENT_WIDGETS
 
 
-@pytest.mark.servers
 def test_ticks_stand_apart(redis_down):
     for page, measured in redis_down.items():
         for chart in measured["charts"]:
@@ -103,8 +99,7 @@ def test_ticks_stand_apart(redis_down):
 
 
 @pytest.mark.parametrize("width", [1400, 1000])
-@pytest.mark.servers
-def test_no_text_is_cut_off_and_every_name_is_whole(drawn, tmp_path, width):
+def test_no_text_is_cut_off_and_every_name_is_whole(drawn, tmp_path, width, chromium):
     """Every text's laid-out box lies inside its widget, inside every box that clips, and inside the
     window; and the alarm names and line labels are there in full, not shortened."""
     for page in drawn["redis-down"]:
@@ -125,8 +120,7 @@ def test_no_text_is_cut_off_and_every_name_is_whole(drawn, tmp_path, width):
 
 
 @pytest.mark.parametrize("width", [1400, 1920])
-@pytest.mark.servers
-def test_pages_use_the_full_width_of_the_window(drawn, tmp_path, width):
+def test_pages_use_the_full_width_of_the_window(drawn, tmp_path, width, chromium):
     page = drawn["redis-down"][0].parent / "production-HASIVU-Database-Performance.html"
     measured = measure(page, tmp_path / "profile", width)
     grid = measured["grid"]
@@ -134,7 +128,6 @@ def test_pages_use_the_full_width_of_the_window(drawn, tmp_path, width):
     assert max(w["rect"]["right"] for w in measured["widgets"]) >= width - 17
 
 
-@pytest.mark.servers
 def test_logs_insights_queries_are_small_plain_type(redis_down):
     queries = redis_down["Database-Performance"]["queries"] + redis_down["Lambda-Performance"]["queries"]
     assert len(queries) >= 4

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from preflight.cli import main
 from preflight.cloudwatch.store import metric_key
 from preflight.report.cli import build, rendered
 from preflight.report.render import document
-from tests.support.chromium import CHROMIUM, FLAGS, measure
+from tests.support.chromium import dump_dom, measure, run_chromium
 from tests.support.stack import REPO
 
 DRILL = REPO / "drills" / "database-outage-of-nine-minutes.yaml"
@@ -82,24 +81,20 @@ def test_the_json_output_is_the_document(report, capsys):
 # -- the HTML in a real browser ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def page(report, tmp_path_factory) -> Path:
-    assert Path(CHROMIUM).exists(), "Chromium missing: scripts/test.sh installs it (scripts/system-packages.sh)"
+def page(report, tmp_path_factory, chromium) -> Path:
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(rendered("html", report["model"], report["data"], report["figures"]))
     return path
 
 
-@pytest.mark.servers
 def test_the_page_renders_without_console_messages(page, tmp_path):
     """Chromium logs every console message of the page (`--enable-logging=stderr`) as `CONSOLE`."""
-    run = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path}", "--enable-logging=stderr", "--v=0",
-                          "--window-size=1400,1000", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    run = run_chromium(tmp_path, "--enable-logging=stderr", "--v=0", "--window-size=1400,1000", "--dump-dom",
+                       page.as_uri())
     assert "SLA report" in run.stdout
     assert [line for line in run.stderr.splitlines() if ":CONSOLE" in line] == []
 
 
-@pytest.mark.servers
 def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
     measured = measure(page, tmp_path)
     slos = report["doc"]["slos"]
@@ -108,8 +103,7 @@ def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
         assert chart["plot"]["width"] > 800 and chart["plot"]["height"] >= 80, slo["name"]
         assert len(chart["y"]) >= 3 and len(chart["x"]) >= 3, slo["name"]
     # The bad windows drawn, per chart, as laid out in the DOM.
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    dom = dump_dom(page, tmp_path)
     charts = re.findall(r'<div class="chart" data-slo="([^"]+)".*?</svg>', dom, re.S)
     drawn = {name: len(re.findall(r'class="bad-window"', body))
              for name, body in re.findall(r'<div class="chart" data-slo="([^"]+)"(.*?)</svg>', dom, re.S)}
@@ -118,7 +112,6 @@ def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
     assert drawn["database"] == 1 and drawn["redis"] == 0
 
 
-@pytest.mark.servers
 def test_no_text_is_cut_off(page, tmp_path):
     cut = [(t["text"], t["cut"]) for t in measure(page, tmp_path, width=1000)["texts"] if t["cut"]]
     assert cut == []
