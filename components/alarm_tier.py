@@ -1,4 +1,5 @@
-"""One alert tier: customer-managed key, encrypted topic, topic policy, subscriptions."""
+"""One alert tier: its topic, encrypted with the alert key (components/alert_key.py), the topic's policy,
+subscriptions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Mapping
 from typing import Optional
 
 import pulumi
-from pulumi_aws import chatbot, iam, kms, lambda_, sns
+from pulumi_aws import chatbot, iam, lambda_, sns
 
-from components.iam_documents import assume_role_policy, tier_key_policy, tier_topic_policy
+from components.iam_documents import assume_role_policy, tier_topic_policy
 from components.slack_forwarder import SlackForwarder, SlackForwarderArgs
 from stackconfig.model import TierContacts
 
@@ -19,6 +20,8 @@ class AlarmTierArgs:
     environment: str
     contacts: TierContacts
     account_id: pulumi.Input[str]
+    # The alert key's ARN: a key the alert publishers may use.
+    key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
     # What a Slack page names first (components/alarms/catalogue.py `page_causes`).
     causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -28,7 +31,6 @@ class AlarmTier(pulumi.ComponentResource):
     """A tier's `hasivu-<tier>-alerts` topic, encrypted with a key CloudWatch can use."""
 
     topic: sns.Topic
-    key: kms.Key
     tier: str
     slack_forwarder: Optional[lambda_.Function]
 
@@ -39,18 +41,8 @@ class AlarmTier(pulumi.ComponentResource):
         tags = {**args.tags, "Tier": self.tier, "Service": "alerting"}
         topic_name = f"{args.environment}-hasivu-{self.tier}-alerts"
 
-        self.key = kms.Key(
-            f"{name}-key",
-            description=f"Encrypts the {topic_name} topic; usable by CloudWatch, Budgets and Cost Anomaly Detection",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.from_input(args.account_id).apply(tier_key_policy),
-            tags=tags,
-            opts=child,
-        )
-        kms.Alias(f"{name}-key-alias", name=f"alias/{topic_name}", target_key_id=self.key.key_id, opts=child)
         self.topic = sns.Topic(
-            f"{name}-topic", name=topic_name, kms_master_key_id=self.key.arn, tags=tags, opts=child
+            f"{name}-topic", name=topic_name, kms_master_key_id=args.key_arn, tags=tags, opts=child
         )
         sns.TopicPolicy(
             f"{name}-topic-policy",
@@ -59,7 +51,7 @@ class AlarmTier(pulumi.ComponentResource):
             opts=child,
         )
         self._subscribe(name, args, tags)
-        self.register_outputs({"topicArn": self.topic.arn, "keyArn": self.key.arn})
+        self.register_outputs({"topicArn": self.topic.arn})
 
     def _subscribe(self, name: str, args: AlarmTierArgs, tags: Mapping[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -113,7 +105,7 @@ class AlarmTier(pulumi.ComponentResource):
                     tier=self.tier,
                     webhook_url=contacts.slack_webhook_url,
                     topic_arn=self.topic.arn,
-                    key_arn=self.key.arn,
+                    key_arn=args.key_arn,
                     tags=tags,
                     causes=args.causes,
                 ),

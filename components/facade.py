@@ -16,6 +16,7 @@ from components.alarms.burn_rates import burn_rate_pairs
 from components.alarms.catalogue import AlarmCatalogue, OwnFunction, build_alarm_catalogue, page_causes
 from components.alarms.mute_rules import MuteRules, MuteRulesArgs
 from components.alarms.topics import REPORTED_TO
+from components.alert_key import AlertKey, AlertKeyArgs
 from components.cost_controls import CostControls, CostControlsArgs
 from components.dashboards.dashboard import Dashboard, build_dashboards, console_url
 from components.health_monitor import HealthMonitor, HealthMonitorArgs
@@ -54,6 +55,7 @@ class Monitoring:
 def build_monitoring(settings: StackSettings) -> Monitoring:
     account_id = pulumi_aws.get_caller_identity_output().account_id
     causes = page_causes(settings)
+    key = AlertKey("alerts", AlertKeyArgs(settings.environment, account_id, settings.tags()))
     tiers = {
         tier: AlarmTier(
             f"{tier.value}-alerts",
@@ -61,6 +63,7 @@ def build_monitoring(settings: StackSettings) -> Monitoring:
                 environment=settings.environment,
                 contacts=settings.alerting[tier],
                 account_id=account_id,
+                key_arn=key.key.arn,
                 tags=settings.tags(),
                 causes=causes,
             ),

@@ -24,11 +24,11 @@ def _account_administers_key(account_id: str) -> dict[str, Any]:
     }
 
 
-def tier_key_policy(account_id: str) -> str:
+def alert_key_policy(account_id: str) -> str:
     """Key policy: the account administers the key; the alert publishers may encrypt with it.
 
     CloudWatch cannot publish to a topic under `alias/aws/sns`, whose policy it cannot change,
-    which is why every tier has a customer-managed key with this grant.
+    which is why the alert topics have a customer-managed key with this grant.
     """
     return document(
         _account_administers_key(account_id),

@@ -161,7 +161,11 @@ def estimate(model: StackModel, prices: dict[str, Any] | None = None) -> dict[st
     line("budgets", len(_props(model, "aws:budgets/budget:Budget")), p["budget"]["usd"], "no budget actions")
     line("alarm mute rules", len(model.mute_rules), p["alarm_mute_rule"]["usd"],
          "maintenance windows and school calendar; no charge on the CloudWatch price page")
-    line("KMS customer-managed keys", len(_props(model, "aws:kms/key:Key")), p["kms_key"]["usd"], "")
+    keys = _props(model, "aws:kms/key:Key")
+    rotating = sum(1 for props in keys if props.get("enableKeyRotation"))
+    line("KMS customer-managed keys", len(keys), p["kms_key"]["usd"],
+         f"{rotating} rotate yearly: each of a key's first two rotations adds ${p['kms_key']['usd']:g} a month"
+         if rotating else "")
     protocols = Counter(props.get("protocol") for props in _props(model, "aws:sns/topicSubscription:TopicSubscription"))
     for protocol in ("email", "sms", "https", "lambda"):
         if protocols.get(protocol):

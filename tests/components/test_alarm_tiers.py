@@ -1,4 +1,4 @@
-"""The three alert tiers: own CMK with rotation, encrypted topic, exact policies, subscriptions."""
+"""The three alert tiers: topics encrypted with the one rotating alert key, exact policies, subscriptions."""
 
 from __future__ import annotations
 
@@ -14,30 +14,30 @@ def _statement(policy: str, sid: str) -> dict:
     return next(s for s in json.loads(policy)["Statement"] if s["Sid"] == sid)
 
 
-def test_three_tier_components_each_with_their_own_rotating_key():
+def test_three_tier_topics_encrypted_with_the_one_rotating_alert_key():
     result = run()
     tiers = of_type(result, "hasivu:monitoring:AlarmTier")
     assert sorted(t.name for t in tiers) == sorted(f"{t}-alerts" for t in TIERS)
+    key = by_name(result, "alerts-key")
+    assert key.parent == by_name(result, "alerts").urn
+    assert props(key)["enableKeyRotation"] is True
+    assert props(by_name(result, "alerts-key-alias"))["name"] == "alias/production-hasivu-alerts"
     for tier in TIERS:
-        key = by_name(result, f"{tier}-alerts-key")
         topic = by_name(result, f"{tier}-alerts-topic")
-        assert props(key)["enableKeyRotation"] is True
         assert props(topic)["name"] == f"production-hasivu-{tier}-alerts"
-        # The topic is encrypted with this tier's key, not another tier's and not alias/aws/sns.
+        # Encrypted with the alert key, whose policy lets the publishers use it; not alias/aws/sns.
         assert topic.property_dependencies["kmsMasterKeyId"] == [key.urn]
         assert props(topic)["kmsMasterKeyId"].startswith("arn:aws:kms:")
 
 
 def test_key_policy_lets_exactly_the_alert_publishers_use_the_key():
-    result = run()
-    for tier in TIERS:
-        policy = props(by_name(result, f"{tier}-alerts-key"))["policy"]
-        grant = _statement(policy, "AlertPublishersUseKey")
-        assert set(grant["Principal"]["Service"]) == PUBLISHERS
-        assert set(grant["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
-        admin = _statement(policy, "AccountAdministersKey")
-        assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
-        assert len(json.loads(policy)["Statement"]) == 2
+    policy = props(by_name(run(), "alerts-key"))["policy"]
+    grant = _statement(policy, "AlertPublishersUseKey")
+    assert set(grant["Principal"]["Service"]) == PUBLISHERS
+    assert set(grant["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    admin = _statement(policy, "AccountAdministersKey")
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert len(json.loads(policy)["Statement"]) == 2
 
 
 def test_topic_policy_lets_the_publishers_publish_only_for_this_account():
@@ -81,7 +81,7 @@ def test_warning_tier_mails_and_forwards_to_slack_through_an_encrypted_parameter
     assert parameter["type"] == "SecureString"
     assert parameter["value"] == "[secret]"
     assert by_name(result, "warning-alerts-slack-webhook").property_dependencies["keyId"] == [
-        by_name(result, "warning-alerts-key").urn
+        by_name(result, "alerts-key").urn
     ]
     function = props(by_name(result, "warning-alerts-slack-lambda-function"))
     variables = function["environment"]["variables"]
@@ -116,5 +116,5 @@ def test_every_tier_child_is_parented_to_its_component():
     for child in children:
         assert "hasivu:monitoring:AlarmTier$" in child.urn
     for tier in TIERS:
-        for role in ("key", "key-alias", "topic", "topic-policy"):
+        for role in ("topic", "topic-policy"):
             assert by_name(result, f"{tier}-alerts-{role}").parent in tier_urns

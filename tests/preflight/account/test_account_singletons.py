@@ -34,7 +34,7 @@ def test_cost_anomaly_detection_publishes_as_costalerts():
     assert principal == "costalerts.amazonaws.com"
     assert principal in ALERT_PUBLISHERS
     business = run(stack="production")
-    key_policy = json.loads(props(by_name(business, "business-alerts-key"))["policy"])
+    key_policy = json.loads(props(by_name(business, "alerts-key"))["policy"])
     topic_policy = json.loads(props(by_name(business, "business-alerts-topic-policy"))["policy"])
     for policy in (key_policy, topic_policy):
         services = {s for st in policy["Statement"] for s in (st["Principal"].get("Service") or [])}
