@@ -18,8 +18,9 @@ docs/decisions/one-page-per-incident-per-tier.md):
   other critical pager by "critical claimed" (dependency down, or an API pager in ALARM).
 - warning and business: the database and cache pagers by "critical incident" (a critical pager in
   ALARM, or a dependency down recently); the other scopes' pagers also by the tier's database and cache
-  pagers ("<tier> dependency degraded"); the platform and job pagers also by any scoped pager of their
-  tier ("<tier> claimed").
+  pagers ("<tier> dependency degraded"); the API pagers also by the tier's payments pager ("<tier> API
+  dependency degraded": a slow payment gateway slows the payment endpoints); the platform and job pagers
+  also by any scoped pager of their tier ("<tier> claimed").
 A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so
 that a symptom judged over a long period, which enters ALARM only after a short outage ended, is held.
 A held pager waits for its suppressor (critical 2 minutes, the others 5) unless every symptom in it is
@@ -208,8 +209,18 @@ class CompositeAlarms(pulumi.ComponentResource):
                                 f"pages are held or a {tier.value} database or cache pager is in ALARM.",
                                 self._names(["critical-incident", *tier_causes])) if tier_causes else held
             for group, specs in scoped:
-                if group.scope not in DATASTORES:
+                if group.scope not in (*DATASTORES, "api"):
                     self._pager(tier, group, specs, degraded)
+            # A slow or failing payment gateway slows the payment endpoints: the API's warnings are its
+            # symptoms too, as the API's critical pages are those of a payments outage.
+            payments = self._names([g.key(tier) for g, _ in scoped if g.scope == "payments" and not g.slo_tickets])
+            api_held = self._or(f"{tier.value}-api-dependency-degraded", f"Holds the {tier.value} API pages: "
+                                f"pages are held, or a {tier.value} database, cache or payments pager is in ALARM.",
+                                [name for name in (degraded, *payments) if name]
+                                ) if payments and any(g.scope == "api" for g, _ in scoped) else degraded
+            for group, specs in scoped:
+                if group.scope == "api":
+                    self._pager(tier, group, specs, api_held)
             tier_claimed = self._or(f"{tier.value}-claimed", f"Holds the {tier.value} platform and job pages: pages "
                                     f"are held or a {tier.value} pager of a scope is in ALARM.",
                                     self._names(["critical-incident",

@@ -60,6 +60,7 @@ REQUIRED = [
     "database-slow-at-lunch",               # everything slow: one warning page within 15 minutes
     "app-release-sends-bad-requests",       # 4XX from a client release: one warning page within 15 minutes
     "payments-orders-slow-at-lunch",        # an 8-second p99 on /payments/orders at lunch: a warning page
+    "razorpay-slow-at-lunch",               # Razorpay 4 s late at lunch: one warning page, the payments pager's
     "evening-traffic-spike",                # 20x evening traffic, no errors: nobody paged
     "credential-stuffing-at-night",         # an attack at night: one critical page within 5 minutes
     "reader-flapping-through-lunch",        # a reader off 10 of every 15 minutes: one warning page
