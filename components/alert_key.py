@@ -37,7 +37,8 @@ class AlertKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=pulumi.Output.from_input(args.account_id).apply(alert_key_policy),
-            tags={**args.tags, "Service": "alerting"},
+            # Tagged with the most severe tier it serves: losing it silences the critical pages too.
+            tags={**args.tags, "Service": "alerting", "Tier": "critical"},
             opts=child,
         )
         kms.Alias(f"{name}-key-alias", name=f"alias/{args.environment}-hasivu-alerts", target_key_id=self.key.key_id,

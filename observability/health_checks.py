@@ -163,7 +163,12 @@ def redis_check(target: RedisTarget, timeout: float = 1.0, name: str = "redis") 
     return HealthCheck(name, timeout, probe)
 
 
-def http_check(url: str, timeout: float = 3.0, name: str = "payment_gateway", slow_ms: float = 1000) -> HealthCheck:
+# Above this an answering payment gateway is degraded: a checkout waits on it several times.
+GATEWAY_SLOW_MS = 1000.0
+
+
+def http_check(url: str, timeout: float = 3.0, name: str = "payment_gateway",
+               slow_ms: float = GATEWAY_SLOW_MS) -> HealthCheck:
     """Reachability: any answer below 500 (Razorpay answers 401 without credentials) is up."""
     def probe() -> tuple[str, dict[str, Any]]:
         start = time.perf_counter()

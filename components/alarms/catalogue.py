@@ -25,6 +25,7 @@ from components.alarms.groups import (
     TopicAlarms,
 )
 from components.alarms.spec import AlarmSpec, probable_causes
+from observability.health_checks import GATEWAY_SLOW_MS
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 from stackconfig.muting import Pager
 from stackconfig.slos import replaced_alarms
@@ -129,6 +130,10 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
         business_specs.append(datastores.connectivity_alarm(
             "payments", "payment_gateway", inventory.health_namespace, env, Tier.CRITICAL,
             "parents cannot pay: the payment gateway does not answer.", "payments", "Razorpay unreachable"))
+        business_specs.append(datastores.slow_alarm(
+            "payments", "gateway-slow", "payment_gateway", inventory.health_namespace, env,
+            "checkouts hang: every payment call waits on the gateway.", "payments", "Razorpay slow",
+            GATEWAY_SLOW_MS))
     groups.append((BusinessAlarms, "business", business_specs, {"security_log_group": inventory.security_log_group}))
     burn_rates = burn_rate_alarms(settings)
     if burn_rates:

@@ -51,6 +51,26 @@ def connectivity_alarm(
     )
 
 
+def slow_alarm(
+    service: str, metric_key: str, dependency: str, health_namespace: str, environment: str, impact: str,
+    scope: str, cause: str, slow_ms: float,
+) -> AlarmSpec:
+    """From the health monitor's per-dependency latency, one probe a minute: the dependency answers, but
+    slower than the health check's own degraded line in 3 of 5 minutes. A warning, and a cause: its
+    slowness is why its callers' durations and the API's latency rise. Missing data stays missing, as
+    for connectivity: a stopped monitor is the health-monitor alarm's page."""
+    return AlarmSpec(
+        service=service, metric_key=metric_key,
+        resource=dependency, tier=Tier.WARNING, scope=scope, runbook=f"{dependency}#slow",
+        summary=f"The {dependency} answers the health monitor slower than {slow_ms:g} ms (3 of 5 minutes).",
+        impact=impact,
+        comparison=GREATER, threshold=slow_ms, evaluation_periods=5, datapoints_to_alarm=3,
+        treat_missing_data=NO_DATA_IS_MISSING, cause=Cause(cause, DEPENDENCY),
+        metric=Metric(health_namespace, "DependencyLatency",
+                      {"Environment": environment, "Dependency": dependency}, "Maximum", 60),
+    )
+
+
 def down_recently(connectivity: AlarmSpec, minutes: int) -> AlarmSpec:
     """In ALARM while the dependency failed 2 health checks in the last `minutes`: as soon as its
     connectivity alarm (2 of 3), and for `minutes` after it recovered. It holds the pages of the
