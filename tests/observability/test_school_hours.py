@@ -64,6 +64,20 @@ def test_readers_outside_school_hours_are_not_judged_and_publish_no_minute(capsy
     assert len(published) == 1 and '"database"' in published[0]
 
 
+def test_at_night_one_slow_database_scores_as_it_does_by_day():
+    """Weights: database 35, Razorpay 30, RFID 20, Redis 15; degraded counts half. A slow database is
+    (35 x 50 + 30 x 100 + 20 x 100 + 15 x 100) / 100 = 82.5 by day, above the health-score alarm's 80;
+    with the readers' weight left out at night it would be (1750 + 3000 + 1500) / 80 = 78.1 and page."""
+    checks = [HealthCheck("database", 1.0, lambda: ("degraded", {})),
+              HealthCheck("redis", 1.0, lambda: ("healthy", {})),
+              HealthCheck("payment_gateway", 1.0, lambda: ("healthy", {}))]
+    profile = BusinessProfile(500_000, 12_000)
+    night = EnhancedHealthMonitor([*checks, _readers(active=False)], profile).get_enhanced_system_health()
+    day = EnhancedHealthMonitor([*checks, HealthCheck("rfid", 1.0, lambda: ("healthy", {}))], profile)
+    assert night["score"] == day.get_enhanced_system_health()["score"] == 82.5
+    assert set(night["checks"]) == {"database", "redis", "payment_gateway"}
+
+
 def test_readers_switched_off_in_school_hours_are_unhealthy():
     monitor = EnhancedHealthMonitor([_readers(active=True)], BusinessProfile(500_000, 12_000))
     report = monitor.get_enhanced_system_health()
