@@ -72,6 +72,9 @@ class RedisThresholds:
     evictions_per_5min: float = 100
     connections: float = 1000
     replication_lag_seconds: float = 5
+    # The health monitor's whole Redis probe (connect, two PINGs, two INFOs: five round trips) in 3 of 5
+    # minutes: five round trips at the check's own 50 ms "degraded" PING.
+    probe_latency_ms: float = 250
 
 
 @dataclasses.dataclass(frozen=True)

@@ -117,6 +117,10 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
             "cache", "redis", inventory.health_namespace, env, Tier.CRITICAL,
             "sessions and cached menus are unavailable, so logins fail; the database takes the whole load.",
             "redis", "Redis unreachable"))
+        specs.append(datastores.slow_alarm(
+            "cache", "slow", "redis", inventory.health_namespace, env,
+            "sessions and menus load slowly: every login and page waits on the cache.", "redis", "Redis slow",
+            t.redis.probe_latency_ms))
         groups.append((CacheAlarms, "redis", specs, {}))
     gateway_checked = monitor is not None and bool(monitor.payment_gateway_url)
     business_specs = business.business_alarms(

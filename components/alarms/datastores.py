@@ -11,6 +11,7 @@ from components.alarms.spec import (
     NO_DATA_IS_FINE,
     NO_DATA_IS_MISSING,
     NO_DATA_KEEPS_STATE,
+    SLOW_DEPENDENCY,
     AlarmSpec,
     Cause,
     Metric,
@@ -56,16 +57,16 @@ def slow_alarm(
     scope: str, cause: str, slow_ms: float,
 ) -> AlarmSpec:
     """From the health monitor's per-dependency latency, one probe a minute: the dependency answers, but
-    slower than the health check's own degraded line in 3 of 5 minutes. A warning, and a cause: its
-    slowness is why its callers' durations and the API's latency rise. Missing data stays missing, as
-    for connectivity: a stopped monitor is the health-monitor alarm's page."""
+    its probe takes longer than `slow_ms` in 3 of 5 minutes. A warning, and a cause: its slowness is why
+    its callers' durations and the API's latency rise. Missing data stays missing, as for connectivity:
+    a stopped monitor is the health-monitor alarm's page."""
     return AlarmSpec(
         service=service, metric_key=metric_key,
         resource=dependency, tier=Tier.WARNING, scope=scope, runbook=f"{dependency}#slow",
-        summary=f"The {dependency} answers the health monitor slower than {slow_ms:g} ms (3 of 5 minutes).",
+        summary=f"The health monitor's probe of the {dependency} takes longer than {slow_ms:g} ms (3 of 5 minutes).",
         impact=impact,
         comparison=GREATER, threshold=slow_ms, evaluation_periods=5, datapoints_to_alarm=3,
-        treat_missing_data=NO_DATA_IS_MISSING, cause=Cause(cause, DEPENDENCY),
+        treat_missing_data=NO_DATA_IS_MISSING, cause=Cause(cause, SLOW_DEPENDENCY),
         metric=Metric(health_namespace, "DependencyLatency",
                       {"Environment": environment, "Dependency": dependency}, "Maximum", 60),
     )

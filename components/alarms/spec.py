@@ -58,7 +58,8 @@ class Cause:
     """An alarm that names why other alarms fire: a page lists it first, as `label (alarm name)`.
 
     `rank` orders causes in ALARM at once: a dependency that is unreachable (DEPENDENCY) explains a low
-    health score or a silent monitor (HEALTH_CHECKS), not the other way round.
+    health score or a silent monitor (HEALTH_CHECKS), not the other way round; a dependency that answers
+    slowly (SLOW_DEPENDENCY) comes after every unreachable one and before the health checks.
     """
 
     label: str
@@ -66,7 +67,8 @@ class Cause:
 
 
 DEPENDENCY = 0
-HEALTH_CHECKS = 1
+SLOW_DEPENDENCY = 1
+HEALTH_CHECKS = 2
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Optional
 
 from preflight.cloudwatch.store import MetricStore, metric_key
@@ -79,19 +80,54 @@ class VirtualClock:
         return getattr(time, name)
 
 
+class StoppedClock:
+    """`time` for observability.health and its handler: `monotonic()` stands still through an
+    invocation, as no real time passes in a probe run inline. The monitor then waits for each check
+    exactly the check's timeout (or what is left of the invocation's deadline), and a verdict never
+    depends on how busy the machine playing the drill is."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class VirtualFuture(Future):
+    """A task run inline, which took `elapsed` seconds of virtual time. Waiting less than that for it
+    times out, as waiting for a thread still in its probe does: a dependency slower than the time the
+    monitor gives its check is a timed-out check, whatever the drill's latency (a probe that answers
+    after the wait is never seen)."""
+
+    def __init__(self, elapsed: float) -> None:
+        super().__init__()
+        self.elapsed = elapsed
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        if timeout is not None and self.elapsed > timeout:
+            raise FutureTimeout()
+        return super().result(timeout)
+
+
 class InlineExecutor:
     """The monitor's thread pool, run inline: no real time passes in a probe, so the concurrency
-    changes nothing but costs thread starts; each task gets a fresh virtual clock."""
+    changes nothing but costs thread starts; each task gets a fresh virtual clock, and its future
+    the time that clock ran."""
 
     def __init__(self, max_workers: Optional[int] = None, thread_name_prefix: str = "") -> None:
         pass
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
         VirtualClock._local.offset = 0.0
         try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as error:  # noqa: BLE001 - handed to the caller through the future
+            value, error = fn(*args, **kwargs), None
+        except Exception as failure:  # noqa: BLE001 - handed to the caller through the future
+            value, error = None, failure
+        future = VirtualFuture(VirtualClock.perf_counter())
+        if error is None:
+            future.set_result(value)
+        else:
             future.set_exception(error)
         return future
 
@@ -189,6 +225,7 @@ def _fake_redis(answers: DependencyAnswers) -> type:
             return True
 
         def info(self, section: str) -> dict[str, int]:
+            answers.command("redis")
             if section == "memory":
                 return {"used_memory": 400 * 2**20, "maxmemory": 1024 * 2**20}
             return {"keyspace_hits": 9500, "keyspace_misses": 500}
@@ -261,6 +298,8 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
     swap(observability.health, "ThreadPoolExecutor", InlineExecutor)
     swap(observability.health, "datetime", simulated_datetime(cloudwatch.now_minute))
     swap(observability.health_checks, "time", VirtualClock())
+    swap(observability.health, "time", StoppedClock())
+    swap(observability.health_handler, "time", StoppedClock())
     swap(pg8000.native, "Connection", _fake_pg_connection(answers))
     swap(redis, "Redis", _fake_redis(answers))
     swap(urllib.request, "urlopen", _fake_urlopen(answers))

@@ -298,7 +298,8 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "production-database-connectivity": "Database unreachable",
         "production-cache-connectivity": "Redis unreachable",
         "production-payments-connectivity": "Razorpay unreachable",
-        # Answering, but slowly: the cause of slow checkouts and payment endpoints.
+        # Answering, but slowly: after every dependency that does not answer.
+        "production-cache-slow": "Redis slow",
         "production-payments-gateway-slow": "Razorpay slow",
         "production-platform-health-score": "Health checks failing",
         "production-platform-health-monitor-silent": "Health monitor silent",

@@ -58,9 +58,10 @@ REQUIRED = [
     "rfid-release-breaks-verification",     # card verification failing at lunch: likewise
     "sms-provider-failing-in-the-evening",  # notifications failing: one warning page within 15 minutes
     "database-slow-at-lunch",               # everything slow: one warning page within 15 minutes
+    "database-too-slow-for-the-health-check",  # slower than the probe's 2 s: down, one critical page
     "app-release-sends-bad-requests",       # 4XX from a client release: one warning page within 15 minutes
     "payments-orders-slow-at-lunch",        # an 8-second p99 on /payments/orders at lunch: a warning page
-    "razorpay-slow-at-lunch",               # Razorpay 4 s late at lunch: one warning page, the payments pager's
+    "razorpay-slow-at-lunch",               # Razorpay 2 s late at lunch: one warning page naming it
     "evening-traffic-spike",                # 20x evening traffic, no errors: nobody paged
     "credential-stuffing-at-night",         # an attack at night: one critical page within 5 minutes
     "reader-flapping-through-lunch",        # a reader off 10 of every 15 minutes: one warning page
@@ -81,7 +82,8 @@ REQUIRED = [
     # Business outcomes: one business page within the hour, nobody else woken.
     "cancellations-surge-at-lunch",         # meals refused at the counters: the cancellation-rate alert
     "parents-cannot-log-in-in-the-morning",  # logins at a fifth: the engagement alert
-    "cache-slow-at-evening-ordering",       # everything 2 s slower: the user satisfaction (Apdex) alert
+    "cache-slow-at-evening-ordering",       # Redis 200 ms late: one warning page naming it
+    "redis-too-slow-for-the-health-check",  # slower than the probe's second: down, one critical page
 ]
 
 

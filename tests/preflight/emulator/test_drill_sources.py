@@ -51,16 +51,34 @@ def health_report(monkeypatch, answers: DependencyAnswers) -> tuple[dict, list[d
 def test_the_real_checks_decide_from_what_the_boundary_answers(monkeypatch):
     answers = DependencyAnswers(random.Random(0))
     answers.down = {"redis"}
-    answers.slow_ms = {"database": 500.0}
+    answers.slow_ms = {"database": 300.0}
     report, emf = health_report(monkeypatch, answers)
     checks = report["checks"]
-    # The library's own rules: refused -> unhealthy; a 500 ms connect -> degraded; Razorpay's 401 -> up.
+    # The library's own rules: refused -> unhealthy; a 300 ms connect -> degraded; Razorpay's 401 -> up.
     assert checks["redis"]["status"] == "unhealthy" and "refused" in checks["redis"]["error"]
-    assert checks["database"]["status"] == "degraded" and checks["database"]["details"]["connect_ms"] >= 500
+    assert checks["database"]["status"] == "degraded" and checks["database"]["details"]["connect_ms"] >= 300
     assert checks["payment_gateway"]["status"] == "healthy"
     published = {d.get("Dependency"): d for d in emf if "Dependency" in d}
     assert set(published) == {"database", "redis", "payment_gateway"}
     assert published["payment_gateway"]["DependencyHealthy"] in (1, [1], 1.0, [1.0])
+
+
+def test_a_probe_slower_than_the_monitor_waits_is_a_timed_out_check(monkeypatch):
+    """The monitor waits for each check its timeout (observability/health.py `run_checks`: database 2 s,
+    Redis 1 s, Razorpay 3 s) and then reports it unhealthy, "timed out after N s", whatever the probe
+    would have answered later (tests/observability/test_health_monitor_bounded.py, with real threads).
+    The drill's inline probes must not see the late answer: the database's connection and three queries
+    at 600 ms each, and Redis's five round trips at 300 ms, are over; Razorpay 2.5 s late is not."""
+    answers = DependencyAnswers(random.Random(0))
+    answers.slow_ms = {"database": 600.0, "redis": 300.0, "payment_gateway": 2500.0}
+    report, emf = health_report(monkeypatch, answers)
+    checks = report["checks"]
+    assert (checks["database"]["status"], checks["database"]["error"]) == ("unhealthy", "timed out after 2 s")
+    assert (checks["redis"]["status"], checks["redis"]["error"]) == ("unhealthy", "timed out after 1 s")
+    assert checks["payment_gateway"]["status"] == "degraded" and checks["payment_gateway"]["latency_ms"] > 2500
+    published = {d.get("Dependency"): d for d in emf if "Dependency" in d}
+    assert [published[name]["DependencyHealthy"] in (0, [0], 0.0, [0.0]) for name in ("database", "redis")] == [
+        True, True]
 
 
 @pytest.mark.parametrize(("ist_hour", "judged"), [(10, True), (22, False)])
