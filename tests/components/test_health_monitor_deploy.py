@@ -213,6 +213,7 @@ def test_the_packaged_library_traces_in_lambda_mode(tmp_path):
     assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
 
 
+@pytest.mark.slow
 def test_preflight_prints_the_operator_links():
     result = preflight_cli("--stack", "production", "--no-policy")
     out = result.stdout

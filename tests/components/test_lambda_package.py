@@ -71,6 +71,7 @@ def two_layers(tmp_path_factory) -> tuple[BuiltArchive, BuiltArchive]:
     return a, b
 
 
+@pytest.mark.slow
 def test_same_code_and_versions_give_the_same_archive_from_differently_built_environments(two_layers):
     a, b = two_layers
     assert a.sha256 == b.sha256 and a.path.read_bytes() == b.path.read_bytes()
@@ -125,6 +126,7 @@ def _no_zip_written(*args, **kwargs):
     raise AssertionError("the archive was written again")
 
 
+@pytest.mark.slow
 def test_an_archive_built_before_is_reused_and_has_the_bytes_of_a_fresh_build(tmp_path, monkeypatch):
     repo, site = _clone_environment(tmp_path / "m", "site", "pip", 0o644, 1_700_000_000)
     cache = tmp_path / "cache"

@@ -98,6 +98,7 @@ def test_the_pseudonym_key_is_a_generated_secure_string_the_health_monitor_reads
     assert read["Resource"].startswith("arn:aws:ssm:") and read["Resource"].endswith("pseudonym-key")
 
 
+@pytest.mark.slow
 def test_the_distribution_builds_offline_with_bounded_dependencies(tmp_path, layer):
     source = tmp_path / "observability"
     shutil.copytree(REPO / "observability", source, ignore=shutil.ignore_patterns("__pycache__"))

@@ -78,6 +78,7 @@ def _set(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
         monkeypatch.setenv(key, value)
 
 
+@pytest.mark.slow
 def test_hung_secrets_manager_cloudwatch_and_gateway_give_a_report_within_the_deadline(monkeypatch, capsys):
     secrets, cloudwatch, gateway = HungEndpoint(), HungEndpoint(), HungEndpoint()
     try:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support.stack import PROGRAMS, REPO
 from tests.support.stack import preflight_cli as preflight
 
 
+@pytest.mark.slow
 def test_production_json_lists_tier_resources_with_computed_values_and_hidden_secrets():
     result = preflight("--stack", "production", "--json")
     assert result.returncode == 0, result.stderr
@@ -32,6 +35,7 @@ def test_production_json_lists_tier_resources_with_computed_values_and_hidden_se
     assert "get-sms-sandbox-account-status --region ap-south-1" in doc["smsSandbox"]["steps"][0]
 
 
+@pytest.mark.slow
 def test_production_summary_groups_resources_by_component_then_outputs():
     result = preflight("--stack", "production")
     assert result.returncode == 0, result.stderr

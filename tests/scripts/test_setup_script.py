@@ -11,6 +11,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.stack import REPO
 
 REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "policy/requirements.txt",
@@ -106,6 +108,7 @@ def test_a_changed_rules_source_reinstalls_the_packs_venv_whose_copy_is_not_edit
         "venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt"]
 
 
+@pytest.mark.slow
 def test_the_preflight_script_puts_the_production_stack_where_each_subcommand_takes_it():
     """`maintenance` takes its own subcommand after its options, so `--stack` goes straight after the
     subcommand; without AWS credentials it then gets as far as the account."""

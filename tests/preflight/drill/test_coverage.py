@@ -118,6 +118,7 @@ def misses(found, name: str) -> dict[str, str]:
     return {m.criterion: m.detail for a in found.alarms if a.name == name for m in a.misses}
 
 
+@pytest.mark.slow
 def test_an_alarm_in_alarm_on_a_baseline_is_not_quiet(tmp_path, model, platform):
     loud = copy.deepcopy(platform)
     alarm(loud, "production-api-latency-p99").props["threshold"] = 1
@@ -129,6 +130,7 @@ def test_an_alarm_in_alarm_on_a_baseline_is_not_quiet(tmp_path, model, platform)
                                  "production-api-latency-p99")
 
 
+@pytest.mark.slow
 def test_recovery_is_judged_from_the_end_of_the_faults_against_the_tier_bound(tmp_path, model, platform):
     """The orders error rate (warning: 30 minutes) clears within minutes of the errors stopping; the same
     alarm holding 2 of 12 five-minute periods stays in ALARM for most of an hour after and misses."""
@@ -186,6 +188,7 @@ production:
 """
 
 
+@pytest.mark.slow
 def test_the_allowlist_excuses_only_its_criteria_and_reports_what_it_no_longer_excuses(tmp_path, model, platform):
     path = tmp_path / "coverage-allowlist.yaml"
     path.write_text(ALLOWLIST)

@@ -102,6 +102,7 @@ def test_mutating_the_alarm_flips_the_verdict(tmp_path, platform):
     assert verdict.failures == [f"fires {name}: expected ALARM within 6 minutes of minute 10, never"]
 
 
+@pytest.mark.slow
 def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     name = first_firing(tmp_path, platform)
     folder = tmp_path / "suite"
@@ -151,6 +152,7 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
         in single.stdout
 
 
+@pytest.mark.slow
 def test_cli_text_gives_each_expectation_its_verdict_and_measurement(tmp_path, platform):
     """One line per expectation, passed ones included: pages per tier (expected and got), each `fires`
     glob (the alarm that fired, when, minutes after the fault), each `silent` glob."""
@@ -172,6 +174,7 @@ def test_cli_text_gives_each_expectation_its_verdict_and_measurement(tmp_path, p
         "    ok    silent production-db-*; never in ALARM"]
 
 
+@pytest.mark.slow
 def test_cli_text_has_no_empty_section(tmp_path):
     """A drill with nothing broken moves no alarm into ALARM: the output says so in one line instead of a
     heading over an empty list."""

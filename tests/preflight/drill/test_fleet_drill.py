@@ -56,6 +56,7 @@ def test_the_fleet_has_300_functions_and_one_errors_alarm_over_them(platform):
     assert errors.insights is not None and errors.insights.group_by == ("FunctionName",)
 
 
+@pytest.mark.slow
 def test_one_failing_function_among_300_pages_once_and_is_the_only_contributor_named(result):
     assert result.passed, result.failures
     assert result.pages == {"critical": 0, "warning": 1, "business": 0}
@@ -135,6 +136,7 @@ def test_a_fleet_query_that_leaves_the_function_out_does_not_page(platform):
     assert "pageNames: no page reached a tier with a Slack forwarder (tiers with one: warning)" in result.failures
 
 
+@pytest.mark.slow
 def test_the_fleet_drill_runs_through_the_command_line_and_names_the_function(tmp_path):
     result = preflight_cli("drill", "--stack", "production", str(DRILL), "--render", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr

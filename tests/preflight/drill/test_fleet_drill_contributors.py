@@ -52,6 +52,7 @@ def _page_names(names: list[str]) -> str:
     return f"  pageNames: [{', '.join(names)}]\n"
 
 
+@pytest.mark.slow
 def test_the_same_drill_prints_the_same_json_whatever_the_hash_seed(tmp_path):
     """Set iteration order changes with PYTHONHASHSEED; nothing the drill prints may follow it."""
     path = _drill(tmp_path, "")

@@ -13,6 +13,9 @@ from preflight.drill.runner import run_drill
 from preflight.emulator.platform import Platform, platform_from_run
 from tests.support.stack import REPO, run
 
+# Each test plays whole drills, seconds each.
+pytestmark = pytest.mark.slow
+
 DRILLS = REPO / "drills"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from preflight.cloudwatch.store import MetricStore, metric_key
 from preflight.drill.cli import DRILLS, drill_platform, play, world_of
 from preflight.drill.drill_file import load_drill
@@ -14,6 +16,7 @@ NAMES = ["auth-release-breaks-sessions", "fleet/one-failing-function-among-300",
          "health-monitor-stops"]
 
 
+@pytest.mark.slow
 def test_drills_played_at_once_give_the_results_played_one_by_one():
     drills = [load_drill(DRILLS / f"{name}.yaml") for name in NAMES]
     platforms = {}

@@ -203,6 +203,7 @@ def test_every_metric_the_dashboards_read_comes_on_a_normal_school_day(platform,
     assert unpublished == []
 
 
+@pytest.mark.slow
 def test_anomaly_bands_follow_the_school_day_the_emulator_plays(platform, school_day):
     """The drill's stand-in for a trained anomaly model (docs/cloudwatch-model.md): a gauge's band is
     centred on the level the emulator publishes with no fault (ActiveUsers, the sessions of the last 30

@@ -169,6 +169,7 @@ def test_a_bad_history_file_is_one_line_naming_the_key_and_the_expected_form(cha
     assert str(error.value).startswith(f"{path}: {message}")
 
 
+@pytest.mark.slow
 def test_history_refuses_another_stacks_file_and_a_bad_file_in_one_line(tmp_path):
     other = _write(tmp_path / "staging.json", _doc())
     result = preflight("history", "--stack", "production", "--from", str(other))
@@ -182,6 +183,7 @@ def test_history_refuses_another_stacks_file_and_a_bad_file_in_one_line(tmp_path
     assert len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_history_usage_needs_one_source_and_days_with_aws():
     assert preflight("history", "--stack", "production").returncode == 2
     result = preflight("history", "--stack", "production", "--aws")
@@ -191,6 +193,7 @@ def test_history_usage_needs_one_source_and_days_with_aws():
     assert "--from h.json --json" in preflight("history", "--help").stdout
 
 
+@pytest.mark.slow
 def test_history_aws_without_credentials_is_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(PYTHONPATH=str(REPO), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),

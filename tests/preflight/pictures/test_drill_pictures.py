@@ -140,6 +140,7 @@ def _marks(pages: list[Path]) -> list[tuple[str, str]]:
                                                page.read_text())]
 
 
+@pytest.mark.slow
 def test_every_never_published_mark_names_the_metric_and_whether_production_publishes_it(drawn):
     day = _marks(drawn["normal-school-day"])
     # The API Gateway cache widget reads metrics a stage publishes only with API caching, which the
@@ -163,6 +164,7 @@ def test_every_never_published_mark_names_the_metric_and_whether_production_publ
         assert ("production publishes it: " in text) == (production == "publishes"), text
 
 
+@pytest.mark.slow
 def test_the_redis_panels_move_with_the_outage(drawn):
     """The engine CPU line of each cache node drops for the outage (minutes 30-60 of 120, so x from
     250 to 500 of the plot's 1000) and comes back."""
@@ -202,6 +204,7 @@ def _tiles(page: Path) -> dict[str, list[str]]:
     return tiles
 
 
+@pytest.mark.slow
 def test_the_error_budget_tiles_of_a_nine_minute_database_outage(tmp_path):
     """The database is down from minute 30 for 9 minutes; the health monitor checks it once a minute
     from the simulation's start (60 minutes before the drill's), so 9 checks fail. The tiles' range is

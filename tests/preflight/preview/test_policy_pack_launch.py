@@ -72,6 +72,7 @@ def test_preflight_fails_in_one_line_when_the_pack_interpreter_is_missing(tmp_pa
     assert "pip install -r requirements.txt" in lines[0]
 
 
+@pytest.mark.slow
 def test_a_pack_that_cannot_start_is_the_error_even_when_the_program_fails_too(tmp_path):
     # The pack starts beside the program; the engine loads it before running the program, so its
     # failure to start is what `pulumi preview --policy-pack` reports, whatever the program does.

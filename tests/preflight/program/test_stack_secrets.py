@@ -149,6 +149,7 @@ def test_service_backend_ciphertext_is_accepted_and_opaque(tmp_path):
     assert files.unset_secrets == ("hasivu-monitoring:slackWebhookUrl",)
 
 
+@pytest.mark.slow
 def test_the_committed_stack_runs_offline_and_lists_the_unset_secrets_as_blocking():
     text = (REPO / "Pulumi.production.yaml").read_text()
     assert "secure:" not in text and "set-by-deploy-script" not in text
