@@ -175,13 +175,18 @@ def _entered(alarm: dict[str, Any]) -> dt.datetime:
 
 
 def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
-    """The page's first line: the causes in ALARM (`label (alarm name)`, in the program's order), then
-    the other alarms in ALARM, earliest first, named without the environment prefix; None when none is."""
+    """The page's first line: the causes in ALARM (`label (alarm name)`, in the program's order; alarms
+    of one label together, `label (name, name)`), then the other alarms in ALARM, earliest first, named
+    without the environment prefix; None when none is."""
     # The answer is filtered again by name and state: only what CloudWatch says is in ALARM counts.
     in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
     # An alarm with an empty label is a hold (a dependency down recently): never listed.
-    found = [f"{label} ({name})" for name, label in causes.causes.items() if label and name in in_alarm]
+    labelled: dict[str, list[str]] = {}
+    for name, label in causes.causes.items():
+        if label and name in in_alarm:
+            labelled.setdefault(label, []).append(name)
+    found = [f"{label} ({', '.join(alarms_of)})" for label, alarms_of in labelled.items()]
     others = sorted((a for name, a in in_alarm.items()
                      if name not in causes.causes and not name.startswith(causes.unlisted)),
                     key=lambda a: (_entered(a), a["AlarmName"]))

@@ -127,6 +127,8 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
             summary=f"{what} read latency is above {t.read_latency_ms:g} ms.",
             impact="slow reads: menus, orders and health checks slow down.",
             comparison=GREATER, threshold=t.read_latency_ms / 1000, evaluation_periods=3, datapoints_to_alarm=2,
+            # The database's own latency: why the endpoints and functions that query it slow down.
+            cause=Cause("Database slow", SLOW_DEPENDENCY),
             metric=Metric("AWS/RDS", "ReadLatency", dims, "Average", 300),
         ),
         AlarmSpec(
@@ -134,6 +136,7 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
             summary=f"{what} write latency is above {t.write_latency_ms:g} ms.",
             impact="slow writes: order and payment updates slow down.",
             comparison=GREATER, threshold=t.write_latency_ms / 1000, evaluation_periods=3, datapoints_to_alarm=2,
+            cause=Cause("Database slow", SLOW_DEPENDENCY),
             metric=Metric("AWS/RDS", "WriteLatency", dims, "Average", 300),
         ),
         AlarmSpec(

@@ -299,6 +299,8 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "production-cache-connectivity": "Redis unreachable",
         "production-payments-connectivity": "Razorpay unreachable",
         # Answering, but slowly: after every dependency that does not answer.
+        "production-db-read-latency": "Database slow", "production-db-write-latency": "Database slow",
+        "production-db-replica-read-latency": "Database slow", "production-db-replica-write-latency": "Database slow",
         "production-cache-slow": "Redis slow",
         "production-payments-gateway-slow": "Razorpay slow",
         "production-platform-health-score": "Health checks failing",
@@ -316,3 +318,16 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         f"{slack_forwarder.PROBABLE_CAUSE} Redis unreachable (production-cache-connectivity) -> auth-login-errors"
     # Lambda allows 4 KB of environment variables in all (Lambda quotas).
     assert len(value) < 1024
+
+
+def test_causes_of_one_label_are_named_together_in_the_programs_order():
+    """A slow database trips its read and write latency alarms, both "Database slow": one label, each alarm
+    named, before the symptoms."""
+    causes = PageCauses("production-", {"production-db-read-latency": "Database slow",
+                                        "production-cache-slow": "Redis slow",
+                                        "production-db-write-latency": "Database slow"})
+    in_alarm = [_symptom(name, minute) for minute, name in enumerate(
+        ["production-api-latency-p99", "production-db-write-latency", "production-db-read-latency"])]
+    assert slack_forwarder.headline(in_alarm, causes) == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Database slow (production-db-read-latency, production-db-write-latency)"
+        " -> api-latency-p99")
