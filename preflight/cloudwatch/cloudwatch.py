@@ -125,6 +125,16 @@ def subject(alarm: str, contributor: Optional[str]) -> str:
     return alarm if contributor is None else f"{alarm} [{contributor}]"
 
 
+@dataclasses.dataclass(frozen=True)
+class HeldPage:
+    """A composite that entered ALARM while its actions suppressor was in ALARM: its actions were held
+    (once per time in ALARM), so its page is the suppressor's cause's."""
+
+    minute: int
+    alarm: str
+    suppressor: str
+
+
 @dataclasses.dataclass
 class Notification:
     minute: int
@@ -238,6 +248,7 @@ class CloudWatchModel:
         self.pages: list[Notification] = []
         self.ok_notifications: list[Notification] = []
         self.suppressed_minutes: dict[str, int] = {}
+        self.held_pages: list[HeldPage] = []
         self._held: dict[str, dict[str, Optional[int]]] = {}
         self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
         self._changed: set[str] = set()
@@ -523,6 +534,8 @@ class CloudWatchModel:
         if held is None:
             return
         if suppressor_in_alarm:
+            if not held["suppressed"] or before != ALARM:
+                self.held_pages.append(HeldPage(offset, name, composite.suppressor or ""))
             held["suppressed"], held["left_at"] = 1, None
             self.suppressed_minutes[name] = self.suppressed_minutes.get(name, 0) + 1
             return

@@ -63,6 +63,9 @@ def write_text(results: list[DrillResult], out: TextIO) -> None:
             who = subject(held["alarm"], held.get("contributor"))
             out.write(f"    muted minute {held['minute']:>4}  {held['tier']}  {who} {held['state']}  "
                       f"(by {held['rule']})\n")
+        # In ALARM, but no page: the incident's cause already paged (docs/decisions/one-page-per-incident-per-tier.md).
+        for held in result.held:
+            out.write(f"    held  minute {held['minute']:>4}  {held['alarm']}  (by {held['by']})\n")
         moves = [t for t in result.transitions if "ALARM" in (t["from"], t["to"])]
         quiet = len(result.transitions) - len(moves)
         others = f" ({quiet} others, e.g. INSUFFICIENT_DATA -> OK, not shown)" if quiet else ""

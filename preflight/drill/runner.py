@@ -84,6 +84,9 @@ class DrillResult:
     first_fault: Optional[int] = None
     # Notifications an alarm mute rule held: minute, tier, alarm, state, rule.
     muted: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Pagers in ALARM whose page was held by their actions suppressor (a cause's page covers them):
+    # minute, alarm, by.
+    held: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -107,7 +110,7 @@ class DrillResult:
     def as_json(self) -> dict[str, Any]:
         return {"name": self.drill.name, "passed": self.passed, "pages": self.pages,
                 "notifications": self.notifications, "okNotifications": self.ok_notifications,
-                "muted": self.muted, "transitions": self.transitions,
+                "muted": self.muted, "held": self.held, "transitions": self.transitions,
                 "failures": self.failures, "verdicts": [v.as_json() for v in self.verdicts],
                 "detectionMinutes": self.detection_minutes}
 
@@ -452,8 +455,9 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
             **({"contributor": n.contributor} if n.contributor else {}),
             **({"firstEvaluation": True} if n.contributor is None and (n.minute, n.alarm) in first else {})}
            for n in model.ok_notifications]
+    held = [{"minute": h.minute, "alarm": h.alarm, "by": h.suppressor} for h in model.held_pages]
     return DrillResult(drill, transitions, pages, notifications, oks,
-                       failures, store, model, start_minute, platform, verdicts, first_fault, muted)
+                       failures, store, model, start_minute, platform, verdicts, first_fault, muted, held)
 
 
 def _transition(t: Transition) -> dict[str, Any]:

@@ -281,6 +281,22 @@ def test_a_member_with_its_own_actions_pages_besides_the_composite():
     assert sorted(p.alarm for p in model.pages) == ["composite", "member"]
 
 
+def test_a_held_page_is_recorded_once_each_time_the_composite_enters_alarm_under_its_suppressor():
+    """What a drill reports as `held`: the composite in ALARM, its actions suppressed. Not once a minute,
+    not when the suppressor is quiet (the composite then pages after its wait), again after it left ALARM."""
+    composite = CompositeDefinition("pager", 'ALARM("member")', ["warning"], [], "cause",
+                                    wait_seconds=0, extension_seconds=0)
+    model = CloudWatchModel(MetricStore(), [MetricAlarmDefinition(name, alarm(name).props, [], [])
+                                            for name in ("member", "cause")], [composite])
+    timeline = ([{"cause": "ALARM", "member": "ALARM"}] * 5 + [{"cause": "ALARM"}] * 2
+                + [{"cause": "ALARM", "member": "ALARM"}] * 3 + [{}] * 2 + [{"member": "ALARM"}] * 2)
+    for minute, states in enumerate(timeline):
+        model.tick_states(states, minute)
+    assert [(h.minute, h.alarm, h.suppressor) for h in model.held_pages] == [(0, "pager", "cause"),
+                                                                             (7, "pager", "cause")]
+    assert [(p.alarm, p.minute) for p in model.pages] == [("pager", 12)]
+
+
 def test_alarm_states_given_from_outside_page_through_composites_and_suppressors():
     """`tick_states`: the metric alarms are in the states given (OK otherwise); a composite held by its
     suppressor pages once the extension period after the suppressor left ALARM has passed, if still in ALARM."""

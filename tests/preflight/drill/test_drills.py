@@ -116,9 +116,11 @@ def test_cli_json_shape_and_exit_codes(tmp_path, platform):
     assert set(doc) == {"drills"}
     passing, failing = doc["drills"]
     for drill in doc["drills"]:
-        # `muted`: the notifications alarm mute rules held (minute, tier, alarm, state, rule).
-        assert set(drill) == {"name", "passed", "pages", "notifications", "okNotifications", "muted", "transitions",
-                              "failures", "verdicts", "detectionMinutes"}
+        # `muted`: the notifications alarm mute rules held (minute, tier, alarm, state, rule); `held`: the
+        # pagers whose actions suppressor held their page (minute, alarm, by).
+        assert set(drill) == {"name", "passed", "pages", "notifications", "okNotifications", "muted", "held",
+                              "transitions", "failures", "verdicts", "detectionMinutes"}
+        assert all(set(h) == {"minute", "alarm", "by"} for h in drill["held"])
         # Each OK action that ran (a pager's "resolved"); a new alarm's first evaluation, in warm-up, flagged.
         assert all({"minute", "tier", "alarm"} <= set(n) <= {"minute", "tier", "alarm", "contributor",
                                                              "firstEvaluation"} for n in drill["okNotifications"])
