@@ -63,8 +63,11 @@ class DependencyAnswers:
 
 
 class VirtualClock:
-    """`time` for observability.health_checks: perf_counter is the latency the probes were given
-    (simulated time only, so a drill measures the same latencies on every run)."""
+    """`time` for the health library (observability.health_checks, .health and its handler): only simulated
+    time passes. `perf_counter` is the latency the probes were given, so a drill measures the same
+    latencies on every run; `monotonic()` stands still through an invocation, as no real time passes in a
+    probe run inline, so the monitor waits for each check exactly the check's timeout (or what is left of
+    the invocation's deadline), and a verdict never depends on how busy the machine playing the drill is."""
 
     _local = threading.local()
 
@@ -75,16 +78,6 @@ class VirtualClock:
     @classmethod
     def perf_counter(cls) -> float:
         return getattr(cls._local, "offset", 0.0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-class StoppedClock:
-    """`time` for observability.health and its handler: `monotonic()` stands still through an
-    invocation, as no real time passes in a probe run inline. The monitor then waits for each check
-    exactly the check's timeout (or what is left of the invocation's deadline), and a verdict never
-    depends on how busy the machine playing the drill is."""
 
     @staticmethod
     def monotonic() -> float:
@@ -297,9 +290,8 @@ def probe_boundary(answers: DependencyAnswers, cloudwatch: StoreCloudWatch) -> I
         swap(module, "deadline_client", fake.client)
     swap(observability.health, "ThreadPoolExecutor", InlineExecutor)
     swap(observability.health, "datetime", simulated_datetime(cloudwatch.now_minute))
-    swap(observability.health_checks, "time", VirtualClock())
-    swap(observability.health, "time", StoppedClock())
-    swap(observability.health_handler, "time", StoppedClock())
+    for module in (observability.health_checks, observability.health, observability.health_handler):
+        swap(module, "time", VirtualClock())
     swap(pg8000.native, "Connection", _fake_pg_connection(answers))
     swap(redis, "Redis", _fake_redis(answers))
     swap(urllib.request, "urlopen", _fake_urlopen(answers))
