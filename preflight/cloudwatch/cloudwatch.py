@@ -247,7 +247,6 @@ class CloudWatchModel:
         self._entered_alarm: dict[str, int] = {}
         self.pages: list[Notification] = []
         self.ok_notifications: list[Notification] = []
-        self.suppressed_minutes: dict[str, int] = {}
         self.held_pages: list[HeldPage] = []
         self._held: dict[str, dict[str, Optional[int]]] = {}
         self._ranges: dict[str, tuple[int, dict[str, list]]] = {}
@@ -432,6 +431,7 @@ class CloudWatchModel:
         self._tick_composites(offset)
 
     def _tick_composites(self, offset: int) -> None:
+        suppressed = []
         for composite in self.composites:
             before = self.states[composite.name]
             # A rule only changes its value when a member changed state (members are evaluated first).
@@ -442,8 +442,15 @@ class CloudWatchModel:
                 self._evaluated.add(composite.name)
             self._set(composite.name, new, offset, [] if composite.suppressor else composite.alarm_topics,
                       composite.ok_topics)
-            if composite.suppressor:
+            if composite.suppressor and composite.wait_seconds == 0:
+                # No wait: the actions go unless the suppressor is in ALARM already.
                 self._suppression(composite, before, new, offset)
+            elif composite.suppressor:
+                suppressed.append((composite, before, new))
+        # A composite that waits for its suppressor is judged against the suppressors' states of this
+        # minute, whatever order they were evaluated in: one that went into ALARM with it holds it from then.
+        for composite, before, new in suppressed:
+            self._suppression(composite, before, new, offset)
 
     def _set(self, name: str, new: str, offset: int, alarm_topics: list[str], ok_topics: list[str]) -> None:
         old = self.states[name]
@@ -537,7 +544,6 @@ class CloudWatchModel:
             if not held["suppressed"] or before != ALARM:
                 self.held_pages.append(HeldPage(offset, name, composite.suppressor or ""))
             held["suppressed"], held["left_at"] = 1, None
-            self.suppressed_minutes[name] = self.suppressed_minutes.get(name, 0) + 1
             return
         if held["suppressed"]:
             if held["left_at"] is None:

@@ -1,10 +1,12 @@
-"""What a replay says about each alarm and each tier: time in ALARM, transitions, pages, flapping,
-periods without data; pages per tier per week and at night.
+"""What a replay says about each alarm and each tier: time in ALARM, transitions, pages, held pages,
+flapping, periods without data; pages per tier per week and at night.
 
 A page is an ALARM notification delivered to a tier's topic. A metric alarm that pages through a
 composite pager (the production stack's alarms have no actions of their own) is charged with each
 page its pager sent while it was in ALARM beneath it. Night is 22:00-06:00 IST (Asia/Kolkata, UTC+05:30,
-no daylight saving): the hours a page wakes someone. Days are IST days.
+no daylight saving): the hours a page wakes someone. Days are IST days. A held page is a pager that went
+into ALARM while its actions suppressor was in ALARM: nobody was paged for it, the suppressor's cause's
+page covered it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class AlarmFigures:
     transitions: int
     pages: dict[str, int]  # tier -> pages it sent or was beneath
     page_minutes: list[tuple[int, str]]  # (minute, tier) of each of those pages
+    held: int  # times it went into ALARM with its actions held by its suppressor (pagers only)
     flapping_days: list[str]  # IST dates with more transitions than the flapping limit
     no_data_periods: Optional[int]  # periods in which none of its metrics had a datapoint (None: a composite)
     periods: Optional[int]
@@ -61,6 +64,7 @@ class TierFigures:
     night_pages: int
     by_hour_ist: list[int]  # pages per IST hour of the day, 0-23
     page_minutes: list[int]
+    held: int  # pages of this tier's pagers held by their suppressors
 
 
 @dataclasses.dataclass
@@ -144,6 +148,7 @@ def figures(replay: Replay, flapping: int = FLAPPING_TRANSITIONS_A_DAY) -> Figur
         for member in under.get(page.alarm, ()):
             if any(a <= page.minute < b for a, b in windows.get(member, ())):
                 pages[member].append((page.minute, page.tier))
+    held = Counter(h.alarm for h in replay.model.held_pages)
     result = []
     for definition in [*replay.alarms, *replay.composites]:
         name = definition.name
@@ -153,13 +158,15 @@ def figures(replay: Replay, flapping: int = FLAPPING_TRANSITIONS_A_DAY) -> Figur
             name=name, kind=_kind(definition), tiers=tiers_of.get(name, ()),
             minutes_in_alarm=sum(min(b, end) - max(a, start) for a, b in windows[name] if b > start),
             transitions=transitions[name], pages=dict(Counter(tier for _, tier in pages[name])),
-            page_minutes=pages[name],
+            page_minutes=pages[name], held=held[name],
             flapping_days=sorted(day for (alarm, day), n in by_alarm_day.items() if alarm == name and n > flapping),
             no_data_periods=no_data, periods=periods))
+    topics = {c.name: c.alarm_topics for c in replay.composites}
     tier_figures = {}
     for tier in TIERS:
         minutes = [p.minute for p in replay.pages if p.tier == tier]
         hours = Counter(ist(m).hour for m in minutes)
         tier_figures[tier] = TierFigures(len(minutes), sum(1 for m in minutes if is_night(m)),
-                                         [hours[h] for h in range(24)], minutes)
+                                         [hours[h] for h in range(24)], minutes,
+                                         sum(n for name, n in held.items() if tier in topics.get(name, ())))
     return Figures((end - start) / 1440, result, tier_figures)

@@ -39,7 +39,7 @@ def _alarm_json(figure: AlarmFigures, report: Report) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "name": figure.name, "kind": figure.kind, "tiers": list(figure.tiers),
         "minutesInAlarm": figure.minutes_in_alarm, "transitions": figure.transitions,
-        "pages": figure.page_count,
+        "pages": figure.page_count, "held": figure.held,
         "pagesPerDay": {tier: round(n / days, 3) for tier, n in figure.pages.items()} if days else {},
         "flappingDays": figure.flapping_days,
         "noDataPeriods": figure.no_data_periods, "periods": figure.periods,
@@ -58,7 +58,7 @@ def document(report: Report) -> dict[str, Any]:
                    "days": round(f.days, 3)},
         "alarms": [_alarm_json(a, report) for a in f.alarms],
         "tiers": {tier: {"pages": t.pages, "nightPages": t.night_pages, "pagesPerWeek": round(f.per_week(t.pages), 2),
-                         "byHourIst": t.by_hour_ist} for tier, t in f.tiers.items()},
+                         "byHourIst": t.by_hour_ist, "held": t.held} for tier, t in f.tiers.items()},
         "headroom": report.far,
     }
     if report.incidents is not None:
@@ -94,11 +94,13 @@ def write_text(report: Report, out: TextIO) -> None:
         t = f.tiers[tier]
         out.write(f"  {tier:<9} {t.pages:>4} page{'' if t.pages == 1 else 's'} ({f.per_week(t.pages):.1f} a week), "
                   f"{t.night_pages} at night; "
-                  f"by IST hour: {_hours(t.by_hour_ist)}\n")
+                  f"by IST hour: {_hours(t.by_hour_ist)}"
+                  + (f"; {t.held} held by a cause's page" if t.held else "") + "\n")
     loud = [a for a in f.alarms if a.page_count or a.minutes_in_alarm or a.flapping_days]
     if loud:
-        out.write("\nAlarms that paged, were in ALARM or flapped\n")
-        out.write(f"  {'alarm':<56} {'kind':<16} {'in ALARM':>9} {'changes':>7} {'pages':>6}  flapping, no data\n")
+        out.write("\nAlarms that paged, were in ALARM or flapped (held: pages held by the pager's suppressor)\n")
+        out.write(f"  {'alarm':<56} {'kind':<16} {'in ALARM':>9} {'changes':>7} {'pages':>6} {'held':>5}  "
+                  "flapping, no data\n")
         for a in sorted(loud, key=lambda a: (-a.page_count, -a.minutes_in_alarm, a.name)):
             flags = []
             if a.flapping_days:
@@ -106,7 +108,7 @@ def write_text(report: Report, out: TextIO) -> None:
             if a.no_data_periods:
                 flags.append(f"no data in {a.no_data_periods} of {a.periods} periods")
             out.write(f"  {a.name:<56} {a.kind:<16} {a.minutes_in_alarm:>5} min {a.transitions:>7} "
-                      f"{a.page_count:>6}  {'; '.join(flags)}\n")
+                      f"{a.page_count:>6} {a.held:>5}  {'; '.join(flags)}\n")
     blind = sorted(a.name for a in f.alarms if a.periods and a.no_data_periods == a.periods)
     gaps = [a for a in f.alarms if a.no_data_periods and a.no_data_periods < (a.periods or 0)]
     if blind:

@@ -122,6 +122,21 @@ def test_figures_count_time_in_alarm_transitions_pages_per_tier_night_pages_flap
     assert found.alarm("pager").transitions == 2 + 8
 
 
+def test_a_pager_held_by_its_suppressor_is_counted_as_held_not_as_a_page():
+    """The warning pager's suppressor is the critical one, waited for 2 minutes as the stack's pagers wait
+    (`ActionsSuppressorWaitPeriod`): each of the four error minutes at noon puts both in ALARM, so the
+    warning tier hears nothing and the replay says why: four held pages."""
+    alarms, _ = _definitions()
+    pager = CompositeDefinition("pager", 'ALARM("latency") OR ALARM("errors")', ["critical"], [])
+    held = CompositeDefinition("held-pager", 'ALARM("errors")', ["warning"], [], suppressor="pager",
+                                wait_seconds=120)
+    found = figures(replay(_history(), alarms, [pager, held]))
+    assert (found.alarm("held-pager").held, found.alarm("held-pager").page_count) == (4, 0)
+    assert (found.alarm("pager").held, found.alarm("pager").page_count) == (0, 5)
+    assert (found.tiers["warning"].pages, found.tiers["warning"].held) == (0, 4)
+    assert (found.tiers["critical"].pages, found.tiers["critical"].held) == (5, 0)
+
+
 def test_an_alarm_starts_in_the_state_its_recorded_history_gives_it():
     alarms, composites = _definitions()
     history = _history()
