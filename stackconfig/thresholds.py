@@ -85,6 +85,12 @@ class BusinessThresholds:
     # minutes, too few for the 5-minute count or the payment objective's windows, yet every one can fail.
     payment_outage_percent: float = 50
     payment_outage_min_errors: float = 3
+    # Between the two: more than this share of the last 5 minutes' payment attempts ended in an error, at
+    # least `payment_error_rate_min_errors` of them. In the evening a parent pays every few seconds: one in
+    # twenty failing is a handful of errors in 5 minutes, under the count, and an hour before the payment
+    # objective's burn-rate pair has seen enough of it.
+    payment_error_rate_percent: float = 5
+    payment_error_rate_min_errors: float = 3
     payment_failure_rate_percent: float = 5
     order_completion_percent: float = 95
     rfid_verification_percent: float = 99
