@@ -21,6 +21,9 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Optional
+
+from preflight.output_paths import refused
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -227,6 +230,14 @@ def diff_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cannot_write(outputs: dict[str, tuple[Optional[Path], bool]]) -> bool:
+    """Says the first output path that cannot be written (`output_paths.refused`), before any work."""
+    problem = refused(outputs)
+    if problem is not None:
+        print(f"preflight: {problem}", file=sys.stderr)
+    return problem is not None
+
+
 def run_diff(argv: list[str]) -> int:
     from preflight.diff.main import diff_main
 
@@ -234,13 +245,18 @@ def run_diff(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.base is None and args.base_json is None and args.save_json is None:
         parser.error("one of --base REF, --base-json FILE or --save-json FILE is required")
+    if _cannot_write({"--save-json": (args.save_json, False)}):
+        return 2
     return diff_main(args)
 
 
 def run_preview(argv: list[str]) -> int:
     from preflight.preview.main import preview_main
 
-    return preview_main(preview_parser().parse_args(argv), account=False)
+    args = preview_parser().parse_args(argv)
+    if _cannot_write({"--render": (args.render, True)}):
+        return 2
+    return preview_main(args, account=False)
 
 
 def run_account(argv: list[str]) -> int:
@@ -259,6 +275,8 @@ def run_drill(argv: list[str]) -> int:
         print("preflight: --functions is not read by drill: a drill names its account's functions in "
               "account.functions: {prefix, count} (see docs/drills.md)", file=sys.stderr)
         return 2
+    if _cannot_write({"--render": (args.render, True)}):
+        return 2
     return drill_main(args.stack, args.program, args.target, args.json, args.render, args.save_history,
                       args.coverage)
 
@@ -274,6 +292,8 @@ def run_history(argv: list[str]) -> int:
         parser.error("--days N goes with --aws, N from 1 to 455 (CloudWatch keeps hourly data 455 days)")
     if args.flapping < 1:
         parser.error(f"--flapping N: expected a number of transitions a day >= 1 (got {args.flapping})")
+    if _cannot_write({"--save": (args.save, False)}):
+        return 2
     return history_main(args)
 
 

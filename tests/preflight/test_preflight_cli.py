@@ -91,3 +91,23 @@ def test_usage_errors_exit_2_with_a_message():
     assert not_a_program.returncode == 2
     assert "no Pulumi.yaml" in not_a_program.stderr
     assert "Traceback" not in missing_stack.stderr + not_a_program.stderr
+
+
+@pytest.mark.parametrize(("args", "flag", "problem"), [
+    (["preview", "--stack", "production", "--render", "{file}"], "--render {file}", "Not a directory"),
+    (["drill", "--stack", "production", "drills/quiet-night.yaml", "--render", "{file}/pictures"],
+     "--render {file}/pictures", "Not a directory"),
+    (["diff", "--stack", "production", "--save-json", "{tmp}/missing/base.json"],
+     "--save-json {tmp}/missing/base.json", "No such file or directory"),
+    (["history", "--stack", "production", "--from", "{file}", "--save", "{tmp}"], "--save {tmp}", "Is a directory"),
+])
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args, flag, problem, tmp_path):
+    """The drill suite of `diff --save-json` takes minutes, and `--render` wrote after the whole run: a path
+    neither can write is refused first, in one line naming the flag, the path and why, with exit 2."""
+    file = tmp_path / "a-file"
+    file.write_text("")
+    given = {"file": str(file), "tmp": str(tmp_path)}
+    result = preflight(*[a.format(**given) for a in args])
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"preflight: {flag.format(**given)}: cannot write it: {problem}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
