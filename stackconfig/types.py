@@ -147,7 +147,10 @@ def expected_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[str]:
 class Section(BaseModel):
     """A mapping in the stack config: camelCase keys, unknown keys refused with the nearest known one."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=camel, populate_by_name=False, frozen=True)
+    # Titles are the keys as written (an editor shows them on hover); pydantic's default title-cases the
+    # alias, so `readLatencyMs` read "Readlatencyms".
+    model_config = ConfigDict(extra="forbid", alias_generator=camel, populate_by_name=False, frozen=True,
+                              field_title_generator=lambda name, field: field.alias or camel(name))
 
     @model_validator(mode="wrap")
     @classmethod
