@@ -20,7 +20,10 @@ docs/decisions/one-page-per-incident-per-tier.md):
   ALARM, or a dependency down recently); the other scopes' pagers also by the tier's database and cache
   pagers ("<tier> dependency degraded"); the API pagers also by the tier's payments pager ("<tier> API
   dependency degraded": a slow payment gateway slows the payment endpoints); the platform and job pagers
-  also by any scoped pager of their tier ("<tier> claimed").
+  also by any scoped pager of their tier ("<tier> claimed"). A scope whose flows need only some of the
+  causes (the platform's dependency map, `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the
+  database, not Redis or Razorpay) has a hold of its own without the others' outages
+  ("<tier> <scope> dependency degraded"), so that its own incident pages during theirs.
 A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so
 that a symptom judged over a long period, which enters ALARM only after a short outage ended, is held.
 A held pager waits for its suppressor (critical 2 minutes, the others 5) unless every symptom in it is
@@ -47,6 +50,7 @@ from components.alarms.spec import AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
 from stackconfig.muting import JOBS, MONITORING, PLATFORM, SECURITY, Pager
+from stackconfig.traffic import DEPENDENCY_USERS
 
 MAX_RULE_LENGTH = 10_240
 # Seconds a held pager waits for its suppressor before paging.
@@ -59,6 +63,16 @@ CAUSE_DETECTION_MINUTES = 2
 CAUSES = ("database", "redis", "payments")
 # The causes whose pressure (not only their outage) slows every flow: their warnings hold the others'.
 DATASTORES = ("database", "redis")
+# The dependency of the platform's dependency map each cause's pager watches.
+CAUSE_DEPENDENCY = {"database": "database", "redis": "redis", "payments": "payment_gateway"}
+
+
+def causes_of(scope: str) -> tuple[str, ...]:
+    """The causes a scope's flows need, by the platform's dependency map: a warning of the scope is a
+    symptom of their outage or pressure, not of the others'. The API serves every flow."""
+    if scope == "api":
+        return CAUSES
+    return tuple(c for c in CAUSES if scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[c], ()))
 
 
 # A member of a composite: one alarm's name, or the names of alarms that page only while all are in ALARM.
@@ -202,22 +216,24 @@ class CompositeAlarms(pulumi.ComponentResource):
             for group, specs in scoped:
                 if group.scope in DATASTORES:
                     self._pager(tier, group, specs, held)
-            # A database or cache under pressure slows everything: the API's and the services' warnings
-            # are its symptoms.
-            tier_causes = [g.key(tier) for g, _ in scoped if g.scope in DATASTORES and not g.slo_tickets]
-            degraded = self._or(f"{tier.value}-dependency-degraded", f"Holds the {tier.value} pages of symptoms: "
-                                f"pages are held or a {tier.value} database or cache pager is in ALARM.",
-                                self._names(["critical-incident", *tier_causes])) if tier_causes else held
+            # A database or cache under pressure slows every flow that uses it: the API's and the services'
+            # warnings are its symptoms.
+            tier_causes = self._names([g.key(tier) for g, _ in scoped if g.scope in DATASTORES and not g.slo_tickets])
+            degraded_members = [*self._names(["critical-incident"]), *tier_causes]
             for group, specs in scoped:
                 if group.scope not in (*DATASTORES, "api"):
-                    self._pager(tier, group, specs, degraded)
+                    used = causes_of(group.scope)
+                    self._pager(tier, group, specs, self._degraded(tier, tier_causes, held)
+                                if set(used) == set(CAUSES) else
+                                self._scope_hold(tier, group.scope, used, critical, recently))
             # A slow or failing payment gateway slows the payment endpoints: the API's warnings are its
             # symptoms too, as the API's critical pages are those of a payments outage.
             payments = self._names([g.key(tier) for g, _ in scoped if g.scope == "payments" and not g.slo_tickets])
-            api_held = self._or(f"{tier.value}-api-dependency-degraded", f"Holds the {tier.value} API pages: "
-                                f"pages are held, or a {tier.value} database, cache or payments pager is in ALARM.",
-                                [name for name in (degraded, *payments) if name]
-                                ) if payments and any(g.scope == "api" for g, _ in scoped) else degraded
+            apis = [(g, s) for g, s in scoped if g.scope == "api"]
+            api_held = (self._or(f"{tier.value}-api-dependency-degraded", f"Holds the {tier.value} API pages: "
+                                 f"pages are held, or a {tier.value} database, cache or payments pager is in ALARM.",
+                                 [*degraded_members, *payments])
+                        if payments else self._degraded(tier, tier_causes, held)) if apis else None
             for group, specs in scoped:
                 if group.scope == "api":
                     self._pager(tier, group, specs, api_held)
@@ -231,6 +247,35 @@ class CompositeAlarms(pulumi.ComponentResource):
                     # functions share, throttled or slowed with the rest), never by this tier's others.
                     self._pager(tier, group, specs, held if group.scope == MONITORING else tier_claimed)
         self.register_outputs({"compositeNames": sorted(self.composites)})
+
+    def _degraded(self, tier: Tier, tier_causes: Sequence[str], held: Optional[str]) -> Optional[str]:
+        """The tier's hold of the pages of symptoms of every cause: the critical incident, or one of the
+        tier's datastore pagers (`tier_causes`); the critical incident itself when the tier has none."""
+        key = f"{tier.value}-dependency-degraded"
+        if key in self.composites:
+            return self._names([key])[0]
+        return self._or(key, f"Holds the {tier.value} pages of symptoms: pages are held or a {tier.value} database "
+                        "or cache pager is in ALARM.",
+                        [*self._names(["critical-incident"]), *tier_causes]) if tier_causes else held
+
+    def _scope_hold(self, tier: Tier, scope: str, used: Sequence[str], critical: Mapping[Group, object],
+                    recently: Mapping[str, str]) -> Optional[str]:
+        """The hold of a scope's warning or business pagers when its flows need only some of the causes:
+        "critical incident" without the causes it does not use (their critical pagers, the payment roll-up,
+        their "down recently" alarms), and this tier's pagers of the datastores it uses. An outage of a
+        dependency the scope does not use (the RFID readers do not pay through Razorpay) holds its pages only
+        while it puts the API or platform pagers in ALARM, so a second incident of the scope still pages."""
+        key = f"{tier.value}-{scope}-dependency-degraded"
+        if key in self.composites:
+            return self._names([key])[0]
+        unused = [c for c in CAUSES if c not in used]
+        members = [*self._names([g.key(Tier.CRITICAL) for g in critical if g.scope not in unused]),
+                   *(self._names(["payment-system-health"]) if "payments" in used else []),
+                   *[recently[c] for c in used if c in recently],
+                   *self._names([f"{tier.value}-{c}-pager" for c in used if c in DATASTORES])]
+        return self._or(key, f"Holds the {tier.value} pages of {scope}, whose flows need {', '.join(used)} and not "
+                        f"{', '.join(unused)}: a critical pager but theirs is in ALARM, one of its causes failed its "
+                        f"health checks recently, or a {tier.value} pager of its datastores is in ALARM.", members)
 
     def _pager(self, tier: Tier, group: Group, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> None:
         env = self.args.factory.settings.environment

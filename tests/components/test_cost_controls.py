@@ -176,7 +176,7 @@ def test_production_estimate_is_printed_with_its_lines_and_in_json(capsys):
     # Two status roll-ups (system health is every critical pager and holds the other tiers' pages), 27
     # pagers (a tier's alarms by what a maintenance window can mute: 10 critical, 14 warning of which 5 are
     # a scope's SLO burn-rate tickets, 3 business) and the 7 holds between them.
-    assert "composite alarms: 36 x $0.5" in summary
+    assert "composite alarms: 38 x $0.5" in summary
     # One key for the three alert topics, one for the traces, one for the security events log group.
     assert "KMS customer-managed keys: 3 x $1  (3 rotate yearly" in summary
     # Cost Explorer asked at most 4 times a day (its data changes three times a day) keeps production

@@ -47,7 +47,8 @@ def test_production_has_well_over_25_alarms_and_every_other_composite_pages():
     composites = {props(r)["alarmName"]: props(r) for r in of_type(result, COMPOSITE)}
     roll_ups_and_holds = {f"production-{k}" for k in (
         "payment-system-health", "system-health", "dependency-down", "critical-claimed", "critical-incident",
-        "warning-claimed", "warning-dependency-degraded", "warning-api-dependency-degraded", "business-claimed")}
+        "warning-claimed", "warning-rfid-dependency-degraded", "warning-payments-dependency-degraded",
+        "warning-api-dependency-degraded", "business-claimed", "business-payments-dependency-degraded")}
     assert roll_ups_and_holds <= set(composites)
     # Every other composite pages: `<env>-<tier>-<group>-pager`, tagged with the group a window mutes.
     for name in set(composites) - roll_ups_and_holds:
