@@ -19,9 +19,10 @@ class ProjectConfigError(Exception):
     """What the CLI would refuse before starting the program."""
 
 
-def _missing(stack: str, keys: list[str], undeclared: list[str]) -> str:
+def _missing(stack: str, keys: list[str], undeclared: list[str], elsewhere: list[str], project: str) -> str:
     """The CLI's words; then, for a missing key that a key the stack sets but the project does not
-    declare resembles (a misspelling), that key and the guess."""
+    declare resembles (a misspelling: `undeclared`, of the project's namespace, without it), or that a
+    full key of another namespace resembles (a misspelt namespace: `elsewhere`), that key and the guess."""
     keys = sorted(keys)
     quoted = [f"'{k}'" for k in keys]
     listed = quoted[0] if len(keys) == 1 else ", ".join([*quoted[:-2], f"{quoted[-2]} and {quoted[-1]}"])
@@ -31,6 +32,10 @@ def _missing(stack: str, keys: list[str], undeclared: list[str]) -> str:
         near = difflib.get_close_matches(key, undeclared, n=1, cutoff=0.6)
         if near:
             guesses.append(f"it sets '{near[0]}', which the project does not declare: did you mean '{key}'?")
+            continue
+        near = difflib.get_close_matches(f"{project}:{key}", elsewhere, n=1, cutoff=0.8)
+        if near:
+            guesses.append(f"it sets '{near[0]}', outside the project's namespace: did you mean '{project}:{key}'?")
     return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
@@ -89,7 +94,8 @@ def apply_project_config(project: dict[str, Any], stack: str, config: dict[str, 
     if missing:
         known = {key if ":" in key else f"{name}:{key}" for key in declared}
         undeclared = [full.split(":", 1)[1] for full in config if full.startswith(f"{name}:") and full not in known]
-        raise ProjectConfigError(_missing(stack, missing, undeclared))
+        elsewhere = [full for full in config if not full.startswith(f"{name}:") and full not in known]
+        raise ProjectConfigError(_missing(stack, missing, undeclared, elsewhere, name))
     for key in sorted(declared):
         spec = declared[key]
         full = key if ":" in key else f"{name}:{key}"

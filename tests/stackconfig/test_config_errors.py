@@ -380,6 +380,11 @@ FILE_CASES = {
                                            ["Pulumi.production.yaml: Stack 'production' is missing configuration "
                                             "value 'inventory'; it sets 'inventori', which the project does not "
                                             "declare: did you mean 'inventory'? (declared in Pulumi.yaml)"]),
+    "required key's namespace misspelt (Pulumi.yaml)": (
+        "  hasivu-monitoring:inventory:\n", "  hasivu-monitorng:inventory:\n",
+        ["Pulumi.production.yaml: Stack 'production' is missing configuration value 'inventory'; it sets "
+         "'hasivu-monitorng:inventory', outside the project's namespace: did you mean "
+         "'hasivu-monitoring:inventory'? (declared in Pulumi.yaml)"]),
     "declared type (Pulumi.yaml)": ("hasivu-monitoring:environment: production",
                                     "hasivu-monitoring:environment: {name: production}",
                                     ["Stack 'production' with configuration key 'environment' must be of type "
