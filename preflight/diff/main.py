@@ -92,7 +92,10 @@ def read_snapshot(path: Path, stack: str) -> dict[str, Any]:
 
 
 def _load_drills(target: str) -> list[Drill]:
-    return [] if target == "none" else [load_drill(p) for p in drill_paths(target, DRILLS)]
+    try:
+        return [] if target == "none" else [load_drill(p) for p in drill_paths(target, DRILLS)]
+    except DrillError as error:
+        raise DrillError(f"--drills {error}") from None
 
 
 def drills_against_side(drills: list[Drill], base: Side, head: Side) -> tuple[list[dict[str, Any]], int]:

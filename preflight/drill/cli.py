@@ -133,6 +133,8 @@ def save_histories(worlds: dict, out: Path, results: list[DrillResult]) -> None:
     for model, _, world_results in worlds.values():
         for result in world_results:
             save(drill_history(result, model.stack), out / f"{result.drill.name}.json" if len(results) > 1 else out)
+    print(f"preflight: --save-history: wrote {out / '<drill>.json' if len(results) > 1 else out}; replay with "
+          f"`python -m preflight history --stack STACK --from FILE`", file=sys.stderr)
 
 
 World = tuple[Path | None, tuple[str, ...]]

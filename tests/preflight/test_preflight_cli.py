@@ -111,3 +111,9 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args,
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"preflight: {flag.format(**given)}: cannot write it: {problem}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_drills_target_that_is_no_drill_names_the_flag():
+    result = preflight("diff", "--stack", "production", "--save-json", "unused.json", "--drills", "no-such-drill")
+    assert (result.returncode, result.stderr) == (
+        2, "preflight: --drills no-such-drill: expected a drill file, a folder of drill files, or all\n")

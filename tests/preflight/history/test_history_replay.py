@@ -59,6 +59,7 @@ def test_drill_save_history_writes_the_from_format_and_history_reports_the_drill
     drilled = preflight("drill", "--stack", "production", "drills/redis-down.yaml", "--json",
                         "--save-history", str(out))
     assert drilled.returncode == 0, drilled.stderr
+    assert f"preflight: --save-history: wrote {out}; replay with" in drilled.stderr
     drilled_doc = json.loads(drilled.stdout)["drills"][0]
     drill_pages = drilled_doc["pages"]
     [paged] = {n["alarm"] for n in drilled_doc["notifications"] if n["tier"] == "critical"}
