@@ -22,8 +22,10 @@ docs/decisions/one-page-per-incident-per-tier.md):
   dependency degraded": a slow payment gateway slows the payment endpoints); the platform and job pagers
   also by any scoped pager of their tier ("<tier> claimed"). A scope whose flows need only some of the
   causes (the platform's dependency map, `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the
-  database, not Redis or Razorpay) has a hold of its own without the others' outages
-  ("<tier> <scope> dependency degraded"), so that its own incident pages during theirs.
+  database, not Redis or Razorpay) has a hold of its own ("<tier> <scope> dependency degraded"): the
+  critical pagers of what it uses and its own, and the other critical pagers only while none of the
+  dependencies it does not use failed its health checks recently, so that its own incident pages
+  during their outages.
 A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so
 that a symptom judged over a long period, which enters ALARM only after a short outage ended, is held.
 A held pager waits for its suppressor (critical 2 minutes, the others 5) unless every symptom in it is
@@ -75,13 +77,24 @@ def causes_of(scope: str) -> tuple[str, ...]:
     return tuple(c for c in CAUSES if scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[c], ()))
 
 
-# A member of a composite: one alarm's name, or the names of alarms that page only while all are in ALARM.
-Member = Union[str, tuple[str, ...]]
+@dataclasses.dataclass(frozen=True)
+class Unless:
+    """A member that counts while `alarm` is in ALARM and none of `unless` is."""
+
+    alarm: str
+    unless: tuple[str, ...]
+
+
+# A member of a composite: one alarm's name, the names of alarms that count only while all are in ALARM,
+# or an alarm that counts unless others are in ALARM.
+Member = Union[str, tuple[str, ...], Unless]
 
 
 def term(member: Member) -> str:
     if isinstance(member, str):
         return f'ALARM("{member}")'
+    if isinstance(member, Unless):
+        return "(" + " AND NOT ".join(term(name) for name in (member.alarm, *member.unless)) + ")"
     return "(" + " AND ".join(term(name) for name in member) + ")"
 
 
@@ -90,7 +103,8 @@ def rule(members: Sequence[Member]) -> str:
 
 
 def alarm_names(members: Sequence[Member]) -> list[str]:
-    return [name for m in members for name in ((m,) if isinstance(m, str) else m)]
+    return [name for m in members
+            for name in ((m,) if isinstance(m, str) else (m.alarm, *m.unless) if isinstance(m, Unless) else m)]
 
 
 def rule_chunks(members: Sequence[Member], limit: int = MAX_RULE_LENGTH) -> list[list[Member]]:
@@ -262,20 +276,29 @@ class CompositeAlarms(pulumi.ComponentResource):
                     recently: Mapping[str, str]) -> Optional[str]:
         """The hold of a scope's warning or business pagers when its flows need only some of the causes:
         "critical incident" without the causes it does not use (their critical pagers, the payment roll-up,
-        their "down recently" alarms), and this tier's pagers of the datastores it uses. An outage of a
-        dependency the scope does not use (the RFID readers do not pay through Razorpay) holds its pages only
-        while it puts the API or platform pagers in ALARM, so a second incident of the scope still pages."""
+        their "down recently" alarms), and this tier's pagers of the datastores it uses. The other critical
+        pagers (the API's, the platform's, ...) hold it unless one of those causes failed its health checks
+        recently: their ALARM is then that cause's symptom (a Razorpay outage's 5XX, its share of the health
+        score), and a second incident of the scope (a reader dead while Razorpay is down) still pages."""
         key = f"{tier.value}-{scope}-dependency-degraded"
         if key in self.composites:
             return self._names([key])[0]
         unused = [c for c in CAUSES if c not in used]
-        members = [*self._names([g.key(Tier.CRITICAL) for g in critical if g.scope not in unused]),
-                   *(self._names(["payment-system-health"]) if "payments" in used else []),
-                   *[recently[c] for c in used if c in recently],
-                   *self._names([f"{tier.value}-{c}-pager" for c in used if c in DATASTORES])]
+        # The health monitor's word that one of those is failing; their pagers also carry symptoms of
+        # other incidents (a concurrency limit throttling the payment functions with everything else).
+        others = tuple(recently[c] for c in unused if c in recently)
+        own = [g for g in critical if g.scope in (*used, scope)]
+        members: list[Member] = [
+            *self._names([g.key(Tier.CRITICAL) for g in own]),
+            *[Unless(name, others) for name in self._names([g.key(Tier.CRITICAL) for g in critical
+                                                            if g not in own and g.scope not in unused])],
+            *(self._names(["payment-system-health"]) if "payments" in used else []),
+            *[recently[c] for c in used if c in recently],
+            *self._names([f"{tier.value}-{c}-pager" for c in used if c in DATASTORES])]
         return self._or(key, f"Holds the {tier.value} pages of {scope}, whose flows need {', '.join(used)} and not "
-                        f"{', '.join(unused)}: a critical pager but theirs is in ALARM, one of its causes failed its "
-                        f"health checks recently, or a {tier.value} pager of its datastores is in ALARM.", members)
+                        f"{', '.join(unused)}: a critical pager of those or of {scope} is in ALARM, or another one "
+                        f"while {', '.join(unused)} did not fail its health checks recently; one of its causes did; or "
+                        f"a {tier.value} pager of its datastores is in ALARM.", members)
 
     def _pager(self, tier: Tier, group: Group, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> None:
         env = self.args.factory.settings.environment
@@ -302,7 +325,7 @@ class CompositeAlarms(pulumi.ComponentResource):
             return 0
         return WAIT[tier]
 
-    def _or(self, key: str, summary: str, members: Sequence[str]) -> Optional[str]:
+    def _or(self, key: str, summary: str, members: Sequence[Member]) -> Optional[str]:
         """A composite (no actions) in ALARM when any of `members` is: a hold. Its name, if it has members."""
         self._composite(key, Tier.CRITICAL, summary, "none by itself.", members)
         return self._names([key])[0] if key in self.composites else None

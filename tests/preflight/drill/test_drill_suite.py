@@ -76,6 +76,7 @@ REQUIRED = [
     "payments-failing-on-a-quiet-night",    # 1 in 5 of a handful of night payments failing: nobody
     "payments-erroring-in-the-evening",     # 1 in 10 evening payments failing: one critical page within 5 min
     "reader-dies-after-a-razorpay-blip",    # a reader dead after a Razorpay blip: its warning page still comes
+    "reader-dies-during-a-razorpay-outage",  # ... and during a half-hour Razorpay outage
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
     "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
     "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
