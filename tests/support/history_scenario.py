@@ -375,10 +375,11 @@ def state_item(alarm: str, when: dt.datetime, old: str, new: str) -> dict[str, A
 # replayed from a drill's export (tests/preflight/history/test_history_replay.py).
 WITHOUT_SLOS = {"slos": {name: {"enabled": False} for name in (
     "database", "redis", "payments", "rfid", "apiAvailability", "paymentSuccess", "rfidVerification", "apiLatency")}}
-# The scenario's settings: without the SLOs, and without the payment outage alarm (its floor of errors out
-# of reach). The scenario's Razorpay failure writes payment errors over the night's few attempts rather than
-# failing those attempts, and its pages are counted by hand from the 5-minute count of errors alone; the
-# outage alarm has its drills (drills/payments-broken-*.yaml).
+# The scenario's settings: without the SLOs, and without the payment outage and payment error-rate alarms
+# (their floors of errors out of reach). The scenario's Razorpay failure writes payment errors over the
+# attempts rather than failing those attempts, and its pages are counted by hand from the 5-minute count of
+# errors alone; the two rates have their drills (drills/payments-broken-*.yaml,
+# drills/payments-erroring-in-the-evening.yaml).
 SCENARIO_SETTINGS = {**WITHOUT_SLOS, "thresholds": {
     **json.loads(load_stack_files(REPO, "production").config["hasivu-monitoring:thresholds"]),
-    "business": {"paymentOutageMinErrors": 10**9}}}
+    "business": {"paymentOutageMinErrors": 10**9, "paymentErrorRateMinErrors": 10**9}}}

@@ -75,10 +75,12 @@ def diff_json(repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
 
 
 def blunt_razorpay_detection(config: dict[str, Any]) -> None:
-    """A change that makes the Razorpay drill fail: the payment errors alarm blunted, and the health
-    monitor's gateway probe and the payment-success SLO switched off (its connectivity alarm would still
-    catch the outage in 2 minutes, the SLO's burn-rate page within 5)."""
-    config[f"{PROJECT}:thresholds"].setdefault("business", {})["paymentErrorsPer5min"] = 100000
+    """A change that makes the Razorpay drill fail: the payment errors alarms blunted (the count and the
+    rate), and the health monitor's gateway probe and the payment-success SLO switched off (its
+    connectivity alarm would still catch the outage in 2 minutes, the SLO's burn-rate page within 5)."""
+    business = config[f"{PROJECT}:thresholds"].setdefault("business", {})
+    business["paymentErrorsPer5min"] = 100000
+    business["paymentErrorRateMinErrors"] = 100000
     config[f"{PROJECT}:healthMonitor"]["paymentGatewayUrl"] = None
     config.setdefault(f"{PROJECT}:slos", {})["paymentSuccess"] = {"enabled": False}
 

@@ -76,9 +76,9 @@ def test_each_alarm_metric_is_looked_up_with_its_exact_dimensions(seeded):
     emf = metric_finding(report, "PaymentErrors")
     assert (emf.level, emf.subject) == (Level.BLOCKING, "HASIVU/Business {Environment=production}")
     assert emf.message == ("PaymentErrors never published with these dimensions in two weeks, but as "
-                           "{Environment=production, service=payments} (read by 10 alarms: "
-                           "production-payments-outage, production-payments-payment-errors, "
-                           "production-slo-payment-success-burn-1d-3x, ...)")
+                           "{Environment=production, service=payments} (read by 11 alarms: "
+                           "production-payments-error-rate, production-payments-outage, "
+                           "production-payments-payment-errors, ...)")
     # A metric-math alarm reads two metrics; both are checked, with the nearest published set.
     rate = rows["production-payments-verify-error-rate"]
     assert [(m["metricName"], m["exists"]) for m in rate] == [("Errors", False), ("Invocations", False)]

@@ -157,7 +157,7 @@ def test_a_change_that_breaks_a_drill_shows_its_new_failure(repo: Path):
     # The drill expects a payment alarm within 5 minutes of Razorpay going down at minute 60: the payment
     # errors alarm no longer fires, and the next payment alarm to fire is too late.
     [failure] = drill["failures"]
-    assert failure.startswith("fires production-*payment*: expected ALARM within 5 minutes of minute 60, first at "), \
+    assert failure.startswith("fires production-payments-*: expected ALARM within 5 minutes of minute 60, first at "), \
         failure
     assert doc["worse"] == ["drill razorpay-outage-at-lunch passed on the base and now failed"]
 

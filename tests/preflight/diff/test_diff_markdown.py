@@ -160,7 +160,7 @@ def test_the_comment_renders_with_whole_tables(doc: dict[str, Any], tmp_path: Pa
     assert (name, before, after) == ("razorpay-outage-at-lunch", "passed", "failed")
     # The failure text reaches the reader as the drill wrote it: its glob's stars are not emphasis.
     assert why == doc["drills"]["changed"][0]["failures"][0]
-    assert why.startswith("fires production-*payment*: ")
+    assert why.startswith("fires production-payments-*: ")
 
 
 def test_a_comment_over_the_limit_is_cut_with_a_note_and_stays_whole(doc: dict[str, Any], tmp_path: Path,
