@@ -40,6 +40,8 @@ def write(tmp_path: Path, text: str, name: str = "drill.yaml") -> Path:
 @pytest.mark.parametrize(("change", "message"), [
     (("traffic: school-day", "traffic: weekend"), "traffic: expected one of school-day, school-night, holiday"),
     (("minutes: 40", "minutes: 40\nspeed: 2"), "speed: expected one of the keys name,"),
+    (("faults:", "fault:"), "fault: expected one of the keys name, description, start, minutes, traffic, seed, faults, "
+                            "expect, stack, account; did you mean `faults`?"),
     (('start: "2026-07-01T12:00:00+05:30"', 'start: "2026-07-01 12:00"'),
      "start: expected an ISO 8601 time with offset"),
     (("rate: 0.6", "rate: 1.5"), "faults[0].rate: expected a number 0-1 (got 1.5)"),
