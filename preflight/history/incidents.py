@@ -92,8 +92,10 @@ def read_incidents(path: Path, history: History) -> list[Incident]:
         if end <= start:
             raise _fail(path, f"{where}.end", "a time after start", item.get("end"))
         if end <= history.start_minute or start >= history.end_minute:
-            raise _fail(path, f"{where}.start", f"a time within the history's window ({history.start.isoformat()} "
-                                                f"to {history.end.isoformat()})", item["start"])
+            raise _fail(path, f"{where}.start", f"a time within the history's window "
+                                                f"({ist(history.start_minute).isoformat()} to "
+                                                f"{ist(history.end_minute).isoformat()}, IST as the report's)",
+                        item["start"])
         what = item["what"]
         if not isinstance(what, str) or not what.strip():
             raise _fail(path, f"{where}.what", "what broke, in words", what)

@@ -147,7 +147,8 @@ def test_an_operator_incident_file_replaces_the_critical_alarms_and_an_alarm_ins
     ("incidents:\n  - {start: '2026-07-01T10:00:00Z', minutes: 5, what: x, who: y}",
      "incidents[0].who: expected one of the keys start, end, minutes, what"),
     ("incidents:\n  - {start: '2027-01-01T10:00:00Z', minutes: 5, what: x}",
-     "incidents[0].start: expected a time within the history's window"),
+     "incidents[0].start: expected a time within the history's window (2026-07-01T05:30:00+05:30 to "
+     "2026-07-04T05:30:00+05:30, IST as the report's)"),
 ])
 def test_a_bad_incidents_file_is_one_line_naming_the_key(text, message, tmp_path):
     history, _, _ = _world(_cpu(85, 20, 97))
