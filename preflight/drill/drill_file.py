@@ -302,6 +302,18 @@ def _account(path: Path, data: Any) -> tuple[str, ...]:
     return tuple(f"{spec['prefix']}{i:03d}" for i in range(1, count + 1))
 
 
+def _other_file(data: Any) -> Optional[str]:
+    """What another file of the tool's, given where a drill is expected, is: the saved history and the
+    coverage allowlist are YAML (JSON) mappings too, and their keys alone would read as a drill's typos."""
+    if not isinstance(data, dict) or "name" in data:
+        return None
+    if {"version", "stack", "metrics"} <= data.keys():
+        return "a saved history: `python -m preflight history --stack STACK --from FILE` replays it"
+    if data and all(isinstance(v, dict) and "alarms" in v for v in data.values()):
+        return "a coverage allowlist: `drill --coverage` reads drills/coverage-allowlist.yaml"
+    return None
+
+
 def load_drill(path: Path) -> Drill:
     try:
         data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
@@ -311,6 +323,9 @@ def load_drill(path: Path) -> Drill:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise DrillError(f"{path}: {where}: expected valid YAML ({getattr(error, 'problem', error)})") from None
+    other = _other_file(data)
+    if other is not None:
+        raise DrillError(f"{path}: expected a drill file (name, start, minutes, traffic, expect, ...); this is {other}")
     _keys(path, "", data, {"name": True, "description": False, "start": True, "minutes": True, "traffic": True,
                            "seed": False, "faults": False, "expect": True, "stack": False, "account": False})
     if not isinstance(data["name"], str) or not data["name"]:

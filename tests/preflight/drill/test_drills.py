@@ -12,7 +12,7 @@ from preflight.drill.drill_file import DrillError, load_drill
 from preflight.drill.runner import run_drill
 from preflight.emulator.platform import Platform, platform_from_run
 from tests.support.chromium import dump_dom
-from tests.support.stack import preflight_cli, run
+from tests.support.stack import REPO, preflight_cli, run
 
 THROTTLED = """
 name: verify-throttled
@@ -77,6 +77,20 @@ def test_cli_bad_drill_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert result.stdout == ""
     missing = preflight_cli("drill", "--stack", "production", str(tmp_path / "absent.yaml"))
     assert missing.returncode == 2 and "expected a drill file, a folder of drill files, or all" in missing.stderr
+
+
+def test_another_file_of_the_tools_given_as_a_drill_says_what_it_is(tmp_path):
+    """The coverage allowlist and a saved history are mappings too: their keys must not read as a drill's typos."""
+    with pytest.raises(DrillError) as allowlist:
+        load_drill(REPO / "drills" / "coverage-allowlist.yaml")
+    assert str(allowlist.value).endswith("coverage-allowlist.yaml: expected a drill file (name, start, minutes, "
+                                         "traffic, expect, ...); this is a coverage allowlist: `drill --coverage` "
+                                         "reads drills/coverage-allowlist.yaml")
+    history = write(tmp_path, json.dumps({"version": 1, "stack": "production", "region": "ap-south-1",
+                                          "source": "drill redis-down", "metrics": []}), "saved.json")
+    with pytest.raises(DrillError, match=r"saved\.json: expected a drill file .*; this is a saved history: "
+                                         r"`python -m preflight history --stack STACK --from FILE` replays it$"):
+        load_drill(history)
 
 
 def test_targets_must_exist_in_the_stack(tmp_path, platform):
