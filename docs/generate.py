@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from cloudwatch_rules.composite import parse_rule
+from cloudwatch_rules.composite import parse_rule, referenced_alarms
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -245,15 +245,17 @@ def _unless(term: Any) -> tuple[str, tuple[str, ...]] | None:
     return (names[0], tuple(negated)) if walk(term) and len(names) == 1 and negated else None
 
 
-def _rule_text(rule: str, members: frozenset[str], metric_tiers: dict[str, str]) -> str:
+def _rule_text(rule: str, metric_tiers: dict[str, str]) -> str:
     """A composite's rule in words: `ALARM of any of` its members; the ones that count only unless others
     are in ALARM in a clause of their own."""
     conditional: dict[tuple[str, ...], list[str]] = {}
+    plain: set[str] = set()
     for term in _or_terms(parse_rule(rule)):
         found = _unless(term)
-        if found is not None:
+        if found is None:
+            plain.update(referenced_alarms(term))
+        else:
             conditional.setdefault(found[1], []).append(found[0])
-    plain = {m for m in members if not any(m in names or m in unless for unless, names in conditional.items())}
 
     def listed(names: set[str]) -> str:
         nested = sorted(m for m in names if m not in metric_tiers)
@@ -289,7 +291,7 @@ def alarm_catalogue(model: Any) -> str:
         hold = (f"`{c.suppressor}` (wait {c.suppressor_wait_seconds}s, extension {c.suppressor_extension_seconds}s)"
                 if c.suppressor else "")
         why, runbook = _why_and_runbook(c.description)
-        composite_rows.append([f"`{c.name}`", tier, _rule_text(c.rule, c.members, metric_tiers),
+        composite_rows.append([f"`{c.name}`", tier, _rule_text(c.rule, metric_tiers),
                                ", ".join(c.alarm_tiers) or "none (a roll-up)", hold, why, runbook])
     lines = [f"The `{model.stack}` stack registers {len(model.alarms)} metric alarms and {len(model.composites)} "
              "composite alarms; per tier, composites included:", "",

@@ -238,7 +238,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                 if group.scope not in (*DATASTORES, "api"):
                     used = causes_of(group.scope)
                     self._pager(tier, group, specs, self._degraded(tier, tier_causes, held)
-                                if set(used) == set(CAUSES) else
+                                if used == CAUSES else
                                 self._scope_hold(tier, group.scope, used, critical, recently))
             # A slow or failing payment gateway slows the payment endpoints: the API's warnings are its
             # symptoms too, as the API's critical pages are those of a payments outage.
