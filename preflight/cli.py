@@ -315,6 +315,8 @@ def run_report(argv: list[str]) -> int:
         parser.error("--aws needs --month YYYY-MM")
     if args.drill is not None and args.month is not None:
         parser.error("--month goes with --aws; a drill's report covers the drill's own span")
+    if _cannot_write({"--out": (args.out, False)}):
+        return 2
     return report_main(args)
 
 

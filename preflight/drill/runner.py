@@ -195,13 +195,27 @@ def check_targets(drill: Drill, platform: Platform) -> None:
     for key, glob in globs:
         if not fnmatch.filter(names, glob):
             raise DrillError(f"{drill.path}: {key}: expected an alarm-name glob that matches an alarm of the stack "
-                             f"(got {glob!r})")
+                             f"(got {glob!r}){_another_stacks(glob, names, platform.environment)}")
     for key, listed in (("contributors", drill.expect.contributors), ("pageNames", drill.expect.page_names)):
         for i, contributor in enumerate(listed or []):
             dimension, _, value = contributor.partition("=")
             if dimension == "FunctionName" and value not in platform.functions:
                 raise DrillError(f"{drill.path}: expect.{key}[{i}]: expected FunctionName=<a function of the "
                                  f"drill's stack and account> (got {contributor!r})")
+
+
+def _another_stacks(glob: str, names: list[str], environment: str) -> str:
+    """What to say when a glob names another stack's alarms: every alarm name starts with its stack's
+    environment, so a drill written for one stack names nothing of another."""
+    if glob.startswith(f"{environment}-"):
+        return ""
+    # An environment may hold dashes itself (fleet-drill): try each dash as the end of the other stack's.
+    dashes = [i for i, c in enumerate(glob) if c == "-" and "*" not in glob[:i]]
+    written_for = next((glob[:i] for i in dashes if fnmatch.filter(names, f"{environment}{glob[i:]}")), None)
+    if written_for is None:
+        return ""
+    return (f": it names stack {written_for}'s alarms, and stack {environment}'s start with {environment}-; "
+            f"play the drill with --stack {written_for}, or give it a stack file (`stack:`) of its own")
 
 
 def drill_mutes(drill: Drill, platform: Platform, start_minute: int) -> MuteClock:

@@ -100,10 +100,12 @@ def test_usage_errors_exit_2_with_a_message():
     (["diff", "--stack", "production", "--save-json", "{tmp}/missing/base.json"],
      "--save-json {tmp}/missing/base.json", "No such file or directory"),
     (["history", "--stack", "production", "--from", "{file}", "--save", "{tmp}"], "--save {tmp}", "Is a directory"),
+    (["report", "--stack", "production", "--drill", "drills/quiet-night.yaml", "--out", "{file}/sla.md"],
+     "--out {file}/sla.md", "Not a directory"),
 ])
 def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args, flag, problem, tmp_path):
-    """The drill suite of `diff --save-json` takes minutes, and `--render` wrote after the whole run: a path
-    neither can write is refused first, in one line naming the flag, the path and why, with exit 2."""
+    """The drill suite of `diff --save-json` takes minutes, and `--render` and `report --out` wrote after the
+    whole run: a path neither can write is refused first, in one line naming the flag, the path and why, with exit 2."""
     file = tmp_path / "a-file"
     file.write_text("")
     given = {"file": str(file), "tmp": str(tmp_path)}

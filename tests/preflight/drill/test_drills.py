@@ -79,6 +79,18 @@ def test_cli_bad_drill_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert missing.returncode == 2 and "expected a drill file, a folder of drill files, or all" in missing.stderr
 
 
+def test_a_drill_written_for_production_played_on_staging_says_so():
+    """Alarm names start with their stack's environment: production's drills name nothing of staging's, and
+    the message says which stack the drill was written for, not only that the glob matched nothing."""
+    drill = REPO / "drills" / "app-release-sends-bad-requests.yaml"
+    result = preflight_cli("drill", "--stack", "staging", str(drill))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"preflight: {drill}: expect.fires[0].alarm: expected an alarm-name glob that matches an alarm of the stack "
+        "(got 'production-api-4xx-rate'): it names stack production's alarms, and stack staging's start with "
+        "staging-; play the drill with --stack production, or give it a stack file (`stack:`) of its own"]
+
+
 def test_another_file_of_the_tools_given_as_a_drill_says_what_it_is(tmp_path):
     """The coverage allowlist and a saved history are mappings too: their keys must not read as a drill's typos."""
     with pytest.raises(DrillError) as allowlist:
