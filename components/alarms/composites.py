@@ -233,7 +233,6 @@ class CompositeAlarms(pulumi.ComponentResource):
             # A database or cache under pressure slows every flow that uses it: the API's and the services'
             # warnings are its symptoms.
             tier_causes = self._names([g.key(tier) for g, _ in scoped if g.scope in DATASTORES and not g.slo_tickets])
-            degraded_members = [*self._names(["critical-incident"]), *tier_causes]
             for group, specs in scoped:
                 if group.scope not in (*DATASTORES, "api"):
                     used = causes_of(group.scope)
@@ -246,7 +245,7 @@ class CompositeAlarms(pulumi.ComponentResource):
             apis = [(g, s) for g, s in scoped if g.scope == "api"]
             api_held = (self._or(f"{tier.value}-api-dependency-degraded", f"Holds the {tier.value} API pages: "
                                  f"pages are held, or a {tier.value} database, cache or payments pager is in ALARM.",
-                                 [*degraded_members, *payments])
+                                 [*self._degraded_members(tier_causes), *payments])
                         if payments else self._degraded(tier, tier_causes, held)) if apis else None
             for group, specs in scoped:
                 if group.scope == "api":
@@ -269,8 +268,12 @@ class CompositeAlarms(pulumi.ComponentResource):
         if key in self.composites:
             return self._names([key])[0]
         return self._or(key, f"Holds the {tier.value} pages of symptoms: pages are held or a {tier.value} database "
-                        "or cache pager is in ALARM.",
-                        [*self._names(["critical-incident"]), *tier_causes]) if tier_causes else held
+                        "or cache pager is in ALARM.", self._degraded_members(tier_causes)) if tier_causes else held
+
+    def _degraded_members(self, tier_causes: Sequence[str]) -> list[str]:
+        """A tier's symptoms are held while pages are (the critical incident) or a datastore they need is
+        degraded (the tier's datastore pagers)."""
+        return [*self._names(["critical-incident"]), *tier_causes]
 
     def _scope_hold(self, tier: Tier, scope: str, used: Sequence[str], critical: Mapping[Group, object],
                     recently: Mapping[str, str]) -> Optional[str]:
