@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
@@ -148,9 +149,17 @@ def _dashboard(body: Optional[dict[str, Any]]) -> dict[str, Any]:
     if body is None:
         return {"widgets": None, "thresholds": None}
     widgets, thresholds = [], []
-    for widget in body.get("widgets") or []:
-        props = widget.get("properties") or {}
+    titled = [(w, w.get("properties") or {}) for w in body.get("widgets") or []]
+    repeated = {t for t, n in Counter(p.get("title") for _, p in titled).items() if t and n > 1}
+    heading = ""
+    for widget, props in titled:
         title = props.get("title") or (props.get("markdown") or "").split("\n")[0].lstrip("# ") or "(untitled)"
+        if widget.get("type") == "text":
+            heading = title
+        elif title in repeated and heading:
+            # The same title in several sections (each database's "CPU %"): named with its section's heading,
+            # so that a change reads as the one widget it is.
+            title = f"{heading} / {title}"
         widgets.append(f"{widget.get('type')}: {title}")
         for line in (props.get("annotations") or {}).get("horizontal") or []:
             thresholds.append(f"{title}: {line.get('label', '')} {line.get('value')}".strip())
