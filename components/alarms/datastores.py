@@ -22,6 +22,13 @@ from stackconfig.thresholds import RdsThresholds, RedisThresholds
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
+# Pressure that lasts (CPU, memory, disk queue): judged on the minutes RDS and ElastiCache publish, in
+# ALARM once 8 of the last 10 are over the line. A spike of a few minutes stays quiet, and the warning
+# pager's wait still lands inside the tier's 15 minutes (three 5-minute periods took 15 before it).
+SUSTAINED_MINUTES, SUSTAINED_OF = 8, 10
+SUSTAINED = {"evaluation_periods": SUSTAINED_OF, "datapoints_to_alarm": SUSTAINED_MINUTES}
+SUSTAINED_TEXT = f"in {SUSTAINED_MINUTES} of {SUSTAINED_OF} minutes"
+
 
 def short_id(identifier: str, environment: str) -> str:
     for prefix in (f"hasivu-{environment}-", f"{environment}-"):
@@ -95,10 +102,10 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
     specs = [
         AlarmSpec(
             **common, metric_key="cpu",
-            summary=f"{what} CPU is above {t.cpu_percent:g}% for 15 minutes.",
+            summary=f"{what} CPU is above {t.cpu_percent:g}% {SUSTAINED_TEXT}.",
             impact="queries slow down; API latency and Lambda duration rise.",
-            comparison=GREATER, threshold=t.cpu_percent, evaluation_periods=3, datapoints_to_alarm=3,
-            metric=Metric("AWS/RDS", "CPUUtilization", dims, "Average", 300),
+            comparison=GREATER, threshold=t.cpu_percent, **SUSTAINED,
+            metric=Metric("AWS/RDS", "CPUUtilization", dims, "Average", 60),
         ),
         AlarmSpec(
             **common, metric_key="connections",
@@ -110,10 +117,10 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
         ),
         AlarmSpec(
             **common, metric_key="freeable-memory",
-            summary=f"{what} freeable memory is below {t.freeable_memory_mb:g} MiB.",
+            summary=f"{what} freeable memory is below {t.freeable_memory_mb:g} MiB {SUSTAINED_TEXT}.",
             impact="the database starts swapping; every query slows down.",
-            comparison=LESS, threshold=t.freeable_memory_mb * MIB, evaluation_periods=3, datapoints_to_alarm=3,
-            metric=Metric("AWS/RDS", "FreeableMemory", dims, "Average", 300),
+            comparison=LESS, threshold=t.freeable_memory_mb * MIB, **SUSTAINED,
+            metric=Metric("AWS/RDS", "FreeableMemory", dims, "Average", 60),
         ),
         AlarmSpec(
             **{**common, "tier": Tier.CRITICAL}, metric_key="free-storage",
@@ -141,10 +148,10 @@ def rds_alarms(instance: RdsInstance, t: RdsThresholds, environment: str) -> lis
         ),
         AlarmSpec(
             **common, metric_key="disk-queue-depth",
-            summary=f"{what} disk queue depth is above {t.disk_queue_depth:g} outstanding I/Os.",
+            summary=f"{what} disk queue depth is above {t.disk_queue_depth:g} outstanding I/Os {SUSTAINED_TEXT}.",
             impact="storage cannot keep up (IOPS or throughput limit); every query waits on disk.",
-            comparison=GREATER, threshold=t.disk_queue_depth, evaluation_periods=3, datapoints_to_alarm=3,
-            metric=Metric("AWS/RDS", "DiskQueueDepth", dims, "Average", 300),
+            comparison=GREATER, threshold=t.disk_queue_depth, **SUSTAINED,
+            metric=Metric("AWS/RDS", "DiskQueueDepth", dims, "Average", 60),
         ),
     ]
     if instance.replica:
@@ -168,17 +175,17 @@ def redis_alarms(redis: RedisConfig, t: RedisThresholds, environment: str) -> li
         specs += [
             AlarmSpec(
                 **common, metric_key="engine-cpu",
-                summary=f"{what} engine CPU is above {t.engine_cpu_percent:g}%.",
+                summary=f"{what} engine CPU is above {t.engine_cpu_percent:g}% {SUSTAINED_TEXT}.",
                 impact="cache calls slow down; sessions and menus are served late.",
-                comparison=GREATER, threshold=t.engine_cpu_percent, evaluation_periods=3, datapoints_to_alarm=3,
-                metric=Metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", 300),
+                comparison=GREATER, threshold=t.engine_cpu_percent, **SUSTAINED,
+                metric=Metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", 60),
             ),
             AlarmSpec(
                 **common, metric_key="memory",
-                summary=f"{what} memory use is above {t.memory_percent:g}% of maxmemory.",
+                summary=f"{what} memory use is above {t.memory_percent:g}% of maxmemory {SUSTAINED_TEXT}.",
                 impact="keys get evicted; the database takes the load the cache was absorbing.",
-                comparison=GREATER, threshold=t.memory_percent, evaluation_periods=3, datapoints_to_alarm=3,
-                metric=Metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", 300),
+                comparison=GREATER, threshold=t.memory_percent, **SUSTAINED,
+                metric=Metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", 60),
             ),
             AlarmSpec(
                 **common, metric_key="evictions",
