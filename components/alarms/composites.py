@@ -279,10 +279,12 @@ class CompositeAlarms(pulumi.ComponentResource):
                     recently: Mapping[str, str]) -> Optional[str]:
         """The hold of a scope's warning or business pagers when its flows need only some of the causes:
         "critical incident" without the causes it does not use (their critical pagers, the payment roll-up,
-        their "down recently" alarms), and this tier's pagers of the datastores it uses. The other critical
-        pagers (the API's, the platform's, ...) hold it unless one of those causes failed its health checks
-        recently: their ALARM is then that cause's symptom (a Razorpay outage's 5XX, its share of the health
-        score), and a second incident of the scope (a reader dead while Razorpay is down) still pages."""
+        their "down recently" alarms). The other critical pagers (the API's, the platform's, ...) hold it
+        unless one of those causes failed its health checks recently: their ALARM is then that cause's symptom
+        (a Razorpay outage's 5XX, its share of the health score), and a second incident of the scope (a reader
+        dead while Razorpay is down) still pages. Not this tier's datastore pagers: a hot database silences no
+        reader, and held by it a reader dead meanwhile paged nobody; a slow one pages the scope's warnings
+        through the database's critical pager, or not at all (drill database-slow-at-lunch)."""
         key = f"{tier.value}-{scope}-dependency-degraded"
         if key in self.composites:
             return self._names([key])[0]
@@ -296,12 +298,11 @@ class CompositeAlarms(pulumi.ComponentResource):
             *[Unless(name, others) for name in self._names([g.key(Tier.CRITICAL) for g in critical
                                                             if g not in own and g.scope not in unused])],
             *(self._names(["payment-system-health"]) if "payments" in used else []),
-            *[recently[c] for c in used if c in recently],
-            *self._names([f"{tier.value}-{c}-pager" for c in used if c in DATASTORES])]
+            *[recently[c] for c in used if c in recently]]
         return self._or(key, f"Holds the {tier.value} pages of {scope}, whose flows need {', '.join(used)} and not "
                         f"{', '.join(unused)}: a critical pager of those or of {scope} is in ALARM, or another one "
-                        f"while {', '.join(unused)} did not fail its health checks recently; one of its causes did; or "
-                        f"a {tier.value} pager of its datastores is in ALARM.", members)
+                        f"while {', '.join(unused)} did not fail its health checks recently; or one of its causes "
+                        "did.", members)
 
     def _pager(self, tier: Tier, group: Group, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> None:
         env = self.args.factory.settings.environment
