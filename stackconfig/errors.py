@@ -140,6 +140,7 @@ EXPECTED = {
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",
     "missing": "a value (the key is required)",
+    "finite_number": "a finite number (no .inf or .nan)",
 }
 
 

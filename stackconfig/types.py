@@ -149,8 +149,10 @@ class Section(BaseModel):
 
     # Titles are the keys as written (an editor shows them on hover); pydantic's default title-cases the
     # alias, so `readLatencyMs` read "Readlatencyms".
+    # No infinity or NaN: AWS takes neither as a threshold, budget or amount (YAML's `.inf` is a float).
     model_config = ConfigDict(extra="forbid", alias_generator=camel, populate_by_name=False, frozen=True,
-                              field_title_generator=lambda name, field: field.alias or camel(name))
+                              field_title_generator=lambda name, field: field.alias or camel(name),
+                              allow_inf_nan=False)
 
     @model_validator(mode="wrap")
     @classmethod

@@ -16,6 +16,7 @@ from preflight.program.project_config import ProjectConfigError, apply_project_c
 from preflight.program.secure_values import SecureValueError, StackSecrets
 from stackconfig.errors import PROJECT
 from stackconfig.secrets import OPAQUE_SECRET, required_secrets
+from stackconfig.types import nearest_key
 
 
 class ProgramError(Exception):
@@ -72,9 +73,34 @@ _CliLoader.yaml_implicit_resolvers = {
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(), Loader=_CliLoader) or {}  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_CliLoader) or {}  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError as error:
+        raise ProgramError(f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); "
+                           "expected a YAML stack or project file") from None
     except yaml.YAMLError as error:
         raise ProgramError(f"{path}: not valid YAML {_yaml_problem(error)}") from None
+
+
+# The keys of a stack file the CLI reads (sdk/go/common/workspace/project.go, `ProjectStack`).
+STACK_FILE_KEYS = ["secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"]
+
+
+def _stack_document(path: Path) -> dict[str, Any]:
+    """The stack file's top level: a mapping of the keys the CLI reads, `config` a mapping of keys."""
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict):
+        raise ProgramError(f"{path}: expected a mapping with {', '.join(STACK_FILE_KEYS)} at the top "
+                           f"(got {type(doc).__name__} {doc!r:.60})")
+    for key in doc:
+        if key not in STACK_FILE_KEYS:
+            guess = nearest_key(str(key), STACK_FILE_KEYS)
+            hint = f"; did you mean `{guess}`?" if guess else ""
+            raise ProgramError(f"{path}: unknown top-level key {key!r}: expected one of "
+                               f"{', '.join(STACK_FILE_KEYS)}{hint}")
+    if not isinstance(doc.get("config") or {}, dict):
+        raise ProgramError(f"{path}: config: expected a mapping of config keys to values "
+                           f"(got {type(doc['config']).__name__})")
+    return doc
 
 
 def _at(mark: Any) -> str:
@@ -134,7 +160,7 @@ def load_stack_files(directory: Path, stack: str, environ: Optional[Mapping[str,
         names = _stack_names(directory)
         here = f"stacks here: {', '.join(names)}" if names else "no Pulumi.<stack>.yaml here"
         raise ProgramError(f"no stack {stack!r}: {stack_file.name} not found in {directory}; {here}")
-    doc = _read_yaml(stack_file)
+    doc = _stack_document(stack_file)
     raw = doc.get("config") or {}
     try:
         secrets = StackSecrets(doc, os.environ if environ is None else environ)

@@ -385,6 +385,18 @@ FILE_CASES = {
         ["Pulumi.production.yaml: Stack 'production' is missing configuration value 'inventory'; it sets "
          "'hasivu-monitorng:inventory', outside the project's namespace: did you mean "
          "'hasivu-monitoring:inventory'? (declared in Pulumi.yaml)"]),
+    # YAML's `.inf` and `.nan` are floats; AWS takes neither as a budget, an amount or a threshold.
+    "infinite amount": ("    thresholdUsd: 50\n", "    thresholdUsd: .inf\n",
+                        ["costAnomaly.thresholdUsd: got inf; expected a finite number (no .inf or .nan)"]),
+    "infinite threshold": ("      concurrencyLimit: 1000", "      concurrencyLimit: .inf",
+                           ["thresholds.account.concurrencyLimit: got inf; expected a finite number"]),
+    # The stack file's own keys are those the CLI reads (ProjectStack in sdk/go/common/workspace/project.go).
+    "top-level key misspelt": ("\nconfig:\n", "\nconfigs:\n",
+                               ["Pulumi.production.yaml: unknown top-level key 'configs': expected one of "
+                                "secretsprovider, encryptedkey, encryptionsalt, config, environment; did you mean "
+                                "`config`?"]),
+    "stray top-level key": ("\nconfig:\n", "\nencryptionsalt2: x\nconfig:\n",
+                            ["unknown top-level key 'encryptionsalt2'", "did you mean `encryptionsalt`?"]),
     "declared type (Pulumi.yaml)": ("hasivu-monitoring:environment: production",
                                     "hasivu-monitoring:environment: {name: production}",
                                     ["Stack 'production' with configuration key 'environment' must be of type "
@@ -487,6 +499,20 @@ def test_mistakes_found_after_the_schema_are_all_reported_too():
         "thresholds.business.lunchEndIst", "inventory.lambdaGroups.orders.functions[hasivu-production-payments-verify]",
         "inventory.lambdaGroups.rfid.tier", "inventory.lambdaGroups.menu.invocation"], lines
     assert failed.value.registrations == []
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"- a\n", "expected a mapping with secretsprovider, encryptedkey, encryptionsalt, config, environment at the "
+                "top (got list ['a'])"),
+    (b"just a string\n", "expected a mapping with secretsprovider, encryptedkey, encryptionsalt, config, "
+                          "environment at the top (got str 'just a string')"),
+    (b"config: [1, 2]\n", "config: expected a mapping of config keys to values (got list)"),
+    (b"\xff\xfe bad", "not UTF-8 text (byte 0xff at offset 0); expected a YAML stack or project file"),
+])
+def test_a_stack_file_of_the_wrong_shape_is_one_line(tmp_path, capsys, content: bytes, expected: str):
+    program = _program_with(tmp_path, [])
+    (program / "Pulumi.production.yaml").write_bytes(content)
+    assert _preflight_errors(capsys, program) == [f"preflight: {program / 'Pulumi.production.yaml'}: {expected}"]
 
 
 def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
