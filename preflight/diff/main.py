@@ -102,6 +102,7 @@ def drills_against_side(drills: list[Drill], base: Side, head: Side) -> tuple[li
     """Each drill whose inputs differ, run on both sides: (verdicts that changed, drills not run)."""
     entries, unchanged = [], 0
     rerun = [d for d in drills if (f := head.drills.fingerprint(d)) is None or f != base.drills.fingerprint(d)]
+    _playing(rerun, len(drills), "on both sides")
     base.drills.play(rerun)
     head.drills.play(rerun)
     rerun_paths = {d.path for d in rerun}
@@ -114,14 +115,26 @@ def drills_against_side(drills: list[Drill], base: Side, head: Side) -> tuple[li
     return entries, unchanged
 
 
-def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side) -> tuple[list[dict[str, Any]], int]:
+def _playing(drills: list[Drill], given: int, where: str) -> None:
+    """The drills take a minute or two: say how many before playing them, rather than sit silent."""
+    if drills:
+        print(f"preflight: diff: playing {len(drills)} drill{'s' if len(drills) != 1 else ''} {where} "
+              f"({given - len(drills)} of {given} unchanged)", file=sys.stderr, flush=True)
+
+
+def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side,
+                         whole_suite: bool) -> tuple[list[dict[str, Any]], int]:
+    """`whole_suite`: the drills are all of drills/, so a saved drill that is not among them is gone
+    (`absent` now); with a subset or none, the saved drills outside it are not compared."""
     entries, unchanged = [], 0
 
     def same(drill: Drill) -> bool:
         before, fingerprint = saved.get(drill.name), head.drills.fingerprint(drill)
         return before is not None and fingerprint is not None and before.get("fingerprint") == fingerprint
 
-    head.drills.play([d for d in drills if not same(d)])
+    rerun = [d for d in drills if not same(d)]
+    _playing(rerun, len(drills), "on this side")
+    head.drills.play(rerun)
     for drill in drills:
         before = saved.get(drill.name)
         if same(drill):
@@ -129,8 +142,9 @@ def drills_against_saved(drills: list[Drill], saved: dict[str, Any], head: Side)
             continue
         if entry := changed(drill.name, before, head.drills.verdict(drill)):
             entries.append(entry)
-    names = {d.name for d in drills}
-    entries += [entry for name in sorted(saved.keys() - names) if (entry := changed(name, saved[name], None))]
+    if whole_suite:
+        names = {d.name for d in drills}
+        entries += [entry for name in sorted(saved.keys() - names) if (entry := changed(name, saved[name], None))]
     return entries, unchanged
 
 
@@ -165,8 +179,8 @@ class Compared:
     unchanged: int
 
 
-def against_saved(saved: dict[str, Any], path: Path, drills: list[Drill], head: Side) -> Compared:
-    changes, unchanged = drills_against_saved(drills, saved.get("drills") or {}, head)
+def against_saved(saved: dict[str, Any], path: Path, drills: list[Drill], head: Side, whole_suite: bool) -> Compared:
+    changes, unchanged = drills_against_saved(drills, saved.get("drills") or {}, head, whole_suite)
     side = {"label": f"saved {path.name}", "commit": saved.get("commit"), "uncommitted": bool(saved.get("uncommitted"))}
     return Compared(saved, side, changes, unchanged)
 
@@ -195,7 +209,7 @@ def diff_main(args: argparse.Namespace) -> int:
         if args.save_json is not None:
             _save(args.save_json, head, uncommitted, drills)
         if saved is not None:
-            base = against_saved(saved, args.base_json, drills, head)
+            base = against_saved(saved, args.base_json, drills, head, whole_suite=args.drills == "all")
         elif args.base is not None:
             side = f"base {args.base}"
             base = against_commit(args, policy_config, drills, head)

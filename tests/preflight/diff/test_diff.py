@@ -74,12 +74,18 @@ def test_a_saved_side_gives_the_diff_of_the_commit(repo: Path, tmp_path: Path):
     assert side["drills"]["redis-down"]["verdict"] == "passed"
     assert side["alarms"]["production-payments-verify-errors"]["condition"] == "> 4"
     edit_config(repo, set_errors_per_minute(3))
-    status, doc = diff_json(repo, "--base-json", str(saved), "--drills", "drills/redis-down.yaml")
-    assert status == 0
+    compared = diff(repo, "--base-json", str(saved), "--drills", "drills/redis-down.yaml", "--json")
+    assert compared.returncode == 0
+    assert compared.stderr.splitlines() == ["preflight: diff: playing 1 drill on this side (0 of 1 unchanged)"]
+    doc = json.loads(compared.stdout)
     assert doc["alarms"]["changed"] == [{"name": "production-payments-verify-errors",
                                          "changes": {"condition": ["> 4", "> 3"]}}]
     # The drill's inputs changed (an alarm's threshold), so it ran again: same verdict, not listed.
     assert doc["drills"] == {"changed": [], "unchanged": 0}
+    # A saved drill left out of this run is not compared: it is not "absent", nor "now failing".
+    left_out = diff(repo, "--base-json", str(saved), "--drills", "none")
+    assert left_out.returncode == 0 and left_out.stderr == ""
+    assert "now failing" not in left_out.stdout and "absent" not in left_out.stdout
 
 
 @pytest.mark.slow
@@ -150,6 +156,7 @@ def test_a_change_that_breaks_a_drill_shows_its_new_failure(repo: Path):
     edit_config(repo, blunt_razorpay_detection)
     result = diff(repo, "--base", "HEAD", "--drills", "drills/razorpay-outage-at-lunch.yaml", "--json")
     assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == ["preflight: diff: playing 1 drill on both sides (0 of 1 unchanged)"]
     doc = json.loads(result.stdout)
     [drill] = doc["drills"]["changed"]
     assert drill["name"] == "razorpay-outage-at-lunch"
