@@ -10,15 +10,16 @@ from typing import Optional
 
 
 def directory_problem(path: Path) -> Optional[str]:
-    """Why `path` cannot be the folder a command writes its files into (it is created, as the command
-    would create it), or None."""
-    if path.exists() and not path.is_dir():
+    """Why `path` cannot be the folder a command writes its files into, or None. Nothing is created: the
+    command creates the folder once it has something to write, so a run that fails leaves no empty one."""
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            return os.strerror(errno.ENOENT)
+        existing = existing.parent
+    if not existing.is_dir():
         return os.strerror(errno.ENOTDIR)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        return error.strerror or str(error)
-    return None if os.access(path, os.W_OK) else os.strerror(errno.EACCES)
+    return None if os.access(existing, os.W_OK | os.X_OK) else os.strerror(errno.EACCES)
 
 
 def file_problem(path: Path) -> Optional[str]:

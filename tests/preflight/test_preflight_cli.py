@@ -115,6 +115,24 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
+@pytest.mark.parametrize("command", [["preview"], ["drill", "drills/quiet-night.yaml"]])
+def test_a_run_that_fails_leaves_no_empty_output_folder(command, tmp_path):
+    """The folder `--render` names is checked before the work but created only when there is something to
+    draw: a config mistake leaves nothing behind."""
+    program = tmp_path / "program"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((REPO / name).read_text())
+    stack_file = (REPO / "Pulumi.production.yaml").read_text()
+    (program / "Pulumi.production.yaml").write_text(stack_file.replace("hasivu-monitoring:tracing:",
+                                                                        "hasivu-monitoring:tracin:"))
+    out = tmp_path / "pictures" / "nested"
+    result = preflight(command[0], "--stack", "production", "--program", str(program), *command[1:],
+                       "--render", str(out))
+    assert result.returncode == 2 and "tracin" in result.stderr, result.stderr
+    assert not (tmp_path / "pictures").exists()
+
+
 def test_a_drills_target_that_is_no_drill_names_the_flag():
     result = preflight("diff", "--stack", "production", "--save-json", "unused.json", "--drills", "no-such-drill")
     assert (result.returncode, result.stderr) == (
