@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import pulumi
-
 from preflight.diff import compare
 from preflight.diff.base import BaseError, checkout, resolve
 from preflight.diff.drills import DrillSide, Verdict, changed
@@ -161,12 +159,10 @@ def _save(path: Path, head: Side, uncommitted: bool, drills: list[Drill]) -> Non
     print(f"preflight: --save-json {path}: saved; compare a change with --base-json {path}", file=sys.stderr)
 
 
-def _failed(side: str, error: ProgramFailed) -> str:
-    """As the preview says it: a config error is its own one line."""
-    cause = error.cause
-    detail = (str(cause) if isinstance(cause, pulumi.RunError)
-              else f"the program failed: {type(cause).__name__}: {cause}")
-    return f"{side}: {detail}" if side != "this change" else detail
+def _failed(side: str, error: ProgramFailed) -> list[str]:
+    """As the preview says it, a line each (a config error names every problem of the stack file), each
+    naming the side when it is the base."""
+    return [f"{side}: {line}" if side != "this change" else line for line in error.lines()]
 
 
 @dataclasses.dataclass
@@ -220,7 +216,8 @@ def diff_main(args: argparse.Namespace) -> int:
         print(f"preflight: {where}{error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        print(f"preflight: {_failed(side, failed)}", file=sys.stderr)
+        for line in _failed(side, failed):
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     doc = compare.diff(base.facts, head.facts, base.drills, base.unchanged, args.max_cost_increase)
     doc["base"] = base.side

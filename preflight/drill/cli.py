@@ -218,7 +218,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         return 2
     except ProgramFailed as failed:
         for line in failed.lines():
-            print(f"preflight: the program failed: {line}", file=sys.stderr)
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     except (DrillError, ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)

@@ -87,7 +87,7 @@ def history_main(args: argparse.Namespace) -> int:
         return 2
     except ProgramFailed as failed:
         for line in failed.lines():
-            print(f"preflight: the program failed: {line}", file=sys.stderr)
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     if args.json:
         json.dump(document(report), sys.stdout, indent=2)

@@ -188,7 +188,7 @@ def maintenance_main(args: argparse.Namespace, session: Optional[boto3.Session] 
         return 2
     except ProgramFailed as failed:
         for line in failed.lines():
-            print(f"preflight: the program failed: {line}", file=sys.stderr)
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pulumi
-
 from preflight.model.stack import build_model
 from preflight.pictures.dashboards import render
 from preflight.preview.analyzer import PolicyError, run_with_analysis
@@ -89,12 +87,8 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        if isinstance(failed.cause, pulumi.RunError):
-            # A config error names every problem of the stack file, one line each.
-            for line in str(failed.cause).splitlines():
-                print(f"preflight: {line}", file=sys.stderr)
-        else:
-            print(f"preflight: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
+        for line in failed.lines():
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     # Built while the pack answers AnalyzeStack (it needs no verdict), on the first core.
     model = build_model(run)

@@ -175,10 +175,12 @@ class ProgramFailed(Exception):
 
     def lines(self) -> list[str]:
         """What to tell the user, a line each: a RunError's own message (a config error names every problem
-        of the stack file, one a line), otherwise the exception's type and message."""
+        of the stack file, one a line, as `config KEY: ...`), otherwise that the program failed, with the
+        exception's type and message."""
         cause = self.cause
-        detail = str(cause) if isinstance(cause, pulumi.RunError) else f"{type(cause).__name__}: {cause}"
-        return detail.splitlines()
+        if isinstance(cause, pulumi.RunError):
+            return str(cause).splitlines()
+        return f"the program failed: {type(cause).__name__}: {cause}".splitlines()
 
 
 @dataclasses.dataclass

@@ -77,7 +77,7 @@ def report_main(args: argparse.Namespace) -> int:
         return 2
     except ProgramFailed as failed:
         for line in failed.lines():
-            print(f"preflight: the program failed: {line}", file=sys.stderr)
+            print(f"preflight: {line}", file=sys.stderr)
         return 2
     if args.out is None:
         sys.stdout.write(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -115,10 +116,8 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
-@pytest.mark.parametrize("command", [["preview"], ["drill", "drills/quiet-night.yaml"]])
-def test_a_run_that_fails_leaves_no_empty_output_folder(command, tmp_path):
-    """The folder `--render` names is checked before the work but created only when there is something to
-    draw: a config mistake leaves nothing behind."""
+def _misspelt_program(tmp_path) -> Path:
+    """A copy of the program whose stack file misspells `tracing`."""
     program = tmp_path / "program"
     program.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
@@ -126,6 +125,29 @@ def test_a_run_that_fails_leaves_no_empty_output_folder(command, tmp_path):
     stack_file = (REPO / "Pulumi.production.yaml").read_text()
     (program / "Pulumi.production.yaml").write_text(stack_file.replace("hasivu-monitoring:tracing:",
                                                                         "hasivu-monitoring:tracin:"))
+    return program
+
+
+@pytest.mark.parametrize("command", [
+    ["preview"], ["drill", "drills/quiet-night.yaml"], ["report", "--drill", "drills/quiet-night.yaml"],
+    ["maintenance", "status"], ["history", "--from", "unused.json"], ["diff", "--save-json", "{tmp}/side.json"],
+])
+def test_a_config_mistake_reads_the_same_in_every_subcommand(command, tmp_path):
+    """A misspelt key is the stack file's mistake, not the program's: every subcommand that runs the
+    program says it as the preview does, one line, exit 2."""
+    program = _misspelt_program(tmp_path)
+    args = [a.format(tmp=tmp_path) for a in command[1:]]
+    result = preflight(command[0], "--stack", "production", "--program", str(program), *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith("preflight: config hasivu-monitoring:tracin: unknown key; did you mean `tracing`?"), line
+
+
+@pytest.mark.parametrize("command", [["preview"], ["drill", "drills/quiet-night.yaml"]])
+def test_a_run_that_fails_leaves_no_empty_output_folder(command, tmp_path):
+    """The folder `--render` names is checked before the work but created only when there is something to
+    draw: a config mistake leaves nothing behind."""
+    program = _misspelt_program(tmp_path)
     out = tmp_path / "pictures" / "nested"
     result = preflight(command[0], "--stack", "production", "--program", str(program), *command[1:],
                        "--render", str(out))
