@@ -134,12 +134,14 @@ def _judged(periods: list[Period], window: Window) -> list[Period]:
     length = judged_minutes(window)
     sums: dict[int, list[float]] = {}
     for p in periods:
-        end = window.start_minute + -(-(p.end_minute - window.start_minute) // length) * length
-        bad_total = sums.setdefault(min(end, window.end_minute), [0.0, 0.0])
+        start = window.start_minute + (p.end_minute - window.start_minute - 1) // length * length
+        bad_total = sums.setdefault(start, [0.0, 0.0])
         bad_total[0] += p.bad
         bad_total[1] += p.total
-    return [Period(end, min(length, end - window.start_minute), round(bad, 6), total)
-            for end, (bad, total) in sorted(sums.items())]
+    # The last window stops with the span: a 37-minute drill's last is minutes 35 to 37, not 32 to 37.
+    return [Period(end, end - start, round(bad, 6), total)
+            for start, (bad, total) in sorted(sums.items())
+            if (end := min(start + length, window.end_minute))]
 
 
 def _merge(bad: list[Period]) -> list[BadWindow]:

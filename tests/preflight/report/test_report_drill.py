@@ -4,6 +4,7 @@ its HTML checked in a real headless Chromium."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 from pathlib import Path
@@ -115,6 +116,36 @@ def test_each_slo_has_its_chart_with_its_bad_windows(report, page, tmp_path):
 def test_no_text_is_cut_off(page, tmp_path):
     cut = [(t["text"], t["cut"]) for t in measure(page, tmp_path, width=1000)["texts"] if t["cut"]]
     assert cut == []
+
+
+def test_a_drill_of_odd_length_ends_its_last_window_with_the_drill(tmp_path):
+    """A 37-minute drill is judged in 5-minute windows from its start; the last holds minutes 35 to 37.
+    With the database down over its last 3 minutes, the API's bad windows are consecutive, merged into
+    one from 12:30 IST to the drill's end, not two windows overlapping by three minutes."""
+    drill = tmp_path / "tail.yaml"
+    drill.write_text(TAIL)
+    model, data, figures = build(argparse.Namespace(stack="production", program=REPO, drill=drill, aws=False,
+                                                    month=None))
+    doc = document(model.stack, data, figures)
+    for slo in doc["slos"]:
+        windows = [(w["start"], w["end"]) for w in slo["badWindows"]]
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(windows)), slo["name"]
+        assert all(end <= "2026-07-01T07:07:00Z" for _, end in windows), slo["name"]
+    api = next(s for s in doc["slos"] if s["name"] == "api-availability")
+    assert [(w["start"], w["end"], w["minutes"]) for w in api["badWindows"]] == [
+        ("2026-07-01T07:00:00Z", "2026-07-01T07:07:00Z", 7)]
+
+
+TAIL = """\
+name: database-down-at-the-end
+description: The database unreachable over the last 3 minutes of a 37-minute drill.
+start: "2026-07-01T12:00:00+05:30"
+minutes: 37
+traffic: school-day
+faults:
+  - {kind: dependency-down, target: database, at: 34, for: 3}
+expect: {}
+"""
 
 
 MONTH = """\
