@@ -174,11 +174,11 @@ def business_alarms(inventory: Inventory, t: BusinessThresholds, environment: st
         AlarmSpec(
             **payments, service="payments", metric_key="error-rate", tier=Tier.CRITICAL,
             summary=f"More than {t.payment_error_rate_percent:g}% of the payment attempts of 5 minutes ended in an "
-                    f"error (at least {t.payment_error_rate_min_errors:g} errors; 1 of 2, so that it stays in ALARM "
-                    "while the share dips under the line for one window).",
+                    f"error (at least {t.payment_error_rate_min_errors:g} errors; 1 of 4, so that it stays in ALARM "
+                    "while the share dips under the line for up to three windows).",
             impact="one parent in twenty or more cannot pay; at evening traffic too few errors for the "
                    "5-minute count.",
-            comparison=GREATER, threshold=t.payment_error_rate_percent, evaluation_periods=2, datapoints_to_alarm=1,
+            comparison=GREATER, threshold=t.payment_error_rate_percent, evaluation_periods=4, datapoints_to_alarm=1,
             treat_missing_data=NO_DATA_IS_FINE,
             queries=floored_rate(metric("PaymentErrors", 300), metric("PaymentAttempts", 300),
                                  t.payment_error_rate_min_errors, "Payment attempts ended in an error (%)"),

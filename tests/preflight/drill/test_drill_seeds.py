@@ -2,7 +2,8 @@
 one it was written with. Low traffic is where the draw decides: a holiday's few payments, a handful of
 sign-ups, the dawn ramp of a day-long slow burn. These drills once passed only on their own seed: the
 payments pager paged again after a Razorpay outage on a holiday, a sign-up blip at lunch failed too few
-sign-ups to reach its alarm, and a slow payment burn paged critical at dawn."""
+sign-ups to reach its alarm, a slow payment burn paged critical at dawn, and payments failing just over
+the line paged two or three times."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ SEEDS = {
     "razorpay-outage-on-holiday": (1, 2, 3, 4, 5),
     "registration-blip-in-the-evening": (1, 2, 3, 4, 5),
     "payment-errors-slow-burn": (3,),
+    # A rate right at its line: which windows come over it is the draw's; one page on every draw.
+    "payments-erroring-just-over-the-line": (1, 2, 5),
 }
 
 

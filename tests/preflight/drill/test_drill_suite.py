@@ -82,6 +82,7 @@ REQUIRED = [
     "database-cpu-climbs-past-80",          # the CPU alone past 80 %: one warning page within 15 minutes of it
     "cache-memory-creeps-up",               # one node's memory alone: one warning page within 15 minutes
     "reader-dies-while-the-database-runs-hot",  # a reader dead while the database is hot: its own warning page
+    "payments-erroring-just-over-the-line",  # 6 % failing at lunch: one critical page however windows dip
     "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
     "database-storage-running-out",         # 6 GiB left: one critical page within 5 minutes
     "cache-memory-full-at-lunch",           # Redis full and evicting: one warning page within 15 minutes
