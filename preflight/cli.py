@@ -264,6 +264,8 @@ def run_account(argv: list[str]) -> int:
 
     args = account_parser().parse_args(argv)
     args.update, args.functions = False, None
+    if _cannot_write({"--render": (args.render, True)}):
+        return 2
     return preview_main(args, account=True)
 
 

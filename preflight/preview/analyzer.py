@@ -81,6 +81,16 @@ def read_policy_config(path: Path | None) -> dict[str, Any]:
     return config
 
 
+def check_pack(pack_dir: Path, config_path: Path | None) -> None:
+    """What would stop the pack from starting, said before any slower work (an account's calls): its
+    PulumiPolicy.yaml and runtime, and its config file."""
+    try:
+        pack_launch(pack_dir, PolicyPackProcess.ENGINE_ADDRESS, os.environ)
+    except LaunchError as error:
+        raise PolicyError(str(error)) from None
+    read_policy_config(config_path)
+
+
 def effective_config(
     info: analyzer_pb2.AnalyzerInfo, file_config: dict[str, Any]
 ) -> dict[str, analyzer_pb2.PolicyConfig]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from preflight.model.stack import build_model
 from preflight.pictures.dashboards import render
-from preflight.preview.analyzer import PolicyError, run_with_analysis
+from preflight.preview.analyzer import PolicyError, check_pack, run_with_analysis
 from preflight.preview.cost import cost_section, estimate
 from preflight.preview.coverage import coverage_section
 from preflight.preview.mute_rules import mute_rules, mute_rules_section
@@ -71,13 +71,15 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
     is when the mute rules' next activations are counted from."""
     try:
         files = load_stack_files(args.program, args.stack)
+        config_path = policy_config_path(args)
+        if not args.no_policy:
+            check_pack(args.policy_pack, config_path)  # before the account is asked anything
         connected = connect_account(files) if account else None
         invokes = connected.invokes() if connected else None
         listed = None
         if args.functions is not None:
             listed = ListedFunctions(args.functions, files.config.get("aws:region", "ap-south-1"))
             invokes = {**(invokes or {}), **listed.handlers}
-        config_path = policy_config_path(args)
         if args.no_policy:
             run, verdicts = run_program(files, preview=not args.update, invokes=invokes), None
         else:

@@ -103,6 +103,8 @@ def test_usage_errors_exit_2_with_a_message():
     (["history", "--stack", "production", "--from", "{file}", "--save", "{tmp}"], "--save {tmp}", "Is a directory"),
     (["report", "--stack", "production", "--drill", "drills/quiet-night.yaml", "--out", "{file}/sla.md"],
      "--out {file}/sla.md", "Not a directory"),
+    (["account", "--stack", "production", "--render", "{file}/pictures"], "--render {file}/pictures",
+     "Not a directory"),
 ])
 def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args, flag, problem, tmp_path):
     """The drill suite of `diff --save-json` takes minutes, and `--render` and `report --out` wrote after the
@@ -153,6 +155,18 @@ def test_a_run_that_fails_leaves_no_empty_output_folder(command, tmp_path):
                        "--render", str(out))
     assert result.returncode == 2 and "tracin" in result.stderr, result.stderr
     assert not (tmp_path / "pictures").exists()
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--policy-pack", "{tmp}"], "preflight: {tmp}: no PulumiPolicy.yaml (expected a policy pack directory)"),
+    (["--policy-config", "{tmp}/absent.json"], "preflight: policy config {tmp}/absent.json: No such file or directory"),
+])
+def test_the_account_check_says_a_bad_flag_before_asking_the_account(flags, expected, tmp_path):
+    """A pack that cannot start is said before any credentials are looked for: the account's calls (or
+    its missing credentials) never hide a mistake in the command line."""
+    result = preflight("account", "--stack", "production", *[f.format(tmp=tmp_path) for f in flags])
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [expected.format(tmp=tmp_path)]
 
 
 def test_a_drills_target_that_is_no_drill_names_the_flag():
