@@ -21,7 +21,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 from preflight.output_paths import refused
 
@@ -76,9 +76,17 @@ monthly cost rises by more than --max-cost-increase; 2 a usage, config, drill fi
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line, as every other mistake here, with where to read more; not the whole
+    usage block before it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`\n")
+
+
 def _parser(name: str, description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog=f"python -m preflight {name}", description=description,
-                                   epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+    return OneLineParser(prog=f"python -m preflight {name}", description=description,
+                         epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _stack(parser: argparse.ArgumentParser) -> None:
@@ -336,6 +344,10 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
 
 
 def main(argv: list[str]) -> int:
+    if not argv:
+        print(f"{__doc__.strip()}\n\npython -m preflight: expected a subcommand, or --stack S for the preview; "
+              "`python -m preflight <subcommand> --help` shows each one's options and examples", file=sys.stderr)
+        return 2
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
     if argv and argv[0] in ("-h", "--help"):

@@ -205,9 +205,10 @@ def read(path: Path) -> History:
     try:
         data = json.loads(path.read_text())
     except OSError as error:
-        raise HistoryError(f"{path}: cannot read it: {error.strerror or error}") from None
+        raise HistoryError(f"--from {path}: cannot read it: {error.strerror or error}") from None
     except ValueError as error:
-        raise HistoryError(f"{path}: not JSON: {error}") from None
+        raise HistoryError(f"{path}: not JSON: {error}; expected a saved history (what history --save or "
+                           "drill --save-history writes)") from None
     r = _Reader(path)
     r.mapping("", data, {"version": True, "stack": True, "region": True, "source": True, "start": True,
                          "end": True, "metrics": True, "bands": False, "alarmHistory": False, "deployed": False,

@@ -28,6 +28,7 @@ from preflight.cloudwatch.evaluation import ALARM
 from preflight.history.figures import ist, reached_tiers
 from preflight.history.history_file import History, HistoryError
 from preflight.history.replay import Replay
+from stackconfig.types import nearest_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,9 @@ def _moment(path: Path, key: str, value: Any) -> int:
     return int(parsed.timestamp()) // 60
 
 
+INCIDENT_KEYS = ["start", "end", "minutes", "what"]
+
+
 def read_incidents(path: Path, history: History) -> list[Incident]:
     try:
         data = yaml.safe_load(path.read_text())
@@ -76,9 +80,11 @@ def read_incidents(path: Path, history: History) -> list[Incident]:
         where = f"incidents[{i}]"
         if not isinstance(item, dict):
             raise _fail(path, where, "a mapping with start, end or minutes, what", item)
-        unknown = set(item) - {"start", "end", "minutes", "what"}
+        unknown = sorted(set(item) - set(INCIDENT_KEYS))
         if unknown:
-            raise _fail(path, f"{where}.{sorted(unknown)[0]}", "one of the keys start, end, minutes, what")
+            guess = nearest_key(str(unknown[0]), INCIDENT_KEYS)
+            raise _fail(path, f"{where}.{unknown[0]}", "one of the keys start, end, minutes, what"
+                        + (f" (did you mean `{guess}`?)" if guess else ""))
         if "start" not in item or "what" not in item or ("end" in item) == ("minutes" in item):
             raise _fail(path, where, "start, what, and either end or minutes", item)
         start = _moment(path, f"{where}.start", item["start"])

@@ -169,6 +169,28 @@ def test_the_account_check_says_a_bad_flag_before_asking_the_account(flags, expe
     assert result.stderr.splitlines() == [expected.format(tmp=tmp_path)]
 
 
+@pytest.mark.parametrize(("args", "expected"), [
+    (["preview", "--stack", "production", "--jsn"],
+     "python -m preflight preview: unrecognized arguments: --jsn; see `python -m preflight preview --help`"),
+    (["diff", "--stack", "production", "--base", "main", "--max-cost-increase", "abc"],
+     "python -m preflight diff: argument --max-cost-increase: got 'abc'; expected an amount in USD a month, 0 or "
+     "more (e.g. 5); see `python -m preflight diff --help`"),
+    (["maintenance", "--stack", "production", "start", "--for", "1h"],
+     "python -m preflight maintenance start: the following arguments are required: --reason; "
+     "see `python -m preflight maintenance start --help`"),
+])
+def test_a_usage_mistake_is_one_line_naming_the_help(args, expected):
+    result = preflight(*args)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", expected + "\n")
+
+
+def test_a_bare_command_lists_the_subcommands():
+    result = preflight()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "    drill    incident drills through the CloudWatch model" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("python -m preflight: expected a subcommand, or --stack S")
+
+
 def test_a_drills_target_that_is_no_drill_names_the_flag():
     result = preflight("diff", "--stack", "production", "--save-json", "unused.json", "--drills", "no-such-drill")
     assert (result.returncode, result.stderr) == (

@@ -196,7 +196,12 @@ def test_history_refuses_another_stacks_file_and_a_bad_file_in_one_line(tmp_path
     broken.write_text("{")
     result = preflight("history", "--stack", "production", "--from", str(broken))
     assert result.returncode == 2 and result.stderr.startswith(f"preflight: {broken}: not JSON: ")
+    assert result.stderr.rstrip().endswith("; expected a saved history (what history --save or drill --save-history "
+                                           "writes)")
     assert len(result.stderr.splitlines()) == 1
+    missing = preflight("history", "--stack", "production", "--from", str(tmp_path / "absent.json"))
+    assert (missing.returncode, missing.stderr) == (
+        2, f"preflight: --from {tmp_path / 'absent.json'}: cannot read it: No such file or directory\n")
 
 
 @pytest.mark.slow

@@ -146,6 +146,8 @@ def test_an_operator_incident_file_replaces_the_critical_alarms_and_an_alarm_ins
     ("incidents:\n  - {start: '2026-07-01T10:00:00Z', what: x}", "incidents[0]: expected start, what, and either end"),
     ("incidents:\n  - {start: '2026-07-01T10:00:00Z', minutes: 5, what: x, who: y}",
      "incidents[0].who: expected one of the keys start, end, minutes, what"),
+    ("incidents:\n  - {start: '2026-07-01T10:00:00Z', ned: '2026-07-01T10:05:00Z', what: x}",
+     "incidents[0].ned: expected one of the keys start, end, minutes, what (did you mean `end`?)"),
     ("incidents:\n  - {start: '2027-01-01T10:00:00Z', minutes: 5, what: x}",
      "incidents[0].start: expected a time within the history's window (2026-07-01T05:30:00+05:30 to "
      "2026-07-04T05:30:00+05:30, IST as the report's)"),
