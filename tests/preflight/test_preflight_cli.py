@@ -105,6 +105,8 @@ def test_usage_errors_exit_2_with_a_message():
      "--out {file}/sla.md", "Not a directory"),
     (["account", "--stack", "production", "--render", "{file}/pictures"], "--render {file}/pictures",
      "Not a directory"),
+    (["drill", "--stack", "production", "drills/quiet-night.yaml", "--save-history", "{tmp}/missing/x.json"],
+     "--save-history {tmp}/missing/x.json", "No such file or directory (one drill writes a file)"),
 ])
 def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args, flag, problem, tmp_path):
     """The drill suite of `diff --save-json` takes minutes, and `--render` and `report --out` wrote after the
@@ -143,6 +145,17 @@ def test_a_config_mistake_reads_the_same_in_every_subcommand(command, tmp_path):
     assert (result.returncode, result.stdout) == (2, "")
     [line] = result.stderr.splitlines()
     assert line.startswith("preflight: config hasivu-monitoring:tracin: unknown key; did you mean `tracing`?"), line
+
+
+def test_save_history_of_several_drills_into_a_file_says_they_need_a_folder(tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("quiet-night.yaml", "redis-down.yaml"):
+        (folder / name).write_text((REPO / "drills" / name).read_text())
+    result = preflight("drill", "--stack", "production", str(folder), "--save-history", str(REPO / "README.md"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"preflight: --save-history {REPO / 'README.md'}: cannot write it: Not a directory "
+                             "(2 drills write a folder of <drill>.json)\n")
 
 
 @pytest.mark.parametrize("command", [["preview"], ["drill", "drills/quiet-night.yaml"]])
