@@ -25,8 +25,9 @@ def slo_section(model: StackModel) -> str:
         return "Service level objectives: none measured by this stack"
     lines = [f"Service level objectives: {len(found)}, error budgets over a {found[0]['windowDays']}-day window"]
     for slo in found:
-        guard = (f"; a window of fewer than {slo['minRequests']} requests or {slo['minBadRequests']} bad ones is "
-                 "never bad" if slo.get("minBadRequests") else "")
+        # The report judges a window on its requests alone; the burn-rate alarms want bad ones too.
+        guard = (f"; a window of fewer than {slo['minRequests']} requests is never bad, and a burn-rate alarm's "
+                 f"needs {slo['minBadRequests']} bad ones" if slo.get("minBadRequests") else "")
         threshold = f" ({slo['thresholdMs']:,} ms)" if slo.get("thresholdMs") else ""
         lines.append(f"  {slo['name']} ({slo['service']}, {slo['kind']}-based): {slo['target']:g} % of "
                      f"{slo['description']}{threshold}; budget {budget_text(slo)}{guard}")
