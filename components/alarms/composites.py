@@ -17,10 +17,11 @@ docs/decisions/one-page-per-incident-per-tier.md):
   "dependency down" (database, cache or payments pager in ALARM, or a dependency down recently); every
   other critical pager by "critical claimed" (dependency down, or an API pager in ALARM).
 - warning and business: the database and cache pagers by "critical incident" (a critical pager in
-  ALARM, or a dependency down recently); the other scopes' pagers also by the tier's database and cache
-  pagers ("<tier> dependency degraded"); the API pagers also by the tier's payments pager ("<tier> API
-  dependency degraded": a slow payment gateway slows the payment endpoints); the platform and job pagers
-  also by any scoped pager of their tier ("<tier> claimed"). A scope whose flows need only some of the
+  ALARM, or a dependency down recently); the other scopes' pagers also by the tier's alarms of the
+  database or cache answering slowly, not their whole pagers ("<tier> dependency degraded"); the API
+  pagers also by the tier's payments pager ("<tier> API dependency degraded": a slow payment gateway
+  slows the payment endpoints); the platform and job pagers also by any scoped pager of their tier
+  ("<tier> claimed"). A scope whose flows need only some of the
   causes (the platform's dependency map, `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the
   database, not Redis or Razorpay) has a hold of its own ("<tier> <scope> dependency degraded"): the
   critical pagers of what it uses and its own, and the other critical pagers only while none of the
@@ -48,7 +49,7 @@ import pulumi
 from pulumi_aws import cloudwatch
 
 from components.alarms.factory import AlarmFactory
-from components.alarms.spec import AlarmSpec
+from components.alarms.spec import SLOW_DEPENDENCY, AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
 from stackconfig.muting import JOBS, MONITORING, PLATFORM, SECURITY, Pager
@@ -232,7 +233,12 @@ class CompositeAlarms(pulumi.ComponentResource):
                     self._pager(tier, group, specs, held)
             # A database or cache under pressure slows every flow that uses it: the API's and the services'
             # warnings are its symptoms.
-            tier_causes = self._names([g.key(tier) for g, _ in scoped if g.scope in DATASTORES and not g.slo_tickets])
+            # A database or cache that answers slowly: what the other flows' latency and durations follow.
+            # Not the datastores' whole pagers: a hot CPU or a full disk queue slows nothing by itself, and
+            # held by them an unrelated incident (an app release's 4XX) paged nobody.
+            tier_causes = [spec.name(env) for spec in args.specs
+                           if spec.tier == tier and spec.scope in DATASTORES and not spec.hold_only
+                           and spec.cause is not None and spec.cause.rank == SLOW_DEPENDENCY]
             for group, specs in scoped:
                 if group.scope not in (*DATASTORES, "api"):
                     used = causes_of(group.scope)
@@ -244,7 +250,8 @@ class CompositeAlarms(pulumi.ComponentResource):
             payments = self._names([g.key(tier) for g, _ in scoped if g.scope == "payments" and not g.slo_tickets])
             apis = [(g, s) for g, s in scoped if g.scope == "api"]
             api_held = (self._or(f"{tier.value}-api-dependency-degraded", f"Holds the {tier.value} API pages: "
-                                 f"pages are held, or a {tier.value} database, cache or payments pager is in ALARM.",
+                                 f"pages are held, the database or cache answers slowly, or a {tier.value} "
+                                 "payments pager is in ALARM.",
                                  [*self._degraded_members(tier_causes), *payments])
                         if payments else self._degraded(tier, tier_causes, held)) if apis else None
             for group, specs in scoped:
@@ -263,16 +270,16 @@ class CompositeAlarms(pulumi.ComponentResource):
 
     def _degraded(self, tier: Tier, tier_causes: Sequence[str], held: Optional[str]) -> Optional[str]:
         """The tier's hold of the pages of symptoms of every cause: the critical incident, or one of the
-        tier's datastore pagers (`tier_causes`); the critical incident itself when the tier has none."""
+        tier's datastore slowness alarms (`tier_causes`); the critical incident itself when the tier has none."""
         key = f"{tier.value}-dependency-degraded"
         if key in self.composites:
             return self._names([key])[0]
-        return self._or(key, f"Holds the {tier.value} pages of symptoms: pages are held or a {tier.value} database "
-                        "or cache pager is in ALARM.", self._degraded_members(tier_causes)) if tier_causes else held
+        return self._or(key, f"Holds the {tier.value} pages of symptoms: pages are held or the database or cache "
+                        "answers slowly.", self._degraded_members(tier_causes)) if tier_causes else held
 
     def _degraded_members(self, tier_causes: Sequence[str]) -> list[str]:
-        """A tier's symptoms are held while pages are (the critical incident) or a datastore they need is
-        degraded (the tier's datastore pagers)."""
+        """A tier's symptoms are held while pages are (the critical incident) or a datastore they need answers
+        slowly (the tier's datastore slowness alarms)."""
         return [*self._names(["critical-incident"]), *tier_causes]
 
     def _scope_hold(self, tier: Tier, scope: str, used: Sequence[str], critical: Mapping[Group, object],
