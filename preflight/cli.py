@@ -333,7 +333,15 @@ def run_report(argv: list[str]) -> int:
 def run_maintenance(argv: list[str]) -> int:
     from preflight.maintenance.cli import maintenance_main
 
-    return maintenance_main(maintenance_parser().parse_args(argv))
+    # argparse reads a value that starts with "-" and is no plain number as a flag: `--for -1h` would be
+    # "expected one argument" instead of the duration's own message.
+    joined, rest = [], iter(argv)
+    for arg in rest:
+        value = next(rest, None) if arg == "--for" else None
+        joined.append(f"--for={value}" if value is not None and value.startswith("-") else arg)
+        if value is not None and not value.startswith("-"):
+            joined.append(value)
+    return maintenance_main(maintenance_parser().parse_args(joined))
 
 
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {

@@ -145,6 +145,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(("args", "message"), [
     (("start", "--for", "14d", "--reason", "x"),
      "--for 14d: expected a duration like 2h, 90m or 1h30m, from 1m to 13d"),
+    (("start", "--for", "-1h", "--reason", "x"),
+     "--for -1h: expected a duration like 2h, 90m or 1h30m, from 1m to 13d"),
     (("start", "--for", "2h", "--reason", " "), "--reason: expected why"),
     (("status",), "AWS account: no credentials found"),
 ])
