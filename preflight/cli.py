@@ -335,12 +335,12 @@ def run_maintenance(argv: list[str]) -> int:
 
     # argparse reads a value that starts with "-" and is no plain number as a flag: `--for -1h` would be
     # "expected one argument" instead of the duration's own message.
-    joined, rest = [], iter(argv)
-    for arg in rest:
-        value = next(rest, None) if arg == "--for" else None
-        joined.append(f"--for={value}" if value is not None and value.startswith("-") else arg)
-        if value is not None and not value.startswith("-"):
-            joined.append(value)
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--for" and arg.startswith("-"):
+            joined[-1] = f"--for={arg}"
+        else:
+            joined.append(arg)
     return maintenance_main(maintenance_parser().parse_args(joined))
 
 
@@ -356,13 +356,13 @@ def main(argv: list[str]) -> int:
         print(f"{__doc__.strip()}\n\npython -m preflight: expected a subcommand, or --stack S for the preview; "
               "`python -m preflight <subcommand> --help` shows each one's options and examples", file=sys.stderr)
         return 2
-    if argv and argv[0] in SUBCOMMANDS:
+    if argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
-    if argv and argv[0] in ("-h", "--help"):
+    if argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         print("\n`python -m preflight <subcommand> --help` shows each one's options and examples.")
         return 0
-    if argv and not argv[0].startswith("-"):
+    if not argv[0].startswith("-"):
         print(f"python -m preflight: unknown subcommand {argv[0]!r}; expected one of {', '.join(SUBCOMMANDS)}",
               file=sys.stderr)
         return 2

@@ -62,7 +62,7 @@ from stackconfig.slos import (
 )
 from stackconfig.thresholds import SECTIONS, ApiThresholds, BusinessThresholds, LambdaThresholds, Thresholds
 from stackconfig.traffic import MonthlyTraffic, monthly_traffic
-from stackconfig.types import camel
+from stackconfig.types import camel, did_you_mean
 
 # Discovery answers with the names of the account's functions (the real one asks AWS).
 Discover = Callable[[], list[str]]
@@ -324,11 +324,10 @@ def _discovery(section: InventorySection) -> Optional[Discovery]:
     name = found.group or OWN_DISCOVERY_GROUP
     if name not in groups:
         if name != OWN_DISCOVERY_GROUP:
-            nearest = difflib.get_close_matches(name, [*groups, OWN_DISCOVERY_GROUP], n=1)
-            hint = f"; did you mean `{nearest[0]}`?" if nearest else ""
             raise ConfigError("inventory.discovery.group", name,
                               f"a group of inventory.lambdaGroups ({', '.join(groups)}), or `{OWN_DISCOVERY_GROUP}` "
-                              f"(the default): a per-function group of their own{hint}")
+                              f"(the default): a per-function group of their own"
+                              f"{did_you_mean(name, [*groups, OWN_DISCOVERY_GROUP])}")
         return Discovery(found.function_prefix, name, Tier(found.tier or FLEET_DEFAULT_TIER),
                          found.timeout_seconds or 30)
     body = groups[name]

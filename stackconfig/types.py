@@ -40,6 +40,12 @@ def nearest_key(name: str, known: list[str]) -> Optional[str]:
     return match[0] if match else None
 
 
+def did_you_mean(name: str, known: list[str]) -> str:
+    """`; did you mean `key`?` for the nearest known key, to end an error's line; empty when none is near."""
+    match = nearest_key(name, known)
+    return f"; did you mean `{match}`?" if match else ""
+
+
 def fail(expected: str, at: Optional[str] = None) -> PydanticCustomError:
     """An error saying what was expected; `at` names a field below the failing mapping."""
     return PydanticCustomError(CHECK, "{expected}", {"expected": expected, "at": at or ""})

@@ -21,9 +21,9 @@ docs/decisions/one-page-per-incident-per-tier.md):
   database or cache answering slowly, not their whole pagers ("<tier> dependency degraded"); the API
   pagers also by the tier's payments pager ("<tier> API dependency degraded": a slow payment gateway
   slows the payment endpoints); the platform and job pagers also by any scoped pager of their tier
-  ("<tier> claimed"). A scope whose flows need only some of the
-  causes (the platform's dependency map, `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the
-  database, not Redis or Razorpay) has a hold of its own ("<tier> <scope> dependency degraded"): the
+  ("<tier> claimed"). A scope whose flows need only some of the causes (the platform's dependency map,
+  `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the database, not Redis or Razorpay) has
+  a hold of its own ("<tier> <scope> dependency degraded"): the
   critical pagers of what it uses and its own, and the other critical pagers only while none of the
   dependencies it does not use failed its health checks recently, so that its own incident pages
   during their outages.
@@ -64,7 +64,7 @@ MIN_EXTENSION = 900
 CAUSE_DETECTION_MINUTES = 2
 # Critical pagers of the causes every flow depends on, in the order they hold each other.
 CAUSES = ("database", "redis", "payments")
-# The causes whose pressure (not only their outage) slows every flow: their warnings hold the others'.
+# The causes whose slowness (not only their outage) slows every flow: their slowness alarms hold the others'.
 DATASTORES = ("database", "redis")
 # The dependency of the platform's dependency map each cause's pager watches.
 CAUSE_DEPENDENCY = {"database": "database", "redis": "redis", "payments": "payment_gateway"}
@@ -231,8 +231,6 @@ class CompositeAlarms(pulumi.ComponentResource):
             for group, specs in scoped:
                 if group.scope in DATASTORES:
                     self._pager(tier, group, specs, held)
-            # A database or cache under pressure slows every flow that uses it: the API's and the services'
-            # warnings are its symptoms.
             # A database or cache that answers slowly: what the other flows' latency and durations follow.
             # Not the datastores' whole pagers: a hot CPU or a full disk queue slows nothing by itself, and
             # held by them an unrelated incident (an app release's 4XX) paged nobody.

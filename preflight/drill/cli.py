@@ -25,7 +25,7 @@ from preflight.drill.drill_file import COVERAGE_ALLOWLIST, Drill, DrillError, dr
 from preflight.drill.runner import DrillResult, run_drill
 from preflight.emulator.platform import Platform, platform_from_model
 from preflight.model.stack import StackModel, build_model
-from preflight.output_paths import directory_problem, file_problem
+from preflight.output_paths import refused
 from preflight.program.engine import ProgramFailed, functions_invoke, run_program
 from preflight.program.stack_files import ProgramError, load_stack_files
 
@@ -205,10 +205,10 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         return 2
     if save_history is not None:
         several = len(drills) > 1
-        problem = directory_problem(save_history) if several else file_problem(save_history)
+        problem = refused({"--save-history": (save_history, several)})
         if problem is not None:
             what = f"{len(drills)} drills write a folder of <drill>.json" if several else "one drill writes a file"
-            print(f"preflight: --save-history {save_history}: cannot write it: {problem} ({what})", file=sys.stderr)
+            print(f"preflight: {problem} ({what})", file=sys.stderr)
             return 2
     # Drills that name the same stack file and account share one program run.
     worlds: dict[World, tuple[StackModel, Platform, list[DrillResult]]] = {}

@@ -13,7 +13,7 @@ import yaml
 from preflight.cloudwatch.insights import MAX_METRICS
 from preflight.program.stack_files import UniqueKeyLoader
 from stackconfig.maintenance import ALL, SCOPES
-from stackconfig.types import nearest_key
+from stackconfig.types import did_you_mean
 
 PROFILES = ("school-day", "school-night", "holiday")
 DEPENDENCIES = ("database", "redis", "payment_gateway", "rfid")
@@ -132,9 +132,8 @@ def _keys(path: Path, where: str, data: Any, allowed: dict[str, bool]) -> dict[s
         raise _fail(path, where or "(file)", "a mapping", data)
     for key in data:
         if key not in allowed:
-            near = nearest_key(str(key), list(allowed))
             raise _fail(path, f"{where}.{key}" if where else str(key), "one of the keys " + ", ".join(allowed)
-                        + (f"; did you mean `{near}`?" if near else ""))
+                        + did_you_mean(str(key), list(allowed)))
     for key, required in allowed.items():
         if required and key not in data:
             raise _fail(path, f"{where}.{key}" if where else key, "a value (the key is required)")

@@ -16,7 +16,7 @@ from preflight.program.project_config import ProjectConfigError, apply_project_c
 from preflight.program.secure_values import SecureValueError, StackSecrets
 from stackconfig.errors import PROJECT
 from stackconfig.secrets import OPAQUE_SECRET, required_secrets
-from stackconfig.types import nearest_key
+from stackconfig.types import did_you_mean
 
 
 class ProgramError(Exception):
@@ -93,10 +93,8 @@ def _stack_document(path: Path) -> dict[str, Any]:
                            f"(got {type(doc).__name__} {doc!r:.60})")
     for key in doc:
         if key not in STACK_FILE_KEYS:
-            guess = nearest_key(str(key), STACK_FILE_KEYS)
-            hint = f"; did you mean `{guess}`?" if guess else ""
             raise ProgramError(f"{path}: unknown top-level key {key!r}: expected one of "
-                               f"{', '.join(STACK_FILE_KEYS)}{hint}")
+                               f"{', '.join(STACK_FILE_KEYS)}{did_you_mean(str(key), STACK_FILE_KEYS)}")
     if not isinstance(doc.get("config") or {}, dict):
         raise ProgramError(f"{path}: config: expected a mapping of config keys to values "
                            f"(got {type(doc['config']).__name__})")
