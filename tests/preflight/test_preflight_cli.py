@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack import PROGRAMS, REPO
+from tests.support.stack import PROGRAMS, REPO, program_copy
 from tests.support.stack import preflight_cli as preflight
 
 
@@ -122,14 +122,7 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(args,
 
 def _misspelt_program(tmp_path) -> Path:
     """A copy of the program whose stack file misspells `tracing`."""
-    program = tmp_path / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((REPO / name).read_text())
-    stack_file = (REPO / "Pulumi.production.yaml").read_text()
-    (program / "Pulumi.production.yaml").write_text(stack_file.replace("hasivu-monitoring:tracing:",
-                                                                        "hasivu-monitoring:tracin:"))
-    return program
+    return program_copy(tmp_path / "program", [("hasivu-monitoring:tracing:", "hasivu-monitoring:tracin:")])
 
 
 @pytest.mark.parametrize("command", [

@@ -11,7 +11,7 @@ from preflight.cli import main as preflight_main
 from preflight.program.engine import ProgramFailed, run_program
 from preflight.program.stack_files import ProgramError, load_stack_files
 from tests.support.fleet import CRITICAL_GROUPS, account_with, function_names
-from tests.support.stack import REPO, SLACK, inventory_section, preflight_cli, run
+from tests.support.stack import REPO, SLACK, inventory_section, preflight_cli, program_copy, run
 
 ALERTING = {
     "critical": {"emails": ["oncall@hasivu.com"], "sms": ["+919800000001"], "pagerduty": True},
@@ -292,10 +292,7 @@ def test_bad_config_is_one_clear_error_and_registers_nothing(case: str):
 
 
 def test_preflight_reports_a_config_error_in_one_line_without_traceback(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
-    broken = (REPO / "Pulumi.production.yaml").read_text().replace("[oncall@hasivu.com]", "[oncall-at-hasivu]")
-    (tmp_path / "Pulumi.production.yaml").write_text(broken)
+    program_copy(tmp_path, [("[oncall@hasivu.com]", "[oncall-at-hasivu]")])
     result = preflight_cli("--stack", "production", "--program", str(tmp_path))
     assert result.returncode == 2
     assert result.stdout == ""
@@ -407,11 +404,7 @@ FILE_CASES = {
 @pytest.mark.parametrize("case", sorted(FILE_CASES))
 def test_bad_stack_file_exits_2_with_one_line_and_registers_nothing(case, tmp_path, capsys):
     old, new, fragments = FILE_CASES[case]
-    text = (REPO / "Pulumi.production.yaml").read_text()
-    assert old in text, "the case no longer matches the committed stack file"
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
-    (tmp_path / "Pulumi.production.yaml").write_text(text.replace(old, new, 1))
+    program_copy(tmp_path, [(old, new)])
     status = preflight_main(["--stack", "production", "--program", str(tmp_path), "--no-policy"])
     out, err = capsys.readouterr()
     assert status == 2
@@ -429,18 +422,6 @@ def test_bad_stack_file_exits_2_with_one_line_and_registers_nothing(case, tmp_pa
     assert failed.value.registrations == []
 
 
-def _program_with(tmp_path, edits: list[tuple[str, str]], stack: str = "production"):
-    """A copy of the program whose stack file has these edits (each must match the committed file)."""
-    text = (REPO / f"Pulumi.{stack}.yaml").read_text()
-    for old, new in edits:
-        assert old in text, "the edit no longer matches the committed stack file"
-        text = text.replace(old, new, 1)
-    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
-    (tmp_path / "__main__.py").write_text((REPO / "__main__.py").read_text())
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
-    return tmp_path
-
-
 def _preflight_errors(capsys, program, stack: str = "production") -> list[str]:
     status = preflight_main(["--stack", stack, "--program", str(program), "--no-policy"])
     out, err = capsys.readouterr()
@@ -450,7 +431,7 @@ def _preflight_errors(capsys, program, stack: str = "production") -> list[str]:
 
 
 def test_every_mistake_of_a_stack_file_is_one_line_of_the_same_run(tmp_path, capsys):
-    program = _program_with(tmp_path, [
+    program = program_copy(tmp_path, [
         ("aws:region: ap-south-1", "aws:region: ap-south-9"),
         ("[oncall@hasivu.com]", "[oncall-at-hasivu]"),
         ("    rds:\n", "    rdss:\n"),
@@ -472,7 +453,7 @@ def test_every_mistake_of_a_stack_file_is_one_line_of_the_same_run(tmp_path, cap
 
 def test_more_than_twenty_mistakes_show_twenty_lines_and_a_count(tmp_path, capsys):
     emails = ", ".join(f"oncall{i}-at-hasivu" for i in range(25))
-    lines = _preflight_errors(capsys, _program_with(tmp_path, [("[oncall@hasivu.com]", f"[{emails}]")]))
+    lines = _preflight_errors(capsys, program_copy(tmp_path, [("[oncall@hasivu.com]", f"[{emails}]")]))
     assert len(lines) == 21
     assert lines[19].startswith("preflight: config hasivu-monitoring:alerting.critical.emails[19]: "
                                 "got 'oncall19-at-hasivu'")
@@ -480,7 +461,7 @@ def test_more_than_twenty_mistakes_show_twenty_lines_and_a_count(tmp_path, capsy
 
 
 def test_a_misspelt_required_key_is_one_line_not_also_a_missing_key(tmp_path, capsys):
-    program = _program_with(tmp_path, [("      replicationGroupId:", "      replicationGroupID:")])
+    program = program_copy(tmp_path, [("      replicationGroupId:", "      replicationGroupID:")])
     assert _preflight_errors(capsys, program) == [
         "preflight: config hasivu-monitoring:inventory.redis.replicationGroupID: unknown key; did you mean "
         "`replicationGroupId`? known keys here: replicationGroupId, nodeIds"]
@@ -510,13 +491,13 @@ def test_mistakes_found_after_the_schema_are_all_reported_too():
     (b"\xff\xfe bad", "not UTF-8 text (byte 0xff at offset 0); expected a YAML stack or project file"),
 ])
 def test_a_stack_file_of_the_wrong_shape_is_one_line(tmp_path, capsys, content: bytes, expected: str):
-    program = _program_with(tmp_path, [])
+    program = program_copy(tmp_path, [])
     (program / "Pulumi.production.yaml").write_bytes(content)
     assert _preflight_errors(capsys, program) == [f"preflight: {program / 'Pulumi.production.yaml'}: {expected}"]
 
 
 def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
-    program = _program_with(tmp_path, [("emails: [oncall@hasivu.com]", "emails: [oncall@hasivu.com")])
+    program = program_copy(tmp_path, [("emails: [oncall@hasivu.com]", "emails: [oncall@hasivu.com")])
     text = (program / "Pulumi.production.yaml").read_text().splitlines()
     opened = next(i for i, line in enumerate(text) if line.endswith("[oncall@hasivu.com"))
     # PyYAML reads the next line's `sms:` as a key inside the unclosed list: a ':' where ',' or ']' must be.
@@ -529,7 +510,7 @@ def test_a_yaml_error_keeps_the_parsers_reason_and_where(tmp_path, capsys):
 def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, capsys):
     # In go-yaml v3's words ("mapping key %#v already defined at line %d", decode.go); go-yaml v2, which
     # some CLI versions read stack files with, would keep the later value and drop the first silently.
-    program = _program_with(tmp_path, [("  hasivu-monitoring:thresholds:\n    account:\n",
+    program = program_copy(tmp_path, [("  hasivu-monitoring:thresholds:\n    account:\n",
                                         "  hasivu-monitoring:thresholds:\n    account: {concurrencyLimit: 900}\n"
                                         "    account:\n")])
     text = (program / "Pulumi.production.yaml").read_text().splitlines()
@@ -541,7 +522,7 @@ def test_a_key_written_twice_is_refused_where_it_is_written_again(tmp_path, caps
 
 
 def test_an_unknown_stack_names_the_stacks_there(tmp_path, capsys):
-    program = _program_with(tmp_path, [])
+    program = program_copy(tmp_path, [])
     (program / "Pulumi.staging.yaml").write_text((REPO / "Pulumi.staging.yaml").read_text())
     assert _preflight_errors(capsys, program, stack="prod") == [
         f"preflight: no stack 'prod': Pulumi.prod.yaml not found in {program}; stacks here: production, staging"]

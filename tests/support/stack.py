@@ -89,6 +89,20 @@ def by_name(run_: ProgramRun, name: str) -> Registration:
     return matches[0]
 
 
+def program_copy(directory: Path, edits: list[tuple[str, str]], stack: str = "production") -> Path:
+    """A copy of the program in `directory` whose stack file has these edits (each must match the committed
+    file)."""
+    text = (REPO / f"Pulumi.{stack}.yaml").read_text()
+    for old, new in edits:
+        assert old in text, "the edit no longer matches the committed stack file"
+        text = text.replace(old, new, 1)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (directory / name).write_text((REPO / name).read_text())
+    (directory / f"Pulumi.{stack}.yaml").write_text(text)
+    return directory
+
+
 def inventory_section(stack: str = "production") -> dict[str, Any]:
     return json.loads(load_stack_files(REPO, stack).config[f"{PROJECT}:inventory"])
 
