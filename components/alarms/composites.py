@@ -16,8 +16,10 @@ docs/decisions/one-page-per-incident-per-tier.md):
   database's "down recently" alarm (payments fail when the database does); the API pagers by
   "dependency down" (database, cache or payments pager in ALARM, or a dependency down recently); every
   other critical pager by "critical claimed" (dependency down, or an API pager in ALARM).
-- warning and business: the database and cache pagers by "critical incident" (a critical pager in
-  ALARM, or a dependency down recently); the other scopes' pagers also by the tier's alarms of the
+- warning and business: the database and cache pagers by their own "down recently" alarm only (an
+  unrelated critical incident, a payments outage, must not hold a slow cache's page); the other scopes'
+  pagers by "critical incident" (a critical pager in ALARM, or a dependency down recently), and by the
+  tier's alarms of the
   database or cache answering slowly, not their whole pagers ("<tier> dependency degraded"); the API
   pagers also by the tier's payments pager ("<tier> API dependency degraded": a slow payment gateway
   slows the payment endpoints); the platform and job pagers also by any scoped pager of their tier
@@ -228,9 +230,12 @@ class CompositeAlarms(pulumi.ComponentResource):
         for tier in (Tier.WARNING, Tier.BUSINESS):
             ordered = sorted(groups[tier].items(), key=lambda item: item[0].order)
             scoped = [(g, s) for g, s in ordered if g.scope in SCOPES]
+            # A datastore's own pages are held by its own outage ("down recently": during it and while its
+            # symptoms may still notice it), never by another incident: held by every critical incident, a
+            # cache turning slow during a payments incident paged nobody.
             for group, specs in scoped:
                 if group.scope in DATASTORES:
-                    self._pager(tier, group, specs, held)
+                    self._pager(tier, group, specs, recently.get(group.scope, held))
             # A database or cache that answers slowly: what the other flows' latency and durations follow.
             # Not the datastores' whole pagers: a hot CPU or a full disk queue slows nothing by itself, and
             # held by them an unrelated incident (an app release's 4XX) paged nobody.
@@ -327,9 +332,11 @@ class CompositeAlarms(pulumi.ComponentResource):
     def _wait(self, tier: Tier, specs: Sequence[AlarmSpec], held_by: Optional[str]) -> int:
         """How long a held pager waits for its suppressor: none when the suppressor is a dependency's own
         signal and every symptom in the pager needs longer to fire than that signal (it is then in ALARM
-        first), so that a symptom's page is not delayed past its tier's detection target."""
+        first), so that a symptom's page is not delayed past the critical tier's 5-minute detection target.
+        The other tiers' targets leave room for the wait, which covers a symptom crossing its line just before
+        the cause's signal does."""
         symptoms = [spec for spec in specs if spec.metric_key != "connectivity"]
-        if held_by in self.cause_holds and symptoms and all(
+        if tier is Tier.CRITICAL and held_by in self.cause_holds and symptoms and all(
                 spec.detection_minutes > CAUSE_DETECTION_MINUTES for spec in symptoms):
             return 0
         return WAIT[tier]

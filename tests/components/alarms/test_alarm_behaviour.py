@@ -467,6 +467,14 @@ def test_an_unrelated_warning_after_a_critical_incident_still_pages():
     assert _pages(timeline) == {"critical": 1, "warning": 1}
 
 
+@pytest.mark.parametrize("warning", ["production-db-cpu", "production-cache-slow"])
+def test_a_datastore_warning_during_an_unrelated_critical_incident_pages(warning: str):
+    """A payments incident says nothing about the database or the cache: their warnings during it page."""
+    timeline = _merge(_incident(5, 60, ["production-payments-payment-errors"], 90),
+                      _incident(15, 50, [warning], 90))
+    assert _pages(timeline) == {"critical": 1, "warning": 1}
+
+
 def test_a_dependency_outage_pages_its_cause_once_and_holds_the_symptoms_of_every_tier():
     """The database pager pages unheld; the API and platform pagers it trips wait 2 minutes for it, the
     payments pager needs no wait, and all are held (components/alarms/composites.py), warnings too."""

@@ -84,6 +84,8 @@ REQUIRED = [
     "reader-dies-while-the-database-runs-hot",  # a reader dead while the database is hot: its own warning page
     "payments-erroring-just-over-the-line",  # 6 % failing at lunch: one critical page however windows dip
     "app-release-while-the-database-runs-hot",  # an app's 4XX while the database is hot: its own warning page
+    "cache-slow-during-a-payments-incident",  # Redis slow during a payments incident: its own warning page
+    "database-cpu-climbs-during-a-razorpay-outage",  # a hot CPU during a Razorpay outage: its own warning page
     "replica-falls-behind",                 # the replica lagging: one warning page within 15 minutes
     "database-storage-running-out",         # 6 GiB left: one critical page within 5 minutes
     "cache-memory-full-at-lunch",           # Redis full and evicting: one warning page within 15 minutes
