@@ -15,11 +15,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import math
 import os
 import random
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
@@ -57,6 +59,40 @@ IDLE_ENGINE_CPU_PERCENT = 1.0
 LIBRARY_VARIABLES = ("HASIVU_ENVIRONMENT", "HASIVU_BUSINESS_NAMESPACE", "HASIVU_HEALTH_NAMESPACE",
                      "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_METRICS_DISABLED",
                      "HASIVU_SECURITY_LOG_GROUP", "HASIVU_RFID_READER_IDS", "AWS_LAMBDA_FUNCTION_NAME")
+
+
+# The drill faults that act on API Gateway's own metrics (stage-wide, or of one endpoint).
+API_FAULTS = ("api-5xx", "api-4xx", "api-latency")
+
+
+@dataclasses.dataclass
+class ApiFigures:
+    """One API scope's minute: requests, 5XX, 4XX and latency samples, and what its endpoint faults added."""
+
+    requests: float
+    errors: float
+    client_errors: float
+    latencies: list[tuple[float, float]]
+    extra_errors: float = 0
+    extra_client_errors: float = 0
+    # (the scope's latency samples without its faults, with them), when a latency fault changed them.
+    replaced_latencies: Optional[tuple[list[tuple[float, float]], list[tuple[float, float]]]] = None
+
+    def add_endpoint_faults(self, endpoint: ApiFigures) -> None:
+        """The stage's figures with one endpoint's faults in them: its extra 5XX and 4XX, its latency samples
+        in place of the unfaulted ones."""
+        self.errors = min(self.requests, self.errors + endpoint.extra_errors)
+        self.client_errors = min(self.requests - self.errors, self.client_errors + round(endpoint.extra_client_errors))
+        if endpoint.replaced_latencies is not None and self.replaced_latencies is None:
+            unfaulted, faulted = endpoint.replaced_latencies
+            left = Counter(unfaulted)
+            kept = []
+            for sample in self.latencies:
+                if left[sample] > 0:
+                    left[sample] -= 1
+                else:
+                    kept.append(sample)
+            self.latencies = kept + faulted
 
 
 class LambdaEnvironments:
@@ -420,32 +456,57 @@ class Sources:
                 scopes.append(({**stage, "Resource": endpoint.path, "Method": endpoint.method},
                                [function] if function else [], endpoint.path))
             self._api_scopes = scopes
-        for dims, functions, path in self._api_scopes:
-            requests = errors = 0
-            latencies: list[tuple[float, float]] = []
-            for name in functions:
-                n, err, handled, samples = invocations.get(name, (0, 0, 0, []))
-                requests += n
-                errors += err + handled
-                latencies += samples
-            rejected = API_4XX_SHARE
-            for f in faults:
-                if f.kind == "api-5xx" and (f.endpoint is None or f.endpoint == path):
-                    errors = max(errors, self._round(requests * (f.rate or 0)))
-                if f.kind == "api-4xx" and (f.endpoint is None or f.endpoint == path):
-                    rejected = max(rejected, f.rate or 0)
-                if f.kind == "api-latency" and (f.endpoint is None or f.endpoint == path) and f.p99_ms:
-                    latencies = [(v, c * 0.97) for v, c in latencies] + [(f.p99_ms, requests * 0.03)]
-            if requests <= 0:
+        # Every scope's figures first, in the order they always were drawn, so that a drill's random draws
+        # do not move; then the stage takes each endpoint fault's extra errors and latency, because API
+        # Gateway's stage metrics count every resource's requests (a 5XX on one endpoint is a 5XX of the stage).
+        figures = [(dims, path, self._api_figures(functions, faults, path, invocations))
+                   for dims, functions, path in self._api_scopes]
+        stage_figures = figures[0][2]
+        for _, path, endpoint in figures[1:]:
+            if endpoint.requests and any(f.endpoint == path for f in faults if f.kind in API_FAULTS):
+                stage_figures.add_endpoint_faults(endpoint)
+        for dims, _, f in figures:
+            if f.requests <= 0:
                 continue
-            errors = min(errors, requests)
-            client_errors = min(self._round(requests * rejected), requests - errors)
-            self._put("AWS/ApiGateway", "Count", dims, minute, 1, requests)
-            self._put_samples("AWS/ApiGateway", "5XXError", dims, minute, [(1, errors), (0, requests - errors)])
+            self._put("AWS/ApiGateway", "Count", dims, minute, 1, f.requests)
+            self._put_samples("AWS/ApiGateway", "5XXError", dims, minute,
+                              [(1, f.errors), (0, f.requests - f.errors)])
             self._put_samples("AWS/ApiGateway", "4XXError", dims, minute,
-                              [(1, client_errors), (0, requests - client_errors)])
-            self._put_samples("AWS/ApiGateway", "IntegrationLatency", dims, minute, latencies)
-            self._put_samples("AWS/ApiGateway", "Latency", dims, minute, [(v + 15, c) for v, c in latencies])
+                              [(1, f.client_errors), (0, f.requests - f.client_errors)])
+            self._put_samples("AWS/ApiGateway", "IntegrationLatency", dims, minute, f.latencies)
+            self._put_samples("AWS/ApiGateway", "Latency", dims, minute, [(v + 15, c) for v, c in f.latencies])
+
+    def _api_figures(self, functions: list[str], faults: list[Fault], path: Optional[str],
+                     invocations: dict[str, tuple]) -> ApiFigures:
+        """One scope's minute (the stage when `path` is None): its functions' invocations, then the API faults
+        aimed at it (a stage-wide fault at every scope, an endpoint's at that endpoint only)."""
+        requests = errors = 0
+        latencies: list[tuple[float, float]] = []
+        for name in functions:
+            n, err, handled, samples = invocations.get(name, (0, 0, 0, []))
+            requests += n
+            errors += err + handled
+            latencies += samples
+        figures = ApiFigures(requests, errors, 0, latencies)
+        rejected = API_4XX_SHARE
+        for f in faults:
+            if f.kind not in API_FAULTS or (f.endpoint is not None and f.endpoint != path):
+                continue
+            if f.kind == "api-5xx":
+                errors = max(errors, self._round(requests * (f.rate or 0)))
+            if f.kind == "api-4xx":
+                rejected = max(rejected, f.rate or 0)
+            if f.kind == "api-latency" and f.p99_ms:
+                latencies = [(v, c * 0.97) for v, c in latencies] + [(f.p99_ms, requests * 0.03)]
+        if requests <= 0:
+            return figures
+        errors = min(errors, requests)
+        client_errors = min(self._round(requests * rejected), requests - errors)
+        return ApiFigures(requests, errors, client_errors, latencies,
+                          extra_errors=errors - figures.errors,
+                          extra_client_errors=max(0.0, client_errors - requests * API_4XX_SHARE),
+                          replaced_latencies=(figures.latencies, latencies) if latencies is not figures.latencies
+                          else None)
 
     def _endpoint_function(self, path: str, method: str) -> Optional[str]:
         parts = [p for p in path.strip("/").split("/") if p and not p.startswith("{")]

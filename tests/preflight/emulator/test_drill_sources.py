@@ -24,6 +24,7 @@ from preflight.emulator.health_probes import DependencyAnswers, StoreCloudWatch,
 from preflight.emulator.platform import Platform, platform_from_run
 from preflight.emulator.publishers import publisher
 from preflight.model.stack import build_model
+from stackconfig.traffic import API_4XX_SHARE
 from tests.support.stack import REPO, run
 
 DRILLS = REPO / "drills"
@@ -246,3 +247,43 @@ def test_refused_meals_are_cancelled_instead_of_completed(platform):
 
     assert share(60, 75) < 2.5  # 12:00-12:15: the usual 1 % expire
     assert 4 < share(75, 135) < 6.5  # 12:15-13:15: 4 % more refused
+
+
+ENDPOINT_FAULTS = """\
+name: orders-endpoint-failing
+start: "2026-07-01T07:15:00+05:30"
+minutes: 60
+traffic: school-day
+faults:
+  - {kind: api-5xx, rate: 0.5, endpoint: /orders, at: 20, for: 30}
+  - {kind: api-4xx, rate: 0.4, endpoint: /orders, at: 20, for: 30}
+  - {kind: api-latency, endpoint: /orders, p99Ms: 9000, at: 20, for: 30}
+expect: {}
+"""
+
+
+def test_an_endpoints_faults_are_the_stages_too(platform, tmp_path):
+    """API Gateway's stage metrics (ApiName, Stage) count every resource's requests ("Amazon API Gateway
+    dimensions and metrics", API Gateway developer guide): half of POST /orders answered with a 5XX are that
+    many 5XX more for the stage, its 4XX likewise, and its slow answers are the stage's slow answers."""
+    path = tmp_path / "drill.yaml"
+    path.write_text(ENDPOINT_FAULTS)
+    result = run_drill(load_drill(path), platform)
+    stage = {"ApiName": "hasivu-production-api", "Stage": "prod"}
+    orders = {**stage, "Resource": "/orders", "Method": "POST"}
+
+    def total(name: str, dims: dict, first: int, last: int) -> float:
+        return sum(_over(result, metric_key("AWS/ApiGateway", name, dims), "Sum", first, last))
+
+    before, during = (0, 20), (20, 50)
+    others = total("Count", stage, *during) - total("Count", orders, *during)
+    assert total("5XXError", orders, *during) > 0.45 * total("Count", orders, *during)
+    assert total("4XXError", orders, *during) > 0.35 * total("Count", orders, *during)
+    # The stage's other resources answer as ever: no 5XX of their own, the usual share of 4XX; the
+    # endpoint's errors come on top of theirs.
+    assert total("5XXError", stage, *during) - total("5XXError", orders, *during) <= 0.01 * others
+    assert (total("4XXError", stage, *during) - total("4XXError", orders, *during)) / others == pytest.approx(
+        API_4XX_SHARE, rel=0.3)
+    slow = metric_key("AWS/ApiGateway", "IntegrationLatency", stage)
+    assert max(_over(result, slow, "Maximum", *during)) == 9000
+    assert max(_over(result, slow, "Maximum", *before)) < 9000
