@@ -162,6 +162,8 @@ DEPENDENCY_USERS = {
     "payment_gateway": ("payments",),
     "rfid": ("rfid",),
 }
+# The dependency each critical cause pager (its scope) watches.
+CAUSE_DEPENDENCY = {"database": "database", "redis": "redis", "payments": "payment_gateway"}
 # How a group's functions fail when a dependency is down: unhandled (Lambda Errors + 5XX) or handled
 # (the function answers 502/503 itself: API 5XX, no Lambda error). Razorpay errors are caught by the
 # payment code and recorded as PaymentErrors; database and cache errors are unhandled.

@@ -55,7 +55,7 @@ from components.alarms.spec import SLOW_DEPENDENCY, AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
 from stackconfig.muting import JOBS, MONITORING, PLATFORM, SECURITY, Pager
-from stackconfig.traffic import DEPENDENCY_USERS
+from stackconfig.traffic import CAUSE_DEPENDENCY, DEPENDENCY_USERS
 
 MAX_RULE_LENGTH = 10_240
 # Seconds a held pager waits for its suppressor before paging.
@@ -68,8 +68,6 @@ CAUSE_DETECTION_MINUTES = 2
 CAUSES = ("database", "redis", "payments")
 # The causes whose slowness (not only their outage) slows every flow: their slowness alarms hold the others'.
 DATASTORES = ("database", "redis")
-# The dependency of the platform's dependency map each cause's pager watches.
-CAUSE_DEPENDENCY = {"database": "database", "redis": "redis", "payments": "payment_gateway"}
 
 
 def causes_of(scope: str) -> tuple[str, ...]:

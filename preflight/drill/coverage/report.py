@@ -11,7 +11,7 @@ from typing import Any, Optional, TextIO
 from preflight.cloudwatch.cloudwatch import paged_together
 from preflight.drill.coverage.allowlist import Allowlist
 from preflight.drill.coverage.criteria import Miss, Recovery, Timelines, fired_in, is_baseline, quiet, recovery
-from preflight.drill.coverage.second_incident import TierResult, second_incident
+from preflight.drill.coverage.second_incident import TierResult, second_incident, unrelated_outage
 from preflight.drill.coverage.targets import CRITERIA, DETECTION_MINUTES, RECOVERY_MINUTES, TIERS
 from preflight.drill.coverage.traffic import Check, can_fire, unreachable
 from preflight.drill.drill_file import PROFILES
@@ -45,7 +45,8 @@ class CoverageReport:
     baselines: dict[str, list[str]]
     alarms: list[AlarmCoverage]
     tiers: list[TierResult]
-    tier_excused: dict[str, tuple[str, str]]
+    # (tier, criterion) -> (allowlist entry, reason)
+    tier_excused: dict[tuple[str, str], tuple[str, str]]
     stale: list[str]
     allowlist: Allowlist
     # tier -> drill -> minutes from the first fault to the tier's first page (drills with faults)
@@ -60,7 +61,7 @@ class CoverageReport:
 
     @property
     def unheard_tiers(self) -> list[TierResult]:
-        return [t for t in self.tiers if not t.reached and t.tier not in self.tier_excused]
+        return [t for t in self.tiers if not t.reached and (t.tier, t.criterion) not in self.tier_excused]
 
     @property
     def passed(self) -> bool:
@@ -101,13 +102,14 @@ def _excuse(report: CoverageReport) -> None:
             if not any(a.excused.get(criterion, ("",))[0] == excuse.key for a in matched):
                 report.stale.append(f"{excuse.key}: no alarm matching {excuse.glob} misses {criterion} any more "
                                     "(or an earlier entry excuses it)")
-    by_tier = {t.tier: t for t in report.tiers}
+    by_tier = {(t.tier, t.criterion): t for t in report.tiers}
     for excuse in allowlist.tiers:
-        result = by_tier.get(excuse.tier)
-        if result is None or result.reached:
-            report.stale.append(f"{excuse.key}: a second incident reaches the {excuse.tier} tier")
-        elif excuse.tier not in report.tier_excused:
-            report.tier_excused[excuse.tier] = (excuse.key, excuse.reason)
+        for criterion in excuse.criteria:
+            result = by_tier.get((excuse.tier, criterion))
+            if result is None or result.reached:
+                report.stale.append(f"{excuse.key}: the {excuse.tier} tier no longer misses {criterion}")
+            elif (excuse.tier, criterion) not in report.tier_excused:
+                report.tier_excused[(excuse.tier, criterion)] = (excuse.key, excuse.reason)
 
 
 def build_report(model: StackModel, platform: Platform, results: Sequence[DrillResult],
@@ -151,6 +153,8 @@ def build_report(model: StackModel, platform: Platform, results: Sequence[DrillR
         alarms.append(AlarmCoverage(name, tier, composite, loud is None, fired, checks, recoveries, misses))
     tiers = [second_incident(platform.alarms, platform.composites, tier, DETECTION_MINUTES[tier])
              for tier in TIERS if any(a.tier == tier for a in alarms)]
+    tiers += [unrelated_outage(platform.alarms, platform.composites, platform.pagers, tier, DETECTION_MINUTES[tier])
+              for tier in TIERS if tier != "critical" and any(a.tier == tier for a in alarms)]
     by_profile: dict[str, list[str]] = {}
     for r in baselines:
         by_profile.setdefault(r.drill.traffic, []).append(r.drill.name)
@@ -201,15 +205,17 @@ def write_text(report: CoverageReport, out: TextIO) -> None:
     out.write("  a second incident during a first reaches the tier "
               + "(detection: " + ", ".join(f"{t} {m} min" for t, m in DETECTION_MINUTES.items()) + "):\n")
     for tier in report.tiers:
-        excused = report.tier_excused.get(tier.tier)
+        excused = report.tier_excused.get((tier.tier, tier.criterion))
         note = f"  [allowlisted, {excused[0]}]" if excused else ""
-        out.write(f"    {tier.tier}: {tier.summary()}{note}\n")
+        during = " during a critical outage of a dependency it does not use" if tier.criterion != "second-incident" \
+            else ""
+        out.write(f"    {tier.tier}{during}: {tier.summary()}{note}\n")
     open_misses = [(a, m) for a in alarms for m in a.unexcused]
     out.write(f"  not covered and not allowlisted: {len(open_misses)}\n")
     for alarm, miss in open_misses:
         out.write(f"    MISS  {alarm.name}  {miss.criterion}: {miss.detail}\n")
     for tier in report.unheard_tiers:
-        out.write(f"    MISS  tier {tier.tier}  second-incident: {tier.summary()}\n")
+        out.write(f"    MISS  tier {tier.tier}  {tier.criterion}: {tier.summary()}\n")
     excused = [(key, reason, criterion, a.name) for a in alarms for criterion, (key, reason) in a.excused.items()]
     out.write(f"  allowlisted ({report.allowlist.path}): {len(excused)} misses of "
               f"{len({e[3] for e in excused})} alarms\n")
@@ -237,11 +243,11 @@ def as_json(report: CoverageReport) -> dict[str, Any]:
                     "recoveries": [{"drill": r.drill, "minutes": r.minutes, "judged": r.judged, "detail": r.detail}
                                    for r in a.recoveries],
                     "misses": [miss(a, m) for m in a.misses]} for a in report.alarms],
-        "tiers": [{"tier": t.tier, "reached": t.reached, "summary": t.summary(),
+        "tiers": [{"tier": t.tier, "criterion": t.criterion, "reached": t.reached, "summary": t.summary(),
                    "pairs": [dataclasses.asdict(p) for p in t.pairs],
-                   **({"allowlisted": {"entry": report.tier_excused[t.tier][0],
-                                       "reason": report.tier_excused[t.tier][1]}}
-                      if t.tier in report.tier_excused else {})} for t in report.tiers],
+                   **({"allowlisted": {"entry": report.tier_excused[(t.tier, t.criterion)][0],
+                                       "reason": report.tier_excused[(t.tier, t.criterion)][1]}}
+                      if (t.tier, t.criterion) in report.tier_excused else {})} for t in report.tiers],
         "stale": report.stale,
         "missingBaselines": report.missing_baselines,
         "detection": {tier: {"target": DETECTION_MINUTES[tier], "drills": report.detection.get(tier, {}),

@@ -6,7 +6,13 @@ and stays; at minute 40, long after its page, an alarm of another service of the
 The second incident reaches someone when the tier's topic gets a page within the tier's detection
 target of minute 40. Each service of the tier is the second incident once (its first alarm by name),
 the first incident being the first alarm of another service; alarms that hold pages (a pager's
-actions suppressor, maintenance mode) are not incidents."""
+actions suppressor, maintenance mode) are not incidents.
+
+Across tiers (`unrelated-outage`): a warning or business pager of a scope must page during a critical
+incident of a dependency its flows do not use, by the platform's dependency map
+(`stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers need the database, not Redis or Razorpay; the
+cache's own warnings need neither the database nor Razorpay). The first incident is the dependency's
+critical pager's first alarm, the second the scope pager's first alarm."""
 
 from __future__ import annotations
 
@@ -21,8 +27,12 @@ from preflight.cloudwatch.cloudwatch import (
 )
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.cloudwatch.store import MetricStore
+from stackconfig.maintenance import SCOPES
+from stackconfig.muting import Pager
+from stackconfig.traffic import CAUSE_DEPENDENCY, DEPENDENCY_USERS
 
 FIRST_AT, SECOND_AT = 10, 40
+SECOND_INCIDENT, UNRELATED_OUTAGE = "second-incident", "unrelated-outage"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Pair:
 class TierResult:
     tier: str
     pairs: tuple[Pair, ...]
+    criterion: str = SECOND_INCIDENT
 
     @property
     def reached(self) -> bool:
@@ -44,8 +55,11 @@ class TierResult:
     def summary(self) -> str:
         heard = sum(p.reached for p in self.pairs)
         if not self.pairs:
-            return "no two services of this tier to pair"
-        text = f"reached in {heard} of {len(self.pairs)} pairs of services"
+            return ("no scope of this tier without a dependency" if self.criterion == UNRELATED_OUTAGE
+                    else "no two services of this tier to pair")
+        what = "pairs of an outage and a scope that does not use it" if self.criterion == UNRELATED_OUTAGE \
+            else "pairs of services"
+        text = f"reached in {heard} of {len(self.pairs)} {what}"
         missed = next((p for p in self.pairs if not p.reached), None)
         if missed is not None:
             text += f"; e.g. {missed.second} during {missed.first} pages nobody"
@@ -88,3 +102,34 @@ def second_incident(alarms: Sequence[MetricAlarmDefinition], composites: Sequenc
         pairs.append(Pair(" AND ".join(first), " AND ".join(second),
                           _reaches(alarms, composites, tier, first, second, within)))
     return TierResult(tier, tuple(pairs))
+
+
+def _first_member(composite: CompositeDefinition, alarms: Sequence[MetricAlarmDefinition],
+                  composites: Sequence[CompositeDefinition]) -> tuple[str, ...]:
+    """A pager's first metric alarm by name that is no hold, with the alarms it pages together with."""
+    holders = {c.suppressor for c in composites if c.suppressor}
+    together = {name: term for term in paged_together(composites) for name in term}
+    names = {a.name for a in alarms}
+    first = min(m for m in composite.members if m in names and m not in holders)
+    return together.get(first, (first,))
+
+
+def uses(scope: str, cause: str) -> bool:
+    """Whether a scope's flows need the dependency a cause pager watches (the API serves every flow)."""
+    return scope in (cause, "api") or scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[cause], ())
+
+
+def unrelated_outage(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
+                     pagers: Sequence[Pager], tier: str, within: int) -> TierResult:
+    by_name = {c.name: c for c in composites}
+    causes = [p for p in pagers if p.tier == "critical" and p.scope in CAUSE_DEPENDENCY and p.name in by_name]
+    pairs = []
+    for pager in sorted((p for p in pagers if p.tier == tier and p.scope in SCOPES and p.name in by_name),
+                        key=lambda p: p.name):
+        second = _first_member(by_name[pager.name], alarms, composites)
+        for cause in sorted(causes, key=lambda p: p.name):
+            if not uses(pager.scope, cause.scope):
+                first = _first_member(by_name[cause.name], alarms, composites)
+                pairs.append(Pair(" AND ".join(first), " AND ".join(second),
+                                  _reaches(alarms, composites, tier, first, second, within)))
+    return TierResult(tier, tuple(pairs), UNRELATED_OUTAGE)

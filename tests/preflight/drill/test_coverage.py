@@ -6,18 +6,20 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from preflight.cloudwatch.cloudwatch import CompositeDefinition, MetricAlarmDefinition
 from preflight.drill.coverage.allowlist import Allowlist, load_allowlist
 from preflight.drill.coverage.report import build_report
-from preflight.drill.coverage.second_incident import second_incident
+from preflight.drill.coverage.second_incident import second_incident, unrelated_outage
 from preflight.drill.coverage.traffic import can_fire, unreachable
 from preflight.drill.drill_file import DrillError, load_drill
 from preflight.drill.runner import DrillResult, run_drill
 from preflight.emulator.platform import Platform, platform_from_model
 from preflight.model.stack import StackModel, build_model
+from stackconfig.muting import Pager
 from tests.support.stack import preflight_cli, run
 
 LUNCH = """
@@ -174,6 +176,37 @@ def test_a_second_incident_is_heard_only_when_a_pager_can_still_page():
     assert not second_incident(alarms, waiting, "warning", 15).reached
 
 
+def test_an_outage_of_a_dependency_a_scope_does_not_use_must_not_hold_its_page():
+    """Razorpay down (the critical payments pager) says nothing about the readers, which need the database
+    only, nor about the cache: their warning pages must come. Held by every critical pager, they do not;
+    held by what they use, they do. The database's outage is the readers' own: it is not paired with them."""
+    alarms = [tagged("payments-connectivity", "payments", "critical"), tagged("db-connectivity", "db", "critical"),
+              tagged("reader-silent", "rfid"), tagged("cache-slow", "redis")]
+    pagers = [Pager("critical-payments-pager", "critical", "payments", False, 10),
+              Pager("critical-database-pager", "critical", "database", False, 10),
+              Pager("warning-rfid-pager", "warning", "rfid", False, 20),
+              Pager("warning-redis-pager", "warning", "redis", False, 20)]
+    critical = [CompositeDefinition("critical-payments-pager", 'ALARM("payments-connectivity")', ["critical"], []),
+                CompositeDefinition("critical-database-pager", 'ALARM("db-connectivity")', ["critical"], []),
+                CompositeDefinition("any-critical", 'ALARM("critical-payments-pager") OR '
+                                    'ALARM("critical-database-pager")', [], [])]
+
+    def warnings(rfid_hold: str, redis_hold: Optional[str]) -> list[CompositeDefinition]:
+        return [CompositeDefinition("warning-rfid-pager", 'ALARM("reader-silent")', ["warning"], [], rfid_hold,
+                                    300, 1200),
+                CompositeDefinition("warning-redis-pager", 'ALARM("cache-slow")', ["warning"], [], redis_hold,
+                                    300, 1200)]
+
+    blanket = unrelated_outage(alarms, [*critical, *warnings("any-critical", "any-critical")], pagers, "warning", 15)
+    assert [(p.first, p.second, p.reached) for p in blanket.pairs] == [
+        ("db-connectivity", "cache-slow", False), ("payments-connectivity", "cache-slow", False),
+        ("payments-connectivity", "reader-silent", False)]
+    assert "e.g. cache-slow during db-connectivity pages nobody" in blanket.summary()
+    scoped = unrelated_outage(alarms, [*critical, *warnings("critical-database-pager", None)],
+                              pagers, "warning", 15)
+    assert scoped.reached and len(scoped.pairs) == 3
+
+
 ALLOWLIST = """
 production:
   alarms:
@@ -198,7 +231,7 @@ def test_the_allowlist_excuses_only_its_criteria_and_reports_what_it_no_longer_e
     assert set(errors.excused) == {"fires"} and errors.excused["fires"][1] == "nothing in these drills breaks it"
     assert "fires" not in {m.criterion for m in errors.unexcused}
     assert found.stale == ["production.alarms[1]: production-nothing-* matches no alarm of stack production"]
-    assert found.tier_excused == {"warning": ("production.tiers[0]", "one pager per tier")}
+    assert found.tier_excused == {("warning", "second-incident"): ("production.tiers[0]", "one pager per tier")}
     assert not found.passed
     # Where the error rate fires it needs no excuse; the entry still excuses the orders alarms that do not.
     failing = report(model, platform, [play(tmp_path, platform, drill_text("orders", 60, faults=ORDERS_FAILING))],
@@ -250,7 +283,9 @@ def test_cli_coverage_reports_every_alarm_and_fails_until_each_miss_is_excused(t
     assert by_name["production-orders-create-error-rate"]["firedIn"] == ["orders-failing"]
     assert by_name["production-critical-database-pager"]["composite"]
     assert {"fires"} <= {m["criterion"] for m in by_name["production-db-cpu"]["misses"]}
-    assert [t["tier"] for t in coverage["tiers"]] == ["critical", "warning", "business"]
+    assert [(t["tier"], t["criterion"]) for t in coverage["tiers"]] == [
+        ("critical", "second-incident"), ("warning", "second-incident"), ("business", "second-incident"),
+        ("warning", "unrelated-outage"), ("business", "unrelated-outage")]
     # Detection per tier, from each drill with faults: the orders error rate pages warning.
     orders = next(d for d in json.loads(result.stdout)["drills"] if d["name"] == "orders-failing")
     assert coverage["detection"]["warning"] == {"target": 15, "drills": {"orders-failing": orders["detectionMinutes"][
