@@ -75,6 +75,13 @@ class MetricAlarmDefinition:
         return self.period >= SLIDING_FROM_SECONDS and self.insights is None
 
     @functools.cached_property
+    def pointwise(self) -> bool:
+        """Each datapoint of its metric math depends only on the inputs' datapoints of the same period: no
+        FILL with REPEAT or LINEAR and no reduction of a series (MAX, MIN, SUM, AVG), which read the range."""
+        expressions = " ".join(q.get("expression") or "" for q in self.props.get("metricQueries") or []).upper()
+        return not any(word in expressions for word in ("REPEAT", "LINEAR", "MAX(", "MIN(", "SUM(", "AVG("))
+
+    @functools.cached_property
     def clock_dependent(self) -> bool:
         """Metric math that reads the datapoints' timestamps (time functions, anomaly bands)."""
         expressions = " ".join(q.get("expression") or "" for q in self.props.get("metricQueries") or [])
@@ -288,8 +295,17 @@ class CloudWatchModel:
     # -- metric alarms ---------------------------------------------------------------------------
 
     def series(self, alarm: MetricAlarmDefinition, end_minute: int) -> tuple[list, Optional[list]]:
-        """(values, band or None) per period of the evaluation range, oldest first."""
-        length = int(alarm.props["evaluationPeriods"]) + EXTRA_RANGE_PERIODS
+        """(values, band or None) per period of the evaluation range, oldest first. A sliding window's range
+        is read newest first: when its newest Evaluation Periods datapoints are all real, they alone decide
+        (`evaluation.evaluate_breaches`), so the older ones are not computed."""
+        periods = int(alarm.props["evaluationPeriods"])
+        if alarm.sliding and alarm.pointwise:
+            values, band = newest = self._series(alarm, end_minute, periods)
+            if None not in values and (band is None or None not in band):
+                return newest
+        return self._series(alarm, end_minute, periods + EXTRA_RANGE_PERIODS)
+
+    def _series(self, alarm: MetricAlarmDefinition, end_minute: int, length: int) -> tuple[list, Optional[list]]:
         computed = self._datapoints(alarm, end_minute, length)
         if "" in computed:
             return computed[""], None

@@ -18,6 +18,7 @@ import pytest
 from cloudwatch_rules.composite import RuleError, composite_state, parse_rule
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, CompositeDefinition, MetricAlarmDefinition
 from preflight.cloudwatch.emf import InvalidEmf, ingest_log_lines, metrics_in
+from preflight.cloudwatch.evaluation import evaluate_alarm
 from preflight.cloudwatch.metric_math import Evaluator
 from preflight.cloudwatch.store import MetricStore, metric_key, statistic
 
@@ -206,6 +207,29 @@ def test_a_half_hour_alarm_slides_too_and_a_five_minute_one_waits_for_its_period
     # The sixth error (10:12) is in the half-hour window ending 10:13, seen then; the 5-minute alarm
     # sees its first errors only when the period 10:05-10:09 closes, at 10:10 (not at 10:08).
     assert entered == {"half-hour": base + 13, "five": base + 10}
+
+
+def test_a_sliding_alarm_judged_from_its_newest_datapoints_takes_the_state_of_its_whole_range():
+    """A sliding alarm reads its newest Evaluation Periods first and the rest of the evaluation range only when
+    one of those is missing: every minute its state is what the whole range gives by the documented rules
+    (`evaluate_alarm`), through errors, a metric that stops publishing (older real datapoints decide) and
+    its return."""
+    store = MetricStore()
+    key = metric_key("Demo", "Errors", {})
+    hourly = alarm("hourly", period=3600, threshold=10, evaluationPeriods=2, datapointsToAlarm=1,
+                   treatMissingData="missing")
+    model = CloudWatchModel(store, [hourly], [])
+    base, states = 600, []
+    for minute in range(base, base + 500):
+        if not base + 150 <= minute < base + 420:  # the metric stops for four and a half hours
+            store.put(key, minute, 1 if base + 100 <= minute < base + 140 else 0)
+        model.tick(minute + 1, minute + 1)
+        ends = [minute + 1 - 60 * k for k in range(3, -1, -1)]
+        states.append((model.states["hourly"], evaluate_alarm(hourly.props, [store.sliding(key, "Sum", e, 60)
+                                                                            for e in ends], states[-1][1]
+                                                              if states else "INSUFFICIENT_DATA")))
+    assert all(got == whole for got, whole in states)
+    assert {got for got, _ in states} == {"OK", "ALARM", "INSUFFICIENT_DATA"}
 
 
 def test_sliding_window_statistics_equal_the_statistics_of_the_window_samples():
