@@ -77,6 +77,9 @@ class Fault:
     env: Optional[dict[str, str]] = None
     per_minute: Optional[float] = None
     metrics: Optional[dict[str, float]] = None
+    # A condition the drill is set in (readers switched off all day), not the incident: detection and
+    # `fires ... within` count from the first fault that is not one.
+    background: bool = False
 
     def active(self, minute: int) -> bool:
         return self.at <= minute < self.at + self.duration
@@ -160,10 +163,15 @@ def _fault(path: Path, index: int, data: Any, minutes: int) -> Fault:
     if kind not in FAULT_KEYS:
         raise _fail(path, f"{where}.kind", "one of " + ", ".join(FAULT_KEYS), kind)
     spec = FAULT_KEYS[kind]
-    _keys(path, where, data, {"kind": True, "at": True, "for": True, **{k: r for k, (r, _) in spec.items()}})
+    _keys(path, where, data, {"kind": True, "at": True, "for": True, "background": False,
+                              **{k: r for k, (r, _) in spec.items()}})
     at = _int(path, f"{where}.at", data["at"], 0, minutes - 1)
     duration = _int(path, f"{where}.for", data["for"], 1, minutes)
     values: dict[str, Any] = {}
+    if "background" in data:
+        if not isinstance(data["background"], bool):
+            raise _fail(path, f"{where}.background", "true or false", data["background"])
+        values["background"] = data["background"]
     for key, (_, expected) in spec.items():
         if key not in data:
             continue

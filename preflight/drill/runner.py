@@ -80,7 +80,8 @@ class DrillResult:
     start_minute: int
     platform: Platform
     verdicts: list[Verdict] = dataclasses.field(default_factory=list)
-    # The drill minute of the first fault that is the incident (not a condition such as `env`).
+    # The drill minute of the first fault that is the incident (not a condition such as `env`, nor a fault
+    # marked `background`).
     first_fault: Optional[int] = None
     # Notifications an alarm mute rule held: minute, tier, alarm, state, rule.
     muted: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -366,7 +367,8 @@ def _verdict(drill: Drill, store: MetricStore, model: CloudWatchModel, start_min
         judge(f"{tier} pages {_bounds(low, high)}", failed, pages[tier],
               f"got {pages[tier]}" + (f" ({at})" if at else ""))
     # `env` and `maintenance` are conditions the drill runs under, not the incident being measured.
-    first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS), default=None)
+    first_fault: Optional[int] = min((f.at for f in drill.faults if f.kind not in CONDITIONS and not f.background),
+                                     default=None)
     into_alarm = [t for t in model.transitions if t.to_state == "ALARM"]
     for tier, expected_minutes in drill.expect.pages_at.items():
         paged = [p.minute for p in model.pages if p.tier == tier]

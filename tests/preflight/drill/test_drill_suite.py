@@ -26,6 +26,7 @@ REQUIRED = [
     "database-blip-at-lunch",               # a 2-minute blip: one critical page, nothing after it
     "database-outage-of-nine-minutes",      # one critical page, none when the long windows close
     "redis-down",
+    "redis-down-on-a-sunday-morning",  # readers off all day (background): the outage's page within 5 minutes
     "reader-silent-in-school-hours",        # one reader silent 30 minutes: a warning page within 15 minutes
     "readers-off-at-night",                 # every reader off at night: nothing
     "reconcile-job-failing",                # hourly job failing for 3 hours: one warning page

@@ -88,6 +88,8 @@ def _drill(tmp_path: Path, body: str) -> Path:
     ("faults: [{kind: maintenance, target: kafka, at: 0, for: 10}]\nexpect: {pages: {critical: 0}}\n",
      "faults[0].target: expected what it maintains: one of database, redis, api, payments, rfid, all (got 'kafka')"),
     ("expect: {pagesAt: {critical: 5}}\n", "expect.pagesAt.critical: expected a list of drill minutes (got 5)"),
+    ("faults: [{kind: traffic-stop, target: orders, at: 0, for: 10, background: 1}]\nexpect: {}\n",
+     "faults[0].background: expected true or false (got 1)"),
     ("expect: {pagesAt: {urgent: [5]}}\n", "expect.pagesAt.urgent: expected one of the keys critical, warning"),
 ])
 def test_bad_maintenance_in_a_drill_file_is_one_line(tmp_path: Path, body: str, message: str):
