@@ -27,6 +27,9 @@ REQUIRED = [
     "database-outage-of-nine-minutes",      # one critical page, none when the long windows close
     "redis-down",
     "redis-down-on-a-sunday-morning",  # readers off all day (background): the outage's page within 5 minutes
+    "database-failover-then-slow-warmup",  # 3 min down, then 40 min slow: one incident, one critical page
+    "payments-recover-in-steps",      # 30 % -> 10 % -> 4 % -> 0.5 % failing: one page as the rate steps down
+    "payment-errors-start-before-evening-peak",  # failing from 17:45: paged once the peak's payments show it
     "reader-silent-in-school-hours",        # one reader silent 30 minutes: a warning page within 15 minutes
     "readers-off-at-night",                 # every reader off at night: nothing
     "reconcile-job-failing",                # hourly job failing for 3 hours: one warning page
