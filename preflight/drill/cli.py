@@ -225,9 +225,7 @@ def drill_main(stack: str, program: Path, target: str, as_json: bool, render_dir
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        for line in failed.lines():
-            print(f"preflight: {line}", file=sys.stderr)
-        return 2
+        return failed.refuse()
     except (DrillError, ModelError, UnsupportedPattern) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return 2

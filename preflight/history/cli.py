@@ -86,9 +86,7 @@ def history_main(args: argparse.Namespace) -> int:
         print(f"preflight: --save {args.save}: cannot write it: {error.strerror or error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        for line in failed.lines():
-            print(f"preflight: {line}", file=sys.stderr)
-        return 2
+        return failed.refuse()
     if args.json:
         json.dump(document(report), sys.stdout, indent=2)
         sys.stdout.write("\n")

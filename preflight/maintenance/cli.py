@@ -187,9 +187,7 @@ def maintenance_main(args: argparse.Namespace, session: Optional[boto3.Session] 
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        for line in failed.lines():
-            print(f"preflight: {line}", file=sys.stderr)
-        return 2
+        return failed.refuse()
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         hint = (" (grant the maintenance policy: python -m preflight.maintenance.policy)"

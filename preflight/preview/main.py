@@ -89,9 +89,7 @@ def preview_main(args: argparse.Namespace, account: bool, now: dt.datetime | Non
         print(f"preflight: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        for line in failed.lines():
-            print(f"preflight: {line}", file=sys.stderr)
-        return 2
+        return failed.refuse()
     # Built while the pack answers AnalyzeStack (it needs no verdict), on the first core.
     model = build_model(run)
     cost = estimate(model)

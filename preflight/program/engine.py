@@ -182,6 +182,13 @@ class ProgramFailed(Exception):
             return str(cause).splitlines()
         return f"the program failed: {type(cause).__name__}: {cause}".splitlines()
 
+    def refuse(self) -> int:
+        """Prints `lines()` to stderr as every subcommand does, and returns the exit status of a config or
+        program error (2)."""
+        for line in self.lines():
+            print(f"preflight: {line}", file=sys.stderr)
+        return 2
+
 
 @dataclasses.dataclass
 class ProgramRun:

@@ -76,9 +76,7 @@ def report_main(args: argparse.Namespace) -> int:
         print(f"preflight: account: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     except ProgramFailed as failed:
-        for line in failed.lines():
-            print(f"preflight: {line}", file=sys.stderr)
-        return 2
+        return failed.refuse()
     if args.out is None:
         sys.stdout.write(text)
         return 0
