@@ -55,7 +55,7 @@ from components.alarms.spec import SLOW_DEPENDENCY, AlarmSpec
 from stackconfig.maintenance import SCOPES
 from stackconfig.model import Tier
 from stackconfig.muting import JOBS, MONITORING, PLATFORM, SECURITY, Pager
-from stackconfig.traffic import CAUSE_DEPENDENCY, DEPENDENCY_USERS
+from stackconfig.traffic import uses_cause
 
 MAX_RULE_LENGTH = 10_240
 # Seconds a held pager waits for its suppressor before paging.
@@ -73,9 +73,7 @@ DATASTORES = ("database", "redis")
 def causes_of(scope: str) -> tuple[str, ...]:
     """The causes a scope's flows need, by the platform's dependency map: a warning of the scope is a
     symptom of their outage or pressure, not of the others'. The API serves every flow."""
-    if scope == "api":
-        return CAUSES
-    return tuple(c for c in CAUSES if scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[c], ()))
+    return tuple(c for c in CAUSES if uses_cause(scope, c))
 
 
 @dataclasses.dataclass(frozen=True)

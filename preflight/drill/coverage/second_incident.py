@@ -29,7 +29,7 @@ from preflight.cloudwatch.evaluation import ALARM
 from preflight.cloudwatch.store import MetricStore
 from stackconfig.maintenance import SCOPES
 from stackconfig.muting import Pager
-from stackconfig.traffic import CAUSE_DEPENDENCY, DEPENDENCY_USERS
+from stackconfig.traffic import CAUSE_DEPENDENCY, uses_cause
 
 FIRST_AT, SECOND_AT = 10, 40
 SECOND_INCIDENT, UNRELATED_OUTAGE = "second-incident", "unrelated-outage"
@@ -114,11 +114,6 @@ def _first_member(composite: CompositeDefinition, alarms: Sequence[MetricAlarmDe
     return together.get(first, (first,))
 
 
-def uses(scope: str, cause: str) -> bool:
-    """Whether a scope's flows need the dependency a cause pager watches (the API serves every flow)."""
-    return scope in (cause, "api") or scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[cause], ())
-
-
 def unrelated_outage(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
                      pagers: Sequence[Pager], tier: str, within: int) -> TierResult:
     by_name = {c.name: c for c in composites}
@@ -128,7 +123,7 @@ def unrelated_outage(alarms: Sequence[MetricAlarmDefinition], composites: Sequen
                         key=lambda p: p.name):
         second = _first_member(by_name[pager.name], alarms, composites)
         for cause in sorted(causes, key=lambda p: p.name):
-            if not uses(pager.scope, cause.scope):
+            if not uses_cause(pager.scope, cause.scope):
                 first = _first_member(by_name[cause.name], alarms, composites)
                 pairs.append(Pair(" AND ".join(first), " AND ".join(second),
                                   _reaches(alarms, composites, tier, first, second, within)))
