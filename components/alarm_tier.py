@@ -12,6 +12,7 @@ from pulumi_aws import chatbot, iam, lambda_, sns
 
 from components.iam_documents import assume_role_policy, tier_topic_policy
 from components.slack_forwarder import SlackForwarder, SlackForwarderArgs
+from observability.page_causes import PageCauses
 from stackconfig.model import TierContacts
 
 
@@ -24,7 +25,7 @@ class AlarmTierArgs:
     key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
     # What a Slack page names first (components/alarms/catalogue.py `page_causes`).
-    causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    causes: Optional[PageCauses] = None
 
 
 class AlarmTier(pulumi.ComponentResource):

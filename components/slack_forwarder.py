@@ -21,7 +21,6 @@ from typing import Optional
 import pulumi
 from pulumi_aws import lambda_, sns, ssm
 
-from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX
 from components.packaged_function import PackagedFunction, PackagedFunctionArgs
 from observability.page_causes import PAGE_CAUSES, PageCauses
 from stackconfig.own_functions import forwarder_name
@@ -46,8 +45,8 @@ class SlackForwarderArgs:
     topic_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
-    # Alarm name -> how a page names it as a probable cause, in the order a page lists them.
-    causes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # What a page names as its probable causes (components/alarms/catalogue.py `page_causes`).
+    causes: Optional[PageCauses] = None
 
 
 class SlackForwarder(pulumi.ComponentResource):
@@ -82,9 +81,7 @@ class SlackForwarder(pulumi.ComponentResource):
                          lambda arn: environment_alarms_arn(arn, args.environment))},
                 ],
                 environment={"SLACK_WEBHOOK_PARAMETER": parameter.name,
-                             PAGE_CAUSES: PageCauses(
-                                 f"{args.environment}-", args.causes,
-                                 (f"{args.environment}-{BURN_RATE_SERVICE_PREFIX}",)).variable()},
+                             PAGE_CAUSES: (args.causes or PageCauses(f"{args.environment}-", {})).variable()},
                 tags={**args.tags, "Service": f"{args.tier}-slack-forwarder"},
                 timeout_seconds=TIMEOUT_SECONDS,
             ),

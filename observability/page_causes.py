@@ -25,12 +25,22 @@ class PageCauses:
     # Name prefixes of alarms a page never lists as symptoms: an SLO's burn-rate windows say only that a
     # budget burns, and the page's own members already name a pair that pages.
     unlisted: tuple[str, ...] = ()
+    # Cause -> the scopes whose pages it does not explain, their flows not using its dependency (a Razorpay
+    # outage explains no database warning): the page of a pager of such a scope does not name it.
+    unrelated: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def variable(self) -> str:
         """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
         of environment variables in all)."""
         return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes),
-                           **({"unlisted": list(self.unlisted)} if self.unlisted else {})}, separators=(",", ":"))
+                           **({"unlisted": list(self.unlisted)} if self.unlisted else {}),
+                           **({"unrelated": {k: list(v) for k, v in self.unrelated.items()}} if self.unrelated
+                              else {})}, separators=(",", ":"))
+
+    def explains(self, cause: str, page: str) -> bool:
+        """Whether `cause` may explain the page of pager `page` (`<prefix><tier>-<scope>...-pager`)."""
+        scoped = page.removeprefix(self.alarm_name_prefix).partition("-")[2]
+        return not any(scoped.startswith(f"{scope}-") for scope in self.unrelated.get(cause, ()))
 
 
 def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
@@ -39,10 +49,13 @@ def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
     try:
         value = json.loads(environment[PAGE_CAUSES])
         prefix, causes, unlisted = value["alarmNamePrefix"], value["causes"], value.get("unlisted", [])
+        unrelated = value.get("unrelated", {})
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     if not isinstance(prefix, str) or not prefix or not isinstance(causes, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in causes.items()) or not isinstance(
-            unlisted, list) or not all(isinstance(u, str) and u for u in unlisted):
+            unlisted, list) or not all(isinstance(u, str) and u for u in unlisted) or not isinstance(
+            unrelated, dict) or not all(isinstance(k, str) and isinstance(v, list) and all(
+                isinstance(s, str) and s for s in v) for k, v in unrelated.items()):
         return None
-    return PageCauses(prefix, causes, tuple(unlisted))
+    return PageCauses(prefix, causes, tuple(unlisted), {k: tuple(v) for k, v in unrelated.items()})

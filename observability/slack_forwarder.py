@@ -20,10 +20,12 @@ are in ALARM (`AlarmNamePrefix` `<env>-`, `StateValue` ALARM, every page of the 
 only, the default of `AlarmTypes`, API_DescribeAlarms.html) and writes one line at the top: the causes
 in ALARM (dependency connectivity, then the health checks) with their labels, then every other alarm in
 ALARM, earliest first: "Probable cause: Redis unreachable (production-cache-connectivity) ->
-auth-login-errors, api-5xx-rate". Which alarms are causes, their labels and the prefix come from the
-program in one environment variable (PAGE_CAUSES). The same lookup budget covers both calls, and a
-CloudWatch that did not answer one (a timeout, a refused connection) is not asked again for that
-notification. When the alarms cannot be read the page is today's, with one line saying so.
+auth-login-errors, api-5xx-rate". A cause whose dependency the page's scope does not use is not named
+(a Razorpay outage explains no database warning). Which alarms are causes, their labels, the scopes each
+does not explain and the prefix come from the program in one environment variable (PAGE_CAUSES). The
+same lookup budget covers both calls, and a CloudWatch that did not answer one (a timeout, a refused
+connection) is not asked again for that notification. When the alarms cannot be read the page is
+today's, with one line saying so.
 """
 
 from __future__ import annotations
@@ -174,17 +176,17 @@ def _entered(alarm: dict[str, Any]) -> dt.datetime:
     return stamp if isinstance(stamp, dt.datetime) else dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
-    """The page's first line: the causes in ALARM (`label (alarm name)`, in the program's order; alarms
-    of one label together, `label (name, name)`), then the other alarms in ALARM, earliest first, named
-    without the environment prefix; None when none is."""
+def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -> Optional[str]:
+    """The page's first line: the causes in ALARM that may explain pager `page` (`label (alarm name)`, in
+    the program's order; alarms of one label together, `label (name, name)`), then the other alarms in
+    ALARM, earliest first, named without the environment prefix; None when none is."""
     # The answer is filtered again by name and state: only what CloudWatch says is in ALARM counts.
     in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
     # An alarm with an empty label is a hold (a dependency down recently): never listed.
     labelled: dict[str, list[str]] = {}
     for name, label in causes.causes.items():
-        if label and name in in_alarm:
+        if label and name in in_alarm and causes.explains(name, page):
             labelled.setdefault(label, []).append(name)
     found = [f"{label} ({', '.join(alarms_of)})" for label, alarms_of in labelled.items()]
     others = sorted((a for name, a in in_alarm.items()
@@ -198,10 +200,10 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses) -> Optional[str]:
     return f"{IN_ALARM} {symptoms}" if symptoms else None
 
 
-def headline_lines(lookup: AlarmsLookup, causes: PageCauses) -> tuple[list[str], list[str]]:
+def headline_lines(lookup: AlarmsLookup, causes: PageCauses, page: str = "") -> tuple[list[str], list[str]]:
     """(the headline, for the top of the page; the line saying it could not be read, for the end)."""
     try:
-        line = headline(lookup(causes.alarm_name_prefix), causes)
+        line = headline(lookup(causes.alarm_name_prefix), causes, page)
     except Exception as error:  # noqa: BLE001 - whatever fails here, the page goes out
         reason = (_error_code(error) or type(error).__name__) + f": {error}"
         return [], [f"_Alarms in ALARM could not be read_ ({reason[:200]})"]
@@ -225,7 +227,7 @@ def format_message(subject: Optional[str], message: str, contributors: Optional[
             f"_Reason:_ {alarm.get('NewStateReason', '')}"
         ).strip()
         if state == "ALARM" and "AlarmRule" in alarm:
-            top, unread = headline_lines(in_alarm, causes) if in_alarm and causes else ([], [])
+            top, unread = headline_lines(in_alarm, causes, alarm["AlarmName"]) if in_alarm and causes else ([], [])
             named = contributor_lines(alarm, contributors) if contributors else []
             text = "\n".join([*top, text, *named, *unread])
     else:

@@ -11,7 +11,7 @@ from pulumi_aws import cloudwatch, sns
 
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
-from components.alarms.burn_rates import burn_rate_alarms
+from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX, burn_rate_alarms
 from components.alarms.composites import CAUSES, CompositeAlarms, CompositeAlarmsArgs
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
@@ -26,9 +26,12 @@ from components.alarms.groups import (
 )
 from components.alarms.spec import AlarmSpec, probable_causes
 from observability.health_checks import GATEWAY_SLOW_MS
+from observability.page_causes import PageCauses
+from stackconfig.maintenance import SCOPES
 from stackconfig.model import LambdaFunction, StackSettings, Tier
 from stackconfig.muting import Pager
 from stackconfig.slos import replaced_alarms
+from stackconfig.traffic import uses_cause
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,15 +151,22 @@ def _spec_groups(settings: StackSettings, own: Sequence[OwnFunction]) -> list[Sp
             for cls, name, specs, extra in groups]
 
 
-def page_causes(settings: StackSettings) -> dict[str, str]:
-    """The alarms a page names first when in ALARM, with their labels (`AlarmSpec.cause`), in order:
-    known before any resource exists, so the Slack forwarders can be handed them. The project's own
-    functions and topics, which need resources first, have no cause among their alarms. The dependencies'
-    down-recently holds come last with an empty label: a page never lists a hold."""
+def page_causes(settings: StackSettings) -> PageCauses:
+    """What the Slack forwarders are handed: the alarms a page names first when in ALARM, with their labels
+    (`AlarmSpec.cause`), in order, known before any resource exists. The project's own functions and topics,
+    which need resources first, have no cause among their alarms. The dependencies' down-recently holds come
+    last with an empty label: a page never lists a hold. A dependency's causes do not explain the pages of
+    the scopes whose flows do not use it (the platform's dependency map); an SLO's burn-rate windows are
+    never listed as symptoms."""
+    env = settings.environment
     specs = [spec for _, _, group, _ in _spec_groups(settings, ()) for spec in group]
-    holds = [datastores.down_recently(spec, 1).name(settings.environment) for spec in specs
+    holds = [datastores.down_recently(spec, 1).name(env) for spec in specs
              if spec.metric_key == "connectivity" and spec.scope in CAUSES]
-    return {**probable_causes(specs, settings.environment), **dict.fromkeys(holds, "")}
+    causes = {**probable_causes(specs, env), **dict.fromkeys(holds, "")}
+    unrelated = {spec.name(env): tuple(s for s in SCOPES if not uses_cause(s, spec.scope)) for spec in specs
+                 if spec.cause is not None and spec.scope in CAUSES}
+    return PageCauses(f"{env}-", causes, (f"{env}-{BURN_RATE_SERVICE_PREFIX}",),
+                      {name: scopes for name, scopes in unrelated.items() if scopes})
 
 
 def build_alarm_catalogue(

@@ -309,15 +309,34 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "production-database-down-recently": "", "production-cache-down-recently": "",
         "production-payments-down-recently": ""},
         # The SLOs' burn-rate windows: a page names the pair that pages among its own members.
-        "unlisted": ["production-slo-"]}
+        "unlisted": ["production-slo-"],
+        # A dependency explains no page of a scope whose flows do not use it: Razorpay neither the database's
+        # nor the cache's nor the readers' warnings; Redis only the API's (logins and menus); the database
+        # everything but the cache's own.
+        "unrelated": {
+            **{name: ["redis"] for name in ["production-db-read-latency", "production-db-write-latency",
+                                            "production-db-replica-read-latency", "production-db-replica-write-latency",
+                                            "production-database-connectivity"]},
+            **{name: ["database", "payments", "rfid"] for name in ["production-cache-connectivity",
+                                                                   "production-cache-slow"]},
+            **{name: ["database", "redis", "rfid"] for name in ["production-payments-connectivity",
+                                                                "production-payments-gateway-slow"]}}}
     slo_windows = sorted(name for name in alarms if name.startswith("production-slo-"))
     assert slo_windows, "the production stack alarms on its SLOs' burn rates"
     in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
                 ["production-cache-connectivity", slo_windows[0], "production-auth-login-errors"]]
     assert slack_forwarder.headline(in_alarm, page_causes({PAGE_CAUSES: value})) == \
         f"{slack_forwarder.PROBABLE_CAUSE} Redis unreachable (production-cache-connectivity) -> auth-login-errors"
-    # Lambda allows 4 KB of environment variables in all (Lambda quotas).
-    assert len(value) < 1024
+    # Lambda allows 4 KB of environment variables in all (Lambda quotas); the others take a few dozen bytes.
+    assert len(value) < 2048
+    # Razorpay down while the database's CPU runs hot: the database's page does not blame Razorpay.
+    causes = page_causes({PAGE_CAUSES: value})
+    hot = [{"AlarmName": name, "StateValue": "ALARM"} for name in
+           ["production-payments-connectivity", "production-db-cpu"]]
+    assert slack_forwarder.headline(hot, causes, "production-warning-database-pager") == \
+        f"{slack_forwarder.IN_ALARM} db-cpu"
+    assert slack_forwarder.headline(hot, causes, "production-critical-payments-pager") == \
+        f"{slack_forwarder.PROBABLE_CAUSE} Razorpay unreachable (production-payments-connectivity) -> db-cpu"
 
 
 def test_causes_of_one_label_are_named_together_in_the_programs_order():
