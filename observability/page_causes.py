@@ -28,6 +28,9 @@ class PageCauses:
     # Cause -> the scopes whose pages it does not explain, their flows not using its dependency (a Razorpay
     # outage explains no database warning): the page of a pager of such a scope does not name it.
     unrelated: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # Causes that a failing dependency brings about too (the health score, the monitor's silence): named
+    # unless every other cause in ALARM is one the page's scope does not use.
+    following: tuple[str, ...] = ()
 
     def variable(self) -> str:
         """The value of PAGE_CAUSES that `page_causes` reads back: compact JSON (Lambda allows 4 KB
@@ -35,7 +38,8 @@ class PageCauses:
         return json.dumps({"alarmNamePrefix": self.alarm_name_prefix, "causes": dict(self.causes),
                            **({"unlisted": list(self.unlisted)} if self.unlisted else {}),
                            **({"unrelated": {k: list(v) for k, v in self.unrelated.items()}} if self.unrelated
-                              else {})}, separators=(",", ":"))
+                              else {}),
+                           **({"following": list(self.following)} if self.following else {})}, separators=(",", ":"))
 
     def explains(self, cause: str, page: str) -> bool:
         """Whether `cause` may explain the page of pager `page` (`<prefix><tier>-<scope>...-pager`)."""
@@ -49,13 +53,15 @@ def page_causes(environment: Mapping[str, str]) -> Optional[PageCauses]:
     try:
         value = json.loads(environment[PAGE_CAUSES])
         prefix, causes, unlisted = value["alarmNamePrefix"], value["causes"], value.get("unlisted", [])
-        unrelated = value.get("unrelated", {})
+        unrelated, following = value.get("unrelated", {}), value.get("following", [])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     if not isinstance(prefix, str) or not prefix or not isinstance(causes, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in causes.items()) or not isinstance(
             unlisted, list) or not all(isinstance(u, str) and u for u in unlisted) or not isinstance(
             unrelated, dict) or not all(isinstance(k, str) and isinstance(v, list) and all(
-                isinstance(s, str) and s for s in v) for k, v in unrelated.items()):
+                isinstance(s, str) and s for s in v) for k, v in unrelated.items()) or not isinstance(
+            following, list) or not all(isinstance(f, str) for f in following):
         return None
-    return PageCauses(prefix, causes, tuple(unlisted), {k: tuple(v) for k, v in unrelated.items()})
+    return PageCauses(prefix, causes, tuple(unlisted), {k: tuple(v) for k, v in unrelated.items()},
+                      tuple(following))

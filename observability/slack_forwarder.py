@@ -21,11 +21,11 @@ only, the default of `AlarmTypes`, API_DescribeAlarms.html) and writes one line 
 in ALARM (dependency connectivity, then the health checks) with their labels, then every other alarm in
 ALARM, earliest first: "Probable cause: Redis unreachable (production-cache-connectivity) ->
 auth-login-errors, api-5xx-rate". A cause whose dependency the page's scope does not use is not named
-(a Razorpay outage explains no database warning). Which alarms are causes, their labels, the scopes each
-does not explain and the prefix come from the program in one environment variable (PAGE_CAUSES). The
-same lookup budget covers both calls, and a CloudWatch that did not answer one (a timeout, a refused
-connection) is not asked again for that notification. When the alarms cannot be read the page is
-today's, with one line saying so.
+(a Razorpay outage explains no database warning), nor the health checks when only such dependencies
+fail. Which alarms are causes, their labels, the scopes each does not explain and the prefix come from
+the program in one environment variable (PAGE_CAUSES). The same lookup budget covers both calls, and a
+CloudWatch that did not answer one (a timeout, a refused connection) is not asked again for that
+notification. When the alarms cannot be read the page is today's, with one line saying so.
 """
 
 from __future__ import annotations
@@ -185,8 +185,14 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
     # An alarm with an empty label is a hold (a dependency down recently): never listed.
     labelled: dict[str, list[str]] = {}
+    leading = [name for name, label in causes.causes.items()
+               if label and name in in_alarm and name not in causes.following]
+    # A failing dependency lowers the health score too: with only unrelated dependencies failing, neither
+    # explains the page.
+    unexplained = bool(leading) and not any(causes.explains(name, page) for name in leading)
     for name, label in causes.causes.items():
-        if label and name in in_alarm and causes.explains(name, page):
+        if label and name in in_alarm and causes.explains(name, page) and not (
+                unexplained and name in causes.following):
             labelled.setdefault(label, []).append(name)
     found = [f"{label} ({', '.join(alarms_of)})" for label, alarms_of in labelled.items()]
     others = sorted((a for name, a in in_alarm.items()

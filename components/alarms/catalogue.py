@@ -24,7 +24,7 @@ from components.alarms.groups import (
     SloAlarms,
     TopicAlarms,
 )
-from components.alarms.spec import AlarmSpec, probable_causes
+from components.alarms.spec import HEALTH_CHECKS, AlarmSpec, probable_causes
 from observability.health_checks import GATEWAY_SLOW_MS
 from observability.page_causes import PageCauses
 from stackconfig.maintenance import SCOPES
@@ -165,8 +165,9 @@ def page_causes(settings: StackSettings) -> PageCauses:
     causes = {**probable_causes(specs, env), **dict.fromkeys(holds, "")}
     unrelated = {spec.name(env): tuple(s for s in SCOPES if not uses_cause(s, spec.scope)) for spec in specs
                  if spec.cause is not None and spec.scope in CAUSES}
+    following = tuple(spec.name(env) for spec in specs if spec.cause is not None and spec.cause.rank == HEALTH_CHECKS)
     return PageCauses(f"{env}-", causes, (f"{env}-{BURN_RATE_SERVICE_PREFIX}",),
-                      {name: scopes for name, scopes in unrelated.items() if scopes})
+                      {name: scopes for name, scopes in unrelated.items() if scopes}, following)
 
 
 def build_alarm_catalogue(

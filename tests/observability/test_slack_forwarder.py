@@ -320,7 +320,9 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
             **{name: ["database", "payments", "rfid"] for name in ["production-cache-connectivity",
                                                                    "production-cache-slow"]},
             **{name: ["database", "redis", "rfid"] for name in ["production-payments-connectivity",
-                                                                "production-payments-gateway-slow"]}}}
+                                                                "production-payments-gateway-slow"]}},
+        # What a failing dependency brings about too: not named when only unrelated dependencies fail.
+        "following": ["production-platform-health-score", "production-platform-health-monitor-silent"]}
     slo_windows = sorted(name for name in alarms if name.startswith("production-slo-"))
     assert slo_windows, "the production stack alarms on its SLOs' burn rates"
     in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
@@ -329,14 +331,19 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         f"{slack_forwarder.PROBABLE_CAUSE} Redis unreachable (production-cache-connectivity) -> auth-login-errors"
     # Lambda allows 4 KB of environment variables in all (Lambda quotas); the others take a few dozen bytes.
     assert len(value) < 2048
-    # Razorpay down while the database's CPU runs hot: the database's page does not blame Razorpay.
+    # Razorpay down while the database's CPU runs hot: the database's page blames neither Razorpay nor the
+    # health score Razorpay's failed checks lower; the payments' page names both.
     causes = page_causes({PAGE_CAUSES: value})
     hot = [{"AlarmName": name, "StateValue": "ALARM"} for name in
-           ["production-payments-connectivity", "production-db-cpu"]]
+           ["production-payments-connectivity", "production-platform-health-score", "production-db-cpu"]]
     assert slack_forwarder.headline(hot, causes, "production-warning-database-pager") == \
         f"{slack_forwarder.IN_ALARM} db-cpu"
-    assert slack_forwarder.headline(hot, causes, "production-critical-payments-pager") == \
-        f"{slack_forwarder.PROBABLE_CAUSE} Razorpay unreachable (production-payments-connectivity) -> db-cpu"
+    assert slack_forwarder.headline(hot, causes, "production-critical-payments-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Razorpay unreachable (production-payments-connectivity), "
+        "Health checks failing (production-platform-health-score) -> db-cpu")
+    # A low health score with no dependency failing is named on every page.
+    assert slack_forwarder.headline(hot[1:], causes, "production-warning-database-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Health checks failing (production-platform-health-score) -> db-cpu")
 
 
 def test_causes_of_one_label_are_named_together_in_the_programs_order():
