@@ -184,15 +184,14 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -
     in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
     # An alarm with an empty label is a hold (a dependency down recently): never listed.
-    labelled: dict[str, list[str]] = {}
-    leading = [name for name, label in causes.causes.items()
-               if label and name in in_alarm and name not in causes.following]
+    firing = [(name, label) for name, label in causes.causes.items() if label and name in in_alarm]
+    leading = [name for name, _ in firing if name not in causes.following]
     # A failing dependency lowers the health score too: with only unrelated dependencies failing, neither
     # explains the page.
     unexplained = bool(leading) and not any(causes.explains(name, page) for name in leading)
-    for name, label in causes.causes.items():
-        if label and name in in_alarm and causes.explains(name, page) and not (
-                unexplained and name in causes.following):
+    labelled: dict[str, list[str]] = {}
+    for name, label in firing:
+        if causes.explains(name, page) and not (unexplained and name in causes.following):
             labelled.setdefault(label, []).append(name)
     found = [f"{label} ({', '.join(alarms_of)})" for label, alarms_of in labelled.items()]
     others = sorted((a for name, a in in_alarm.items()

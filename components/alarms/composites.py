@@ -19,14 +19,13 @@ docs/decisions/one-page-per-incident-per-tier.md):
 - warning and business: the database and cache pagers by their own "down recently" alarm only (an
   unrelated critical incident, a payments outage, must not hold a slow cache's page); the other scopes'
   pagers by "critical incident" (a critical pager in ALARM, or a dependency down recently), and by the
-  tier's alarms of the
-  database or cache answering slowly, not their whole pagers ("<tier> dependency degraded"); the API
-  pagers also by the tier's payments pager ("<tier> API dependency degraded": a slow payment gateway
-  slows the payment endpoints); the platform and job pagers also by any scoped pager of their tier
-  ("<tier> claimed"). A scope whose flows need only some of the causes (the platform's dependency map,
-  `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the database, not Redis or Razorpay) has
-  a hold of its own ("<tier> <scope> dependency degraded"): the
-  critical pagers of what it uses and its own, and the other critical pagers only while none of the
+  tier's alarms of the database or cache answering slowly, not their whole pagers ("<tier> dependency
+  degraded"); the API pagers also by the tier's payments pager ("<tier> API dependency degraded": a slow
+  payment gateway slows the payment endpoints); the platform and job pagers also by any scoped pager of
+  their tier ("<tier> claimed"). A scope whose flows need only some of the causes (the platform's
+  dependency map, `stackconfig.traffic.DEPENDENCY_USERS`: the RFID readers use the database, not Redis or
+  Razorpay) has a hold of its own ("<tier> <scope> dependency degraded"): the critical pagers of what it
+  uses and its own, and the other critical pagers only while none of the
   dependencies it does not use failed its health checks recently, so that its own incident pages
   during their outages.
 A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so

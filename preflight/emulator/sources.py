@@ -465,16 +465,16 @@ class Sources:
         for _, path, endpoint in figures[1:]:
             if endpoint.requests and any(f.endpoint == path for f in faults if f.kind in API_FAULTS):
                 stage_figures.add_endpoint_faults(endpoint)
-        for dims, _, f in figures:
-            if f.requests <= 0:
+        for dims, _, scope in figures:
+            if scope.requests <= 0:
                 continue
-            self._put("AWS/ApiGateway", "Count", dims, minute, 1, f.requests)
+            self._put("AWS/ApiGateway", "Count", dims, minute, 1, scope.requests)
             self._put_samples("AWS/ApiGateway", "5XXError", dims, minute,
-                              [(1, f.errors), (0, f.requests - f.errors)])
+                              [(1, scope.errors), (0, scope.requests - scope.errors)])
             self._put_samples("AWS/ApiGateway", "4XXError", dims, minute,
-                              [(1, f.client_errors), (0, f.requests - f.client_errors)])
-            self._put_samples("AWS/ApiGateway", "IntegrationLatency", dims, minute, f.latencies)
-            self._put_samples("AWS/ApiGateway", "Latency", dims, minute, [(v + 15, c) for v, c in f.latencies])
+                              [(1, scope.client_errors), (0, scope.requests - scope.client_errors)])
+            self._put_samples("AWS/ApiGateway", "IntegrationLatency", dims, minute, scope.latencies)
+            self._put_samples("AWS/ApiGateway", "Latency", dims, minute, [(v + 15, c) for v, c in scope.latencies])
 
     def _api_figures(self, functions: list[str], faults: list[Fault], path: Optional[str],
                      invocations: dict[str, tuple]) -> ApiFigures:

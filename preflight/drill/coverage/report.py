@@ -12,7 +12,7 @@ from preflight.cloudwatch.cloudwatch import paged_together
 from preflight.drill.coverage.allowlist import Allowlist
 from preflight.drill.coverage.criteria import Miss, Recovery, Timelines, fired_in, is_baseline, quiet, recovery
 from preflight.drill.coverage.second_incident import TierResult, second_incident, unrelated_outage
-from preflight.drill.coverage.targets import CRITERIA, DETECTION_MINUTES, RECOVERY_MINUTES, TIERS
+from preflight.drill.coverage.targets import CRITERIA, DETECTION_MINUTES, RECOVERY_MINUTES, TIERS, UNRELATED_OUTAGE
 from preflight.drill.coverage.traffic import Check, can_fire, unreachable
 from preflight.drill.drill_file import PROFILES
 from preflight.drill.runner import DrillResult
@@ -207,7 +207,7 @@ def write_text(report: CoverageReport, out: TextIO) -> None:
     for tier in report.tiers:
         excused = report.tier_excused.get((tier.tier, tier.criterion))
         note = f"  [allowlisted, {excused[0]}]" if excused else ""
-        during = " during a critical outage of a dependency it does not use" if tier.criterion != "second-incident" \
+        during = " during a critical outage of a dependency it does not use" if tier.criterion == UNRELATED_OUTAGE \
             else ""
         out.write(f"    {tier.tier}{during}: {tier.summary()}{note}\n")
     open_misses = [(a, m) for a in alarms for m in a.unexcused]

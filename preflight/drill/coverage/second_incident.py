@@ -27,12 +27,12 @@ from preflight.cloudwatch.cloudwatch import (
 )
 from preflight.cloudwatch.evaluation import ALARM
 from preflight.cloudwatch.store import MetricStore
+from preflight.drill.coverage.targets import SECOND_INCIDENT, UNRELATED_OUTAGE
 from stackconfig.maintenance import SCOPES
 from stackconfig.muting import Pager
 from stackconfig.traffic import CAUSE_DEPENDENCY, uses_cause
 
 FIRST_AT, SECOND_AT = 10, 40
-SECOND_INCIDENT, UNRELATED_OUTAGE = "second-incident", "unrelated-outage"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,17 +66,34 @@ class TierResult:
         return text
 
 
+@dataclasses.dataclass(frozen=True)
+class _Incidents:
+    """What an incident is made of: alarms that hold pages (a pager's actions suppressor, maintenance
+    mode) are none, and an alarm that pages only together with others (an SLO's burn-rate pair) comes
+    with them."""
+
+    holders: frozenset[str]
+    together: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, composites: Sequence[CompositeDefinition]) -> _Incidents:
+        return cls(frozenset(c.suppressor for c in composites if c.suppressor),
+                   {name: term for term in paged_together(composites) for name in term})
+
+    def alarms(self, name: str) -> tuple[str, ...]:
+        return self.together.get(name, (name,))
+
+
 def _representatives(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
                      tier: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(service, its first alarm by name) for each service with alarms of the tier; an alarm that pages
-    only together with others (an SLO's burn-rate pair) comes with them."""
-    holders = {c.suppressor for c in composites if c.suppressor}
-    together = {name: term for term in paged_together(composites) for name in term}
+    """(service, its first alarm by name, with those it pages together with) for each service with alarms
+    of the tier."""
+    incidents = _Incidents.of(composites)
     first: dict[str, tuple[str, ...]] = {}
     for alarm in sorted(alarms, key=lambda a: a.name):
         tags = alarm.props.get("tags") or {}
-        if tags.get("Tier") == tier and alarm.name not in holders:
-            first.setdefault(str(tags.get("Service", alarm.name)), together.get(alarm.name, (alarm.name,)))
+        if tags.get("Tier") == tier and alarm.name not in incidents.holders:
+            first.setdefault(str(tags.get("Service", alarm.name)), incidents.alarms(alarm.name))
     return sorted(first.items())
 
 
@@ -104,27 +121,24 @@ def second_incident(alarms: Sequence[MetricAlarmDefinition], composites: Sequenc
     return TierResult(tier, tuple(pairs))
 
 
-def _first_member(composite: CompositeDefinition, alarms: Sequence[MetricAlarmDefinition],
-                  composites: Sequence[CompositeDefinition]) -> tuple[str, ...]:
-    """A pager's first metric alarm by name that is no hold, with the alarms it pages together with."""
-    holders = {c.suppressor for c in composites if c.suppressor}
-    together = {name: term for term in paged_together(composites) for name in term}
-    names = {a.name for a in alarms}
-    first = min(m for m in composite.members if m in names and m not in holders)
-    return together.get(first, (first,))
-
-
 def unrelated_outage(alarms: Sequence[MetricAlarmDefinition], composites: Sequence[CompositeDefinition],
                      pagers: Sequence[Pager], tier: str, within: int) -> TierResult:
     by_name = {c.name: c for c in composites}
-    causes = [p for p in pagers if p.tier == "critical" and p.scope in CAUSE_DEPENDENCY and p.name in by_name]
+    incidents, metric_alarms = _Incidents.of(composites), {a.name for a in alarms}
+
+    def first_member(pager: Pager) -> tuple[str, ...]:
+        """The pager's first metric alarm by name that is no hold."""
+        return incidents.alarms(min(m for m in by_name[pager.name].members
+                                    if m in metric_alarms and m not in incidents.holders))
+
+    causes = [(p, first_member(p)) for p in sorted(pagers, key=lambda p: p.name)
+              if p.tier == "critical" and p.scope in CAUSE_DEPENDENCY and p.name in by_name]
     pairs = []
     for pager in sorted((p for p in pagers if p.tier == tier and p.scope in SCOPES and p.name in by_name),
                         key=lambda p: p.name):
-        second = _first_member(by_name[pager.name], alarms, composites)
-        for cause in sorted(causes, key=lambda p: p.name):
+        second = first_member(pager)
+        for cause, first in causes:
             if not uses_cause(pager.scope, cause.scope):
-                first = _first_member(by_name[cause.name], alarms, composites)
                 pairs.append(Pair(" AND ".join(first), " AND ".join(second),
                                   _reaches(alarms, composites, tier, first, second, within)))
     return TierResult(tier, tuple(pairs), UNRELATED_OUTAGE)

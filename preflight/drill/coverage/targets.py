@@ -13,4 +13,5 @@ DETECTION_MINUTES = {"critical": 5, "warning": 15, "business": 60}
 RECOVERY_MINUTES = {"critical": 15, "warning": 30, "business": 60}
 # The report's criteria, per alarm or pager and per tier, as the allowlist names them.
 CRITERIA = ("quiet", "fires", "can-fire", "recovers")
-TIER_CRITERIA = ("second-incident", "unrelated-outage")
+SECOND_INCIDENT, UNRELATED_OUTAGE = "second-incident", "unrelated-outage"
+TIER_CRITERIA = (SECOND_INCIDENT, UNRELATED_OUTAGE)
