@@ -23,7 +23,9 @@ ALARM, earliest first: "Probable cause: Redis unreachable (production-cache-conn
 auth-login-errors, api-5xx-rate". A cause whose dependency the page's scope does not use is not named
 (a Razorpay outage explains no database warning), nor the health checks when only such dependencies
 fail. Which alarms are causes, their labels, the scopes each does not explain and the prefix come from
-the program in one environment variable (PAGE_CAUSES). The same lookup budget covers both calls, and a
+the program in one environment variable (PAGE_CAUSES). An alarm in ALARM that no named cause explains, by
+its name's scope (the payments' error rate on a Redis page), follows the arrow's list apart:
+"...; also in ALARM: payments-error-rate". The same lookup budget covers both calls, and a
 CloudWatch that did not answer one (a timeout, a refused connection) is not asked again for that
 notification. When the alarms cannot be read the page is today's, with one line saying so.
 """
@@ -63,6 +65,8 @@ ALARMS_PER_PAGE = 100
 # How the headline begins when a cause is in ALARM, and when none is.
 PROBABLE_CAUSE = ":mag: *Probable cause:*"
 IN_ALARM = ":mag: *In ALARM:*"
+# After the causes and what may follow from them: the alarms in ALARM that no named cause explains.
+ALSO_IN_ALARM = "also in ALARM:"
 # Answers that mean "this child has no contributor list": a plain metric alarm, a composite, or an
 # alarm deleted since. (Not documented per alarm type; a third-party binding of the API treats
 # these two as an empty list, alchemy.run providers/aws/cloudwatch/describealarmcontributors.)
@@ -197,12 +201,21 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -
     others = sorted((a for name, a in in_alarm.items()
                      if name not in causes.causes and not name.startswith(causes.unlisted)),
                     key=lambda a: (_entered(a), a["AlarmName"]))
-    names = [a["AlarmName"].removeprefix(causes.alarm_name_prefix) for a in others]
+    if not found:
+        return f"{IN_ALARM} {_symptoms(others, causes)}" if others else None
+    named = [name for alarms_of in labelled.values() for name in alarms_of]
+    # What no named cause can explain (the alarms of scopes whose flows do not use it) is listed apart.
+    follow = [a for a in others if any(causes.explains_alarm(cause, a["AlarmName"]) for cause in named)]
+    apart = [a for a in others if a not in follow]
+    return (f"{PROBABLE_CAUSE} {', '.join(found)}" + (f" -> {_symptoms(follow, causes)}" if follow else "")
+            + (f"; {ALSO_IN_ALARM} {_symptoms(apart, causes)}" if apart else ""))
+
+
+def _symptoms(alarms: list[dict[str, Any]], causes: PageCauses) -> str:
+    """The alarms' names without the environment prefix, the first SYMPTOMS_SHOWN of them, the rest counted."""
+    names = [a["AlarmName"].removeprefix(causes.alarm_name_prefix) for a in alarms]
     more = f" and {len(names) - SYMPTOMS_SHOWN} more" if len(names) > SYMPTOMS_SHOWN else ""
-    symptoms = ", ".join(names[:SYMPTOMS_SHOWN]) + more
-    if found:
-        return f"{PROBABLE_CAUSE} {', '.join(found)}" + (f" -> {symptoms}" if symptoms else "")
-    return f"{IN_ALARM} {symptoms}" if symptoms else None
+    return ", ".join(names[:SYMPTOMS_SHOWN]) + more
 
 
 def headline_lines(lookup: AlarmsLookup, causes: PageCauses, page: str = "") -> tuple[list[str], list[str]]:

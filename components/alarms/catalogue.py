@@ -166,8 +166,35 @@ def page_causes(settings: StackSettings) -> PageCauses:
     unrelated = {spec.name(env): tuple(s for s in SCOPES if not uses_cause(s, spec.scope)) for spec in specs
                  if spec.cause is not None and spec.scope in CAUSES}
     following = tuple(spec.name(env) for spec in specs if spec.cause is not None and spec.cause.rank == HEALTH_CHECKS)
-    return PageCauses(f"{env}-", causes, (f"{env}-{BURN_RATE_SERVICE_PREFIX}",),
-                      {name: scopes for name, scopes in unrelated.items() if scopes}, following)
+    unrelated = {name: scopes for name, scopes in unrelated.items() if scopes}
+    return PageCauses(f"{env}-", causes, (f"{env}-{BURN_RATE_SERVICE_PREFIX}",), unrelated, following,
+                      _scope_stems(specs, {scope for scopes in unrelated.values() for scope in scopes}))
+
+
+def _scope_stems(specs: Sequence[AlarmSpec], scopes: set[str]) -> dict[str, tuple[str, ...]]:
+    """For each of `scopes`, the fewest name stems (alarm services) that the names of its alarms start with
+    (`PageCauses.scopes`): `payments` stands for `payments-verify` too. A service of another scope that
+    such a stem would take is listed under its own scope, where it is the longer, deciding stem. The
+    burn-rate windows, which a page never lists, are left out."""
+    services: dict[str, set[str]] = {}
+    for spec in specs:
+        if not spec.service.startswith(BURN_RATE_SERVICE_PREFIX):
+            services.setdefault(spec.scope, set()).add(spec.service)
+
+    def covers(stem: str, service: str) -> bool:
+        return service == stem or service.startswith(f"{stem}-")
+
+    stems: dict[str, list[str]] = {}
+    for scope in sorted(scopes):
+        for service in sorted(services.get(scope, ()), key=lambda s: (len(s), s)):
+            if not any(covers(stem, service) for stem in stems.get(scope, ())):
+                stems.setdefault(scope, []).append(service)
+    for scope, own in sorted(services.items()):
+        for service in sorted(own):
+            taken = [(len(stem), other) for other, listed in stems.items() for stem in listed if covers(stem, service)]
+            if taken and max(taken)[1] != scope:
+                stems.setdefault(scope, []).append(service)
+    return {scope: tuple(listed) for scope, listed in stems.items()}
 
 
 def build_alarm_catalogue(

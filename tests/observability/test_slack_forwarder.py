@@ -6,6 +6,7 @@ pages of answers and errors)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import json
@@ -20,7 +21,7 @@ from observability import slack_forwarder
 from observability.page_causes import PAGE_CAUSES, PageCauses, page_causes
 from tests.observability.test_health_monitor_bounded import HungEndpoint
 from tests.support.cloudwatch_contributors import composite_notification, contributor, contributors_endpoint
-from tests.support.stack import by_name, of_type, props, run
+from tests.support.stack import by_name, inventory_section, of_type, props, run
 
 
 def _alarm_event(state: str = "ALARM") -> dict:
@@ -322,7 +323,12 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
             **{name: ["database", "redis", "rfid"] for name in ["production-payments-connectivity",
                                                                 "production-payments-gateway-slow"]}},
         # What a failing dependency brings about too: not named when only unrelated dependencies fail.
-        "following": ["production-platform-health-score", "production-platform-health-monitor-silent"]}
+        "following": ["production-platform-health-score", "production-platform-health-monitor-silent"],
+        # Whose alarms are whose, for those scopes: an alarm is its scope's when its name (less the prefix)
+        # starts with one of these, then "-". The payments jobs' error rates page through the jobs pager,
+        # but they are payments' alarms all the same.
+        "scopes": {"database": ["db", "database"], "payments": ["payments"], "redis": ["cache"],
+                   "rfid": ["rfid"]}}
     slo_windows = sorted(name for name in alarms if name.startswith("production-slo-"))
     assert slo_windows, "the production stack alarms on its SLOs' burn rates"
     in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
@@ -344,6 +350,53 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
     # A low health score with no dependency failing is named on every page.
     assert slack_forwarder.headline(hot[1:], causes, "production-warning-database-pager") == (
         f"{slack_forwarder.PROBABLE_CAUSE} Health checks failing (production-platform-health-score) -> db-cpu")
+
+
+def test_symptoms_a_named_cause_does_not_explain_are_listed_apart():
+    """Redis slow during a Razorpay incident: the cache's warning page names Redis, and the payments' error
+    rate, Razorpay's, is not put after the arrow as if Redis caused it. The API's 5XX may be either's."""
+    causes = page_causes({PAGE_CAUSES: PageCauses(
+        "production-",
+        {"production-cache-slow": "Redis slow", "production-payments-connectivity": "Razorpay unreachable"},
+        unrelated={"production-cache-slow": ("payments",), "production-payments-connectivity": ("redis",)},
+        scopes={"payments": ("payments",), "redis": ("cache",)}).variable()})
+    in_alarm = [_symptom(name, minute) for minute, name in enumerate(
+        ["production-payments-error-rate", "production-api-5xx-rate", "production-cache-slow",
+         "production-cache-001-engine-cpu"])]
+    assert slack_forwarder.headline(in_alarm, causes, "production-warning-redis-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Redis slow (production-cache-slow) -> api-5xx-rate, cache-001-engine-cpu; "
+        "also in ALARM: payments-error-rate")
+    # Razorpay down too: each symptom has a cause that may explain it.
+    both = [*in_alarm, _symptom("production-payments-connectivity", 9)]
+    assert slack_forwarder.headline(both, causes, "production-critical-api-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Redis slow (production-cache-slow), Razorpay unreachable "
+        "(production-payments-connectivity) -> payments-error-rate, api-5xx-rate, cache-001-engine-cpu")
+    # A name that only begins like a scope's ("paymentsx-") is not that scope's.
+    odd = [_symptom("production-cache-slow", 0), _symptom("production-paymentsx-errors", 1)]
+    assert slack_forwarder.headline(odd, causes, "production-warning-redis-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Redis slow (production-cache-slow) -> paymentsx-errors")
+    # No cause named: nothing is said to follow from one.
+    assert slack_forwarder.headline(in_alarm[:2], causes, "production-warning-api-pager") == (
+        f"{slack_forwarder.IN_ALARM} payments-error-rate, api-5xx-rate")
+
+
+def test_a_group_named_like_a_dependency_keeps_its_alarms_in_its_own_scope():
+    """A platform group `cache-warmers` has alarm names that begin like the cache's (`cache-`): the forwarder
+    is told they are the platform's, so a Razorpay page, which explains no cache alarm, lists their errors
+    after the arrow and the cache's memory apart."""
+    inventory = copy.deepcopy(inventory_section())
+    inventory["lambdaGroups"]["cache-warmers"] = {"tier": "warning",
+                                                  "functions": ["hasivu-production-cache-warmers-fill"]}
+    result = run(set_={"inventory": inventory})
+    function = by_name(result, "warning-alerts-slack-lambda-function")
+    causes = page_causes({PAGE_CAUSES: props(function)["environment"]["variables"][PAGE_CAUSES]})
+    assert causes.scope_of("production-cache-warmers-fill-errors") == "platform"
+    assert causes.scope_of("production-cache-001-engine-cpu") == "redis"
+    in_alarm = [_symptom(name, minute) for minute, name in enumerate(
+        ["production-payments-connectivity", "production-cache-warmers-fill-errors", "production-cache-001-memory"])]
+    assert slack_forwarder.headline(in_alarm, causes, "production-critical-payments-pager") == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Razorpay unreachable (production-payments-connectivity) -> "
+        "cache-warmers-fill-errors; also in ALARM: cache-001-memory")
 
 
 def test_causes_of_one_label_are_named_together_in_the_programs_order():

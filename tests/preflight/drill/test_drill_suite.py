@@ -135,6 +135,16 @@ def test_required_drill_passes(name: str, platform: Platform, played: dict[str, 
 
 
 @pytest.mark.slow
+def test_a_page_lists_apart_the_alarms_its_cause_does_not_explain(platform, played):
+    """Redis slow at 18:40 while Razorpay fails payments: the Redis page names Redis, and the payments'
+    error rate, which is Razorpay's, is listed apart, not after the arrow as if Redis caused it."""
+    result = result_of("cache-slow-during-a-payments-incident", platform, played)
+    [page] = [n for n in result.notifications if n["tier"] == "warning"]
+    assert page["slack"].splitlines()[0] == (
+        ":mag: *Probable cause:* Redis slow (production-cache-slow); also in ALARM: payments-error-rate")
+
+
+@pytest.mark.slow
 def test_the_suite_covers_every_alarm_and_pager_or_the_allowlist_says_why(model, platform, played):
     """Quiet on a school day, a night and a holiday; in ALARM in some drill; able to fire under the
     traffic; back to OK within its tier's bound; per tier a second incident heard. Each exception is in
