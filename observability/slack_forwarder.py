@@ -65,6 +65,8 @@ ALARMS_PER_PAGE = 100
 # How the headline begins when a cause is in ALARM, and when none is.
 PROBABLE_CAUSE = ":mag: *Probable cause:*"
 IN_ALARM = ":mag: *In ALARM:*"
+# How each line of a fleet alarm's contributors in ALARM begins: `_In ALARM in <alarm>:_ <names>`.
+CONTRIBUTORS_IN_ALARM = "_In ALARM in "
 # After the causes and what may follow from them: the alarms in ALARM that no named cause explains.
 ALSO_IN_ALARM = "also in ALARM:"
 # Answers that mean "this child has no contributor list": a plain metric alarm, a composite, or an
@@ -169,7 +171,7 @@ def contributor_lines(alarm: dict[str, Any], lookup: ContributorLookup) -> list[
             return [*lines, f"_Contributors in ALARM could not be read_ ({name}: {reason[:200]})"]
         if labels:
             more = f" and {len(labels) - CONTRIBUTORS_SHOWN} more" if len(labels) > CONTRIBUTORS_SHOWN else ""
-            lines.append(f"_In ALARM in {name}:_ {', '.join(labels[:CONTRIBUTORS_SHOWN])}{more}")
+            lines.append(f"{CONTRIBUTORS_IN_ALARM}{name}:_ {', '.join(labels[:CONTRIBUTORS_SHOWN])}{more}")
     return lines
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from cloudwatch_rules.mute_rules import schedule_of
-from observability.slack_forwarder import PROBABLE_CAUSE, contributor_label
+from observability.slack_forwarder import CONTRIBUTORS_IN_ALARM, PROBABLE_CAUSE, contributor_label
 from preflight.cloudwatch.cloudwatch import CloudWatchModel, Notification, Transition
 from preflight.cloudwatch.metric_math import Evaluator, ExpressionSource
 from preflight.cloudwatch.mutes import MuteClock, MuteRuleDefinition
@@ -45,8 +45,9 @@ FLOW_OF_METRIC = {"OrdersCreated": ("orders", 1.0), "PaymentAttempts": ("payment
 # Gauges published once a minute, whose anomaly model is their level at that time.
 GAUGE_OF_METRIC = {"ActiveUsers": Profile.sessions}
 GAUGE_STATISTICS = ("Average", "Minimum", "Maximum")
-# The forwarder's count of the contributors it does not show (slack_forwarder.contributor_lines).
-MORE = re.compile(r" and (\d+) more$", re.M)
+# The forwarder's count of the contributors it does not show (slack_forwarder.contributor_lines), on its
+# contributor lines only: the headline counts the symptoms it does not show the same way.
+MORE = re.compile(rf"^{re.escape(CONTRIBUTORS_IN_ALARM)}.* and (\d+) more$", re.M)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -128,3 +128,20 @@ def test_an_account_on_a_stack_without_discovery_is_a_bad_drill_file(tmp_path):
         drill_platform(load_drill(path), "production", REPO)
     assert str(error.value) == (f"{path}: account.functions: expected a drill stack with inventory.discovery "
                                 "(stack production has none, so no function of the account would join it)")
+
+
+def test_the_headlines_count_of_symptoms_is_not_taken_for_hidden_contributors():
+    """A big incident's headline ends "and 5 more" too (symptoms beyond the first 8); only the contributor
+    lines' "and K more" counts contributors the page does not show."""
+    from preflight.cloudwatch.cloudwatch import Notification
+    from preflight.drill.runner import _page_names
+
+    functions = [f.split("=")[1] for f in FAILING]
+    page = Notification(20, PAGER, "warning", "ALARM", triggering=(ERRORS_ALARM,),
+                        contributors_in_alarm={ERRORS_ALARM: tuple({"FunctionName": f} for f in functions)})
+    text = "\n".join([":mag: *In ALARM:* " + ", ".join(f"symptom-{i}" for i in range(8)) + " and 5 more",
+                      f":rotating_light: *{PAGER}* is *ALARM*",
+                      f"_In ALARM in {ERRORS_ALARM}:_ {', '.join(FAILING[:10])} and 2 more"])
+    said, failed = _page_names(page, text, set(FAILING), set(FAILING))
+    assert failed == [], said
+    assert said.endswith("and 2 more (in ALARM: " + ", ".join(sorted(FAILING)) + ")")
