@@ -27,7 +27,8 @@ docs/decisions/one-page-per-incident-per-tier.md):
   Razorpay) has a hold of its own ("<tier> <scope> dependency degraded"): the critical pagers of what it
   uses and its own, and the other critical pagers only while none of the
   dependencies it does not use failed its health checks recently, so that its own incident pages
-  during their outages.
+  during their outages. The readers' heartbeat pager (RFID, school day) is held by nothing: no dependency
+  silences a reader.
 A "down recently" alarm stays in ALARM for the longest period of the paging alarms after an outage, so
 that a symptom judged over a long period, which enters ALARM only after a short outage ended, is held.
 A held pager waits for its suppressor (critical 2 minutes, the others 5) unless every symptom in it is
@@ -238,7 +239,12 @@ class CompositeAlarms(pulumi.ComponentResource):
                            if spec.tier == tier and spec.scope in DATASTORES and not spec.hold_only
                            and spec.cause is not None and spec.cause.rank == SLOW_DEPENDENCY]
             for group, specs in scoped:
-                if group.scope not in (*DATASTORES, "api"):
+                if group.scope == "rfid" and group.school_day:
+                    # The readers' heartbeats: no dependency the platform monitors silences a reader (its
+                    # heartbeat needs no database), so no incident holds them; held, a reader that died
+                    # during a database outage paged an hour late or not at all.
+                    self._pager(tier, group, specs, None)
+                elif group.scope not in (*DATASTORES, "api"):
                     used = causes_of(group.scope)
                     self._pager(tier, group, specs, self._degraded(tier, tier_causes, held)
                                 if used == CAUSES else

@@ -185,10 +185,11 @@ def test_composites_reference_alarms_that_exist_and_only_pagers_notify():
         assert composite_problems(composite) == []
         if name.endswith("-pager"):
             assert composite["alarmActions"] == [_topic_arn(composite["tags"]["Tier"])]
-            # Only the causes every flow depends on, attacks and the monitoring's own parts page unheld
-            # (components/alarms/composites.py).
+            # Only the causes every flow depends on, attacks, the monitoring's own parts and the readers'
+            # heartbeats, which no dependency silences, page unheld (components/alarms/composites.py).
             if name not in ("production-critical-database-pager", "production-critical-redis-pager",
-                            "production-critical-security-pager", "production-critical-monitoring-pager"):
+                            "production-critical-security-pager", "production-critical-monitoring-pager",
+                            "production-warning-rfid-school-day-pager"):
                 assert composite["actionsSuppressor"]["alarm"] in known, name
         else:
             assert not composite.get("alarmActions")

@@ -81,6 +81,7 @@ REQUIRED = [
     "payments-erroring-in-the-evening",     # 1 in 10 evening payments failing: one critical page within 5 min
     "reader-dies-after-a-razorpay-blip",    # a reader dead after a Razorpay blip: its warning page still comes
     "reader-dies-during-a-razorpay-outage",  # ... and during a half-hour Razorpay outage
+    "reader-dies-during-a-database-outage",  # ... and during a database outage: no outage holds the readers
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
     "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
     "database-cpu-climbs-past-80",          # the CPU alone past 80 %: one warning page within 15 minutes of it
