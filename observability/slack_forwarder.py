@@ -19,11 +19,12 @@ for an ALARM of a composite the forwarder asks DescribeAlarms which metric alarm
 are in ALARM (`AlarmNamePrefix` `<env>-`, `StateValue` ALARM, every page of the answer; metric alarms
 only, the default of `AlarmTypes`, API_DescribeAlarms.html) and writes one line at the top: the causes
 in ALARM (dependency connectivity, then the health checks) with their labels, then every other alarm in
-ALARM, earliest first: "Probable cause: Redis unreachable (production-cache-connectivity) ->
-auth-login-errors, api-5xx-rate". A cause whose dependency the page's scope does not use is not named
-(a Razorpay outage explains no database warning), nor the health checks when only such dependencies
-fail. Which alarms are causes, their labels, the scopes each does not explain and the prefix come from
-the program in one environment variable (PAGE_CAUSES). An alarm in ALARM that no named cause explains, by
+ALARM, the page's own triggering children first, then earliest first: "Probable cause: Redis unreachable
+(production-cache-connectivity) -> auth-login-errors, api-5xx-rate". A cause whose dependency the
+page's scope does not use is not named (a Razorpay outage explains no database warning, no dependency a
+reader's silence), nor the health checks when only such dependencies fail. Which alarms are causes,
+their labels, the scopes each does not explain and the prefix come from the program in one environment
+variable (PAGE_CAUSES). An alarm in ALARM that no named cause explains, by
 its name's scope (the payments' error rate on a Redis page), follows the arrow's list apart:
 "...; also in ALARM: payments-error-rate". The same lookup budget covers both calls, and a
 CloudWatch that did not answer one (a timeout, a refused connection) is not asked again for that
@@ -38,7 +39,7 @@ import json
 import os
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 import boto3
@@ -182,10 +183,12 @@ def _entered(alarm: dict[str, Any]) -> dt.datetime:
     return stamp if isinstance(stamp, dt.datetime) else dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -> Optional[str]:
+def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "",
+             triggering: Sequence[str] = ()) -> Optional[str]:
     """The page's first line: the causes in ALARM that may explain pager `page` (`label (alarm name)`, in
     the program's order; alarms of one label together, `label (name, name)`), then the other alarms in
-    ALARM, earliest first, named without the environment prefix; None when none is."""
+    ALARM, the page's own `triggering` children first, then earliest first, named without the environment
+    prefix; None when none is."""
     # The answer is filtered again by name and state: only what CloudWatch says is in ALARM counts.
     in_alarm = {a["AlarmName"]: a for a in alarms if a.get("StateValue") == "ALARM"
                 and str(a.get("AlarmName", "")).startswith(causes.alarm_name_prefix)}
@@ -202,7 +205,7 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "") -
     found = [f"{label} ({', '.join(alarms_of)})" for label, alarms_of in labelled.items()]
     others = sorted((a for name, a in in_alarm.items()
                      if name not in causes.causes and not name.startswith(causes.unlisted)),
-                    key=lambda a: (_entered(a), a["AlarmName"]))
+                    key=lambda a: (a["AlarmName"] not in triggering, _entered(a), a["AlarmName"]))
     if not found:
         return f"{IN_ALARM} {_symptoms(others, causes)}" if others else None
     named = [name for alarms_of in labelled.values() for name in alarms_of]
@@ -220,10 +223,11 @@ def _symptoms(alarms: list[dict[str, Any]], causes: PageCauses) -> str:
     return ", ".join(names[:SYMPTOMS_SHOWN]) + more
 
 
-def headline_lines(lookup: AlarmsLookup, causes: PageCauses, page: str = "") -> tuple[list[str], list[str]]:
+def headline_lines(lookup: AlarmsLookup, causes: PageCauses, page: str = "",
+                   triggering: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """(the headline, for the top of the page; the line saying it could not be read, for the end)."""
     try:
-        line = headline(lookup(causes.alarm_name_prefix), causes, page)
+        line = headline(lookup(causes.alarm_name_prefix), causes, page, triggering)
     except Exception as error:  # noqa: BLE001 - whatever fails here, the page goes out
         reason = (_error_code(error) or type(error).__name__) + f": {error}"
         return [], [f"_Alarms in ALARM could not be read_ ({reason[:200]})"]
@@ -247,7 +251,8 @@ def format_message(subject: Optional[str], message: str, contributors: Optional[
             f"_Reason:_ {alarm.get('NewStateReason', '')}"
         ).strip()
         if state == "ALARM" and "AlarmRule" in alarm:
-            top, unread = headline_lines(in_alarm, causes, alarm["AlarmName"]) if in_alarm and causes else ([], [])
+            top, unread = (headline_lines(in_alarm, causes, alarm["AlarmName"], triggering_alarm_names(alarm))
+                           if in_alarm and causes else ([], []))
             named = contributor_lines(alarm, contributors) if contributors else []
             text = "\n".join([*top, text, *named, *unread])
     else:

@@ -12,7 +12,7 @@ from pulumi_aws import cloudwatch, sns
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
 from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX, burn_rate_alarms
-from components.alarms.composites import CAUSES, CompositeAlarms, CompositeAlarmsArgs
+from components.alarms.composites import CAUSES, UNCAUSED, CompositeAlarms, CompositeAlarmsArgs
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
     AlarmGroupArgs,
@@ -163,7 +163,9 @@ def page_causes(settings: StackSettings) -> PageCauses:
     holds = [datastores.down_recently(spec, 1).name(env) for spec in specs
              if spec.metric_key == "connectivity" and spec.scope in CAUSES]
     causes = {**probable_causes(specs, env), **dict.fromkeys(holds, "")}
-    unrelated = {spec.name(env): tuple(s for s in SCOPES if not uses_cause(s, spec.scope)) for spec in specs
+    # A pager is named `<tier>-<scope>[-school-day]-pager`: the uncaused pagers by that key.
+    uncaused = tuple(f"{scope}{'-school-day' if school_day else ''}" for scope, school_day in UNCAUSED)
+    unrelated = {spec.name(env): (*(s for s in SCOPES if not uses_cause(s, spec.scope)), *uncaused) for spec in specs
                  if spec.cause is not None and spec.scope in CAUSES}
     following = tuple(spec.name(env) for spec in specs if spec.cause is not None and spec.cause.rank == HEALTH_CHECKS)
     unrelated = {name: scopes for name, scopes in unrelated.items() if scopes}

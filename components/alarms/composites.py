@@ -68,6 +68,10 @@ CAUSE_DETECTION_MINUTES = 2
 CAUSES = ("database", "redis", "payments")
 # The causes whose slowness (not only their outage) slows every flow: their slowness alarms hold the others'.
 DATASTORES = ("database", "redis")
+# Pagers whose alarms no dependency's incident explains, as (scope, school day): the readers' heartbeats (a
+# reader's heartbeat needs no database). They are held by nothing, and a Slack page of theirs names no
+# dependency as its probable cause.
+UNCAUSED = (("rfid", True),)
 
 
 def causes_of(scope: str) -> tuple[str, ...]:
@@ -239,10 +243,8 @@ class CompositeAlarms(pulumi.ComponentResource):
                            if spec.tier == tier and spec.scope in DATASTORES and not spec.hold_only
                            and spec.cause is not None and spec.cause.rank == SLOW_DEPENDENCY]
             for group, specs in scoped:
-                if group.scope == "rfid" and group.school_day:
-                    # The readers' heartbeats: no dependency the platform monitors silences a reader (its
-                    # heartbeat needs no database), so no incident holds them; held, a reader that died
-                    # during a database outage paged an hour late or not at all.
+                if (group.scope, group.school_day) in UNCAUSED:
+                    # Held, a reader that died during a database outage paged an hour late or not at all.
                     self._pager(tier, group, specs, None)
                 elif group.scope not in (*DATASTORES, "api"):
                     used = causes_of(group.scope)

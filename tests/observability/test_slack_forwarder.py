@@ -260,12 +260,14 @@ def _symptom(name: str, minute: int) -> dict:
 def test_without_a_cause_in_alarm_the_page_lists_the_alarms_in_alarm_over_several_answers(
         contributors, webhook_parameter, monkeypatch):
     monkeypatch.setenv(PAGE_CAUSES, PageCauses("production-", CAUSES).variable())
-    # Named in one order, entered ALARM in the other: fn-149 first.
+    # Named in one order, entered ALARM in the other: the page's own trigger (fn-000, the latest) first, then
+    # fn-149, the earliest.
     contributors.alarms = [_symptom(f"production-fn-{i:03d}-errors", 150 - i) for i in range(150)]
     slack_forwarder.handler(_page(composite_notification(["production-fn-000-errors"])), None)
     first = _posted(webhook_parameter).splitlines()[0]
-    earliest = [f"fn-{i:03d}-errors" for i in range(149, 149 - slack_forwarder.SYMPTOMS_SHOWN, -1)]
-    assert first == f":mag: *In ALARM:* {', '.join(earliest)} and {150 - slack_forwarder.SYMPTOMS_SHOWN} more"
+    earliest = [f"fn-{i:03d}-errors" for i in range(149, 149 - slack_forwarder.SYMPTOMS_SHOWN + 1, -1)]
+    assert first == (f":mag: *In ALARM:* fn-000-errors, {', '.join(earliest)} "
+                     f"and {150 - slack_forwarder.SYMPTOMS_SHOWN} more")
     alarm_requests = [r for r in contributors.requests if "AlarmNamePrefix" in r]
     assert [(r["AlarmNamePrefix"], r["StateValue"], r.get("NextToken")) for r in alarm_requests] == [
         ("production-", "ALARM", None), ("production-", "ALARM", "100")]
@@ -313,15 +315,15 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "unlisted": ["production-slo-"],
         # A dependency explains no page of a scope whose flows do not use it: Razorpay neither the database's
         # nor the cache's nor the readers' warnings; Redis only the API's (logins and menus); the database
-        # everything but the cache's own.
+        # everything but the cache's own. None explains the readers' heartbeats (their school-day pager).
         "unrelated": {
-            **{name: ["redis"] for name in ["production-db-read-latency", "production-db-write-latency",
-                                            "production-db-replica-read-latency", "production-db-replica-write-latency",
-                                            "production-database-connectivity"]},
-            **{name: ["database", "payments", "rfid"] for name in ["production-cache-connectivity",
-                                                                   "production-cache-slow"]},
-            **{name: ["database", "redis", "rfid"] for name in ["production-payments-connectivity",
-                                                                "production-payments-gateway-slow"]}},
+            **{name: ["redis", "rfid-school-day"] for name in [
+                "production-db-read-latency", "production-db-write-latency", "production-db-replica-read-latency",
+                "production-db-replica-write-latency", "production-database-connectivity"]},
+            **{name: ["database", "payments", "rfid", "rfid-school-day"] for name in [
+                "production-cache-connectivity", "production-cache-slow"]},
+            **{name: ["database", "redis", "rfid", "rfid-school-day"] for name in [
+                "production-payments-connectivity", "production-payments-gateway-slow"]}},
         # What a failing dependency brings about too: not named when only unrelated dependencies fail.
         "following": ["production-platform-health-score", "production-platform-health-monitor-silent"],
         # Whose alarms are whose, for those scopes: an alarm is its scope's when its name (less the prefix)
@@ -378,6 +380,26 @@ def test_symptoms_a_named_cause_does_not_explain_are_listed_apart():
     # No cause named: nothing is said to follow from one.
     assert slack_forwarder.headline(in_alarm[:2], causes, "production-warning-api-pager") == (
         f"{slack_forwarder.IN_ALARM} payments-error-rate, api-5xx-rate")
+
+
+def test_a_readers_page_blames_no_dependency_and_names_the_dead_reader_first():
+    """A reader dead while the database answers slowly: the database explains the RFID verifications, not a
+    reader's heartbeats, so the readers' page names no probable cause, and the reader that made it page comes
+    first, before the slow database's symptoms that were in ALARM earlier."""
+    result = run()
+    function = by_name(result, "warning-alerts-slack-lambda-function")
+    causes = page_causes({PAGE_CAUSES: props(function)["environment"]["variables"][PAGE_CAUSES]})
+    in_alarm = [_symptom(name, minute) for minute, name in enumerate(
+        ["production-db-read-latency", "production-api-rfid-verify-latency-p99",
+         "production-rfid-reader-reader-002-silent"])]
+    reader = "production-rfid-reader-reader-002-silent"
+    assert slack_forwarder.headline(in_alarm, causes, "production-warning-rfid-school-day-pager", (reader,)) == (
+        f"{slack_forwarder.IN_ALARM} rfid-reader-reader-002-silent, api-rfid-verify-latency-p99")
+    # The card verifications' own pager is the database's to explain.
+    assert slack_forwarder.headline(in_alarm, causes, "production-warning-rfid-pager",
+                                    ("production-api-rfid-verify-latency-p99",)) == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Database slow (production-db-read-latency) -> "
+        "api-rfid-verify-latency-p99, rfid-reader-reader-002-silent")
 
 
 def test_a_group_named_like_a_dependency_keeps_its_alarms_in_its_own_scope():

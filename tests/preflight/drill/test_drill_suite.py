@@ -82,6 +82,7 @@ REQUIRED = [
     "reader-dies-after-a-razorpay-blip",    # a reader dead after a Razorpay blip: its warning page still comes
     "reader-dies-during-a-razorpay-outage",  # ... and during a half-hour Razorpay outage
     "reader-dies-during-a-database-outage",  # ... and during a database outage: no outage holds the readers
+    "reader-dies-while-the-database-is-slow",  # ... and while it is slow: its page blames no dependency
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
     "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
     "database-cpu-climbs-past-80",          # the CPU alone past 80 %: one warning page within 15 minutes of it
@@ -143,6 +144,14 @@ def test_a_page_lists_apart_the_alarms_its_cause_does_not_explain(platform, play
     [page] = [n for n in result.notifications if n["tier"] == "warning"]
     assert page["slack"].splitlines()[0] == (
         ":mag: *Probable cause:* Redis slow (production-cache-slow); also in ALARM: payments-error-rate")
+
+
+@pytest.mark.slow
+def test_a_readers_page_blames_no_dependency(platform, played):
+    """A reader dead while the database is slow: its page names no probable cause and the reader first."""
+    result = result_of("reader-dies-while-the-database-is-slow", platform, played)
+    [page] = [n for n in result.notifications if n["alarm"] == "production-warning-rfid-school-day-pager"]
+    assert page["slack"].splitlines()[0].startswith(":mag: *In ALARM:* rfid-reader-reader-002-silent")
 
 
 @pytest.mark.slow
