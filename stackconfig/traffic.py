@@ -170,6 +170,8 @@ def uses_cause(scope: str, cause: str) -> bool:
     """Whether a scope's flows need the dependency a cause pager (database, redis, payments) watches, by the
     dependency map: its own, and every one for the API, which serves every flow."""
     return scope in (cause, "api") or scope in DEPENDENCY_USERS.get(CAUSE_DEPENDENCY[cause], ())
+
+
 # How a group's functions fail when a dependency is down: unhandled (Lambda Errors + 5XX) or handled
 # (the function answers 502/503 itself: API 5XX, no Lambda error). Razorpay errors are caught by the
 # payment code and recorded as PaymentErrors; database and cache errors are unhandled.

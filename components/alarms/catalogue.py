@@ -163,8 +163,7 @@ def page_causes(settings: StackSettings) -> PageCauses:
     holds = [datastores.down_recently(spec, 1).name(env) for spec in specs
              if spec.metric_key == "connectivity" and spec.scope in CAUSES]
     causes = {**probable_causes(specs, env), **dict.fromkeys(holds, "")}
-    # A pager is named `<tier>-<scope>[-school-day]-pager`: the uncaused pagers by that key.
-    uncaused = tuple(f"{scope}{'-school-day' if school_day else ''}" for scope, school_day in UNCAUSED)
+    uncaused = tuple(group.scoped_name for group in UNCAUSED)
     unrelated = {spec.name(env): (*(s for s in SCOPES if not uses_cause(s, spec.scope)), *uncaused) for spec in specs
                  if spec.cause is not None and spec.scope in CAUSES}
     following = tuple(spec.name(env) for spec in specs if spec.cause is not None and spec.cause.rank == HEALTH_CHECKS)

@@ -68,10 +68,6 @@ CAUSE_DETECTION_MINUTES = 2
 CAUSES = ("database", "redis", "payments")
 # The causes whose slowness (not only their outage) slows every flow: their slowness alarms hold the others'.
 DATASTORES = ("database", "redis")
-# Pagers whose alarms no dependency's incident explains, as (scope, school day): the readers' heartbeats (a
-# reader's heartbeat needs no database). They are held by nothing, and a Slack page of theirs names no
-# dependency as its probable cause.
-UNCAUSED = (("rfid", True),)
 
 
 def causes_of(scope: str) -> tuple[str, ...]:
@@ -154,17 +150,27 @@ class Group:
         return cls(spec.scope, spec.school_day, slo_tickets=spec.partner is not None and spec.tier is Tier.WARNING)
 
     def key(self, tier: Tier) -> str:
+        return f"{tier.value}-{self.scoped_name}-pager"
+
+    @property
+    def scoped_name(self) -> str:
+        """The pager's name between its tier and `-pager`: what `PageCauses.explains` reads a page's scope from."""
         if self.scope == JOBS:
-            return f"{tier.value}-jobs-{self.job_minutes}m-pager"
+            return f"jobs-{self.job_minutes}m"
         if self.slo_tickets:
-            return f"{tier.value}-{self.scope}-slo-pager"
-        return f"{tier.value}-{self.scope}{'-school-day' if self.school_day else ''}-pager"
+            return f"{self.scope}-slo"
+        return f"{self.scope}{'-school-day' if self.school_day else ''}"
 
     @property
     def order(self) -> tuple[int, bool, bool, int]:
         scopes = (*CAUSES, *[s for s in SCOPES if s not in CAUSES], SECURITY, MONITORING, PLATFORM, JOBS)
         rank = {s: i for i, s in enumerate(scopes)}
         return rank[self.scope], self.slo_tickets, self.school_day, self.job_minutes
+
+
+# Pagers whose alarms no dependency's incident explains: the readers' heartbeats (a reader's heartbeat needs
+# no database). They are held by nothing, and a Slack page of theirs names no dependency as its probable cause.
+UNCAUSED = (Group("rfid", school_day=True),)
 
 
 @dataclasses.dataclass
@@ -243,7 +249,7 @@ class CompositeAlarms(pulumi.ComponentResource):
                            if spec.tier == tier and spec.scope in DATASTORES and not spec.hold_only
                            and spec.cause is not None and spec.cause.rank == SLOW_DEPENDENCY]
             for group, specs in scoped:
-                if (group.scope, group.school_day) in UNCAUSED:
+                if group in UNCAUSED:
                     # Held, a reader that died during a database outage paged an hour late or not at all.
                     self._pager(tier, group, specs, None)
                 elif group.scope not in (*DATASTORES, "api"):
