@@ -17,7 +17,8 @@ docs/decisions/slo-burn-rate-alarms.md.
 Minimum traffic: a request-based window is judged only when it holds the SLO's `minRequests`, enough
 requests that one bad request alone does not cross its line (a 0.6 % line: 167 requests), and the SLO's
 `minBadRequests` bad ones (10); otherwise it is judged good. So one failure among a handful of night-time
-requests never pages or tickets, and a burn just under a line does not cross it by chance at dawn.
+requests never pages or tickets, and a burn just under a line does not cross it by chance at dawn. A page
+pair's short window with too few requests is not judged at all: it keeps its state.
 Period-based SLOs (the health monitor's checks of a dependency, which already pages critical within two
 minutes of an outage through its connectivity alarm) get the ticket rows only: they catch a dependency
 failing now and then for days.
@@ -25,11 +26,13 @@ failing now and then for days.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 from components.alarms.spec import (
     GREATER,
+    LAST_DATAPOINT_STANDS,
     LESS,
     NO_DATA_IS_FINE,
     NO_DATA_IS_MISSING,
@@ -88,40 +91,57 @@ def _window(slo: Slo, settings: StackSettings, row: BurnRate, minutes: int, part
                          treat_missing_data=NO_DATA_IS_MISSING, metric=_metric(signal["good"], period))
     total = _metric(signal["total"], period)
     label = f"{slo.name} bad % over {window_name(minutes)}"
-    judged = _judged(slo, guard, signal)
+    # A page pair's short window says whether the burn still goes on. One too quiet to judge says nothing
+    # either way: it gives no datapoint and the window keeps its state, so that an incident going on into
+    # the night's few requests stays one page instead of clearing and paging again as they come and go.
+    keeps_state = row.action == "page" and minutes == row.short_minutes
+    judge = _Judgement(slo, guard, signal, keeps_state)
+    missing = LAST_DATAPOINT_STANDS if keeps_state else NO_DATA_IS_FINE
     if "bad" in signal:
         queries = (Query("m1", metric=_metric(signal["bad"], period)), Query("m2", metric=total),
-                   Query("e1", expression=f"IF({judged}, 100 * {filled('m1')} / {filled('m2')}, 0)", label=label,
+                   Query("e1", expression=judge(f"100 * {filled('m1')} / {filled('m2')}", "0"), label=label,
                          returns=True))
-        return AlarmSpec(**common, comparison=GREATER, threshold=bad, treat_missing_data=NO_DATA_IS_FINE,
-                         queries=queries)
+        return AlarmSpec(**common, comparison=GREATER, threshold=bad, treat_missing_data=missing, queries=queries)
     if "good" in signal:
         good = (Query("m1", metric=_metric(signal["good"], period)),
-                Query("e1", expression=f"IF({judged}, 100 * {filled('m1')} / {filled('m2')}, 100)",
+                Query("e1", expression=judge(f"100 * {filled('m1')} / {filled('m2')}", "100"),
                       label=label.replace("bad", "good"), returns=True))
     else:
         # PR(:T) is already the good share of the window's requests; a window not judged is all good.
         good = (Query("m1", metric=_metric(signal["goodPercent"], period)),
-                Query("e1", expression=f"IF({judged}, FILL(m1, 100), 100)", label=label.replace("bad", "good"),
+                Query("e1", expression=judge("FILL(m1, 100)", "100"), label=label.replace("bad", "good"),
                       returns=True))
-    return AlarmSpec(**common, comparison=LESS, threshold=round(100 - bad, 6), treat_missing_data=NO_DATA_IS_FINE,
+    return AlarmSpec(**common, comparison=LESS, threshold=round(100 - bad, 6), treat_missing_data=missing,
                      queries=(good[0], Query("m2", metric=total), good[1]))
 
 
-def _judged(slo: Slo, guard: int, signal: dict[str, Any]) -> str:
+@dataclasses.dataclass(frozen=True)
+class _Judgement:
     """When a request-based window is judged: it holds `guard` requests and the SLO's `minBadRequests` bad
     ones. At low traffic a burn under a line crosses it by chance (two failed payments among sixty at
     dawn are 3.3 %, over the 14.4x line of 2.88 % while the day burns at 4x); a few bad requests
-    more make that unlikely, and an outage brings them in minutes."""
-    requests = filled("m2")
-    if "bad" in signal:
-        bad = filled("m1")
-    elif "good" in signal:
-        bad = f"({requests} - {filled('m1')})"
-    else:
-        bad = f"(100 - FILL(m1, 100)) * {requests} / 100"
-    enough = f"{requests} >= {literal(guard)}" if guard else f"{requests} > 0"
-    return f"{enough} AND {bad} >= {literal(slo.min_bad_requests)}"
+    more make that unlikely, and an outage brings them in minutes. A window with the requests and fewer
+    bad ones is good. One with fewer requests is good too, or, where it `keeps_state`, no datapoint (IF
+    without a false value)."""
+
+    slo: Slo
+    guard: int
+    signal: dict[str, Any]
+    keeps_state: bool
+
+    def __call__(self, share: str, good: str) -> str:
+        requests = filled("m2")
+        if "bad" in self.signal:
+            bad = filled("m1")
+        elif "good" in self.signal:
+            bad = f"({requests} - {filled('m1')})"
+        else:
+            bad = f"(100 - FILL(m1, 100)) * {requests} / 100"
+        enough = f"{requests} >= {literal(self.guard)}" if self.guard else f"{requests} > 0"
+        bad_enough = f"{bad} >= {literal(self.slo.min_bad_requests)}"
+        if self.keeps_state:
+            return f"IF({enough}, IF({bad_enough}, {share}, {good}))"
+        return f"IF({enough} AND {bad_enough}, {share}, {good})"
 
 
 def min_requests(slo: Slo, bad_percent: float) -> int:

@@ -81,9 +81,9 @@ def states_over_time(alarm: dict, series: list[Optional[float]]) -> list[str]:
 
 
 def _evaluate(name: str, values: dict[str, list[Optional[float]]], start: datetime = MONDAY,
-              strict: bool = False) -> str:
+              strict: bool = False, previous: str = "INSUFFICIENT_DATA") -> str:
     alarm = _alarms()[name]
-    return evaluate_alarm(alarm, alarm_series(alarm, _feed(alarm, values), start, strict))
+    return evaluate_alarm(alarm, alarm_series(alarm, _feed(alarm, values), start, strict), previous)
 
 
 def _metric_refs(alarm: dict) -> list[tuple[str, str, dict]]:
@@ -146,14 +146,21 @@ def test_every_math_alarm_returns_a_datapoint_in_every_period_even_without_any_d
     verdict in between (treat missing data as ignore); and the anomaly-band alarms that judge a share or
     a level only at volume or in school hours: no value lies inside a band for sure, so outside those they
     return no datapoint, which they treat as not breaching."""
-    jobs = {name for name, alarm in _alarms().items() if alarm.get("treatMissingData") == "ignore"}
-    assert jobs == {"production-payments-reconcile-run-failed", "production-menu-plan-weekly-run-failed",
-                    "production-notifications-daily-digest-run-failed"}
+    jobs = {"production-payments-reconcile-run-failed", "production-menu-plan-weekly-run-failed",
+            "production-notifications-daily-digest-run-failed"}
+    # A page pair's short window too quiet to judge keeps its state as well.
+    quiet_short_windows = {f"production-slo-{slo}-burn-{window}" for window in ("5m-14.4x", "30m-6x")
+                           for slo in ("api-availability", "api-latency", "payment-success", "rfid-verification")}
+    keep_state = {name for name, alarm in _alarms().items() if alarm.get("treatMissingData") == "ignore"}
+    assert keep_state == jobs | quiet_short_windows
+    for name in quiet_short_windows:
+        empty = {ref[1]: [None] for ref in _metric_refs(_alarms()[name])}
+        assert alarm_series(_alarms()[name], _feed(_alarms()[name], empty), MONDAY, strict) == [None], name
     judged_sometimes = {"production-orders-cancellation-rate", "production-users-engagement-drop"}
     for name in judged_sometimes:
         assert _alarms()[name]["treatMissingData"] == "notBreaching"
     for name, alarm in _alarms().items():
-        if not alarm.get("metricQueries") or name in jobs | judged_sometimes:
+        if not alarm.get("metricQueries") or name in keep_state | judged_sometimes:
             continue
         empty = {ref[1]: [None] * 6 for ref in _metric_refs(alarm)}
         series = alarm_series(alarm, _feed(alarm, empty), MONDAY, strict)
@@ -275,7 +282,7 @@ def test_rates_are_judged_only_at_volume():
         "PaymentFailures": [3.0] * 3, "PaymentAttempts": [40.0] * 3}) == "OK"
     assert _evaluate("production-payments-failure-rate", {
         "PaymentFailures": [15.0] * 3, "PaymentAttempts": [150.0] * 3}) == "ALARM"
-    assert _evaluate("production-slo-rfid-verification-burn-5m-14.4x", {
+    assert _evaluate("production-slo-rfid-verification-burn-1h-14.4x", {
         "RFIDVerificationSuccess": [2.0], "RFIDVerificationAttempts": [3.0]}) == "OK"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [2.0] * 5, "Count": [3.0] * 5}) == "OK"
     assert _evaluate("production-api-5xx-rate", {"5XXError": [10.0] * 5, "Count": [100.0] * 5}) == "ALARM"
@@ -676,10 +683,29 @@ def test_a_burn_rate_window_is_judged_from_ten_bad_requests():
     assert _evaluate(window, {"PaymentErrors": [9.0], "PaymentAttempts": [300.0]}) == "OK"
     assert _evaluate(window, {"PaymentErrors": [10.0], "PaymentAttempts": [300.0]}) == "ALARM"
     # Latency: PR(:3000) is the good share; 20 % slow of 40 requests is 8 slow, of 100 it is 20.
-    latency = "production-slo-api-latency-burn-5m-14.4x"
+    latency = "production-slo-api-latency-burn-1h-14.4x"
     assert _evaluate(latency, {"Latency": [80.0], "Count": [40.0]}) == "OK"
     assert _evaluate(latency, {"Latency": [80.0], "Count": [100.0]}) == "ALARM"
     # Card verification: the good count against the attempts.
-    cards = "production-slo-rfid-verification-burn-5m-14.4x"
+    cards = "production-slo-rfid-verification-burn-1h-14.4x"
     assert _evaluate(cards, {"RFIDVerificationSuccess": [21.0], "RFIDVerificationAttempts": [30.0]}) == "OK"
     assert _evaluate(cards, {"RFIDVerificationSuccess": [50.0], "RFIDVerificationAttempts": [60.0]}) == "ALARM"
+
+
+def test_a_quiet_short_window_of_a_page_pair_keeps_its_state():
+    """The 5-minute window is the page pair's sign that the burn goes on. Four failed payments among 20 at
+    night (under the 35 attempts that judge the 2.88 % line) neither start nor end a page; 40 attempts with
+    9 failed (under the 10 bad that judge) are good; 40 with 10 failed are a burn."""
+    window = "production-slo-payment-success-burn-5m-14.4x"
+    for previous in ("OK", "ALARM"):
+        assert _evaluate(window, {"PaymentErrors": [4.0], "PaymentAttempts": [20.0]}, previous=previous) == previous
+        assert _evaluate(window, {"PaymentErrors": [None], "PaymentAttempts": [None]}, previous=previous) == previous
+        assert _evaluate(window, {"PaymentErrors": [9.0], "PaymentAttempts": [40.0]}, previous=previous) == "OK"
+        assert _evaluate(window, {"PaymentErrors": [10.0], "PaymentAttempts": [40.0]}, previous=previous) == "ALARM"
+    # The latency and card-verification windows alike.
+    latency = "production-slo-api-latency-burn-5m-14.4x"
+    assert _evaluate(latency, {"Latency": [80.0], "Count": [40.0]}, previous="ALARM") == "ALARM"
+    assert _evaluate(latency, {"Latency": [80.0], "Count": [100.0]}, previous="OK") == "ALARM"
+    cards = "production-slo-rfid-verification-burn-5m-14.4x"
+    assert _evaluate(cards, {"RFIDVerificationSuccess": [21.0], "RFIDVerificationAttempts": [30.0]},
+                     previous="OK") == "OK"
