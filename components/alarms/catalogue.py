@@ -12,7 +12,7 @@ from pulumi_aws import cloudwatch, sns
 from components.alarms import apigateway, business, datastores, fleet, topics
 from components.alarms import lambda_ as lambda_specs
 from components.alarms.burn_rates import BURN_RATE_SERVICE_PREFIX, burn_rate_alarms
-from components.alarms.composites import CAUSES, UNCAUSED, CompositeAlarms, CompositeAlarmsArgs
+from components.alarms.composites import CAUSES, UNCAUSED, CompositeAlarms, CompositeAlarmsArgs, Group
 from components.alarms.factory import AlarmFactory
 from components.alarms.groups import (
     AlarmGroupArgs,
@@ -176,11 +176,14 @@ def _scope_stems(specs: Sequence[AlarmSpec], scopes: set[str]) -> dict[str, tupl
     """For each of `scopes`, the fewest name stems (alarm services) that the names of its alarms start with
     (`PageCauses.scopes`): `payments` stands for `payments-verify` too. A service of another scope that
     such a stem would take is listed under its own scope, where it is the longer, deciding stem. The
-    burn-rate windows, which a page never lists, are left out."""
+    burn-rate windows, which a page never lists, are left out. The alarms of a pager that no dependency
+    explains (`UNCAUSED`, the readers' heartbeats) are of that pager's scope, not of the scope they share
+    with alarms a dependency does explain (the RFID functions')."""
     services: dict[str, set[str]] = {}
     for spec in specs:
         if not spec.service.startswith(BURN_RATE_SERVICE_PREFIX):
-            services.setdefault(spec.scope, set()).add(spec.service)
+            group = Group.of(spec)
+            services.setdefault(group.scoped_name if group in UNCAUSED else spec.scope, set()).add(spec.service)
 
     def covers(stem: str, service: str) -> bool:
         return service == stem or service.startswith(f"{stem}-")

@@ -328,9 +328,12 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         "following": ["production-platform-health-score", "production-platform-health-monitor-silent"],
         # Whose alarms are whose, for those scopes: an alarm is its scope's when its name (less the prefix)
         # starts with one of these, then "-". The payments jobs' error rates page through the jobs pager,
-        # but they are payments' alarms all the same.
+        # but they are payments' alarms all the same. The readers' heartbeat alarms (`rfid-reader-<id>-silent`)
+        # are the readers' pager's; the RFID functions' alarms, the heartbeat function's included, the RFID
+        # scope's.
         "scopes": {"database": ["db", "database"], "payments": ["payments"], "redis": ["cache"],
-                   "rfid": ["rfid"]}}
+                   "rfid": ["rfid-verify-card", "rfid-register-card", "rfid-reader-heartbeat"],
+                   "rfid-school-day": ["rfid"]}}
     slo_windows = sorted(name for name in alarms if name.startswith("production-slo-"))
     assert slo_windows, "the production stack alarms on its SLOs' burn rates"
     in_alarm = [{"AlarmName": name, "StateValue": "ALARM"} for name in
@@ -340,7 +343,8 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
     # Lambda allows 4 KB of environment variables in all (Lambda quotas); the others take a few dozen bytes.
     assert len(value) < 2048
     # Razorpay down while the database's CPU runs hot: the database's page blames neither Razorpay nor the
-    # health score Razorpay's failed checks lower; the payments' page names both.
+    # health score Razorpay's failed checks lower; the payments' page names both, and lists the database's
+    # CPU apart: Razorpay does not explain it, and the health score follows from the alarms, it explains none.
     causes = page_causes({PAGE_CAUSES: value})
     hot = [{"AlarmName": name, "StateValue": "ALARM"} for name in
            ["production-payments-connectivity", "production-platform-health-score", "production-db-cpu"]]
@@ -348,7 +352,7 @@ def test_the_forwarder_is_told_the_stacks_causes_in_order_in_a_small_variable():
         f"{slack_forwarder.IN_ALARM} db-cpu"
     assert slack_forwarder.headline(hot, causes, "production-critical-payments-pager") == (
         f"{slack_forwarder.PROBABLE_CAUSE} Razorpay unreachable (production-payments-connectivity), "
-        "Health checks failing (production-platform-health-score) -> db-cpu")
+        f"Health checks failing (production-platform-health-score); {slack_forwarder.ALSO_IN_ALARM} db-cpu")
     # A low health score with no dependency failing is named on every page.
     assert slack_forwarder.headline(hot[1:], causes, "production-warning-database-pager") == (
         f"{slack_forwarder.PROBABLE_CAUSE} Health checks failing (production-platform-health-score) -> db-cpu")
@@ -395,11 +399,22 @@ def test_a_readers_page_blames_no_dependency_and_names_the_dead_reader_first():
     reader = "production-rfid-reader-reader-002-silent"
     assert slack_forwarder.headline(in_alarm, causes, "production-warning-rfid-school-day-pager", (reader,)) == (
         f"{slack_forwarder.IN_ALARM} rfid-reader-reader-002-silent, api-rfid-verify-latency-p99")
-    # The card verifications' own pager is the database's to explain.
+    # The card verifications' own pager is the database's to explain; the dead reader is not.
     assert slack_forwarder.headline(in_alarm, causes, "production-warning-rfid-pager",
                                     ("production-api-rfid-verify-latency-p99",)) == (
         f"{slack_forwarder.PROBABLE_CAUSE} Database slow (production-db-read-latency) -> "
-        "api-rfid-verify-latency-p99, rfid-reader-reader-002-silent")
+        f"api-rfid-verify-latency-p99; {slack_forwarder.ALSO_IN_ALARM} rfid-reader-reader-002-silent")
+    # The health score the two lower together is named too, but explains nothing: it follows from them.
+    score = _symptom("production-platform-health-score", 3)
+    assert slack_forwarder.headline([*in_alarm, score], causes, "production-warning-database-pager",
+                                    ("production-db-read-latency",)) == (
+        f"{slack_forwarder.PROBABLE_CAUSE} Database slow (production-db-read-latency), Health checks failing "
+        f"(production-platform-health-score) -> api-rfid-verify-latency-p99; {slack_forwarder.ALSO_IN_ALARM} "
+        "rfid-reader-reader-002-silent")
+    # So is the RFID functions' own failing (their calls need the database), the reader heartbeats'
+    # function included.
+    assert causes.explains_alarm("production-db-read-latency", "production-rfid-reader-heartbeat-error-rate")
+    assert causes.explains_alarm("production-db-read-latency", "production-rfid-verify-card-errors")
 
 
 def test_a_group_named_like_a_dependency_keeps_its_alarms_in_its_own_scope():

@@ -84,6 +84,7 @@ REQUIRED = [
     "reader-dies-during-a-razorpay-outage",  # ... and during a half-hour Razorpay outage
     "reader-dies-during-a-database-outage",  # ... and during a database outage: no outage holds the readers
     "reader-dies-while-the-database-is-slow",  # ... and while it is slow: its page blames no dependency
+    "database-slow-after-a-reader-dies",    # the database's page lists the dead reader apart, not as its symptom
     "weekly-menu-plan-run-fails",           # a failed weekly run: warning within 15 minutes
     "runaway-query-on-the-primary",         # the primary at its limits: one warning page within 15 minutes
     "database-cpu-climbs-past-80",          # the CPU alone past 80 %: one warning page within 15 minutes of it
@@ -153,6 +154,18 @@ def test_a_readers_page_blames_no_dependency(platform, played):
     result = result_of("reader-dies-while-the-database-is-slow", platform, played)
     [page] = [n for n in result.notifications if n["alarm"] == "production-warning-rfid-school-day-pager"]
     assert page["slack"].splitlines()[0].startswith(":mag: *In ALARM:* rfid-reader-reader-002-silent")
+
+
+@pytest.mark.slow
+def test_a_database_page_does_not_blame_the_database_for_a_dead_reader(platform, played):
+    """A reader dead since 12:00, the database slow from 12:10: the database's page names the slowness and
+    the health score, the latencies it explains after the arrow, and the dead reader apart."""
+    result = result_of("database-slow-after-a-reader-dies", platform, played)
+    [page] = [n for n in result.notifications if n["alarm"] == "production-warning-database-pager"]
+    headline = page["slack"].splitlines()[0]
+    assert headline.startswith(":mag: *Probable cause:* Database slow (")
+    assert headline.endswith("; also in ALARM: rfid-reader-reader-002-silent")
+    assert "-> api-" in headline
 
 
 @pytest.mark.slow
