@@ -18,7 +18,7 @@ Minimum traffic: a request-based window is judged only when it holds the SLO's `
 requests that one bad request alone does not cross its line (a 0.6 % line: 167 requests), and the SLO's
 `minBadRequests` bad ones (10); otherwise it is judged good. So one failure among a handful of night-time
 requests never pages or tickets, and a burn just under a line does not cross it by chance at dawn. A page
-pair's short window with too few requests is not judged at all: it keeps its state.
+pair's short window with too few requests is good only without a bad one; with some, it has no datapoint.
 Period-based SLOs (the health monitor's checks of a dependency, which already pages critical within two
 minutes of an outage through its connectivity alarm) get the ticket rows only: they catch a dependency
 failing now and then for days.
@@ -91,9 +91,11 @@ def _window(slo: Slo, settings: StackSettings, row: BurnRate, minutes: int, part
                          treat_missing_data=NO_DATA_IS_MISSING, metric=_metric(signal["good"], period))
     total = _metric(signal["total"], period)
     label = f"{slo.name} bad % over {window_name(minutes)}"
-    # A page pair's short window says whether the burn still goes on. One too quiet to judge says nothing
-    # either way: it gives no datapoint and the window keeps its state, so that an incident going on into
-    # the night's few requests stays one page instead of clearing and paging again as they come and go.
+    # A page pair's short window says whether the burn still goes on. One too quiet to judge that still
+    # holds bad requests says nothing either way: no datapoint, so the newest judged window of its
+    # evaluation range decides, or the alarm keeps its state. An incident going on into the night's few
+    # requests then stays one page instead of clearing and paging again as they come and go; a quiet
+    # window without a bad request is good, so that a fix before a lull clears the page.
     keeps_state = row.action == "page" and minutes == row.short_minutes
     judge = _Judgement(slo, guard, signal, keeps_state)
     missing = LAST_DATAPOINT_STANDS if keeps_state else NO_DATA_IS_FINE
@@ -121,8 +123,8 @@ class _Judgement:
     ones. At low traffic a burn under a line crosses it by chance (two failed payments among sixty at
     dawn are 3.3 %, over the 14.4x line of 2.88 % while the day burns at 4x); a few bad requests
     more make that unlikely, and an outage brings them in minutes. A window with the requests and fewer
-    bad ones is good. One with fewer requests is good too, or, where it `keeps_state`, no datapoint (IF
-    without a false value)."""
+    bad ones is good. One with fewer requests is good too; where it `keeps_state`, only without a bad
+    request, and otherwise it has no datapoint (IF without a false value)."""
 
     slo: Slo
     guard: int
@@ -140,7 +142,7 @@ class _Judgement:
         enough = f"{requests} >= {literal(self.guard)}" if self.guard else f"{requests} > 0"
         bad_enough = f"{bad} >= {literal(self.slo.min_bad_requests)}"
         if self.keeps_state:
-            return f"IF({enough}, IF({bad_enough}, {share}, {good}))"
+            return f"IF({enough} OR {bad} <= 0, IF({bad_enough}, {share}, {good}))"
         return f"IF({enough} AND {bad_enough}, {share}, {good})"
 
 

@@ -80,6 +80,8 @@ REQUIRED = [
     "payments-failing-on-a-quiet-night",    # 1 in 5 of a handful of night payments failing: nobody
     "payments-erroring-in-the-evening",     # 1 in 10 evening payments failing: one critical page within 5 min
     "payments-erroring-into-the-night",     # 1 in 5 failing from 20:15 to 01:45: one page, none as payments thin out
+    "payments-fixed-just-before-the-evening-lull",  # fixed at 20:55: nothing pages as the windows turn quiet
+    "api-outage-after-a-payments-fix",      # the payments page has cleared: an API outage at 22:00 pages
     "reader-dies-after-a-razorpay-blip",    # a reader dead after a Razorpay blip: its warning page still comes
     "reader-dies-during-a-razorpay-outage",  # ... and during a half-hour Razorpay outage
     "reader-dies-during-a-database-outage",  # ... and during a database outage: no outage holds the readers
