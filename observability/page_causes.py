@@ -29,7 +29,8 @@ class PageCauses:
     # outage explains no database warning): the page of a pager of such a scope does not name it.
     unrelated: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     # Causes that a failing dependency brings about too (the health score, the monitor's silence): named
-    # unless every other cause in ALARM is one the page's scope does not use.
+    # unless every other cause in ALARM is one the page's scope does not use, and beside such a leading
+    # cause they explain no symptom (the alarms in ALARM lower the health score, not the other way round).
     following: tuple[str, ...] = ()
     # Scope -> the name stems of its alarms, for the scopes in `unrelated`: an alarm whose name (less the
     # prefix) starts with a stem and "-" is of the scope of the longest such stem, so that a page does not
