@@ -212,8 +212,10 @@ def headline(alarms: list[dict[str, Any]], causes: PageCauses, page: str = "",
     # What no named cause can explain (the alarms of scopes whose flows do not use it) is listed apart. A
     # following cause (the health score) explains nothing beside a leading one: it follows from the alarms.
     explaining = [name for name in named if name not in causes.following] or named
-    follow = [a for a in others if any(causes.explains_alarm(cause, a["AlarmName"]) for cause in explaining)]
-    apart = [a for a in others if a not in follow]
+    follow, apart = [], []
+    for a in others:
+        explained = any(causes.explains_alarm(cause, a["AlarmName"]) for cause in explaining)
+        (follow if explained else apart).append(a)
     return (f"{PROBABLE_CAUSE} {', '.join(found)}" + (f" -> {_symptoms(follow, causes)}" if follow else "")
             + (f"; {ALSO_IN_ALARM} {_symptoms(apart, causes)}" if apart else ""))
 

@@ -167,7 +167,6 @@ def page_causes(settings: StackSettings) -> PageCauses:
     unrelated = {spec.name(env): (*(s for s in SCOPES if not uses_cause(s, spec.scope)), *uncaused) for spec in specs
                  if spec.cause is not None and spec.scope in CAUSES}
     following = tuple(spec.name(env) for spec in specs if spec.cause is not None and spec.cause.rank == HEALTH_CHECKS)
-    unrelated = {name: scopes for name, scopes in unrelated.items() if scopes}
     return PageCauses(f"{env}-", causes, (f"{env}-{BURN_RATE_SERVICE_PREFIX}",), unrelated, following,
                       _scope_stems(specs, {scope for scopes in unrelated.values() for scope in scopes}))
 
